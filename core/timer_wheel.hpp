@@ -1,0 +1,50 @@
+// Per-shard hierarchical timing wheel for idle timeouts, pings and batch windows: O(1) add and
+// cancel, callbacks run from advance() on the owning shard's thread. Not thread-safe: one shard
+// owns each wheel.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/task.hpp"
+
+namespace hexwire::core {
+
+/// Identifies a scheduled timer; 0 is never a valid id. Ids are not reused while the wheel lives,
+/// so cancelling a timer that already fired (or was cancelled) is a harmless no-op.
+using TimerId = std::uint64_t;
+
+class TimerWheel {
+ public:
+  /// `now_ns`: the current monotonic time; `tick_ns`: the resolution (a timer fires no earlier
+  /// than its deadline and at most one tick after it, measured at advance()).
+  explicit TimerWheel(std::uint64_t now_ns, std::uint64_t tick_ns = 1'000'000);
+  ~TimerWheel();
+  TimerWheel(const TimerWheel&) = delete;
+  TimerWheel& operator=(const TimerWheel&) = delete;
+
+  /// Schedules `fn` at absolute monotonic time `deadline_ns` (a deadline in the past fires at the
+  /// next advance()).
+  TimerId add_at(std::uint64_t deadline_ns, Task fn);
+  /// Schedules `fn` `delay_ns` after the wheel's current time.
+  TimerId add_after(std::uint64_t delay_ns, Task fn);
+  /// Cancels a pending timer; returns false if it already fired, was cancelled or never existed.
+  bool cancel(TimerId id) noexcept;
+
+  /// Runs every timer whose deadline is <= now_ns, in deadline order (ties: insertion order).
+  /// Callbacks may add or cancel timers. Returns the number of callbacks run.
+  std::size_t advance(std::uint64_t now_ns);
+
+  /// How long the owner may sleep before it must call advance() again: an upper bound that is
+  /// never later than the earliest pending deadline (rounded up to a tick); UINT64_MAX when empty.
+  [[nodiscard]] std::uint64_t ns_until_next(std::uint64_t now_ns) const noexcept;
+
+  [[nodiscard]] std::size_t size() const noexcept;
+  [[nodiscard]] std::uint64_t now_ns() const noexcept;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace hexwire::core

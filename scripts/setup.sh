@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything hexwire needs on Debian 12: compilers and libraries from Debian's packages,
+# and the JavaScript test tools (ws, h3-js) from npm into tests/conformance/node_modules.
+# Idempotent: a second run installs nothing and finishes in a second or two.
+# Usage: scripts/setup.sh            (run as root, or with sudo available)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEB_PACKAGES=(
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev git ca-certificates
+  liburing-dev libboost1.81-dev libsimdjson-dev libconcurrentqueue-dev libreaderwriterqueue-dev
+  libbenchmark-dev catch2 libcli11-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
+  nodejs npm procps
+)
+
+missing=()
+for pkg in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# JavaScript conformance tools, pinned by tests/conformance/package-lock.json.
+if [ -f tests/conformance/package.json ]; then
+  if ! (cd tests/conformance && node -e "require('ws'); require('h3-js')" 2>/dev/null); then
+    echo "setup: installing npm test tools (ws, h3-js)"
+    (cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+echo "setup: ok"
