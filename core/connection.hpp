@@ -1,0 +1,153 @@
+// A TCP connection owned by one shard's reactor, server (accepted) or client (connect()) role,
+// and the handler interface through which its owner sees data, drain and close events. Outbound
+// bytes are reference-counted SharedBuffers queued without copying; an idle connection holds no
+// read buffer and no send state (well under 1 KiB of user space).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "core/backend.hpp"
+#include "core/shared_buffer.hpp"
+#include "core/socket.hpp"
+
+namespace hexwire::core {
+
+class Connection;
+class Reactor;
+
+namespace detail {
+struct OutboundChunk;
+struct SendOp;
+}  // namespace detail
+
+/// Why a connection ended (first cause wins).
+enum class CloseReason : std::uint8_t {
+  local_close,     // close() was called: queued bytes were flushed first
+  local_abort,     // abort() was called: queued bytes dropped, RST sent
+  peer_closed,     // the peer closed its side (EOF) or reset the connection
+  error,           // a socket error (see Connection::last_error())
+  connect_failed,  // client role: connect() did not succeed (see last_error())
+  shutdown,        // the reactor/runtime is stopping
+};
+
+[[nodiscard]] std::string_view to_string(CloseReason reason) noexcept;
+
+/// Callbacks for one connection. All run on the connection's shard thread, never concurrently,
+/// never re-entrantly for the same connection. They must not throw.
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  /// The connection is established (accepted, or connect() completed). Called once, first.
+  virtual void on_open(Connection& /*connection*/) noexcept {}
+  /// Bytes arrived. `bytes` points into a receive buffer that is recycled as soon as this returns:
+  /// copy what must outlive the call. Not called after close()/abort() or while reading is paused.
+  virtual void on_data(Connection& connection, std::span<const std::byte> bytes) noexcept = 0;
+  /// buffered_bytes() fell to the low-water mark after having exceeded the soft limit.
+  virtual void on_drained(Connection& /*connection*/) noexcept {}
+  /// The connection is finished: the socket is closed and every queued buffer released. Called
+  /// exactly once, last; afterwards the Connection object is recycled (drop every pointer to it)
+  /// and this handler is destroyed.
+  virtual void on_close(Connection& connection, CloseReason reason) noexcept = 0;
+};
+
+/// Packed {generation << 32 | slot}: unique among the reactor's live connections and not reused
+/// for the same slot until 2^24 later reuses. Useful as a map key and across mailboxes (pair with
+/// the shard id): Reactor::find(id) returns nullptr once the connection is gone.
+using ConnectionId = std::uint64_t;
+
+class Connection {
+ public:
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// Queues the whole buffer for sending (no copy; the buffer's reference count is taken).
+  /// Returns false (and drops nothing else) when the connection is closing or closed. Bytes go out
+  /// in queue order, batched with other sends at the end of the current loop turn.
+  bool send(SharedBuffer bytes) noexcept;
+  /// Queues bytes [offset, offset + length) of `bytes`; the range must lie inside the buffer.
+  bool send(SharedBuffer bytes, std::size_t offset, std::size_t length) noexcept;
+
+  /// Bytes queued and not yet accepted by the kernel (including a send in flight). Use it for
+  /// backpressure: e.g. drop or close a slow consumer above the application's hard limit.
+  [[nodiscard]] std::size_t buffered_bytes() const noexcept { return buffered_bytes_; }
+  /// True while buffered_bytes() exceeded the reactor's soft limit and has not yet fallen back to
+  /// its low-water mark (on_drained is called at that moment).
+  [[nodiscard]] bool over_soft_limit() const noexcept { return (flags_ & kOverSoftLimit) != 0; }
+
+  /// Stops delivering on_data (the receive is cancelled, so the kernel's buffer fills and TCP flow
+  /// control slows the peer). Idempotent.
+  void pause_reading() noexcept;
+  /// Resumes after pause_reading(). Idempotent.
+  void resume_reading() noexcept;
+  [[nodiscard]] bool reading_paused() const noexcept { return (flags_ & kPaused) != 0; }
+
+  /// Orderly close: stops reading, sends everything already queued, then shutdown(SHUT_WR), waits
+  /// (bounded by ReactorConfig::close_linger_ns) for the peer's FIN, closes, calls on_close.
+  void close() noexcept;
+  /// Abortive close: drops queued bytes, closes with SO_LINGER 0 (the peer sees RST), on_close.
+  void abort() noexcept;
+
+  /// True from establishment until close()/abort()/failure begins (sends are accepted).
+  [[nodiscard]] bool is_open() const noexcept { return state_ == State::open; }
+  /// Client role: true while connect() is still pending (send() already queues bytes).
+  [[nodiscard]] bool is_connecting() const noexcept { return state_ == State::connecting; }
+
+  [[nodiscard]] const SocketAddress& peer() const noexcept { return peer_; }
+  [[nodiscard]] ConnectionId id() const noexcept {
+    return (static_cast<std::uint64_t>(generation_) << 32) | slot_;
+  }
+  [[nodiscard]] int fd() const noexcept { return fd_; }
+  /// errno of the failure that closed the connection (0 otherwise).
+  [[nodiscard]] int last_error() const noexcept { return last_error_; }
+  [[nodiscard]] Reactor& reactor() const noexcept { return *reactor_; }
+
+  /// Free-form per-connection pointer for the owner (never touched by the core).
+  [[nodiscard]] void* user() const noexcept { return user_; }
+  void set_user(void* user) noexcept { user_ = user; }
+
+  [[nodiscard]] ConnectionHandler* handler() const noexcept { return handler_.get(); }
+  /// Replaces the handler (e.g. HTTP -> WebSocket upgrade). Safe from inside the old handler's
+  /// callback: the old handler is destroyed after that callback returns.
+  void set_handler(std::unique_ptr<ConnectionHandler> handler) noexcept;
+
+ private:
+  friend class Reactor;
+  enum class State : std::uint8_t { free, connecting, open, draining, half_closed, closing };
+  static constexpr std::uint8_t kPaused = 1;          // owner paused reading
+  static constexpr std::uint8_t kRecvArmed = 2;       // a receive is pending in the backend
+  static constexpr std::uint8_t kSendInFlight = 4;    // a SendOp is in the backend
+  static constexpr std::uint8_t kConnectPending = 8;  // a connect is in the backend
+  static constexpr std::uint8_t kOverSoftLimit = 16;  // on_drained owed at low water
+  static constexpr std::uint8_t kQueuedForFlush = 32; // on the reactor's flush list
+  static constexpr std::uint8_t kRearmQueued = 64;    // on the reactor's next-turn re-arm list
+  static constexpr std::uint8_t kCancelIssued = 128;  // cancel_all sent while closing
+
+  Connection() noexcept = default;
+  [[nodiscard]] OpTarget target() const noexcept { return {slot_, generation_}; }
+
+  Reactor* reactor_ = nullptr;
+  std::unique_ptr<ConnectionHandler> handler_;
+  void* user_ = nullptr;
+  detail::OutboundChunk* out_head_ = nullptr;  // queued chunks (pooled, intrusive list)
+  detail::OutboundChunk* out_tail_ = nullptr;
+  detail::SendOp* send_op_ = nullptr;          // pooled iovec/msghdr, only while a send is in flight
+  std::size_t buffered_bytes_ = 0;
+  std::uint64_t linger_deadline_ns_ = 0;       // half_closed: give up waiting for the peer's FIN
+  int fd_ = -1;
+  std::uint32_t slot_ = 0;
+  std::uint32_t generation_ = 0;
+  std::uint32_t budget_turn_ = 0;              // loop turn the receive budget below belongs to
+  std::uint32_t budget_used_ = 0;              // receive buffers filled in that turn
+  int last_error_ = 0;
+  State state_ = State::free;
+  CloseReason close_reason_ = CloseReason::local_close;
+  std::uint8_t flags_ = 0;
+  std::uint32_t next_free_ = 0;                // slot free list
+  SocketAddress peer_;
+};
+
+}  // namespace hexwire::core

@@ -1,0 +1,155 @@
+// One shard's event loop over a Backend: owns the connection table, the listeners, the pooled
+// outbound queues and the send/close/connect state machines. The runtime drives it once per loop
+// turn: reap() (completions -> handlers), [mailboxes, timers], flush() (start sends and re-arms),
+// submit_and_wait() (one submit, then sleep). Single-threaded: everything but wake() must be called
+// on the thread that created the reactor.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/backend.hpp"
+#include "core/connection.hpp"
+#include "core/metrics.hpp"
+#include "core/socket.hpp"
+
+namespace hexwire::core {
+
+namespace detail {
+class OutboundPool;
+}  // namespace detail
+
+struct ReactorConfig {
+  BackendKind backend = BackendKind::io_uring;
+  BackendConfig backend_config;
+  std::size_t send_soft_limit = 1u << 20;      // buffered bytes above which on_drained is owed
+  std::size_t send_low_water = 256u << 10;     // on_drained fires when buffered falls to this
+  unsigned max_iovecs_per_send = 64;           // iovecs gathered into one sendmsg (<= 64)
+  std::uint64_t close_linger_ns = 1'000'000'000;  // orderly close: wait this long for the peer's FIN
+};
+
+/// Called on the accepting shard for each new connection; returns its handler, or nullptr to
+/// refuse it (the connection is aborted without callbacks).
+using AcceptHandlerFactory = std::function<std::unique_ptr<ConnectionHandler>(Connection&)>;
+
+/// The reactor's metrics. Each pointer may be left null (then a private instance is used), so a
+/// reactor works without a registry; the runtime points them at MetricsRegistry entries.
+struct ReactorMetrics {
+  Gauge* connections_open = nullptr;
+  Counter* connections_accepted = nullptr;
+  Counter* connections_closed = nullptr;
+  Counter* bytes_received = nullptr;
+  Counter* bytes_sent = nullptr;
+  Counter* recv_enobufs_rearms = nullptr;   // receives re-armed after -ENOBUFS (flow control)
+  Counter* recv_budget_deferrals = nullptr; // receives paused for a turn by the fairness cap
+  Gauge* send_queue_bytes = nullptr;        // sum of buffered_bytes() over connections
+};
+
+using ListenerId = std::uint32_t;
+
+class Reactor final : private BackendEvents {
+ public:
+  /// Creates the backend on the calling thread. Throws std::system_error if the kernel refuses.
+  explicit Reactor(const ReactorConfig& config, ReactorMetrics metrics = {});
+  /// Aborts every remaining connection (their handlers get on_close(shutdown)) and closes listeners.
+  ~Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  /// Takes ownership of a bound, listening socket and starts accepting on it. Each accepted
+  /// connection gets its handler from `factory` (called on this thread).
+  ListenerId add_listener(int fd, AcceptHandlerFactory factory);
+  /// Stops accepting on one listener and closes its socket. Connections stay open.
+  void close_listener(ListenerId id) noexcept;
+  /// close_listener for all.
+  void close_listeners() noexcept;
+  [[nodiscard]] std::size_t listener_count() const noexcept;
+
+  /// Client role: opens a socket and starts connecting to `peer`. Returns the connection at once
+  /// (state connecting; send() queues). The handler gets on_open when connected, or
+  /// on_close(connect_failed) with last_error() set. Returns nullptr only if no socket could be
+  /// created (errno-style code in *error when given).
+  Connection* connect(const SocketAddress& peer, std::unique_ptr<ConnectionHandler> handler,
+                      int* error = nullptr);
+
+  /// The live connection with this id, or nullptr when it has closed.
+  [[nodiscard]] Connection* find(ConnectionId id) noexcept;
+  [[nodiscard]] std::size_t connection_count() const noexcept { return live_connections_; }
+  /// Calls fn(Connection&) for every connection not yet finished (e.g. to send close frames).
+  void for_each_connection(const std::function<void(Connection&)>& fn);
+  /// Begins closing every connection: orderly (flush first) or abortive. Reason: shutdown.
+  void close_all(bool abortive) noexcept;
+
+  // ---- loop turn steps (owning thread) ----
+  /// Dispatches ready completions to handlers. Returns how many.
+  std::size_t reap() noexcept;
+  /// Starts sends for connections with queued bytes, deferred receive re-arms and close steps.
+  void flush() noexcept;
+  /// Submits (one io_uring_submit) and sleeps up to timeout_ns (0: no sleep) or until wake().
+  void submit_and_wait(std::uint64_t timeout_ns) noexcept;
+  /// True when the next turn has work that must not wait for I/O (deferred re-arms): sleep 0.
+  [[nodiscard]] bool has_pending_work() const noexcept;
+  /// reap(); flush(); submit_and_wait(has_pending_work() ? 0 : timeout_ns). For tests and
+  /// single-reactor programs.
+  void run_once(std::uint64_t timeout_ns) noexcept;
+  /// Wakes submit_and_wait from any thread; async-signal-safe.
+  void wake() noexcept { backend_->wake(); }
+
+  [[nodiscard]] BackendKind backend_kind() const noexcept { return backend_->kind(); }
+  [[nodiscard]] BackendStats backend_stats() const noexcept { return backend_->stats(); }
+  [[nodiscard]] const ReactorConfig& config() const noexcept { return config_; }
+  /// Loop turns completed (incremented by reap()).
+  [[nodiscard]] std::uint64_t turns() const noexcept { return turn_; }
+  [[nodiscard]] const ReactorMetrics& metrics() const noexcept { return metrics_; }
+
+ private:
+  friend class Connection;
+  struct Listener;
+  struct OwnMetrics;
+
+  // BackendEvents
+  void on_accepted(std::uint32_t listener, int fd) noexcept override;
+  void on_received(OpTarget target, std::span<const std::byte> bytes) noexcept override;
+  void on_receive_stopped(OpTarget target, int result) noexcept override;
+  void on_sent(OpTarget target, int result) noexcept override;
+  void on_connected(OpTarget target, int result) noexcept override;
+
+  Connection* lookup(OpTarget target) noexcept;
+  Connection& allocate_connection(int fd, const SocketAddress& peer);
+  void queue_send(Connection& c, SharedBuffer&& bytes, std::size_t offset,
+                  std::size_t length) noexcept;
+  void mark_for_flush(Connection& c) noexcept;
+  void queue_rearm(Connection& c) noexcept;
+  void start_send(Connection& c) noexcept;
+  void complete_send(Connection& c, std::size_t written) noexcept;
+  void begin_close(Connection& c, CloseReason reason, bool abortive, int error) noexcept;
+  void advance_close(Connection& c) noexcept;
+  void finish(Connection& c) noexcept;
+  void drop_queue(Connection& c) noexcept;
+  void pause(Connection& c) noexcept;
+  void resume(Connection& c) noexcept;
+  void retire_handler(std::unique_ptr<ConnectionHandler> handler) noexcept;
+  void check_lingering(std::uint64_t now_ns) noexcept;
+
+  ReactorConfig config_;
+  std::unique_ptr<OwnMetrics> own_metrics_;
+  ReactorMetrics metrics_;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<detail::OutboundPool> pool_;
+  std::vector<std::unique_ptr<Connection[]>> connection_blocks_;  // stable addresses
+  std::vector<Connection*> slots_;
+  std::uint32_t free_head_ = UINT32_MAX;
+  std::size_t live_connections_ = 0;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::uint32_t> flush_list_;     // slots with queued bytes or a close step to run
+  std::vector<std::uint32_t> rearm_now_;      // receive re-arms due this turn's flush
+  std::vector<std::uint32_t> rearm_next_;     // deferred by ENOBUFS / fairness to the next turn
+  std::vector<std::uint32_t> lingering_;      // half-closed connections waiting for the peer's FIN
+  std::vector<std::unique_ptr<ConnectionHandler>> retired_handlers_;
+  std::uint64_t turn_ = 0;
+};
+
+}  // namespace hexwire::core
