@@ -1,0 +1,311 @@
+// Broker entry points, called on the caller's shard: validate, update the shard's connection
+// table, and send one request to the channel's owner (or the user's home) shard. The replies and
+// deliveries are handled in broker_delivery.cpp, the owner's work in broker_owner.cpp.
+#include "pubsub/broker.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+#include "pubsub/detail/broker_core.hpp"
+
+namespace hexwire::pubsub {
+
+std::string_view to_string(Status status) noexcept {
+  switch (status) {
+    case Status::ok: return "ok";
+    case Status::unknown_connection: return "unknown_connection";
+    case Status::connection_exists: return "connection_exists";
+    case Status::invalid_channel: return "invalid_channel";
+    case Status::already_subscribed: return "already_subscribed";
+    case Status::not_subscribed: return "not_subscribed";
+    case Status::too_many_subscriptions: return "too_many_subscriptions";
+    case Status::too_many_channels: return "too_many_channels";
+    case Status::channel_full: return "channel_full";
+    case Status::not_member: return "not_member";
+    case Status::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+namespace detail {
+
+ShardMetrics::ShardMetrics(core::MetricsRegistry& r, unsigned s)
+    : publishes(r.counter("pubsub_publishes_total", "Messages sequenced by channel owners", s)),
+      forwards(r.counter("pubsub_forwards_total", "Messages forwarded owner->subscriber shard", s)),
+      deliveries(r.counter("pubsub_deliveries_total", "Messages accepted by subscribers", s)),
+      delivery_drops(
+          r.counter("pubsub_delivery_drops_total", "Deliveries refused or dropped by the sink", s)),
+      resumes(r.counter("pubsub_resumes_total", "Subscriptions with a since seq", s)),
+      resume_unrecovered(r.counter("pubsub_resume_unrecovered_total",
+                                   "Resumes whose since was older than the history", s)),
+      presence_events(r.counter("pubsub_presence_events_total", "Join/leave events sent", s)),
+      presence_coalesced(r.counter("pubsub_presence_coalesced_total",
+                                   "Join/leave transitions folded away by coalescing", s)),
+      offline_queued(
+          r.counter("pubsub_offline_queued_total", "Notifications queued for offline users", s)),
+      offline_dropped(r.counter("pubsub_offline_dropped_total",
+                                "Offline notifications dropped by the queue bound", s)),
+      notifications(r.counter("pubsub_notifications_total",
+                              "Messages notified to online users not subscribed to the channel", s)),
+      read_syncs(r.counter("pubsub_read_syncs_total", "Read cursor updates", s)),
+      history_messages(r.gauge("pubsub_history_messages", "Messages retained in history", s)),
+      subscriptions(r.gauge("pubsub_subscriptions", "Live subscriptions on this shard", s)),
+      channels(r.gauge("pubsub_channels", "Channels owned by this shard", s)) {}
+
+BrokerCore::BrokerCore(core::Executor& exec, core::MetricsRegistry& metrics, DeliverySink& s,
+                       Config cfg)
+    : executor(exec), sink(s), config(std::move(cfg)), shard_count_(exec.shard_count()) {
+  history_limits = HistoryLimits{config.history_keep_messages, config.history_keep_age_us,
+                                 config.history_max_messages};
+  shards_.reserve(shard_count_);
+  for (unsigned i = 0; i < shard_count_; ++i) {
+    shards_.push_back(std::make_unique<ShardState>(metrics, i));
+  }
+}
+
+unsigned BrokerCore::owner_of(std::string_view channel) const noexcept {
+  return static_cast<unsigned>(std::hash<std::string_view>{}(channel) % shard_count_);
+}
+
+unsigned BrokerCore::home_of(std::string_view user) const noexcept {
+  // Salted so a user's home and a same-named channel's owner are independent.
+  const std::size_t h = std::hash<std::string_view>{}(user) * 0x9E3779B97F4A7C15ull;
+  return static_cast<unsigned>((h >> 17) % shard_count_);
+}
+
+bool BrokerCore::valid_channel(std::string_view channel) const noexcept {
+  return !channel.empty() && channel.size() <= config.max_channel_name_bytes;
+}
+
+void BrokerCore::detach_subscription(ShardState& st, SubscriberId connection,
+                                     const std::string& user, std::string_view channel,
+                                     bool leave) {
+  auto it = st.local_channels.find(channel);
+  if (it == st.local_channels.end()) {
+    return;
+  }
+  LocalChannel& lc = it->second;
+  if (auto pos = lc.live_index.find(connection); pos != lc.live_index.end()) {
+    const std::uint32_t index = pos->second;
+    lc.live_index.erase(pos);
+    if (index + 1 != lc.live.size()) {
+      lc.live[index] = lc.live.back();
+      lc.live_index[lc.live[index]] = index;
+    }
+    lc.live.pop_back();
+    st.metrics.subscriptions.add(-1);
+    executor.submit_to(owner_of(channel),
+                       [this, ch = std::string(channel), user, from = here(), leave] {
+                         on_unsubscribe(ch, user, from, leave);
+                       });
+  } else {
+    // Still waiting for the owner: the reply will undo the owner's side (see on_subscribe_reply).
+    for (PendingSubscribe& p : lc.pending) {
+      if (p.connection == connection && !p.cancelled) {
+        p.cancelled = true;
+        p.leave_on_cancel = leave;
+        if (!p.on_done) {
+          break;
+        }
+        // Callbacks never run inline: the caller may be in the middle of its own bookkeeping.
+        executor.submit_to(here(), [on_done = std::move(p.on_done)]() mutable {
+          SubscribeResult result;
+          result.status = Status::cancelled;
+          on_done(result);
+        });
+        break;
+      }
+    }
+  }
+  if (lc.live.empty() && lc.pending.empty()) {
+    st.local_channels.erase(it);
+  }
+}
+
+}  // namespace detail
+
+using detail::BrokerCore;
+using detail::ShardState;
+
+Broker::Broker(core::Executor& executor, core::MetricsRegistry& metrics, DeliverySink& sink,
+               Config config)
+    : core_(std::make_unique<BrokerCore>(executor, metrics, sink, std::move(config))) {}
+
+Broker::~Broker() = default;
+
+Status Broker::connection_opened(SubscriberId connection, std::string_view user) {
+  ShardState& st = core_->state();
+  assert(!st.in_sink && "Broker::connection_opened called from inside a sink callback");
+  auto [it, inserted] = st.connections.try_emplace(connection);
+  if (!inserted) {
+    return Status::connection_exists;
+  }
+  it->second.user = std::string(user);
+  core_->executor.submit_to(core_->home_of(user), [core = core_.get(), u = it->second.user,
+                                                   from = core_->here(), connection] {
+    core->on_user_attached(u, from, connection);
+  });
+  return Status::ok;
+}
+
+void Broker::connection_closed(SubscriberId connection) {
+  ShardState& st = core_->state();
+  if (st.in_sink) {
+    core_->executor.submit_to(core_->here(), [this, connection] { connection_closed(connection); });
+    return;
+  }
+  auto it = st.connections.find(connection);
+  if (it == st.connections.end()) {
+    return;
+  }
+  const std::string user = std::move(it->second.user);
+  const std::vector<std::string> channels = std::move(it->second.channels);
+  st.connections.erase(it);
+  for (const std::string& channel : channels) {
+    core_->detach_subscription(st, connection, user, channel, /*leave=*/false);
+  }
+  core_->executor.submit_to(core_->home_of(user),
+                            [core = core_.get(), user, from = core_->here(), connection] {
+                              core->on_user_detached(user, from, connection);
+                            });
+}
+
+Status Broker::subscribe(SubscriberId connection, std::string_view channel,
+                         std::optional<std::uint64_t> since, SubscribeCallback on_done) {
+  ShardState& st = core_->state();
+  assert(!st.in_sink && "Broker::subscribe called from inside a sink callback");
+  if (!core_->valid_channel(channel)) {
+    return Status::invalid_channel;
+  }
+  auto conn = st.connections.find(connection);
+  if (conn == st.connections.end()) {
+    return Status::unknown_connection;
+  }
+  std::vector<std::string>& channels = conn->second.channels;
+  if (std::find(channels.begin(), channels.end(), channel) != channels.end()) {
+    return Status::already_subscribed;
+  }
+  if (channels.size() >= core_->config.max_subscriptions_per_connection) {
+    return Status::too_many_subscriptions;
+  }
+  channels.emplace_back(channel);
+  const std::uint64_t token = st.next_token++;
+  detail::LocalChannel& lc = st.local_channels[std::string(channel)];
+  lc.pending.push_back(
+      detail::PendingSubscribe{connection, token, conn->second.user, std::move(on_done)});
+  detail::SubscribeRequest request{std::string(channel), conn->second.user, connection, token,
+                                   since, core_->here()};
+  core_->executor.submit_to(core_->owner_of(channel),
+                            [core = core_.get(), request = std::move(request)]() mutable {
+                              core->on_subscribe_request(std::move(request));
+                            });
+  return Status::ok;
+}
+
+Status Broker::unsubscribe(SubscriberId connection, std::string_view channel) {
+  ShardState& st = core_->state();
+  auto conn = st.connections.find(connection);
+  if (conn == st.connections.end()) {
+    return Status::unknown_connection;
+  }
+  std::vector<std::string>& channels = conn->second.channels;
+  auto pos = std::find(channels.begin(), channels.end(), channel);
+  if (pos == channels.end()) {
+    return Status::not_subscribed;
+  }
+  channels.erase(pos);
+  if (st.in_sink) {
+    // The sink is iterating the live span: detach after it returns.
+    core_->executor.submit_to(core_->here(), [core = core_.get(), connection,
+                                              user = conn->second.user, ch = std::string(channel)] {
+      core->detach_subscription(core->state(), connection, user, ch, /*leave=*/true);
+    });
+    return Status::ok;
+  }
+  core_->detach_subscription(st, connection, conn->second.user, channel, /*leave=*/true);
+  return Status::ok;
+}
+
+Status Broker::publish(std::string_view from_user, std::string_view channel,
+                       core::SharedBuffer payload, PublishCallback on_ack) {
+  ShardState& st = core_->state();
+  assert(!st.in_sink && "Broker::publish called from inside a sink callback");
+  if (!core_->valid_channel(channel)) {
+    return Status::invalid_channel;
+  }
+  // Built here so the owner only stamps seq and ts; the mailbox hand-off orders the writes.
+  auto message = std::make_shared<Message>();
+  message->channel = std::string(channel);
+  message->from = std::string(from_user);
+  message->payload = std::move(payload);
+  const std::uint32_t slot = st.publish_callbacks.put(std::move(on_ack));
+  core_->executor.submit_to(core_->owner_of(channel),
+                            [core = core_.get(), message = std::move(message), from = core_->here(),
+                             slot]() mutable { core->on_publish(std::move(message), from, slot); });
+  return Status::ok;
+}
+
+Status Broker::history(std::string_view channel, std::uint64_t since, std::size_t limit,
+                       HistoryCallback on_done) {
+  ShardState& st = core_->state();
+  assert(!st.in_sink && "Broker::history called from inside a sink callback");
+  if (!core_->valid_channel(channel)) {
+    return Status::invalid_channel;
+  }
+  const std::uint32_t slot = st.history_callbacks.put(std::move(on_done));
+  core_->executor.submit_to(core_->owner_of(channel), [core = core_.get(), ch = std::string(channel),
+                                                       since, limit, from = core_->here(), slot] {
+    core->on_history(ch, since, limit, from, slot);
+  });
+  return Status::ok;
+}
+
+Status Broker::presence(std::string_view channel, PresenceCallback on_done) {
+  ShardState& st = core_->state();
+  assert(!st.in_sink && "Broker::presence called from inside a sink callback");
+  if (!core_->valid_channel(channel)) {
+    return Status::invalid_channel;
+  }
+  const std::uint32_t slot = st.presence_callbacks.put(std::move(on_done));
+  core_->executor.submit_to(core_->owner_of(channel),
+                            [core = core_.get(), ch = std::string(channel), from = core_->here(),
+                             slot] { core->on_presence_query(ch, from, slot); });
+  return Status::ok;
+}
+
+Status Broker::mark_read(SubscriberId connection, std::string_view channel, std::uint64_t seq,
+                         ReadCallback on_done) {
+  ShardState& st = core_->state();
+  assert(!st.in_sink && "Broker::mark_read called from inside a sink callback");
+  if (!core_->valid_channel(channel)) {
+    return Status::invalid_channel;
+  }
+  auto conn = st.connections.find(connection);
+  if (conn == st.connections.end()) {
+    return Status::unknown_connection;
+  }
+  const std::uint32_t slot = st.read_callbacks.put(std::move(on_done));
+  core_->executor.submit_to(
+      core_->owner_of(channel),
+      [core = core_.get(), ch = std::string(channel), user = conn->second.user, seq,
+       from = core_->here(), connection, slot] {
+        core->on_mark_read(ch, user, seq, from, connection, slot);
+      });
+  return Status::ok;
+}
+
+unsigned Broker::owner_of(std::string_view channel) const noexcept {
+  return core_->owner_of(channel);
+}
+
+unsigned Broker::home_of(std::string_view user) const noexcept { return core_->home_of(user); }
+
+std::size_t Broker::local_subscriber_count(std::string_view channel) const {
+  const ShardState& st = core_->state();
+  auto it = st.local_channels.find(channel);
+  return it == st.local_channels.end() ? 0 : it->second.live.size();
+}
+
+const Config& Broker::config() const noexcept { return core_->config; }
+
+}  // namespace hexwire::pubsub

@@ -1,0 +1,114 @@
+// The subscriber shard's side of the broker: completing subscriptions (callback, backlog, then
+// live), handing each forwarded message once to the sink with the span of local subscribers, and
+// presence batches. Everything here runs on the subscriber shard's thread.
+#include <algorithm>
+#include <cassert>
+
+#include "pubsub/detail/broker_core.hpp"
+
+namespace hexwire::pubsub::detail {
+
+std::size_t BrokerCore::deliver_to_sink(const MessageRef& message,
+                                        std::span<const SubscriberId> to) {
+  ShardState& st = state();
+  st.in_sink = true;
+  const std::size_t dropped = std::min(sink.deliver(message, to), to.size());
+  st.in_sink = false;
+  st.metrics.deliveries.add(to.size() - dropped);
+  st.metrics.delivery_drops.add(dropped);
+  return dropped;
+}
+
+void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
+                                    SubscribeResult result, std::vector<MessageRef> backlog) {
+  ShardState& st = state();
+  auto lc_it = st.local_channels.find(channel);
+  assert(lc_it != st.local_channels.end() && "a pending subscribe keeps its local channel");
+  if (lc_it == st.local_channels.end()) {
+    return;
+  }
+  LocalChannel& lc = lc_it->second;
+  auto pending_it = std::find_if(lc.pending.begin(), lc.pending.end(),
+                                 [token](const PendingSubscribe& p) { return p.token == token; });
+  assert(pending_it != lc.pending.end());
+  if (pending_it == lc.pending.end()) {
+    return;
+  }
+  PendingSubscribe pending = std::move(*pending_it);
+  lc.pending.erase(pending_it);
+
+  const bool accepted = result.status == Status::ok;
+  if (pending.cancelled || !accepted) {
+    if (pending.cancelled && accepted) {
+      // The owner counted this subscription; undo it the normal way.
+      executor.submit_to(owner_of(channel), [this, channel, user = std::move(pending.user),
+                                             from = here(), leave = pending.leave_on_cancel] {
+        on_unsubscribe(channel, user, from, leave);
+      });
+    }
+    if (!accepted && !pending.cancelled) {
+      if (auto conn = st.connections.find(pending.connection); conn != st.connections.end()) {
+        auto& channels = conn->second.channels;
+        channels.erase(std::remove(channels.begin(), channels.end(), channel), channels.end());
+      }
+    }
+    if (lc.live.empty() && lc.pending.empty()) {
+      st.local_channels.erase(lc_it);
+    }
+    if (!pending.cancelled && pending.on_done) {
+      pending.on_done(result);
+    }
+    return;
+  }
+
+  // Every forward with seq <= result.seq reached this shard before this reply (FIFO per shard
+  // pair), and every later one will come after: joining `live` now is gap-free.
+  const SubscriberId connection = pending.connection;
+  lc.live_index.emplace(connection, static_cast<std::uint32_t>(lc.live.size()));
+  lc.live.push_back(connection);
+  lc.last_forwarded_seq = std::max(lc.last_forwarded_seq, result.seq);
+  st.metrics.subscriptions.add(1);
+  if (pending.on_done) {
+    pending.on_done(result);
+  }
+
+  // The callback may have unsubscribed or closed the connection; deliver only to a live one.
+  for (const MessageRef& message : backlog) {
+    auto again = st.local_channels.find(channel);
+    if (again == st.local_channels.end() || !again->second.live_index.contains(connection)) {
+      break;
+    }
+    deliver_to_sink(message, std::span<const SubscriberId>(&connection, 1));
+  }
+}
+
+void BrokerCore::on_forward(const MessageRef& message) {
+  ShardState& st = state();
+  auto it = st.local_channels.find(message->channel);
+  if (it == st.local_channels.end()) {
+    return;  // the last local subscriber left while this was in flight
+  }
+  LocalChannel& lc = it->second;
+  if (message->seq <= lc.last_forwarded_seq) {
+    // Already covered by a subscriber's backlog snapshot or delivered: never twice.
+    return;
+  }
+  lc.last_forwarded_seq = message->seq;
+  if (lc.live.empty()) {
+    return;
+  }
+  deliver_to_sink(message, lc.live);
+}
+
+void BrokerCore::on_presence_batch(const std::shared_ptr<const PresenceBatch>& batch) {
+  ShardState& st = state();
+  auto it = st.local_channels.find(batch->channel);
+  if (it == st.local_channels.end() || it->second.live.empty()) {
+    return;
+  }
+  st.in_sink = true;
+  sink.presence_changed(batch->channel, batch->changes, it->second.live);
+  st.in_sink = false;
+}
+
+}  // namespace hexwire::pubsub::detail

@@ -1,0 +1,74 @@
+// Bounded per-channel message log kept by the channel's owner shard: contiguous seqs, newest at
+// the back, trimmed by count and age (see Config's history_* fields). Serves resume backlogs and
+// history ranges in O(1) lookup plus the copied range.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "pubsub/types.hpp"
+
+namespace hexwire::pubsub::detail {
+
+struct HistoryLimits {
+  std::size_t keep_messages = 1'000;
+  std::int64_t keep_age_us = 600'000'000;
+  std::size_t max_messages = 10'000;
+};
+
+class HistoryLog {
+ public:
+  /// Appends the next message; its seq must follow the previous one's.
+  void append(MessageRef message) { messages_.push_back(std::move(message)); }
+
+  /// Drops messages beyond the limits; returns how many were dropped.
+  std::size_t trim(const HistoryLimits& limits, std::int64_t now_us) {
+    std::size_t dropped = 0;
+    const std::size_t hard_cap = std::max(limits.max_messages, limits.keep_messages);
+    while (messages_.size() > limits.keep_messages &&
+           (messages_.size() > hard_cap ||
+            now_us - messages_.front()->ts_us > limits.keep_age_us)) {
+      messages_.pop_front();
+      ++dropped;
+    }
+    return dropped;
+  }
+
+  /// True when every message with seq in (since, last_seq] is retained.
+  [[nodiscard]] bool covers(std::uint64_t since, std::uint64_t last_seq) const noexcept {
+    if (since >= last_seq) {
+      return since == last_seq;
+    }
+    return !messages_.empty() && messages_.front()->seq <= since + 1;
+  }
+
+  /// Up to `limit` retained messages with seq > since, oldest first.
+  [[nodiscard]] std::vector<MessageRef> range_after(std::uint64_t since, std::size_t limit) const {
+    std::vector<MessageRef> out;
+    if (messages_.empty() || limit == 0) {
+      return out;
+    }
+    const std::uint64_t first = messages_.front()->seq;
+    const std::size_t begin = since + 1 <= first ? 0 : static_cast<std::size_t>(since + 1 - first);
+    if (begin >= messages_.size()) {
+      return out;
+    }
+    const std::size_t count = std::min(limit, messages_.size() - begin);
+    out.reserve(count);
+    for (std::size_t i = begin; i < begin + count; ++i) {
+      out.push_back(messages_[i]);
+    }
+    return out;
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return messages_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return messages_.empty(); }
+
+ private:
+  std::deque<MessageRef> messages_;
+};
+
+}  // namespace hexwire::pubsub::detail
