@@ -29,6 +29,8 @@ struct ReactorConfig {
   std::size_t send_low_water = 256u << 10;     // on_drained fires when buffered falls to this
   unsigned max_iovecs_per_send = 64;           // iovecs gathered into one sendmsg (<= 64)
   std::uint64_t close_linger_ns = 1'000'000'000;  // orderly close: wait this long for the peer's FIN
+  std::uint64_t close_flush_timeout_ns = 10'000'000'000;  // orderly close: abort if queued bytes
+                                                          // are not flushed by then (peer not reading)
 };
 
 /// Called on the accepting shard for each new connection; returns its handler, or nullptr to
@@ -132,7 +134,13 @@ class Reactor final : private BackendEvents {
   void pause(Connection& c) noexcept;
   void resume(Connection& c) noexcept;
   void retire_handler(std::unique_ptr<ConnectionHandler> handler) noexcept;
-  void check_lingering(std::uint64_t now_ns) noexcept;
+  void check_deadlines() noexcept;
+  void go_closing(Connection& c) noexcept;
+  void arm_receive(Connection& c) noexcept;
+  void stash(Connection& c, std::span<const std::byte> bytes) noexcept;
+  void deliver_stash(Connection& c) noexcept;
+  void release_slot(Connection& c) noexcept;
+  void process_flush(Connection& c) noexcept;
 
   ReactorConfig config_;
   std::unique_ptr<OwnMetrics> own_metrics_;
@@ -144,10 +152,11 @@ class Reactor final : private BackendEvents {
   std::uint32_t free_head_ = UINT32_MAX;
   std::size_t live_connections_ = 0;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::vector<std::uint32_t> flush_list_;     // slots with queued bytes or a close step to run
-  std::vector<std::uint32_t> rearm_now_;      // receive re-arms due this turn's flush
-  std::vector<std::uint32_t> rearm_next_;     // deferred by ENOBUFS / fairness to the next turn
-  std::vector<std::uint32_t> lingering_;      // half-closed connections waiting for the peer's FIN
+  std::vector<OpTarget> flush_list_;      // connections with queued bytes or a close step to run
+  std::vector<OpTarget> flush_work_;      // the batch flush() is processing
+  std::vector<OpTarget> rearm_now_;       // receive re-arms due at this turn's flush
+  std::vector<OpTarget> rearm_next_;      // deferred by ENOBUFS / fairness to the next turn
+  std::vector<OpTarget> deadlines_;       // draining / half-closed connections with a deadline
   std::vector<std::unique_ptr<ConnectionHandler>> retired_handlers_;
   std::uint64_t turn_ = 0;
 };

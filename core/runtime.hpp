@@ -62,6 +62,7 @@ class Shard {
   void setup();
   void turn(std::uint64_t max_sleep_ns) noexcept;
   void begin_stop() noexcept;
+  [[nodiscard]] bool stop_finished() noexcept;
   void run_inbox() noexcept;
 
   Runtime* runtime_;
@@ -71,11 +72,16 @@ class Shard {
   std::unique_ptr<Inbox> inbox_;          // tasks posted from non-shard threads
   std::unique_ptr<Counters> counters_;
   std::uint64_t now_ns_ = 0;
+  std::uint64_t drain_deadline_ns_ = 0;  // stopping: orderly closes may run until then
+  std::uint64_t abort_deadline_ns_ = 0;  // stopping: aborted connections must be gone by then
   bool stopping_ = false;
+  bool aborted_ = false;
   // The sleep/wake handshake (see Runtime::submit_to and docs/core.md). Written by the shard
   // (seq_cst store before its final mailbox check) and read by senders after their push.
   alignas(64) std::atomic<bool> sleeping_{false};
-  std::atomic<Backend*> waker_{nullptr};  // the backend to wake(); published after setup
+  // The reactor to wake(); published (seq_cst) once the shard's backend exists. Reactors outlive
+  // their threads (destroyed in Runtime::join) so a late wake never touches freed memory.
+  std::atomic<Reactor*> waker_{nullptr};
 };
 
 class Runtime final : public Executor {

@@ -1,0 +1,358 @@
+// Connection API and the reactor's per-connection state machines: the pooled send queue (one
+// sendmsg in flight, partial writes, drain notification), pause/resume with an in-order stash for
+// bytes the kernel had already handed over, and orderly/abortive close (see docs/core.md).
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cerrno>
+
+#include "core/clock.hpp"
+#include "core/connection.hpp"
+#include "core/detail/outbound.hpp"
+#include "core/reactor.hpp"
+
+namespace hexwire::core {
+
+std::string_view to_string(CloseReason reason) noexcept {
+  switch (reason) {
+    case CloseReason::local_close:
+      return "local_close";
+    case CloseReason::local_abort:
+      return "local_abort";
+    case CloseReason::peer_closed:
+      return "peer_closed";
+    case CloseReason::error:
+      return "error";
+    case CloseReason::connect_failed:
+      return "connect_failed";
+    case CloseReason::shutdown:
+      return "shutdown";
+  }
+  return "unknown";
+}
+
+// ---- Connection: thin forwarding to the owning reactor ----
+
+bool Connection::send(SharedBuffer bytes) noexcept {
+  const std::size_t size = bytes.size();
+  return send(std::move(bytes), 0, size);
+}
+
+bool Connection::send(SharedBuffer bytes, std::size_t offset, std::size_t length) noexcept {
+  if (state_ != State::open && state_ != State::connecting) {
+    return false;
+  }
+  assert(offset <= bytes.size() && length <= bytes.size() - offset);
+  if (length != 0) {
+    reactor_->queue_send(*this, std::move(bytes), offset, length);
+  }
+  return true;
+}
+
+void Connection::pause_reading() noexcept { reactor_->pause(*this); }
+void Connection::resume_reading() noexcept { reactor_->resume(*this); }
+
+void Connection::close() noexcept { reactor_->begin_close(*this, CloseReason::local_close, false, 0); }
+void Connection::abort() noexcept { reactor_->begin_close(*this, CloseReason::local_abort, true, 0); }
+
+void Connection::set_handler(std::unique_ptr<ConnectionHandler> handler) noexcept {
+  if (handler_) {
+    reactor_->retire_handler(std::move(handler_));
+  }
+  handler_ = std::move(handler);
+}
+
+// ---- send queue ----
+
+void Reactor::queue_send(Connection& c, SharedBuffer&& bytes, std::size_t offset,
+                         std::size_t length) noexcept {
+  detail::OutboundChunk* chunk = pool_->take_chunk();
+  chunk->buffer = std::move(bytes);
+  chunk->offset = offset;
+  chunk->length = length;
+  if (c.out_tail_ != nullptr) {
+    c.out_tail_->next = chunk;
+  } else {
+    c.out_head_ = chunk;
+  }
+  c.out_tail_ = chunk;
+  c.buffered_bytes_ += length;
+  metrics_.send_queue_bytes->add(static_cast<std::int64_t>(length));
+  if (c.buffered_bytes_ > config_.send_soft_limit) {
+    c.flags_ |= Connection::kOverSoftLimit;
+  }
+  mark_for_flush(c);
+}
+
+void Reactor::mark_for_flush(Connection& c) noexcept {
+  if ((c.flags_ & Connection::kQueuedForFlush) == 0) {
+    c.flags_ |= Connection::kQueuedForFlush;
+    flush_list_.push_back(c.target());
+  }
+}
+
+void Reactor::queue_rearm(Connection& c) noexcept {
+  if ((c.flags_ & Connection::kRearmQueued) == 0) {
+    c.flags_ |= Connection::kRearmQueued;
+    rearm_next_.push_back(c.target());
+  }
+}
+
+void Reactor::start_send(Connection& c) noexcept {
+  detail::SendOp* op = pool_->take_send_op();
+  unsigned count = 0;
+  std::size_t bytes = 0;
+  for (detail::OutboundChunk* chunk = c.out_head_;
+       chunk != nullptr && count < config_.max_iovecs_per_send; chunk = chunk->next) {
+    // iovec wants a non-const pointer; the kernel only reads from it.
+    op->iov[count].iov_base = const_cast<std::byte*>(chunk->buffer.data() + chunk->offset);
+    op->iov[count].iov_len = chunk->length;
+    bytes += chunk->length;
+    ++count;
+  }
+  op->message = msghdr{};
+  op->message.msg_iov = op->iov;
+  op->message.msg_iovlen = count;
+  op->bytes = bytes;
+  c.send_op_ = op;
+  c.flags_ |= Connection::kSendInFlight;
+  backend_->start_send(c.target(), c.fd_, &op->message);
+}
+
+void Reactor::complete_send(Connection& c, std::size_t written) noexcept {
+  metrics_.bytes_sent->add(written);
+  metrics_.send_queue_bytes->add(-static_cast<std::int64_t>(written));
+  c.buffered_bytes_ -= written;
+  while (written > 0 && c.out_head_ != nullptr) {
+    detail::OutboundChunk* chunk = c.out_head_;
+    if (written < chunk->length) {
+      chunk->offset += written;  // partial write: the rest goes in the next sendmsg
+      chunk->length -= written;
+      break;
+    }
+    written -= chunk->length;
+    c.out_head_ = chunk->next;
+    if (c.out_head_ == nullptr) {
+      c.out_tail_ = nullptr;
+    }
+    pool_->give_back(chunk);
+  }
+  if (c.out_head_ != nullptr || c.state_ != Connection::State::open) {
+    mark_for_flush(c);  // more to send, or a close step waits for the queue to empty
+  }
+  if ((c.flags_ & Connection::kOverSoftLimit) != 0 &&
+      c.buffered_bytes_ <= config_.send_low_water) {
+    c.flags_ &= static_cast<std::uint16_t>(~Connection::kOverSoftLimit);
+    if (c.state_ == Connection::State::open) {
+      c.handler_->on_drained(c);
+    }
+  }
+}
+
+void Reactor::drop_queue(Connection& c) noexcept {
+  while (c.out_head_ != nullptr) {
+    detail::OutboundChunk* chunk = c.out_head_;
+    c.out_head_ = chunk->next;
+    pool_->give_back(chunk);
+  }
+  c.out_tail_ = nullptr;
+  while (c.stash_head_ != nullptr) {
+    detail::OutboundChunk* chunk = c.stash_head_;
+    c.stash_head_ = chunk->next;
+    pool_->give_back(chunk);
+  }
+  c.stash_tail_ = nullptr;
+  metrics_.send_queue_bytes->add(-static_cast<std::int64_t>(c.buffered_bytes_));
+  c.buffered_bytes_ = 0;
+}
+
+// ---- reading: pause, resume, stash ----
+
+void Reactor::pause(Connection& c) noexcept {
+  if ((c.flags_ & Connection::kPaused) != 0) {
+    return;
+  }
+  c.flags_ |= Connection::kPaused;
+  if ((c.flags_ & (Connection::kRecvArmed | Connection::kRecvCancelling)) ==
+          Connection::kRecvArmed &&
+      c.state_ == Connection::State::open) {
+    c.flags_ |= Connection::kRecvCancelling;
+    backend_->cancel_receive(c.target(), c.fd_);
+  }
+}
+
+void Reactor::resume(Connection& c) noexcept {
+  if ((c.flags_ & Connection::kPaused) == 0) {
+    return;
+  }
+  c.flags_ &= static_cast<std::uint16_t>(~Connection::kPaused);
+  if (c.state_ == Connection::State::open) {
+    mark_for_flush(c);  // stash delivery and re-arm happen at flush, never inside a callback
+  }
+}
+
+void Reactor::stash(Connection& c, std::span<const std::byte> bytes) noexcept {
+  detail::OutboundChunk* chunk = pool_->take_chunk();
+  chunk->buffer = SharedBuffer::copy_of(bytes);
+  chunk->offset = 0;
+  chunk->length = bytes.size();
+  if (c.stash_tail_ != nullptr) {
+    c.stash_tail_->next = chunk;
+  } else {
+    c.stash_head_ = chunk;
+  }
+  c.stash_tail_ = chunk;
+}
+
+void Reactor::deliver_stash(Connection& c) noexcept {
+  while (c.stash_head_ != nullptr && c.state_ == Connection::State::open &&
+         (c.flags_ & Connection::kPaused) == 0) {
+    detail::OutboundChunk* chunk = c.stash_head_;
+    c.stash_head_ = chunk->next;
+    if (c.stash_head_ == nullptr) {
+      c.stash_tail_ = nullptr;
+    }
+    c.handler_->on_data(c, chunk->buffer.bytes());
+    pool_->give_back(chunk);
+  }
+}
+
+// ---- per-turn processing and close ----
+
+void Reactor::process_flush(Connection& c) noexcept {
+  constexpr std::uint16_t kReceiving =
+      Connection::kRecvArmed | Connection::kRecvCancelling | Connection::kRearmQueued;
+  switch (c.state_) {
+    case Connection::State::open:
+      if (c.stash_head_ != nullptr) {
+        deliver_stash(c);
+      }
+      if (c.state_ == Connection::State::open && (c.flags_ & (kReceiving | Connection::kPaused)) == 0 &&
+          c.stash_head_ == nullptr) {
+        arm_receive(c);
+      }
+      if (c.state_ == Connection::State::open) {
+        if ((c.flags_ & Connection::kSendInFlight) == 0 && c.out_head_ != nullptr) {
+          start_send(c);
+        }
+        return;
+      }
+      mark_for_flush(c);  // a handler closed it during stash delivery: continue next pass
+      return;
+    case Connection::State::draining:
+      if ((c.flags_ & Connection::kSendInFlight) != 0) {
+        return;
+      }
+      if (c.out_head_ != nullptr) {
+        start_send(c);
+        return;
+      }
+      ::shutdown(c.fd_, SHUT_WR);  // everything queued is in the kernel: FIN after it
+      if ((c.flags_ & Connection::kPeerFin) != 0) {
+        go_closing(c);
+        return;
+      }
+      c.state_ = Connection::State::half_closed;
+      c.close_deadline_ns_ = monotonic_ns() + config_.close_linger_ns;
+      [[fallthrough]];
+    case Connection::State::half_closed:
+      // Keep reading (and dropping) until the peer's FIN, so close() does not turn unread
+      // bytes into a RST that could destroy what we just sent.
+      if ((c.flags_ & kReceiving) == 0 && (c.flags_ & Connection::kPeerFin) == 0) {
+        arm_receive(c);
+      }
+      return;
+    case Connection::State::closing:
+      if ((c.flags_ & (Connection::kRecvArmed | Connection::kSendInFlight |
+                       Connection::kConnectPending)) != 0) {
+        if ((c.flags_ & Connection::kCancelIssued) == 0) {
+          c.flags_ |= Connection::kCancelIssued;
+          backend_->cancel_all(c.target(), c.fd_);
+        }
+        return;
+      }
+      finish(c);
+      return;
+    default:
+      return;
+  }
+}
+
+void Reactor::begin_close(Connection& c, CloseReason reason, bool abortive, int error) noexcept {
+  switch (c.state_) {
+    case Connection::State::free:
+    case Connection::State::closing:
+      return;
+    case Connection::State::draining:
+    case Connection::State::half_closed:
+      if (!abortive) {
+        return;  // already closing in order
+      }
+      break;  // escalate to abortive; keep the first reason
+    default:
+      c.close_reason_ = reason;
+      c.last_error_ = error;
+      break;
+  }
+  if (abortive || c.state_ == Connection::State::connecting) {
+    if (abortive) {
+      (void)set_linger_zero(c.fd_);
+    }
+    go_closing(c);
+    return;
+  }
+  c.state_ = Connection::State::draining;
+  c.close_deadline_ns_ = monotonic_ns() + config_.close_flush_timeout_ns;
+  if ((c.flags_ & Connection::kLingering) == 0) {
+    c.flags_ |= Connection::kLingering;
+    deadlines_.push_back(c.target());
+  }
+  mark_for_flush(c);
+}
+
+void Reactor::go_closing(Connection& c) noexcept {
+  c.state_ = Connection::State::closing;
+  mark_for_flush(c);
+}
+
+void Reactor::check_deadlines() noexcept {
+  const std::uint64_t now = monotonic_ns();
+  std::size_t kept = 0;
+  for (const OpTarget target : deadlines_) {
+    Connection* c = lookup(target);
+    if (c == nullptr) {
+      continue;
+    }
+    const bool waiting = c->state_ == Connection::State::draining || c->state_ == Connection::State::half_closed;
+    if (waiting && now < c->close_deadline_ns_) {
+      deadlines_[kept++] = target;
+      continue;
+    }
+    c->flags_ &= static_cast<std::uint16_t>(~Connection::kLingering);
+    if (c->state_ == Connection::State::draining) {
+      c->last_error_ = ETIMEDOUT;  // the peer stopped reading: give up on the queued bytes
+      (void)set_linger_zero(c->fd_);
+      go_closing(*c);
+    } else if (c->state_ == Connection::State::half_closed) {
+      go_closing(*c);
+    }
+  }
+  deadlines_.resize(kept);
+}
+
+void Reactor::finish(Connection& c) noexcept {
+  assert(c.send_op_ == nullptr);
+  ::close(c.fd_);
+  drop_queue(c);
+  metrics_.connections_closed->add();
+  std::unique_ptr<ConnectionHandler> handler = std::move(c.handler_);
+  if (handler) {
+    handler->on_close(c, c.close_reason_);
+  }
+  handler.reset();
+  c.handler_.reset();
+  release_slot(c);
+}
+
+}  // namespace hexwire::core

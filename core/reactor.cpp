@@ -1,0 +1,442 @@
+// Reactor: the connection table, listeners, client connects, and the completion dispatch that
+// turns backend events into handler calls. The send queue and close state machine live in
+// connection.cpp; this file owns the loop-turn steps (reap, flush, submit_and_wait).
+#include "core/reactor.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/clock.hpp"
+#include "core/detail/outbound.hpp"
+
+namespace hexwire::core {
+
+struct Reactor::Listener {
+  int fd = -1;
+  AcceptHandlerFactory factory;
+};
+
+struct Reactor::OwnMetrics {
+  Gauge connections_open;
+  Counter connections_accepted;
+  Counter connections_closed;
+  Counter bytes_received;
+  Counter bytes_sent;
+  Counter recv_enobufs_rearms;
+  Counter recv_budget_deferrals;
+  Gauge send_queue_bytes;
+};
+
+namespace {
+constexpr std::size_t kConnectionBlock = 64;
+constexpr int kFlushPasses = 4;
+
+template <typename T>
+void default_to(T*& slot, T& fallback) {
+  if (slot == nullptr) {
+    slot = &fallback;
+  }
+}
+}  // namespace
+
+Reactor::Reactor(const ReactorConfig& config, ReactorMetrics metrics)
+    : config_(config), own_metrics_(std::make_unique<OwnMetrics>()), metrics_(metrics) {
+  if (config_.max_iovecs_per_send == 0 || config_.max_iovecs_per_send > detail::kMaxIovecs) {
+    config_.max_iovecs_per_send = detail::kMaxIovecs;
+  }
+  OwnMetrics& own = *own_metrics_;
+  default_to(metrics_.connections_open, own.connections_open);
+  default_to(metrics_.connections_accepted, own.connections_accepted);
+  default_to(metrics_.connections_closed, own.connections_closed);
+  default_to(metrics_.bytes_received, own.bytes_received);
+  default_to(metrics_.bytes_sent, own.bytes_sent);
+  default_to(metrics_.recv_enobufs_rearms, own.recv_enobufs_rearms);
+  default_to(metrics_.recv_budget_deferrals, own.recv_budget_deferrals);
+  default_to(metrics_.send_queue_bytes, own.send_queue_bytes);
+  backend_ = make_backend(config_.backend, config_.backend_config);
+  pool_ = std::make_unique<detail::OutboundPool>();
+  flush_list_.reserve(1024);
+  flush_work_.reserve(1024);
+  rearm_now_.reserve(256);
+  rearm_next_.reserve(256);
+}
+
+Reactor::~Reactor() {
+  close_listeners();
+  // Last resort (the runtime drains gracefully before this): mark everything closing so handler
+  // calls made from on_close are no-ops, tell the handlers, then tear the ring down before the
+  // sockets and buffers the kernel may still reference.
+  std::vector<Connection*> live;
+  for (Connection* c : slots_) {
+    if (c->state_ != Connection::State::free) {
+      if (c->state_ != Connection::State::closing) {
+        c->close_reason_ = CloseReason::shutdown;
+      }
+      c->state_ = Connection::State::closing;
+      live.push_back(c);
+    }
+  }
+  for (Connection* c : live) {
+    if (c->handler_) {
+      c->handler_->on_close(*c, c->close_reason_);
+    }
+  }
+  backend_.reset();
+  for (Connection* c : slots_) {
+    if (c->state_ != Connection::State::free) {
+      c->flags_ &= static_cast<std::uint16_t>(~(Connection::kSendInFlight));
+      if (c->send_op_ != nullptr) {
+        pool_->give_back(c->send_op_);
+        c->send_op_ = nullptr;
+      }
+      (void)set_linger_zero(c->fd_);
+      ::close(c->fd_);
+      drop_queue(*c);
+      c->handler_.reset();
+      c->state_ = Connection::State::free;
+    }
+  }
+  retired_handlers_.clear();
+}
+
+ListenerId Reactor::add_listener(int fd, AcceptHandlerFactory factory) {
+  const auto id = static_cast<ListenerId>(listeners_.size());
+  auto listener = std::make_unique<Listener>();
+  listener->fd = fd;
+  listener->factory = std::move(factory);
+  listeners_.push_back(std::move(listener));
+  backend_->arm_accept(id, fd);
+  return id;
+}
+
+void Reactor::close_listener(ListenerId id) noexcept {
+  if (id >= listeners_.size() || !listeners_[id]) {
+    return;
+  }
+  backend_->cancel_accept(id, listeners_[id]->fd);
+  ::close(listeners_[id]->fd);
+  listeners_[id].reset();
+}
+
+void Reactor::close_listeners() noexcept {
+  for (ListenerId id = 0; id < listeners_.size(); ++id) {
+    close_listener(id);
+  }
+}
+
+std::size_t Reactor::listener_count() const noexcept {
+  std::size_t open = 0;
+  for (const auto& listener : listeners_) {
+    open += listener ? 1 : 0;
+  }
+  return open;
+}
+
+Connection& Reactor::allocate_connection(int fd, const SocketAddress& peer) {
+  if (free_head_ == UINT32_MAX) {
+    std::unique_ptr<Connection[]> block(new Connection[kConnectionBlock]);
+    for (std::size_t i = kConnectionBlock; i-- > 0;) {
+      Connection& c = block[i];
+      c.reactor_ = this;
+      c.slot_ = static_cast<std::uint32_t>(slots_.size() + i);
+      c.next_free_ = free_head_;
+      free_head_ = c.slot_;
+    }
+    for (std::size_t i = 0; i < kConnectionBlock; ++i) {
+      slots_.push_back(&block[i]);
+    }
+    connection_blocks_.push_back(std::move(block));
+  }
+  Connection& c = *slots_[free_head_];
+  free_head_ = c.next_free_;
+  c.generation_ = (c.generation_ + 1) & kGenerationMask;
+  c.fd_ = fd;
+  c.peer_ = peer;
+  c.state_ = Connection::State::open;
+  c.flags_ = 0;
+  c.buffered_bytes_ = 0;
+  c.last_error_ = 0;
+  c.budget_turn_ = 0;
+  c.budget_used_ = 0;
+  c.close_deadline_ns_ = 0;
+  c.close_reason_ = CloseReason::local_close;
+  c.user_ = nullptr;
+  ++live_connections_;
+  metrics_.connections_open->add(1);
+  return c;
+}
+
+void Reactor::release_slot(Connection& c) noexcept {
+  c.state_ = Connection::State::free;
+  c.fd_ = -1;
+  c.user_ = nullptr;
+  c.flags_ = 0;
+  c.next_free_ = free_head_;
+  free_head_ = c.slot_;
+  --live_connections_;
+  metrics_.connections_open->add(-1);
+}
+
+Connection* Reactor::lookup(OpTarget target) noexcept {
+  if (target.slot >= slots_.size()) {
+    return nullptr;
+  }
+  Connection* c = slots_[target.slot];
+  if (c->state_ == Connection::State::free || c->generation_ != target.generation) {
+    return nullptr;
+  }
+  return c;
+}
+
+Connection* Reactor::find(ConnectionId id) noexcept {
+  return lookup({static_cast<std::uint32_t>(id), static_cast<std::uint32_t>(id >> 32)});
+}
+
+void Reactor::for_each_connection(const std::function<void(Connection&)>& fn) {
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    Connection* c = slots_[i];
+    if (c->state_ != Connection::State::free && c->state_ != Connection::State::closing) {
+      fn(*c);
+    }
+  }
+}
+
+void Reactor::close_all(bool abortive) noexcept {
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    Connection* c = slots_[i];
+    if (c->state_ != Connection::State::free) {
+      begin_close(*c, CloseReason::shutdown, abortive, 0);
+    }
+  }
+}
+
+Connection* Reactor::connect(const SocketAddress& peer, std::unique_ptr<ConnectionHandler> handler,
+                             int* error) {
+  const int fd = open_stream_socket(peer.family(), backend_->kind() == BackendKind::epoll);
+  if (fd < 0) {
+    if (error != nullptr) {
+      *error = -fd;
+    }
+    return nullptr;
+  }
+  Connection& c = allocate_connection(fd, peer);
+  c.state_ = Connection::State::connecting;
+  c.handler_ = std::move(handler);
+  c.flags_ |= Connection::kConnectPending;
+  backend_->start_connect(c.target(), fd, c.peer_.data(), c.peer_.size());
+  return &c;
+}
+
+void Reactor::arm_receive(Connection& c) noexcept {
+  c.flags_ |= Connection::kRecvArmed;
+  backend_->arm_receive(c.target(), c.fd_);
+}
+
+// ---- completions ----
+
+void Reactor::on_accepted(std::uint32_t listener, int fd) noexcept {
+  if (fd < 0) {
+    return;  // EMFILE, ENFILE...: the backend keeps accepting; nothing to hand out
+  }
+  if (listener >= listeners_.size() || !listeners_[listener]) {
+    ::close(fd);
+    return;
+  }
+  (void)set_no_delay(fd);
+  sockaddr_storage storage{};
+  socklen_t length = sizeof(storage);
+  (void)::getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length);
+  Connection& c = allocate_connection(fd, SocketAddress::from_sockaddr(
+                                              reinterpret_cast<sockaddr*>(&storage), length));
+  metrics_.connections_accepted->add();
+  std::unique_ptr<ConnectionHandler> handler;
+  try {
+    handler = listeners_[listener]->factory(c);
+  } catch (...) {
+    handler.reset();  // a throwing factory refuses the connection like a null one
+  }
+  if (!handler) {
+    (void)set_linger_zero(fd);
+    ::close(fd);
+    release_slot(c);
+    metrics_.connections_closed->add();
+    return;
+  }
+  c.handler_ = std::move(handler);
+  arm_receive(c);
+  c.handler_->on_open(c);
+}
+
+void Reactor::on_received(OpTarget target, std::span<const std::byte> bytes) noexcept {
+  Connection* c = lookup(target);
+  if (c == nullptr) {
+    return;
+  }
+  metrics_.bytes_received->add(bytes.size());
+  const auto turn = static_cast<std::uint32_t>(turn_);
+  if (c->budget_turn_ != turn) {
+    c->budget_turn_ = turn;
+    c->budget_used_ = 0;
+  }
+  ++c->budget_used_;
+  if (c->state_ != Connection::State::open) {
+    return;  // closing: bytes are read only to see the peer's FIN, then dropped
+  }
+  if ((c->flags_ & Connection::kPaused) != 0 || c->stash_head_ != nullptr) {
+    stash(*c, bytes);  // the kernel had these before the pause took effect: keep them, in order
+  } else {
+    c->handler_->on_data(*c, bytes);
+  }
+  // Fairness: a connection that filled more than its share of buffers this turn stops receiving
+  // until the next turn, so others get buffers and loop time (see docs/core.md).
+  if (c->budget_used_ > config_.backend_config.max_buffers_per_turn &&
+      (c->flags_ & (Connection::kRecvArmed | Connection::kRecvCancelling)) ==
+          Connection::kRecvArmed &&
+      c->state_ == Connection::State::open) {
+    c->flags_ |= Connection::kRecvCancelling;
+    backend_->cancel_receive(c->target(), c->fd_);
+    metrics_.recv_budget_deferrals->add();
+  }
+}
+
+void Reactor::on_receive_stopped(OpTarget target, int result) noexcept {
+  Connection* c = lookup(target);
+  if (c == nullptr) {
+    return;
+  }
+  c->flags_ &= static_cast<std::uint16_t>(~(Connection::kRecvArmed | Connection::kRecvCancelling));
+  if (result == 0) {
+    c->flags_ |= Connection::kPeerFin;
+  }
+  switch (c->state_) {
+    case Connection::State::open:
+      if (result == 0) {
+        begin_close(*c, CloseReason::peer_closed, false, 0);
+      } else if (result == -ENOBUFS || result == -ECANCELED) {
+        if (result == -ENOBUFS) {
+          metrics_.recv_enobufs_rearms->add();
+        }
+        if ((c->flags_ & Connection::kPaused) == 0) {
+          queue_rearm(*c);
+        }
+      } else {
+        const bool reset = result == -ECONNRESET || result == -EPIPE;
+        begin_close(*c, reset ? CloseReason::peer_closed : CloseReason::error, true, -result);
+      }
+      return;
+    case Connection::State::draining:
+    case Connection::State::half_closed:
+      if (result == -ENOBUFS || result == -ECANCELED) {
+        queue_rearm(*c);  // keep watching for the peer's FIN
+      } else if (c->state_ == Connection::State::half_closed || result != 0) {
+        go_closing(*c);
+      }
+      mark_for_flush(*c);
+      return;
+    default:
+      mark_for_flush(*c);  // closing: maybe the last operation we were waiting for
+      return;
+  }
+}
+
+void Reactor::on_sent(OpTarget target, int result) noexcept {
+  Connection* c = lookup(target);
+  if (c == nullptr) {
+    return;  // cannot happen: a connection is not released while a send is in flight
+  }
+  pool_->give_back(c->send_op_);
+  c->send_op_ = nullptr;
+  c->flags_ &= static_cast<std::uint16_t>(~Connection::kSendInFlight);
+  if (result < 0) {
+    if (c->state_ != Connection::State::closing) {
+      const bool reset = result == -ECONNRESET || result == -EPIPE;
+      begin_close(*c, reset ? CloseReason::peer_closed : CloseReason::error, true, -result);
+    }
+    mark_for_flush(*c);
+    return;
+  }
+  complete_send(*c, static_cast<std::size_t>(result));
+}
+
+void Reactor::on_connected(OpTarget target, int result) noexcept {
+  Connection* c = lookup(target);
+  if (c == nullptr) {
+    return;
+  }
+  c->flags_ &= static_cast<std::uint16_t>(~Connection::kConnectPending);
+  if (c->state_ != Connection::State::connecting) {
+    mark_for_flush(*c);  // closed while connecting: finish the close
+    return;
+  }
+  if (result < 0) {
+    c->close_reason_ = CloseReason::connect_failed;
+    c->last_error_ = -result;
+    c->state_ = Connection::State::closing;
+    mark_for_flush(*c);
+    return;
+  }
+  c->state_ = Connection::State::open;
+  arm_receive(*c);
+  c->handler_->on_open(*c);
+  if (c->out_head_ != nullptr) {
+    mark_for_flush(*c);
+  }
+}
+
+// ---- loop turn ----
+
+std::size_t Reactor::reap() noexcept {
+  ++turn_;
+  const std::size_t handled = backend_->reap(*this);
+  retired_handlers_.clear();
+  return handled;
+}
+
+void Reactor::flush() noexcept {
+  // Re-arms deferred during the previous turn (ENOBUFS, fairness); buffers have been recycled.
+  for (const OpTarget target : rearm_now_) {
+    if (Connection* c = lookup(target)) {
+      c->flags_ &= static_cast<std::uint16_t>(~Connection::kRearmQueued);
+      mark_for_flush(*c);
+    }
+  }
+  rearm_now_.clear();
+  rearm_now_.swap(rearm_next_);
+  for (int pass = 0; pass < kFlushPasses && !flush_list_.empty(); ++pass) {
+    flush_work_.swap(flush_list_);
+    for (const OpTarget target : flush_work_) {
+      if (Connection* c = lookup(target)) {
+        c->flags_ &= static_cast<std::uint16_t>(~Connection::kQueuedForFlush);
+        process_flush(*c);
+      }
+    }
+    flush_work_.clear();
+  }
+  if (!deadlines_.empty()) {
+    check_deadlines();
+  }
+  retired_handlers_.clear();
+}
+
+void Reactor::submit_and_wait(std::uint64_t timeout_ns) noexcept {
+  backend_->submit_and_wait(timeout_ns);
+}
+
+bool Reactor::has_pending_work() const noexcept {
+  return !rearm_now_.empty() || !flush_list_.empty();
+}
+
+void Reactor::run_once(std::uint64_t timeout_ns) noexcept {
+  reap();
+  flush();
+  submit_and_wait(has_pending_work() ? 0 : timeout_ns);
+}
+
+void Reactor::retire_handler(std::unique_ptr<ConnectionHandler> handler) noexcept {
+  retired_handlers_.push_back(std::move(handler));
+}
+
+}  // namespace hexwire::core
