@@ -1,0 +1,336 @@
+// Text, JSON and CSV rendering of simulator results (formats documented in docs/simulator.md).
+#include "sim/report.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iterator>
+
+namespace hexwire::sim {
+namespace {
+
+LatencyKind kind_at(std::size_t i) { return static_cast<LatencyKind>(i); }
+
+// Nanoseconds as microseconds with nanosecond precision, for JSON and CSV.
+std::string micros(std::uint64_t ns) { return fmt::format("{:.3f}", static_cast<double>(ns) / 1e3); }
+
+double rate(std::uint64_t count, double seconds) {
+  return seconds > 0.0 ? static_cast<double>(count) / seconds : 0.0;
+}
+
+std::string format_errors(const std::array<std::uint64_t, kErrorKindCount>& errors,
+                          std::uint64_t total) {
+  std::string out = fmt::format("errors {}", total);
+  if (total == 0) {
+    return out;
+  }
+  out += " (";
+  bool first = true;
+  for (std::size_t i = 0; i < kErrorKindCount; ++i) {
+    if (errors[i] != 0) {
+      out += fmt::format("{}{} {}", first ? "" : ", ", to_string(static_cast<ErrorKind>(i)),
+                         errors[i]);
+      first = false;
+    }
+  }
+  out += ")";
+  return out;
+}
+
+}  // namespace
+
+LatencySummary summarize(const core::Histogram& histogram) {
+  LatencySummary s;
+  s.count = histogram.count();
+  if (s.count == 0) {
+    return s;
+  }
+  s.min_ns = histogram.min();
+  s.mean_ns = histogram.mean();
+  s.p50_ns = histogram.percentile(50.0);
+  s.p90_ns = histogram.percentile(90.0);
+  s.p99_ns = histogram.percentile(99.0);
+  s.p999_ns = histogram.percentile(99.9);
+  s.max_ns = histogram.max();
+  return s;
+}
+
+std::uint64_t IntervalRow::error_total() const noexcept {
+  std::uint64_t total = 0;
+  for (const std::uint64_t e : errors) {
+    total += e;
+  }
+  return total;
+}
+
+IntervalRow IntervalSummarizer::add(const IntervalSample& sample) {
+  IntervalRow row;
+  row.second = sample.index;
+  row.counters = sample.counters;
+  row.errors = sample.errors;
+  for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
+    row.latency[i] = summarize(sample.latency[i]);
+  }
+  open_ += sample.counter(Counter::kConnectsOpened);
+  const std::uint64_t closed = sample.counter(Counter::kConnectsClosed);
+  open_ = open_ > closed ? open_ - closed : 0;
+  row.connections_open = open_;
+  return row;
+}
+
+std::string format_latency(std::uint64_t ns) {
+  const double v = static_cast<double>(ns);
+  if (ns < 1000) {
+    return fmt::format("{}ns", ns);
+  }
+  const auto three_significant = [](double x, std::string_view unit) {
+    if (x < 10.0) {
+      return fmt::format("{:.2f}{}", x, unit);
+    }
+    if (x < 100.0) {
+      return fmt::format("{:.1f}{}", x, unit);
+    }
+    return fmt::format("{:.0f}{}", x, unit);
+  };
+  if (ns < 1'000'000) {
+    return three_significant(v / 1e3, "us");
+  }
+  if (ns < 1'000'000'000) {
+    return three_significant(v / 1e6, "ms");
+  }
+  return three_significant(v / 1e9, "s");
+}
+
+std::string format_rate(double per_second) {
+  if (per_second < 1000.0) {
+    return fmt::format("{:.0f}/s", per_second);
+  }
+  const bool mega = per_second >= 1e6;
+  const double scaled = mega ? per_second / 1e6 : per_second / 1e3;
+  const int decimals = scaled < 10.0 ? 2 : 1;
+  return fmt::format("{:.{}f}{}/s", scaled, decimals, mega ? "M" : "k");
+}
+
+std::string json_quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+std::string format_progress_line(const IntervalRow& row, double total_s,
+                                 std::uint64_t connections_target) {
+  std::string line =
+      fmt::format("[{:>4}/{:.0f} s] conns {}/{} | sent {} recv {}", row.second + 1, total_s,
+                  row.connections_open, connections_target,
+                  format_rate(static_cast<double>(row.counter(Counter::kSent))),
+                  format_rate(static_cast<double>(row.counter(Counter::kReceived))));
+  for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
+    const LatencySummary& l = row.latency[i];
+    if (l.count != 0) {
+      line += fmt::format(" | {} p50 {} p99 {}", to_string(kind_at(i)), format_latency(l.p50_ns),
+                          format_latency(l.p99_ns));
+    }
+  }
+  line += " | " + format_errors(row.errors, row.error_total());
+  return line;
+}
+
+std::string format_final_table(const RunReport& report) {
+  const double seconds = report.measured_duration_s;
+  const IntervalSample& t = report.totals;
+  std::string out = fmt::format("hexwire-sim {} against {}: {:.1f} s measured ({:.0f} s planned), "
+                                "{} arrivals, seed {}\n\n",
+                                report.scenario, report.target, seconds,
+                                report.planned_duration_s, report.arrival, report.seed);
+  out += fmt::format("{:<18}{:>14}{:>14}\n", "throughput", "total", "per second");
+  for (const Counter c : {Counter::kSent, Counter::kReceived, Counter::kBytesSent,
+                          Counter::kBytesReceived, Counter::kConnectsOpened,
+                          Counter::kConnectsClosed}) {
+    out += fmt::format("{:<18}{:>14}{:>14.1f}\n", to_string(c), t.counter(c),
+                       rate(t.counter(c), seconds));
+  }
+  out += fmt::format("\n{:<10}{:>12}{:>10}{:>10}{:>10}{:>10}{:>10}   (from intended send time)\n",
+                     "latency", "count", "p50", "p90", "p99", "p99.9", "max");
+  bool any = false;
+  for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
+    const LatencySummary l = summarize(t.latency[i]);
+    if (l.count == 0) {
+      continue;
+    }
+    any = true;
+    out += fmt::format("{:<10}{:>12}{:>10}{:>10}{:>10}{:>10}{:>10}\n", to_string(kind_at(i)),
+                       l.count, format_latency(l.p50_ns), format_latency(l.p90_ns),
+                       format_latency(l.p99_ns), format_latency(l.p999_ns),
+                       format_latency(l.max_ns));
+  }
+  if (!any) {
+    out += "(no latency samples)\n";
+  }
+  out += "\n";
+  const std::uint64_t errors = t.error_total();
+  if (errors == 0) {
+    out += "errors: none\n";
+  } else {
+    out += fmt::format("errors: {}\n", errors);
+    for (std::size_t i = 0; i < kErrorKindCount; ++i) {
+      if (t.errors[i] != 0) {
+        out += fmt::format("  {:<14}{:>12}\n", to_string(static_cast<ErrorKind>(i)), t.errors[i]);
+      }
+    }
+  }
+  if (report.verification) {
+    out += report.verification->describe() + "\n";
+  }
+  return out;
+}
+
+namespace {
+
+void append_latency_json(std::string& out, const LatencySummary& l, std::string_view indent) {
+  out += fmt::format(
+      "{{\n{0}  \"count\": {1},\n{0}  \"min\": {2},\n{0}  \"mean\": {3:.3f},\n{0}  \"p50\": {4},\n"
+      "{0}  \"p90\": {5},\n{0}  \"p99\": {6},\n{0}  \"p99_9\": {7},\n{0}  \"max\": {8}\n{0}}}",
+      indent, l.count, micros(l.min_ns), l.mean_ns / 1e3, micros(l.p50_ns), micros(l.p90_ns),
+      micros(l.p99_ns), micros(l.p999_ns), micros(l.max_ns));
+}
+
+void append_verification_json(std::string& out, const VerificationSummary& v) {
+  out += fmt::format(
+      "{{\n    \"clean\": {},\n    \"publishes_sent\": {},\n    \"publishes_acked\": {},\n"
+      "    \"publishes_unacked\": {},\n    \"subscriptions\": {},\n    \"receipts\": {},\n"
+      "    \"deliveries_expected\": {},\n    \"deliveries_received\": {},\n    \"lost\": {},\n"
+      "    \"duplicated\": {},\n    \"reordered\": {},\n    \"unmatched\": {},\n    \"late\": {},\n"
+      "    \"ignored\": {}\n  }}",
+      v.clean() ? "true" : "false", v.publishes_sent, v.publishes_acked, v.publishes_unacked,
+      v.subscriptions, v.receipts, v.deliveries_expected, v.deliveries_received, v.lost,
+      v.duplicated, v.reordered, v.unmatched, v.late, v.ignored);
+}
+
+}  // namespace
+
+std::string format_json_report(const RunReport& report) {
+  const IntervalSample& t = report.totals;
+  const double seconds = report.measured_duration_s;
+  std::string out = "{\n";
+  out += fmt::format("  \"schema\": {},\n", json_quote(kReportSchema));
+  out += fmt::format("  \"scenario\": {},\n", json_quote(report.scenario));
+  out += fmt::format("  \"target\": {},\n", json_quote(report.target));
+  out += fmt::format("  \"arrival\": {},\n", json_quote(report.arrival));
+  out += fmt::format("  \"seed\": {},\n", report.seed);
+  out += fmt::format("  \"duration_s\": {{\"planned\": {:.3f}, \"measured\": {:.3f}}},\n",
+                     report.planned_duration_s, seconds);
+  out += "  \"settings\": {";
+  for (std::size_t i = 0; i < report.settings.size(); ++i) {
+    out += fmt::format("{}\n    {}: {}", i == 0 ? "" : ",", json_quote(report.settings[i].first),
+                       json_quote(report.settings[i].second));
+  }
+  out += report.settings.empty() ? "},\n" : "\n  },\n";
+
+  out += "  \"counters\": {";
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    out += fmt::format("{}\n    \"{}\": {}", i == 0 ? "" : ",", to_string(static_cast<Counter>(i)),
+                       t.counters[i]);
+  }
+  out += "\n  },\n";
+  out += fmt::format("  \"rates_per_s\": {{\"sent\": {:.3f}, \"received\": {:.3f}}},\n",
+                     rate(t.counter(Counter::kSent), seconds),
+                     rate(t.counter(Counter::kReceived), seconds));
+
+  out += "  \"latency_us\": {";
+  bool first = true;
+  for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
+    const LatencySummary l = summarize(t.latency[i]);
+    if (l.count == 0) {
+      continue;
+    }
+    out += fmt::format("{}\n    \"{}\": ", first ? "" : ",", to_string(kind_at(i)));
+    append_latency_json(out, l, "    ");
+    first = false;
+  }
+  out += first ? "},\n" : "\n  },\n";
+
+  out += "  \"errors\": {";
+  for (std::size_t i = 0; i < kErrorKindCount; ++i) {
+    out += fmt::format("\n    \"{}\": {},", to_string(static_cast<ErrorKind>(i)), t.errors[i]);
+  }
+  out += fmt::format("\n    \"total\": {}\n  }},\n", t.error_total());
+
+  out += "  \"verification\": ";
+  if (report.verification) {
+    append_verification_json(out, *report.verification);
+  } else {
+    out += "null";
+  }
+  out += ",\n  \"intervals\": [";
+  for (std::size_t r = 0; r < report.intervals.size(); ++r) {
+    const IntervalRow& row = report.intervals[r];
+    out += fmt::format("{}\n    {{\"second\": {}, \"connections\": {}, \"sent\": {}, "
+                       "\"received\": {}, \"errors\": {}",
+                       r == 0 ? "" : ",", row.second, row.connections_open,
+                       row.counter(Counter::kSent), row.counter(Counter::kReceived),
+                       row.error_total());
+    for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
+      const LatencySummary& l = row.latency[i];
+      if (l.count != 0) {
+        out += fmt::format(", \"{0}\": {{\"count\": {1}, \"p50\": {2}, \"p99\": {3}, \"max\": {4}}}",
+                           to_string(kind_at(i)), l.count, micros(l.p50_ns), micros(l.p99_ns),
+                           micros(l.max_ns));
+      }
+    }
+    out += "}";
+  }
+  out += report.intervals.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  return out;
+}
+
+std::string csv_header() {
+  std::string out = "second,connections";
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    out += fmt::format(",{}", to_string(static_cast<Counter>(i)));
+  }
+  out += ",errors";
+  for (std::size_t i = 0; i < kErrorKindCount; ++i) {
+    out += fmt::format(",errors_{}", to_string(static_cast<ErrorKind>(i)));
+  }
+  for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
+    const auto name = to_string(kind_at(i));
+    out += fmt::format(",{0}_count,{0}_p50_us,{0}_p90_us,{0}_p99_us,{0}_p999_us,{0}_max_us", name);
+  }
+  out += "\n";
+  return out;
+}
+
+std::string csv_row(const IntervalRow& row) {
+  std::string out = fmt::format("{},{}", row.second, row.connections_open);
+  for (const std::uint64_t c : row.counters) {
+    out += fmt::format(",{}", c);
+  }
+  out += fmt::format(",{}", row.error_total());
+  for (const std::uint64_t e : row.errors) {
+    out += fmt::format(",{}", e);
+  }
+  for (const LatencySummary& l : row.latency) {
+    out += fmt::format(",{},{},{},{},{},{}", l.count, micros(l.p50_ns), micros(l.p90_ns),
+                       micros(l.p99_ns), micros(l.p999_ns), micros(l.max_ns));
+  }
+  out += "\n";
+  return out;
+}
+
+}  // namespace hexwire::sim
