@@ -10,13 +10,16 @@ DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev git ca-certificates
   liburing-dev libboost1.81-dev libsimdjson-dev libconcurrentqueue-dev libreaderwriterqueue-dev
   libbenchmark-dev catch2 libcli11-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
-  nodejs npm procps
+  procps
 )
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# Node.js may come from Debian (nodejs + npm) or elsewhere with npm bundled: only add what is absent.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   SUDO=""

@@ -1,0 +1,96 @@
+// Command-line and config-file parsing for the hexwire server (CLI11). Every flag is documented in
+// --help and in docs/configuration.md; a config file uses the same names (TOML or INI).
+#include "app/config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+#include <map>
+#include <thread>
+
+namespace hexwire::app {
+
+const char* to_string(BackendKind kind) noexcept {
+  return kind == BackendKind::kIoUring ? "io_uring" : "epoll";
+}
+
+namespace {
+
+void add_network_flags(CLI::App& cli, EngineConfig& c) {
+  cli.add_option("--host", c.host, "Address to listen on (IPv4 or IPv6 literal)")->capture_default_str();
+  cli.add_option("--port", c.port, "TCP port to listen on; 0 picks a free port")->capture_default_str();
+  cli.add_option("--shards", c.shards,
+                 "Shard threads, one event loop and io_uring each; 0 = one per online CPU")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 1024u));
+  const std::map<std::string, BackendKind> backends{{"io_uring", BackendKind::kIoUring},
+                                                    {"epoll", BackendKind::kEpoll}};
+  cli.add_option("--backend", c.backend,
+                 "Reactor backend: io_uring (default) or epoll (comparison, old kernels)")
+      ->transform(CLI::CheckedTransformer(backends, CLI::ignore_case))
+      ->default_str("io_uring");
+  cli.add_flag("!--no-pin", c.pin_threads, "Do not pin shard threads to CPUs");
+  cli.add_option("--shutdown-timeout-ms", c.shutdown_timeout_ms,
+                 "On SIGINT/SIGTERM: how long queued output may drain before connections are cut")
+      ->capture_default_str();
+}
+
+void add_http_flags(CLI::App& cli, EngineConfig& c) {
+  cli.add_option("--http-max-header-bytes", c.http_max_header_bytes,
+                 "Largest HTTP request head accepted (larger: 431)")
+      ->capture_default_str()
+      ->check(CLI::Range(512u, 1u << 20));
+  cli.add_option("--http-max-body-bytes", c.http_max_body_bytes,
+                 "Largest HTTP request body accepted (larger: 413)")
+      ->capture_default_str();
+  cli.add_option("--http-idle-timeout-ms", c.http_idle_timeout_ms,
+                 "Close an HTTP keep-alive connection idle for this long")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+ParseOutcome parse_engine_config(int argc, char** argv) {
+  ParseOutcome outcome;
+  EngineConfig& c = outcome.config;
+  CLI::App cli{"hexwire: real-time messaging and matching engine (WebSocket, shard-per-core io_uring)",
+               "hexwire"};
+  cli.set_config("--config", "", "Read flags from a TOML/INI file (same names as the flags)");
+  cli.set_version_flag("--version", "hexwire 0.1.0");
+  add_network_flags(cli, c);
+  add_http_flags(cli, c);
+  cli.add_option("--log-level", c.log_level, "trace, debug, info, warn, error, critical or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  bool print_config = false;
+  cli.add_flag("--print-config", print_config, "Print the effective configuration as TOML and exit");
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    outcome.exit_code = cli.exit(e);
+    return outcome;
+  }
+  if (print_config) {
+    std::cout << to_toml(c);
+    return outcome;
+  }
+  if (c.shards == 0) {
+    c.shards = std::max(1u, std::thread::hardware_concurrency());
+  }
+  outcome.should_run = true;
+  return outcome;
+}
+
+std::string to_toml(const EngineConfig& c) {
+  std::string out;
+  out += fmt::format("host = \"{}\"\nport = {}\nshards = {}\nbackend = \"{}\"\n", c.host, c.port,
+                     c.shards, to_string(c.backend));
+  out += fmt::format("shutdown-timeout-ms = {}\n", c.shutdown_timeout_ms);
+  out += fmt::format("http-max-header-bytes = {}\nhttp-max-body-bytes = {}\nhttp-idle-timeout-ms = {}\n",
+                     c.http_max_header_bytes, c.http_max_body_bytes, c.http_idle_timeout_ms);
+  out += fmt::format("log-level = \"{}\"\n", c.log_level);
+  return out;
+}
+
+}  // namespace hexwire::app

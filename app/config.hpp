@@ -1,0 +1,48 @@
+// Engine configuration: every tunable of the hexwire server with its documented default, filled
+// from command-line flags and an optional TOML/INI config file (CLI11). Parsing lives at the
+// boundary and throws/returns errors a user can act on; the rest of the engine reads plain fields.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hexwire::app {
+
+enum class BackendKind { kIoUring, kEpoll };
+
+struct EngineConfig {
+  // Network.
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  unsigned shards = 0;  // 0: one per online CPU
+  BackendKind backend = BackendKind::kIoUring;
+  bool pin_threads = true;
+  std::uint32_t shutdown_timeout_ms = 5000;
+
+  // HTTP.
+  std::uint32_t http_max_header_bytes = 8 * 1024;
+  std::uint32_t http_max_body_bytes = 1024 * 1024;
+  std::uint32_t http_idle_timeout_ms = 60'000;
+
+  // Logging.
+  std::string log_level = "info";
+};
+
+/// Result of parsing the command line: either a config to run, or an exit code with the text
+/// already printed (for --help, --version, bad flags).
+struct ParseOutcome {
+  EngineConfig config;
+  bool should_run = false;
+  int exit_code = 0;
+};
+
+/// Parses argv into an EngineConfig. Prints help/errors to stdout/stderr as CLI11 does.
+ParseOutcome parse_engine_config(int argc, char** argv);
+
+/// Renders the effective configuration as TOML (for --print-config and the docs).
+std::string to_toml(const EngineConfig& config);
+
+const char* to_string(BackendKind kind) noexcept;
+
+}  // namespace hexwire::app
