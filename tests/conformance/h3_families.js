@@ -1,0 +1,182 @@
+// Case families of the H3 conformance run (driven by h3_conformance.js): random points and cells at
+// every resolution, points near the 12 pentagons, the poles, the antimeridian and cell edges,
+// hierarchy, grid traversal, compaction and validity. Each case carries the oracle's answer.
+'use strict';
+const { h3, rand, randInt, pick, randomPoint, oracle, family, eq, sameSet, coordsClose, CASES } = require('./h3_conformance.js');
+
+const RES = [...Array(16).keys()];
+const fmt = (x) => x.toPrecision(17);
+const pointLine = ([lat, lng]) => `${fmt(lat)} ${fmt(lng)}`;
+const randomCell = (res) => { const [lat, lng] = randomPoint(); return h3.latLngToCell(lat, lng, res); };
+const pentagons = RES.flatMap((r) => h3.getPentagons(r));
+
+// --- Indexing: uniform random points over the sphere, every resolution. ----------------------------
+{
+  const cases = [];
+  for (let n = 0; n < CASES; n++) {
+    const p = randomPoint();
+    const res = n % 16;
+    cases.push({ args: ['latLngToCell', '-r', String(res)], input: pointLine(p), expect: h3.latLngToCell(p[0], p[1], res), compare: eq });
+  }
+  family('latLngToCell uniform random points, res 0-15', cases);
+}
+
+// Points near each of the 12 pentagons (all resolutions), the poles and the antimeridian.
+function nearPoints(center, count, spread) {
+  const pts = [];
+  for (let n = 0; n < count; n++) {
+    const s = spread * Math.pow(10, -6 * rand());
+    pts.push([center[0] + (rand() * 2 - 1) * s, center[1] + (rand() * 2 - 1) * s]);
+  }
+  return pts;
+}
+{
+  const cases = [];
+  const per = Math.max(1, Math.floor(CASES / (12 * 16)));
+  for (const pent of h3.getPentagons(0)) {
+    const c = h3.cellToLatLng(pent);
+    for (const res of RES) {
+      for (const p of nearPoints(c, per, 2)) {
+        const lat = Math.max(-90, Math.min(90, p[0]));
+        cases.push({ args: ['latLngToCell', '-r', String(res)], input: pointLine([lat, p[1]]), expect: h3.latLngToCell(lat, p[1], res), compare: eq });
+      }
+    }
+  }
+  family('latLngToCell near the 12 pentagons', cases);
+}
+{
+  const cases = [];
+  const per = Math.max(1, Math.floor(CASES / 16));
+  for (const res of RES) {
+    for (let n = 0; n < per; n++) {
+      let p;
+      const kind = n % 4;
+      if (kind === 0) p = [90 - rand() * Math.pow(10, -8 * rand()), rand() * 360 - 180];
+      else if (kind === 1) p = [-90 + rand() * Math.pow(10, -8 * rand()), rand() * 360 - 180];
+      else if (kind === 2) p = [rand() * 180 - 90, (rand() < 0.5 ? -1 : 1) * (180 - rand() * Math.pow(10, -9 * rand()))];
+      else p = [rand() * 180 - 90, pick([180, -180, 179.99999999999997, -179.99999999999997, 0, 360, -360, 540])];
+      if (n < 8) p = [pick([90, -90]), pick([0, 180, -180, 45])];
+      cases.push({ args: ['latLngToCell', '-r', String(res)], input: pointLine(p), expect: h3.latLngToCell(p[0], p[1], res), compare: eq });
+    }
+  }
+  family('latLngToCell poles and antimeridian', cases);
+}
+{
+  // Near cell edges: points on a random boundary edge of a random cell, nudged by a small fraction
+  // of the cell size across the edge (either side).
+  const cases = [];
+  for (let n = 0; n < CASES; n++) {
+    const res = n % 16;
+    const cell = randomCell(res);
+    const b = h3.cellToBoundary(cell);
+    const i = randInt(b.length);
+    const [a, c] = [b[i], b[(i + 1) % b.length]];
+    const t = rand();
+    const center = h3.cellToLatLng(cell);
+    const off = (rand() < 0.5 ? -1 : 1) * Math.pow(10, -3 - 4 * rand());
+    let lat = a[0] + (c[0] - a[0]) * t;
+    let lng = a[1] + (((c[1] - a[1] + 540) % 360) - 180) * t;
+    lat += (lat - center[0]) * off;
+    lng += ((((lng - center[1] + 540) % 360) - 180)) * off;
+    lat = Math.max(-90, Math.min(90, lat));
+    cases.push({ args: ['latLngToCell', '-r', String(res)], input: pointLine([lat, lng]), expect: h3.latLngToCell(lat, lng, res), compare: eq });
+  }
+  family('latLngToCell near cell edges', cases);
+}
+{
+  const cases = [];
+  for (const [p, res] of [[[NaN, 0], 5], [[0, Infinity], 5], [[-Infinity, 1], 0]]) {
+    cases.push({ args: ['latLngToCell', '-r', String(res)], input: `${p[0]} ${p[1]}`, expect: oracle(() => h3.latLngToCell(p[0], p[1], res)), compare: eq });
+  }
+  for (const res of [-1, 16, 99]) {
+    cases.push({ args: ['latLngToCell', '-r', String(res)], input: '10 20', expect: oracle(() => h3.latLngToCell(10, 20, res)), compare: eq });
+  }
+  family('latLngToCell error codes', cases);
+}
+
+// --- Cell centres and boundaries. -------------------------------------------------------------------
+const randomCells = (count) => {
+  const cells = [];
+  for (let n = 0; n < count; n++) cells.push(n % 50 === 0 ? pick(pentagons) : randomCell(n % 16));
+  return cells;
+};
+{
+  const cells = randomCells(CASES);
+  family('cellToLatLng (1e-9 deg)', cells.map((c) => ({ args: ['cellToLatLng'], input: c, expect: [h3.cellToLatLng(c)], compare: coordsClose })));
+  family('cellToBoundary (1e-9 deg, H3 vertex order)', cells.map((c) => ({ args: ['cellToBoundary'], input: c, expect: h3.cellToBoundary(c), compare: coordsClose })));
+}
+
+// --- Hierarchy. ---------------------------------------------------------------------------------------
+{
+  const cases = [];
+  for (const c of randomCells(CASES)) {
+    const res = h3.getResolution(c);
+    const pr = n => n;
+    const parentRes = randInt(17) === 0 ? pick([res + 1, -1, 16]) : randInt(res + 1);
+    cases.push({ args: ['cellToParent', '-r', String(parentRes)], input: c, expect: oracle(() => h3.cellToParent(c, parentRes)), compare: eq });
+    void pr;
+  }
+  family('cellToParent', cases);
+}
+{
+  const cases = [];
+  for (const c of randomCells(CASES)) {
+    const res = h3.getResolution(c);
+    const childRes = randInt(30) === 0 ? pick([res - 1, 16]) : Math.min(15, res + randInt(3));
+    cases.push({ args: ['cellToChildren', '-r', String(childRes)], input: c, expect: oracle(() => h3.cellToChildren(c, childRes)), compare: (g, w) => g === w.join(' ') });
+  }
+  family('cellToChildren (H3 order)', cases);
+}
+
+// --- Validity. ------------------------------------------------------------------------------------------
+{
+  const cases = [];
+  const hex = (hi, lo) => (BigInt(hi >>> 0) << 32n | BigInt(lo >>> 0)).toString(16);
+  for (let n = 0; n < CASES; n++) {
+    let s;
+    const kind = n % 5;
+    if (kind === 0) s = hex(randInt(2 ** 32), randInt(2 ** 32));
+    else {
+      let v = BigInt('0x' + (n % 25 === 1 ? pick(pentagons) : randomCell(randInt(16))));
+      if (kind === 2) v ^= 1n << BigInt(randInt(64));
+      if (kind === 3) v = (v & ~(7n << BigInt(3 * randInt(15)))) | (BigInt(randInt(8)) << BigInt(3 * randInt(15)));
+      s = v.toString(16);
+    }
+    cases.push({ args: ['isValidCell'], input: s, expect: h3.isValidCell(s) ? '1' : '0', compare: eq });
+  }
+  family('isValidCell (random, mutated and valid ids)', cases);
+  const pcases = randomCells(CASES).map((c) => ({ args: ['isPentagon'], input: c, expect: h3.isPentagon(c) ? '1' : '0', compare: eq }));
+  family('isPentagon', pcases);
+}
+
+// --- Traversal. ---------------------------------------------------------------------------------------
+const diskCells = (count) => {
+  const cells = [];
+  for (let n = 0; n < count; n++) {
+    if (n % 20 === 0) {
+      // Cells on and around pentagons.
+      const p = pick(pentagons);
+      cells.push(n % 40 === 0 ? p : pick(h3.gridDisk(p, 2)));
+    } else cells.push(randomCell(n % 16));
+  }
+  return cells;
+};
+{
+  const cells = diskCells(CASES);
+  const cases = cells.map((c, n) => {
+    const k = n % 4 === 3 ? 1 + randInt(6) : n % 4;
+    const want = oracle(() => h3.gridDiskDistances(c, k));
+    return { args: ['gridDiskDistances', '-k', String(k)], input: c, expect: want.error ? want : want.flatMap((ring, d) => ring.map((x) => `${x}:${d}`)), compare: sameSet };
+  });
+  family('gridDiskDistances (as a set, with distances)', cases);
+  const disk = cells.map((c, n) => {
+    const k = n % 6;
+    return { args: ['gridDisk', '-k', String(k)], input: c, expect: oracle(() => h3.gridDisk(c, k)), compare: sameSet };
+  });
+  family('gridDisk (as a set)', disk);
+  const ring = cells.map((c, n) => {
+    const k = n % 5;
+    return { args: ['gridRing', '-k', String(k)], input: c, expect: oracle(() => h3.gridRing(c, k)), compare: sameSet };
+  });
+  family('gridRing (as a set)', ring);
+}
