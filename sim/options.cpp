@@ -1,0 +1,414 @@
+// hexwire-sim command line: the CLI11 definition with help text written for a first-time user,
+// and the whole-command validation (see options.hpp).
+#include "sim/options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+namespace hexwire::sim {
+namespace {
+
+constexpr std::string_view kDescription =
+    "hexwire-sim: load generator of simulated WebSocket clients for the hexwire engine.\n"
+    "Opens many connections, sends on an open-loop schedule (sends happen when they are due, even\n"
+    "if replies are slow), and reports honest latency percentiles measured from the moment each\n"
+    "message was *meant* to be sent, plus a final table and optional JSON/CSV files.";
+
+constexpr std::string_view kFooter = R"(Scenarios:
+  echo   Each connection sends payloads of --message-size bytes to /echo and waits for them back.
+         Total request rate --rate. Measures: rtt (intended send -> echo received).
+  chat   Each connection is one user in --channels-per-user channels; channel sizes follow a Zipf
+         law (--zipf-s), so a few channels are huge and most are small. Users publish --publish-rate
+         messages per second in total. Measures: ack (intended publish -> ack), deliver (intended
+         publish -> each subscriber's copy).
+  rides  --drivers stream their position --loc-rate times a second while cruising a street grid of
+         San Francisco; --riders request --ride-rate trips per second in total and drivers accept
+         offers. Measures: match (intended ride request -> trip matched).
+  mixed  chat and rides at the same time on one engine (the default).
+
+Every latency starts at the intended send time from the schedule (see docs/simulator.md: the
+open-loop model avoids coordinated omission). Progress is printed once a second.
+
+Examples:
+  hexwire-sim echo --duration 10 --rate 20000 --connections 100
+  hexwire-sim chat --url ws://10.0.0.5:8080 --connections 10000 --publish-rate 500 --verify
+  hexwire-sim rides --drivers 5000 --riders 2000 --report rides.json --csv rides.csv
+  hexwire-sim chat --connections 100000 --source-addrs 127.0.0.1-127.0.0.8 --ramp-rate 5000
+)";
+
+// CLI11's own number validators print the whole double range in their errors; these say it plainly.
+CLI::Validator number_at_least(double minimum, bool inclusive) {
+  const char* description = inclusive ? "NUMBER >= 0" : "NUMBER > 0";
+  return CLI::Validator(
+      [minimum, inclusive](std::string& text) -> std::string {
+        double value = 0.0;
+        std::size_t used = 0;
+        try {
+          value = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size() || !std::isfinite(value)) {
+          return fmt::format("'{}' is not a number", text);
+        }
+        if (inclusive ? value < minimum : value <= minimum) {
+          return fmt::format("{} must be {} {}", text, inclusive ? "at least" : "more than",
+                             minimum);
+        }
+        return {};
+      },
+      description);
+}
+
+struct RawFlags {
+  std::string scenario = "mixed";
+  std::string arrival = "poisson";
+};
+
+void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
+  app.name("hexwire-sim");
+  app.description(std::string(kDescription));
+  app.footer(std::string(kFooter));
+  app.get_formatter()->column_width(32);
+
+  app.add_option("scenario,--scenario", raw.scenario,
+                 "What the clients do: echo, chat, rides or mixed (default mixed; see below)")
+      ->check(CLI::IsMember({"echo", "chat", "rides", "mixed"}));
+  app.add_option("--url", o.url,
+                 "Engine to load, e.g. ws://127.0.0.1:8080 (the scenario picks /ws or /echo). "
+                 "Empty (default): start an engine inside this process on 127.0.0.1");
+  app.add_option("--duration", o.duration_s,
+                 "Seconds of measured load after the ramp-up (default 30)")
+      ->check(number_at_least(0.0, false));
+  app.add_option("--drain", o.drain_s,
+                 "Seconds to wait after the last send for replies still in flight (default 2)")
+      ->check(number_at_least(0.0, true));
+  app.add_option("--arrival", raw.arrival,
+                 "Timing of sends: poisson (random gaps, like many independent users; default) or "
+                 "constant (evenly spaced)")
+      ->check(CLI::IsMember({"poisson", "constant"}));
+  app.add_option("--connections", o.connections,
+                 "Connections for echo and chat, one simulated user each (default 1000). Above "
+                 "~28k per source address add --source-addrs")
+      ->check(CLI::Range(1u, 10'000'000u));
+  app.add_option("--ramp-rate", o.ramp_rate,
+                 "Connections opened per second during the ramp-up; 0 opens all at once "
+                 "(default 1000)")
+      ->check(number_at_least(0.0, true));
+  app.add_option("--threads", o.threads,
+                 "Client worker threads; 0 = one per CPU core (default 0)")
+      ->check(CLI::Range(0u, 256u));
+
+  app.add_option("--rate", o.rate,
+                 "echo: requests per second over all connections together (default 10000)")
+      ->check(number_at_least(0.0, false));
+  app.add_option("--message-size", o.message_size,
+                 "echo and chat: payload bytes per message (default 64, minimum 32; at most 64 KiB "
+                 "for chat, 1 MiB for echo)");
+
+  app.add_option("--channels", o.channels, "chat: number of channels (default 100)")
+      ->check(CLI::Range(1u, 10'000'000u));
+  app.add_option("--channels-per-user", o.channels_per_user,
+                 "chat: channels each user joins (default 4)")
+      ->check(CLI::Range(1u, 10'000u));
+  app.add_option("--zipf-s", o.zipf_s,
+                 "chat: skew of channel sizes; channel k gets a share ~ 1/k^s. 0 = all equal, "
+                 "1.1 = a few huge channels (default 1.1)")
+      ->check(CLI::Range(0.0, 10.0));
+  app.add_option("--publish-rate", o.publish_rate,
+                 "chat: messages published per second over all users together (default 1000)")
+      ->check(number_at_least(0.0, true));
+
+  app.add_option("--drivers", o.drivers, "rides: simulated drivers, one connection each "
+                                         "(default 1000)");
+  app.add_option("--riders", o.riders, "rides: simulated riders, one connection each "
+                                       "(default 1000)");
+  app.add_option("--loc-rate", o.loc_rate,
+                 "rides: location updates per second sent by each driver (default 1)")
+      ->check(number_at_least(0.0, true));
+  app.add_option("--ride-rate", o.ride_rate,
+                 "rides: trip requests per second over all riders together (default 10)")
+      ->check(number_at_least(0.0, true));
+
+  app.add_flag("--verify", o.verify,
+               "Check every delivery: chat messages arrive at every subscriber once, in seq "
+               "order, with nothing lost; echo replies equal their requests. Exit status 3 if "
+               "anything was lost, duplicated, reordered or unmatched");
+  app.add_option("--report", o.report_file,
+                 "Write the final results as JSON to this file (schema in docs/simulator.md)");
+  app.add_option("--csv", o.csv_file, "Write one CSV row per second to this file");
+  app.add_option("--seed", o.seed,
+                 "Seed for every random choice (schedules, channels, city); the same seed gives "
+                 "the same workload (default 1)");
+  app.add_option("--source-addrs", o.source_addrs_text,
+                 "Local addresses to connect from, e.g. 127.0.0.1-127.0.0.8 or 10.0.0.2,10.0.0.3; "
+                 "each gives ~28k ports, so 100k connections need at least 4");
+}
+
+std::uint32_t parse_ipv4(std::string_view text) {
+  const std::string s(text);
+  in_addr addr{};
+  if (inet_pton(AF_INET, s.c_str(), &addr) != 1) {
+    throw std::invalid_argument(fmt::format("'{}' is not an IPv4 address", s));
+  }
+  return ntohl(addr.s_addr);
+}
+
+std::string format_ipv4(std::uint32_t host_order) {
+  return fmt::format("{}.{}.{}.{}", host_order >> 24, (host_order >> 16) & 0xff,
+                     (host_order >> 8) & 0xff, host_order & 0xff);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && s.back() == ' ') {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool uses_chat(Scenario s) { return s == Scenario::kChat || s == Scenario::kMixed; }
+bool uses_rides(Scenario s) { return s == Scenario::kRides || s == Scenario::kMixed; }
+
+}  // namespace
+
+std::string_view to_string(Scenario scenario) noexcept {
+  switch (scenario) {
+    case Scenario::kEcho: return "echo";
+    case Scenario::kChat: return "chat";
+    case Scenario::kRides: return "rides";
+    case Scenario::kMixed: return "mixed";
+  }
+  return "?";
+}
+
+std::uint64_t SimOptions::total_connections() const noexcept {
+  std::uint64_t total = 0;
+  if (scenario == Scenario::kEcho || uses_chat(scenario)) {
+    total += connections;
+  }
+  if (uses_rides(scenario)) {
+    total += std::uint64_t{drivers} + riders;
+  }
+  return total;
+}
+
+std::vector<std::pair<std::string, std::string>> SimOptions::settings() const {
+  std::vector<std::pair<std::string, std::string>> s;
+  s.emplace_back("scenario", std::string(to_string(scenario)));
+  s.emplace_back("url", url.empty() ? "in-process" : url);
+  s.emplace_back("duration", fmt::format("{}", duration_s));
+  s.emplace_back("drain", fmt::format("{}", drain_s));
+  s.emplace_back("arrival", std::string(to_string(arrival)));
+  s.emplace_back("ramp-rate", fmt::format("{}", ramp_rate));
+  s.emplace_back("threads", fmt::format("{}", threads));
+  if (scenario == Scenario::kEcho) {
+    s.emplace_back("connections", fmt::format("{}", connections));
+    s.emplace_back("rate", fmt::format("{}", rate));
+    s.emplace_back("message-size", fmt::format("{}", message_size));
+  }
+  if (uses_chat(scenario)) {
+    s.emplace_back("connections", fmt::format("{}", connections));
+    s.emplace_back("message-size", fmt::format("{}", message_size));
+    s.emplace_back("channels", fmt::format("{}", channels));
+    s.emplace_back("channels-per-user", fmt::format("{}", channels_per_user));
+    s.emplace_back("zipf-s", fmt::format("{}", zipf_s));
+    s.emplace_back("publish-rate", fmt::format("{}", publish_rate));
+  }
+  if (uses_rides(scenario)) {
+    s.emplace_back("drivers", fmt::format("{}", drivers));
+    s.emplace_back("riders", fmt::format("{}", riders));
+    s.emplace_back("loc-rate", fmt::format("{}", loc_rate));
+    s.emplace_back("ride-rate", fmt::format("{}", ride_rate));
+  }
+  s.emplace_back("verify", verify ? "true" : "false");
+  s.emplace_back("seed", fmt::format("{}", seed));
+  if (!source_addrs.empty()) {
+    s.emplace_back("source-addrs", source_addrs_text);
+  }
+  return s;
+}
+
+std::vector<std::string> expand_source_addrs(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    const std::string_view item = trim(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    if (item.empty()) {
+      throw std::invalid_argument("empty entry in the address list");
+    }
+    const std::size_t dash = item.find('-');
+    const std::uint32_t first = parse_ipv4(trim(item.substr(0, dash)));
+    const std::uint32_t last =
+        dash == std::string_view::npos ? first : parse_ipv4(trim(item.substr(dash + 1)));
+    if (last < first) {
+      throw std::invalid_argument(
+          fmt::format("range '{}' ends before it starts", std::string(item)));
+    }
+    if (last - first >= 4096 || out.size() + (last - first) >= 4096) {
+      throw std::invalid_argument("more than 4096 source addresses");
+    }
+    for (std::uint32_t a = first; a <= last; ++a) {
+      out.push_back(format_ipv4(a));
+    }
+  }
+  if (out.empty()) {
+    throw std::invalid_argument("no address given");
+  }
+  return out;
+}
+
+std::uint32_t ephemeral_ports_per_source_addr() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  std::uint32_t low = 0;
+  std::uint32_t high = 0;
+  if (range >> low >> high && high >= low) {
+    return high - low + 1;
+  }
+  return 28232;  // Linux default range 32768-60999
+}
+
+std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_source_addr) {
+  std::vector<std::string> errors;
+  const bool chat = uses_chat(o.scenario);
+  const bool echo = o.scenario == Scenario::kEcho;
+  if ((chat || echo) && o.message_size < kMinMessageSize) {
+    errors.push_back(fmt::format("--message-size {} is too small: each message carries a {}-byte "
+                                 "probe (send time and ids); use at least {}",
+                                 o.message_size, kMinMessageSize, kMinMessageSize));
+  }
+  if (chat && o.message_size > kMaxChatMessageSize) {
+    errors.push_back(fmt::format("--message-size {} is over the engine's 64 KiB message limit on "
+                                 "/ws; use at most {}", o.message_size, kMaxChatMessageSize));
+  }
+  if (echo && o.message_size > kMaxEchoMessageSize) {
+    errors.push_back(fmt::format("--message-size {} is over the echo limit; use at most {}",
+                                 o.message_size, kMaxEchoMessageSize));
+  }
+  if (chat && o.channels_per_user > o.channels) {
+    errors.push_back(fmt::format("--channels-per-user {} is more than --channels {}",
+                                 o.channels_per_user, o.channels));
+  }
+  if (uses_rides(o.scenario)) {
+    if (o.drivers == 0 && o.riders == 0) {
+      errors.push_back("the rides scenario needs --drivers or --riders above 0");
+    }
+    if (o.ride_rate > 0.0 && o.riders == 0) {
+      errors.push_back("--ride-rate needs riders: set --riders above 0 (or --ride-rate 0)");
+    }
+  }
+  if (o.verify && o.scenario == Scenario::kRides) {
+    errors.push_back("--verify checks chat deliveries and echo replies; the rides scenario has no "
+                     "verification (use chat or mixed)");
+  }
+  if (!o.url.empty() && o.url.rfind("ws://", 0) != 0) {
+    errors.push_back(fmt::format("--url '{}' must start with ws:// (wss is not supported)", o.url));
+  }
+  const std::uint64_t total = o.total_connections();
+  const std::uint64_t addrs = o.source_addrs.empty() ? 1 : o.source_addrs.size();
+  if (ports_per_source_addr > 0 && total > addrs * ports_per_source_addr) {
+    const std::uint64_t needed = (total + ports_per_source_addr - 1) / ports_per_source_addr;
+    errors.push_back(fmt::format(
+        "{} connections need at least {} source addresses ({} ports each): add "
+        "--source-addrs 127.0.0.1-127.0.0.{} (loopback: every 127.x.y.z works without set-up)",
+        total, needed, ports_per_source_addr, std::min<std::uint64_t>(needed, 254)));
+  }
+  return errors;
+}
+
+ParseOutcome parse_options(int argc, const char* const* argv,
+                           std::uint32_t ports_per_source_addr) {
+  ParseOutcome outcome;
+  SimOptions options;
+  RawFlags raw;
+  CLI::App app;
+  define_flags(app, options, raw);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    outcome.message = app.help();
+    outcome.exit_code = 0;
+    return outcome;
+  } catch (const CLI::ParseError& e) {
+    outcome.message = fmt::format("error: {}\nRun with --help to see every flag.\n", e.what());
+    outcome.exit_code = 2;
+    return outcome;
+  }
+
+  options.scenario = raw.scenario == "echo"    ? Scenario::kEcho
+                     : raw.scenario == "chat"  ? Scenario::kChat
+                     : raw.scenario == "rides" ? Scenario::kRides
+                                               : Scenario::kMixed;
+  options.arrival = raw.arrival == "constant" ? ArrivalProcess::kConstant : ArrivalProcess::kPoisson;
+
+  std::vector<std::string> errors;
+  // A flag that the chosen scenario ignores is almost always a mistake in the command.
+  struct ScopedFlag {
+    const char* name;
+    bool (*applies)(Scenario);
+  };
+  const ScopedFlag scoped[] = {
+      {"--rate", [](Scenario s) { return s == Scenario::kEcho; }},
+      {"--connections", [](Scenario s) { return s != Scenario::kRides; }},
+      {"--message-size", [](Scenario s) { return s == Scenario::kEcho || uses_chat(s); }},
+      {"--channels", uses_chat},
+      {"--channels-per-user", uses_chat},
+      {"--zipf-s", uses_chat},
+      {"--publish-rate", uses_chat},
+      {"--drivers", uses_rides},
+      {"--riders", uses_rides},
+      {"--loc-rate", uses_rides},
+      {"--ride-rate", uses_rides},
+  };
+  for (const ScopedFlag& flag : scoped) {
+    if (app.count(flag.name) > 0 && !flag.applies(options.scenario)) {
+      errors.push_back(fmt::format("{} has no effect in the {} scenario", flag.name,
+                                   to_string(options.scenario)));
+    }
+  }
+  if (!options.source_addrs_text.empty()) {
+    try {
+      options.source_addrs = expand_source_addrs(options.source_addrs_text);
+    } catch (const std::invalid_argument& e) {
+      errors.push_back(fmt::format("--source-addrs '{}': {}", options.source_addrs_text, e.what()));
+    }
+  }
+  if (ports_per_source_addr == 0) {
+    ports_per_source_addr = ephemeral_ports_per_source_addr();
+  }
+  for (std::string& e : validate(options, ports_per_source_addr)) {
+    errors.push_back(std::move(e));
+  }
+  if (!errors.empty()) {
+    for (const std::string& e : errors) {
+      outcome.message += "error: " + e + "\n";
+    }
+    outcome.message += "Run with --help to see every flag.\n";
+    outcome.exit_code = 2;
+    return outcome;
+  }
+  if (options.threads == 0) {
+    options.threads = std::max(1u, std::thread::hardware_concurrency());
+  }
+  outcome.options = std::move(options);
+  return outcome;
+}
+
+std::string help_text() {
+  SimOptions options;
+  RawFlags raw;
+  CLI::App app;
+  define_flags(app, options, raw);
+  return app.help();
+}
+
+}  // namespace hexwire::sim

@@ -1,0 +1,94 @@
+// hexwire-sim's command line: every flag as a field of SimOptions, parsed with CLI11, then checked
+// as a whole (flags that do not apply to the chosen scenario, connection counts the source
+// addresses cannot carry, sizes over the protocol limits) with errors that say how to fix the
+// command. The --help text is the first-time user's manual; docs/simulator.md has the long form.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sim/schedule.hpp"
+
+namespace hexwire::sim {
+
+enum class Scenario { kEcho, kChat, kRides, kMixed };
+std::string_view to_string(Scenario scenario) noexcept;
+
+/// Smallest --message-size: the probe (intended send time, publisher, publish id) must fit.
+inline constexpr std::uint32_t kMinMessageSize = 32;
+/// Largest --message-size on /ws (the protocol's default message limit) and on /echo.
+inline constexpr std::uint32_t kMaxChatMessageSize = 64 * 1024;
+inline constexpr std::uint32_t kMaxEchoMessageSize = 1024 * 1024;
+
+struct SimOptions {
+  Scenario scenario = Scenario::kMixed;
+  std::string url;            // empty: start an engine in this process on 127.0.0.1
+  double duration_s = 30.0;   // measured phase, after the ramp-up
+  double drain_s = 2.0;       // after the last send: wait this long for replies still in flight
+  ArrivalProcess arrival = ArrivalProcess::kPoisson;
+  std::uint32_t connections = 1000;  // echo and chat connections (one simulated user each)
+  double ramp_rate = 1000.0;         // connections opened per second; 0 = all at once
+  std::uint32_t threads = 0;         // client worker threads; 0 = one per core
+
+  // echo
+  double rate = 10'000.0;           // echo requests per second, all connections together
+  std::uint32_t message_size = 64;  // payload bytes of echo requests and chat publishes
+
+  // chat
+  std::uint32_t channels = 100;
+  std::uint32_t channels_per_user = 4;
+  double zipf_s = 1.1;
+  double publish_rate = 1000.0;  // publishes per second, all users together
+
+  // rides
+  std::uint32_t drivers = 1000;
+  std::uint32_t riders = 1000;
+  double loc_rate = 1.0;    // location updates per second per driver
+  double ride_rate = 10.0;  // ride requests per second, all riders together
+
+  bool verify = false;
+  std::string report_file;
+  std::string csv_file;
+  std::uint64_t seed = 1;
+  std::string source_addrs_text;          // as given
+  std::vector<std::string> source_addrs;  // expanded, e.g. 127.0.0.1 ... 127.0.0.8
+
+  /// Connections the run opens in total (scenario dependent).
+  [[nodiscard]] std::uint64_t total_connections() const noexcept;
+  /// Flag name -> value as it will run, for the report's "settings".
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> settings() const;
+};
+
+/// Result of parsing: either options to run with, or text to print and an exit code
+/// (0 for --help, 2 for a usage error).
+struct ParseOutcome {
+  std::optional<SimOptions> options;
+  int exit_code = 0;
+  std::string message;  // help or "error: ..." text; empty when options are set
+};
+
+/// Parses argv (argv[0] is the program name) and validates. Never throws, never exits.
+/// `ports_per_source_addr` is how many local ports one source address offers (see
+/// ephemeral_ports_per_source_addr()); 0 means read it from the system.
+ParseOutcome parse_options(int argc, const char* const* argv,
+                           std::uint32_t ports_per_source_addr = 0);
+
+/// Cross-flag checks on already-parsed options; each string is one actionable error.
+std::vector<std::string> validate(const SimOptions& options, std::uint32_t ports_per_source_addr);
+
+/// Expands "127.0.0.1-127.0.0.8" and comma-separated lists of addresses or ranges to addresses.
+/// Throws std::invalid_argument with a reason for anything that is not IPv4.
+std::vector<std::string> expand_source_addrs(std::string_view text);
+
+/// Size of the local port range in /proc/sys/net/ipv4/ip_local_port_range (28232 if unreadable):
+/// the most connections one source address can open to one server address and port.
+std::uint32_t ephemeral_ports_per_source_addr();
+
+/// The full --help text (also used by the docs test to check every flag is explained).
+std::string help_text();
+
+}  // namespace hexwire::sim

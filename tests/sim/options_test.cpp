@@ -1,0 +1,182 @@
+// hexwire-sim command line: defaults, scenario as positional or flag, per-scenario flags, value
+// checks with actionable messages, source address ranges and the connection-capacity check.
+#include "sim/options.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <initializer_list>
+#include <stdexcept>
+#include <vector>
+
+using namespace hexwire::sim;
+
+namespace {
+constexpr std::uint32_t kPorts = 28232;
+
+ParseOutcome parse(std::initializer_list<const char*> args) {
+  std::vector<const char*> argv{"hexwire-sim"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return parse_options(static_cast<int>(argv.size()), argv.data(), kPorts);
+}
+
+bool mentions(const ParseOutcome& outcome, std::string_view text) {
+  return outcome.message.find(text) != std::string::npos;
+}
+}  // namespace
+
+TEST_CASE("defaults run the mixed scenario in-process") {
+  const ParseOutcome outcome = parse({});
+  REQUIRE(outcome.options);
+  const SimOptions& o = *outcome.options;
+  CHECK(o.scenario == Scenario::kMixed);
+  CHECK(o.url.empty());
+  CHECK(o.duration_s == 30.0);
+  CHECK(o.arrival == ArrivalProcess::kPoisson);
+  CHECK(o.threads >= 1);  // 0 resolved to the core count
+  CHECK(o.total_connections() == 1000 + 1000 + 1000);
+  CHECK_FALSE(o.verify);
+}
+
+TEST_CASE("the scenario is accepted as a positional or with --scenario") {
+  auto positional = parse({"echo", "--rate", "5000", "--connections", "10"});
+  REQUIRE(positional.options);
+  CHECK(positional.options->scenario == Scenario::kEcho);
+  CHECK(positional.options->rate == 5000.0);
+  CHECK(positional.options->total_connections() == 10);
+
+  auto flag = parse({"--scenario", "rides", "--drivers", "20", "--riders", "5"});
+  REQUIRE(flag.options);
+  CHECK(flag.options->scenario == Scenario::kRides);
+  CHECK(flag.options->total_connections() == 25);
+
+  auto bad = parse({"teleport"});
+  CHECK_FALSE(bad.options);
+  CHECK(bad.exit_code == 2);
+  CHECK(mentions(bad, "teleport"));
+}
+
+TEST_CASE("every flag parses into its field") {
+  auto outcome = parse({"chat", "--url", "ws://10.1.2.3:8080", "--duration", "12.5", "--drain", "0",
+                        "--arrival", "constant", "--connections", "5000", "--ramp-rate", "0",
+                        "--threads", "3", "--message-size", "256", "--channels", "40",
+                        "--channels-per-user", "2", "--zipf-s", "0.8", "--publish-rate", "77",
+                        "--verify", "--report", "r.json", "--csv", "r.csv", "--seed", "99",
+                        "--source-addrs", "127.0.0.1-127.0.0.3"});
+  REQUIRE(outcome.options);
+  const SimOptions& o = *outcome.options;
+  CHECK(o.url == "ws://10.1.2.3:8080");
+  CHECK(o.duration_s == 12.5);
+  CHECK(o.drain_s == 0.0);
+  CHECK(o.arrival == ArrivalProcess::kConstant);
+  CHECK(o.connections == 5000);
+  CHECK(o.ramp_rate == 0.0);
+  CHECK(o.threads == 3);
+  CHECK(o.message_size == 256);
+  CHECK(o.channels == 40);
+  CHECK(o.channels_per_user == 2);
+  CHECK(o.zipf_s == 0.8);
+  CHECK(o.publish_rate == 77.0);
+  CHECK(o.verify);
+  CHECK(o.report_file == "r.json");
+  CHECK(o.csv_file == "r.csv");
+  CHECK(o.seed == 99);
+  CHECK(o.source_addrs == std::vector<std::string>{"127.0.0.1", "127.0.0.2", "127.0.0.3"});
+
+  auto rides = parse({"rides", "--drivers", "7", "--riders", "8", "--loc-rate", "2",
+                      "--ride-rate", "0.5"});
+  REQUIRE(rides.options);
+  CHECK(rides.options->drivers == 7);
+  CHECK(rides.options->riders == 8);
+  CHECK(rides.options->loc_rate == 2.0);
+  CHECK(rides.options->ride_rate == 0.5);
+}
+
+TEST_CASE("flags that the scenario ignores are errors that say so") {
+  auto outcome = parse({"echo", "--drivers", "10", "--publish-rate", "5"});
+  CHECK_FALSE(outcome.options);
+  CHECK(outcome.exit_code == 2);
+  CHECK(mentions(outcome, "--drivers has no effect in the echo scenario"));
+  CHECK(mentions(outcome, "--publish-rate has no effect in the echo scenario"));
+  CHECK(mentions(outcome, "--help"));
+  CHECK_FALSE(parse({"rides", "--rate", "10"}).options);
+  CHECK_FALSE(parse({"chat", "--rate", "10"}).options);
+  CHECK(parse({"mixed", "--drivers", "10", "--channels", "5"}).options);
+}
+
+TEST_CASE("bad values get clear errors") {
+  CHECK(mentions(parse({"--duration", "-1"}), "--duration: -1 must be more than 0"));
+  CHECK(mentions(parse({"--duration", "soon"}), "'soon' is not a number"));
+  CHECK(mentions(parse({"echo", "--rate", "0"}), "must be more than 0"));
+  CHECK(mentions(parse({"--connections", "0"}), "--connections"));
+  CHECK(mentions(parse({"echo", "--message-size", "8"}), "--message-size 8 is too small"));
+  CHECK(mentions(parse({"chat", "--message-size", "70000"}), "64 KiB"));
+  CHECK(parse({"echo", "--message-size", "70000"}).options);  // /echo allows more
+  CHECK(mentions(parse({"chat", "--channels", "3", "--channels-per-user", "4"}),
+                 "--channels-per-user 4 is more than --channels 3"));
+  CHECK(mentions(parse({"--url", "http://x"}), "must start with ws://"));
+  CHECK(mentions(parse({"rides", "--verify"}), "no verification"));
+  CHECK(mentions(parse({"rides", "--riders", "0"}), "--ride-rate needs riders"));
+  CHECK(mentions(parse({"--arrival", "bursty"}), "--arrival"));
+  CHECK(mentions(parse({"--no-such-flag"}), "--no-such-flag"));
+  CHECK(parse({"--no-such-flag"}).exit_code == 2);
+}
+
+TEST_CASE("more connections than one source address can carry need --source-addrs") {
+  auto too_many = parse({"chat", "--connections", "100000"});
+  CHECK_FALSE(too_many.options);
+  CHECK(mentions(too_many, "100000 connections need at least 4 source addresses"));
+  CHECK(mentions(too_many, "--source-addrs 127.0.0.1-127.0.0.4"));
+  CHECK(parse({"chat", "--connections", "100000", "--source-addrs", "127.0.0.1-127.0.0.4"})
+            .options);
+  CHECK_FALSE(parse({"chat", "--connections", "100000", "--source-addrs", "127.0.0.1-127.0.0.3"})
+                  .options);
+  // Rides and mixed count drivers and riders too.
+  CHECK_FALSE(parse({"mixed", "--connections", "20000", "--drivers", "10000"}).options);
+}
+
+TEST_CASE("source address lists and ranges expand, bad ones are explained") {
+  CHECK(expand_source_addrs("10.0.0.254-10.0.1.1") ==
+        std::vector<std::string>{"10.0.0.254", "10.0.0.255", "10.0.1.0", "10.0.1.1"});
+  CHECK(expand_source_addrs("127.0.0.1, 127.0.0.5-127.0.0.6") ==
+        std::vector<std::string>{"127.0.0.1", "127.0.0.5", "127.0.0.6"});
+  CHECK_THROWS_AS(expand_source_addrs("127.0.0.9-127.0.0.1"), std::invalid_argument);
+  CHECK_THROWS_AS(expand_source_addrs("localhost"), std::invalid_argument);
+  CHECK_THROWS_AS(expand_source_addrs("::1"), std::invalid_argument);
+  CHECK_THROWS_AS(expand_source_addrs("1.0.0.0-1.1.0.0"), std::invalid_argument);
+  CHECK_THROWS_AS(expand_source_addrs(""), std::invalid_argument);
+  CHECK(mentions(parse({"--source-addrs", "127.0.0.1-foo"}), "'foo' is not an IPv4 address"));
+}
+
+TEST_CASE("--help explains every scenario and every flag and exits 0") {
+  const ParseOutcome help = parse({"--help"});
+  CHECK_FALSE(help.options);
+  CHECK(help.exit_code == 0);
+  for (const char* text :
+       {"echo", "chat", "rides", "mixed", "--url", "--duration", "--drain", "--arrival",
+        "--connections", "--ramp-rate", "--threads", "--rate", "--message-size", "--channels",
+        "--channels-per-user", "--zipf-s", "--publish-rate", "--drivers", "--riders", "--loc-rate",
+        "--ride-rate", "--verify", "--report", "--csv", "--seed", "--source-addrs",
+        "intended send time", "coordinated omission", "Examples"}) {
+    CAPTURE(text);
+    CHECK(mentions(help, text));
+  }
+  CHECK(help_text() == help.message);
+}
+
+TEST_CASE("settings list what the run will use, per scenario") {
+  auto outcome = parse({"echo", "--rate", "123"});
+  REQUIRE(outcome.options);
+  const auto settings = outcome.options->settings();
+  const auto has = [&](std::string_view key, std::string_view value) {
+    for (const auto& [k, v] : settings) {
+      if (k == key) {
+        return v == value;
+      }
+    }
+    return false;
+  };
+  CHECK(has("scenario", "echo"));
+  CHECK(has("rate", "123"));
+  CHECK(has("url", "in-process"));
+  CHECK_FALSE(has("drivers", "1000"));
+}
