@@ -1,0 +1,329 @@
+// Connection behaviour over loopback on both backends, one reactor driven by the test thread:
+// orderly close flushes everything queued, abort resets, pause/resume loses and reorders nothing,
+// on_drained follows the soft limit, and one SharedBuffer fans out to many connections uncopied.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/reactor.hpp"
+
+using namespace hexwire::core;
+
+namespace {
+
+void require_backend(BackendKind kind) {
+  if (kind == BackendKind::io_uring && !io_uring_supported()) {
+    std::puts("SKIPPED: io_uring is not available here (ENOSYS/EPERM)");
+    std::exit(4);
+  }
+}
+
+ReactorConfig config_for(BackendKind kind) {
+  ReactorConfig config;
+  config.backend = kind;
+  config.backend_config.ring_entries = 256;
+  config.backend_config.buffer_count = 64;
+  config.backend_config.buffer_size = 16384;
+  return config;
+}
+
+template <typename Done>
+bool run_until(Reactor& reactor, Done done) {
+  const std::uint64_t give_up = monotonic_ns() + 30'000'000'000ull;  // hang guard only
+  while (!done() && monotonic_ns() < give_up) {
+    reactor.run_once(10'000'000);
+  }
+  return done();
+}
+
+/// A handler assembled from lambdas; the state it writes lives in the test.
+struct Hooks : ConnectionHandler {
+  std::function<void(Connection&)> open;
+  std::function<void(Connection&, std::span<const std::byte>)> data;
+  std::function<void(Connection&)> drained;
+  std::function<void(Connection&, CloseReason)> close;
+  void on_open(Connection& c) noexcept override {
+    if (open) {
+      open(c);
+    }
+  }
+  void on_data(Connection& c, std::span<const std::byte> bytes) noexcept override {
+    if (data) {
+      data(c, bytes);
+    }
+  }
+  void on_drained(Connection& c) noexcept override {
+    if (drained) {
+      drained(c);
+    }
+  }
+  void on_close(Connection& c, CloseReason reason) noexcept override {
+    if (close) {
+      close(c, reason);
+    }
+  }
+};
+
+SharedBuffer pattern(std::size_t size, unsigned seed) {
+  SharedBuffer buffer = SharedBuffer::allocate(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    buffer.mutable_data()[i] = static_cast<std::byte>((i * 31 + seed) & 0xFF);
+  }
+  return buffer;
+}
+
+std::uint16_t add_listener(Reactor& reactor, BackendKind kind, std::function<void(Hooks&)> setup) {
+  ListenOptions options;
+  options.nonblocking = kind == BackendKind::epoll;
+  const int fd = open_listener(SocketAddress::parse("127.0.0.1", 0), options);
+  const std::uint16_t port = bound_port(fd);
+  reactor.add_listener(fd, [setup](Connection&) {
+    auto hooks = std::make_unique<Hooks>();
+    setup(*hooks);
+    return hooks;
+  });
+  return port;
+}
+
+Connection* connect(Reactor& reactor, std::uint16_t port, std::unique_ptr<Hooks> hooks) {
+  return reactor.connect(SocketAddress::parse("127.0.0.1", port), std::move(hooks));
+}
+
+void orderly_close_flushes(BackendKind kind) {
+  require_backend(kind);
+  Reactor reactor(config_for(kind));
+  const SharedBuffer block = pattern(65'536, 7);
+  constexpr int kBlocks = 64;  // 4 MiB queued, far more than the socket buffers take at once
+  CloseReason server_reason{};
+  bool server_closed = false;
+  const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
+    h.open = [&](Connection& c) {
+      for (int i = 0; i < kBlocks; ++i) {
+        c.send(block);
+      }
+      c.close();
+      CHECK_FALSE(c.send(block));  // closing: no more sends accepted
+    };
+    h.close = [&](Connection&, CloseReason r) {
+      server_closed = true;
+      server_reason = r;
+    };
+  });
+  std::size_t received = 0;
+  bool intact = true;
+  bool client_closed = false;
+  CloseReason client_reason{};
+  auto client = std::make_unique<Hooks>();
+  client->data = [&](Connection&, std::span<const std::byte> bytes) {
+    for (const std::byte b : bytes) {
+      intact = intact && b == block.data()[received % block.size()];
+      ++received;
+    }
+  };
+  client->close = [&](Connection&, CloseReason r) {
+    client_closed = true;
+    client_reason = r;
+  };
+  REQUIRE(connect(reactor, port, std::move(client)) != nullptr);
+  REQUIRE(run_until(reactor, [&] { return client_closed && server_closed; }));
+  CHECK(received == block.size() * kBlocks);
+  CHECK(intact);
+  CHECK(client_reason == CloseReason::peer_closed);
+  CHECK(server_reason == CloseReason::local_close);
+  CHECK(block.use_count() == 1);
+}
+
+void abort_resets(BackendKind kind) {
+  require_backend(kind);
+  Reactor reactor(config_for(kind));
+  CloseReason server_reason{};
+  const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
+    h.data = [](Connection& c, std::span<const std::byte>) { c.abort(); };
+    h.close = [&](Connection&, CloseReason r) { server_reason = r; };
+  });
+  bool client_closed = false;
+  CloseReason client_reason{};
+  int client_error = 0;
+  auto client = std::make_unique<Hooks>();
+  client->open = [](Connection& c) { c.send(SharedBuffer::copy_of("x")); };
+  client->close = [&](Connection& c, CloseReason r) {
+    client_closed = true;
+    client_reason = r;
+    client_error = c.last_error();
+  };
+  REQUIRE(connect(reactor, port, std::move(client)) != nullptr);
+  REQUIRE(run_until(reactor, [&] { return client_closed && reactor.connection_count() == 0; }));
+  CHECK(server_reason == CloseReason::local_abort);
+  CHECK(client_reason == CloseReason::peer_closed);
+  CHECK(client_error == ECONNRESET);
+}
+
+void pause_and_resume(BackendKind kind) {
+  require_backend(kind);
+  Reactor reactor(config_for(kind));
+  const SharedBuffer payload = pattern(300'000, 3);
+  Connection* server = nullptr;
+  std::size_t received = 0;
+  std::size_t calls_while_paused = 0;
+  bool intact = true;
+  bool paused_once = false;
+  const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
+    h.open = [&](Connection& c) { server = &c; };
+    h.data = [&](Connection& c, std::span<const std::byte> bytes) {
+      if (c.reading_paused()) {
+        ++calls_while_paused;
+      }
+      for (const std::byte b : bytes) {
+        intact = intact && b == payload.data()[received];
+        ++received;
+      }
+      if (received == payload.size()) {
+        c.close();
+      } else if (!paused_once) {
+        paused_once = true;
+        c.pause_reading();  // pause from inside on_data: later bytes must wait
+      }
+    };
+  });
+  bool client_closed = false;
+  auto client = std::make_unique<Hooks>();
+  client->open = [&](Connection& c) { c.send(payload); };
+  client->close = [&](Connection&, CloseReason) { client_closed = true; };
+  REQUIRE(connect(reactor, port, std::move(client)) != nullptr);
+  REQUIRE(run_until(reactor, [&] { return server != nullptr && received > 0; }));
+  REQUIRE(server->reading_paused());
+  // Many turns while paused: the client's bytes wait (in the kernel, or stashed in order).
+  const std::size_t at_pause = received;
+  for (int turn = 0; turn < 50; ++turn) {
+    reactor.run_once(1'000'000);
+  }
+  CHECK(received == at_pause);
+  server->resume_reading();
+  REQUIRE(run_until(reactor, [&] { return client_closed && reactor.connection_count() == 0; }));
+  CHECK(received == payload.size());
+  CHECK(intact);
+  CHECK(calls_while_paused == 0);
+}
+
+void drained_after_soft_limit(BackendKind kind) {
+  require_backend(kind);
+  ReactorConfig config = config_for(kind);
+  config.send_soft_limit = 64 * 1024;
+  config.send_low_water = 16 * 1024;
+  Reactor reactor(config);
+  const SharedBuffer block = pattern(1 << 20, 9);
+  constexpr int kBlocks = 24;  // 24 MiB: more than loopback socket buffers absorb
+  int drained_calls = 0;
+  std::size_t buffered_at_drain = SIZE_MAX;
+  bool over_after_queueing = false;
+  const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
+    h.open = [&](Connection& c) {
+      for (int i = 0; i < kBlocks; ++i) {
+        c.send(block);
+      }
+      over_after_queueing = c.over_soft_limit() && c.buffered_bytes() == block.size() * kBlocks;
+    };
+    h.drained = [&](Connection& c) {
+      ++drained_calls;
+      buffered_at_drain = c.buffered_bytes();
+      c.close();
+    };
+  });
+  Connection* client_connection = nullptr;
+  std::size_t received = 0;
+  bool client_closed = false;
+  auto client = std::make_unique<Hooks>();
+  client->open = [&](Connection& c) {
+    client_connection = &c;
+    c.pause_reading();
+  };
+  client->data = [&](Connection&, std::span<const std::byte> bytes) { received += bytes.size(); };
+  client->close = [&](Connection&, CloseReason) { client_closed = true; };
+  REQUIRE(connect(reactor, port, std::move(client)) != nullptr);
+  REQUIRE(run_until(reactor, [&] { return client_connection != nullptr && over_after_queueing; }));
+  for (int turn = 0; turn < 20; ++turn) {
+    reactor.run_once(1'000'000);
+  }
+  CHECK(drained_calls == 0);  // the peer is not reading: nothing drains
+  client_connection->resume_reading();
+  REQUIRE(run_until(reactor, [&] { return client_closed; }));
+  CHECK(drained_calls == 1);
+  CHECK(buffered_at_drain <= config.send_low_water);
+  CHECK(received == block.size() * kBlocks);
+}
+
+void fan_out_one_buffer(BackendKind kind) {
+  require_backend(kind);
+  Reactor reactor(config_for(kind));
+  const SharedBuffer frame = pattern(40'000, 5);
+  const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
+    h.open = [&](Connection& c) {
+      c.send(frame, 0, 10'000);  // ranges of the same buffer, no copies
+      c.send(frame, 10'000, 30'000);
+      c.close();
+    };
+  });
+  constexpr int kClients = 100;
+  int complete = 0;
+  int closed = 0;
+  std::vector<std::size_t> received(kClients, 0);
+  for (int i = 0; i < kClients; ++i) {
+    auto client = std::make_unique<Hooks>();
+    client->data = [&, i](Connection&, std::span<const std::byte> bytes) {
+      for (const std::byte b : bytes) {
+        if (b == frame.data()[received[i]]) {
+          ++received[i];
+        }
+      }
+    };
+    client->close = [&, i](Connection&, CloseReason) {
+      complete += received[i] == frame.size() ? 1 : 0;
+      ++closed;
+    };
+    REQUIRE(connect(reactor, port, std::move(client)) != nullptr);
+  }
+  REQUIRE(run_until(reactor, [&] { return closed == kClients && reactor.connection_count() == 0; }));
+  CHECK(complete == kClients);
+  CHECK(frame.use_count() == 1);
+}
+
+}  // namespace
+
+TEST_CASE("io_uring connection: orderly close sends everything queued first", "[connection]") {
+  orderly_close_flushes(BackendKind::io_uring);
+}
+TEST_CASE("epoll connection: orderly close sends everything queued first", "[connection]") {
+  orderly_close_flushes(BackendKind::epoll);
+}
+TEST_CASE("io_uring connection: abort resets the peer", "[connection]") {
+  abort_resets(BackendKind::io_uring);
+}
+TEST_CASE("epoll connection: abort resets the peer", "[connection]") {
+  abort_resets(BackendKind::epoll);
+}
+TEST_CASE("io_uring connection: pause_reading holds bytes back, resume delivers them in order",
+          "[connection]") {
+  pause_and_resume(BackendKind::io_uring);
+}
+TEST_CASE("epoll connection: pause_reading holds bytes back, resume delivers them in order",
+          "[connection]") {
+  pause_and_resume(BackendKind::epoll);
+}
+TEST_CASE("io_uring connection: on_drained follows the soft limit and low-water mark",
+          "[connection]") {
+  drained_after_soft_limit(BackendKind::io_uring);
+}
+TEST_CASE("epoll connection: on_drained follows the soft limit and low-water mark",
+          "[connection]") {
+  drained_after_soft_limit(BackendKind::epoll);
+}
+TEST_CASE("io_uring connection: one SharedBuffer fans out to many connections", "[connection]") {
+  fan_out_one_buffer(BackendKind::io_uring);
+}
+TEST_CASE("epoll connection: one SharedBuffer fans out to many connections", "[connection]") {
+  fan_out_one_buffer(BackendKind::epoll);
+}
