@@ -221,6 +221,7 @@ void Runtime::start() {
   for (unsigned id = 0; id < shard_count_; ++id) {
     threads_.emplace_back([this, id, cpus, &startup] {
       Shard& shard = *shards_[id];
+      tls_shard = &shard;
       const std::string name = (config_.thread_name + "-" + std::to_string(id)).substr(0, 15);
       (void)pthread_setname_np(pthread_self(), name.c_str());
       if (config_.pin_threads) {
