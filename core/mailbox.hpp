@@ -32,12 +32,16 @@ class MailboxMesh {
 
   /// Approximate number of queued tasks addressed to `to` (any thread; for metrics and sleeping).
   [[nodiscard]] std::size_t depth(unsigned to) const noexcept;
+  /// Approximate number of tasks queued from `from` to `to` (any thread).
+  [[nodiscard]] std::size_t depth(unsigned from, unsigned to) const noexcept;
   [[nodiscard]] unsigned shards() const noexcept { return shards_; }
 
  private:
   struct Queue;
+  struct DrainCursor;
   unsigned shards_;
   std::vector<std::unique_ptr<Queue>> queues_;  // index from * shards_ + to
+  std::unique_ptr<DrainCursor[]> cursors_;      // one per receiver: where its next drain starts
 };
 
 }  // namespace hexwire::core

@@ -22,6 +22,9 @@ class SharedBuffer {
   /// Allocates `size` writable bytes (uninitialised). Fill them through mutable_data() before the
   /// buffer is shared; after that it must not change.
   static SharedBuffer allocate(std::size_t size) {
+    if (size > SIZE_MAX - sizeof(Header)) {  // the header + size sum would wrap around
+      throw std::bad_alloc();
+    }
     void* raw = std::malloc(sizeof(Header) + (size == 0 ? 1 : size));
     if (raw == nullptr) {
       throw std::bad_alloc();
@@ -46,10 +49,14 @@ class SharedBuffer {
   SharedBuffer(const SharedBuffer& other) noexcept : header_(other.header_) { retain(); }
   SharedBuffer(SharedBuffer&& other) noexcept : header_(std::exchange(other.header_, nullptr)) {}
   SharedBuffer& operator=(const SharedBuffer& other) noexcept {
-    if (this != &other) {
+    if (header_ != other.header_) {
+      // Read and retain `other` before releasing ours; `other` is not touched after the release.
+      Header* incoming = other.header_;
+      if (incoming) {
+        incoming->refs.fetch_add(1, std::memory_order_relaxed);
+      }
       release();
-      header_ = other.header_;
-      retain();
+      header_ = incoming;
     }
     return *this;
   }

@@ -16,7 +16,8 @@ class Task {
 
   Task() noexcept = default;
 
-  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Task>>>
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Task> &&
+                                                    std::is_invocable_v<std::decay_t<F>&>>>
   Task(F&& fn) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly
     using Fn = std::decay_t<F>;
     if constexpr (sizeof(Fn) <= kInlineSize && alignof(Fn) <= alignof(std::max_align_t) &&
