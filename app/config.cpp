@@ -49,6 +49,47 @@ void add_http_flags(CLI::App& cli, EngineConfig& c) {
       ->capture_default_str();
 }
 
+void add_websocket_flags(CLI::App& cli, EngineConfig& c) {
+  cli.add_option("--ws-max-frame-bytes", c.ws_max_frame_bytes,
+                 "Largest WebSocket frame payload accepted (larger: close 1009)")
+      ->capture_default_str()
+      ->check(CLI::Range(125u, 1u << 30));
+  cli.add_option("--ws-max-message-bytes", c.ws_max_message_bytes,
+                 "Largest message on /ws, fragments joined and inflated (larger: close 1009)")
+      ->capture_default_str()
+      ->check(CLI::Range(125u, 1u << 30));
+  cli.add_option("--echo-max-message-bytes", c.echo_max_message_bytes,
+                 "Largest frame and message on /echo (larger: close 1009)")
+      ->capture_default_str()
+      ->check(CLI::Range(125u, 1u << 30));
+  cli.add_option("--ws-ping-interval-ms", c.ws_ping_interval_ms,
+                 "Send a ping to a WebSocket peer silent for this long; 0 = never")
+      ->capture_default_str();
+  cli.add_option("--ws-idle-timeout-ms", c.ws_idle_timeout_ms,
+                 "Close (1001) a WebSocket peer silent for this long, pongs included; 0 = never")
+      ->capture_default_str();
+  cli.add_option("--ws-close-timeout-ms", c.ws_close_timeout_ms,
+                 "After sending a close frame, wait this long for the peer's reply")
+      ->capture_default_str();
+  cli.add_option("--ws-outbound-soft-limit", c.ws_outbound_soft_limit,
+                 "Queued outbound bytes above which a connection counts as slow")
+      ->capture_default_str();
+  cli.add_option("--ws-outbound-hard-limit", c.ws_outbound_hard_limit,
+                 "Queued outbound bytes above which --ws-slow-policy applies")
+      ->capture_default_str();
+  cli.add_option("--ws-slow-policy", c.ws_slow_policy,
+                 "Above the hard limit: close (close 1008) or drop (drop data messages, counted)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"close", "drop"}));
+  cli.add_flag("--ws-deflate", c.ws_deflate,
+               "Accept permessage-deflate (RFC 7692) when a client offers it (off by default)");
+  cli.add_option("--ws-deflate-level", c.ws_deflate_level, "zlib level for permessage-deflate")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 9));
+  cli.add_option("--ws-allowed-origin", c.ws_allowed_origins,
+                 "Origin allowed to open a WebSocket (repeatable); none given = any origin");
+}
+
 }  // namespace
 
 ParseOutcome parse_engine_config(int argc, char** argv) {
@@ -60,6 +101,7 @@ ParseOutcome parse_engine_config(int argc, char** argv) {
   cli.set_version_flag("--version", "hexwire 0.1.0");
   add_network_flags(cli, c);
   add_http_flags(cli, c);
+  add_websocket_flags(cli, c);
   cli.add_option("--log-level", c.log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -89,6 +131,21 @@ std::string to_toml(const EngineConfig& c) {
   out += fmt::format("shutdown-timeout-ms = {}\n", c.shutdown_timeout_ms);
   out += fmt::format("http-max-header-bytes = {}\nhttp-max-body-bytes = {}\nhttp-idle-timeout-ms = {}\n",
                      c.http_max_header_bytes, c.http_max_body_bytes, c.http_idle_timeout_ms);
+  out += fmt::format(
+      "ws-max-frame-bytes = {}\nws-max-message-bytes = {}\necho-max-message-bytes = {}\n"
+      "ws-ping-interval-ms = {}\nws-idle-timeout-ms = {}\nws-close-timeout-ms = {}\n",
+      c.ws_max_frame_bytes, c.ws_max_message_bytes, c.echo_max_message_bytes,
+      c.ws_ping_interval_ms, c.ws_idle_timeout_ms, c.ws_close_timeout_ms);
+  out += fmt::format(
+      "ws-outbound-soft-limit = {}\nws-outbound-hard-limit = {}\nws-slow-policy = \"{}\"\n"
+      "ws-deflate = {}\nws-deflate-level = {}\n",
+      c.ws_outbound_soft_limit, c.ws_outbound_hard_limit, c.ws_slow_policy,
+      c.ws_deflate ? "true" : "false", c.ws_deflate_level);
+  out += "ws-allowed-origin = [";
+  for (std::size_t i = 0; i < c.ws_allowed_origins.size(); ++i) {
+    out += fmt::format("{}\"{}\"", i == 0 ? "" : ", ", c.ws_allowed_origins[i]);
+  }
+  out += "]\n";
   out += fmt::format("log-level = \"{}\"\n", c.log_level);
   return out;
 }

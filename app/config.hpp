@@ -25,6 +25,20 @@ struct EngineConfig {
   std::uint32_t http_max_body_bytes = 1024 * 1024;
   std::uint32_t http_idle_timeout_ms = 60'000;
 
+  // WebSocket sessions (net/ws_session.hpp; docs/websocket-sessions.md).
+  std::uint32_t ws_max_frame_bytes = 1024 * 1024;     // one frame's payload; above: close 1009
+  std::uint32_t ws_max_message_bytes = 64 * 1024;     // /ws message; above: close 1009
+  std::uint32_t echo_max_message_bytes = 16 * 1024 * 1024;  // /echo frame and message limit
+  std::uint32_t ws_ping_interval_ms = 30'000;         // ping a silent peer; 0 = never
+  std::uint32_t ws_idle_timeout_ms = 120'000;         // close 1001 after this much silence; 0 = never
+  std::uint32_t ws_close_timeout_ms = 5'000;          // wait for the peer's close reply
+  std::uint32_t ws_outbound_soft_limit = 256 * 1024;  // queued bytes: above = slow connection
+  std::uint32_t ws_outbound_hard_limit = 1024 * 1024; // queued bytes: above = policy applies
+  std::string ws_slow_policy = "close";               // "close" (1008) or "drop" (count and drop)
+  bool ws_deflate = false;                            // accept permessage-deflate offers
+  int ws_deflate_level = 6;                           // zlib level 1..9
+  std::vector<std::string> ws_allowed_origins;        // empty: every Origin accepted
+
   // Logging.
   std::string log_level = "info";
 };

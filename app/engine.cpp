@@ -1,0 +1,119 @@
+// Engine: runtime + HTTP server wiring from the configuration, the built-in endpoints, the stop
+// hook that sends close 1001 to WebSocket peers, and the start-up banner.
+#include "app/engine.hpp"
+
+#include <fmt/format.h>
+
+#include "app/echo_app.hpp"
+#include "core/clock.hpp"
+
+namespace hexwire::app {
+
+namespace {
+constexpr std::uint64_t kNsPerMs = 1'000'000;
+}  // namespace
+
+net::WsSessionConfig ws_session_config(const EngineConfig& c) {
+  net::WsSessionConfig s;
+  s.max_frame_payload = c.ws_max_frame_bytes;
+  s.max_message_size = c.ws_max_message_bytes;
+  s.ping_interval_ns = c.ws_ping_interval_ms * kNsPerMs;
+  s.idle_timeout_ns = c.ws_idle_timeout_ms * kNsPerMs;
+  s.close_timeout_ns = c.ws_close_timeout_ms * kNsPerMs;
+  s.outbound_soft_limit = c.ws_outbound_soft_limit;
+  s.outbound_hard_limit = c.ws_outbound_hard_limit;
+  s.policy = c.ws_slow_policy == "drop" ? net::BackpressurePolicy::kDrop
+                                        : net::BackpressurePolicy::kClose;
+  s.deflate_level = c.ws_deflate_level;
+  return s;
+}
+
+net::WsSessionConfig echo_session_config(const EngineConfig& c) {
+  net::WsSessionConfig s = ws_session_config(c);
+  s.max_frame_payload = c.echo_max_message_bytes;
+  s.max_message_size = c.echo_max_message_bytes;
+  return s;
+}
+
+net::HttpServerConfig http_server_config(const EngineConfig& c) {
+  net::HttpServerConfig h;
+  h.limits.max_header_bytes = c.http_max_header_bytes;
+  h.limits.max_body_bytes = c.http_max_body_bytes;
+  h.idle_timeout_ns = static_cast<std::uint64_t>(c.http_idle_timeout_ms) * kNsPerMs;
+  h.allowed_origins = c.ws_allowed_origins;
+  h.deflate.enabled = c.ws_deflate;
+  h.deflate.compression_level = c.ws_deflate_level;
+  return h;
+}
+
+core::RuntimeConfig runtime_config(const EngineConfig& c) {
+  core::RuntimeConfig r;
+  r.shards = c.shards;
+  r.backend = c.backend == BackendKind::kEpoll ? core::BackendKind::epoll : core::BackendKind::io_uring;
+  r.pin_threads = c.pin_threads;
+  r.shutdown_drain_ns = static_cast<std::uint64_t>(c.shutdown_timeout_ms) * kNsPerMs;
+  // The reactor's drain notification marks the end of a "slow" period: align it with the
+  // WebSocket soft limit (on_drained fires at a quarter of it).
+  r.reactor.send_soft_limit = c.ws_outbound_soft_limit;
+  r.reactor.send_low_water = c.ws_outbound_soft_limit / 4;
+  return r;
+}
+
+Engine::Engine(EngineConfig config)
+    : config_(std::move(config)),
+      runtime_(std::make_unique<core::Runtime>(runtime_config(config_))),
+      server_(std::make_unique<net::HttpServer>(http_server_config(config_))) {
+  server_->attach_metrics(runtime_->metrics());
+  add_builtin_routes();
+  runtime_->set_stop_hook([](core::Shard& shard) {
+    net::HttpServer::close_websockets(shard.reactor(), 1001, "server shutting down");
+  });
+}
+
+Engine::~Engine() {
+  runtime_->request_stop();
+  runtime_->join();
+}
+
+void Engine::add_builtin_routes() {
+  net::HttpRouter& router = server_->router();
+  router.add("GET", "/healthz", [](const net::HttpRequest&) {
+    net::HttpResponse response;
+    response.body = "ok";
+    return response;
+  });
+  router.add("GET", "/metrics", [this](const net::HttpRequest&) {
+    net::HttpResponse response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = runtime_->metrics().prometheus_text();
+    return response;
+  });
+  router.add("GET", "/api/stats", [this](const net::HttpRequest&) {
+    net::HttpResponse response;
+    response.content_type = "application/json";
+    const double uptime_s =
+        started_ns_ == 0 ? 0.0 : static_cast<double>(core::monotonic_ns() - started_ns_) / 1e9;
+    response.body = fmt::format(
+        "{{\"version\":\"0.1.0\",\"shards\":{},\"backend\":\"{}\",\"port\":{},\"uptime_s\":{:.3f},"
+        "\"metrics\":{}}}",
+        runtime_->shard_count(), to_string(config_.backend), port_, uptime_s,
+        runtime_->metrics().json());
+    return response;
+  });
+  server_->add_websocket("/echo", echo_application_factory(), echo_session_config(config_));
+}
+
+void Engine::start() {
+  runtime_->start();
+  port_ = runtime_->listen(config_.host, config_.port, server_->accept_handler_factory());
+  started_ns_ = core::monotonic_ns();
+}
+
+std::string Engine::banner() const {
+  return fmt::format(
+      "hexwire listening on http://{0}:{1} (ws://{0}:{1}/ws, ws://{0}:{1}/echo), {2} shards, "
+      "backend {3}",
+      config_.host, port_, runtime_->shard_count(), to_string(config_.backend));
+}
+
+}  // namespace hexwire::app

@@ -1,0 +1,77 @@
+// hexwire: the engine binary. Parses the configuration, starts one shard per core, listens, prints
+// the listening line, and on SIGINT/SIGTERM sends close 1001 to WebSocket peers, drains and exits 0.
+// Usage: hexwire [--host 127.0.0.1] [--port 8080] [--shards N] [--backend io_uring|epoll] [--help]
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
+
+#include "app/config.hpp"
+#include "app/engine.hpp"
+#include "app/extensions.hpp"
+
+namespace {
+
+hexwire::app::Engine* g_engine = nullptr;
+
+extern "C" void on_stop_signal(int /*signal*/) {
+  // Runtime::request_stop is an atomic store plus eventfd writes: async-signal-safe.
+  if (g_engine != nullptr) {
+    g_engine->request_stop();
+  }
+}
+
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hexwire::app::ParseOutcome parsed = hexwire::app::parse_engine_config(argc, argv);
+  if (!parsed.should_run) {
+    return parsed.exit_code;
+  }
+  const hexwire::app::EngineConfig& config = parsed.config;
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  raise_open_file_limit();
+
+  // The stop handler is installed once the engine exists (before it listens).
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    hexwire::app::Engine engine(config);
+    hexwire::app::register_extensions(engine);
+    g_engine = &engine;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    try {
+      engine.start();
+    } catch (const std::system_error& e) {
+      std::fprintf(stderr, "hexwire: cannot start: %s\n", e.what());
+      g_engine = nullptr;
+      return 1;
+    }
+    std::printf("%s\n", engine.banner().c_str());
+    std::fflush(stdout);
+    engine.join();
+    g_engine = nullptr;
+    spdlog::info("hexwire stopped");
+    return 0;
+  } catch (const std::exception& e) {
+    g_engine = nullptr;
+    std::fprintf(stderr, "hexwire: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,434 @@
+// WsSession: RFC 6455 session state machine on a core::Connection (see ws_session.hpp). Closing
+// handshake: open -> (we send close) closing -> (peer's close or timeout) closed; a peer-initiated
+// close is echoed at once. A protocol violation sends its close code and closes TCP right away.
+// One timer per session drives pings, the idle timeout and the close timeout.
+#include "net/ws_session.hpp"
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/runtime.hpp"
+#include "net/utf8.hpp"
+#include "net/ws_close.hpp"
+
+namespace hexwire::net {
+
+namespace {
+
+constexpr std::array<std::uint16_t, 9> kClosedCodesTracked = {1000, 1001, 1002, 1006, 1007,
+                                                              1008, 1009, 1011, 1013};
+constexpr std::array<std::string_view, 10> kCloseMetricNames = {
+    "1000", "1001", "1002", "1006", "1007", "1008", "1009", "1011", "1013", "other"};
+
+/// Metrics for sessions created without a registry (tests, single-reactor programs).
+struct FallbackMetrics {
+  core::Gauge gauges[2];
+  core::Counter counters[16];
+  WsMetrics metrics;
+  FallbackMetrics() {
+    metrics.sessions_open = &gauges[0];
+    metrics.slow_connections = &gauges[1];
+    metrics.sessions_opened = &counters[0];
+    metrics.messages_received = &counters[1];
+    metrics.messages_sent = &counters[2];
+    metrics.pings_sent = &counters[3];
+    metrics.slow_events = &counters[4];
+    metrics.messages_dropped = &counters[5];
+    for (std::size_t i = 0; i < 10; ++i) {
+      metrics.closes_by_code[i] = &counters[6 + i];
+    }
+  }
+};
+
+const WsMetrics* fallback_metrics() noexcept {
+  thread_local FallbackMetrics fallback;
+  return &fallback.metrics;
+}
+
+/// Scratch for inflating/deflating one message at a time on this thread (no per-session buffer).
+std::vector<std::byte>& scratch() noexcept {
+  thread_local std::vector<std::byte> buffer;
+  return buffer;
+}
+
+}  // namespace
+
+std::size_t close_metric_index(std::uint16_t code) noexcept {
+  for (std::size_t i = 0; i < kClosedCodesTracked.size(); ++i) {
+    if (kClosedCodesTracked[i] == code) {
+      return i;
+    }
+  }
+  return kClosedCodesTracked.size();
+}
+
+std::string_view close_metric_name(std::size_t index) noexcept {
+  return index < kCloseMetricNames.size() ? kCloseMetricNames[index] : "other";
+}
+
+WsMetrics bind_ws_metrics(core::MetricsRegistry& registry, unsigned shard) {
+  WsMetrics m;
+  m.sessions_open = &registry.gauge("ws_sessions_open", "Open WebSocket sessions", shard);
+  m.sessions_opened =
+      &registry.counter("ws_sessions_opened_total", "WebSocket sessions opened", shard);
+  m.messages_received = &registry.counter("ws_messages_received_total",
+                                          "WebSocket data messages received", shard);
+  m.messages_sent =
+      &registry.counter("ws_messages_sent_total", "WebSocket data messages queued", shard);
+  m.pings_sent = &registry.counter("ws_pings_sent_total", "Keep-alive pings sent", shard);
+  m.slow_connections = &registry.gauge(
+      "ws_slow_connections", "Sessions whose outbound queue is above the soft limit", shard);
+  m.slow_events = &registry.counter("ws_slow_events_total",
+                                    "Times a session's outbound queue passed the soft limit", shard);
+  m.messages_dropped = &registry.counter(
+      "ws_messages_dropped_total", "Data messages dropped above the outbound hard limit", shard);
+  for (std::size_t i = 0; i < kCloseMetricNames.size(); ++i) {
+    const std::string name = "ws_closes_" + std::string(kCloseMetricNames[i]) + "_total";
+    m.closes_by_code[i] =
+        &registry.counter(name, "WebSocket sessions ended with this close code", shard);
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct WsSession::DeflateState {
+  WsDeflater deflater;
+  WsInflater inflater;
+  DeflateState(Role role, const DeflateParams& p, int level)
+      : deflater(role == Role::kServer ? p.server_max_window_bits : p.client_max_window_bits,
+                 role == Role::kServer ? p.server_no_context_takeover
+                                       : p.client_no_context_takeover,
+                 level),
+        inflater(role == Role::kServer ? p.client_max_window_bits : p.server_max_window_bits,
+                 role == Role::kServer ? p.client_no_context_takeover
+                                       : p.server_no_context_takeover) {}
+};
+
+WsSession::WsSession(Role role, const WsSessionConfig& config, const WsMetrics* metrics,
+                     std::unique_ptr<WsApplication> app, std::optional<DeflateParams> deflate)
+    : decoder_(role, WsDecoderOptions{.max_frame_payload = config.max_frame_payload,
+                                      .max_message_size = config.max_message_size,
+                                      .allow_rsv1 = deflate.has_value(),
+                                      .validate_utf8 = true,
+                                      .stream_fragments = false}),
+      config_(&config),
+      metrics_(metrics != nullptr ? metrics : fallback_metrics()),
+      app_(std::move(app)),
+      role_(role) {
+  if (deflate) {
+    deflate_ = std::make_unique<DeflateState>(role, *deflate, config.deflate_level);
+  }
+  if (role == Role::kClient) {
+    keys_ = MaskKeyGenerator();
+  }
+}
+
+WsSession::~WsSession() {
+  if (timer_ != 0 && timers_ != nullptr) {
+    timers_->cancel(timer_);
+  }
+}
+
+std::uint64_t WsSession::now_ns() const noexcept { return core::monotonic_ns(); }
+
+std::size_t WsSession::buffered_bytes() const noexcept {
+  return connection_ != nullptr ? connection_->buffered_bytes() : 0;
+}
+
+void WsSession::start(core::Connection& connection, std::span<const std::byte> initial) noexcept {
+  connection_ = &connection;
+  started_ = true;
+  if (core::Shard* shard = core::Runtime::this_shard()) {
+    timers_ = &shard->timers();
+  }
+  last_receive_ns_ = now_ns();
+  metrics_->sessions_open->add(1);
+  metrics_->sessions_opened->add();
+  app_->on_open(*this);
+  if (state_ == State::kOpen) {
+    const std::uint64_t first = std::min(
+        config_->ping_interval_ns != 0 ? config_->ping_interval_ns : UINT64_MAX,
+        config_->idle_timeout_ns != 0 ? config_->idle_timeout_ns : UINT64_MAX);
+    if (first != UINT64_MAX) {
+      arm_timer(last_receive_ns_ + first);
+    }
+  }
+  if (!initial.empty() && connection_ != nullptr && connection.is_open()) {
+    decode(initial);
+  }
+}
+
+void WsSession::on_data(core::Connection& /*connection*/, std::span<const std::byte> bytes) noexcept {
+  decode(bytes);
+}
+
+void WsSession::decode(std::span<const std::byte> bytes) noexcept {
+  last_receive_ns_ = now_ns();
+  // The decoder unmasks in place. The bytes are this shard's receive buffer (or a private copy)
+  // for the duration of the call and nobody else reads them, so writing into them is safe.
+  std::span<std::byte> writable(const_cast<std::byte*>(bytes.data()), bytes.size());
+  decoder_.feed(writable, *this);
+}
+
+void WsSession::on_message(Opcode opcode, std::span<std::byte> payload, bool /*final*/) noexcept {
+  if (state_ != State::kOpen) {
+    return;  // closing: data after our close frame is discarded (RFC 6455 section 5.5.1)
+  }
+  std::span<const std::byte> message = payload;
+  if (decoder_.message_compressed() && deflate_) {
+    std::vector<std::byte>& out = scratch();
+    out.clear();
+    switch (deflate_->inflater.decompress(payload, config_->max_message_size, out)) {
+      case InflateStatus::kOk:
+        break;
+      case InflateStatus::kTooBig:
+        fail(to_wire(CloseCode::kMessageTooBig), "message too big");
+        return;
+      case InflateStatus::kCorrupt:
+        fail(to_wire(CloseCode::kInvalidPayload), "invalid compressed data");
+        return;
+    }
+    if (opcode == Opcode::kText && !is_valid_utf8(std::span<const std::byte>(out))) {
+      fail(to_wire(CloseCode::kInvalidPayload), "text message is not valid UTF-8");
+      return;
+    }
+    message = out;
+  }
+  metrics_->messages_received->add();
+  app_->on_message(*this, opcode, message);
+}
+
+void WsSession::on_control(Opcode opcode, std::span<const std::byte> payload) noexcept {
+  switch (opcode) {
+    case Opcode::kPing:
+      if (state_ == State::kOpen) {
+        send_control(Opcode::kPong, payload);
+      }
+      return;
+    case Opcode::kPong:
+      return;  // liveness is tracked by last_receive_ns_
+    case Opcode::kClose: {
+      if (state_ == State::kOpen) {
+        const ClosePayload close = parse_close_payload(payload);
+        const bool empty = close.status == ClosePayloadStatus::kEmpty;
+        close_code_ = empty ? to_wire(CloseCode::kNoStatus) : close.code;
+        send_close_frame(close.code, {}, empty);  // echo the peer's code
+      }
+      state_ = State::kClosed;
+      if (connection_ != nullptr) {
+        connection_->close();  // our close frame is flushed first, then FIN
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void WsSession::on_error(CloseCode code, std::string_view reason) noexcept {
+  fail(to_wire(code), reason);
+}
+
+void WsSession::fail(std::uint16_t code, std::string_view reason) noexcept {
+  if (state_ == State::kClosed) {
+    return;
+  }
+  if (state_ == State::kOpen) {
+    send_close_frame(code, reason, false);
+    close_code_ = code;
+  }
+  state_ = State::kClosed;
+  if (connection_ != nullptr) {
+    connection_->close();
+  }
+}
+
+void WsSession::close(std::uint16_t code, std::string_view reason) noexcept {
+  if (state_ != State::kOpen || connection_ == nullptr) {
+    return;
+  }
+  send_close_frame(code, reason, false);
+  close_code_ = code;
+  state_ = State::kClosing;
+  close_deadline_ns_ = now_ns() + config_->close_timeout_ns;
+  arm_timer(close_deadline_ns_);
+}
+
+// ---- sending ----
+
+WsSendResult WsSession::send_text(std::string_view text) noexcept {
+  return send_data(Opcode::kText, std::as_bytes(std::span<const char>(text.data(), text.size())));
+}
+
+WsSendResult WsSession::send_binary(std::span<const std::byte> bytes) noexcept {
+  return send_data(Opcode::kBinary, bytes);
+}
+
+WsSendResult WsSession::send_frame(core::SharedBuffer frame) noexcept {
+  return queue_data_frame(std::move(frame));
+}
+
+WsSendResult WsSession::send_data(Opcode opcode, std::span<const std::byte> payload) noexcept {
+  if (state_ != State::kOpen || connection_ == nullptr) {
+    return WsSendResult::kClosed;
+  }
+  // Admission is decided on the uncompressed size BEFORE compressing: a dropped message must not
+  // enter the deflate context window the peer never sees.
+  const std::size_t buffered = connection_->buffered_bytes();
+  if (buffered > 0 && buffered + payload.size() > config_->outbound_hard_limit) {
+    return queue_data_frame(core::SharedBuffer());  // applies the policy
+  }
+  FrameFlags flags;
+  std::span<const std::byte> body = payload;
+  if (deflate_ && payload.size() >= config_->deflate_min_size) {
+    std::vector<std::byte>& out = scratch();
+    out.clear();
+    if (deflate_->deflater.compress(payload, out)) {
+      body = out;
+      flags.rsv1 = true;
+    }
+  }
+  core::SharedBuffer frame = role_ == Role::kServer ? encode_frame(opcode, body, flags)
+                                                    : encode_masked_frame(opcode, body, keys_, flags);
+  return queue_data_frame(std::move(frame));
+}
+
+WsSendResult WsSession::queue_data_frame(core::SharedBuffer frame) noexcept {
+  if (state_ != State::kOpen || connection_ == nullptr) {
+    return WsSendResult::kClosed;
+  }
+  const std::size_t buffered = connection_->buffered_bytes();
+  // A message is always admitted into an empty queue, so the bound per connection is
+  // hard limit + one message (control frames aside).
+  if (!frame || (buffered > 0 && buffered + frame.size() > config_->outbound_hard_limit)) {
+    note_slow();
+    if (config_->policy == BackpressurePolicy::kDrop) {
+      metrics_->messages_dropped->add();
+      return WsSendResult::kDropped;
+    }
+    fail(to_wire(CloseCode::kPolicyViolation), "outbound buffer full");
+    return WsSendResult::kClosed;
+  }
+  connection_->send(std::move(frame));
+  metrics_->messages_sent->add();
+  const std::size_t now_buffered = connection_->buffered_bytes();
+  if (now_buffered > config_->outbound_soft_limit) {
+    note_slow();
+  } else if (slow_ && now_buffered <= config_->outbound_soft_limit / 4) {
+    clear_slow();
+  }
+  return WsSendResult::kQueued;
+}
+
+void WsSession::send_control(Opcode opcode, std::span<const std::byte> payload) noexcept {
+  if (connection_ == nullptr) {
+    return;
+  }
+  core::SharedBuffer frame = role_ == Role::kServer ? encode_frame(opcode, payload)
+                                                    : encode_masked_frame(opcode, payload, keys_);
+  connection_->send(std::move(frame));
+}
+
+void WsSession::send_close_frame(std::uint16_t code, std::string_view reason, bool empty) noexcept {
+  std::array<std::byte, 125> payload{};
+  const std::size_t length = empty ? 0 : close_frame_payload(code, reason, payload);
+  send_control(Opcode::kClose, std::span<const std::byte>(payload.data(), length));
+}
+
+void WsSession::ping(std::span<const std::byte> payload) noexcept {
+  if (state_ != State::kOpen) {
+    return;
+  }
+  send_control(Opcode::kPing, payload.subspan(0, std::min<std::size_t>(payload.size(), 125)));
+  metrics_->pings_sent->add();
+}
+
+void WsSession::note_slow() noexcept {
+  if (!slow_) {
+    slow_ = true;
+    metrics_->slow_connections->add(1);
+    metrics_->slow_events->add();
+  }
+}
+
+void WsSession::clear_slow() noexcept {
+  if (slow_) {
+    slow_ = false;
+    metrics_->slow_connections->add(-1);
+  }
+}
+
+void WsSession::on_drained(core::Connection& /*connection*/) noexcept {
+  clear_slow();
+  if (state_ == State::kOpen) {
+    app_->on_drained(*this);
+  }
+}
+
+// ---- timers ----
+
+void WsSession::arm_timer(std::uint64_t deadline_ns) noexcept {
+  if (timers_ == nullptr) {
+    return;
+  }
+  if (timer_ != 0) {
+    timers_->cancel(timer_);
+  }
+  timer_ = timers_->add_at(deadline_ns, [this] { on_timer(); });
+}
+
+void WsSession::on_timer() noexcept {
+  timer_ = 0;
+  if (connection_ == nullptr || state_ == State::kClosed) {
+    return;
+  }
+  const std::uint64_t now = now_ns();
+  if (state_ == State::kClosing) {
+    if (now >= close_deadline_ns_) {
+      state_ = State::kClosed;  // the peer never answered our close frame
+      connection_->close();
+    } else {
+      arm_timer(close_deadline_ns_);
+    }
+    return;
+  }
+  const std::uint64_t silent = now - std::min(now, last_receive_ns_);
+  const std::uint64_t idle = config_->idle_timeout_ns;
+  const std::uint64_t interval = config_->ping_interval_ns;
+  if (idle != 0 && silent >= idle) {
+    close(to_wire(CloseCode::kGoingAway), "idle timeout");
+    return;
+  }
+  std::uint64_t next = idle != 0 ? last_receive_ns_ + idle : UINT64_MAX;
+  if (interval != 0) {
+    if (silent >= interval) {
+      ping();
+      next = std::min(next, now + interval);
+    } else {
+      next = std::min(next, last_receive_ns_ + interval);
+    }
+  }
+  if (next != UINT64_MAX) {
+    arm_timer(next);
+  }
+}
+
+void WsSession::on_close(core::Connection& /*connection*/, core::CloseReason /*reason*/) noexcept {
+  if (timer_ != 0 && timers_ != nullptr) {
+    timers_->cancel(timer_);
+  }
+  timer_ = 0;
+  clear_slow();
+  if (started_) {
+    metrics_->sessions_open->add(-1);
+    metrics_->closes_by_code[close_metric_index(close_code_)]->add();
+  }
+  state_ = State::kClosed;
+  app_->on_close(*this, close_code_);
+  connection_ = nullptr;
+}
+
+}  // namespace hexwire::net
