@@ -42,10 +42,11 @@ std::size_t WsFrameDecoder::feed(std::span<std::byte> bytes, WsFrameSink& sink) 
     if (!in_payload_) {
       const std::uint8_t* header = nullptr;
       const std::size_t available = size - pos;
-      if (header_have_ == 0 && available >= 2 &&
-          available >= header_length(std::to_integer<std::uint8_t>(data[pos + 1]))) {
+      const std::size_t direct_length =
+          available >= 2 ? header_length(std::to_integer<std::uint8_t>(data[pos + 1])) : 14;
+      if (header_have_ == 0 && available >= direct_length) {
         header = reinterpret_cast<const std::uint8_t*>(data + pos);
-        pos += header_length(header[1]);
+        pos += direct_length;
       } else {
         while (header_have_ < 2 && pos < size) {
           header_[header_have_++] = std::to_integer<std::uint8_t>(data[pos++]);
@@ -280,6 +281,9 @@ void WsFrameDecoder::end_message() noexcept {
 }
 
 void WsFrameDecoder::release_assembly() noexcept {
+  if (assembly_ == nullptr) {
+    return;  // the common case: nothing was assembled; skip the call into free()
+  }
   std::free(assembly_);
   assembly_ = nullptr;
   assembly_size_ = 0;

@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -23,12 +24,11 @@ using MaskKey = std::array<std::uint8_t, 4>;
 /// frame split across buffers is unmasked piece by piece). Works at any alignment.
 inline void apply_mask(std::byte* data, std::size_t size, const MaskKey& key,
                        std::size_t offset) noexcept {
-  std::uint8_t rotated[4];
-  for (std::size_t i = 0; i < 4; ++i) {
-    rotated[i] = key[(i + offset) & 3];
-  }
+  // Rotate the key as one word (byte stores followed by a word load would stall store
+  // forwarding); little-endian: rotating right by 8 bits moves key[1] into byte 0.
   std::uint32_t key32;
-  std::memcpy(&key32, rotated, 4);
+  std::memcpy(&key32, key.data(), 4);
+  key32 = std::rotr(key32, static_cast<int>(8 * (offset & 3)));
   const std::uint64_t key64 = (static_cast<std::uint64_t>(key32) << 32) | key32;
   std::size_t i = 0;
 #if defined(__SSE2__)
@@ -59,7 +59,7 @@ inline void apply_mask(std::byte* data, std::size_t size, const MaskKey& key,
     i += 8;
   }
   for (; i < size; ++i) {
-    data[i] ^= static_cast<std::byte>(rotated[i & 3]);
+    data[i] ^= static_cast<std::byte>(key32 >> (8 * (i & 3)));
   }
 }
 
