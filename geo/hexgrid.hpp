@@ -87,10 +87,12 @@ H3Error cell_to_children_size(CellId cell, int child_res, std::int64_t* out) noe
 /// Writes all children at child_res (cell_to_children_size of them) in H3's order.
 /// E_MEMORY_BOUNDS if out is too small.
 H3Error cell_to_children(CellId cell, int child_res, std::span<CellId> out) noexcept;
-/// Replaces complete sets of 7 (or 6 for pentagons) siblings by their parent, recursively. out
-/// needs cells.size() entries; unused entries are set to 0. E_DUPLICATE_INPUT, E_CELL_INVALID,
-/// E_RES_MISMATCH as H3. Uses out as scratch; does not allocate.
+/// Replaces complete sets of 7 (or 6 for pentagons) siblings by their parent, recursively, with
+/// H3's algorithm and output order (cells of one resolution expected; duplicates are reported as
+/// E_DUPLICATE_INPUT where H3 detects them). out needs cells.size() entries; *count receives the
+/// number written, the rest is zeroed. Not a hot path: allocates scratch (E_MEMORY_ALLOC).
 H3Error compact_cells(std::span<const CellId> cells, std::span<CellId> out, std::size_t* count) noexcept;
+/// Total descendants at res of the non-zero cells (E_RES_MISMATCH if a cell is finer than res).
 H3Error uncompact_cells_size(std::span<const CellId> cells, int res, std::int64_t* out) noexcept;
 H3Error uncompact_cells(std::span<const CellId> cells, int res, std::span<CellId> out) noexcept;
 
@@ -109,6 +111,20 @@ H3Error grid_ring(CellId origin, int k, std::span<CellId> out) noexcept;
 /// H3's gridRingUnsafe: E_PENTAGON when the ring touches a pentagon.
 H3Error grid_ring_unsafe(CellId origin, int k, std::span<CellId> out) noexcept;
 H3Error are_neighbor_cells(CellId origin, CellId destination, bool* out) noexcept;
+/// Grid distance; E_FAILED/E_PENTAGON where H3's local IJ coordinates are undefined (too far
+/// apart, or across a pentagon's deleted sub-sequence), E_RES_MISMATCH across resolutions.
+H3Error grid_distance(CellId origin, CellId destination, std::int64_t* out) noexcept;
+H3Error grid_path_cells_size(CellId start, CellId end, std::int64_t* out) noexcept;
+/// The grid_path_cells_size cells of a line from start to end (inclusive), as H3.
+H3Error grid_path_cells(CellId start, CellId end, std::span<CellId> out) noexcept;
+
+/// Local IJ coordinates of cell relative to origin (H3's cellToLocalIj, mode 0).
+struct CoordIj {
+  int i, j;
+};
+H3Error cell_to_local_ij(CellId origin, CellId cell, CoordIj* out) noexcept;
+H3Error local_ij_to_cell(CellId origin, CoordIj ij, CellId* out) noexcept;
+
 // --- Regions and measures ----------------------------------------------------------------------
 double great_circle_distance_rads(LatLng a, LatLng b) noexcept;
 double great_circle_distance_km(LatLng a, LatLng b) noexcept;

@@ -1,7 +1,9 @@
 // Parent/child hierarchy of the hex grid: cellToParent, cellToCenterChild, cellToChildren (H3's
-// order, pentagons skip their deleted K sub-sequence), and compactCells/uncompactCells working
-// inside the caller's buffers.
+// order, pentagons skip their deleted K sub-sequence), and compactCells/uncompactCells (compaction
+// follows H3's algorithm and output order; it needs scratch memory, uncompaction does not).
 #include <algorithm>
+#include <new>
+#include <vector>
 
 #include "geo/detail/hexgrid_internal.hpp"
 
@@ -105,77 +107,151 @@ H3Error cell_to_children(CellId cell, int child_res, std::span<CellId> out) noex
   return written == size ? H3Error::kSuccess : H3Error::kFailed;
 }
 
+namespace {
+
+constexpr std::uint64_t kReservedMask = 7ULL << 56;
+constexpr int reserved_count(CellId h) noexcept { return static_cast<int>((h >> 56) & 7); }
+constexpr CellId with_reserved_count(CellId h, int count) noexcept {
+  return (h & ~kReservedMask) | (static_cast<std::uint64_t>(count) << 56);
+}
+
+/// H3's compaction, level by level: parents are counted in an open-addressing table (the count
+/// lives in the reserved bits), full sets become the next level's input, the rest is output in
+/// input order. Duplicates are detected the way H3 does (only when a parent overflows).
+H3Error compact_levels(std::vector<CellId>& remaining, std::vector<CellId>& table, std::span<CellId> out,
+                       std::size_t* count) {
+  std::size_t written = 0;
+  std::size_t num = remaining.size();
+  std::vector<CellId> compactable;
+  while (num > 0) {
+    const int parent_res = index_res(remaining[0]) - 1;
+    std::fill(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(num), 0);
+    if (parent_res >= 0) {
+      for (std::size_t i = 0; i < num; ++i) {
+        const CellId cell = remaining[i];
+        if (cell == 0) {
+          continue;
+        }
+        if (reserved_count(cell) != 0) {
+          return H3Error::kCellInvalid;
+        }
+        CellId parent = 0;
+        if (const H3Error e = cell_to_parent(cell, parent_res, &parent); e != H3Error::kSuccess) {
+          return e;
+        }
+        std::size_t loc = static_cast<std::size_t>(parent % num);
+        std::size_t loops = 0;
+        while (table[loc] != 0) {
+          if (loops > num) {
+            return H3Error::kFailed;
+          }
+          const CellId held = table[loc] & ~kReservedMask;
+          if (held == parent) {
+            const int c = reserved_count(table[loc]) + 1;
+            const int limit = is_pentagon(held) ? 6 : 7;
+            if (c + 1 > limit) {
+              return H3Error::kDuplicateInput;
+            }
+            parent = with_reserved_count(parent, c);
+            table[loc] = 0;
+          } else {
+            loc = (loc + 1) % num;
+          }
+          ++loops;
+        }
+        table[loc] = parent;
+      }
+    }
+    if (num / 6 == 0) {
+      for (std::size_t i = 0; i < num; ++i) {
+        out[written++] = remaining[i];
+      }
+      break;
+    }
+    compactable.clear();
+    for (std::size_t i = 0; i < num; ++i) {
+      if (table[i] == 0) {
+        continue;
+      }
+      int c = reserved_count(table[i]) + 1;
+      if (is_pentagon(table[i] & ~kReservedMask)) {
+        table[i] = with_reserved_count(table[i], c);
+        ++c;
+      }
+      if (c == 7) {
+        compactable.push_back(table[i] & ~kReservedMask);
+      }
+    }
+    for (std::size_t i = 0; i < num; ++i) {
+      const CellId cell = remaining[i];
+      if (cell == 0) {
+        continue;
+      }
+      bool uncompactable = true;
+      if (parent_res >= 0) {
+        CellId parent = 0;
+        cell_to_parent(cell, parent_res, &parent);
+        std::size_t loc = static_cast<std::size_t>(parent % num);
+        std::size_t loops = 0;
+        do {
+          if (loops > num) {
+            return H3Error::kFailed;
+          }
+          if ((table[loc] & ~kReservedMask) == parent) {
+            if (reserved_count(table[loc]) + 1 == 7) {
+              uncompactable = false;
+            }
+            break;
+          }
+          loc = (loc + 1) % num;
+          ++loops;
+        } while (table[loc] != parent);
+      }
+      if (uncompactable) {
+        out[written++] = cell;
+      }
+    }
+    std::copy(compactable.begin(), compactable.end(), remaining.begin());
+    num = compactable.size();
+  }
+  *count = written;
+  return H3Error::kSuccess;
+}
+
+}  // namespace
+
 H3Error compact_cells(std::span<const CellId> cells, std::span<CellId> out, std::size_t* count) noexcept {
   *count = 0;
   if (out.size() < cells.size()) {
     return H3Error::kMemoryBounds;
   }
+  std::fill(out.begin(), out.end(), 0);
   if (cells.empty()) {
     return H3Error::kSuccess;
   }
-  const int res = index_res(cells[0]);
-  for (const CellId c : cells) {
-    if (!is_valid_cell(c)) {
-      return H3Error::kCellInvalid;
-    }
-    if (index_res(c) != res) {
-      return H3Error::kResMismatch;
-    }
+  if (index_res(cells[0]) == 0) {
+    std::copy(cells.begin(), cells.end(), out.begin());
+    *count = cells.size();
+    return H3Error::kSuccess;
   }
-  std::copy(cells.begin(), cells.end(), out.begin());
-  std::fill(out.begin() + static_cast<std::ptrdiff_t>(cells.size()), out.end(), 0);
-  std::sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(cells.size()));
-  for (std::size_t i = 1; i < cells.size(); ++i) {
-    if (out[i] == out[i - 1]) {
+  try {
+    std::vector<CellId> remaining(cells.begin(), cells.end());
+    std::vector<CellId> table(cells.size());
+    const H3Error e = compact_levels(remaining, table, out, count);
+    if (e != H3Error::kSuccess) {
       std::fill(out.begin(), out.end(), 0);
-      return H3Error::kDuplicateInput;
+      *count = 0;
     }
+    return e;
+  } catch (const std::bad_alloc&) {
+    return H3Error::kMemoryAlloc;
   }
-  // out[0, done) holds finished cells; out[done, end) the sorted cells of the current resolution.
-  std::size_t done = 0;
-  std::size_t end = cells.size();
-  for (int r = res; r > 0 && end > done; --r) {
-    std::size_t write = done;       // next slot for a parent of this level
-    std::size_t finished = 0;       // cells that cannot be compacted, stashed after the parents
-    std::size_t i = done;
-    // Parents are written in place (never past the group they come from); cells that stay are
-    // moved to the front region by swapping through the finished block afterwards.
-    std::size_t keep_begin = done;
-    while (i < end) {
-      CellId parent = 0;
-      cell_to_parent(out[i], r - 1, &parent);
-      std::size_t j = i;
-      while (j < end) {
-        CellId p = 0;
-        cell_to_parent(out[j], r - 1, &p);
-        if (p != parent) {
-          break;
-        }
-        ++j;
-      }
-      const std::size_t siblings = j - i;
-      if (siblings == (is_pentagon(parent) ? 6u : 7u)) {
-        out[write++] = parent;
-      } else {
-        // Rotate the group in front of the parents written so far, keeping both blocks contiguous.
-        std::rotate(out.begin() + static_cast<std::ptrdiff_t>(keep_begin),
-                    out.begin() + static_cast<std::ptrdiff_t>(i), out.begin() + static_cast<std::ptrdiff_t>(j));
-        keep_begin += siblings;
-        write += siblings;
-        finished += siblings;
-      }
-      i = j;
-    }
-    done = keep_begin;
-    end = write;
-    (void)finished;
-  }
-  std::fill(out.begin() + static_cast<std::ptrdiff_t>(end), out.end(), 0);
-  *count = end;
-  return H3Error::kSuccess;
 }
 
 H3Error uncompact_cells_size(std::span<const CellId> cells, int res, std::int64_t* out) noexcept {
+  if (res < 0 || res > kMaxResolution) {
+    return H3Error::kResDomain;
+  }
   std::int64_t total = 0;
   for (const CellId c : cells) {
     if (c == 0) {
@@ -183,6 +259,9 @@ H3Error uncompact_cells_size(std::span<const CellId> cells, int res, std::int64_
     }
     if (!is_valid_cell(c)) {
       return H3Error::kCellInvalid;
+    }
+    if (index_res(c) > res) {
+      return H3Error::kResMismatch;
     }
     std::int64_t n = 0;
     if (const H3Error e = cell_to_children_size(c, res, &n); e != H3Error::kSuccess) {

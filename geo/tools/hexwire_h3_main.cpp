@@ -100,6 +100,32 @@ H3Error answer(const std::string& cmd, const std::string& line, int res, int k, 
     *out = join_cells(result);
     return e;
   }
+  if (cmd == "gridDistance" || cmd == "gridPathCells" || cmd == "areNeighborCells") {
+    CellId a = 0;
+    CellId b = 0;
+    if (tok.size() != 2 || parse_cell(tok[0], &a) != H3Error::kSuccess || parse_cell(tok[1], &b) != H3Error::kSuccess) {
+      return H3Error::kCellInvalid;
+    }
+    if (cmd == "areNeighborCells") {
+      bool neighbors = false;
+      const H3Error e = geo::are_neighbor_cells(a, b, &neighbors);
+      *out = neighbors ? "1" : "0";
+      return e;
+    }
+    std::int64_t n = 0;
+    if (cmd == "gridDistance") {
+      const H3Error e = geo::grid_distance(a, b, &n);
+      *out = std::to_string(n);
+      return e;
+    }
+    if (const H3Error e = geo::grid_path_cells_size(a, b, &n); e != H3Error::kSuccess) {
+      return e;
+    }
+    std::vector<CellId> path(static_cast<std::size_t>(n));
+    const H3Error e = geo::grid_path_cells(a, b, path);
+    *out = join_cells(path);
+    return e;
+  }
   if (tok.size() != 1) {
     return H3Error::kCellInvalid;
   }
@@ -130,6 +156,14 @@ H3Error answer(const std::string& cmd, const std::string& line, int res, int k, 
     for (int i = 0; i < b.num_verts; ++i) {
       *out += (i ? " " : "") + coord_text(b.verts[i]);
     }
+    return e;
+  }
+  if (cmd == "cellAreaKm2") {
+    double area = 0;
+    const H3Error e = geo::cell_area_km2(cell, &area);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", area);
+    *out = buf;
     return e;
   }
   if (cmd == "cellToParent") {
@@ -203,6 +237,10 @@ int main(int argc, char** argv) {
       {"gridDisk", "cell -> space-separated cells within -k steps", 'k'},
       {"gridDiskDistances", "cell -> space-separated CELL:DISTANCE pairs within -k steps", 'k'},
       {"gridRing", "cell -> space-separated cells exactly -k steps away", 'k'},
+      {"gridDistance", "\"CELL CELL\" -> grid distance (integer)", 0},
+      {"gridPathCells", "\"CELL CELL\" -> space-separated cells of the grid line between them", 0},
+      {"areNeighborCells", "\"CELL CELL\" -> 1 or 0", 0},
+      {"cellAreaKm2", "cell -> exact area in km^2", 0},
       {"isValidCell", "cell -> 1 or 0", 0},
       {"isPentagon", "cell -> 1 or 0", 0},
       {"compactCells", "line of space-separated cells (one resolution) -> compacted cells", 0},

@@ -180,3 +180,71 @@ const diskCells = (count) => {
   });
   family('gridRing (as a set)', ring);
 }
+
+// Pairs of cells at a grid distance of 0..12 (walked through the oracle's disks), some anchored
+// on pentagons, plus far-apart and cross-resolution pairs.
+function cellPairs(count) {
+  const pairs = [];
+  for (let n = 0; n < count; n++) {
+    const origin = n % 25 === 0 ? pick(h3.gridDisk(pick(pentagons), 3)) : randomCell(n % 16);
+    let other;
+    if (n % 50 === 7) other = randomCell(h3.getResolution(origin));
+    else if (n % 50 === 9) other = randomCell((h3.getResolution(origin) + 1) % 16);
+    else {
+      const ring = h3.gridDisk(origin, randInt(13));
+      other = pick(ring);
+    }
+    pairs.push([origin, other]);
+  }
+  return pairs;
+}
+{
+  const pairs = cellPairs(CASES);
+  family('gridDistance (incl. pentagons and E_FAILED/E_RES_MISMATCH)', pairs.map(([a, b]) => {
+    const want = oracle(() => h3.gridDistance(a, b));
+    return { args: ['gridDistance'], input: `${a} ${b}`, expect: want.error ? want : String(want), compare: eq };
+  }));
+  family('gridPathCells (exact sequence)', pairs.map(([a, b]) => {
+    const want = oracle(() => h3.gridPathCells(a, b));
+    return { args: ['gridPathCells'], input: `${a} ${b}`, expect: want, compare: (g, w) => g === w.join(' ') };
+  }));
+  const near = pairs.map(([a, b], n) => (n % 2 ? [a, pick(h3.gridDisk(a, 1))] : [a, b]));
+  family('areNeighborCells', near.map(([a, b]) => {
+    const want = oracle(() => h3.areNeighborCells(a, b));
+    return { args: ['areNeighborCells'], input: `${a} ${b}`, expect: want.error ? want : (want ? '1' : '0'), compare: eq };
+  }));
+}
+
+// --- Compaction. ---------------------------------------------------------------------------------------
+{
+  const compactCases = [];
+  const uncompactCases = [];
+  for (let n = 0; n < CASES; n++) {
+    const res = n % 14;
+    const base = n % 20 === 0 ? pick(h3.getPentagons(res)) : randomCell(res);
+    const depth = 1 + (n % 2);
+    // A full set of descendants with a few holes, plus some of a neighbour's children.
+    let cells = h3.cellToChildren(base, res + depth).filter(() => rand() < (n % 3 === 0 ? 1 : 0.97));
+    const neighbor = pick(h3.gridDisk(base, 1));
+    cells = cells.concat(h3.cellToChildren(neighbor, res + depth).filter(() => rand() < 0.9));
+    cells = [...new Set(cells)];
+    if (n % 200 === 5) cells.push(cells[0]);
+    const want = oracle(() => h3.compactCells(cells));
+    compactCases.push({ args: ['compactCells'], input: cells.join(' '), expect: want, compare: (g, w) => g === w.join(' ') });
+    if (!want.error) {
+      const target = Math.min(15, res + depth + (n % 2));
+      uncompactCases.push({ args: ['uncompactCells', '-r', String(target)], input: want.join(' '), expect: oracle(() => h3.uncompactCells(want, target)), compare: (g, w) => g === w.join(' ') });
+    }
+  }
+  family('compactCells (exact H3 order)', compactCases);
+  family('uncompactCells (exact H3 order)', uncompactCases);
+}
+
+// --- Areas: relative 1e-9, plus 1e-13 km^2 (0.1 mm^2) absolute, because the area of a res 14/15 cell
+// cancels down from edge terms ~1e7 times larger, so last-bit differences in the boundary vertices
+// (which agree to ~1e-15 rad) show up around 1e-8 relative in both implementations. -------------------
+{
+  const cells = randomCells(Math.max(1, Math.floor(CASES / 10)));
+  family('cellAreaKm2 (relative 1e-9 + 1e-13 km2)', cells.map((c) => ({ args: ['cellAreaKm2'], input: c, expect: h3.cellArea(c, 'km2'),
+    compare: (g, w) => Math.abs(Number(g) - w) <= 1e-9 * w + 1e-13 })));
+}
