@@ -110,6 +110,9 @@ bool WsFrameDecoder::begin_frame(const std::uint8_t* header, WsFrameSink& sink) 
   if (length == 126) {
     length = (static_cast<std::uint64_t>(cursor[0]) << 8) | cursor[1];
     cursor += 2;
+    if (length < 126) {
+      return fail(sink, CloseCode::kProtocolError, "length not minimally encoded");
+    }
   } else if (length == 127) {
     length = 0;
     for (int i = 0; i < 8; ++i) {
@@ -118,6 +121,9 @@ bool WsFrameDecoder::begin_frame(const std::uint8_t* header, WsFrameSink& sink) 
     cursor += 8;
     if ((length >> 63) != 0) {
       return fail(sink, CloseCode::kProtocolError, "frame length has the top bit set");
+    }
+    if (length <= 0xFFFF) {
+      return fail(sink, CloseCode::kProtocolError, "length not minimally encoded");
     }
   }
   if (masked) {

@@ -218,6 +218,21 @@ TEST_CASE("framing violations close with 1002") {
     append(wire, raw_frame(0x2, "b"));
     CHECK(error_of(wire) == CloseCode::kProtocolError);
   }
+  SECTION("lengths not in their minimal encoding (RFC 6455 5.2)") {
+    // 16-bit form carrying 5, 64-bit form carrying 200: both must use the shorter form.
+    std::vector<std::byte> short16 = {std::byte{0x82}, std::byte{0xFE}, std::byte{0}, std::byte{5},
+                                      std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}};
+    CHECK(error_of(short16) == CloseCode::kProtocolError);
+    std::vector<std::byte> short64 = {std::byte{0x82}, std::byte{0xFF}};
+    for (int i = 0; i < 7; ++i) {
+      short64.push_back(std::byte{0});
+    }
+    short64.push_back(std::byte{200});
+    for (int i = 0; i < 4; ++i) {
+      short64.push_back(std::byte{1});
+    }
+    CHECK(error_of(short64) == CloseCode::kProtocolError);
+  }
   SECTION("64-bit length with the top bit set") {
     std::vector<std::byte> wire = {std::byte{0x82}, std::byte{0xFF}};
     for (int i = 0; i < 8; ++i) {
@@ -407,6 +422,24 @@ TEST_CASE("streaming mode hands out pieces in place with a final flag") {
   CHECK(sink.messages[1].payload == "\xA9z");
   CHECK(sink.messages[1].final);
   CHECK(sink.messages[1].opcode == Opcode::kText);
+  CHECK(decoder.heap_bytes() == 0);
+}
+
+TEST_CASE("streaming mode delivers a frame split across receive buffers piece by piece") {
+  WsDecoderOptions options;
+  options.stream_fragments = true;
+  WsFrameDecoder decoder(Role::kServer, options);
+  RecordingSink sink;
+  const std::string payload(1000, 'q');
+  feed_in_steps(decoder, raw_frame(0x2, payload), 300, sink);
+  REQUIRE(sink.messages.size() == 4);
+  std::string joined;
+  for (std::size_t i = 0; i < sink.messages.size(); ++i) {
+    CHECK(sink.messages[i].in_place);
+    CHECK(sink.messages[i].final == (i + 1 == sink.messages.size()));
+    joined += sink.messages[i].payload;
+  }
+  CHECK(joined == payload);
   CHECK(decoder.heap_bytes() == 0);
 }
 
