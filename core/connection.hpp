@@ -59,6 +59,8 @@ class ConnectionHandler {
 /// the shard id): Reactor::find(id) returns nullptr once the connection is gone.
 using ConnectionId = std::uint64_t;
 
+/// Owned by one reactor; every member function must be called on that reactor's (shard's) thread.
+/// To act on a connection from another shard, submit_to() its shard and look it up by id there.
 class Connection {
  public:
   Connection(const Connection&) = delete;

@@ -215,6 +215,12 @@ void Reactor::close_all(bool abortive) noexcept {
 
 Connection* Reactor::connect(const SocketAddress& peer, std::unique_ptr<ConnectionHandler> handler,
                              int* error) {
+  if (!handler) {
+    if (error != nullptr) {
+      *error = EINVAL;
+    }
+    return nullptr;
+  }
   const int fd = open_stream_socket(peer.family(), backend_->kind() == BackendKind::epoll);
   if (fd < 0) {
     if (error != nullptr) {

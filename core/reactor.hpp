@@ -72,8 +72,8 @@ class Reactor final : private BackendEvents {
 
   /// Client role: opens a socket and starts connecting to `peer`. Returns the connection at once
   /// (state connecting; send() queues). The handler gets on_open when connected, or
-  /// on_close(connect_failed) with last_error() set. Returns nullptr only if no socket could be
-  /// created (errno-style code in *error when given).
+  /// on_close(connect_failed) with last_error() set. Returns nullptr only if `handler` is null
+  /// (EINVAL) or no socket could be created (the errno value goes to *error when given).
   Connection* connect(const SocketAddress& peer, std::unique_ptr<ConnectionHandler> handler,
                       int* error = nullptr);
 

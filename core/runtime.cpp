@@ -246,10 +246,11 @@ void Runtime::start() {
         }
       }
       {
+        // Notify under the lock: start() destroys `startup` as soon as it sees pending == 0.
         std::lock_guard lock(startup.mutex);
         --startup.pending;
+        startup.ready.notify_all();
       }
-      startup.ready.notify_all();
       if (ok) {
         shard.run_inbox();
         shard.run();
