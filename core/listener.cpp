@@ -1,0 +1,79 @@
+// The reactor's server role: listening sockets handed to the backend (multishot accept or
+// EPOLLIN + accept4), and each accepted socket turned into a Connection whose handler comes from
+// the listener's factory.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/detail/reactor_listener.hpp"
+#include "core/reactor.hpp"
+
+namespace hexwire::core {
+
+ListenerId Reactor::add_listener(int fd, AcceptHandlerFactory factory) {
+  const auto id = static_cast<ListenerId>(listeners_.size());
+  auto listener = std::make_unique<Listener>();
+  listener->fd = fd;
+  listener->factory = std::move(factory);
+  listeners_.push_back(std::move(listener));
+  backend_->arm_accept(id, fd);
+  return id;
+}
+
+void Reactor::close_listener(ListenerId id) noexcept {
+  if (id >= listeners_.size() || !listeners_[id]) {
+    return;
+  }
+  backend_->cancel_accept(id, listeners_[id]->fd);
+  ::close(listeners_[id]->fd);
+  listeners_[id].reset();
+}
+
+void Reactor::close_listeners() noexcept {
+  for (ListenerId id = 0; id < listeners_.size(); ++id) {
+    close_listener(id);
+  }
+}
+
+std::size_t Reactor::listener_count() const noexcept {
+  std::size_t open = 0;
+  for (const auto& listener : listeners_) {
+    open += listener ? 1 : 0;
+  }
+  return open;
+}
+
+void Reactor::on_accepted(std::uint32_t listener, int fd) noexcept {
+  if (fd < 0) {
+    return;  // EMFILE, ENFILE...: the backend keeps accepting; nothing to hand out
+  }
+  if (listener >= listeners_.size() || !listeners_[listener]) {
+    ::close(fd);
+    return;
+  }
+  (void)set_no_delay(fd);
+  sockaddr_storage storage{};
+  socklen_t length = sizeof(storage);
+  (void)::getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length);
+  Connection& c = allocate_connection(fd, SocketAddress::from_sockaddr(
+                                              reinterpret_cast<sockaddr*>(&storage), length));
+  metrics_.connections_accepted->add();
+  std::unique_ptr<ConnectionHandler> handler;
+  try {
+    handler = listeners_[listener]->factory(c);
+  } catch (...) {
+    handler.reset();  // a throwing factory refuses the connection like a null one
+  }
+  if (!handler) {
+    (void)set_linger_zero(fd);
+    ::close(fd);
+    release_slot(c);
+    metrics_.connections_closed->add();
+    return;
+  }
+  c.handler_ = std::move(handler);
+  arm_receive(c);
+  c.handler_->on_open(c);
+}
+
+}  // namespace hexwire::core
