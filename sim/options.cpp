@@ -109,7 +109,7 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
                  "echo: requests per second over all connections together (default 10000)")
       ->check(number_at_least(0.0, false));
   app.add_option("--message-size", o.message_size,
-                 "echo and chat: payload bytes per message (default 64, minimum 32; at most 64 KiB "
+                 "echo and chat: payload bytes per message (default 64, minimum 48; at most 64 KiB "
                  "for chat, 1 MiB for echo)");
 
   app.add_option("--channels", o.channels, "chat: number of channels (default 100)")

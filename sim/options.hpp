@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/probe.hpp"
 #include "sim/schedule.hpp"
 
 namespace hexwire::sim {
@@ -19,7 +20,8 @@ enum class Scenario { kEcho, kChat, kRides, kMixed };
 std::string_view to_string(Scenario scenario) noexcept;
 
 /// Smallest --message-size: the probe (intended send time, publisher, publish id) must fit.
-inline constexpr std::uint32_t kMinMessageSize = 32;
+inline constexpr std::uint32_t kMinMessageSize = 48;
+static_assert(kMinMessageSize >= kProbeJsonSize);
 /// Largest --message-size on /ws (the protocol's default message limit) and on /echo.
 inline constexpr std::uint32_t kMaxChatMessageSize = 64 * 1024;
 inline constexpr std::uint32_t kMaxEchoMessageSize = 1024 * 1024;
