@@ -1,15 +1,17 @@
-// pubsub::Broker on real threads (ThreadExecutor: one thread per shard): concurrent publishers on
-// every shard, steady subscribers on every shard and clients that keep reconnecting with resume;
-// afterwards every stream must be the complete, identical seq order.
+// pubsub::Broker on real threads, both on the test's ThreadExecutor and on core::Runtime:
+// concurrent publishers on every shard, steady subscribers on every shard and clients that keep
+// reconnecting with resume; afterwards every stream must be the complete, identical seq order.
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <string>
 #include <thread>
 
 #include "core/metrics.hpp"
+#include "core/runtime.hpp"
 #include "pubsub/broker.hpp"
 #include "tests/pubsub/recording_sink.hpp"
 #include "tests/pubsub/thread_executor.hpp"
@@ -39,20 +41,20 @@ bool wait_for(Pred done) {
   return true;
 }
 
+/// Posts a task to a shard from the driver thread (not a shard thread).
+using PostFn = std::function<void(unsigned, core::Task)>;
+
 /// Runs `fn` on `shard` and waits for its result.
 template <typename Fn>
-auto run_on(ThreadExecutor& exec, unsigned shard, Fn fn) {
+auto run_on(const PostFn& post, unsigned shard, Fn fn) {
   std::promise<decltype(fn())> done;
   auto result = done.get_future();
-  exec.post(shard, [&] { done.set_value(fn()); });
+  post(shard, [&] { done.set_value(fn()); });
   return result.get();
 }
 
-}  // namespace
-
-TEST_CASE("on real threads all streams are complete and identical, resumes included",
-          "[pubsub][threads]") {
-  ThreadExecutor exec(kShards);
+void check_complete_identical_streams(core::Executor& exec, const PostFn& post,
+                                      const std::function<void()>& stop) {
   core::MetricsRegistry metrics(kShards);
   RecordingSink sink(exec);
   sink.set_record_calls(false);
@@ -100,7 +102,7 @@ TEST_CASE("on real threads all streams are complete and identical, resumes inclu
   };
 
   for (unsigned s = 0; s < kShards; ++s) {
-    exec.post(s, [&, s] {
+    post(s, [&, s] {
       for (SubscriberId k = 1; k <= kSteadyPerShard; ++k) {
         broker.connection_opened(k, "u" + std::to_string(s) + "-" + std::to_string(k));
         broker.subscribe(k, "mt", std::nullopt, on_subscribed);
@@ -112,7 +114,7 @@ TEST_CASE("on real threads all streams are complete and identical, resumes inclu
 
   for (int b = 0; b < kBatches; ++b) {
     for (unsigned s = 0; s < kShards; ++s) {
-      exec.post(s, [&, s, b] {
+      post(s, [&, s, b] {
         for (int i = b * kBatchSize; i < (b + 1) * kBatchSize; ++i) {
           const std::string payload = std::to_string(s) + "-" + std::to_string(i);
           broker.publish("pub" + std::to_string(s), "mt", core::SharedBuffer::copy_of(payload),
@@ -131,7 +133,7 @@ TEST_CASE("on real threads all streams are complete and identical, resumes inclu
   // Quiescence: every stream has reached the last seq.
   REQUIRE(wait_for([&] {
     for (unsigned s = 0; s < kShards; ++s) {
-      const bool complete = run_on(exec, s, [&] {
+      const bool complete = run_on(post, s, [&] {
         for (SubscriberId k = 1; k <= kSteadyPerShard; ++k) {
           if (sink.shard(s).received[k].size() < kTotal) {
             return false;
@@ -145,7 +147,7 @@ TEST_CASE("on real threads all streams are complete and identical, resumes inclu
     }
     return true;
   }));
-  exec.stop();
+  stop();
 
   CHECK(failures.load() == 0);
   const auto& reference = sink.shard(0).received[1];
@@ -179,4 +181,28 @@ TEST_CASE("on real threads all streams are complete and identical, resumes inclu
       REQUIRE(m->payload.view() == std::to_string(s) + "-" + std::to_string(i));
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("on the test's thread-per-shard executor all streams are complete and identical",
+          "[pubsub][threads]") {
+  ThreadExecutor exec(kShards);
+  check_complete_identical_streams(
+      exec, [&](unsigned shard, core::Task task) { exec.post(shard, std::move(task)); },
+      [&] { exec.stop(); });
+}
+
+TEST_CASE("on core::Runtime all streams are complete and identical", "[pubsub][threads]") {
+  core::RuntimeConfig config;
+  config.shards = kShards;
+  config.pin_threads = false;
+  core::Runtime runtime(config);
+  runtime.start();
+  check_complete_identical_streams(
+      runtime, [&](unsigned shard, core::Task task) { runtime.post(shard, std::move(task)); },
+      [&] {
+        runtime.request_stop();
+        runtime.join();
+      });
 }
