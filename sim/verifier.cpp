@@ -270,4 +270,67 @@ VerificationSummary Verifier::finish() {
   return summary_;
 }
 
+// ---- EchoVerifier ----
+
+void EchoVerifier::on_sent(std::uint32_t connection, std::uint64_t number) {
+  Connection& c = connections_[connection];
+  c.sent = std::max(c.sent, number);
+  ++summary_.publishes_sent;
+  ++summary_.deliveries_expected;
+}
+
+ReceiptVerdict EchoVerifier::on_reply(std::uint32_t connection, const std::optional<Probe>& probe) {
+  ++summary_.receipts;
+  auto it = connections_.find(connection);
+  if (!probe || probe->sender != connection || it == connections_.end() ||
+      probe->number == 0 || probe->number > it->second.sent) {
+    ++summary_.unmatched;
+    return ReceiptVerdict::kUnmatched;
+  }
+  Connection& c = it->second;
+  const std::uint64_t number = probe->number;
+  if (number < c.expected_next) {
+    ++summary_.duplicated;
+    return ReceiptVerdict::kDuplicate;
+  }
+  ++summary_.publishes_acked;
+  ++summary_.deliveries_received;
+  if (number == c.expected_next) {
+    ++c.expected_next;
+    return ReceiptVerdict::kInOrder;
+  }
+  // One connection is one ordered byte stream: whatever was skipped will not come any more.
+  summary_.lost += number - c.expected_next;
+  c.expected_next = number + 1;
+  return ReceiptVerdict::kGap;
+}
+
+VerificationSummary EchoVerifier::finish() {
+  if (!finished_) {
+    finished_ = true;
+    for (const auto& [id, c] : connections_) {
+      if (c.sent >= c.expected_next) {
+        summary_.lost += c.sent - c.expected_next + 1;
+      }
+    }
+  }
+  return summary_;
+}
+
+void merge_into(VerificationSummary& into, const VerificationSummary& from) noexcept {
+  into.publishes_sent += from.publishes_sent;
+  into.publishes_acked += from.publishes_acked;
+  into.publishes_unacked += from.publishes_unacked;
+  into.subscriptions += from.subscriptions;
+  into.receipts += from.receipts;
+  into.deliveries_expected += from.deliveries_expected;
+  into.deliveries_received += from.deliveries_received;
+  into.lost += from.lost;
+  into.duplicated += from.duplicated;
+  into.reordered += from.reordered;
+  into.unmatched += from.unmatched;
+  into.late += from.late;
+  into.ignored += from.ignored;
+}
+
 }  // namespace hexwire::sim

@@ -6,10 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "sim/probe.hpp"
 
 namespace hexwire::sim {
 
@@ -149,5 +152,33 @@ class Verifier {
   std::unordered_map<PublishKey, std::uint32_t, PendingHash> pending_;  // sent, not acked -> channel
   bool finished_ = false;
 };
+
+/// Echo verification: each connection numbers its requests 1, 2, 3... (the probe's `number`, with
+/// `sender` = the connection); one TCP connection cannot reorder, so every reply must be the next
+/// number. A skipped number is lost, an old one duplicated, a reply that fails the probe check or
+/// names another connection unmatched. Not thread-safe; one per worker is fine (connections are
+/// disjoint), merge the summaries with `merge_into`.
+class EchoVerifier {
+ public:
+  /// A request numbered `number` was sent on `connection` (numbers must increase by one).
+  void on_sent(std::uint32_t connection, std::uint64_t number);
+  /// A reply arrived on `connection`; `probe` is read_probe_text(payload) (nullopt if corrupt).
+  ReceiptVerdict on_reply(std::uint32_t connection, const std::optional<Probe>& probe);
+  /// Replies still missing at the end of the drain are lost. Call once.
+  VerificationSummary finish();
+  [[nodiscard]] const VerificationSummary& summary() const noexcept { return summary_; }
+
+ private:
+  struct Connection {
+    std::uint64_t sent = 0;
+    std::uint64_t expected_next = 1;
+  };
+  std::unordered_map<std::uint32_t, Connection> connections_;
+  VerificationSummary summary_;
+  bool finished_ = false;
+};
+
+/// Adds every count of `from` into `into` (to combine per-worker summaries).
+void merge_into(VerificationSummary& into, const VerificationSummary& from) noexcept;
 
 }  // namespace hexwire::sim

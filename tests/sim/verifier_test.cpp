@@ -280,3 +280,37 @@ TEST_CASE("gap memory is bounded per subscription") {
   CHECK(s.lost == 9);
   CHECK(s.late == 1);
 }
+
+TEST_CASE("echo verification: in-order replies pass, each anomaly is counted") {
+  EchoVerifier v;
+  for (std::uint64_t n = 1; n <= 5; ++n) {
+    v.on_sent(1, n);
+    v.on_sent(2, n);
+  }
+  for (std::uint64_t n = 1; n <= 5; ++n) {
+    CHECK(v.on_reply(1, Probe{0, 1, n}) == ReceiptVerdict::kInOrder);
+  }
+  CHECK(v.on_reply(2, Probe{0, 2, 1}) == ReceiptVerdict::kInOrder);
+  CHECK(v.on_reply(2, Probe{0, 2, 3}) == ReceiptVerdict::kGap);        // 2 lost
+  CHECK(v.on_reply(2, Probe{0, 2, 3}) == ReceiptVerdict::kDuplicate);
+  CHECK(v.on_reply(2, std::nullopt) == ReceiptVerdict::kUnmatched);    // corrupt payload
+  CHECK(v.on_reply(2, Probe{0, 1, 4}) == ReceiptVerdict::kUnmatched);  // another connection's
+  CHECK(v.on_reply(2, Probe{0, 2, 9}) == ReceiptVerdict::kUnmatched);  // never sent
+  const VerificationSummary s = v.finish();
+  CHECK(s.lost == 1 + 2);  // 2, then 4 and 5 never came back
+  CHECK(s.duplicated == 1);
+  CHECK(s.unmatched == 3);
+  CHECK(s.deliveries_expected == 10);
+  CHECK(s.deliveries_received == 7);
+  CHECK_FALSE(s.clean());
+
+  EchoVerifier clean;
+  clean.on_sent(0, 1);
+  clean.on_reply(0, Probe{5, 0, 1});
+  VerificationSummary total = clean.finish();
+  CHECK(total.clean());
+  merge_into(total, s);
+  CHECK(total.lost == 3);
+  CHECK(total.publishes_sent == 11);
+  CHECK_FALSE(total.clean());
+}
