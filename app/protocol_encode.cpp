@@ -1,0 +1,171 @@
+// Server->client frames of protocol v1, written field by field into a FrameWriter (no JSON
+// library, no intermediate strings). Request ids and message data are raw JSON that the parser
+// validated, so they are copied verbatim.
+#include "app/protocol_encode.hpp"
+
+namespace hexwire::app {
+
+namespace {
+
+void begin(FrameWriter& w, std::string_view op_literal, std::string_view id) {
+  w.reset();
+  w.raw(op_literal);
+  if (!id.empty()) {
+    w.raw(",\"id\":");
+    w.raw(id);
+  }
+}
+
+void channel_field(FrameWriter& w, std::string_view channel) {
+  w.raw(",\"channel\":");
+  w.string(channel);
+}
+
+}  // namespace
+
+core::SharedBuffer encode_error(FrameWriter& w, std::string_view id, ErrorCode code,
+                                std::initializer_list<std::string_view> message) {
+  begin(w, "{\"op\":\"error\"", id);
+  w.raw(",\"code\":\"");
+  w.raw(to_string(code));
+  w.raw("\",\"message\":");
+  w.string_concat(message);
+  w.raw('}');
+  return w.finish_text_frame();
+}
+
+core::SharedBuffer encode_parse_error(FrameWriter& w, const ParseResult& parsed) {
+  const ParseError& error = parsed.error;
+  if (error.field.empty()) {
+    return encode_error(w, parsed.id, ErrorCode::kBadRequest, {error.text()});
+  }
+  return encode_error(w, parsed.id, ErrorCode::kBadRequest,
+                      {error.text(), " '", error.field, "'"});
+}
+
+core::SharedBuffer encode_auth_ok(FrameWriter& w, std::string_view id, std::string_view user) {
+  begin(w, "{\"op\":\"auth\"", id);
+  w.raw(",\"user\":");
+  w.string(user);
+  w.raw('}');
+  return w.finish_text_frame();
+}
+
+core::SharedBuffer encode_subbed(FrameWriter& w, std::string_view id, std::string_view channel,
+                                 std::uint64_t seq, bool recovered, std::uint64_t unread) {
+  begin(w, "{\"op\":\"subbed\"", id);
+  channel_field(w, channel);
+  w.raw(",\"seq\":");
+  w.uint(seq);
+  w.raw(",\"recovered\":");
+  w.boolean(recovered);
+  w.raw(",\"unread\":");
+  w.uint(unread);
+  w.raw('}');
+  return w.finish_text_frame();
+}
+
+core::SharedBuffer encode_unsubbed(FrameWriter& w, std::string_view id, std::string_view channel) {
+  begin(w, "{\"op\":\"unsubbed\"", id);
+  channel_field(w, channel);
+  w.raw('}');
+  return w.finish_text_frame();
+}
+
+core::SharedBuffer encode_ack(FrameWriter& w, std::string_view id, std::string_view channel,
+                              std::uint64_t seq, std::int64_t ts_us) {
+  begin(w, "{\"op\":\"ack\"", id);
+  channel_field(w, channel);
+  w.raw(",\"seq\":");
+  w.uint(seq);
+  w.raw(",\"ts\":");
+  w.int64(ts_us);
+  w.raw('}');
+  return w.finish_text_frame();
+}
+
+void write_msg_object(FrameWriter& w, const pubsub::Message& message) {
+  w.raw("{\"op\":\"msg\"");
+  channel_field(w, message.channel);
+  w.raw(",\"seq\":");
+  w.uint(message.seq);
+  w.raw(",\"from\":");
+  w.string(message.from);
+  w.raw(",\"ts\":");
+  w.int64(message.ts_us);
+  w.raw(",\"data\":");
+  w.raw(message.payload.empty() ? std::string_view("null") : message.payload.view());
+  w.raw('}');
+}
+
+core::SharedBuffer encode_msg(FrameWriter& w, const pubsub::Message& message) {
+  w.reset();
+  write_msg_object(w, message);
+  return w.finish_text_frame();
+}
+
+core::SharedBuffer encode_history(FrameWriter& w, std::string_view id, std::string_view channel,
+                                  std::span<const pubsub::MessageRef> messages, bool recovered) {
+  begin(w, "{\"op\":\"history\"", id);
+  channel_field(w, channel);
+  w.raw(",\"messages\":[");
+  bool first = true;
+  for (const pubsub::MessageRef& message : messages) {
+    if (!first) {
+      w.raw(',');
+    }
+    first = false;
+    write_msg_object(w, *message);
+  }
+  w.raw("],\"recovered\":");
+  w.boolean(recovered);
+  w.raw('}');
+  return w.finish_text_frame();
+}
+
+core::SharedBuffer encode_presence(FrameWriter& w, std::string_view id, std::string_view channel,
+                                   std::span<const std::string> users) {
+  begin(w, "{\"op\":\"presence\"", id);
+  channel_field(w, channel);
+  w.raw(",\"users\":[");
+  bool first = true;
+  for (const std::string& user : users) {
+    if (!first) {
+      w.raw(',');
+    }
+    first = false;
+    w.string(user);
+  }
+  w.raw("]}");
+  return w.finish_text_frame();
+}
+
+core::SharedBuffer encode_presence_event(FrameWriter& w, std::string_view channel,
+                                         std::string_view user, bool joined) {
+  begin(w, joined ? "{\"op\":\"join\"" : "{\"op\":\"leave\"", {});
+  channel_field(w, channel);
+  w.raw(",\"user\":");
+  w.string(user);
+  w.raw('}');
+  return w.finish_text_frame();
+}
+
+core::SharedBuffer encode_read(FrameWriter& w, std::string_view id, std::string_view channel,
+                               std::uint64_t seq) {
+  begin(w, "{\"op\":\"read\"", id);
+  channel_field(w, channel);
+  w.raw(",\"seq\":");
+  w.uint(seq);
+  w.raw('}');
+  return w.finish_text_frame();
+}
+
+core::SharedBuffer encode_pending_dropped(FrameWriter& w, std::uint64_t dropped) {
+  begin(w, "{\"op\":\"pending\"", {});
+  w.raw(",\"dropped\":");
+  w.uint(dropped);
+  w.raw('}');
+  return w.finish_text_frame();
+}
+
+}  // namespace hexwire::app

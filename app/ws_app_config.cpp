@@ -1,0 +1,78 @@
+// CLI11 flags of the /ws application and the secret-file loading (start-up only; throws with
+// messages a user can act on).
+#include "app/ws_app_config.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace hexwire::app {
+
+void add_ws_app_options(CLI::App& cli, WsAppConfig& c) {
+  cli.add_option("--jwt-secret", c.auth.jwt_secret,
+                 "HS256 secret for /ws tokens (prefer --jwt-secret-file: argv is visible to ps)");
+  cli.add_option("--jwt-secret-file", c.jwt_secret_file,
+                 "File holding the HS256 secret for /ws tokens (trailing newline ignored)");
+  cli.add_option("--jwt-clock-skew-s", c.auth.jwt_clock_skew_s,
+                 "Seconds a token's exp/nbf may be off from this host's clock")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
+  cli.add_flag("--anonymous", c.auth.anonymous,
+               "Accept {\"op\":\"auth\",\"user\":...} without a token (load tests only)");
+  cli.add_option("--ws-max-message-bytes", c.max_message_bytes,
+                 "Largest /ws message; larger ones get too_large (or close 1009 above the frame limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{256}, std::size_t{64} << 20));
+  cli.add_option("--ws-max-subscriptions", c.max_subscriptions_per_connection,
+                 "Subscriptions per /ws connection")
+      ->capture_default_str();
+  cli.add_option("--ws-publish-rate", c.publish_rate_per_s,
+                 "Publishes per second per connection (token bucket refill; 0 = unlimited)")
+      ->capture_default_str();
+  cli.add_option("--ws-publish-burst", c.publish_burst,
+                 "Publishes a connection may send at once (token bucket size)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
+  cli.add_option("--max-channels-per-shard", c.max_channels_per_shard,
+                 "Channels one shard may own")
+      ->capture_default_str();
+  cli.add_option("--max-channel-members", c.max_members_per_channel,
+                 "Members (online and offline) per channel")
+      ->capture_default_str();
+  cli.add_option("--history-max-limit", c.history_max_limit,
+                 "Largest `limit` a history request is served with (larger ones are clamped)")
+      ->capture_default_str();
+  cli.add_option("--ws-auth-timeout-ms", c.auth_timeout_ms,
+                 "Close /ws connections that have not authenticated after this long (0 = never)")
+      ->capture_default_str();
+}
+
+void finalize_ws_app_config(WsAppConfig& c) {
+  if (c.jwt_secret_file.empty()) {
+    return;
+  }
+  if (!c.auth.jwt_secret.empty()) {
+    throw std::runtime_error("give either --jwt-secret or --jwt-secret-file, not both");
+  }
+  std::ifstream in(c.jwt_secret_file, std::ios::binary);
+  if (!in) {
+    throw std::runtime_error("cannot read --jwt-secret-file " + c.jwt_secret_file + ": " +
+                             std::strerror(errno));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string secret = text.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) {
+    secret.pop_back();
+  }
+  if (secret.empty()) {
+    throw std::runtime_error("--jwt-secret-file " + c.jwt_secret_file + " is empty");
+  }
+  c.auth.jwt_secret = std::move(secret);
+}
+
+}  // namespace hexwire::app

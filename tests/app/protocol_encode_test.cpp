@@ -1,0 +1,186 @@
+// FrameWriter and the reply/event encoders: RFC 8259 escaping, numbers, frame headers for every
+// length class, and a round trip of each encoded frame through simdjson.
+#include <catch2/catch.hpp>
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/protocol.hpp"
+#include "app/protocol_encode.hpp"
+
+using namespace hexwire;
+using namespace hexwire::app;
+
+namespace {
+
+/// Strips the server frame header, checking FIN+TEXT, no mask and the length encoding.
+std::string frame_payload(const core::SharedBuffer& frame) {
+  const auto* p = reinterpret_cast<const unsigned char*>(frame.data());
+  REQUIRE(frame.size() >= 2);
+  CHECK(p[0] == 0x81);
+  CHECK((p[1] & 0x80) == 0);
+  std::size_t length = p[1] & 0x7F;
+  std::size_t header = 2;
+  if (length == 126) {
+    length = (std::size_t{p[2]} << 8) | p[3];
+    header = 4;
+    CHECK(length >= 126);
+  } else if (length == 127) {
+    length = 0;
+    for (int i = 0; i < 8; ++i) {
+      length = (length << 8) | p[2 + i];
+    }
+    header = 10;
+    CHECK(length > 0xFFFF);
+  }
+  REQUIRE(frame.size() == header + length);
+  return std::string(frame.view().substr(header));
+}
+
+simdjson::dom::element parse_dom(simdjson::dom::parser& parser, const std::string& json) {
+  simdjson::dom::element element;
+  INFO(json);
+  REQUIRE(parser.parse(json).get(element) == simdjson::SUCCESS);
+  return element;
+}
+
+pubsub::Message message(std::string channel, std::uint64_t seq, std::string from,
+                        std::string data) {
+  pubsub::Message m;
+  m.channel = std::move(channel);
+  m.seq = seq;
+  m.ts_us = 1'800'000'000'123'456;
+  m.from = std::move(from);
+  m.payload = core::SharedBuffer::copy_of(data);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("strings are escaped per RFC 8259 and read back identically") {
+  FrameWriter w;
+  std::string nasty = "quote\" backslash\\ slash/ tab\t nl\n cr\r bs\b ff\f nul";
+  nasty += '\0';
+  nasty += "\x01\x1f\x7f utf8 \xC3\xA9 \xF0\x9F\x98\x80 end";
+  w.reset();
+  w.raw("{\"s\":");
+  w.string(nasty);
+  w.raw('}');
+  const std::string json(w.payload());
+  CHECK(json.find('\n') == std::string::npos);
+  CHECK(json.find("\\u0000") != std::string::npos);
+  CHECK(json.find("\\u001f") != std::string::npos);
+  CHECK(json.find("\\b") != std::string::npos);
+  simdjson::dom::parser parser;
+  std::string_view back;
+  REQUIRE(parse_dom(parser, json)["s"].get(back) == simdjson::SUCCESS);
+  CHECK(std::string(back) == nasty);
+}
+
+TEST_CASE("numbers: integers at their limits and doubles that round-trip") {
+  FrameWriter w;
+  simdjson::dom::parser parser;
+  const std::vector<double> doubles = {0.0, -0.0, 1.0 / 3, 37.774929, -122.419416, 1e300, 5e-324,
+                                       123456789.125};
+  for (double d : doubles) {
+    w.reset();
+    w.raw("{\"u\":");
+    w.uint(std::numeric_limits<std::uint64_t>::max());
+    w.raw(",\"i\":");
+    w.int64(std::numeric_limits<std::int64_t>::min());
+    w.raw(",\"d\":");
+    w.number(d);
+    w.raw('}');
+    auto root = parse_dom(parser, std::string(w.payload()));
+    CHECK(std::uint64_t(root["u"]) == std::numeric_limits<std::uint64_t>::max());
+    CHECK(std::int64_t(root["i"]) == std::numeric_limits<std::int64_t>::min());
+    CHECK(double(root["d"]) == d);
+  }
+  w.reset();
+  w.number(std::nan(""));
+  CHECK(w.payload() == "null");
+}
+
+TEST_CASE("frame headers for 7-bit, 16-bit and 64-bit lengths") {
+  FrameWriter w(16);
+  for (std::size_t size : {0, 1, 125, 126, 65535, 65536, 200000}) {
+    w.reset();
+    w.raw(std::string(size, 'a'));
+    const auto frame = w.finish_text_frame();
+    CHECK(frame_payload(frame).size() == size);
+  }
+}
+
+TEST_CASE("every reply and event is valid JSON with the PROTOCOL.md shape") {
+  FrameWriter w;
+  simdjson::dom::parser parser;
+
+  auto root = parse_dom(parser, frame_payload(encode_subbed(w, "1", "general", 57, true, 3)));
+  CHECK(std::string_view(root["op"]) == "subbed");
+  CHECK(std::int64_t(root["id"]) == 1);
+  CHECK(std::string_view(root["channel"]) == "general");
+  CHECK(std::uint64_t(root["seq"]) == 57);
+  CHECK(bool(root["recovered"]) == true);
+  CHECK(std::uint64_t(root["unread"]) == 3);
+
+  root = parse_dom(parser, frame_payload(encode_ack(w, "\"req-3\"", "general", 58, 1700)));
+  CHECK(std::string_view(root["op"]) == "ack");
+  CHECK(std::string_view(root["id"]) == "req-3");
+  CHECK(std::int64_t(root["ts"]) == 1700);
+
+  const auto m = message("general", 58, "u\"1", R"({"text":"hi","n":[1,2]})");
+  const std::string msg = frame_payload(encode_msg(w, m));
+  CHECK(msg ==
+        R"({"op":"msg","channel":"general","seq":58,"from":"u\"1","ts":1800000000123456,"data":{"text":"hi","n":[1,2]}})");
+  root = parse_dom(parser, msg);
+  CHECK(std::string_view(root["data"]["text"]) == "hi");
+
+  std::vector<pubsub::MessageRef> list = {
+      std::make_shared<pubsub::Message>(message("g", 1, "a", "1")),
+      std::make_shared<pubsub::Message>(message("g", 2, "b", "[true]"))};
+  root = parse_dom(parser, frame_payload(encode_history(w, "4", "g", list, false)));
+  CHECK(simdjson::dom::array(root["messages"]).size() == 2);
+  CHECK(std::uint64_t(root["messages"].at(1)["seq"]) == 2);
+  CHECK(bool(root["recovered"]) == false);
+  root = parse_dom(parser, frame_payload(encode_history(w, "4", "g", {}, true)));
+  CHECK(simdjson::dom::array(root["messages"]).size() == 0);
+
+  std::vector<std::string> users = {"u1", "u2"};
+  root = parse_dom(parser, frame_payload(encode_presence(w, "5", "g", users)));
+  CHECK(std::string_view(root["users"].at(1)) == "u2");
+  root = parse_dom(parser, frame_payload(encode_presence_event(w, "g", "u3", false)));
+  CHECK(std::string_view(root["op"]) == "leave");
+  CHECK(root["id"].error() == simdjson::NO_SUCH_FIELD);
+  root = parse_dom(parser, frame_payload(encode_read(w, "", "g", 58)));
+  CHECK(root["id"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(std::uint64_t(root["seq"]) == 58);
+  root = parse_dom(parser, frame_payload(encode_unsubbed(w, "2", "g")));
+  CHECK(std::string_view(root["op"]) == "unsubbed");
+  root = parse_dom(parser, frame_payload(encode_auth_ok(w, "1", "u1")));
+  CHECK(std::string_view(root["user"]) == "u1");
+}
+
+TEST_CASE("parse errors become bad_request replies echoing the id") {
+  OpParser parser;
+  FrameWriter w;
+  simdjson::dom::parser dom;
+  auto parsed = parser.parse(R"({"op":"sub","id":"q\"1","since":"x","channel":"g"})");
+  REQUIRE_FALSE(parsed.ok());
+  auto root = parse_dom(dom, frame_payload(encode_parse_error(w, parsed)));
+  CHECK(std::string_view(root["op"]) == "error");
+  CHECK(std::string_view(root["id"]) == "q\"1");
+  CHECK(std::string_view(root["code"]) == "bad_request");
+  CHECK(std::string_view(root["message"]) == "wrong type for field 'since'");
+  parsed = parser.parse("{oops");
+  root = parse_dom(dom, frame_payload(encode_parse_error(w, parsed)));
+  CHECK(root["id"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(std::string_view(root["message"]) == "malformed JSON");
+  root = parse_dom(dom, frame_payload(encode_error(w, "9", ErrorCode::kRateLimited, {"slow ", "down"})));
+  CHECK(std::string_view(root["code"]) == "rate_limited");
+  CHECK(std::string_view(root["message"]) == "slow down");
+}
