@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace hexwire::geo {
 
@@ -126,6 +127,15 @@ H3Error cell_to_local_ij(CellId origin, CellId cell, CoordIj* out) noexcept;
 H3Error local_ij_to_cell(CellId origin, CoordIj ij, CellId* out) noexcept;
 
 // --- Regions and measures ----------------------------------------------------------------------
+/// A polygon: outer loop plus holes, each a list of vertices (radians), not closed. Edges are
+/// straight in latitude/longitude, as in H3.
+struct GeoPolygon {
+  std::span<const LatLng> outer;
+  std::span<const std::span<const LatLng>> holes;
+};
+/// Cells at res whose centres lie inside the polygon (H3's polygonToCells, centre containment),
+/// in no particular order. Not a hot path: allocates (may throw std::bad_alloc).
+H3Error polygon_to_cells(const GeoPolygon& polygon, int res, std::vector<CellId>* out);
 double great_circle_distance_rads(LatLng a, LatLng b) noexcept;
 double great_circle_distance_km(LatLng a, LatLng b) noexcept;
 H3Error cell_area_rads2(CellId cell, double* out) noexcept;

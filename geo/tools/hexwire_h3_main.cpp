@@ -75,6 +75,29 @@ H3Error answer(const std::string& cmd, const std::string& line, int res, int k, 
     *out = cell_text(cell);
     return e;
   }
+  if (cmd == "polygonToCells") {
+    // "LAT LNG LAT LNG ... ; LAT LNG ... (hole) ; ..." in degrees.
+    std::vector<std::vector<geo::LatLng>> loops(1);
+    for (std::size_t i = 0; i < tok.size();) {
+      if (tok[i] == ";") {
+        loops.emplace_back();
+        ++i;
+        continue;
+      }
+      double lat = 0;
+      double lng = 0;
+      if (i + 1 >= tok.size() || std::sscanf(tok[i].c_str(), "%lf", &lat) != 1 || std::sscanf(tok[i + 1].c_str(), "%lf", &lng) != 1) {
+        return H3Error::kLatLngDomain;
+      }
+      loops.back().push_back({geo::degs_to_rads(lat), geo::degs_to_rads(lng)});
+      i += 2;
+    }
+    std::vector<std::span<const geo::LatLng>> holes(loops.begin() + 1, loops.end());
+    std::vector<CellId> cells;
+    const H3Error e = geo::polygon_to_cells({loops[0], holes}, res, &cells);
+    *out = join_cells(cells);
+    return e;
+  }
   if (cmd == "compactCells" || cmd == "uncompactCells") {
     std::vector<CellId> cells;
     for (const std::string& t : tok) {
@@ -243,6 +266,7 @@ int main(int argc, char** argv) {
       {"cellAreaKm2", "cell -> exact area in km^2", 0},
       {"isValidCell", "cell -> 1 or 0", 0},
       {"isPentagon", "cell -> 1 or 0", 0},
+      {"polygonToCells", "\"LAT LNG LAT LNG ... [; hole LAT LNG ...]\" -> cells whose centres are inside, at -r", 'r'},
       {"compactCells", "line of space-separated cells (one resolution) -> compacted cells", 0},
       {"uncompactCells", "line of space-separated cells -> all descendants at resolution -r", 'r'},
   };

@@ -248,3 +248,32 @@ function cellPairs(count) {
   family('cellAreaKm2 (relative 1e-9 + 1e-13 km2)', cells.map((c) => ({ args: ['cellAreaKm2'], input: c, expect: h3.cellArea(c, 'km2'),
     compare: (g, w) => Math.abs(Number(g) - w) <= 1e-9 * w + 1e-13 })));
 }
+
+// --- polygonToCells: random star-shaped polygons (some with a hole) a few to ~30 cells across, all
+// resolutions, including ones straddling the antimeridian; compared as sets. ---------------------------
+{
+  const cases = [];
+  const count = Math.max(1, Math.floor(CASES / 20));
+  for (let n = 0; n < count; n++) {
+    const res = n % 13;
+    const center = n % 10 === 0 ? [rand() * 120 - 60, pick([180, -180]) - (rand() - 0.5) * 0.001] : [rand() * 140 - 70, rand() * 360 - 180];
+    const cellDeg = 20 * Math.pow(7, -res / 2);
+    const radius = Math.min(cellDeg * (1 + rand() * 15), 0.9 * (88 - Math.abs(center[0])));
+    const verts = 3 + randInt(10);
+    const angles = Array.from({ length: verts }, () => rand() * 2 * Math.PI).sort((a, b) => a - b);
+    const scaleLng = 1 / Math.max(0.2, Math.cos(center[0] * Math.PI / 180));
+    const ring = (r) => angles.map((t) => {
+      const rr = r * (0.4 + 0.6 * rand());
+      let lng = center[1] + rr * Math.cos(t) * scaleLng;
+      if (lng > 180) lng -= 360;
+      if (lng < -180) lng += 360;
+      return [center[0] + rr * Math.sin(t), lng];
+    });
+    const outer = ring(radius);
+    const loops = n % 3 === 0 ? [outer, ring(radius * 0.3)] : [outer];
+    const want = oracle(() => h3.polygonToCells(loops, res));
+    const input = loops.map((l) => l.map(([a, b]) => `${fmt(a)} ${fmt(b)}`).join(' ')).join(' ; ');
+    cases.push({ args: ['polygonToCells', '-r', String(res)], input, expect: want, compare: sameSet });
+  }
+  family('polygonToCells (as a set, holes, antimeridian)', cases);
+}
