@@ -57,6 +57,10 @@ void Connection::close() noexcept { reactor_->begin_close(*this, CloseReason::lo
 void Connection::abort() noexcept { reactor_->begin_close(*this, CloseReason::local_abort, true, 0); }
 
 void Connection::set_handler(std::unique_ptr<ConnectionHandler> handler) noexcept {
+  assert(handler != nullptr && "a connection always has a handler");
+  if (handler == nullptr) {
+    return;
+  }
   if (handler_) {
     reactor_->retire_handler(std::move(handler_));
   }

@@ -112,8 +112,9 @@ class Connection {
   void set_user(void* user) noexcept { user_ = user; }
 
   [[nodiscard]] ConnectionHandler* handler() const noexcept { return handler_.get(); }
-  /// Replaces the handler (e.g. HTTP -> WebSocket upgrade). Safe from inside the old handler's
-  /// callback: the old handler is destroyed after that callback returns.
+  /// Replaces the handler (e.g. HTTP -> WebSocket upgrade); `handler` must not be null. Safe from
+  /// inside the old handler's callback: the old handler is destroyed after that callback returns,
+  /// and the new one receives every later event (it gets no on_open).
   void set_handler(std::unique_ptr<ConnectionHandler> handler) noexcept;
 
  private:
