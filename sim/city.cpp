@@ -23,8 +23,8 @@ double haversine_m(GeoPoint a, GeoPoint b) noexcept {
   const double dlat = (b.lat - a.lat) * kDegToRad;
   const double dlng = (b.lng - a.lng) * kDegToRad;
   const double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(a.lat * kDegToRad) * std::cos(b.lat * kDegToRad) *
-                       std::sin(dlng / 2) * std::sin(dlng / 2);
+                   std::cos(a.lat * kDegToRad) * std::cos(b.lat * kDegToRad) * std::sin(dlng / 2) *
+                       std::sin(dlng / 2);
   return 2.0 * kEarthRadiusM * std::asin(std::min(1.0, std::sqrt(h)));
 }
 
@@ -107,8 +107,9 @@ RideRequest CityModel::draw_ride_request() noexcept {
   RideRequest ride;
   ride.origin = draw_place();
   ride.destination = draw_place();
-  for (int attempt = 0; attempt < 16 && haversine_m(ride.origin, ride.destination) <
-                                            options_.min_trip_m; ++attempt) {
+  for (int attempt = 0;
+       attempt < 16 && haversine_m(ride.origin, ride.destination) < options_.min_trip_m;
+       ++attempt) {
     ride.destination = draw_place();
   }
   return ride;

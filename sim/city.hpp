@@ -50,14 +50,14 @@ struct CityOptions {
   double block_m = 200.0;      // street spacing of the grid
   double min_speed_mps = 5.0;
   double max_speed_mps = 20.0;
-  double min_trip_m = 500.0;   // destinations closer than this to the origin are redrawn
+  double min_trip_m = 500.0;  // destinations closer than this to the origin are redrawn
 };
 
 struct DriverState {
   GeoPoint position;
   double heading_deg = 0.0;  // compass: 0 north, 90 east, 180 south, 270 west
   double speed_mps = 0.0;
-  double odometer_m = 0.0;   // distance driven since creation
+  double odometer_m = 0.0;  // distance driven since creation
 };
 
 struct RideRequest {
@@ -81,7 +81,8 @@ class CityModel {
   [[nodiscard]] DriverState driver(std::uint32_t i) const noexcept;
 
   /// Moves driver i along the streets for `elapsed_s` seconds: at each intersection it goes
-  /// straight, turns, or (at the edge of the box) turns back inwards; it picks a new speed per block.
+  /// straight, turns, or (at the edge of the box) turns back inwards; it picks a new speed per
+  /// block.
   void advance(std::uint32_t i, double elapsed_s) noexcept;
   void advance_all(double elapsed_s) noexcept;
 

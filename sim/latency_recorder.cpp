@@ -7,35 +7,52 @@ namespace hexwire::sim {
 
 std::string_view to_string(LatencyKind kind) noexcept {
   switch (kind) {
-    case LatencyKind::kRtt: return "rtt";
-    case LatencyKind::kAck: return "ack";
-    case LatencyKind::kDeliver: return "deliver";
-    case LatencyKind::kMatch: return "match";
-    case LatencyKind::kConnect: return "connect";
+    case LatencyKind::kRtt:
+      return "rtt";
+    case LatencyKind::kAck:
+      return "ack";
+    case LatencyKind::kDeliver:
+      return "deliver";
+    case LatencyKind::kMatch:
+      return "match";
+    case LatencyKind::kConnect:
+      return "connect";
   }
   return "?";
 }
 
 std::string_view to_string(Counter counter) noexcept {
   switch (counter) {
-    case Counter::kSent: return "sent";
-    case Counter::kReceived: return "received";
-    case Counter::kConnectsOpened: return "connects_opened";
-    case Counter::kConnectsClosed: return "connects_closed";
-    case Counter::kBytesSent: return "bytes_sent";
-    case Counter::kBytesReceived: return "bytes_received";
+    case Counter::kSent:
+      return "sent";
+    case Counter::kReceived:
+      return "received";
+    case Counter::kConnectsOpened:
+      return "connects_opened";
+    case Counter::kConnectsClosed:
+      return "connects_closed";
+    case Counter::kBytesSent:
+      return "bytes_sent";
+    case Counter::kBytesReceived:
+      return "bytes_received";
   }
   return "?";
 }
 
 std::string_view to_string(ErrorKind kind) noexcept {
   switch (kind) {
-    case ErrorKind::kConnect: return "connect";
-    case ErrorKind::kClosed: return "closed";
-    case ErrorKind::kServerError: return "server_error";
-    case ErrorKind::kTimeout: return "timeout";
-    case ErrorKind::kProtocol: return "protocol";
-    case ErrorKind::kVerify: return "verify";
+    case ErrorKind::kConnect:
+      return "connect";
+    case ErrorKind::kClosed:
+      return "closed";
+    case ErrorKind::kServerError:
+      return "server_error";
+    case ErrorKind::kTimeout:
+      return "timeout";
+    case ErrorKind::kProtocol:
+      return "protocol";
+    case ErrorKind::kVerify:
+      return "verify";
   }
   return "?";
 }

@@ -31,12 +31,12 @@ std::string_view to_string(LatencyKind kind) noexcept;
 
 /// Event counters.
 enum class Counter : std::uint8_t {
-  kSent,              // application messages sent (echo requests, publishes, loc, ride requests)
-  kReceived,          // application messages received (echo replies, acks, msgs, trip events)
-  kConnectsOpened,    // handshakes completed
-  kConnectsClosed,    // connections that ended (for any reason)
-  kBytesSent,         // WebSocket payload bytes sent
-  kBytesReceived,     // WebSocket payload bytes received
+  kSent,            // application messages sent (echo requests, publishes, loc, ride requests)
+  kReceived,        // application messages received (echo replies, acks, msgs, trip events)
+  kConnectsOpened,  // handshakes completed
+  kConnectsClosed,  // connections that ended (for any reason)
+  kBytesSent,       // WebSocket payload bytes sent
+  kBytesReceived,   // WebSocket payload bytes received
 };
 inline constexpr std::size_t kCounterCount = 6;
 std::string_view to_string(Counter counter) noexcept;
@@ -58,7 +58,7 @@ std::string_view to_string(ErrorKind kind) noexcept;
 struct IntervalSample {
   IntervalSample();
 
-  std::uint64_t index = 0;  // seconds since run start (interval i covers [i, i+1) s)
+  std::uint64_t index = 0;               // seconds since run start (interval i covers [i, i+1) s)
   std::vector<core::Histogram> latency;  // kLatencyKindCount entries
   std::array<std::uint64_t, kCounterCount> counters{};
   std::array<std::uint64_t, kErrorKindCount> errors{};

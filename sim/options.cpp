@@ -2,9 +2,9 @@
 // and the whole-command validation (see options.hpp).
 #include "sim/options.hpp"
 
-#include <CLI/CLI.hpp>
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <fstream>
@@ -101,8 +101,7 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
                  "Connections opened per second during the ramp-up; 0 opens all at once "
                  "(default 1000)")
       ->check(number_at_least(0.0, true));
-  app.add_option("--threads", o.threads,
-                 "Client worker threads; 0 = one per CPU core (default 0)")
+  app.add_option("--threads", o.threads, "Client worker threads; 0 = one per CPU core (default 0)")
       ->check(CLI::Range(0u, 256u));
 
   app.add_option("--rate", o.rate,
@@ -125,10 +124,12 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
                  "chat: messages published per second over all users together (default 1000)")
       ->check(number_at_least(0.0, true));
 
-  app.add_option("--drivers", o.drivers, "rides: simulated drivers, one connection each "
-                                         "(default 1000)");
-  app.add_option("--riders", o.riders, "rides: simulated riders, one connection each "
-                                       "(default 1000)");
+  app.add_option("--drivers", o.drivers,
+                 "rides: simulated drivers, one connection each "
+                 "(default 1000)");
+  app.add_option("--riders", o.riders,
+                 "rides: simulated riders, one connection each "
+                 "(default 1000)");
   app.add_option("--loc-rate", o.loc_rate,
                  "rides: location updates per second sent by each driver (default 1)")
       ->check(number_at_least(0.0, true));
@@ -175,17 +176,25 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool uses_chat(Scenario s) { return s == Scenario::kChat || s == Scenario::kMixed; }
-bool uses_rides(Scenario s) { return s == Scenario::kRides || s == Scenario::kMixed; }
+bool uses_chat(Scenario s) {
+  return s == Scenario::kChat || s == Scenario::kMixed;
+}
+bool uses_rides(Scenario s) {
+  return s == Scenario::kRides || s == Scenario::kMixed;
+}
 
 }  // namespace
 
 std::string_view to_string(Scenario scenario) noexcept {
   switch (scenario) {
-    case Scenario::kEcho: return "echo";
-    case Scenario::kChat: return "chat";
-    case Scenario::kRides: return "rides";
-    case Scenario::kMixed: return "mixed";
+    case Scenario::kEcho:
+      return "echo";
+    case Scenario::kChat:
+      return "chat";
+    case Scenario::kRides:
+      return "rides";
+    case Scenario::kMixed:
+      return "mixed";
   }
   return "?";
 }
@@ -282,13 +291,16 @@ std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_s
   const bool chat = uses_chat(o.scenario);
   const bool echo = o.scenario == Scenario::kEcho;
   if ((chat || echo) && o.message_size < kMinMessageSize) {
-    errors.push_back(fmt::format("--message-size {} is too small: each message carries a {}-byte "
-                                 "probe (send time and ids); use at least {}",
-                                 o.message_size, kMinMessageSize, kMinMessageSize));
+    errors.push_back(
+        fmt::format("--message-size {} is too small: each message carries a {}-byte "
+                    "probe (send time and ids); use at least {}",
+                    o.message_size, kMinMessageSize, kMinMessageSize));
   }
   if (chat && o.message_size > kMaxChatMessageSize) {
-    errors.push_back(fmt::format("--message-size {} is over the engine's 64 KiB message limit on "
-                                 "/ws; use at most {}", o.message_size, kMaxChatMessageSize));
+    errors.push_back(
+        fmt::format("--message-size {} is over the engine's 64 KiB message limit on "
+                    "/ws; use at most {}",
+                    o.message_size, kMaxChatMessageSize));
   }
   if (echo && o.message_size > kMaxEchoMessageSize) {
     errors.push_back(fmt::format("--message-size {} is over the echo limit; use at most {}",
@@ -307,8 +319,9 @@ std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_s
     }
   }
   if (o.verify && o.scenario == Scenario::kRides) {
-    errors.push_back("--verify checks chat deliveries and echo replies; the rides scenario has no "
-                     "verification (use chat or mixed)");
+    errors.push_back(
+        "--verify checks chat deliveries and echo replies; the rides scenario has no "
+        "verification (use chat or mixed)");
   }
   if (!o.url.empty() && o.url.rfind("ws://", 0) != 0) {
     errors.push_back(fmt::format("--url '{}' must start with ws:// (wss is not supported)", o.url));
@@ -325,8 +338,7 @@ std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_s
   return errors;
 }
 
-ParseOutcome parse_options(int argc, const char* const* argv,
-                           std::uint32_t ports_per_source_addr) {
+ParseOutcome parse_options(int argc, const char* const* argv, std::uint32_t ports_per_source_addr) {
   ParseOutcome outcome;
   SimOptions options;
   RawFlags raw;
@@ -348,7 +360,8 @@ ParseOutcome parse_options(int argc, const char* const* argv,
                      : raw.scenario == "chat"  ? Scenario::kChat
                      : raw.scenario == "rides" ? Scenario::kRides
                                                : Scenario::kMixed;
-  options.arrival = raw.arrival == "constant" ? ArrivalProcess::kConstant : ArrivalProcess::kPoisson;
+  options.arrival =
+      raw.arrival == "constant" ? ArrivalProcess::kConstant : ArrivalProcess::kPoisson;
 
   std::vector<std::string> errors;
   // A flag that the chosen scenario ignores is almost always a mistake in the command.

@@ -28,9 +28,9 @@ inline constexpr std::uint32_t kMaxEchoMessageSize = 1024 * 1024;
 
 struct SimOptions {
   Scenario scenario = Scenario::kMixed;
-  std::string url;            // empty: start an engine in this process on 127.0.0.1
-  double duration_s = 30.0;   // measured phase, after the ramp-up
-  double drain_s = 2.0;       // after the last send: wait this long for replies still in flight
+  std::string url;           // empty: start an engine in this process on 127.0.0.1
+  double duration_s = 30.0;  // measured phase, after the ramp-up
+  double drain_s = 2.0;      // after the last send: wait this long for replies still in flight
   ArrivalProcess arrival = ArrivalProcess::kPoisson;
   std::uint32_t connections = 1000;  // echo and chat connections (one simulated user each)
   double ramp_rate = 1000.0;         // connections opened per second; 0 = all at once

@@ -9,10 +9,14 @@
 namespace hexwire::sim {
 namespace {
 
-LatencyKind kind_at(std::size_t i) { return static_cast<LatencyKind>(i); }
+LatencyKind kind_at(std::size_t i) {
+  return static_cast<LatencyKind>(i);
+}
 
 // Nanoseconds as microseconds with nanosecond precision, for JSON and CSV.
-std::string micros(std::uint64_t ns) { return fmt::format("{:.3f}", static_cast<double>(ns) / 1e3); }
+std::string micros(std::uint64_t ns) {
+  return fmt::format("{:.3f}", static_cast<double>(ns) / 1e3);
+}
 
 double rate(std::uint64_t count, double seconds) {
   return seconds > 0.0 ? static_cast<double>(count) / seconds : 0.0;
@@ -116,11 +120,21 @@ std::string json_quote(std::string_view text) {
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += fmt::format("\\u{:04x}", c);
@@ -135,11 +149,10 @@ std::string json_quote(std::string_view text) {
 
 std::string format_progress_line(const IntervalRow& row, double total_s,
                                  std::uint64_t connections_target) {
-  std::string line =
-      fmt::format("[{:>4}/{:.0f} s] conns {}/{} | sent {} recv {}", row.second + 1, total_s,
-                  row.connections_open, connections_target,
-                  format_rate(static_cast<double>(row.counter(Counter::kSent))),
-                  format_rate(static_cast<double>(row.counter(Counter::kReceived))));
+  std::string line = fmt::format("[{:>4}/{:.0f} s] conns {}/{} | sent {} recv {}", row.second + 1,
+                                 total_s, row.connections_open, connections_target,
+                                 format_rate(static_cast<double>(row.counter(Counter::kSent))),
+                                 format_rate(static_cast<double>(row.counter(Counter::kReceived))));
   for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
     const LatencySummary& l = row.latency[i];
     if (l.count != 0) {
@@ -154,14 +167,15 @@ std::string format_progress_line(const IntervalRow& row, double total_s,
 std::string format_final_table(const RunReport& report) {
   const double seconds = report.measured_duration_s;
   const IntervalSample& t = report.totals;
-  std::string out = fmt::format("hexwire-sim {} against {}: {:.1f} s measured ({:.0f} s planned), "
-                                "{} arrivals, seed {}\n\n",
-                                report.scenario, report.target, seconds,
-                                report.planned_duration_s, report.arrival, report.seed);
+  std::string out = fmt::format(
+      "hexwire-sim {} against {}: {:.1f} s measured ({:.0f} s planned), "
+      "{} arrivals, seed {}\n\n",
+      report.scenario, report.target, seconds, report.planned_duration_s, report.arrival,
+      report.seed);
   out += fmt::format("{:<18}{:>14}{:>14}\n", "throughput", "total", "per second");
-  for (const Counter c : {Counter::kSent, Counter::kReceived, Counter::kBytesSent,
-                          Counter::kBytesReceived, Counter::kConnectsOpened,
-                          Counter::kConnectsClosed}) {
+  for (const Counter c :
+       {Counter::kSent, Counter::kReceived, Counter::kBytesSent, Counter::kBytesReceived,
+        Counter::kConnectsOpened, Counter::kConnectsClosed}) {
     out += fmt::format("{:<18}{:>14}{:>14.1f}\n", to_string(c), t.counter(c),
                        rate(t.counter(c), seconds));
   }
@@ -174,10 +188,10 @@ std::string format_final_table(const RunReport& report) {
       continue;
     }
     any = true;
-    out += fmt::format("{:<10}{:>12}{:>10}{:>10}{:>10}{:>10}{:>10}\n", to_string(kind_at(i)),
-                       l.count, format_latency(l.p50_ns), format_latency(l.p90_ns),
-                       format_latency(l.p99_ns), format_latency(l.p999_ns),
-                       format_latency(l.max_ns));
+    out +=
+        fmt::format("{:<10}{:>12}{:>10}{:>10}{:>10}{:>10}{:>10}\n", to_string(kind_at(i)), l.count,
+                    format_latency(l.p50_ns), format_latency(l.p90_ns), format_latency(l.p99_ns),
+                    format_latency(l.p999_ns), format_latency(l.max_ns));
   }
   if (!any) {
     out += "(no latency samples)\n";
@@ -280,17 +294,17 @@ std::string format_json_report(const RunReport& report) {
   out += ",\n  \"intervals\": [";
   for (std::size_t r = 0; r < report.intervals.size(); ++r) {
     const IntervalRow& row = report.intervals[r];
-    out += fmt::format("{}\n    {{\"second\": {}, \"connections\": {}, \"sent\": {}, "
-                       "\"received\": {}, \"errors\": {}",
-                       r == 0 ? "" : ",", row.second, row.connections_open,
-                       row.counter(Counter::kSent), row.counter(Counter::kReceived),
-                       row.error_total());
+    out += fmt::format(
+        "{}\n    {{\"second\": {}, \"connections\": {}, \"sent\": {}, "
+        "\"received\": {}, \"errors\": {}",
+        r == 0 ? "" : ",", row.second, row.connections_open, row.counter(Counter::kSent),
+        row.counter(Counter::kReceived), row.error_total());
     for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
       const LatencySummary& l = row.latency[i];
       if (l.count != 0) {
-        out += fmt::format(", \"{0}\": {{\"count\": {1}, \"p50\": {2}, \"p99\": {3}, \"max\": {4}}}",
-                           to_string(kind_at(i)), l.count, micros(l.p50_ns), micros(l.p99_ns),
-                           micros(l.max_ns));
+        out += fmt::format(
+            ", \"{0}\": {{\"count\": {1}, \"p50\": {2}, \"p99\": {3}, \"max\": {4}}}",
+            to_string(kind_at(i)), l.count, micros(l.p50_ns), micros(l.p99_ns), micros(l.max_ns));
       }
     }
     out += "}";

@@ -66,7 +66,7 @@ std::string format_progress_line(const IntervalRow& row, double total_s,
 /// What the end-of-run outputs describe.
 struct RunReport {
   std::string scenario;
-  std::string target;  // URL, or "in-process"
+  std::string target;   // URL, or "in-process"
   std::string arrival;  // "poisson" or "constant"
   std::uint64_t seed = 0;
   double planned_duration_s = 0.0;

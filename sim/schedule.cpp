@@ -69,9 +69,9 @@ void SendScheduler::add(StreamId id, double rate_per_s, std::uint64_t start_ns,
   // A new generation invalidates queue entries left over from a previous life of this id.
   stream.generation += 1;
   stream.active = true;
-  stream.schedule = ArrivalSchedule(process_, rate_per_s, start_ns,
-                                    derive_seed(seed_, (std::uint64_t{id} << 32) | stream.generation),
-                                    end_ns);
+  stream.schedule =
+      ArrivalSchedule(process_, rate_per_s, start_ns,
+                      derive_seed(seed_, (std::uint64_t{id} << 32) | stream.generation), end_ns);
   if (stream.schedule.next_ns() != kNever) {
     push(Entry{stream.schedule.next_ns(), id, stream.generation});
   }
@@ -137,8 +137,8 @@ std::uint64_t RampSchedule::intended_ns(std::uint64_t index) const noexcept {
   if (rate_per_s_ <= 0.0) {
     return start_ns_;
   }
-  return start_ns_ + static_cast<std::uint64_t>(std::llround(static_cast<double>(index) * 1e9 /
-                                                             rate_per_s_));
+  return start_ns_ +
+         static_cast<std::uint64_t>(std::llround(static_cast<double>(index) * 1e9 / rate_per_s_));
 }
 
 std::uint64_t RampSchedule::due_count(std::uint64_t now_ns) const noexcept {

@@ -1,7 +1,8 @@
-// Open-loop arrival schedules. Each schedule fixes, ahead of time and from a seed, the instant every
-// send is *intended* to happen; the client sends when it can and measures latency from the intended
-// instant, so a stalled server or a lagging client shows up in the percentiles instead of silently
-// slowing the load down (coordinated omission). Times are monotonic nanoseconds (core::monotonic_ns).
+// Open-loop arrival schedules. Each schedule fixes, ahead of time and from a seed, the instant
+// every send is *intended* to happen; the client sends when it can and measures latency from the
+// intended instant, so a stalled server or a lagging client shows up in the percentiles instead of
+// silently slowing the load down (coordinated omission). Times are monotonic nanoseconds
+// (core::monotonic_ns).
 #pragma once
 
 #include <cstddef>

@@ -9,18 +9,18 @@ namespace hexwire::sim {
 
 std::string VerificationSummary::describe() const {
   char line[512];
-  std::snprintf(line, sizeof line,
-                "verify: %s  publishes %llu sent / %llu acked / %llu unacked, deliveries %llu/%llu, "
-                "lost %llu, duplicated %llu, reordered %llu, unmatched %llu (late %llu, ignored %llu)",
-                clean() ? "OK" : "FAILED", static_cast<unsigned long long>(publishes_sent),
-                static_cast<unsigned long long>(publishes_acked),
-                static_cast<unsigned long long>(publishes_unacked),
-                static_cast<unsigned long long>(deliveries_received),
-                static_cast<unsigned long long>(deliveries_expected),
-                static_cast<unsigned long long>(lost), static_cast<unsigned long long>(duplicated),
-                static_cast<unsigned long long>(reordered),
-                static_cast<unsigned long long>(unmatched), static_cast<unsigned long long>(late),
-                static_cast<unsigned long long>(ignored));
+  std::snprintf(
+      line, sizeof line,
+      "verify: %s  publishes %llu sent / %llu acked / %llu unacked, deliveries %llu/%llu, "
+      "lost %llu, duplicated %llu, reordered %llu, unmatched %llu (late %llu, ignored %llu)",
+      clean() ? "OK" : "FAILED", static_cast<unsigned long long>(publishes_sent),
+      static_cast<unsigned long long>(publishes_acked),
+      static_cast<unsigned long long>(publishes_unacked),
+      static_cast<unsigned long long>(deliveries_received),
+      static_cast<unsigned long long>(deliveries_expected), static_cast<unsigned long long>(lost),
+      static_cast<unsigned long long>(duplicated), static_cast<unsigned long long>(reordered),
+      static_cast<unsigned long long>(unmatched), static_cast<unsigned long long>(late),
+      static_cast<unsigned long long>(ignored));
   return line;
 }
 
@@ -59,7 +59,8 @@ void Verifier::close(Subscription& subscription, Channel& channel) {
   }
   subscription.gaps.clear();
   subscription.gaps.shrink_to_fit();
-  auto start = std::find(channel.open_starts.begin(), channel.open_starts.end(), subscription.start);
+  auto start =
+      std::find(channel.open_starts.begin(), channel.open_starts.end(), subscription.start);
   if (start != channel.open_starts.end()) {
     *start = channel.open_starts.back();
     channel.open_starts.pop_back();
@@ -282,8 +283,8 @@ void EchoVerifier::on_sent(std::uint32_t connection, std::uint64_t number) {
 ReceiptVerdict EchoVerifier::on_reply(std::uint32_t connection, const std::optional<Probe>& probe) {
   ++summary_.receipts;
   auto it = connections_.find(connection);
-  if (!probe || probe->sender != connection || it == connections_.end() ||
-      probe->number == 0 || probe->number > it->second.sent) {
+  if (!probe || probe->sender != connection || it == connections_.end() || probe->number == 0 ||
+      probe->number > it->second.sent) {
     ++summary_.unmatched;
     return ReceiptVerdict::kUnmatched;
   }

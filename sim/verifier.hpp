@@ -34,13 +34,13 @@ struct VerifierOptions {
 
 /// What one receipt turned out to be.
 enum class ReceiptVerdict : std::uint8_t {
-  kInOrder,     // the next expected seq
-  kGap,         // ahead of the expected seq: the skipped seqs are missing (lost unless they come)
-  kReordered,   // fills an earlier gap
-  kDuplicate,   // a seq this subscription already received (or one before its start)
-  kUnmatched,   // not on a subscription, or its publish key does not match the seq's publish
-  kIgnored,     // arrived after the client sent unsub: not checked
-  kLate,        // older than the remembered gaps: cannot tell reordered from duplicate
+  kInOrder,    // the next expected seq
+  kGap,        // ahead of the expected seq: the skipped seqs are missing (lost unless they come)
+  kReordered,  // fills an earlier gap
+  kDuplicate,  // a seq this subscription already received (or one before its start)
+  kUnmatched,  // not on a subscription, or its publish key does not match the seq's publish
+  kIgnored,    // arrived after the client sent unsub: not checked
+  kLate,       // older than the remembered gaps: cannot tell reordered from duplicate
 };
 
 struct VerificationSummary {
@@ -51,7 +51,7 @@ struct VerificationSummary {
   std::uint64_t receipts = 0;             // every on_receive call
   std::uint64_t deliveries_expected = 0;  // sum over settled seqs of subscribers covering them
   std::uint64_t deliveries_received = 0;  // of those, received (first copy, in any order)
-  std::uint64_t lost = 0;        // expected by a subscription, never received
+  std::uint64_t lost = 0;                 // expected by a subscription, never received
   std::uint64_t duplicated = 0;  // received twice (or replayed before the subscription's start)
   std::uint64_t reordered = 0;   // received after a later seq of the same channel
   std::uint64_t unmatched = 0;   // receipts/acks that match no subscription or no publish
@@ -120,8 +120,8 @@ class Verifier {
     std::uint64_t receipts = 0;
   };
   struct Channel {
-    std::uint64_t highest_seq = 0;      // highest seq seen in an ack or a receipt
-    std::uint64_t settled_through = 0;  // seqs <= this are settled
+    std::uint64_t highest_seq = 0;           // highest seq seen in an ack or a receipt
+    std::uint64_t settled_through = 0;       // seqs <= this are settled
     std::vector<std::uint64_t> open_starts;  // start of every open subscription
     std::vector<std::pair<std::uint64_t, std::uint64_t>> closed_windows;  // (start, end]
   };
@@ -149,7 +149,8 @@ class Verifier {
       return std::hash<std::uint64_t>{}(k.publish_id * 0x9E3779B97F4A7C15ull ^ k.publisher);
     }
   };
-  std::unordered_map<PublishKey, std::uint32_t, PendingHash> pending_;  // sent, not acked -> channel
+  std::unordered_map<PublishKey, std::uint32_t, PendingHash>
+      pending_;  // sent, not acked -> channel
   bool finished_ = false;
 };
 

@@ -40,14 +40,14 @@ struct OpName {
   ServerOp op;
 };
 constexpr OpName kOps[] = {
-    {"auth", ServerOp::kAuth},       {"subbed", ServerOp::kSubbed},
+    {"auth", ServerOp::kAuth},         {"subbed", ServerOp::kSubbed},
     {"unsubbed", ServerOp::kUnsubbed}, {"ack", ServerOp::kAck},
-    {"msg", ServerOp::kMsg},         {"error", ServerOp::kError},
-    {"loc", ServerOp::kLoc},         {"nearby", ServerOp::kNearby},
-    {"ride", ServerOp::kRide},       {"offer", ServerOp::kOffer},
-    {"accept", ServerOp::kAccept},   {"decline", ServerOp::kDecline},
-    {"trip", ServerOp::kTrip},       {"join", ServerOp::kJoin},
-    {"leave", ServerOp::kLeave},     {"read", ServerOp::kRead},
+    {"msg", ServerOp::kMsg},           {"error", ServerOp::kError},
+    {"loc", ServerOp::kLoc},           {"nearby", ServerOp::kNearby},
+    {"ride", ServerOp::kRide},         {"offer", ServerOp::kOffer},
+    {"accept", ServerOp::kAccept},     {"decline", ServerOp::kDecline},
+    {"trip", ServerOp::kTrip},         {"join", ServerOp::kJoin},
+    {"leave", ServerOp::kLeave},       {"read", ServerOp::kRead},
     {"presence", ServerOp::kPresence}, {"history", ServerOp::kHistory},
 };
 
@@ -62,9 +62,15 @@ ServerOp op_from_name(std::string_view name) noexcept {
 
 }  // namespace
 
-void append_user_name(std::string& out, std::uint32_t index) { append_indexed(out, 'u', index); }
-void append_driver_name(std::string& out, std::uint32_t index) { append_indexed(out, 'd', index); }
-void append_rider_name(std::string& out, std::uint32_t index) { append_indexed(out, 'r', index); }
+void append_user_name(std::string& out, std::uint32_t index) {
+  append_indexed(out, 'u', index);
+}
+void append_driver_name(std::string& out, std::uint32_t index) {
+  append_indexed(out, 'd', index);
+}
+void append_rider_name(std::string& out, std::uint32_t index) {
+  append_indexed(out, 'r', index);
+}
 void append_channel_name(std::string& out, std::uint32_t index) {
   append_indexed(out, 'c', index);
 }

@@ -49,8 +49,25 @@ void encode_trip_action(std::string& out, std::uint64_t id, std::string_view tri
 
 // ---- server frames ----
 enum class ServerOp : std::uint8_t {
-  kUnknown, kAuth, kSubbed, kUnsubbed, kAck, kMsg, kError, kLoc, kNearby, kRide, kOffer, kAccept,
-  kDecline, kTrip, kJoin, kLeave, kRead, kPresence, kHistory,
+  kUnknown,
+  kAuth,
+  kSubbed,
+  kUnsubbed,
+  kAck,
+  kMsg,
+  kError,
+  kLoc,
+  kNearby,
+  kRide,
+  kOffer,
+  kAccept,
+  kDecline,
+  kTrip,
+  kJoin,
+  kLeave,
+  kRead,
+  kPresence,
+  kHistory,
 };
 std::string_view to_string(ServerOp op) noexcept;
 

@@ -17,7 +17,8 @@ double log1p_over_x(double x) noexcept {
 
 // expm1(x)/x, stable near 0.
 double expm1_over_x(double x) noexcept {
-  return std::abs(x) > 1e-8 ? std::expm1(x) / x : 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
+  return std::abs(x) > 1e-8 ? std::expm1(x) / x
+                            : 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
 }
 
 }  // namespace
@@ -35,7 +36,9 @@ ZipfSampler::ZipfSampler(std::uint64_t n, double s) : n_(n), s_(s) {
 }
 
 // h(x) = x^-s, the unnormalised density.
-double ZipfSampler::h(double x) const noexcept { return std::exp(-s_ * std::log(x)); }
+double ZipfSampler::h(double x) const noexcept {
+  return std::exp(-s_ * std::log(x));
+}
 
 // H(x) = integral of h: (x^(1-s) - 1) / (1 - s), or log(x) when s == 1, written stably.
 double ZipfSampler::h_integral(double x) const noexcept {

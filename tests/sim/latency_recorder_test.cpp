@@ -37,7 +37,8 @@ struct StallingServer {
 TEST_CASE("a 100 ms server stall shows in p99 when measured from intended send times") {
   const std::uint64_t run_start = 10 * kSecond;  // arbitrary monotonic origin
   StallingServer server{run_start + 2 * kSecond, run_start + 2 * kSecond + 100 * kMs};
-  ArrivalSchedule schedule(ArrivalProcess::kConstant, 1000.0, run_start, 1, run_start + 5 * kSecond);
+  ArrivalSchedule schedule(ArrivalProcess::kConstant, 1000.0, run_start, 1,
+                           run_start + 5 * kSecond);
   LatencyRecorder open_loop(run_start);
   RunAggregator aggregator(1);
 
@@ -144,7 +145,7 @@ TEST_CASE("the aggregator merges workers per second and emits a second only when
   // Worker 0 goes quiet through seconds 1-2, then reports second 3: seconds 1 and 2 come out as
   // rows (empty for worker 0) once worker 1 has caught up too.
   a.record(LatencyKind::kDeliver, kSecond, kSecond + 2 * kMs);
-  aggregator.submit(0, *a.roll(4 * kSecond));      // interval 1 of worker 0
+  aggregator.submit(0, *a.roll(4 * kSecond));  // interval 1 of worker 0
   a.record(LatencyKind::kDeliver, 4 * kSecond, 4 * kSecond + kMs);
   aggregator.submit(0, *a.roll(5 * kSecond));      // interval 4
   aggregator.submit(1, *b.roll(3 * kSecond + 5));  // interval 1 of worker 1 (empty)

@@ -56,12 +56,40 @@ TEST_CASE("the scenario is accepted as a positional or with --scenario") {
 }
 
 TEST_CASE("every flag parses into its field") {
-  auto outcome = parse({"chat", "--url", "ws://10.1.2.3:8080", "--duration", "12.5", "--drain", "0",
-                        "--arrival", "constant", "--connections", "5000", "--ramp-rate", "0",
-                        "--threads", "3", "--message-size", "256", "--channels", "40",
-                        "--channels-per-user", "2", "--zipf-s", "0.8", "--publish-rate", "77",
-                        "--verify", "--report", "r.json", "--csv", "r.csv", "--seed", "99",
-                        "--source-addrs", "127.0.0.1-127.0.0.3"});
+  auto outcome = parse({"chat",
+                        "--url",
+                        "ws://10.1.2.3:8080",
+                        "--duration",
+                        "12.5",
+                        "--drain",
+                        "0",
+                        "--arrival",
+                        "constant",
+                        "--connections",
+                        "5000",
+                        "--ramp-rate",
+                        "0",
+                        "--threads",
+                        "3",
+                        "--message-size",
+                        "256",
+                        "--channels",
+                        "40",
+                        "--channels-per-user",
+                        "2",
+                        "--zipf-s",
+                        "0.8",
+                        "--publish-rate",
+                        "77",
+                        "--verify",
+                        "--report",
+                        "r.json",
+                        "--csv",
+                        "r.csv",
+                        "--seed",
+                        "99",
+                        "--source-addrs",
+                        "127.0.0.1-127.0.0.3"});
   REQUIRE(outcome.options);
   const SimOptions& o = *outcome.options;
   CHECK(o.url == "ws://10.1.2.3:8080");
@@ -82,8 +110,8 @@ TEST_CASE("every flag parses into its field") {
   CHECK(o.seed == 99);
   CHECK(o.source_addrs == std::vector<std::string>{"127.0.0.1", "127.0.0.2", "127.0.0.3"});
 
-  auto rides = parse({"rides", "--drivers", "7", "--riders", "8", "--loc-rate", "2",
-                      "--ride-rate", "0.5"});
+  auto rides =
+      parse({"rides", "--drivers", "7", "--riders", "8", "--loc-rate", "2", "--ride-rate", "0.5"});
   REQUIRE(rides.options);
   CHECK(rides.options->drivers == 7);
   CHECK(rides.options->riders == 8);
@@ -126,10 +154,10 @@ TEST_CASE("more connections than one source address can carry need --source-addr
   CHECK_FALSE(too_many.options);
   CHECK(mentions(too_many, "100000 connections need at least 4 source addresses"));
   CHECK(mentions(too_many, "--source-addrs 127.0.0.1-127.0.0.4"));
-  CHECK(parse({"chat", "--connections", "100000", "--source-addrs", "127.0.0.1-127.0.0.4"})
-            .options);
-  CHECK_FALSE(parse({"chat", "--connections", "100000", "--source-addrs", "127.0.0.1-127.0.0.3"})
-                  .options);
+  CHECK(
+      parse({"chat", "--connections", "100000", "--source-addrs", "127.0.0.1-127.0.0.4"}).options);
+  CHECK_FALSE(
+      parse({"chat", "--connections", "100000", "--source-addrs", "127.0.0.1-127.0.0.3"}).options);
   // Rides and mixed count drivers and riders too.
   CHECK_FALSE(parse({"mixed", "--connections", "20000", "--drivers", "10000"}).options);
 }
@@ -151,12 +179,35 @@ TEST_CASE("--help explains every scenario and every flag and exits 0") {
   const ParseOutcome help = parse({"--help"});
   CHECK_FALSE(help.options);
   CHECK(help.exit_code == 0);
-  for (const char* text :
-       {"echo", "chat", "rides", "mixed", "--url", "--duration", "--drain", "--arrival",
-        "--connections", "--ramp-rate", "--threads", "--rate", "--message-size", "--channels",
-        "--channels-per-user", "--zipf-s", "--publish-rate", "--drivers", "--riders", "--loc-rate",
-        "--ride-rate", "--verify", "--report", "--csv", "--seed", "--source-addrs",
-        "intended send time", "coordinated omission", "Examples"}) {
+  for (const char* text : {"echo",
+                           "chat",
+                           "rides",
+                           "mixed",
+                           "--url",
+                           "--duration",
+                           "--drain",
+                           "--arrival",
+                           "--connections",
+                           "--ramp-rate",
+                           "--threads",
+                           "--rate",
+                           "--message-size",
+                           "--channels",
+                           "--channels-per-user",
+                           "--zipf-s",
+                           "--publish-rate",
+                           "--drivers",
+                           "--riders",
+                           "--loc-rate",
+                           "--ride-rate",
+                           "--verify",
+                           "--report",
+                           "--csv",
+                           "--seed",
+                           "--source-addrs",
+                           "intended send time",
+                           "coordinated omission",
+                           "Examples"}) {
     CAPTURE(text);
     CHECK(mentions(help, text));
   }

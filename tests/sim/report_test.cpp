@@ -3,8 +3,8 @@
 // unit formatting is readable.
 #include "sim/report.hpp"
 
-#include <catch2/catch.hpp>
 #include <simdjson.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <string>
@@ -106,7 +106,9 @@ TEST_CASE("the CSV has a fixed header and matching rows") {
   const RunReport report = sample_report();
   const std::string header = csv_header();
   const std::string row = csv_row(report.intervals[0]);
-  const auto columns = [](const std::string& line) { return std::count(line.begin(), line.end(), ','); };
+  const auto columns = [](const std::string& line) {
+    return std::count(line.begin(), line.end(), ',');
+  };
   CHECK(columns(header) == columns(row));
   CHECK(header.rfind("second,connections,sent,received,", 0) == 0);
   CHECK(header.find("rtt_p99_us") != std::string::npos);

@@ -67,8 +67,8 @@ TEST_CASE("poisson inter-arrival gaps are exponential") {
   CHECK(std::sqrt(variance) / mean == Approx(1.0).epsilon(0.03));
   // Survival function P(gap > t) = exp(-t/mean) at a few points.
   for (const double multiple : {0.1, 0.5, 1.0, 2.0, 4.0}) {
-    const auto above = std::count_if(gaps.begin(), gaps.end(),
-                                     [&](double g) { return g > multiple * mean_ns; });
+    const auto above =
+        std::count_if(gaps.begin(), gaps.end(), [&](double g) { return g > multiple * mean_ns; });
     const double observed = static_cast<double>(above) / gaps.size();
     CHECK(observed == Approx(std::exp(-multiple)).epsilon(0.05).margin(0.002));
   }
@@ -128,7 +128,8 @@ TEST_CASE("a stalled consumer catches up with every missed send at its intended 
 TEST_CASE("drain_due respects max_sends and leaves the rest due") {
   ArrivalSchedule schedule(ArrivalProcess::kConstant, 1000.0, 0, 1);
   std::vector<std::uint64_t> first;
-  CHECK(schedule.drain_due(10'000'000ull, [&](std::uint64_t t) { first.push_back(t); }, 4) == 4);
+  CHECK(schedule.drain_due(
+            10'000'000ull, [&](std::uint64_t t) { first.push_back(t); }, 4) == 4);
   CHECK(first == std::vector<std::uint64_t>{1'000'000, 2'000'000, 3'000'000, 4'000'000});
   CHECK(schedule.due(10'000'000ull));
   CHECK(schedule.drain_due(10'000'000ull, [](std::uint64_t) {}) == 6);

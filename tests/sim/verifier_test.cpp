@@ -137,7 +137,7 @@ TEST_CASE("gaps split and refill correctly") {
     ps.push_back(publish(v, c, 0, 9, i));
   }
   v.on_receive(1, 0, 1, ps[0].key);
-  v.on_receive(1, 0, 10, ps[9].key);  // gap 2..9
+  v.on_receive(1, 0, 10, ps[9].key);                                      // gap 2..9
   CHECK(v.on_receive(1, 0, 5, ps[4].key) == ReceiptVerdict::kReordered);  // splits 2..4, 6..9
   CHECK(v.on_receive(1, 0, 5, ps[4].key) == ReceiptVerdict::kDuplicate);
   CHECK(v.on_receive(1, 0, 2, ps[1].key) == ReceiptVerdict::kReordered);
@@ -291,7 +291,7 @@ TEST_CASE("echo verification: in-order replies pass, each anomaly is counted") {
     CHECK(v.on_reply(1, Probe{0, 1, n}) == ReceiptVerdict::kInOrder);
   }
   CHECK(v.on_reply(2, Probe{0, 2, 1}) == ReceiptVerdict::kInOrder);
-  CHECK(v.on_reply(2, Probe{0, 2, 3}) == ReceiptVerdict::kGap);        // 2 lost
+  CHECK(v.on_reply(2, Probe{0, 2, 3}) == ReceiptVerdict::kGap);  // 2 lost
   CHECK(v.on_reply(2, Probe{0, 2, 3}) == ReceiptVerdict::kDuplicate);
   CHECK(v.on_reply(2, std::nullopt) == ReceiptVerdict::kUnmatched);    // corrupt payload
   CHECK(v.on_reply(2, Probe{0, 1, 4}) == ReceiptVerdict::kUnmatched);  // another connection's

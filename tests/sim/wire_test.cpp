@@ -3,8 +3,8 @@
 // probe inside `msg` data; malformed frames are reported, not crashed on.
 #include "sim/wire.hpp"
 
-#include <catch2/catch.hpp>
 #include <simdjson.h>
+#include <catch2/catch.hpp>
 
 using namespace hexwire::sim;
 
@@ -107,7 +107,9 @@ TEST_CASE("server frames parse into events") {
   ServerFrameParser parser;
   ServerEvent e;
 
-  REQUIRE(parser.parse(R"({"op":"subbed","id":1,"channel":"general","seq":57,"recovered":false,"unread":3})", e) == ParseStatus::kOk);
+  REQUIRE(parser.parse(
+              R"({"op":"subbed","id":1,"channel":"general","seq":57,"recovered":false,"unread":3})",
+              e) == ParseStatus::kOk);
   CHECK(e.op == ServerOp::kSubbed);
   CHECK(e.has_id);
   CHECK(e.id == 1);
@@ -115,7 +117,10 @@ TEST_CASE("server frames parse into events") {
   CHECK(e.seq == 57);
   CHECK_FALSE(e.recovered);
 
-  REQUIRE(parser.parse(R"({"op":"ack","id":1700000000123456789,"channel":"c3","seq":58,"ts":1700000000123456})", e) == ParseStatus::kOk);
+  REQUIRE(
+      parser.parse(
+          R"({"op":"ack","id":1700000000123456789,"channel":"c3","seq":58,"ts":1700000000123456})",
+          e) == ParseStatus::kOk);
   CHECK(e.op == ServerOp::kAck);
   CHECK(e.id == 1700000000123456789ull);
   CHECK(e.seq == 58);
@@ -133,28 +138,36 @@ TEST_CASE("server frames parse into events") {
   REQUIRE(e.probe.has_value());
   CHECK(*e.probe == Probe{999, 1, 2});
 
-  REQUIRE(parser.parse(R"({"op":"msg","channel":"c3","seq":59,"data":{"driver":"d1","lat":1}})", e) == ParseStatus::kOk);
+  REQUIRE(parser.parse(R"({"op":"msg","channel":"c3","seq":59,"data":{"driver":"d1","lat":1}})",
+                       e) == ParseStatus::kOk);
   CHECK(e.has_data);
   CHECK_FALSE(e.probe.has_value());
 
-  REQUIRE(parser.parse(R"({"op":"error","id":"x","code":"rate_limited","message":"slow down"})", e) == ParseStatus::kOk);
+  REQUIRE(parser.parse(R"({"op":"error","id":"x","code":"rate_limited","message":"slow down"})",
+                       e) == ParseStatus::kOk);
   CHECK(e.op == ServerOp::kError);
   CHECK_FALSE(e.has_id);  // string ids are not ours
   CHECK(e.code == "rate_limited");
   CHECK(e.message == "slow down");
 
-  REQUIRE(parser.parse(R"({"op":"ride","id":8,"trip":"t1","status":"requested","surge":1.4})", e) == ParseStatus::kOk);
+  REQUIRE(parser.parse(R"({"op":"ride","id":8,"trip":"t1","status":"requested","surge":1.4})", e) ==
+          ParseStatus::kOk);
   CHECK(e.op == ServerOp::kRide);
   CHECK(e.trip == "t1");
   CHECK(e.status == "requested");
   CHECK(e.surge == 1.4);
 
-  REQUIRE(parser.parse(R"({"op":"trip","trip":"t1","status":"matched","driver":"d1","eta_s":180,"ts":7})", e) == ParseStatus::kOk);
+  REQUIRE(parser.parse(
+              R"({"op":"trip","trip":"t1","status":"matched","driver":"d1","eta_s":180,"ts":7})",
+              e) == ParseStatus::kOk);
   CHECK(e.op == ServerOp::kTrip);
   CHECK(e.driver == "d1");
   CHECK(e.status == "matched");
 
-  REQUIRE(parser.parse(R"({"op":"offer","trip":"t2","pickup":{"lat":1,"lng":2},"eta_s":1,"expires_ms":10000})", e) == ParseStatus::kOk);
+  REQUIRE(
+      parser.parse(
+          R"({"op":"offer","trip":"t2","pickup":{"lat":1,"lng":2},"eta_s":1,"expires_ms":10000})",
+          e) == ParseStatus::kOk);
   CHECK(e.op == ServerOp::kOffer);
   CHECK(e.trip == "t2");
 
