@@ -47,8 +47,15 @@ const WsMetrics* fallback_metrics() noexcept {
   return &fallback.metrics;
 }
 
-/// Scratch for inflating/deflating one message at a time on this thread (no per-session buffer).
-std::vector<std::byte>& scratch() noexcept {
+/// Scratch for inflating one received message at a time on this thread (no per-session buffer).
+std::vector<std::byte>& inflate_scratch() noexcept {
+  thread_local std::vector<std::byte> buffer;
+  return buffer;
+}
+
+/// Separate scratch for compressing: an application may send the very message it is being handed
+/// (echo), which lives in inflate_scratch().
+std::vector<std::byte>& deflate_scratch() noexcept {
   thread_local std::vector<std::byte> buffer;
   return buffer;
 }
@@ -179,7 +186,7 @@ void WsSession::on_message(Opcode opcode, std::span<std::byte> payload, bool /*f
   }
   std::span<const std::byte> message = payload;
   if (decoder_.message_compressed() && deflate_) {
-    std::vector<std::byte>& out = scratch();
+    std::vector<std::byte>& out = inflate_scratch();
     out.clear();
     switch (deflate_->inflater.decompress(payload, config_->max_message_size, out)) {
       case InflateStatus::kOk:
@@ -215,7 +222,7 @@ void WsSession::on_control(Opcode opcode, std::span<const std::byte> payload) no
         const ClosePayload close = parse_close_payload(payload);
         const bool empty = close.status == ClosePayloadStatus::kEmpty;
         close_code_ = empty ? to_wire(CloseCode::kNoStatus) : close.code;
-        send_close_frame(close.code, {}, empty);  // echo the peer's code
+        send_close_frame(close.code, close.reason, empty);  // echo the peer's code and reason
       }
       state_ = State::kClosed;
       if (connection_ != nullptr) {
@@ -284,7 +291,7 @@ WsSendResult WsSession::send_data(Opcode opcode, std::span<const std::byte> payl
   FrameFlags flags;
   std::span<const std::byte> body = payload;
   if (deflate_ && payload.size() >= config_->deflate_min_size) {
-    std::vector<std::byte>& out = scratch();
+    std::vector<std::byte>& out = deflate_scratch();
     out.clear();
     if (deflate_->deflater.compress(payload, out)) {
       body = out;

@@ -1,0 +1,176 @@
+// The engine's HTTP side over real loopback sockets: built-in endpoints (/healthz, /metrics,
+// /api/stats), 404/405, parse errors (400, 431) followed by a close, keep-alive with pipelined
+// requests answered in order, and the idle timeout of a keep-alive connection.
+#include <catch2/catch.hpp>
+
+#include <simdjson.h>
+
+#include "tests/websocket/ws_test_support.hpp"
+
+using hexwire::test::RawClient;
+
+namespace {
+
+std::unique_ptr<hexwire::app::Engine> start(hexwire::app::EngineConfig config =
+                                                hexwire::test::test_engine_config()) {
+  return hexwire::test::start_engine(config);
+}
+
+}  // namespace
+
+TEST_CASE("http: /healthz answers 200 ok and keeps the connection", "[http]") {
+  auto engine = start();
+  RawClient client(engine->port());
+  for (int i = 0; i < 3; ++i) {
+    client.send_all("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const auto answer = client.read_http();
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+    CHECK(answer->body == "ok");
+    CHECK(answer->head.find("Connection: keep-alive") != std::string::npos);
+  }
+}
+
+TEST_CASE("http: /metrics is Prometheus text with hexwire_ names incl. WebSocket metrics",
+          "[http]") {
+  auto engine = start();
+  {
+    RawClient ws(engine->port());
+    REQUIRE(ws.upgrade("/echo") == 101);
+    ws.send_all(RawClient::frame(0x1, "count me"));
+    REQUIRE(ws.read_frame());
+  }
+  RawClient client(engine->port());
+  client.send_all("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto answer = client.read_http();
+  REQUIRE(answer);
+  CHECK(answer->status == 200);
+  CHECK(answer->head.find("text/plain; version=0.0.4") != std::string::npos);
+  for (const char* name :
+       {"# TYPE hexwire_connections_open gauge", "hexwire_ws_sessions_open",
+        "hexwire_ws_messages_received_total 1", "hexwire_ws_messages_sent_total 1",
+        "hexwire_ws_slow_connections", "hexwire_ws_messages_dropped_total",
+        "hexwire_ws_closes_1000_total", "hexwire_http_requests_total"}) {
+    CAPTURE(name);
+    CHECK(answer->body.find(name) != std::string::npos);
+  }
+}
+
+TEST_CASE("http: /api/stats is a JSON object with shards, backend and metrics", "[http]") {
+  auto engine = start();
+  RawClient client(engine->port());
+  client.send_all("GET /api/stats HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto answer = client.read_http();
+  REQUIRE(answer);
+  CHECK(answer->status == 200);
+  CHECK(answer->head.find("application/json") != std::string::npos);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(answer->body).get(doc) == simdjson::SUCCESS);
+  int64_t shards = 0;
+  REQUIRE(doc["shards"].get(shards) == simdjson::SUCCESS);
+  CHECK(shards == 1);
+  std::string_view backend;
+  REQUIRE(doc["backend"].get(backend) == simdjson::SUCCESS);
+  CHECK(backend == "io_uring");
+  uint64_t requests = 0;
+  REQUIRE(doc["metrics"]["counters"]["http_requests_total"].get(requests) == simdjson::SUCCESS);
+  CHECK(requests >= 1);
+}
+
+TEST_CASE("http: unknown path 404, wrong method 405 with Allow", "[http]") {
+  auto engine = start();
+  RawClient client(engine->port());
+  client.send_all("GET /missing HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto answer = client.read_http();
+  REQUIRE(answer);
+  CHECK(answer->status == 404);
+  client.send_all("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+  answer = client.read_http();
+  REQUIRE(answer);
+  CHECK(answer->status == 405);
+  CHECK(answer->head.find("Allow: GET") != std::string::npos);
+}
+
+TEST_CASE("http: oversized header gets 431 and the connection closes", "[http]") {
+  auto engine = start();
+  RawClient client(engine->port());
+  client.send_all("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(16 * 1024, 'a') +
+                  "\r\n\r\n");
+  const auto answer = client.read_http();
+  REQUIRE(answer);
+  CHECK(answer->status == 431);
+  CHECK(answer->head.find("Connection: close") != std::string::npos);
+  CHECK(client.wait_closed());
+}
+
+TEST_CASE("http: body above the limit gets 413 and the connection closes", "[http]") {
+  auto config = hexwire::test::test_engine_config();
+  config.http_max_body_bytes = 1024;
+  auto engine = start(config);
+  RawClient client(engine->port());
+  client.send_all("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" +
+                  std::string(5000, 'b'));
+  const auto answer = client.read_http();
+  REQUIRE(answer);
+  CHECK(answer->status == 413);
+  CHECK(client.wait_closed());
+}
+
+TEST_CASE("http: malformed request gets 400 and the connection closes", "[http]") {
+  auto engine = start();
+  for (const char* request : {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n",
+                              "GET /healthz HTTP/1.1\r\nBad Header Line\r\n\r\n"}) {
+    CAPTURE(request);
+    RawClient client(engine->port());
+    client.send_all(request);
+    const auto answer = client.read_http();
+    REQUIRE(answer);
+    CHECK(answer->status == 400);
+    CHECK(client.wait_closed());
+  }
+}
+
+TEST_CASE("http: pipelined keep-alive requests are answered in order", "[http]") {
+  auto engine = start();
+  RawClient client(engine->port());
+  client.send_all(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /missing HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /api/stats HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const int expected[] = {200, 404, 200, 200};
+  for (int i = 0; i < 4; ++i) {
+    const auto answer = client.read_http();
+    REQUIRE(answer);
+    CHECK(answer->status == expected[i]);
+    if (i == 2) {
+      CHECK(answer->body.front() == '{');
+    }
+  }
+  CHECK(client.wait_closed());  // the last request asked to close
+}
+
+TEST_CASE("http: HTTP/1.0 without keep-alive is closed after the answer", "[http]") {
+  auto engine = start();
+  RawClient client(engine->port());
+  client.send_all("GET /healthz HTTP/1.0\r\n\r\n");
+  const auto answer = client.read_http();
+  REQUIRE(answer);
+  CHECK(answer->status == 200);
+  CHECK(client.wait_closed());
+}
+
+TEST_CASE("http: an idle keep-alive connection is closed after the idle timeout", "[http]") {
+  auto config = hexwire::test::test_engine_config();
+  config.http_idle_timeout_ms = 200;
+  auto engine = start(config);
+  RawClient client(engine->port());
+  client.send_all("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(client.read_http());
+  CHECK(client.wait_closed());  // within the 5 s receive timeout
+  // A connection that never sends a complete request is closed too.
+  RawClient partial(engine->port());
+  partial.send_all("GET /heal");
+  CHECK(partial.wait_closed());
+}
