@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -291,6 +292,59 @@ void fan_out_one_buffer(BackendKind kind) {
   CHECK(frame.use_count() == 1);
 }
 
+/// First handler of an "upgrade": on its first bytes it installs the second handler from inside
+/// its own callback and keeps using its own members afterwards (must still be alive).
+struct Upgrading : ConnectionHandler {
+  int* destroyed;
+  std::string seen;
+  explicit Upgrading(int* destroyed_count) : destroyed(destroyed_count) {}
+  ~Upgrading() override { ++*destroyed; }
+  void on_data(Connection& c, std::span<const std::byte> bytes) noexcept override;
+  void on_close(Connection&, CloseReason) noexcept override {}
+};
+
+struct Upgraded : ConnectionHandler {
+  void on_data(Connection& c, std::span<const std::byte> bytes) noexcept override {
+    c.send(SharedBuffer::copy_of("B:"));
+    c.send(SharedBuffer::copy_of(bytes));
+  }
+  void on_close(Connection&, CloseReason) noexcept override {}
+};
+
+void Upgrading::on_data(Connection& c, std::span<const std::byte> bytes) noexcept {
+  c.set_handler(std::make_unique<Upgraded>());
+  seen.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());  // still alive here
+  c.send(SharedBuffer::copy_of("A:" + seen));
+}
+
+void handler_swap(BackendKind kind) {
+  require_backend(kind);
+  Reactor reactor(config_for(kind));
+  int destroyed = 0;
+  ListenOptions options;
+  options.nonblocking = kind == BackendKind::epoll;
+  const int fd = open_listener(SocketAddress::parse("127.0.0.1", 0), options);
+  const std::uint16_t port = bound_port(fd);
+  reactor.add_listener(fd, [&](Connection&) { return std::make_unique<Upgrading>(&destroyed); });
+  std::string reply;
+  bool closed = false;
+  auto client = std::make_unique<Hooks>();
+  client->open = [](Connection& c) { c.send(SharedBuffer::copy_of("one")); };
+  client->data = [&](Connection& c, std::span<const std::byte> bytes) {
+    reply.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (reply == "A:one") {
+      c.send(SharedBuffer::copy_of("two"));
+    } else if (reply == "A:oneB:two") {
+      c.close();
+    }
+  };
+  client->close = [&](Connection&, CloseReason) { closed = true; };
+  REQUIRE(connect(reactor, port, std::move(client)) != nullptr);
+  REQUIRE(run_until(reactor, [&] { return closed && reactor.connection_count() == 0; }));
+  CHECK(reply == "A:oneB:two");
+  CHECK(destroyed == 1);
+}
+
 }  // namespace
 
 TEST_CASE("io_uring connection: orderly close sends everything queued first", "[connection]") {
@@ -326,4 +380,12 @@ TEST_CASE("io_uring connection: one SharedBuffer fans out to many connections", 
 }
 TEST_CASE("epoll connection: one SharedBuffer fans out to many connections", "[connection]") {
   fan_out_one_buffer(BackendKind::epoll);
+}
+TEST_CASE("io_uring connection: set_handler from inside a callback hands over later bytes",
+          "[connection]") {
+  handler_swap(BackendKind::io_uring);
+}
+TEST_CASE("epoll connection: set_handler from inside a callback hands over later bytes",
+          "[connection]") {
+  handler_swap(BackendKind::epoll);
 }
