@@ -232,7 +232,13 @@ void Reactor::process_flush(Connection& c) noexcept {
       if (c.stash_head_ != nullptr) {
         deliver_stash(c);
       }
-      if (c.state_ == Connection::State::open && (c.flags_ & (kReceiving | Connection::kPaused)) == 0 &&
+      if (c.state_ == Connection::State::open && c.stash_head_ == nullptr &&
+          (c.flags_ & Connection::kPeerFin) != 0) {
+        begin_close(c, CloseReason::peer_closed, false, 0);  // EOF came behind stashed bytes
+        return;
+      }
+      if (c.state_ == Connection::State::open &&
+          (c.flags_ & (kReceiving | Connection::kPaused | Connection::kPeerFin)) == 0 &&
           c.stash_head_ == nullptr) {
         arm_receive(c);
       }

@@ -250,7 +250,9 @@ void Reactor::on_receive_stopped(OpTarget target, int result) noexcept {
   switch (c->state_) {
     case Connection::State::open:
       if (result == 0) {
-        begin_close(*c, CloseReason::peer_closed, false, 0);
+        if (c->stash_head_ == nullptr) {
+          begin_close(*c, CloseReason::peer_closed, false, 0);
+        }  // else: deliver the stashed bytes after resume first, then close (process_flush)
       } else if (result == -ENOBUFS || result == -ECANCELED) {
         if (result == -ENOBUFS) {
           metrics_.recv_enobufs_rearms->add();

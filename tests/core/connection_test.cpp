@@ -3,6 +3,9 @@
 // on_drained follows the soft limit, and one SharedBuffer fans out to many connections uncopied.
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -345,6 +348,50 @@ void handler_swap(BackendKind kind) {
   CHECK(destroyed == 1);
 }
 
+/// The peer sends several buffers' worth and its FIN before the server runs; the server pauses
+/// on the first bytes. Everything sent before the FIN must still be delivered after resume, and
+/// only then does the connection close with peer_closed.
+void eof_behind_paused_bytes(BackendKind kind) {
+  require_backend(kind);
+  ReactorConfig config = config_for(kind);
+  config.backend_config.buffer_size = 4096;
+  Reactor reactor(config);
+  Connection* server = nullptr;
+  std::size_t received = 0;
+  bool server_closed = false;
+  CloseReason reason{};
+  const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
+    h.data = [&](Connection& c, std::span<const std::byte> bytes) {
+      received += bytes.size();
+      if (server == nullptr) {
+        server = &c;
+        c.pause_reading();
+      }
+    };
+    h.close = [&](Connection&, CloseReason r) {
+      server_closed = true;
+      reason = r;
+    };
+  });
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const SocketAddress address = SocketAddress::parse("127.0.0.1", port);
+  REQUIRE(::connect(fd, address.data(), address.size()) == 0);
+  const std::vector<char> payload(5 * 4096 + 17, 'x');
+  REQUIRE(::send(fd, payload.data(), payload.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(payload.size()));
+  REQUIRE(::shutdown(fd, SHUT_WR) == 0);
+  REQUIRE(run_until(reactor, [&] { return server != nullptr; }));
+  for (int turn = 0; turn < 20; ++turn) {
+    reactor.run_once(1'000'000);
+  }
+  CHECK_FALSE(server_closed);  // paused: the close waits behind the undelivered bytes
+  server->resume_reading();
+  REQUIRE(run_until(reactor, [&] { return server_closed; }));
+  CHECK(received == payload.size());
+  CHECK(reason == CloseReason::peer_closed);
+  ::close(fd);
+}
+
 }  // namespace
 
 TEST_CASE("io_uring connection: orderly close sends everything queued first", "[connection]") {
@@ -388,4 +435,10 @@ TEST_CASE("io_uring connection: set_handler from inside a callback hands over la
 TEST_CASE("epoll connection: set_handler from inside a callback hands over later bytes",
           "[connection]") {
   handler_swap(BackendKind::epoll);
+}
+TEST_CASE("io_uring connection: bytes before the peer's FIN survive a pause", "[connection]") {
+  eof_behind_paused_bytes(BackendKind::io_uring);
+}
+TEST_CASE("epoll connection: bytes before the peer's FIN survive a pause", "[connection]") {
+  eof_behind_paused_bytes(BackendKind::epoll);
 }
