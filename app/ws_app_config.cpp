@@ -23,10 +23,6 @@ void add_ws_app_options(CLI::App& cli, WsAppConfig& c) {
       ->check(CLI::Range(0, 3600));
   cli.add_flag("--anonymous", c.auth.anonymous,
                "Accept {\"op\":\"auth\",\"user\":...} without a token (load tests only)");
-  cli.add_option("--ws-max-message-bytes", c.max_message_bytes,
-                 "Largest /ws message; larger ones get too_large (or close 1009 above the frame limit)")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{256}, std::size_t{64} << 20));
   cli.add_option("--ws-max-subscriptions", c.max_subscriptions_per_connection,
                  "Subscriptions per /ws connection")
       ->capture_default_str();

@@ -19,7 +19,9 @@ struct WsAppConfig {
   AuthConfig auth;                    // --jwt-secret, --jwt-clock-skew-s, --anonymous
   std::string jwt_secret_file;        // --jwt-secret-file (read by finalize_ws_app_config)
 
-  std::size_t max_message_bytes = 64 * 1024;         // larger /ws messages: too_large
+  /// Larger /ws messages get too_large. Not a flag of its own: register_ws_application() takes it
+  /// from the engine's --ws-max-message-bytes.
+  std::size_t max_message_bytes = 64 * 1024;
   std::size_t max_subscriptions_per_connection = 1'000;
   std::uint64_t publish_rate_per_s = 1'000;          // token bucket refill; 0 = unlimited
   std::uint64_t publish_burst = 1'000;               // token bucket size

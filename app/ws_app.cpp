@@ -1,0 +1,284 @@
+// WsService and WsConnection life cycle: per-shard state, metrics, authentication (URL token or
+// auth op, with an auth timeout), the implicit subscription to the user's own `user:<id>` channel,
+// the adapter from net::WsApplication to WsConnection, and the /ws registration on the engine.
+#include "app/ws_app.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "app/engine.hpp"
+#include "app/protocol_encode.hpp"
+#include "app/ws_app_state.hpp"
+#include "core/clock.hpp"
+
+namespace hexwire::app {
+
+namespace {
+constexpr std::uint64_t kNsPerMs = 1'000'000;
+constexpr std::uint16_t kPolicyViolation = 1008;
+}  // namespace
+
+WsAppMetrics bind_ws_app_metrics(core::MetricsRegistry& r, unsigned shard) {
+  WsAppMetrics m;
+  m.connections = &r.gauge("ws_app_connections", "Authenticated /ws connections", shard);
+  m.ops = &r.counter("ws_app_ops_total", "Client ops parsed on /ws", shard);
+  m.errors = &r.counter("ws_app_errors_total", "Error replies sent on /ws", shard);
+  m.auth_failures = &r.counter("ws_app_auth_failures_total", "Refused /ws authentications", shard);
+  m.publishes = &r.counter("ws_app_publishes_total", "Publications acknowledged", shard);
+  m.rate_limited = &r.counter("ws_app_rate_limited_total", "Publications refused by the rate limit",
+                              shard);
+  m.deliveries = &r.counter("ws_app_deliveries_total", "Message frames queued on connections", shard);
+  m.drops = &r.counter("ws_app_drops_total",
+                       "Message frames refused by a connection (slow consumer or closing)", shard);
+  m.resumes = &r.counter("ws_app_resumes_total", "Subscriptions resumed with since", shard);
+  m.resume_unrecovered = &r.counter("ws_app_resumes_unrecovered_total",
+                                    "Resumes whose history no longer reached since", shard);
+  m.stage_parse = &r.histogram("ws_stage_parse_seconds", "Message received -> op parsed", shard);
+  m.stage_route = &r.histogram("ws_stage_route_seconds",
+                               "Pub received -> ack (sequenced by the owner shard)", shard);
+  m.stage_fanout = &r.histogram("ws_stage_fanout_seconds",
+                                "Message sequenced -> delivery starts on a subscriber shard "
+                                "(wall clock, microsecond resolution)",
+                                shard);
+  m.stage_send = &r.histogram("ws_stage_send_seconds",
+                              "Delivery starts -> frame queued on every local subscriber", shard);
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WsService
+
+WsService::WsService(core::Executor& executor, core::MetricsRegistry& metrics, WsAppConfig config)
+    : executor_(executor), config_(std::move(config)), authenticator_(config_.auth) {
+  for (unsigned shard = 0; shard < executor.shard_count(); ++shard) {
+    auto state = std::make_unique<WsShardState>(config_.max_message_bytes);
+    state->metrics = bind_ws_app_metrics(metrics, shard);
+    shards_.push_back(std::move(state));
+  }
+  pubsub::Config broker_config;
+  broker_config.max_subscriptions_per_connection = config_.max_subscriptions_per_connection;
+  broker_config.max_channels_per_shard = config_.max_channels_per_shard;
+  broker_config.max_members_per_channel = config_.max_members_per_channel;
+  sink_ = make_ws_delivery_sink(*this);
+  broker_ = std::make_unique<pubsub::Broker>(executor, metrics, *sink_, std::move(broker_config));
+}
+
+WsService::~WsService() = default;
+
+WsShardState& WsService::shard() noexcept { return *shards_[executor_.current_shard()]; }
+
+WsConnection* WsService::find(pubsub::SubscriberId id) noexcept {
+  auto& table = shard().connections;
+  auto it = table.find(id);
+  return it == table.end() ? nullptr : it->second;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WsConnection
+
+WsConnection::WsConnection(WsService& service, ClientLink& link, std::string url_token)
+    : service_(service), link_(link), shard_(service.shard()), id_(shard_.next_id++),
+      url_token_(std::move(url_token)),
+      publish_bucket_(service.config().publish_rate_per_s, service.config().publish_burst,
+                      core::monotonic_ns()) {
+  shard_.connections.emplace(id_, this);
+}
+
+WsConnection::~WsConnection() { closed(); }
+
+void WsConnection::opened() noexcept {
+  open_ = true;
+  if (!url_token_.empty()) {
+    const std::string token = std::exchange(url_token_, std::string());
+    AuthOutcome outcome =
+        service_.authenticator().with_token(token, core::wall_us() / 1'000'000);
+    if (!outcome.ok) {
+      shard_.metrics.auth_failures->add();
+      send_error({}, ErrorCode::kUnauthorized, {outcome.reason});
+      link_.close(kPolicyViolation, "unauthorized");
+      return;
+    }
+    authenticated(std::move(outcome.identity), {});
+    return;
+  }
+  if (service_.config().auth_timeout_ms > 0) {
+    const pubsub::SubscriberId id = id_;
+    WsService* service = &service_;
+    auth_timer_ = service_.executor().timers().add_after(
+        std::uint64_t{service_.config().auth_timeout_ms} * kNsPerMs, [service, id] {
+          WsConnection* connection = service->find(id);
+          if (connection != nullptr && !connection->identity_) {
+            connection->auth_timer_ = 0;
+            connection->link_.close(kPolicyViolation, "authentication timeout");
+          }
+        });
+  }
+}
+
+void WsConnection::closed() noexcept {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  open_ = false;
+  if (auth_timer_ != 0) {
+    service_.executor().timers().cancel(auth_timer_);
+    auth_timer_ = 0;
+  }
+  shard_.connections.erase(id_);
+  if (identity_) {
+    shard_.metrics.connections->add(-1);
+    service_.broker().connection_closed(id_);
+  }
+}
+
+void WsConnection::on_binary() noexcept {
+  send_error({}, ErrorCode::kBadRequest, {"binary messages are not part of protocol v1"});
+}
+
+void WsConnection::on_text(std::string_view text, std::uint64_t received_ns) noexcept {
+  if (closed_) {
+    return;
+  }
+  if (text.size() > service_.config().max_message_bytes) {
+    // Too big to parse: answer without an id rather than spend time looking for it.
+    send_error({}, ErrorCode::kTooLarge, {"message larger than the /ws limit"});
+    return;
+  }
+  const ParseResult parsed = shard_.parser.parse(text);
+  shard_.metrics.ops->add();
+  shard_.metrics.stage_parse->record(core::monotonic_ns() - received_ns);
+  if (!parsed.ok()) {
+    shard_.metrics.errors->add();
+    send(encode_parse_error(shard_.writer, parsed));
+    return;
+  }
+  dispatch(parsed, received_ns);
+}
+
+void WsConnection::send(core::SharedBuffer frame) noexcept {
+  if (open_) {
+    (void)link_.send_frame(std::move(frame));
+  }
+}
+
+bool WsConnection::deliver(const core::SharedBuffer& frame) noexcept {
+  if (!open_) {
+    shard_.metrics.drops->add();
+    return false;
+  }
+  if (link_.send_frame(frame) != net::WsSendResult::kQueued) {
+    shard_.metrics.drops->add();
+    return false;
+  }
+  shard_.metrics.deliveries->add();
+  return true;
+}
+
+void WsConnection::send_error(std::string_view id, ErrorCode code,
+                              std::initializer_list<std::string_view> message) noexcept {
+  shard_.metrics.errors->add();
+  try {
+    send(encode_error(shard_.writer, id, code, message));
+  } catch (...) {
+    link_.close(1011, "out of memory");
+  }
+}
+
+void WsConnection::authenticated(Identity identity, std::string_view request_id) noexcept {
+  if (auth_timer_ != 0) {
+    service_.executor().timers().cancel(auth_timer_);
+    auth_timer_ = 0;
+  }
+  identity_ = std::move(identity);
+  user_channel_ = "user:" + identity_->user;
+  shard_.metrics.connections->add(1);
+  pubsub::Broker& broker = service_.broker();
+  (void)broker.connection_opened(id_, identity_->user);
+  // The user's own events arrive without an explicit sub: subscribe quietly. An explicit sub to
+  // the same channel later is answered from this subscription (each event still arrives once).
+  WsService* service = &service_;
+  const pubsub::SubscriberId id = id_;
+  (void)broker.subscribe(id_, user_channel_, std::nullopt,
+                         [service, id](const pubsub::SubscribeResult& result) {
+                           if (WsConnection* c = service->find(id)) {
+                             c->user_channel_seq_ = result.seq;
+                           }
+                         });
+  send(encode_auth_ok(shard_.writer, request_id, identity_->user));
+}
+
+// ---------------------------------------------------------------------------------------------
+// net adapter and registration
+
+namespace {
+
+class WsEndpointApplication final : public net::WsApplication, public ClientLink {
+ public:
+  WsEndpointApplication(WsService& service, std::string token)
+      : connection_(service, *this, std::move(token)) {}
+
+  void on_open(net::WsSession& session) noexcept override {
+    session_ = &session;
+    connection_.opened();
+  }
+  void on_message(net::WsSession& session, net::Opcode opcode,
+                  std::span<const std::byte> payload) noexcept override {
+    const std::uint64_t received_ns = core::monotonic_ns();
+    session_ = &session;
+    if (opcode != net::Opcode::kText) {
+      connection_.on_binary();
+      return;
+    }
+    connection_.on_text(
+        std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()),
+        received_ns);
+  }
+  void on_close(net::WsSession& /*session*/, std::uint16_t /*code*/) noexcept override {
+    connection_.closed();
+    session_ = nullptr;
+  }
+
+  net::WsSendResult send_frame(core::SharedBuffer frame) noexcept override {
+    if (session_ == nullptr) {
+      return net::WsSendResult::kClosed;
+    }
+    return session_->send_frame(std::move(frame));
+  }
+  void close(std::uint16_t code, std::string_view reason) noexcept override {
+    if (session_ != nullptr) {
+      session_->close(code, reason);
+    }
+  }
+
+ private:
+  net::WsSession* session_ = nullptr;
+  WsConnection connection_;
+};
+
+}  // namespace
+
+net::WsApplicationFactory WsService::application_factory() {
+  return [this](const net::WsUpgradeInfo& info) -> std::unique_ptr<net::WsApplication> {
+    return std::make_unique<WsEndpointApplication>(*this, std::string(info.token));
+  };
+}
+
+net::WsSessionConfig ws_app_session_config(net::WsSessionConfig session, const WsAppConfig& config) {
+  session.max_message_size = std::max(session.max_frame_payload, config.max_message_bytes);
+  session.max_frame_payload = std::max(session.max_frame_payload, config.max_message_bytes);
+  return session;
+}
+
+std::shared_ptr<WsService> register_ws_application(Engine& engine, WsAppConfig config) {
+  config.max_message_bytes = engine.config().ws_max_message_bytes;
+  auto service = std::make_shared<WsService>(engine.runtime(), engine.metrics(), std::move(config));
+  net::WsApplicationFactory inner = service->application_factory();
+  engine.server().add_websocket(
+      "/ws",
+      [service, inner = std::move(inner)](const net::WsUpgradeInfo& info) { return inner(info); },
+      ws_app_session_config(ws_session_config(engine.config()), service->config()));
+  return service;
+}
+
+}  // namespace hexwire::app

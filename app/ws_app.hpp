@@ -1,0 +1,135 @@
+// The /ws application: protocol v1 over WebSocket, joining net sessions to the pubsub Broker.
+// WsService (one per process) owns the Broker, the DeliverySink that encodes each frame once per
+// shard and queues it on every local subscriber, and per-shard parser/writer/metrics. WsConnection
+// is one client's protocol state (identity, rate limit, op handlers); it talks to its transport
+// through ClientLink, so it runs the same over a real WsSession or an in-memory link in tests.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/auth.hpp"
+#include "app/protocol.hpp"
+#include "app/rate_limiter.hpp"
+#include "app/ws_app_config.hpp"
+#include "core/executor.hpp"
+#include "core/metrics.hpp"
+#include "core/shared_buffer.hpp"
+#include "net/http_session.hpp"
+#include "net/ws_session.hpp"
+#include "pubsub/broker.hpp"
+#include "pubsub/delivery_sink.hpp"
+
+namespace hexwire::app {
+
+class Engine;
+class WsService;
+struct WsShardState;
+
+/// Where a connection's frames go. Every call happens on the connection's shard.
+class ClientLink {
+ public:
+  /// Queues one prebuilt server TEXT frame (possibly shared with other connections).
+  virtual net::WsSendResult send_frame(core::SharedBuffer frame) noexcept = 0;
+  /// Starts closing the connection with `code` (the reason is a constant string).
+  virtual void close(std::uint16_t code, std::string_view reason) noexcept = 0;
+
+ protected:
+  ~ClientLink() = default;
+};
+
+/// One /ws client. Created on its shard when the upgrade is accepted; opened() once the session
+/// can send; closed() exactly once when it ends (the destructor calls it if needed).
+class WsConnection {
+ public:
+  /// `url_token`: the ?token= of the upgrade request (empty when none).
+  WsConnection(WsService& service, ClientLink& link, std::string url_token);
+  ~WsConnection();
+  WsConnection(const WsConnection&) = delete;
+  WsConnection& operator=(const WsConnection&) = delete;
+
+  void opened() noexcept;
+  /// One whole text message; `received_ns` is the monotonic time the session handed it over.
+  void on_text(std::string_view text, std::uint64_t received_ns) noexcept;
+  /// Binary messages are not part of protocol v1: answered with bad_request.
+  void on_binary() noexcept;
+  void closed() noexcept;
+
+  [[nodiscard]] pubsub::SubscriberId id() const noexcept { return id_; }
+  [[nodiscard]] const Identity* identity() const noexcept {
+    return identity_ ? &*identity_ : nullptr;
+  }
+  [[nodiscard]] ClientLink& link() noexcept { return link_; }
+  /// Sends a frame and counts it as a delivery or a drop.
+  bool deliver(const core::SharedBuffer& frame) noexcept;
+
+ private:
+  friend class WsOpHandlers;
+  void send(core::SharedBuffer frame) noexcept;
+  void send_error(std::string_view id, ErrorCode code,
+                  std::initializer_list<std::string_view> message) noexcept;
+  void authenticated(Identity identity, std::string_view request_id) noexcept;
+  void dispatch(const ParseResult& parsed, std::uint64_t received_ns) noexcept;
+
+  WsService& service_;
+  ClientLink& link_;
+  WsShardState& shard_;
+  pubsub::SubscriberId id_;
+  std::string url_token_;
+  std::optional<Identity> identity_;
+  std::string user_channel_;          // "user:<id>" once authenticated
+  std::uint64_t user_channel_seq_ = 0;  // last seq of user_channel_ when its subscription began
+  TokenBucket publish_bucket_;
+  core::TimerId auth_timer_ = 0;
+  bool open_ = false;
+  bool closed_ = false;
+};
+
+/// Process-wide /ws state. Construct before the executor runs tasks (e.g. before Engine::start);
+/// destroy after it stopped. Every other method runs on a shard thread.
+class WsService {
+ public:
+  WsService(core::Executor& executor, core::MetricsRegistry& metrics, WsAppConfig config);
+  ~WsService();
+  WsService(const WsService&) = delete;
+  WsService& operator=(const WsService&) = delete;
+
+  [[nodiscard]] pubsub::Broker& broker() noexcept { return *broker_; }
+  [[nodiscard]] const WsAppConfig& config() const noexcept { return config_; }
+  [[nodiscard]] const Authenticator& authenticator() const noexcept { return authenticator_; }
+  [[nodiscard]] core::Executor& executor() noexcept { return executor_; }
+  /// The calling shard's state (parser, writer, connection table, metrics).
+  [[nodiscard]] WsShardState& shard() noexcept;
+  /// The connection `id` of the calling shard, or null when it has gone.
+  [[nodiscard]] WsConnection* find(pubsub::SubscriberId id) noexcept;
+
+  /// The factory for net::HttpServer::add_websocket("/ws", ...). The service must outlive every
+  /// session it creates.
+  [[nodiscard]] net::WsApplicationFactory application_factory();
+
+ private:
+  core::Executor& executor_;
+  WsAppConfig config_;
+  Authenticator authenticator_;
+  std::vector<std::unique_ptr<WsShardState>> shards_;
+  std::unique_ptr<pubsub::DeliverySink> sink_;
+  std::unique_ptr<pubsub::Broker> broker_;
+};
+
+/// The session settings for /ws: the engine's, with the whole-message limit raised to the frame
+/// limit, so that messages above config.max_message_bytes but within a frame get too_large
+/// (connection stays open) and only larger ones close with 1009.
+[[nodiscard]] net::WsSessionConfig ws_app_session_config(net::WsSessionConfig engine_session,
+                                                         const WsAppConfig& config);
+
+/// Builds the service on `engine`'s runtime and registers /ws on its server. Call before
+/// engine.start(); keep the returned pointer or let the endpoint keep it alive (it holds a
+/// reference too). `config.max_message_bytes` is taken from the engine's --ws-max-message-bytes.
+std::shared_ptr<WsService> register_ws_application(Engine& engine, WsAppConfig config);
+
+}  // namespace hexwire::app

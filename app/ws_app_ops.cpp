@@ -1,0 +1,276 @@
+// Op handlers of the /ws application: one function per client op, called with the typed op the
+// parser produced. Each checks identity and access, calls the Broker, and answers from the
+// Broker's callback, which runs later on this shard: the connection is looked up again by id there
+// because it may have gone in between. Request ids and channels are copied into the callbacks.
+#include <string>
+#include <variant>
+
+#include "app/protocol_encode.hpp"
+#include "app/ws_app.hpp"
+#include "app/ws_app_state.hpp"
+#include "core/clock.hpp"
+
+namespace hexwire::app {
+
+namespace {
+
+/// Maps a Broker refusal to the protocol error code and message.
+struct Refusal {
+  ErrorCode code;
+  std::string_view message;
+};
+
+Refusal refusal_of(pubsub::Status status) noexcept {
+  switch (status) {
+    case pubsub::Status::invalid_channel: return {ErrorCode::kBadRequest, "invalid channel name"};
+    case pubsub::Status::already_subscribed:
+      return {ErrorCode::kConflict, "already subscribed to this channel"};
+    case pubsub::Status::not_subscribed: return {ErrorCode::kNotFound, "not subscribed to this channel"};
+    case pubsub::Status::too_many_subscriptions:
+      return {ErrorCode::kForbidden, "subscription limit of this connection reached"};
+    case pubsub::Status::too_many_channels:
+      return {ErrorCode::kUnavailable, "channel limit of the owner shard reached"};
+    case pubsub::Status::channel_full:
+      return {ErrorCode::kUnavailable, "member limit of this channel reached"};
+    case pubsub::Status::not_member: return {ErrorCode::kNotFound, "not a member of this channel"};
+    case pubsub::Status::cancelled: return {ErrorCode::kConflict, "cancelled by unsub"};
+    case pubsub::Status::unknown_connection:
+    case pubsub::Status::connection_exists:
+    case pubsub::Status::ok: break;
+  }
+  return {ErrorCode::kUnavailable, "internal state error"};
+}
+
+}  // namespace
+
+class WsOpHandlers {
+ public:
+  WsOpHandlers(WsConnection& connection, std::string_view id, std::uint64_t received_ns)
+      : c_(connection), id_(id), received_ns_(received_ns) {}
+
+  void operator()(const AuthOp& op) {
+    if (c_.identity_) {
+      c_.send_error(id_, ErrorCode::kConflict, {"already authenticated as ", c_.identity_->user});
+      return;
+    }
+    AuthOutcome outcome = c_.service_.authenticator().with_op(op, core::wall_us() / 1'000'000);
+    if (!outcome.ok) {
+      c_.shard_.metrics.auth_failures->add();
+      c_.send_error(id_, outcome.code, {outcome.reason});
+      return;
+    }
+    c_.authenticated(std::move(outcome.identity), id_);
+  }
+
+  void operator()(const SubOp& op) {
+    if (!authorized() || !readable(op.channel)) {
+      return;
+    }
+    if (op.channel == c_.user_channel_) {
+      // Already subscribed since auth: answering changes nothing, events still arrive once.
+      c_.send(encode_subbed(c_.shard_.writer, id_, op.channel, c_.user_channel_seq_, true, 0));
+      return;
+    }
+    if (op.since) {
+      c_.shard_.metrics.resumes->add();
+    }
+    WsService* service = &c_.service_;
+    const pubsub::SubscriberId conn = c_.id_;
+    std::string id(id_);
+    std::string channel(op.channel);
+    const pubsub::Status status = c_.service_.broker().subscribe(
+        c_.id_, op.channel, op.since,
+        [service, conn, id = std::move(id), channel = std::move(channel)](
+            const pubsub::SubscribeResult& result) {
+          WsConnection* c = service->find(conn);
+          if (c == nullptr) {
+            return;
+          }
+          if (result.status != pubsub::Status::ok) {
+            const Refusal r = refusal_of(result.status);
+            c->send_error(id, r.code, {r.message});
+            return;
+          }
+          if (!result.recovered) {
+            c->shard_.metrics.resume_unrecovered->add();
+          }
+          c->send(encode_subbed(c->shard_.writer, id, channel, result.seq, result.recovered,
+                                result.unread));
+        });
+    refuse_unless_ok(status);
+  }
+
+  void operator()(const UnsubOp& op) {
+    if (!authorized()) {
+      return;
+    }
+    if (op.channel == c_.user_channel_) {
+      c_.send(encode_unsubbed(c_.shard_.writer, id_, op.channel));  // own events keep coming
+      return;
+    }
+    const pubsub::Status status = c_.service_.broker().unsubscribe(c_.id_, op.channel);
+    if (status == pubsub::Status::ok) {
+      c_.send(encode_unsubbed(c_.shard_.writer, id_, op.channel));
+    }
+    refuse_unless_ok(status);
+  }
+
+  void operator()(const PubOp& op) {
+    if (!authorized()) {
+      return;
+    }
+    if (publish_access(*c_.identity_, op.channel) != Access::kAllowed) {
+      c_.send_error(id_, ErrorCode::kForbidden, {"not allowed to publish to ", op.channel});
+      return;
+    }
+    if (!c_.publish_bucket_.try_take(core::monotonic_ns())) {
+      c_.shard_.metrics.rate_limited->add();
+      c_.send_error(id_, ErrorCode::kRateLimited, {"publish rate limit exceeded"});
+      return;
+    }
+    WsService* service = &c_.service_;
+    const pubsub::SubscriberId conn = c_.id_;
+    std::string id(id_);
+    std::string channel(op.channel);
+    const std::uint64_t received_ns = received_ns_;
+    const pubsub::Status status = c_.service_.broker().publish(
+        c_.identity_->user, op.channel, core::SharedBuffer::copy_of(op.data),
+        [service, conn, id = std::move(id), channel = std::move(channel),
+         received_ns](const pubsub::PublishAck& ack) {
+          WsShardState& shard = service->shard();
+          if (ack.status == pubsub::Status::ok) {
+            shard.metrics.publishes->add();
+            shard.metrics.stage_route->record(core::monotonic_ns() - received_ns);
+          }
+          WsConnection* c = service->find(conn);
+          if (c == nullptr) {
+            return;
+          }
+          if (ack.status != pubsub::Status::ok) {
+            const Refusal r = refusal_of(ack.status);
+            c->send_error(id, r.code, {r.message});
+            return;
+          }
+          c->send(encode_ack(shard.writer, id, channel, ack.seq, ack.ts_us));
+        });
+    refuse_unless_ok(status);
+  }
+
+  void operator()(const HistoryOp& op) {
+    if (!authorized() || !readable(op.channel)) {
+      return;
+    }
+    const std::uint64_t limit = std::min(op.limit, c_.service_.config().history_max_limit);
+    WsService* service = &c_.service_;
+    const pubsub::SubscriberId conn = c_.id_;
+    const pubsub::Status status = c_.service_.broker().history(
+        op.channel, op.since, static_cast<std::size_t>(limit),
+        [service, conn, id = std::string(id_),
+         channel = std::string(op.channel)](pubsub::HistoryResult&& result) {
+          if (WsConnection* c = service->find(conn)) {
+            if (result.status != pubsub::Status::ok) {
+              const Refusal r = refusal_of(result.status);
+              c->send_error(id, r.code, {r.message});
+              return;
+            }
+            c->send(encode_history(c->shard_.writer, id, channel, result.messages,
+                                   result.recovered));
+          }
+        });
+    refuse_unless_ok(status);
+  }
+
+  void operator()(const PresenceOp& op) {
+    if (!authorized() || !readable(op.channel)) {
+      return;
+    }
+    WsService* service = &c_.service_;
+    const pubsub::SubscriberId conn = c_.id_;
+    const pubsub::Status status = c_.service_.broker().presence(
+        op.channel, [service, conn, id = std::string(id_),
+                     channel = std::string(op.channel)](pubsub::PresenceResult&& result) {
+          if (WsConnection* c = service->find(conn)) {
+            if (result.status != pubsub::Status::ok) {
+              const Refusal r = refusal_of(result.status);
+              c->send_error(id, r.code, {r.message});
+              return;
+            }
+            c->send(encode_presence(c->shard_.writer, id, channel, result.users));
+          }
+        });
+    refuse_unless_ok(status);
+  }
+
+  void operator()(const ReadOp& op) {
+    if (!authorized() || !readable(op.channel)) {
+      return;
+    }
+    WsService* service = &c_.service_;
+    const pubsub::SubscriberId conn = c_.id_;
+    const pubsub::Status status = c_.service_.broker().mark_read(
+        c_.id_, op.channel, op.seq,
+        [service, conn, id = std::string(id_),
+         channel = std::string(op.channel)](const pubsub::ReadResult& result) {
+          if (WsConnection* c = service->find(conn)) {
+            if (result.status != pubsub::Status::ok) {
+              const Refusal r = refusal_of(result.status);
+              c->send_error(id, r.code, {r.message});
+              return;
+            }
+            c->send(encode_read(c->shard_.writer, id, channel, result.seq));
+          }
+        });
+    refuse_unless_ok(status);
+  }
+
+  // Dispatch ops: parsed and checked, answered `unavailable` until a dispatch engine is wired in.
+  void operator()(const LocOp&) { dispatch_unavailable(); }
+  void operator()(const NearbyOp&) { dispatch_unavailable(); }
+  void operator()(const RideOp&) { dispatch_unavailable(); }
+  void operator()(const AcceptOp&) { dispatch_unavailable(); }
+  void operator()(const DeclineOp&) { dispatch_unavailable(); }
+  void operator()(const TripOp&) { dispatch_unavailable(); }
+
+ private:
+  bool authorized() {
+    if (c_.identity_) {
+      return true;
+    }
+    c_.send_error(id_, ErrorCode::kUnauthorized, {"authenticate first ({\"op\":\"auth\"})"});
+    return false;
+  }
+  bool readable(std::string_view channel) {
+    if (read_access(*c_.identity_, channel) == Access::kAllowed) {
+      return true;
+    }
+    c_.send_error(id_, ErrorCode::kForbidden, {"not allowed to read ", channel});
+    return false;
+  }
+  void refuse_unless_ok(pubsub::Status status) {
+    if (status != pubsub::Status::ok) {
+      const Refusal r = refusal_of(status);
+      c_.send_error(id_, r.code, {r.message});
+    }
+  }
+  void dispatch_unavailable() {
+    if (authorized()) {
+      c_.send_error(id_, ErrorCode::kUnavailable, {"dispatch not enabled"});
+    }
+  }
+
+  WsConnection& c_;
+  std::string_view id_;
+  std::uint64_t received_ns_;
+};
+
+void WsConnection::dispatch(const ParseResult& parsed, std::uint64_t received_ns) noexcept {
+  try {
+    std::visit(WsOpHandlers(*this, parsed.id, received_ns), parsed.op);
+  } catch (const std::exception&) {
+    // Allocation failure while building a callback or reply: the connection is at fault only in
+    // the sense that it cannot be served; tell it and keep the process alive.
+    send_error(parsed.id, ErrorCode::kUnavailable, {"out of memory"});
+  }
+}
+
+}  // namespace hexwire::app

@@ -1,0 +1,105 @@
+// The /ws DeliverySink: each message, presence change or read sync reaching a shard is encoded
+// ONCE into a shared TEXT frame and queued on every listed local connection (the same bytes, by
+// reference count). A connection that refuses a frame (slow consumer over its hard limit with the
+// drop policy, or closing) is counted as a drop; the session's backpressure policy decides.
+#include <exception>
+
+#include "app/protocol_encode.hpp"
+#include "app/ws_app.hpp"
+#include "app/ws_app_state.hpp"
+#include "core/clock.hpp"
+
+namespace hexwire::app {
+
+namespace {
+
+class WsDeliverySink final : public pubsub::DeliverySink {
+ public:
+  explicit WsDeliverySink(WsService& service) : service_(service) {}
+
+  std::size_t deliver(const pubsub::MessageRef& message,
+                      std::span<const pubsub::SubscriberId> subscribers) noexcept override {
+    WsShardState& shard = service_.shard();
+    const std::uint64_t start_ns = core::monotonic_ns();
+    const std::int64_t age_us = core::wall_us() - message->ts_us;
+    shard.metrics.stage_fanout->record(age_us > 0 ? static_cast<std::uint64_t>(age_us) * 1000 : 0);
+    const std::size_t refused = send_all(shard, [&] { return encode_msg(shard.writer, *message); },
+                                         subscribers);
+    shard.metrics.stage_send->record(core::monotonic_ns() - start_ns);
+    return refused;
+  }
+
+  void presence_changed(std::string_view channel, std::span<const pubsub::PresenceChange> changes,
+                        std::span<const pubsub::SubscriberId> subscribers) noexcept override {
+    WsShardState& shard = service_.shard();
+    for (const pubsub::PresenceChange& change : changes) {
+      (void)send_all(
+          shard,
+          [&] { return encode_presence_event(shard.writer, channel, change.user, change.joined); },
+          subscribers);
+    }
+  }
+
+  void read_synced(std::string_view channel, std::uint64_t seq,
+                   std::span<const pubsub::SubscriberId> connections) noexcept override {
+    WsShardState& shard = service_.shard();
+    (void)send_all(shard, [&] { return encode_read(shard.writer, {}, channel, seq); }, connections);
+  }
+
+  void notify(const pubsub::MessageRef& message,
+              std::span<const pubsub::SubscriberId> connections) noexcept override {
+    WsShardState& shard = service_.shard();
+    (void)send_all(shard, [&] { return encode_msg(shard.writer, *message); }, connections);
+  }
+
+  void pending_drained(pubsub::SubscriberId connection, std::span<const pubsub::MessageRef> pending,
+                       std::uint64_t dropped) noexcept override {
+    WsShardState& shard = service_.shard();
+    const pubsub::SubscriberId one[] = {connection};
+    if (dropped > 0) {
+      (void)send_all(shard, [&] { return encode_pending_dropped(shard.writer, dropped); }, one);
+    }
+    for (const pubsub::MessageRef& message : pending) {
+      (void)send_all(shard, [&] { return encode_msg(shard.writer, *message); }, one);
+    }
+  }
+
+ private:
+  /// Encodes lazily (only when at least one listed connection is still here) and sends the same
+  /// frame to each. Returns how many refused it.
+  template <typename Encode>
+  std::size_t send_all(WsShardState& shard, Encode&& encode,
+                       std::span<const pubsub::SubscriberId> targets) noexcept {
+    core::SharedBuffer frame;
+    std::size_t refused = 0;
+    for (pubsub::SubscriberId id : targets) {
+      // Looked up per send: a send may close a connection (backpressure policy) and end it.
+      auto it = shard.connections.find(id);
+      if (it == shard.connections.end()) {
+        ++refused;
+        continue;
+      }
+      if (!frame) {
+        try {
+          frame = encode();
+        } catch (const std::exception&) {
+          return targets.size();  // out of memory: nobody got it
+        }
+      }
+      if (!it->second->deliver(frame)) {
+        ++refused;
+      }
+    }
+    return refused;
+  }
+
+  WsService& service_;
+};
+
+}  // namespace
+
+std::unique_ptr<pubsub::DeliverySink> make_ws_delivery_sink(WsService& service) {
+  return std::make_unique<WsDeliverySink>(service);
+}
+
+}  // namespace hexwire::app

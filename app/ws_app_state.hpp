@@ -1,0 +1,55 @@
+// Per-shard state of the /ws application: the reusable parser and frame writer, the table from
+// subscriber id to connection (what the DeliverySink looks subscribers up in), and the shard's
+// metric instances. Internal to ws_app*.cpp; one instance per shard, touched only by its thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "app/json_writer.hpp"
+#include "app/protocol.hpp"
+#include "core/metrics.hpp"
+#include "pubsub/delivery_sink.hpp"
+#include "pubsub/types.hpp"
+
+namespace hexwire::app {
+
+class WsConnection;
+
+struct WsAppMetrics {
+  core::Gauge* connections = nullptr;           // authenticated /ws connections
+  core::Counter* ops = nullptr;                 // client ops parsed
+  core::Counter* errors = nullptr;              // error replies sent
+  core::Counter* auth_failures = nullptr;
+  core::Counter* publishes = nullptr;           // pubs acknowledged
+  core::Counter* rate_limited = nullptr;
+  core::Counter* deliveries = nullptr;          // message frames queued on a connection
+  core::Counter* drops = nullptr;               // message frames a connection refused (slow/closing)
+  core::Counter* resumes = nullptr;             // subs with `since`
+  core::Counter* resume_unrecovered = nullptr;  // resumes whose history no longer reached `since`
+  core::Histogram* stage_parse = nullptr;       // receive -> op parsed
+  core::Histogram* stage_route = nullptr;       // receive -> ack (owner sequenced, ack back home)
+  core::Histogram* stage_fanout = nullptr;      // owner sequenced -> subscriber shard delivers
+  core::Histogram* stage_send = nullptr;        // delivery start -> frame queued on every subscriber
+};
+
+/// Registers the ws_app families in `registry` and returns shard `shard`'s instances.
+WsAppMetrics bind_ws_app_metrics(core::MetricsRegistry& registry, unsigned shard);
+
+class WsService;
+
+/// The DeliverySink of the /ws application (ws_app_sink.cpp).
+std::unique_ptr<pubsub::DeliverySink> make_ws_delivery_sink(WsService& service);
+
+struct WsShardState {
+  explicit WsShardState(std::size_t max_message_bytes) : parser(max_message_bytes) {}
+
+  OpParser parser;
+  FrameWriter writer;
+  std::unordered_map<pubsub::SubscriberId, WsConnection*> connections;
+  pubsub::SubscriberId next_id = 1;
+  WsAppMetrics metrics;
+};
+
+}  // namespace hexwire::app

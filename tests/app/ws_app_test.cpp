@@ -1,0 +1,350 @@
+// The /ws application over in-memory links on the deterministic FakeExecutor (2 shards): auth and
+// access rules, pub/sub with one order for every subscriber, resume with since, own user channel,
+// read sync, presence, limits (too_large, rate_limited) and bad input keeping the connection open.
+#include <catch2/catch.hpp>
+
+#include <simdjson.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/jwt.hpp"
+#include "app/ws_app.hpp"
+#include "pubsub/fake_executor.hpp"
+
+using namespace hexwire;
+using namespace hexwire::app;
+
+namespace {
+
+constexpr std::string_view kSecret = "ws-app-test-secret";
+
+class RecordingLink final : public ClientLink {
+ public:
+  net::WsSendResult send_frame(core::SharedBuffer frame) noexcept override {
+    if (refuse) {
+      return net::WsSendResult::kDropped;
+    }
+    const auto* p = reinterpret_cast<const unsigned char*>(frame.data());
+    std::size_t header = 2;
+    if ((p[1] & 0x7F) == 126) header = 4;
+    if ((p[1] & 0x7F) == 127) header = 10;
+    frames.emplace_back(frame.view().substr(header));
+    return net::WsSendResult::kQueued;
+  }
+  void close(std::uint16_t code, std::string_view) noexcept override { close_code = code; }
+
+  std::deque<std::string> frames;
+  std::uint16_t close_code = 0;
+  bool refuse = false;
+};
+
+struct Client {
+  unsigned shard;
+  RecordingLink link;
+  std::unique_ptr<WsConnection> connection;
+};
+
+class Fixture {
+ public:
+  explicit Fixture(WsAppConfig config = default_config())
+      : executor(2), metrics(2), service(executor, metrics, std::move(config)) {}
+
+  static WsAppConfig default_config() {
+    WsAppConfig config;
+    config.auth.jwt_secret = std::string(kSecret);
+    config.auth.anonymous = true;
+    return config;
+  }
+
+  Client& connect(unsigned shard, std::string token = {}) {
+    clients.push_back(std::make_unique<Client>());
+    Client& c = *clients.back();
+    c.shard = shard;
+    executor.run_on(shard, [&] {
+      c.connection = std::make_unique<WsConnection>(service, c.link, std::move(token));
+      c.connection->opened();
+    });
+    executor.run_until_idle();
+    return c;
+  }
+  Client& login(unsigned shard, std::string_view user) {
+    Client& c = connect(shard);
+    send(c, R"({"op":"auth","id":0,"user":")" + std::string(user) + "\"}");
+    REQUIRE(op_of(next(c)) == "auth");
+    return c;
+  }
+  void send(Client& c, const std::string& text) {
+    executor.run_on(c.shard, [&] { c.connection->on_text(text, core::monotonic_ns()); });
+    executor.run_until_idle();
+  }
+  void close(Client& c) {
+    executor.run_on(c.shard, [&] { c.connection.reset(); });
+    executor.run_until_idle();
+  }
+  void flush_presence() {
+    executor.advance_time(200'000'000);
+    executor.run_until_idle();
+  }
+
+  simdjson::dom::element next(Client& c) {
+    REQUIRE_FALSE(c.link.frames.empty());
+    last_text = c.link.frames.front();
+    c.link.frames.pop_front();
+    simdjson::dom::element e;
+    INFO(last_text);
+    REQUIRE(dom.parse(last_text).get(e) == simdjson::SUCCESS);
+    return e;
+  }
+  static std::string op_of(simdjson::dom::element e) { return std::string(std::string_view(e["op"])); }
+
+  pubsub::testing::FakeExecutor executor;
+  core::MetricsRegistry metrics;
+  WsService service;
+  std::vector<std::unique_ptr<Client>> clients;
+  simdjson::dom::parser dom;
+  std::string last_text;
+};
+
+std::string token(std::string_view claims) { return sign_hs256_jwt(claims, kSecret); }
+
+}  // namespace
+
+TEST_CASE("ops before auth are unauthorized; bad tokens are refused") {
+  Fixture f;
+  Client& c = f.connect(0);
+  f.send(c, R"({"op":"sub","id":1,"channel":"general"})");
+  auto e = f.next(c);
+  CHECK(Fixture::op_of(e) == "error");
+  CHECK(std::string_view(e["code"]) == "unauthorized");
+  CHECK(std::int64_t(e["id"]) == 1);
+  f.send(c, R"({"op":"auth","id":2,"token":"x.y.z"})");
+  e = f.next(c);
+  CHECK(std::string_view(e["code"]) == "unauthorized");
+  f.send(c, R"({"op":"auth","id":3,"token":")" + token(R"({"sub":"u1","exp":4000000000})") + "\"}");
+  e = f.next(c);
+  CHECK(Fixture::op_of(e) == "auth");
+  CHECK(std::string_view(e["user"]) == "u1");
+  f.send(c, R"({"op":"auth","id":4,"user":"u2"})");
+  CHECK(std::string_view(f.next(c)["code"]) == "conflict");
+
+  Client& url = f.connect(1, token(R"({"sub":"u5","exp":4000000000})"));
+  CHECK(std::string_view(f.next(url)["user"]) == "u5");
+  Client& expired = f.connect(1, token(R"({"sub":"u6","exp":1000})"));
+  CHECK(std::string_view(f.next(expired)["code"]) == "unauthorized");
+  CHECK(expired.link.close_code == 1008);
+}
+
+TEST_CASE("every subscriber on either shard sees the same order, and the publisher gets acks") {
+  Fixture f;
+  std::vector<Client*> subs = {&f.login(0, "a"), &f.login(1, "b"), &f.login(1, "c")};
+  for (Client* s : subs) {
+    f.send(*s, R"({"op":"sub","id":1,"channel":"general"})");
+    auto e = f.next(*s);
+    CHECK(Fixture::op_of(e) == "subbed");
+    CHECK(std::uint64_t(e["seq"]) == 0);
+  }
+  Client& p0 = f.login(0, "p0");
+  Client& p1 = f.login(1, "p1");
+  for (int i = 0; i < 20; ++i) {
+    Client& p = i % 2 ? p1 : p0;
+    f.send(p, R"({"op":"pub","id":)" + std::to_string(i) + R"(,"channel":"general","data":{"n":)" +
+                  std::to_string(i) + "}}");
+    auto ack = f.next(p);
+    CHECK(Fixture::op_of(ack) == "ack");
+    CHECK(std::int64_t(ack["id"]) == i);
+    CHECK(std::uint64_t(ack["seq"]) == static_cast<std::uint64_t>(i + 1));
+  }
+  std::vector<std::string> reference;
+  for (Client* s : subs) {
+    std::vector<std::string> seen;
+    while (!s->link.frames.empty()) {
+      auto e = f.next(*s);
+      if (Fixture::op_of(e) != "msg") continue;  // presence events
+      CHECK(std::uint64_t(e["seq"]) == seen.size() + 1);
+      seen.push_back(f.last_text);
+    }
+    CHECK(seen.size() == 20);
+    if (reference.empty()) {
+      reference = seen;
+    } else {
+      CHECK(seen == reference);
+    }
+  }
+  CHECK(reference[4].find(R"("from":"p0")") != std::string::npos);
+  CHECK(reference[4].find(R"("data":{"n":4})") != std::string::npos);
+}
+
+TEST_CASE("resume with since delivers the missed messages, then live ones") {
+  Fixture f;
+  Client& p = f.login(0, "pub");
+  for (int i = 1; i <= 5; ++i) {
+    f.send(p, R"({"op":"pub","channel":"room","data":)" + std::to_string(i) + "}");
+  }
+  Client& r = f.login(1, "reader");
+  f.send(r, R"({"op":"sub","id":"s","channel":"room","since":2})");
+  auto e = f.next(r);
+  CHECK(Fixture::op_of(e) == "subbed");
+  CHECK(std::uint64_t(e["seq"]) == 5);
+  CHECK(bool(e["recovered"]));
+  for (std::uint64_t seq = 3; seq <= 5; ++seq) {
+    e = f.next(r);
+    CHECK(std::uint64_t(e["seq"]) == seq);
+    CHECK(std::int64_t(e["data"]) == static_cast<std::int64_t>(seq));
+  }
+  f.send(p, R"({"op":"pub","channel":"room","data":6})");
+  e = f.next(r);
+  CHECK(std::uint64_t(e["seq"]) == 6);
+  CHECK(r.link.frames.empty());
+}
+
+TEST_CASE("user channels: own events without sub, once; other users' are forbidden") {
+  WsAppConfig config = Fixture::default_config();
+  Fixture f(config);
+  Client& u1 = f.login(0, "u1");
+  f.send(u1, R"({"op":"sub","id":1,"channel":"user:u2"})");
+  CHECK(std::string_view(f.next(u1)["code"]) == "forbidden");
+  f.send(u1, R"({"op":"sub","id":2,"channel":"user:u1"})");
+  CHECK(Fixture::op_of(f.next(u1)) == "subbed");
+
+  Client& admin = f.connect(1, token(R"({"sub":"ops","role":"admin","exp":4000000000})"));
+  f.next(admin);
+  f.send(admin, R"({"op":"pub","id":1,"channel":"user:u1","data":{"op":"offer"}})");
+  CHECK(Fixture::op_of(f.next(admin)) == "ack");
+  auto e = f.next(u1);
+  CHECK(Fixture::op_of(e) == "msg");
+  CHECK(std::string_view(e["channel"]) == "user:u1");
+  CHECK(u1.link.frames.empty());  // exactly once
+
+  Client& other = f.login(1, "u3");
+  f.send(other, R"({"op":"pub","id":1,"channel":"user:u1","data":1})");
+  CHECK(std::string_view(f.next(other)["code"]) == "forbidden");
+}
+
+TEST_CASE("token channel patterns restrict sub and pub") {
+  Fixture f;
+  Client& c = f.connect(0, token(R"({"sub":"r1","exp":4000000000,"channels":["cell:*"]})"));
+  f.next(c);
+  f.send(c, R"({"op":"sub","id":1,"channel":"general"})");
+  CHECK(std::string_view(f.next(c)["code"]) == "forbidden");
+  f.send(c, R"({"op":"sub","id":2,"channel":"cell:872830828ffffff"})");
+  CHECK(Fixture::op_of(f.next(c)) == "subbed");
+  f.send(c, R"({"op":"pub","id":3,"channel":"cell:872830828ffffff","data":1})");
+  CHECK(std::string_view(f.next(c)["code"]) == "forbidden");
+}
+
+TEST_CASE("bad input is answered and the connection keeps working") {
+  WsAppConfig config = Fixture::default_config();
+  config.max_message_bytes = 1024;
+  Fixture f(config);
+  Client& c = f.login(0, "u1");
+  f.send(c, "{not json");
+  auto e = f.next(c);
+  CHECK(std::string_view(e["code"]) == "bad_request");
+  f.send(c, R"({"op":"sub","id":9,"channel":"bad name"})");
+  e = f.next(c);
+  CHECK(std::string_view(e["code"]) == "bad_request");
+  CHECK(std::int64_t(e["id"]) == 9);
+  f.send(c, R"({"op":"pub","id":1,"channel":"g","data":")" + std::string(2000, 'x') + "\"}");
+  CHECK(std::string_view(f.next(c)["code"]) == "too_large");
+  f.send(c, R"({"op":"nearby","id":2,"lat":1,"lng":2})");
+  e = f.next(c);
+  CHECK(std::string_view(e["code"]) == "unavailable");
+  CHECK(std::string_view(e["message"]) == "dispatch not enabled");
+  f.send(c, R"({"op":"pub","id":3,"channel":"g","data":"ok"})");
+  CHECK(Fixture::op_of(f.next(c)) == "ack");
+  CHECK(c.link.close_code == 0);
+}
+
+TEST_CASE("publishes beyond the burst are rate limited") {
+  WsAppConfig config = Fixture::default_config();
+  config.publish_rate_per_s = 1;  // effectively no refill during the test
+  config.publish_burst = 5;
+  Fixture f(config);
+  Client& c = f.login(0, "u1");
+  int acks = 0;
+  int limited = 0;
+  for (int i = 0; i < 8; ++i) {
+    f.send(c, R"({"op":"pub","id":1,"channel":"g","data":1})");
+    auto e = f.next(c);
+    if (Fixture::op_of(e) == "ack") {
+      ++acks;
+    } else if (std::string_view(e["code"]) == "rate_limited") {
+      ++limited;
+    }
+  }
+  CHECK(acks == 5);
+  CHECK(limited == 3);
+}
+
+TEST_CASE("history, presence and read sync across a user's connections") {
+  Fixture f;
+  Client& a1 = f.login(0, "alice");
+  Client& a2 = f.login(1, "alice");
+  Client& b = f.login(1, "bob");
+  for (Client* c : {&a1, &a2, &b}) {
+    f.send(*c, R"({"op":"sub","id":1,"channel":"team"})");
+    f.next(*c);
+  }
+  f.flush_presence();
+  f.send(b, R"({"op":"presence","id":5,"channel":"team"})");
+  simdjson::dom::element e;
+  do {
+    e = f.next(b);
+  } while (Fixture::op_of(e) != "presence");
+  CHECK(simdjson::dom::array(e["users"]).size() == 2);
+
+  for (int i = 0; i < 3; ++i) {
+    f.send(b, R"({"op":"pub","channel":"team","data":"m)" + std::to_string(i) + "\"}");
+  }
+  f.send(b, R"({"op":"history","id":4,"channel":"team","since":1,"limit":10})");
+  do {
+    e = f.next(b);
+  } while (Fixture::op_of(e) != "history");
+  CHECK(simdjson::dom::array(e["messages"]).size() == 2);
+  CHECK(std::uint64_t(e["messages"].at(0)["seq"]) == 2);
+
+  a1.link.frames.clear();
+  a2.link.frames.clear();
+  f.send(a1, R"({"op":"read","id":6,"channel":"team","seq":3})");
+  e = f.next(a1);
+  CHECK(Fixture::op_of(e) == "read");
+  CHECK(std::int64_t(e["id"]) == 6);
+  e = f.next(a2);
+  CHECK(Fixture::op_of(e) == "read");
+  CHECK(std::uint64_t(e["seq"]) == 3);
+  CHECK(e["id"].error() == simdjson::NO_SUCH_FIELD);
+
+  f.close(b);
+  f.flush_presence();
+  bool saw_leave = false;
+  while (!a1.link.frames.empty()) {
+    e = f.next(a1);
+    saw_leave |= Fixture::op_of(e) == "leave" && std::string_view(e["user"]) == "bob";
+  }
+  CHECK(saw_leave);
+}
+
+TEST_CASE("a refusing (slow) subscriber is counted as a drop and does not affect others") {
+  Fixture f;
+  Client& slow = f.login(0, "slow");
+  Client& fast = f.login(1, "fast");
+  for (Client* c : {&slow, &fast}) {
+    f.send(*c, R"({"op":"sub","id":1,"channel":"g"})");
+    f.next(*c);
+  }
+  slow.link.refuse = true;
+  Client& p = f.login(1, "p");
+  for (int i = 0; i < 10; ++i) {
+    f.send(p, R"({"op":"pub","channel":"g","data":1})");
+  }
+  int fast_msgs = 0;
+  while (!fast.link.frames.empty()) {
+    fast_msgs += Fixture::op_of(f.next(fast)) == "msg";
+  }
+  CHECK(fast_msgs == 10);
+  CHECK(f.metrics.counter("ws_app_drops_total", "", slow.shard).value() == 10);
+  CHECK(f.metrics.counter("ws_app_drops_total", "", fast.shard).value() == 0);
+}
