@@ -200,7 +200,7 @@ TEST_CASE("integration echo: epoll, 2 shards, 300 ping-pong clients, every byte 
   echo_many_clients(BackendKind::epoll);
 }
 
-TEST_CASE("integration: a second engine refuses a port in use; the first keeps serving alone",
+TEST_CASE("integration: a second engine refuses a port in use and the first keeps serving alone",
           "[integration]") {
   const BackendKind kind = io_uring_supported() ? BackendKind::io_uring : BackendKind::epoll;
   Runtime first(config_for(kind));
