@@ -12,17 +12,28 @@ namespace hexwire::pubsub {
 
 std::string_view to_string(Status status) noexcept {
   switch (status) {
-    case Status::ok: return "ok";
-    case Status::unknown_connection: return "unknown_connection";
-    case Status::connection_exists: return "connection_exists";
-    case Status::invalid_channel: return "invalid_channel";
-    case Status::already_subscribed: return "already_subscribed";
-    case Status::not_subscribed: return "not_subscribed";
-    case Status::too_many_subscriptions: return "too_many_subscriptions";
-    case Status::too_many_channels: return "too_many_channels";
-    case Status::channel_full: return "channel_full";
-    case Status::not_member: return "not_member";
-    case Status::cancelled: return "cancelled";
+    case Status::ok:
+      return "ok";
+    case Status::unknown_connection:
+      return "unknown_connection";
+    case Status::connection_exists:
+      return "connection_exists";
+    case Status::invalid_channel:
+      return "invalid_channel";
+    case Status::already_subscribed:
+      return "already_subscribed";
+    case Status::not_subscribed:
+      return "not_subscribed";
+    case Status::too_many_subscriptions:
+      return "too_many_subscriptions";
+    case Status::too_many_channels:
+      return "too_many_channels";
+    case Status::channel_full:
+      return "channel_full";
+    case Status::not_member:
+      return "not_member";
+    case Status::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -46,7 +57,8 @@ ShardMetrics::ShardMetrics(core::MetricsRegistry& r, unsigned s)
       offline_dropped(r.counter("pubsub_offline_dropped_total",
                                 "Offline notifications dropped by the queue bound", s)),
       notifications(r.counter("pubsub_notifications_total",
-                              "Messages notified to online users not subscribed to the channel", s)),
+                              "Messages notified to online users not subscribed to the channel",
+                              s)),
       read_syncs(r.counter("pubsub_read_syncs_total", "Read cursor updates", s)),
       history_messages(r.gauge("pubsub_history_messages", "Messages retained in history", s)),
       subscriptions(r.gauge("pubsub_subscriptions", "Live subscriptions on this shard", s)),
@@ -69,8 +81,9 @@ unsigned BrokerCore::owner_of(std::string_view channel) const noexcept {
 
 unsigned BrokerCore::home_of(std::string_view user) const noexcept {
   // Salted so a user's home and a same-named channel's owner are independent.
-  const std::size_t h = std::hash<std::string_view>{}(user) * 0x9E3779B97F4A7C15ull;
-  return static_cast<unsigned>((h >> 17) % shard_count_);
+  const std::size_t plain = std::hash<std::string_view>{}(user);
+  const std::size_t mixed = plain * 0x9E3779B97F4A7C15ull;
+  return static_cast<unsigned>((mixed >> 17) % shard_count_);
 }
 
 bool BrokerCore::valid_channel(std::string_view channel) const noexcept {
@@ -94,10 +107,8 @@ void BrokerCore::detach_subscription(ShardState& st, SubscriberId connection,
     }
     lc.live.pop_back();
     st.metrics.subscriptions.add(-1);
-    executor.submit_to(owner_of(channel),
-                       [this, ch = std::string(channel), user, from = here(), leave] {
-                         on_unsubscribe(ch, user, from, leave);
-                       });
+    executor.submit_to(owner_of(channel), [this, ch = std::string(channel), user, from = here(),
+                                           leave] { on_unsubscribe(ch, user, from, leave); });
   } else {
     // Still waiting for the owner: the reply will undo the owner's side (see on_subscribe_reply).
     for (PendingSubscribe& p : lc.pending) {
@@ -141,10 +152,9 @@ Status Broker::connection_opened(SubscriberId connection, std::string_view user)
     return Status::connection_exists;
   }
   it->second.user = std::string(user);
-  core_->executor.submit_to(core_->home_of(user), [core = core_.get(), u = it->second.user,
-                                                   from = core_->here(), connection] {
-    core->on_user_attached(u, from, connection);
-  });
+  core_->executor.submit_to(core_->home_of(user),
+                            [core = core_.get(), u = it->second.user, from = core_->here(),
+                             connection] { core->on_user_attached(u, from, connection); });
   return Status::ok;
 }
 
@@ -193,8 +203,8 @@ Status Broker::subscribe(SubscriberId connection, std::string_view channel,
   detail::LocalChannel& lc = st.local_channels[std::string(channel)];
   lc.pending.push_back(
       detail::PendingSubscribe{connection, token, conn->second.user, std::move(on_done)});
-  detail::SubscribeRequest request{std::string(channel), conn->second.user, connection, token,
-                                   since, core_->here()};
+  detail::SubscribeRequest request{
+      std::string(channel), conn->second.user, connection, token, since, core_->here()};
   core_->executor.submit_to(core_->owner_of(channel),
                             [core = core_.get(), request = std::move(request)]() mutable {
                               core->on_subscribe_request(std::move(request));
@@ -253,10 +263,11 @@ Status Broker::history(std::string_view channel, std::uint64_t since, std::size_
     return Status::invalid_channel;
   }
   const std::uint32_t slot = st.history_callbacks.put(std::move(on_done));
-  core_->executor.submit_to(core_->owner_of(channel), [core = core_.get(), ch = std::string(channel),
-                                                       since, limit, from = core_->here(), slot] {
-    core->on_history(ch, since, limit, from, slot);
-  });
+  core_->executor.submit_to(
+      core_->owner_of(channel),
+      [core = core_.get(), ch = std::string(channel), since, limit, from = core_->here(), slot] {
+        core->on_history(ch, since, limit, from, slot);
+      });
   return Status::ok;
 }
 
@@ -285,12 +296,10 @@ Status Broker::mark_read(SubscriberId connection, std::string_view channel, std:
     return Status::unknown_connection;
   }
   const std::uint32_t slot = st.read_callbacks.put(std::move(on_done));
-  core_->executor.submit_to(
-      core_->owner_of(channel),
-      [core = core_.get(), ch = std::string(channel), user = conn->second.user, seq,
-       from = core_->here(), connection, slot] {
-        core->on_mark_read(ch, user, seq, from, connection, slot);
-      });
+  core_->executor.submit_to(core_->owner_of(channel),
+                            [core = core_.get(), ch = std::string(channel),
+                             user = conn->second.user, seq, from = core_->here(), connection,
+                             slot] { core->on_mark_read(ch, user, seq, from, connection, slot); });
   return Status::ok;
 }
 
@@ -298,7 +307,9 @@ unsigned Broker::owner_of(std::string_view channel) const noexcept {
   return core_->owner_of(channel);
 }
 
-unsigned Broker::home_of(std::string_view user) const noexcept { return core_->home_of(user); }
+unsigned Broker::home_of(std::string_view user) const noexcept {
+  return core_->home_of(user);
+}
 
 std::size_t Broker::local_subscriber_count(std::string_view channel) const {
   const ShardState& st = core_->state();
@@ -306,6 +317,8 @@ std::size_t Broker::local_subscriber_count(std::string_view channel) const {
   return it == st.local_channels.end() ? 0 : it->second.live.size();
 }
 
-const Config& Broker::config() const noexcept { return core_->config; }
+const Config& Broker::config() const noexcept {
+  return core_->config;
+}
 
 }  // namespace hexwire::pubsub

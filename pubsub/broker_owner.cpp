@@ -91,8 +91,7 @@ void BrokerCore::on_subscribe_request(SubscribeRequest request) {
   auto member = ch ? ch->members.find(request.user) : decltype(ch->members.end()){};
   if (ch == nullptr) {
     result.status = Status::too_many_channels;
-  } else if (member == ch->members.end() &&
-             ch->members.size() >= config.max_members_per_channel) {
+  } else if (member == ch->members.end() && ch->members.size() >= config.max_members_per_channel) {
     result.status = Status::channel_full;
   } else {
     if (member == ch->members.end()) {
@@ -245,10 +244,9 @@ void BrokerCore::on_mark_read(std::string_view channel, std::string_view user, s
     if (target > m.read_seq) {
       m.read_seq = target;
       st.metrics.read_syncs.add();
-      executor.submit_to(home_of(user), [this, u = std::string(user), c = std::string(channel),
-                                         target, from_shard, origin] {
-        on_read_sync(u, c, target, from_shard, origin);
-      });
+      executor.submit_to(home_of(user),
+                         [this, u = std::string(user), c = std::string(channel), target, from_shard,
+                          origin] { on_read_sync(u, c, target, from_shard, origin); });
     }
     result.seq = m.read_seq;
     trim_history(st, *ch);
@@ -334,10 +332,9 @@ void BrokerCore::sweep_history(ShardState& st) {
   for (auto it = st.owned.begin(); it != st.owned.end();) {
     OwnedChannel& ch = *it->second;
     trim_history(st, ch);
-    const bool unused =
-        ch.history.empty() && ch.members.empty() && ch.presence_dirty.empty() &&
-        std::all_of(ch.shard_subscriptions.begin(), ch.shard_subscriptions.end(),
-                    [](std::uint32_t n) { return n == 0; });
+    const bool unused = ch.history.empty() && ch.members.empty() && ch.presence_dirty.empty() &&
+                        std::all_of(ch.shard_subscriptions.begin(), ch.shard_subscriptions.end(),
+                                    [](std::uint32_t n) { return n == 0; });
     if (unused) {
       it = st.owned.erase(it);
       st.metrics.channels.add(-1);

@@ -40,9 +40,9 @@ enum class Status : std::uint8_t {
 /// every shard it is forwarded to. Immutable after publication.
 struct Message {
   std::string channel;
-  std::uint64_t seq = 0;      // strictly increasing per channel, starting at 1
-  std::int64_t ts_us = 0;     // wall clock at the owner when sequenced (µs since the Unix epoch)
-  std::string from;           // publishing user
+  std::uint64_t seq = 0;       // strictly increasing per channel, starting at 1
+  std::int64_t ts_us = 0;      // wall clock at the owner when sequenced (µs since the Unix epoch)
+  std::string from;            // publishing user
   core::SharedBuffer payload;  // opaque bytes (the app's serialized `data`)
 };
 using MessageRef = std::shared_ptr<const Message>;
@@ -55,10 +55,10 @@ struct PresenceChange {
 
 struct SubscribeResult {
   Status status = Status::ok;
-  std::uint64_t seq = 0;       // the channel's last seq when the subscription took effect
-  bool recovered = true;       // false: history no longer reaches back to `since` (client reloads)
-  std::uint64_t unread = 0;    // seq - the user's read cursor, at most the retained history
-  std::size_t backlog = 0;     // how many missed messages follow (delivered right after)
+  std::uint64_t seq = 0;     // the channel's last seq when the subscription took effect
+  bool recovered = true;     // false: history no longer reaches back to `since` (client reloads)
+  std::uint64_t unread = 0;  // seq - the user's read cursor, at most the retained history
+  std::size_t backlog = 0;   // how many missed messages follow (delivered right after)
 };
 
 struct PublishAck {
@@ -88,7 +88,7 @@ struct ReadResult {
 /// Limits and retention. Every limit has a default; exceeding one returns a Status.
 struct Config {
   std::size_t max_subscriptions_per_connection = 1'000;
-  std::size_t max_channels_per_shard = 1'000'000;  // channels owned by one shard
+  std::size_t max_channels_per_shard = 1'000'000;   // channels owned by one shard
   std::size_t max_members_per_channel = 1'000'000;  // online and offline members
   std::size_t max_channel_name_bytes = 128;
 

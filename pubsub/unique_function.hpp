@@ -21,9 +21,9 @@ class UniqueFunction<R(Args...)> {
   UniqueFunction() noexcept = default;
   UniqueFunction(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor)
 
-  template <typename F, typename = std::enable_if_t<
-                            !std::is_same_v<std::decay_t<F>, UniqueFunction> &&
-                            std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
+  template <typename F,
+            typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, UniqueFunction> &&
+                                        std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
   UniqueFunction(F&& fn) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly
     using Fn = std::decay_t<F>;
     if constexpr (sizeof(Fn) <= kInlineSize && alignof(Fn) <= alignof(std::max_align_t) &&
@@ -68,15 +68,14 @@ class UniqueFunction<R(Args...)> {
   };
 
   template <typename Fn>
-  static constexpr Ops inline_ops{
-      [](void* p, Args&&... args) -> R {
-        return (*static_cast<Fn*>(p))(std::forward<Args>(args)...);
-      },
-      [](void* dst, void* src) noexcept {
-        new (dst) Fn(std::move(*static_cast<Fn*>(src)));
-        static_cast<Fn*>(src)->~Fn();
-      },
-      [](void* p) noexcept { static_cast<Fn*>(p)->~Fn(); }};
+  static constexpr Ops inline_ops{[](void* p, Args&&... args) -> R {
+                                    return (*static_cast<Fn*>(p))(std::forward<Args>(args)...);
+                                  },
+                                  [](void* dst, void* src) noexcept {
+                                    new (dst) Fn(std::move(*static_cast<Fn*>(src)));
+                                    static_cast<Fn*>(src)->~Fn();
+                                  },
+                                  [](void* p) noexcept { static_cast<Fn*>(p)->~Fn(); }};
 
   template <typename Fn>
   static constexpr Ops heap_ops{

@@ -76,9 +76,11 @@ class SinkBase : public DeliverySink {
   explicit SinkBase(core::Executor& executor) : executor_(executor) {}
   void presence_changed(std::string_view, std::span<const PresenceChange>,
                         std::span<const SubscriberId>) noexcept override {}
-  void read_synced(std::string_view, std::uint64_t, std::span<const SubscriberId>) noexcept override {}
+  void read_synced(std::string_view, std::uint64_t,
+                   std::span<const SubscriberId>) noexcept override {}
   void notify(const MessageRef&, std::span<const SubscriberId>) noexcept override {}
-  void pending_drained(SubscriberId, std::span<const MessageRef>, std::uint64_t) noexcept override {}
+  void pending_drained(SubscriberId, std::span<const MessageRef>, std::uint64_t) noexcept override {
+  }
 
  protected:
   core::Executor& executor_;
@@ -137,7 +139,8 @@ void run_fanout(benchmark::State& state) {
     });
   }
   exec.run_until_idle();
-  const std::string payload = R"({"text":"hello, this is a typical chat message of some length","n":1})";
+  const std::string payload =
+      R"({"text":"hello, this is a typical chat message of some length","n":1})";
   for (auto _ : state) {
     exec.run_on(0, [&] {
       broker.publish("publisher", channel, core::SharedBuffer::copy_of(payload), nullptr);
@@ -151,12 +154,18 @@ void run_fanout(benchmark::State& state) {
       delivered, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
-void BM_FanoutEncodeOnce(benchmark::State& state) { run_fanout<EncodeOnceSink>(state); }
+void BM_FanoutEncodeOnce(benchmark::State& state) {
+  run_fanout<EncodeOnceSink>(state);
+}
 void BM_FanoutEncodePerSubscriber(benchmark::State& state) {
   run_fanout<EncodePerSubscriberSink>(state);
 }
 
-BENCHMARK(BM_FanoutEncodeOnce)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FanoutEncodeOnce)
+    ->Arg(1'000)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FanoutEncodePerSubscriber)
     ->Arg(1'000)
     ->Arg(10'000)

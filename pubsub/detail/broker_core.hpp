@@ -76,10 +76,10 @@ struct PendingSubscribe {
 };
 
 struct LocalChannel {
-  std::vector<SubscriberId> live;                           // the span handed to the sink
+  std::vector<SubscriberId> live;                              // the span handed to the sink
   std::unordered_map<SubscriberId, std::uint32_t> live_index;  // position in `live`
-  std::vector<PendingSubscribe> pending;                    // waiting for the owner's reply
-  std::uint64_t last_forwarded_seq = 0;                     // dedup guard
+  std::vector<PendingSubscribe> pending;                       // waiting for the owner's reply
+  std::uint64_t last_forwarded_seq = 0;                        // dedup guard
 };
 
 struct Connection {
@@ -121,7 +121,7 @@ struct PresenceBatch {
 
 struct UserRecord {
   std::vector<std::pair<unsigned, SubscriberId>> connections;  // (shard, id) of open connections
-  std::deque<MessageRef> pending;                                // offline queue, oldest first
+  std::deque<MessageRef> pending;                              // offline queue, oldest first
   std::uint64_t dropped = 0;
 };
 

@@ -28,9 +28,9 @@ class HistoryLog {
   std::size_t trim(const HistoryLimits& limits, std::int64_t now_us) {
     std::size_t dropped = 0;
     const std::size_t hard_cap = std::max(limits.max_messages, limits.keep_messages);
-    while (messages_.size() > limits.keep_messages &&
-           (messages_.size() > hard_cap ||
-            now_us - messages_.front()->ts_us > limits.keep_age_us)) {
+    while (
+        messages_.size() > limits.keep_messages &&
+        (messages_.size() > hard_cap || now_us - messages_.front()->ts_us > limits.keep_age_us)) {
       messages_.pop_front();
       ++dropped;
     }

@@ -19,8 +19,12 @@ void* operator new(std::size_t size) {
   }
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 using namespace hexwire::pubsub;
 using namespace hexwire::pubsub::testing;
@@ -32,7 +36,8 @@ struct CountingSink : RecordingSink {
   using RecordingSink::RecordingSink;
   std::uint64_t delivered = 0;
   std::uint64_t calls = 0;
-  std::size_t deliver(const MessageRef&, std::span<const SubscriberId> subscribers) noexcept override {
+  std::size_t deliver(const MessageRef&,
+                      std::span<const SubscriberId> subscribers) noexcept override {
     delivered += subscribers.size();
     ++calls;
     return 0;

@@ -28,10 +28,9 @@ TEST_CASE("all subscribers on all shards see one seq order; a publisher's order 
       for (unsigned s = 0; s < 4; ++s) {
         const std::string payload = "p" + std::to_string(s) + "-" + std::to_string(i);
         REQUIRE(h.exec.run_on(s, [&] {
-          return h.broker.publish("pub" + std::to_string(s), "general", bytes(payload),
-                                  [&acks, s, i](const PublishAck& a) {
-                                    acks[s].emplace_back(i, a.seq);
-                                  });
+          return h.broker.publish(
+              "pub" + std::to_string(s), "general", bytes(payload),
+              [&acks, s, i](const PublishAck& a) { acks[s].emplace_back(i, a.seq); });
         }) == Status::ok);
         for (int n = static_cast<int>(rng() % 4); n > 0 && h.exec.step(); --n) {
         }
@@ -260,10 +259,9 @@ ScheduleStats run_resume_schedule(std::uint64_t seed, unsigned shards, std::size
     for (std::uint64_t seq : stream) {
       REQUIRE(seq > previous);
       if (seq != previous + 1) {
-        const bool explained = std::any_of(
-            c.unrecovered.begin(), c.unrecovered.end(), [&](const auto& u) {
-              return u.first == previous && seq <= u.second + 1;
-            });
+        const bool explained =
+            std::any_of(c.unrecovered.begin(), c.unrecovered.end(),
+                        [&](const auto& u) { return u.first == previous && seq <= u.second + 1; });
         CAPTURE(previous, seq);
         REQUIRE(explained);
       }

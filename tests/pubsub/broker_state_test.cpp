@@ -130,7 +130,7 @@ TEST_CASE("a user with several connections joins once and leaves with the last o
 
   h.close(0, 10);
   h.exec.advance_time(100'000'000);
-  CHECK(events.size() == 1);  // alice is still online from shard 1
+  CHECK(events.size() == 1);                // alice is still online from shard 1
   CHECK(h.sink.shard(1).presence.empty());  // alice was already online when shard 1 joined
   h.close(1, 11);
   h.exec.advance_time(100'000'000);
@@ -141,7 +141,8 @@ TEST_CASE("a user with several connections joins once and leaves with the last o
   CHECK(h.presence(0, channel) == std::vector<std::string>{"watcher"});
 }
 
-TEST_CASE("join/leave bursts are coalesced into one batch per shard per tick", "[pubsub][presence]") {
+TEST_CASE("join/leave bursts are coalesced into one batch per shard per tick",
+          "[pubsub][presence]") {
   Harness h(2);
   const std::string channel = h.channel_owned_by(0);
   h.open(1, 1, "watcher");
@@ -191,7 +192,7 @@ TEST_CASE("read cursors sync to the user's other connections and drive unread co
   CHECK(h.sink.shard(2).reads[0].connections == std::vector<SubscriberId>{2});
   CHECK(h.sink.shard(0).reads.empty());
 
-  CHECK(h.mark_read(2, 2, channel, 5).seq == 7);  // never backwards, no sync
+  CHECK(h.mark_read(2, 2, channel, 5).seq == 7);    // never backwards, no sync
   CHECK(h.mark_read(2, 2, channel, 99).seq == 10);  // clamped to the last seq
   REQUIRE(h.sink.shard(0).reads.size() == 1);
   CHECK(h.sink.shard(0).reads[0].seq == 10);
@@ -286,8 +287,7 @@ TEST_CASE("limits are reported as status values", "[pubsub][limits]") {
   CHECK(h.subscribe(0, 1, "a").status == Status::already_subscribed);
   CHECK(h.subscribe(0, 1, "b").status == Status::ok);
   CHECK(h.subscribe(0, 1, "c").status == Status::too_many_subscriptions);
-  CHECK(h.exec.run_on(0, [&] { return h.broker.unsubscribe(1, "zzz"); }) ==
-        Status::not_subscribed);
+  CHECK(h.exec.run_on(0, [&] { return h.broker.unsubscribe(1, "zzz"); }) == Status::not_subscribed);
   CHECK(h.exec.run_on(0, [&] { return h.broker.publish("u1", "", bytes("x")); }) ==
         Status::invalid_channel);
 

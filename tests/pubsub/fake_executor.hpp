@@ -23,8 +23,11 @@ class FakeExecutor final : public core::Executor {
  public:
   /// seed == 0: deterministic round-robin over pair queues; otherwise random choice from `seed`.
   explicit FakeExecutor(unsigned shards, std::uint64_t seed = 0)
-      : shards_(shards), queues_(std::size_t{shards} * shards), sent_(queues_.size(), 0),
-        random_(seed != 0), rng_(seed) {
+      : shards_(shards),
+        queues_(std::size_t{shards} * shards),
+        sent_(queues_.size(), 0),
+        random_(seed != 0),
+        rng_(seed) {
     for (unsigned i = 0; i < shards; ++i) {
       wheels_.push_back(std::make_unique<core::TimerWheel>(now_ns_, kTickNs));
     }

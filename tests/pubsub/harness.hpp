@@ -16,11 +16,16 @@
 
 namespace hexwire::pubsub::testing {
 
-inline core::SharedBuffer bytes(std::string_view text) { return core::SharedBuffer::copy_of(text); }
+inline core::SharedBuffer bytes(std::string_view text) {
+  return core::SharedBuffer::copy_of(text);
+}
 
 struct Harness {
   explicit Harness(unsigned shards, Config config = {}, std::uint64_t seed = 0)
-      : exec(shards, seed), metrics(shards), sink(exec), broker(exec, metrics, sink, clocked(config)) {}
+      : exec(shards, seed),
+        metrics(shards),
+        sink(exec),
+        broker(exec, metrics, sink, clocked(config)) {}
 
   FakeExecutor exec;
   core::MetricsRegistry metrics;
@@ -70,7 +75,8 @@ struct Harness {
                         std::size_t limit) {
     std::optional<HistoryResult> result;
     REQUIRE(exec.run_on(shard, [&] {
-      return broker.history(channel, since, limit, [&](HistoryResult&& r) { result = std::move(r); });
+      return broker.history(channel, since, limit,
+                            [&](HistoryResult&& r) { result = std::move(r); });
     }) == Status::ok);
     exec.run_until_idle();
     REQUIRE(result.has_value());

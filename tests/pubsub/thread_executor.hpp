@@ -40,9 +40,7 @@ class ThreadExecutor final : public core::Executor {
   }
   [[nodiscard]] unsigned current_shard() const noexcept override { return tls_shard_; }
   void submit_to(unsigned shard, core::Task task) override { post(shard, std::move(task)); }
-  [[nodiscard]] core::TimerWheel& timers() noexcept override {
-    return *shards_[tls_shard_]->wheel;
-  }
+  [[nodiscard]] core::TimerWheel& timers() noexcept override { return *shards_[tls_shard_]->wheel; }
 
   /// Queues `task` on `shard` from any thread (the test driver uses this).
   void post(unsigned shard, core::Task task) {
