@@ -130,6 +130,8 @@ double Histogram::mean() const noexcept {
   return n == 0 ? 0.0 : static_cast<double>(sum_.load(std::memory_order_relaxed)) / static_cast<double>(n);
 }
 
+std::uint64_t Histogram::sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
+
 std::uint64_t Histogram::percentile(double p) const noexcept {
   const std::uint64_t n = count();
   if (n == 0) {

@@ -32,6 +32,8 @@ class Histogram {
   [[nodiscard]] std::uint64_t min() const noexcept;  // 0 when empty
   [[nodiscard]] std::uint64_t max() const noexcept;  // 0 when empty
   [[nodiscard]] double mean() const noexcept;
+  /// Sum of the recorded (clamped) values; exact, not bucketed.
+  [[nodiscard]] std::uint64_t sum() const noexcept;
   /// Value at percentile p in [0, 100] (p=50 median, p=100 max); 0 when empty. The result is within
   /// 1% of the exact order statistic of the recorded values.
   [[nodiscard]] std::uint64_t percentile(double p) const noexcept;

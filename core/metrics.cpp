@@ -224,7 +224,7 @@ std::string MetricsRegistry::prometheus_text() const {
         const double v = static_cast<double>(merged.percentile(kQuantiles[q] * 100.0)) / f->scale;
         out += fmt::format("{}{{quantile=\"{}\"}} {}\n", full, kQuantileLabels[q], prom_number(v));
       }
-      const double sum = merged.mean() * static_cast<double>(merged.count()) / f->scale;
+      const double sum = static_cast<double>(merged.sum()) / f->scale;
       out += fmt::format("{}_sum {}\n{}_count {}\n", full, prom_number(sum), full, merged.count());
     }
   }

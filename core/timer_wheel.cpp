@@ -45,6 +45,16 @@ struct List {
   std::uint32_t tail = kNil;
 };
 
+// A collected timer with its sort key copied out, so ordering a run does not chase nodes.
+struct DueEntry {
+  std::uint64_t deadline;
+  std::uint64_t seq;
+  std::uint32_t index;
+  bool operator<(const DueEntry& o) const noexcept {
+    return deadline != o.deadline ? deadline < o.deadline : seq < o.seq;
+  }
+};
+
 std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
   const std::uint64_t r = a + b;
   return r < a ? std::numeric_limits<std::uint64_t>::max() : r;
@@ -68,7 +78,7 @@ struct TimerWheel::Impl {
   // for the nearest slot without scanning it on every call.
   mutable std::array<std::uint64_t, kSlots> slot_min{};
   mutable std::uint64_t slot_min_valid = 0;
-  std::vector<std::uint32_t> due;  // scratch: nodes collected for the current run
+  std::vector<DueEntry> due;  // scratch: nodes collected for the current run
 
   Impl(std::uint64_t now, std::uint64_t tick) : origin_ns(now), tick_ns(tick == 0 ? 1 : tick), now_ns(now) {}
 
@@ -233,19 +243,17 @@ struct TimerWheel::Impl {
     std::uint32_t index = lists[list_id].head;
     while (index != kNil) {
       const std::uint32_t next = nodes[index].next;
-      if (nodes[index].deadline <= limit) {
+      Node& node = nodes[index];
+      if (node.deadline <= limit) {
         unlink(index);
-        nodes[index].state = NodeState::kDue;
-        due.push_back(index);
+        node.state = NodeState::kDue;
+        due.push_back(DueEntry{node.deadline, node.seq, index});
       }
       index = next;
     }
-    const auto by_deadline = [this](std::uint32_t a, std::uint32_t b) {
-      return nodes[a].deadline != nodes[b].deadline ? nodes[a].deadline < nodes[b].deadline
-                                                    : nodes[a].seq < nodes[b].seq;
-    };
-    if (!std::is_sorted(due.begin() + static_cast<std::ptrdiff_t>(first), due.end(), by_deadline)) {
-      std::sort(due.begin() + static_cast<std::ptrdiff_t>(first), due.end(), by_deadline);
+    const auto begin = due.begin() + static_cast<std::ptrdiff_t>(first);
+    if (!std::is_sorted(begin, due.end())) {
+      std::sort(begin, due.end());
     }
   }
 
@@ -256,7 +264,7 @@ struct TimerWheel::Impl {
     std::size_t i = 0;
     try {
       for (; i < due.size(); ++i) {
-        const std::uint32_t index = due[i];
+        const std::uint32_t index = due[i].index;
         Node& node = nodes[index];
         if (node.state == NodeState::kCancelledDue) {
           free_node(index);
@@ -271,7 +279,7 @@ struct TimerWheel::Impl {
     } catch (...) {
       // Keep the timers that did not run yet: they fire at the next advance().
       for (++i; i < due.size(); ++i) {
-        const std::uint32_t index = due[i];
+        const std::uint32_t index = due[i].index;
         if (nodes[index].state == NodeState::kCancelledDue) {
           free_node(index);
         } else {

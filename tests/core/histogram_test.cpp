@@ -150,6 +150,7 @@ TEST_CASE("min max count mean and record_n") {
   CHECK(h.min() == 10);
   CHECK(h.max() == 30);
   CHECK(h.mean() == Approx(20.0));
+  CHECK(h.sum() == 100);
   CHECK(h.percentile(50) == 20);
   h.record_n(1000, 0);  // zero count records nothing
   CHECK(h.max() == 30);

@@ -70,6 +70,38 @@ TEST_CASE("small callables are stored inline and large ones on the heap, both de
   CHECK(large_counts.alive == 0);
 }
 
+TEST_CASE("small callables live inside the Task object and large ones outside it") {
+  // The callable reports where it lives when invoked.
+  struct WhereSmall {
+    const void** where;
+    void operator()() { *where = this; }
+  };
+  struct WhereLarge {
+    const void** where;
+    std::array<char, 200> pad{};
+    void operator()() { *where = this; }
+  };
+  const void* where = nullptr;
+  const auto inside = [](const Task& t, const void* p) {
+    const auto* begin = reinterpret_cast<const unsigned char*>(&t);
+    const auto* at = static_cast<const unsigned char*>(p);
+    return at >= begin && at < begin + sizeof(Task);
+  };
+  Task small = WhereSmall{&where};
+  small();
+  CHECK(inside(small, where));
+  Task moved_small = std::move(small);
+  moved_small();
+  CHECK(inside(moved_small, where));  // moved along with the Task
+  Task large = WhereLarge{&where};
+  large();
+  CHECK_FALSE(inside(large, where));
+  const void* heap_address = where;
+  Task moved_large = std::move(large);
+  moved_large();
+  CHECK(where == heap_address);  // the heap object itself did not move
+}
+
 TEST_CASE("moving a Task moves the callable and leaves the source empty") {
   for (int heap = 0; heap < 2; ++heap) {
     Counts counts;
