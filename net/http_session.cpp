@@ -103,8 +103,7 @@ HttpSession::HttpSession(const HttpServer& server, unsigned shard)
     : server_(&server),
       metrics_(server.http_metrics(shard) != nullptr ? server.http_metrics(shard)
                                                      : fallback_http_metrics()),
-      ws_metrics_(server.ws_metrics(shard)),
-      parser_(server.config().limits) {}
+      ws_metrics_(server.ws_metrics(shard)) {}
 
 HttpSession::~HttpSession() { cancel_timer(); }
 
@@ -124,20 +123,25 @@ void HttpSession::on_data(core::Connection& connection, std::span<const std::byt
   connection_ = &connection;
   last_activity_ns_ = core::monotonic_ns();
   HttpParseStatus status;
+  HttpParseError error = HttpParseError::kNone;
   try {
-    status = parser_.feed(bytes);
+    if (!parser_) {
+      parser_.emplace(server_->config().limits);
+    }
+    status = parser_->feed(bytes);
     while (status == HttpParseStatus::kComplete) {
-      if (!handle_request(connection, parser_.request())) {
+      if (!handle_request(connection, parser_->request())) {
         return;  // closing, or the connection now belongs to a WsSession
       }
-      status = parser_.next();
+      status = parser_->next();
     }
+    error = parser_->error();
   } catch (const std::exception&) {
     status = HttpParseStatus::kError;  // allocation failure inside the parser: give up on it
   }
   if (status == HttpParseStatus::kError) {
     metrics_->bad_requests->add();
-    const int code = parser_.error() == HttpParseError::kNone ? 400 : http_status_for(parser_.error());
+    const int code = error == HttpParseError::kNone ? 400 : http_status_for(error);
     respond(connection, make_status_response(code, false));
     done_ = true;
     connection.close();
@@ -207,7 +211,7 @@ bool HttpSession::upgrade(core::Connection& connection, const HttpRequest& reque
     cancel_timer();
     // The bytes after the request head belong to the WebSocket. This handler is retired by
     // set_handler and destroyed after the current callback, so `tail` stays valid for start().
-    std::string tail = parser_.take_pending();
+    std::string tail = parser_->take_pending();
     WsSession& ws = *session;
     connection.set_handler(std::move(session));
     ws.start(connection, std::as_bytes(std::span<const char>(tail.data(), tail.size())));

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -128,7 +129,7 @@ class HttpSession final : public core::ConnectionHandler {
   const HttpServer* server_;
   const HttpMetrics* metrics_;
   const WsMetrics* ws_metrics_;
-  HttpRequestParser parser_;
+  std::optional<HttpRequestParser> parser_;  // created by the first bytes: idle costs nothing
   core::Connection* connection_ = nullptr;
   core::TimerWheel* timers_ = nullptr;
   core::TimerId timer_ = 0;
