@@ -28,8 +28,11 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
     return;
   }
   LocalChannel& lc = lc_it->second;
-  auto pending_it = std::find_if(lc.pending.begin(), lc.pending.end(),
-                                 [token](const PendingSubscribe& p) { return p.token == token; });
+  auto pending_it = lc.pending.begin();
+  if (pending_it == lc.pending.end() || pending_it->token != token) {
+    pending_it = std::find_if(lc.pending.begin(), lc.pending.end(),
+                              [token](const PendingSubscribe& p) { return p.token == token; });
+  }
   assert(pending_it != lc.pending.end());
   if (pending_it == lc.pending.end()) {
     return;

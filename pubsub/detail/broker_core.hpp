@@ -78,7 +78,9 @@ struct PendingSubscribe {
 struct LocalChannel {
   std::vector<SubscriberId> live;                              // the span handed to the sink
   std::unordered_map<SubscriberId, std::uint32_t> live_index;  // position in `live`
-  std::vector<PendingSubscribe> pending;                       // waiting for the owner's reply
+  // Waiting for the owner's reply. Replies come back in request order (one owner, FIFO), so the
+  // reply always matches the front: O(1) even when 100k connections resubscribe at once.
+  std::deque<PendingSubscribe> pending;
   std::uint64_t last_forwarded_seq = 0;                        // dedup guard
 };
 
