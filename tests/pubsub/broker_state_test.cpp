@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <random>
+#include <set>
 
 #include "tests/pubsub/harness.hpp"
 
@@ -372,4 +374,76 @@ TEST_CASE("unsubscribing during a subscribe cancels it and undoes it at the owne
   CHECK(h.sink.seqs(1, 1).empty());
   CHECK(h.presence(0, channel).empty());
   CHECK(h.exec.run_on(1, [&] { return h.broker.local_subscriber_count(channel); }) == 0);
+}
+
+TEST_CASE("presence under random opens, closes and resubscriptions matches a model",
+          "[pubsub][presence]") {
+  for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+    CAPTURE(seed);
+    Harness h(3, {}, seed);
+    std::mt19937_64 rng(seed);
+    const std::string channel = "lobby";
+    h.open(0, 1, "observer");
+    REQUIRE(h.subscribe(0, 1, channel).status == Status::ok);
+
+    struct Conn {
+      unsigned shard;
+      SubscriberId id;
+      std::string user;
+      bool subscribed;
+    };
+    std::vector<Conn> conns;
+    SubscriberId next_id = 100;
+    for (int action = 0; action < 400; ++action) {
+      const auto kind = rng() % 10;
+      if (kind < 3 || conns.empty()) {
+        Conn c{static_cast<unsigned>(rng() % 3), next_id++, "user" + std::to_string(rng() % 8),
+               false};
+        REQUIRE(h.exec.run_on(c.shard, [&] { return h.broker.connection_opened(c.id, c.user); }) ==
+                Status::ok);
+        conns.push_back(c);
+      } else if (kind < 6) {
+        Conn& c = conns[rng() % conns.size()];
+        const Status status = h.exec.run_on(c.shard, [&] {
+          return c.subscribed ? h.broker.unsubscribe(c.id, channel)
+                              : h.broker.subscribe(c.id, channel, std::nullopt, nullptr);
+        });
+        REQUIRE(status == Status::ok);
+        c.subscribed = !c.subscribed;
+      } else if (kind < 8) {
+        const std::size_t index = rng() % conns.size();
+        h.exec.run_on(conns[index].shard, [&] { h.broker.connection_closed(conns[index].id); });
+        conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(index));
+      } else if (kind == 8) {
+        for (auto n = rng() % 20; n > 0 && h.exec.step(); --n) {
+        }
+      } else {
+        h.exec.advance_time(rng() % 2 == 0 ? 10'000'000 : 60'000'000);
+      }
+    }
+    h.exec.run_until_idle();
+    h.exec.advance_time(100'000'000);
+
+    std::set<std::string> model{"observer"};
+    for (const Conn& c : conns) {
+      if (c.subscribed) {
+        model.insert(c.user);
+      }
+    }
+    const auto users = h.presence(2, channel);
+    CHECK(std::set<std::string>(users.begin(), users.end()) == model);
+    // The observer's event stream replays to the same set, with no join of someone present
+    // and no leave of someone absent.
+    std::set<std::string> replayed;
+    for (const auto& batch : h.sink.shard(0).presence) {
+      for (const PresenceChange& change : batch.changes) {
+        if (change.joined) {
+          REQUIRE(replayed.insert(change.user).second);
+        } else {
+          REQUIRE(replayed.erase(change.user) == 1);
+        }
+      }
+    }
+    CHECK(replayed == model);
+  }
 }
