@@ -16,7 +16,9 @@ namespace http = boost::beast::http;
 
 namespace {
 
-std::string_view to_view(boost::beast::string_view text) { return {text.data(), text.size()}; }
+std::string_view to_view(boost::beast::string_view text) {
+  return {text.data(), text.size()};
+}
 
 void append_joined(std::string& out, std::string_view value) {
   if (!out.empty()) {
@@ -78,7 +80,7 @@ int http_status_for(HttpParseError error) noexcept {
 
 struct HttpRequestParser::Impl {
   HttpParserLimits limits;
-  std::string buffer;      // received bytes; [start, end) not yet part of a completed request
+  std::string buffer;  // received bytes; [start, end) not yet part of a completed request
   std::size_t start = 0;
   std::optional<http::request_parser<http::string_body>> parser;
   HttpParseStatus status = HttpParseStatus::kNeedMore;
@@ -216,9 +218,15 @@ HttpParseStatus HttpRequestParser::next() {
   return impl_->parse();
 }
 
-const HttpRequest& HttpRequestParser::request() const noexcept { return impl_->request; }
-HttpRequest& HttpRequestParser::request() noexcept { return impl_->request; }
-HttpParseError HttpRequestParser::error() const noexcept { return impl_->error; }
+const HttpRequest& HttpRequestParser::request() const noexcept {
+  return impl_->request;
+}
+HttpRequest& HttpRequestParser::request() noexcept {
+  return impl_->request;
+}
+HttpParseError HttpRequestParser::error() const noexcept {
+  return impl_->error;
+}
 
 std::span<const std::byte> HttpRequestParser::pending() const noexcept {
   return std::as_bytes(std::span<const char>(impl_->buffer.data() + impl_->start,
@@ -240,8 +248,7 @@ HttpResponseHeadParse parse_response_head(std::span<const std::byte> bytes, Http
   parser.header_limit(static_cast<std::uint32_t>(max_header_bytes));
   boost::system::error_code ec;
   HttpResponseHeadParse result;
-  const std::size_t used =
-      parser.put(boost::asio::const_buffer(bytes.data(), bytes.size()), ec);
+  const std::size_t used = parser.put(boost::asio::const_buffer(bytes.data(), bytes.size()), ec);
   if (ec == http::error::need_more) {
     if (bytes.size() > max_header_bytes) {
       result.status = HttpParseStatus::kError;

@@ -14,23 +14,23 @@
 namespace hexwire::net {
 
 struct HttpParserLimits {
-  std::size_t max_header_bytes = 8 * 1024;  // request line + headers; above: 431
+  std::size_t max_header_bytes = 8 * 1024;   // request line + headers; above: 431
   std::size_t max_body_bytes = 1024 * 1024;  // decoded body (also chunked); above: 413
 };
 
 /// The parts of a request the engine uses. Header values are copied as sent (not trimmed of
 /// internal whitespace); absent headers are empty strings.
 struct HttpRequest {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // as sent: "/ws?token=abc"
-  std::string path;     // "/ws"
-  std::string query;    // "token=abc" (no '?')
+  std::string method;     // "GET", "POST", ...
+  std::string target;     // as sent: "/ws?token=abc"
+  std::string path;       // "/ws"
+  std::string query;      // "token=abc" (no '?')
   unsigned version = 11;  // 10 or 11
   bool keep_alive = true;
-  bool upgrade = false;   // Connection: upgrade and an Upgrade header present
+  bool upgrade = false;  // Connection: upgrade and an Upgrade header present
   std::string host;
-  std::string upgrade_header;        // Upgrade
-  std::string connection_header;     // Connection
+  std::string upgrade_header;     // Upgrade
+  std::string connection_header;  // Connection
   std::string origin;
   std::string content_type;
   std::string authorization;

@@ -22,7 +22,8 @@ class HttpRouter {
   void add(std::string method, std::string path, HttpHandler handler);
 
   /// The handler for exactly this method and path, or null.
-  [[nodiscard]] const HttpHandler* find(std::string_view method, std::string_view path) const noexcept;
+  [[nodiscard]] const HttpHandler* find(std::string_view method,
+                                        std::string_view path) const noexcept;
 
   /// Runs the matching handler, or builds 404 (no route for the path) / 405 (the path exists
   /// with other methods; Allow lists them). keep_alive is off when the request asked to close.

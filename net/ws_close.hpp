@@ -15,19 +15,19 @@ namespace hexwire::net {
 
 /// Close status codes the engine sends or must recognise.
 enum class CloseCode : std::uint16_t {
-  kNormal = 1000,            // orderly close
-  kGoingAway = 1001,         // server shutting down / client navigating away
-  kProtocolError = 1002,     // any framing violation
-  kUnsupportedData = 1003,   // data type the endpoint cannot accept
-  kNoStatus = 1005,          // never on the wire: "close frame had no code"
-  kAbnormal = 1006,          // never on the wire: "connection dropped without close"
-  kInvalidPayload = 1007,    // text message that is not UTF-8
-  kPolicyViolation = 1008,   // generic policy (auth, origin, rate)
-  kMessageTooBig = 1009,     // frame or message above the configured limit
+  kNormal = 1000,           // orderly close
+  kGoingAway = 1001,        // server shutting down / client navigating away
+  kProtocolError = 1002,    // any framing violation
+  kUnsupportedData = 1003,  // data type the endpoint cannot accept
+  kNoStatus = 1005,         // never on the wire: "close frame had no code"
+  kAbnormal = 1006,         // never on the wire: "connection dropped without close"
+  kInvalidPayload = 1007,   // text message that is not UTF-8
+  kPolicyViolation = 1008,  // generic policy (auth, origin, rate)
+  kMessageTooBig = 1009,    // frame or message above the configured limit
   kMandatoryExtension = 1010,
   kInternalError = 1011,
   kServiceRestart = 1012,
-  kTryAgainLater = 1013,     // overloaded: outbound queue full, too many connections
+  kTryAgainLater = 1013,  // overloaded: outbound queue full, too many connections
   kBadGateway = 1014,
 };
 
@@ -49,11 +49,11 @@ enum class CloseCode : std::uint16_t {
 }
 
 enum class ClosePayloadStatus : std::uint8_t {
-  kOk,          // code (and possibly a reason) present and valid
-  kEmpty,       // no payload: the peer gave no code (report as 1005 locally)
-  kBadLength,   // exactly one byte: a code needs two
-  kBadCode,     // code not allowed on the wire
-  kBadUtf8,     // reason is not valid UTF-8
+  kOk,         // code (and possibly a reason) present and valid
+  kEmpty,      // no payload: the peer gave no code (report as 1005 locally)
+  kBadLength,  // exactly one byte: a code needs two
+  kBadCode,    // code not allowed on the wire
+  kBadUtf8,    // reason is not valid UTF-8
 };
 
 struct ClosePayload {

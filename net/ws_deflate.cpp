@@ -118,8 +118,8 @@ std::optional<DeflateParams> negotiate_deflate(std::string_view extensions,
     if (parsed.server_window_given && params.server_max_window_bits == 8) {
       return true;  // zlib's raw deflate cannot keep to a 256-byte window
     }
-    params.server_max_window_bits = std::min(params.server_max_window_bits,
-                                             config.server_max_window_bits);
+    params.server_max_window_bits =
+        std::min(params.server_max_window_bits, config.server_max_window_bits);
     params.server_no_context_takeover |= config.server_no_context_takeover;
     if (!parsed.client_window_offered) {
       params.client_max_window_bits = 15;  // the client did not say it can limit its window
@@ -147,7 +147,9 @@ std::string format_deflate_response(const DeflateParams& params) {
   return out;
 }
 
-std::string format_deflate_offer() { return "permessage-deflate; client_max_window_bits"; }
+std::string format_deflate_offer() {
+  return "permessage-deflate; client_max_window_bits";
+}
 
 std::optional<DeflateParams> parse_deflate_response(std::string_view extensions) {
   ParsedExtension parsed;

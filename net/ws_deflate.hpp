@@ -24,11 +24,11 @@ struct DeflateParams {
 
 /// What the server is willing to do.
 struct DeflateConfig {
-  bool enabled = false;                    // off by default
-  bool server_no_context_takeover = false; // force a fresh window per message (less memory kept)
+  bool enabled = false;                     // off by default
+  bool server_no_context_takeover = false;  // force a fresh window per message (less memory kept)
   std::uint8_t server_max_window_bits = 15;
-  int compression_level = 6;               // zlib level 1..9
-  std::size_t min_compress_size = 64;      // smaller messages are sent uncompressed
+  int compression_level = 6;           // zlib level 1..9
+  std::size_t min_compress_size = 64;  // smaller messages are sent uncompressed
 };
 
 /// Server side: picks the first acceptable permessage-deflate offer in a Sec-WebSocket-Extensions

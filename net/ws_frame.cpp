@@ -166,7 +166,8 @@ bool WsFrameDecoder::begin_frame(const std::uint8_t* header, WsFrameSink& sink) 
   return true;
 }
 
-bool WsFrameDecoder::consume_payload(std::byte* data, std::size_t size, WsFrameSink& sink) noexcept {
+bool WsFrameDecoder::consume_payload(std::byte* data, std::size_t size,
+                                     WsFrameSink& sink) noexcept {
   if (frame_masked_) {
     apply_mask(data, size, mask_, static_cast<std::size_t>(frame_done_));
   }
@@ -326,8 +327,8 @@ std::size_t write_frame_header(std::byte* out, Opcode opcode, std::size_t payloa
 
 core::SharedBuffer encode_frame(Opcode opcode, std::span<const std::byte> payload,
                                 FrameFlags flags) {
-  auto buffer = core::SharedBuffer::allocate(frame_header_size(payload.size(), false) +
-                                             payload.size());
+  auto buffer =
+      core::SharedBuffer::allocate(frame_header_size(payload.size(), false) + payload.size());
   std::byte* out = buffer.mutable_data();
   const std::size_t header = write_frame_header(out, opcode, payload.size(), flags, nullptr);
   if (!payload.empty()) {

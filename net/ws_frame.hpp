@@ -89,7 +89,9 @@ class WsFrameDecoder {
 
   [[nodiscard]] WsDecoderState state() const noexcept { return state_; }
   /// True while a fragmented message has started and its final frame has not arrived.
-  [[nodiscard]] bool in_message() const noexcept { return message_opcode_ != Opcode::kContinuation; }
+  [[nodiscard]] bool in_message() const noexcept {
+    return message_opcode_ != Opcode::kContinuation;
+  }
   /// RSV1 of the current message's first frame (permessage-deflate); valid inside on_message.
   [[nodiscard]] bool message_compressed() const noexcept { return message_compressed_; }
   /// Heap bytes held for assembling a message (0 when idle).

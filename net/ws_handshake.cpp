@@ -47,7 +47,9 @@ bool is_base64_char(char c) noexcept {
          c == '/';
 }
 
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) {
@@ -119,15 +121,24 @@ int http_status_for(HandshakeError error) noexcept {
 
 std::string_view describe(HandshakeError error) noexcept {
   switch (error) {
-    case HandshakeError::kNone: return "ok";
-    case HandshakeError::kWrongPath: return "no WebSocket endpoint at this path";
-    case HandshakeError::kNotGet: return "WebSocket upgrade requires GET";
-    case HandshakeError::kNotHttp11: return "WebSocket upgrade requires HTTP/1.1";
-    case HandshakeError::kNotWebSocketUpgrade: return "missing 'Upgrade: websocket'";
-    case HandshakeError::kConnectionNotUpgrade: return "missing 'Connection: upgrade'";
-    case HandshakeError::kUnsupportedVersion: return "only Sec-WebSocket-Version 13 is supported";
-    case HandshakeError::kBadKey: return "Sec-WebSocket-Key must be 16 bytes in base64";
-    case HandshakeError::kOriginForbidden: return "origin not allowed";
+    case HandshakeError::kNone:
+      return "ok";
+    case HandshakeError::kWrongPath:
+      return "no WebSocket endpoint at this path";
+    case HandshakeError::kNotGet:
+      return "WebSocket upgrade requires GET";
+    case HandshakeError::kNotHttp11:
+      return "WebSocket upgrade requires HTTP/1.1";
+    case HandshakeError::kNotWebSocketUpgrade:
+      return "missing 'Upgrade: websocket'";
+    case HandshakeError::kConnectionNotUpgrade:
+      return "missing 'Connection: upgrade'";
+    case HandshakeError::kUnsupportedVersion:
+      return "only Sec-WebSocket-Version 13 is supported";
+    case HandshakeError::kBadKey:
+      return "Sec-WebSocket-Key must be 16 bytes in base64";
+    case HandshakeError::kOriginForbidden:
+      return "origin not allowed";
   }
   return "unknown";
 }
@@ -167,7 +178,8 @@ std::string url_decode(std::string_view text) {
     const char c = text[i];
     if (c == '+') {
       out += ' ';
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+               hex_value(text[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
       i += 2;
     } else {

@@ -50,9 +50,9 @@ struct HandshakeConfig {
 
 struct HandshakeOutcome {
   HandshakeError error = HandshakeError::kNone;
-  std::string accept_key;   // Sec-WebSocket-Accept
-  std::string subprotocol;  // empty when none was agreed
-  std::string token;        // URL-decoded ?token= value, empty when absent
+  std::string accept_key;                // Sec-WebSocket-Accept
+  std::string subprotocol;               // empty when none was agreed
+  std::string token;                     // URL-decoded ?token= value, empty when absent
   std::optional<DeflateParams> deflate;  // set when permessage-deflate was agreed
   [[nodiscard]] bool ok() const noexcept { return error == HandshakeError::kNone; }
 };
@@ -87,8 +87,8 @@ struct HandshakeOutcome {
 // ---- client role ----
 
 struct ClientHandshakeRequest {
-  std::string key;            // keep it to verify the answer
-  core::SharedBuffer bytes;   // the GET request to send
+  std::string key;           // keep it to verify the answer
+  core::SharedBuffer bytes;  // the GET request to send
 };
 
 struct ClientHandshakeOptions {
@@ -98,19 +98,18 @@ struct ClientHandshakeOptions {
 };
 
 /// Builds "GET target HTTP/1.1" with a fresh random Sec-WebSocket-Key.
-[[nodiscard]] ClientHandshakeRequest make_client_handshake(std::string_view host,
-                                                           std::string_view target,
-                                                           const ClientHandshakeOptions& options = {});
+[[nodiscard]] ClientHandshakeRequest make_client_handshake(
+    std::string_view host, std::string_view target, const ClientHandshakeOptions& options = {});
 
 enum class ClientHandshakeStatus : std::uint8_t { kNeedMore, kAccepted, kRejected };
 
 struct ClientHandshakeResult {
   ClientHandshakeStatus status = ClientHandshakeStatus::kNeedMore;
-  std::size_t consumed = 0;      // length of the response head; later bytes are WebSocket frames
+  std::size_t consumed = 0;  // length of the response head; later bytes are WebSocket frames
   unsigned http_status = 0;
   std::string subprotocol;
   std::optional<DeflateParams> deflate;
-  std::string_view failure;      // why it was rejected (constant text)
+  std::string_view failure;  // why it was rejected (constant text)
 };
 
 /// Checks the server's answer: 101, Upgrade/Connection tokens, Sec-WebSocket-Accept for `key`, a

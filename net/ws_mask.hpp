@@ -1,6 +1,6 @@
 // WebSocket payload masking (RFC 6455 section 5.3): XOR with a 4-byte key, done in place 16 bytes
-// per step (unaligned loads through SSE2 or memcpy, never byte loops except for the last < 8 bytes),
-// and the masking-key generator for the client role (wyrand seeded from getrandom).
+// per step (unaligned loads through SSE2 or memcpy, never byte loops except for the last < 8
+// bytes), and the masking-key generator for the client role (wyrand seeded from getrandom).
 #pragma once
 
 #include <sys/random.h>
@@ -88,8 +88,7 @@ class MaskKeyGenerator {
 
   std::uint64_t next64() noexcept {
     state_ += 0xa0761d6478bd642fULL;
-    const __uint128_t product =
-        static_cast<__uint128_t>(state_) * (state_ ^ 0xe7037ed1a0b428dbULL);
+    const __uint128_t product = static_cast<__uint128_t>(state_) * (state_ ^ 0xe7037ed1a0b428dbULL);
     return static_cast<std::uint64_t>(product >> 64) ^ static_cast<std::uint64_t>(product);
   }
   MaskKey next_key() noexcept {

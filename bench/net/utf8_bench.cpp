@@ -38,7 +38,8 @@ void BM_Utf8Streaming(benchmark::State& state) {
   for (auto _ : state) {
     Utf8StreamValidator validator;
     for (std::size_t at = 0; at < bytes.size(); at += 4096) {
-      benchmark::DoNotOptimize(validator.feed(bytes.subspan(at, std::min<std::size_t>(4096, bytes.size() - at))));
+      benchmark::DoNotOptimize(
+          validator.feed(bytes.subspan(at, std::min<std::size_t>(4096, bytes.size() - at))));
     }
     benchmark::DoNotOptimize(validator.finish());
   }
@@ -64,7 +65,13 @@ void BM_Utf8ScalarBaseline(benchmark::State& state) {
 }  // namespace
 
 // Args: {size, multilingual}
-#define UTF8_ARGS ->Args({64, 0})->Args({4096, 0})->Args({65536, 0})->Args({64, 1})->Args({4096, 1})->Args({65536, 1})
+#define UTF8_ARGS        \
+  ->Args({64, 0})        \
+      ->Args({4096, 0})  \
+      ->Args({65536, 0}) \
+      ->Args({64, 1})    \
+      ->Args({4096, 1})  \
+      ->Args({65536, 1})
 BENCHMARK(BM_Utf8Streaming) UTF8_ARGS;
 BENCHMARK(BM_Utf8WholeSimdjson) UTF8_ARGS;
 BENCHMARK(BM_Utf8ScalarBaseline) UTF8_ARGS;

@@ -19,10 +19,12 @@ namespace {
 /// than a 32 KiB window holds, so context takeover cannot simply find the same message again.
 std::vector<std::string> messages() {
   static const char* const kWords[] = {
-      "the", "meeting", "moved", "to", "three", "pm", "see", "you", "there", "thanks", "for", "the",
-      "update", "can", "someone", "review", "my", "pull", "request", "lunch", "today", "?", "on",
-      "my", "way", "running", "late", "deploy", "finished", "green", "build", "ok", "great", "idea",
-      "let's", "ship", "it", "tomorrow", "morning", "coffee", "anyone", "incident", "resolved"};
+      "the",    "meeting",  "moved",   "to",     "three",    "pm",       "see",     "you",
+      "there",  "thanks",   "for",     "the",    "update",   "can",      "someone", "review",
+      "my",     "pull",     "request", "lunch",  "today",    "?",        "on",      "my",
+      "way",    "running",  "late",    "deploy", "finished", "green",    "build",   "ok",
+      "great",  "idea",     "let's",   "ship",   "it",       "tomorrow", "morning", "coffee",
+      "anyone", "incident", "resolved"};
   std::mt19937 rng(2026);
   std::vector<std::string> out;
   for (int i = 0; i < 4096; ++i) {
@@ -34,8 +36,8 @@ std::vector<std::string> messages() {
     }
     out.push_back("{\"op\":\"msg\",\"channel\":\"team-" + std::to_string(rng() % 40) +
                   "\",\"seq\":" + std::to_string(100000 + i) + ",\"from\":\"user" +
-                  std::to_string(rng() % 500) + "\",\"ts\":" +
-                  std::to_string(1764320000000000ULL + rng() % 100000000) +
+                  std::to_string(rng() % 500) +
+                  "\",\"ts\":" + std::to_string(1764320000000000ULL + rng() % 100000000) +
                   ",\"data\":{\"text\":\"" + text + "\"}}");
   }
   return out;

@@ -101,10 +101,10 @@ TEST_CASE("chunked bodies are decoded, also when split") {
 }
 
 TEST_CASE("malformed requests are 400") {
-  for (const std::string text : {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n",
-                                 "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
-                                 "POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
-                                 "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
+  for (const std::string text :
+       {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
     INFO(text);
     HttpRequestParser parser;
     REQUIRE(parser.feed(text) == HttpParseStatus::kError);
@@ -150,13 +150,15 @@ TEST_CASE("headers above the limit are 431, complete or not") {
 TEST_CASE("repeated WebSocket headers are joined") {
   HttpRequestParser parser;
   REQUIRE(parser.feed(std::string("GET /ws HTTP/1.1\r\nSec-WebSocket-Protocol: a\r\n"
-                                  "Sec-WebSocket-Protocol: b\r\n\r\n")) == HttpParseStatus::kComplete);
+                                  "Sec-WebSocket-Protocol: b\r\n\r\n")) ==
+          HttpParseStatus::kComplete);
   CHECK(parser.request().sec_websocket_protocol == "a, b");
 }
 
 TEST_CASE("response heads are parsed for the client role") {
-  const std::string text = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                           "Connection: Upgrade\r\nSec-WebSocket-Accept: abc\r\n\r\nFRAME";
+  const std::string text =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Accept: abc\r\n\r\nFRAME";
   const auto bytes = std::as_bytes(std::span<const char>(text.data(), text.size()));
   HttpResponseHead head;
   CHECK(parse_response_head(bytes.first(30), head).status == HttpParseStatus::kNeedMore);

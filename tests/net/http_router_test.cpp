@@ -30,7 +30,8 @@ TEST_CASE("router dispatches exact method and path, else 404 or 405") {
     response.body = request.body;
     return response;
   });
-  router.add("GET", "/api/echo", [](const HttpRequest&) { return make_status_response(204, true); });
+  router.add("GET", "/api/echo",
+             [](const HttpRequest&) { return make_status_response(204, true); });
   CHECK(router.size() == 3);
   CHECK_THROWS_AS(router.add("GET", "/healthz", nullptr), std::invalid_argument);
 
@@ -55,9 +56,10 @@ TEST_CASE("responses are encoded with status line, type, length and connection")
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n"
         "Connection: keep-alive\r\nCache-Control: no-store\r\n\r\n{\"a\":1}");
   const auto closing = encode_response(make_status_response(431, false));
-  CHECK(closing.view() ==
-        "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n"
-        "Content-Length: 32\r\nConnection: close\r\n\r\nRequest Header Fields Too Large\n");
+  CHECK(
+      closing.view() ==
+      "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Content-Length: 32\r\nConnection: close\r\n\r\nRequest Header Fields Too Large\n");
   CHECK(reason_phrase(413) == "Content Too Large");
   CHECK(reason_phrase(799) == "Unknown");
 }

@@ -34,25 +34,52 @@ const std::vector<std::string> kValid = {
     "",
     "Hello-\xC2\xB5@\xC3\x9F\xC3\xB6\xC3\xA4\xC3\xBC\xC3\xA0\xC3\xA1-UTF-8!!",
     "\xCE\xBA\xE1\xBD\xB9\xCF\x83\xCE\xBC\xCE\xB5",  // 6.2: kosme
-    std::string("\x00", 1), "\x7F", "\xC2\x80", "\xDF\xBF", "\xE0\xA0\x80", "\xEF\xBF\xBF",
-    "\xF0\x90\x80\x80", "\xF4\x8F\xBF\xBF",  // 6.5-6.7 boundaries, U+10FFFF
-    "\xED\x9F\xBF", "\xEE\x80\x80", "\xEF\xBF\xBD",  // around the surrogates, U+FFFD
-    "\xEF\xBF\xBE", "\xEF\xBF\xBF",                  // 6.22: noncharacters are valid
+    std::string("\x00", 1),
+    "\x7F",
+    "\xC2\x80",
+    "\xDF\xBF",
+    "\xE0\xA0\x80",
+    "\xEF\xBF\xBF",
+    "\xF0\x90\x80\x80",
+    "\xF4\x8F\xBF\xBF",  // 6.5-6.7 boundaries, U+10FFFF
+    "\xED\x9F\xBF",
+    "\xEE\x80\x80",
+    "\xEF\xBF\xBD",  // around the surrogates, U+FFFD
+    "\xEF\xBF\xBE",
+    "\xEF\xBF\xBF",  // 6.22: noncharacters are valid
 };
 
 const std::vector<std::string> kInvalid = {
     "\xCE\xBA\xE1\xBD\xB9\xCF\x83\xCE\xBC\xCE\xB5\xED\xA0\x80\x65\x64\x69\x74\x65\x64",  // 6.4
-    "\xF8\x88\x80\x80\x80", "\xFC\x84\x80\x80\x80\x80",                                   // 6.8
-    "\xF4\x90\x80\x80",                                         // above U+10FFFF
-    "\x80", "\xBF", "\x80\xBF\x80",                              // 6.9 continuation bytes
-    "\xC0 ", "\xE0\x80 ", "\xC0", "\xE0\x80", "\xF0\x80\x80",    // 6.14/6.15 truncated or overlong
-    "\xDF", "\xEF\xBF", "\xF7\xBF\xBF",                          // 6.15 last byte missing
-    "\xFE", "\xFF", "\xFE\xFE\xFF\xFF",                          // 6.16 impossible bytes
-    "\xC0\xAF", "\xE0\x80\xAF", "\xF0\x80\x80\xAF",              // 6.17 overlong '/'
-    "\xC1\xBF", "\xE0\x9F\xBF", "\xF0\x8F\xBF\xBF",              // 6.18 maximal overlongs
-    "\xED\xA0\x80", "\xED\xAD\xBF", "\xED\xBF\xBF",              // 6.19 single surrogates
-    "\xED\xA0\x80\xED\xB0\x80",                                  // 6.20 paired surrogates
-    "a\xC2", "ab\xE2\x82",                                       // ends mid-sequence
+    "\xF8\x88\x80\x80\x80",
+    "\xFC\x84\x80\x80\x80\x80",  // 6.8
+    "\xF4\x90\x80\x80",          // above U+10FFFF
+    "\x80",
+    "\xBF",
+    "\x80\xBF\x80",  // 6.9 continuation bytes
+    "\xC0 ",
+    "\xE0\x80 ",
+    "\xC0",
+    "\xE0\x80",
+    "\xF0\x80\x80",  // 6.14/6.15 truncated or overlong
+    "\xDF",
+    "\xEF\xBF",
+    "\xF7\xBF\xBF",  // 6.15 last byte missing
+    "\xFE",
+    "\xFF",
+    "\xFE\xFE\xFF\xFF",  // 6.16 impossible bytes
+    "\xC0\xAF",
+    "\xE0\x80\xAF",
+    "\xF0\x80\x80\xAF",  // 6.17 overlong '/'
+    "\xC1\xBF",
+    "\xE0\x9F\xBF",
+    "\xF0\x8F\xBF\xBF",  // 6.18 maximal overlongs
+    "\xED\xA0\x80",
+    "\xED\xAD\xBF",
+    "\xED\xBF\xBF",              // 6.19 single surrogates
+    "\xED\xA0\x80\xED\xB0\x80",  // 6.20 paired surrogates
+    "a\xC2",
+    "ab\xE2\x82",  // ends mid-sequence
 };
 
 }  // namespace
@@ -75,8 +102,8 @@ TEST_CASE("streaming validator gives the same answer for every split position") 
       INFO("cut " << cut);
       CHECK(stream_valid({text.substr(0, cut), text.substr(cut)}) == expected);
       for (std::size_t cut2 = cut; cut2 <= text.size(); ++cut2) {
-        CHECK(stream_valid({text.substr(0, cut), text.substr(cut, cut2 - cut), text.substr(cut2)}) ==
-              expected);
+        CHECK(stream_valid({text.substr(0, cut), text.substr(cut, cut2 - cut),
+                            text.substr(cut2)}) == expected);
       }
     }
   };
@@ -118,8 +145,8 @@ TEST_CASE("streaming validator fails as soon as the prefix is invalid") {
 
 TEST_CASE("streaming validator matches the scalar reference on random data and random splits") {
   std::mt19937_64 rng(1234);
-  const std::vector<std::string> alphabet = {"a", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
-                                             "\xED\x9F\xBF", "\xF4\x8F\xBF\xBF"};
+  const std::vector<std::string> alphabet = {
+      "a", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xED\x9F\xBF", "\xF4\x8F\xBF\xBF"};
   for (int round = 0; round < 3000; ++round) {
     std::string text;
     const int characters = static_cast<int>(rng() % 80);

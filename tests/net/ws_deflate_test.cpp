@@ -110,8 +110,8 @@ TEST_CASE("RFC 7692 example: 'Hello' compressed") {
 }
 
 TEST_CASE("client parses the server's deflate answer") {
-  const auto params =
-      parse_deflate_response("permessage-deflate; server_no_context_takeover; client_max_window_bits=10");
+  const auto params = parse_deflate_response(
+      "permessage-deflate; server_no_context_takeover; client_max_window_bits=10");
   REQUIRE(params);
   CHECK(params->server_no_context_takeover);
   CHECK(params->client_max_window_bits == 10);

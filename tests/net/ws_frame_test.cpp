@@ -112,8 +112,8 @@ TEST_CASE("masked client encoder round-trips through the server decoder with fre
 TEST_CASE("word-wise unmasking equals the byte-by-byte reference at every alignment and offset") {
   std::mt19937_64 rng(99);
   const MaskKey key = {0x37, 0xfa, 0x21, 0x3d};
-  for (std::size_t size : {0u, 1u, 3u, 7u, 8u, 15u, 16u, 17u, 31u, 32u, 33u, 63u, 64u, 100u, 1000u,
-                           4099u}) {
+  for (std::size_t size :
+       {0u, 1u, 3u, 7u, 8u, 15u, 16u, 17u, 31u, 32u, 33u, 63u, 64u, 100u, 1000u, 4099u}) {
     for (std::size_t alignment = 0; alignment < 16; ++alignment) {
       for (std::size_t offset = 0; offset < 4; ++offset) {
         std::vector<std::byte> storage(size + 32);
@@ -179,7 +179,9 @@ TEST_CASE("input split at every byte position decodes identically") {
 }
 
 TEST_CASE("framing violations close with 1002") {
-  SECTION("unmasked client frame") { CHECK(error_of(raw_frame(0x1, "hi", true, false)) == CloseCode::kProtocolError); }
+  SECTION("unmasked client frame") {
+    CHECK(error_of(raw_frame(0x1, "hi", true, false)) == CloseCode::kProtocolError);
+  }
   SECTION("masked server frame in the client role") {
     CHECK(error_of(raw_frame(0x1, "hi"), {}, Role::kClient) == CloseCode::kProtocolError);
   }
@@ -221,7 +223,7 @@ TEST_CASE("framing violations close with 1002") {
   SECTION("lengths not in their minimal encoding (RFC 6455 5.2)") {
     // 16-bit form carrying 5, 64-bit form carrying 200: both must use the shorter form.
     std::vector<std::byte> short16 = {std::byte{0x82}, std::byte{0xFE}, std::byte{0}, std::byte{5},
-                                      std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}};
+                                      std::byte{1},    std::byte{2},    std::byte{3}, std::byte{4}};
     CHECK(error_of(short16) == CloseCode::kProtocolError);
     std::vector<std::byte> short64 = {std::byte{0x82}, std::byte{0xFF}};
     for (int i = 0; i < 7; ++i) {
@@ -359,7 +361,8 @@ TEST_CASE("close payloads are validated (Autobahn 7.x)") {
     for (unsigned code : {1000u, 1001u, 1002u, 1003u, 1007u, 1008u, 1009u, 1010u, 1011u, 1012u,
                           1013u, 1014u, 3000u, 3999u, 4000u, 4999u}) {
       INFO("code " << code);
-      auto [state, errors, controls, messages, consumed, close_size] = close_with(code_bytes(code) + "bye");
+      auto [state, errors, controls, messages, consumed, close_size] =
+          close_with(code_bytes(code) + "bye");
       CHECK(state == WsDecoderState::kClosed);
       CHECK(errors.empty());
       REQUIRE(controls.size() == 1);
@@ -374,8 +377,8 @@ TEST_CASE("close payloads are validated (Autobahn 7.x)") {
     CHECK(state == WsDecoderState::kClosed);
   }
   SECTION("invalid codes") {
-    for (unsigned code : {0u, 999u, 1004u, 1005u, 1006u, 1015u, 1016u, 1100u, 2000u, 2999u, 5000u,
-                          65535u}) {
+    for (unsigned code :
+         {0u, 999u, 1004u, 1005u, 1006u, 1015u, 1016u, 1100u, 2000u, 2999u, 5000u, 65535u}) {
       INFO("code " << code);
       auto [state, errors, controls, messages, consumed, close_size] = close_with(code_bytes(code));
       REQUIRE(errors.size() == 1);

@@ -73,7 +73,8 @@ TEST_CASE("each handshake failure maps to its HTTP answer") {
         HandshakeError::kNotWebSocketUpgrade);
   CHECK(error_for(replace(good, "keep-alive, Upgrade", "keep-alive")) ==
         HandshakeError::kConnectionNotUpgrade);
-  CHECK(error_for(replace(good, "Version: 13", "Version: 8")) == HandshakeError::kUnsupportedVersion);
+  CHECK(error_for(replace(good, "Version: 13", "Version: 8")) ==
+        HandshakeError::kUnsupportedVersion);
   CHECK(error_for(replace(good, "Sec-WebSocket-Version: 13\r\n", "")) ==
         HandshakeError::kUnsupportedVersion);
   CHECK(error_for(replace(good, "dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ==")) ==
@@ -86,7 +87,8 @@ TEST_CASE("each handshake failure maps to its HTTP answer") {
   CHECK(http_status_for(HandshakeError::kBadKey) == 400);
   CHECK(http_status_for(HandshakeError::kOriginForbidden) == 403);
   CHECK(http_status_for(HandshakeError::kUnsupportedVersion) == 426);
-  const auto response = encode_response(handshake_error_response(HandshakeError::kUnsupportedVersion));
+  const auto response =
+      encode_response(handshake_error_response(HandshakeError::kUnsupportedVersion));
   const std::string text(response.view());
   CHECK(text.rfind("HTTP/1.1 426 Upgrade Required\r\n", 0) == 0);
   CHECK(text.find("Sec-WebSocket-Version: 13\r\n") != std::string::npos);
@@ -107,17 +109,20 @@ TEST_CASE("origin allow-list answers 403 for other origins") {
   config.allowed_origins = {"https://app.example.com"};
   const std::string good = kGoodRequest;
   CHECK(validate_upgrade(parse(good), config).error == HandshakeError::kOriginForbidden);
-  CHECK(validate_upgrade(parse(replace(good, "http://example.com", "https://app.example.com")), config)
+  CHECK(validate_upgrade(parse(replace(good, "http://example.com", "https://app.example.com")),
+                         config)
             .ok());
   CHECK(validate_upgrade(parse(replace(good, "Origin: http://example.com\r\n", "")), config).ok());
 }
 
 TEST_CASE("subprotocol is chosen only when offered") {
   const std::string good = kGoodRequest;
-  const auto none = validate_upgrade(parse(replace(good, "chat, hexwire.v1", "chat")), HandshakeConfig{});
+  const auto none =
+      validate_upgrade(parse(replace(good, "chat, hexwire.v1", "chat")), HandshakeConfig{});
   REQUIRE(none.ok());
   CHECK(none.subprotocol.empty());
-  CHECK(build_upgrade_response(none).view().find("Sec-WebSocket-Protocol") == std::string_view::npos);
+  CHECK(build_upgrade_response(none).view().find("Sec-WebSocket-Protocol") ==
+        std::string_view::npos);
 }
 
 TEST_CASE("query parameters are URL-decoded") {
@@ -140,9 +145,10 @@ TEST_CASE("permessage-deflate is negotiated only when enabled and offered accept
   const auto outcome = validate_upgrade(parse(good), config);
   REQUIRE(outcome.deflate);
   CHECK(outcome.deflate->server_max_window_bits == 10);
-  CHECK(format_deflate_response(*outcome.deflate) == "permessage-deflate; server_max_window_bits=10");
-  CHECK(std::string(build_upgrade_response(outcome).view()).find(
-            "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10\r\n") !=
+  CHECK(format_deflate_response(*outcome.deflate) ==
+        "permessage-deflate; server_max_window_bits=10");
+  CHECK(std::string(build_upgrade_response(outcome).view())
+            .find("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10\r\n") !=
         std::string::npos);
 
   CHECK_FALSE(negotiate_deflate("permessage-deflate; unknown_param", config.deflate));
@@ -150,10 +156,12 @@ TEST_CASE("permessage-deflate is negotiated only when enabled and offered accept
   CHECK_FALSE(negotiate_deflate("permessage-deflate; server_max_window_bits", config.deflate));
   CHECK_FALSE(negotiate_deflate("permessage-deflate; server_max_window_bits=8", config.deflate));
   CHECK_FALSE(negotiate_deflate(
-      "permessage-deflate; server_no_context_takeover; server_no_context_takeover", config.deflate));
+      "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+      config.deflate));
   // The first acceptable offer wins.
   const auto second = negotiate_deflate(
-      "permessage-deflate; server_max_window_bits=8, permessage-deflate; client_no_context_takeover; "
+      "permessage-deflate; server_max_window_bits=8, permessage-deflate; "
+      "client_no_context_takeover; "
       "client_max_window_bits=12; server_no_context_takeover",
       config.deflate);
   REQUIRE(second);

@@ -57,16 +57,16 @@ class RecordingSink final : public WsFrameSink {
 
 /// A raw frame as a client would send it. `mask` false builds an (illegal for clients) unmasked
 /// frame; `rsv` sets bits 0x70 as given; `opcode` is the raw 4-bit value.
-inline std::vector<std::byte> raw_frame(std::uint8_t opcode, std::string_view payload, bool fin = true,
-                                        bool mask = true, std::uint8_t rsv = 0,
+inline std::vector<std::byte> raw_frame(std::uint8_t opcode, std::string_view payload,
+                                        bool fin = true, bool mask = true, std::uint8_t rsv = 0,
                                         std::uint32_t mask_seed = 0x12345678) {
   std::vector<std::byte> out(14 + payload.size());
-  const MaskKey key = {static_cast<std::uint8_t>(mask_seed >> 24),
-                       static_cast<std::uint8_t>(mask_seed >> 16),
-                       static_cast<std::uint8_t>(mask_seed >> 8), static_cast<std::uint8_t>(mask_seed)};
-  std::size_t header = write_frame_header(out.data(), static_cast<Opcode>(opcode & 0x0f),
-                                          payload.size(), FrameFlags{fin, false},
-                                          mask ? &key : nullptr);
+  const MaskKey key = {
+      static_cast<std::uint8_t>(mask_seed >> 24), static_cast<std::uint8_t>(mask_seed >> 16),
+      static_cast<std::uint8_t>(mask_seed >> 8), static_cast<std::uint8_t>(mask_seed)};
+  std::size_t header =
+      write_frame_header(out.data(), static_cast<Opcode>(opcode & 0x0f), payload.size(),
+                         FrameFlags{fin, false}, mask ? &key : nullptr);
   out[0] = static_cast<std::byte>((std::to_integer<std::uint8_t>(out[0]) & 0x80) | (rsv & 0x70) |
                                   (opcode & 0x0f));
   std::memcpy(out.data() + header, payload.data(), payload.size());
@@ -89,11 +89,12 @@ inline std::size_t feed_all(WsFrameDecoder& decoder, std::vector<std::byte>& wir
 }
 
 /// Feeds `wire` in pieces of `step` bytes through a scratch buffer (like recycled receive buffers).
-inline void feed_in_steps(WsFrameDecoder& decoder, const std::vector<std::byte>& wire, std::size_t step,
-                          RecordingSink& sink) {
+inline void feed_in_steps(WsFrameDecoder& decoder, const std::vector<std::byte>& wire,
+                          std::size_t step, RecordingSink& sink) {
   for (std::size_t at = 0; at < wire.size(); at += step) {
-    std::vector<std::byte> piece(wire.begin() + static_cast<std::ptrdiff_t>(at),
-                                 wire.begin() + static_cast<std::ptrdiff_t>(std::min(at + step, wire.size())));
+    std::vector<std::byte> piece(
+        wire.begin() + static_cast<std::ptrdiff_t>(at),
+        wire.begin() + static_cast<std::ptrdiff_t>(std::min(at + step, wire.size())));
     sink.watch(piece);
     decoder.feed(piece, sink);
   }
