@@ -128,6 +128,11 @@ class WsSession final : public core::ConnectionHandler, private WsFrameSink {
   [[nodiscard]] bool slow() const noexcept { return slow_; }
   [[nodiscard]] bool deflate_enabled() const noexcept { return deflate_ != nullptr; }
   [[nodiscard]] std::size_t buffered_bytes() const noexcept;
+  /// The connection's id (unique on this shard while open; pair it with the shard id across
+  /// shards); 0 before start() and after on_close.
+  [[nodiscard]] core::ConnectionId id() const noexcept {
+    return connection_ != nullptr ? connection_->id() : 0;
+  }
   /// The underlying connection; null before start() and after on_close.
   [[nodiscard]] core::Connection* connection() const noexcept { return connection_; }
   [[nodiscard]] WsApplication& application() noexcept { return *app_; }

@@ -72,6 +72,21 @@ TEST_CASE("ws timeouts: a silent client that answers pings stays open past the i
   CHECK(echoed->payload == "still here");
 }
 
+TEST_CASE("ws timeouts: the server closes TCP when the peer never answers its close frame",
+          "[ws][timeout]") {
+  auto config = hexwire::test::test_engine_config();
+  config.ws_ping_interval_ms = 0;
+  config.ws_idle_timeout_ms = 200;
+  config.ws_close_timeout_ms = 300;
+  auto engine = hexwire::test::start_engine(config);
+  RawClient client(engine->port(), 5000);
+  REQUIRE(client.upgrade("/echo") == 101);
+  CHECK(client.read_close_code() == 1001);  // idle timeout
+  // No close reply from us: the server gives up after its close timeout (300 ms) and closes TCP;
+  // without that timeout it would wait forever and this client's 5 s receive timeout would fire.
+  CHECK(client.wait_closed());
+}
+
 TEST_CASE("ws backpressure: a slow reader is closed with 1008 under the close policy",
           "[ws][backpressure]") {
   auto engine = hexwire::test::start_engine(slow_reader_config("close"));
