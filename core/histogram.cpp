@@ -1,6 +1,7 @@
-// Log-linear histogram: values below 256 get one bucket each; every power-of-two range above is split
-// into 128 equal sub-buckets, so a bucket is at most 1/128 of its lower bound wide and its midpoint is
-// within 0.4% of any value in it. Bucket index is computed with one count-leading-zeros and shifts.
+// Log-linear histogram: values below 256 get one bucket each; every power-of-two range above is
+// split into 128 equal sub-buckets, so a bucket is at most 1/128 of its lower bound wide and its
+// midpoint is within 0.4% of any value in it. Bucket index is computed with one count-leading-zeros
+// and shifts.
 #include "core/histogram.hpp"
 
 #include <algorithm>
@@ -10,7 +11,7 @@
 namespace hexwire::core {
 namespace {
 
-constexpr unsigned kSubBucketBits = 7;                          // 128 sub-buckets per power of two
+constexpr unsigned kSubBucketBits = 7;  // 128 sub-buckets per power of two
 constexpr std::uint64_t kSubBucketCount = 1ull << kSubBucketBits;
 constexpr std::uint64_t kLinearMask = (kSubBucketCount << 1) - 1;  // values 0..255 are exact
 constexpr unsigned kLinearBits = kSubBucketBits + 1;
@@ -19,7 +20,8 @@ constexpr unsigned kLinearBits = kSubBucketBits + 1;
 constexpr std::size_t kBucketCount = [] {
   const unsigned magnitude = 64 - std::countl_zero(Histogram::kMaxTrackable | kLinearMask);
   const unsigned shift = magnitude - kLinearBits;
-  return static_cast<std::size_t>(shift * kSubBucketCount + (Histogram::kMaxTrackable >> shift) + 1);
+  return static_cast<std::size_t>(shift * kSubBucketCount + (Histogram::kMaxTrackable >> shift) +
+                                  1);
 }();
 
 }  // namespace
@@ -28,7 +30,8 @@ std::size_t Histogram::bucket_index(std::uint64_t value) noexcept {
   value = std::min(value, kMaxTrackable);
   // For value < 256 shift is 0 and the index is the value; otherwise (value >> shift) lies in
   // [128, 256), and the ranges for consecutive shifts are contiguous: [128(shift+1), 128(shift+2)).
-  const unsigned shift = static_cast<unsigned>(64 - std::countl_zero(value | kLinearMask)) - kLinearBits;
+  const unsigned shift =
+      static_cast<unsigned>(64 - std::countl_zero(value | kLinearMask)) - kLinearBits;
   return static_cast<std::size_t>(shift * kSubBucketCount + (value >> shift));
 }
 
@@ -49,11 +52,15 @@ std::uint64_t Histogram::bucket_upper(std::size_t index) noexcept {
   return bucket_lower(index) + (1ull << shift) - 1;
 }
 
-std::size_t Histogram::bucket_count() noexcept { return kBucketCount; }
+std::size_t Histogram::bucket_count() noexcept {
+  return kBucketCount;
+}
 
 Histogram::Histogram() : counts_(kBucketCount) {}
 
-Histogram::Histogram(const Histogram& other) : counts_(kBucketCount) { merge(other); }
+Histogram::Histogram(const Histogram& other) : counts_(kBucketCount) {
+  merge(other);
+}
 
 Histogram& Histogram::operator=(const Histogram& other) {
   if (this != &other) {
@@ -98,10 +105,12 @@ void Histogram::merge(const Histogram& other) noexcept {
   sum_.store(sum_.load(std::memory_order_relaxed) + other.sum_.load(std::memory_order_relaxed),
              std::memory_order_relaxed);
   if (other_total != 0) {
-    min_.store(std::min(min_.load(std::memory_order_relaxed), other.min_.load(std::memory_order_relaxed)),
-               std::memory_order_relaxed);
-    max_.store(std::max(max_.load(std::memory_order_relaxed), other.max_.load(std::memory_order_relaxed)),
-               std::memory_order_relaxed);
+    min_.store(
+        std::min(min_.load(std::memory_order_relaxed), other.min_.load(std::memory_order_relaxed)),
+        std::memory_order_relaxed);
+    max_.store(
+        std::max(max_.load(std::memory_order_relaxed), other.max_.load(std::memory_order_relaxed)),
+        std::memory_order_relaxed);
   }
 }
 
@@ -115,7 +124,9 @@ void Histogram::reset() noexcept {
   max_.store(0, std::memory_order_relaxed);
 }
 
-std::uint64_t Histogram::count() const noexcept { return total_.load(std::memory_order_relaxed); }
+std::uint64_t Histogram::count() const noexcept {
+  return total_.load(std::memory_order_relaxed);
+}
 
 std::uint64_t Histogram::min() const noexcept {
   return count() == 0 ? 0 : min_.load(std::memory_order_relaxed);
@@ -127,10 +138,14 @@ std::uint64_t Histogram::max() const noexcept {
 
 double Histogram::mean() const noexcept {
   const std::uint64_t n = count();
-  return n == 0 ? 0.0 : static_cast<double>(sum_.load(std::memory_order_relaxed)) / static_cast<double>(n);
+  return n == 0
+             ? 0.0
+             : static_cast<double>(sum_.load(std::memory_order_relaxed)) / static_cast<double>(n);
 }
 
-std::uint64_t Histogram::sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
+std::uint64_t Histogram::sum() const noexcept {
+  return sum_.load(std::memory_order_relaxed);
+}
 
 std::uint64_t Histogram::percentile(double p) const noexcept {
   const std::uint64_t n = count();

@@ -38,7 +38,8 @@ class Histogram {
   /// 1% of the exact order statistic of the recorded values.
   [[nodiscard]] std::uint64_t percentile(double p) const noexcept;
 
-  /// Bucket iteration for exporters: calls fn(upper_bound_inclusive, count) for each non-empty bucket.
+  /// Bucket iteration for exporters: calls fn(upper_bound_inclusive, count) for each non-empty
+  /// bucket.
   template <typename Fn>
   void for_each_bucket(Fn&& fn) const {
     for (std::size_t i = 0; i < counts_.size(); ++i) {

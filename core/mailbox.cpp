@@ -39,7 +39,8 @@ void MailboxMesh::push(unsigned from, unsigned to, Task&& task) {
 
 bool MailboxMesh::try_push(unsigned from, unsigned to, Task& task, std::size_t max_depth) {
   auto& queue = queues_[static_cast<std::size_t>(from) * shards_ + to]->tasks;
-  // Only this thread adds to the queue, so the depth can only shrink between the check and the push.
+  // Only this thread adds to the queue, so the depth can only shrink between the check and the
+  // push.
   if (queue.size_approx() >= max_depth) {
     return false;
   }

@@ -71,7 +71,9 @@ std::string prom_number(double v) {
   return fmt::format("{}", v);
 }
 
-std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
+std::string json_number(double v) {
+  return std::isfinite(v) ? fmt::format("{}", v) : "null";
+}
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
@@ -119,24 +121,26 @@ MetricsRegistry::MetricsRegistry(unsigned shards) : shards_(shards) {
 
 MetricsRegistry::~MetricsRegistry() = default;
 
-MetricsRegistry::Family& MetricsRegistry::family(std::string_view name, std::string_view help, int kind,
-                                                 double scale) {
+MetricsRegistry::Family& MetricsRegistry::family(std::string_view name, std::string_view help,
+                                                 int kind, double scale) {
   if (name.substr(0, kPrefix.size()) == kPrefix) {
     name.remove_prefix(kPrefix.size());  // tolerate an already prefixed name
   }
   if (!valid_metric_name(name)) {
     throw std::invalid_argument(fmt::format(
-        "metric name '{}' is invalid: use letters, digits, '_' or ':', not starting with a digit", name));
+        "metric name '{}' is invalid: use letters, digits, '_' or ':', not starting with a digit",
+        name));
   }
   if (kind == kHistogram && !(scale > 0.0 && std::isfinite(scale))) {
-    throw std::invalid_argument(fmt::format("histogram '{}': unit_scale must be a positive number", name));
+    throw std::invalid_argument(
+        fmt::format("histogram '{}': unit_scale must be a positive number", name));
   }
   const std::lock_guard lock(mutex_);
   for (const auto& existing : families_) {
     if (existing->name == name) {
       if (existing->kind != kind) {
-        throw std::logic_error(fmt::format("metric '{}' is already registered as a {}, not a {}", name,
-                                           kind_name(existing->kind), kind_name(kind)));
+        throw std::logic_error(fmt::format("metric '{}' is already registered as a {}, not a {}",
+                                           name, kind_name(existing->kind), kind_name(kind)));
       }
       return *existing;
     }
@@ -162,8 +166,8 @@ MetricsRegistry::Family& MetricsRegistry::family(std::string_view name, std::str
 namespace {
 void check_shard(unsigned shard, unsigned shards, std::string_view name) {
   if (shard >= shards) {
-    throw std::out_of_range(fmt::format("metric '{}': shard {} out of range (registry has {} shards)", name,
-                                        shard, shards));
+    throw std::out_of_range(fmt::format(
+        "metric '{}': shard {} out of range (registry has {} shards)", name, shard, shards));
   }
 }
 }  // namespace
@@ -238,7 +242,9 @@ std::string MetricsRegistry::json() const {
     if (kind != kCounter) {
       out += ',';
     }
-    append_json_string(out, kind == kCounter ? "counters" : kind == kGauge ? "gauges" : "histograms");
+    append_json_string(out, kind == kCounter ? "counters"
+                            : kind == kGauge ? "gauges"
+                                             : "histograms");
     out += ":{";
     bool first = true;
     for (const auto& f : families_) {
@@ -273,7 +279,8 @@ std::string MetricsRegistry::json() const {
           const double v = static_cast<double>(merged.percentile(kQuantiles[q] * 100.0)) / f->scale;
           out += fmt::format(",\"{}\":{}", kJsonQuantileKeys[q], json_number(v));
         }
-        out += fmt::format(",\"max\":{},\"mean\":{}}}", json_number(static_cast<double>(merged.max()) / f->scale),
+        out += fmt::format(",\"max\":{},\"mean\":{}}}",
+                           json_number(static_cast<double>(merged.max()) / f->scale),
                            json_number(merged.mean() / f->scale));
       }
     }

@@ -62,20 +62,17 @@ class Task {
   };
 
   template <typename Fn>
-  static constexpr Ops inline_ops{
-      [](void* p) { (*static_cast<Fn*>(p))(); },
-      [](void* dst, void* src) noexcept {
-        new (dst) Fn(std::move(*static_cast<Fn*>(src)));
-        static_cast<Fn*>(src)->~Fn();
-      },
-      [](void* p) noexcept { static_cast<Fn*>(p)->~Fn(); }};
+  static constexpr Ops inline_ops{[](void* p) { (*static_cast<Fn*>(p))(); },
+                                  [](void* dst, void* src) noexcept {
+                                    new (dst) Fn(std::move(*static_cast<Fn*>(src)));
+                                    static_cast<Fn*>(src)->~Fn();
+                                  },
+                                  [](void* p) noexcept { static_cast<Fn*>(p)->~Fn(); }};
 
   template <typename Fn>
   static constexpr Ops heap_ops{
       [](void* p) { (**static_cast<Fn**>(p))(); },
-      [](void* dst, void* src) noexcept {
-        *static_cast<Fn**>(dst) = *static_cast<Fn**>(src);
-      },
+      [](void* dst, void* src) noexcept { *static_cast<Fn**>(dst) = *static_cast<Fn**>(src); },
       [](void* p) noexcept { delete *static_cast<Fn**>(p); }};
 
   void move_from(Task& other) noexcept {

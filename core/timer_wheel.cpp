@@ -81,7 +81,8 @@ struct TimerWheel::Impl {
   mutable std::uint64_t slot_min_valid = 0;
   std::vector<DueEntry> due;  // scratch: nodes collected for the current run
 
-  Impl(std::uint64_t now, std::uint64_t tick) : origin_ns(now), tick_ns(tick == 0 ? 1 : tick), now_ns(now) {}
+  Impl(std::uint64_t now, std::uint64_t tick)
+      : origin_ns(now), tick_ns(tick == 0 ? 1 : tick), now_ns(now) {}
 
   [[nodiscard]] std::uint64_t tick_of(std::uint64_t ns) const noexcept {
     return ns <= origin_ns ? 0 : (ns - origin_ns) / tick_ns;
@@ -151,7 +152,8 @@ struct TimerWheel::Impl {
   void place(std::uint32_t index) noexcept {
     const std::uint64_t tick = nodes[index].tick;
     const std::uint64_t diff = tick ^ current_tick;
-    const unsigned level = diff == 0 ? 0 : static_cast<unsigned>(63 - std::countl_zero(diff)) / kSlotBits;
+    const unsigned level =
+        diff == 0 ? 0 : static_cast<unsigned>(63 - std::countl_zero(diff)) / kSlotBits;
     if (level >= kLevels) {
       push_back(kOverflowList, index);
       return;
@@ -194,7 +196,8 @@ struct TimerWheel::Impl {
       }
       if (bits != 0) {
         const unsigned shift = level * kSlotBits;
-        const std::uint64_t group_base = (current_tick >> (shift + kSlotBits)) << (shift + kSlotBits);
+        const std::uint64_t group_base = (current_tick >> (shift + kSlotBits))
+                                         << (shift + kSlotBits);
         return group_base | (static_cast<std::uint64_t>(std::countr_zero(bits)) << shift);
       }
     }
@@ -243,7 +246,8 @@ struct TimerWheel::Impl {
     }
   }
 
-  // Collects from `list_id` the nodes whose deadline is <= limit into `due`, in (deadline, seq) order.
+  // Collects from `list_id` the nodes whose deadline is <= limit into `due`, in (deadline, seq)
+  // order.
   void collect(std::uint16_t list_id, std::uint64_t limit) {
     const std::size_t first = due.size();
     std::uint32_t index = lists[list_id].head;
@@ -314,9 +318,12 @@ struct TimerWheel::Impl {
   }
 };
 
-TimerWheel::TimerWheel(std::uint64_t now_ns, std::uint64_t tick_ns) : impl_(new Impl(now_ns, tick_ns)) {}
+TimerWheel::TimerWheel(std::uint64_t now_ns, std::uint64_t tick_ns)
+    : impl_(new Impl(now_ns, tick_ns)) {}
 
-TimerWheel::~TimerWheel() { delete impl_; }
+TimerWheel::~TimerWheel() {
+  delete impl_;
+}
 
 TimerId TimerWheel::add_at(std::uint64_t deadline_ns, Task fn) {
   Impl& w = *impl_;
@@ -420,7 +427,8 @@ std::uint64_t TimerWheel::ns_until_next(std::uint64_t now_ns) const noexcept {
   std::uint64_t earliest = std::numeric_limits<std::uint64_t>::max();
   const std::uint64_t level0 = w.occupied[0] & (~0ull << (w.current_tick & (kSlots - 1)));
   if (level0 != 0) {
-    // The nearest level-0 slot holds the earliest deadlines of the whole wheel; use its exact minimum.
+    // The nearest level-0 slot holds the earliest deadlines of the whole wheel; use its exact
+    // minimum.
     earliest = w.level0_slot_min(static_cast<unsigned>(std::countr_zero(level0)));
   } else {
     // A higher slot (or the overflow list) first matters at its range start, never after any of
@@ -430,8 +438,12 @@ std::uint64_t TimerWheel::ns_until_next(std::uint64_t now_ns) const noexcept {
   return earliest > now_ns ? earliest - now_ns : 0;
 }
 
-std::size_t TimerWheel::size() const noexcept { return impl_->live; }
+std::size_t TimerWheel::size() const noexcept {
+  return impl_->live;
+}
 
-std::uint64_t TimerWheel::now_ns() const noexcept { return impl_->now_ns; }
+std::uint64_t TimerWheel::now_ns() const noexcept {
+  return impl_->now_ns;
+}
 
 }  // namespace hexwire::core

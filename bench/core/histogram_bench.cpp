@@ -83,7 +83,8 @@ void BM_VectorBaseline_SortPercentiles(benchmark::State& state) {
     sorted = recorded;  // the live vector keeps receiving values, so each read sorts a copy
     std::sort(sorted.begin(), sorted.end());
     for (const double p : kPercentiles) {
-      const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+      const auto rank =
+          static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
       benchmark::DoNotOptimize(sorted[std::max<std::size_t>(rank, 1) - 1]);
     }
   }
@@ -92,6 +93,9 @@ void BM_VectorBaseline_SortPercentiles(benchmark::State& state) {
 BENCHMARK(BM_Histogram_Record);
 BENCHMARK(BM_VectorBaseline_Record);
 BENCHMARK(BM_Histogram_Percentiles)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_VectorBaseline_SortPercentiles)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_VectorBaseline_SortPercentiles)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

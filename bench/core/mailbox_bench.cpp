@@ -65,7 +65,8 @@ template <typename Box>
 void cross_thread(benchmark::State& state) {
   const auto per_iteration = static_cast<std::uint64_t>(state.range(0));
   Box box;
-  std::atomic<std::uint64_t> consumed{0};  // written by the consumer (release), read by the producer (acquire)
+  std::atomic<std::uint64_t> consumed{
+      0};  // written by the consumer (release), read by the producer (acquire)
   std::atomic<bool> stop{false};
   std::uint64_t local = 0;  // touched only on the consumer thread, inside tasks
   std::thread consumer([&] {
@@ -87,7 +88,8 @@ void cross_thread(benchmark::State& state) {
     while (consumed.load(std::memory_order_acquire) < target) {
       std::this_thread::yield();
     }
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   stop.store(true, std::memory_order_relaxed);
   consumer.join();
@@ -106,10 +108,18 @@ void single_thread(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_MailboxMesh_CrossThread(benchmark::State& state) { cross_thread<MeshAdapter>(state); }
-void BM_MutexDeque_CrossThread(benchmark::State& state) { cross_thread<DequeAdapter>(state); }
-void BM_MailboxMesh_SingleThreadPushPop(benchmark::State& state) { single_thread<MeshAdapter>(state); }
-void BM_MutexDeque_SingleThreadPushPop(benchmark::State& state) { single_thread<DequeAdapter>(state); }
+void BM_MailboxMesh_CrossThread(benchmark::State& state) {
+  cross_thread<MeshAdapter>(state);
+}
+void BM_MutexDeque_CrossThread(benchmark::State& state) {
+  cross_thread<DequeAdapter>(state);
+}
+void BM_MailboxMesh_SingleThreadPushPop(benchmark::State& state) {
+  single_thread<MeshAdapter>(state);
+}
+void BM_MutexDeque_SingleThreadPushPop(benchmark::State& state) {
+  single_thread<DequeAdapter>(state);
+}
 
 BENCHMARK(BM_MailboxMesh_CrossThread)->Arg(65536)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MutexDeque_CrossThread)->Arg(65536)->UseManualTime()->Unit(benchmark::kMillisecond);

@@ -120,10 +120,18 @@ void add_and_fire(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(fired));
 }
 
-void BM_TimerWheel_Rearm(benchmark::State& state) { rearm<TimerWheel>(state); }
-void BM_HeapBaseline_Rearm(benchmark::State& state) { rearm<HeapTimers>(state); }
-void BM_TimerWheel_AddFire(benchmark::State& state) { add_and_fire<TimerWheel>(state); }
-void BM_HeapBaseline_AddFire(benchmark::State& state) { add_and_fire<HeapTimers>(state); }
+void BM_TimerWheel_Rearm(benchmark::State& state) {
+  rearm<TimerWheel>(state);
+}
+void BM_HeapBaseline_Rearm(benchmark::State& state) {
+  rearm<HeapTimers>(state);
+}
+void BM_TimerWheel_AddFire(benchmark::State& state) {
+  add_and_fire<TimerWheel>(state);
+}
+void BM_HeapBaseline_AddFire(benchmark::State& state) {
+  add_and_fire<HeapTimers>(state);
+}
 
 BENCHMARK(BM_TimerWheel_Rearm)->Arg(1000)->Arg(100'000);
 BENCHMARK(BM_HeapBaseline_Rearm)->Arg(1000)->Arg(100'000);

@@ -15,7 +15,8 @@ using hexwire::core::Histogram;
 
 namespace {
 
-constexpr double kPercentiles[] = {0.0, 1.0, 10.0, 25.0, 50.0, 75.0, 90.0, 99.0, 99.9, 99.99, 100.0};
+constexpr double kPercentiles[] = {0.0,  1.0,  10.0, 25.0,  50.0, 75.0,
+                                   90.0, 99.0, 99.9, 99.99, 100.0};
 
 // Nearest-rank order statistic: the value at 1-based rank ceil(p/100 * n), at least rank 1.
 std::uint64_t exact_percentile(std::vector<std::uint64_t> sorted, double p) {
@@ -132,8 +133,10 @@ TEST_CASE("merge equals recording everything into one histogram") {
   }
   std::vector<std::pair<std::uint64_t, std::uint64_t>> merged_buckets;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> all_buckets;
-  merged.for_each_bucket([&](std::uint64_t upper, std::uint64_t c) { merged_buckets.emplace_back(upper, c); });
-  all.for_each_bucket([&](std::uint64_t upper, std::uint64_t c) { all_buckets.emplace_back(upper, c); });
+  merged.for_each_bucket(
+      [&](std::uint64_t upper, std::uint64_t c) { merged_buckets.emplace_back(upper, c); });
+  all.for_each_bucket(
+      [&](std::uint64_t upper, std::uint64_t c) { all_buckets.emplace_back(upper, c); });
   CHECK(merged_buckets == all_buckets);
   // Merging an empty histogram changes nothing, including min.
   merged.merge(Histogram{});

@@ -1,6 +1,6 @@
 // MailboxMesh: FIFO per ordered pair, drain batch cap and fairness across senders, try_push depth
-// limit, depth accounting, and a multi-thread stress test (N producers, one consumer) in which every
-// task is seen exactly once and in per-sender order. Also built with -fsanitize=thread.
+// limit, depth accounting, and a multi-thread stress test (N producers, one consumer) in which
+// every task is seen exactly once and in per-sender order. Also built with -fsanitize=thread.
 #include "core/mailbox.hpp"
 
 #include <catch2/catch.hpp>

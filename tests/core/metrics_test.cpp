@@ -231,10 +231,14 @@ TEST_CASE("histograms export as summaries merged over shards in exported units")
   CHECK(summary.type == "summary");
   CHECK(summary.samples.at("hexwire_publish_latency_seconds_count") == 101);
   CHECK(summary.samples.at("hexwire_publish_latency_seconds_sum") == Approx(5.05 + 2.0));
-  CHECK(summary.samples.at("hexwire_publish_latency_seconds{quantile=\"0.5\"}") == Approx(0.051).epsilon(0.01));
-  CHECK(summary.samples.at("hexwire_publish_latency_seconds{quantile=\"0.9\"}") == Approx(0.091).epsilon(0.01));
-  CHECK(summary.samples.at("hexwire_publish_latency_seconds{quantile=\"0.99\"}") == Approx(0.100).epsilon(0.01));
-  CHECK(summary.samples.at("hexwire_publish_latency_seconds{quantile=\"0.999\"}") == Approx(2.0).epsilon(0.01));
+  CHECK(summary.samples.at("hexwire_publish_latency_seconds{quantile=\"0.5\"}") ==
+        Approx(0.051).epsilon(0.01));
+  CHECK(summary.samples.at("hexwire_publish_latency_seconds{quantile=\"0.9\"}") ==
+        Approx(0.091).epsilon(0.01));
+  CHECK(summary.samples.at("hexwire_publish_latency_seconds{quantile=\"0.99\"}") ==
+        Approx(0.100).epsilon(0.01));
+  CHECK(summary.samples.at("hexwire_publish_latency_seconds{quantile=\"0.999\"}") ==
+        Approx(2.0).epsilon(0.01));
   CHECK(summary.samples.size() == 6);
 
   // A custom scale: microseconds recorded, exported in milliseconds.

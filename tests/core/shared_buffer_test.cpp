@@ -87,7 +87,8 @@ TEST_CASE("references released on other threads free the buffer exactly once") {
   constexpr int kThreads = 4;
   constexpr int kRounds = 2000;
   for (int round = 0; round < 20; ++round) {
-    SharedBuffer original = SharedBuffer::copy_of(std::string(100, static_cast<char>('a' + round % 26)));
+    SharedBuffer original =
+        SharedBuffer::copy_of(std::string(100, static_cast<char>('a' + round % 26)));
     std::vector<std::thread> threads;
     std::vector<SharedBuffer> handed(kThreads, original);
     for (int t = 0; t < kThreads; ++t) {

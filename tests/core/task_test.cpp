@@ -108,7 +108,8 @@ TEST_CASE("moving a Task moves the callable and leaves the source empty") {
     {
       Task a = heap ? Task(Large(&counts)) : Task(Small(&counts));
       Task b(std::move(a));
-      CHECK_FALSE(static_cast<bool>(a));  // NOLINT(bugprone-use-after-move): checking the moved-from state
+      CHECK_FALSE(
+          static_cast<bool>(a));  // NOLINT(bugprone-use-after-move): checking the moved-from state
       CHECK(counts.alive == 1);
       b();
       Task c;

@@ -10,9 +10,9 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <string>
 #include <random>
 #include <set>
+#include <string>
 #include <vector>
 
 using hexwire::core::TimerId;
@@ -39,20 +39,24 @@ TEST_CASE("timers fire in deadline order and never early") {
   CHECK(wheel.size() == 0);
 }
 
-TEST_CASE("one advance over many deadlines runs them in deadline order with ties in insertion order") {
+TEST_CASE(
+    "one advance over many deadlines runs them in deadline order with ties in insertion order") {
   TimerWheel wheel(kStart);
   std::vector<int> fired;
   // Same deadline, inserted in order 0..4, interleaved with other deadlines in other slots/levels.
   for (int i = 0; i < 5; ++i) {
     wheel.add_at(kStart + 5000 * kMs, [&fired, i] { fired.push_back(i); });
-    wheel.add_at(kStart + (7000 + static_cast<std::uint64_t>(i)) * kMs, [&fired, i] { fired.push_back(100 + i); });
-    wheel.add_at(kStart + 3 * kMs + static_cast<std::uint64_t>(4 - i) * 1000, [&fired, i] { fired.push_back(-1 - i); });
+    wheel.add_at(kStart + (7000 + static_cast<std::uint64_t>(i)) * kMs,
+                 [&fired, i] { fired.push_back(100 + i); });
+    wheel.add_at(kStart + 3 * kMs + static_cast<std::uint64_t>(4 - i) * 1000,
+                 [&fired, i] { fired.push_back(-1 - i); });
   }
   CHECK(wheel.advance(kStart + 10'000 * kMs) == 15);
   CHECK(fired == std::vector<int>{-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 100, 101, 102, 103, 104});
 }
 
-TEST_CASE("cancel removes a pending timer and cancelling a fired or cancelled or unknown id is a no-op") {
+TEST_CASE(
+    "cancel removes a pending timer and cancelling a fired or cancelled or unknown id is a no-op") {
   TimerWheel wheel(kStart);
   int runs = 0;
   const TimerId a = wheel.add_after(5 * kMs, [&] { ++runs; });
@@ -102,7 +106,8 @@ TEST_CASE("callbacks may add and cancel timers during advance") {
   CHECK(log.back() == "re-armed");
 }
 
-TEST_CASE("a timer cancelling itself from its own callback gets false and self re-arming does not loop") {
+TEST_CASE(
+    "a timer cancelling itself from its own callback gets false and self re-arming does not loop") {
   TimerWheel wheel(kStart);
   TimerId self = 0;
   int runs = 0;
@@ -153,7 +158,8 @@ TEST_CASE("far-future deadlines beyond the top level are kept and fire on time")
 namespace {
 // Drives a wheel and a brute-force model through the same random schedule of adds, cancels and
 // advances with jumps from sub-tick to days, checking firing order and ns_until_next each step.
-void run_against_model(std::uint64_t tick_ns, std::uint64_t max_delay, std::uint64_t max_step, unsigned seed) {
+void run_against_model(std::uint64_t tick_ns, std::uint64_t max_delay, std::uint64_t max_step,
+                       unsigned seed) {
   std::mt19937_64 rng(seed);
   TimerWheel wheel(kStart, tick_ns);
   std::uint64_t now = kStart;
@@ -185,7 +191,8 @@ void run_against_model(std::uint64_t tick_ns, std::uint64_t max_delay, std::uint
         const std::uint64_t earliest = model.begin()->first.first;
         REQUIRE(wait <= (earliest > now ? earliest - now : 0));
       }
-      const std::uint64_t step_ns = rng() % 4 == 0 ? wait == UINT64_MAX ? 0 : std::min(wait, max_step) : rng() % max_step;
+      const std::uint64_t step_ns =
+          rng() % 4 == 0 ? wait == UINT64_MAX ? 0 : std::min(wait, max_step) : rng() % max_step;
       now += step_ns;
       std::vector<std::uint64_t> expected;
       while (!model.empty() && model.begin()->first.first <= now) {
