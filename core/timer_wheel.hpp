@@ -33,6 +33,12 @@ class TimerWheel {
 
   /// Runs every timer whose deadline is <= now_ns, in deadline order (ties: insertion order).
   /// Callbacks may add or cancel timers. Returns the number of callbacks run.
+  /// During advance() the wheel's time is already now_ns: a timer added by a callback with a
+  /// deadline <= now_ns runs at the next advance(), never in this one (a callback re-arming itself
+  /// with zero delay cannot loop). Cancelling a timer that this advance() collected but has not run
+  /// yet still prevents it (returns true); a timer cancelling itself from its callback gets false.
+  /// A callback that throws propagates; timers collected but not yet run stay pending.
+  /// Not reentrant: do not call advance() from a callback.
   std::size_t advance(std::uint64_t now_ns);
 
   /// How long the owner may sleep before it must call advance() again: an upper bound that is
