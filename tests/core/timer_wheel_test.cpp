@@ -12,6 +12,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -251,4 +252,21 @@ TEST_CASE("add_after is relative to the wheel time and destruction releases pend
     CHECK(token.use_count() == 2);  // the fired callback was destroyed
   }
   CHECK(token.use_count() == 1);
+}
+
+TEST_CASE("a throwing callback propagates and the timers after it stay pending") {
+  TimerWheel wheel(kStart);
+  std::vector<int> fired;
+  wheel.add_at(kStart + 1 * kMs, [&] {
+    fired.push_back(1);
+    throw std::runtime_error("boom");
+  });
+  wheel.add_at(kStart + 1 * kMs, [&] { fired.push_back(2); });
+  wheel.add_at(kStart + 2 * kMs, [&] { fired.push_back(3); });
+  CHECK_THROWS_AS(wheel.advance(kStart + 3 * kMs), std::runtime_error);
+  CHECK(fired == std::vector<int>{1});
+  CHECK(wheel.size() == 2);
+  CHECK(wheel.advance(kStart + 3 * kMs) == 2);
+  CHECK(fired == std::vector<int>{1, 2, 3});
+  CHECK(wheel.size() == 0);
 }
