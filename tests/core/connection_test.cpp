@@ -392,6 +392,65 @@ void eof_behind_paused_bytes(BackendKind kind) {
   ::close(fd);
 }
 
+/// close() while the peer reads nothing: after close_flush_timeout_ns the queued bytes are given
+/// up and the connection is aborted (last_error ETIMEDOUT) instead of lingering forever.
+void close_gives_up_on_a_stalled_peer(BackendKind kind) {
+  require_backend(kind);
+  ReactorConfig config = config_for(kind);
+  config.close_flush_timeout_ns = 100'000'000;
+  Reactor reactor(config);
+  const SharedBuffer block = pattern(1 << 20, 1);
+  bool closed = false;
+  int error = 0;
+  CloseReason reason{};
+  const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
+    h.open = [&](Connection& c) {
+      for (int i = 0; i < 32; ++i) {
+        c.send(block);  // 32 MiB: more than the socket buffers hold
+      }
+      c.close();
+    };
+    h.close = [&](Connection& c, CloseReason r) {
+      closed = true;
+      error = c.last_error();
+      reason = r;
+    };
+  });
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const SocketAddress address = SocketAddress::parse("127.0.0.1", port);
+  REQUIRE(::connect(fd, address.data(), address.size()) == 0);  // and never reads
+  REQUIRE(run_until(reactor, [&] { return closed; }));
+  CHECK(reason == CloseReason::local_close);
+  CHECK(error == ETIMEDOUT);
+  CHECK(block.use_count() == 1);
+  ::close(fd);
+}
+
+/// close() to a peer that reads everything but never closes its side: after our FIN the reactor
+/// waits close_linger_ns for the peer's FIN, then closes anyway.
+void linger_ends_without_peer_fin(BackendKind kind) {
+  require_backend(kind);
+  ReactorConfig config = config_for(kind);
+  config.close_linger_ns = 50'000'000;
+  Reactor reactor(config);
+  bool closed = false;
+  const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
+    h.open = [](Connection& c) {
+      c.send(SharedBuffer::copy_of("bye"));
+      c.close();
+    };
+    h.close = [&](Connection&, CloseReason) { closed = true; };
+  });
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const SocketAddress address = SocketAddress::parse("127.0.0.1", port);
+  REQUIRE(::connect(fd, address.data(), address.size()) == 0);
+  REQUIRE(run_until(reactor, [&] { return closed && reactor.connection_count() == 0; }));
+  char reply[8] = {};
+  CHECK(::recv(fd, reply, sizeof(reply), MSG_WAITALL) == 3);  // "bye", then EOF
+  CHECK(std::string(reply) == "bye");
+  ::close(fd);
+}
+
 }  // namespace
 
 TEST_CASE("io_uring connection: orderly close sends everything queued first", "[connection]") {
@@ -441,4 +500,18 @@ TEST_CASE("io_uring connection: bytes before the peer's FIN survive a pause", "[
 }
 TEST_CASE("epoll connection: bytes before the peer's FIN survive a pause", "[connection]") {
   eof_behind_paused_bytes(BackendKind::epoll);
+}
+TEST_CASE("io_uring connection: close() gives up on a peer that stops reading", "[connection]") {
+  close_gives_up_on_a_stalled_peer(BackendKind::io_uring);
+}
+TEST_CASE("epoll connection: close() gives up on a peer that stops reading", "[connection]") {
+  close_gives_up_on_a_stalled_peer(BackendKind::epoll);
+}
+TEST_CASE("io_uring connection: close() ends after the linger time without the peer's FIN",
+          "[connection]") {
+  linger_ends_without_peer_fin(BackendKind::io_uring);
+}
+TEST_CASE("epoll connection: close() ends after the linger time without the peer's FIN",
+          "[connection]") {
+  linger_ends_without_peer_fin(BackendKind::epoll);
 }
