@@ -33,8 +33,14 @@ struct OpTarget {
 
 inline constexpr std::uint32_t kGenerationMask = 0x00FF'FFFFu;
 
+/// How the io_uring backend sets its ring up. `best` tries SINGLE_ISSUER|DEFER_TASKRUN, then
+/// COOP_TASKRUN, then no flags (each fallback on EINVAL); the others start lower in that list
+/// (for tests of the fallbacks and for comparison).
+enum class RingSetup : std::uint8_t { best, coop_taskrun, plain };
+
 /// Tuning shared by both backends.
 struct BackendConfig {
+  RingSetup ring_setup = RingSetup::best;  // io_uring only
   unsigned ring_entries = 4096;       // io_uring SQ size (CQ is 4x)
   unsigned buffer_count = 1024;       // provided buffers per shard (power of two, <= 32768)
   unsigned buffer_size = 16 * 1024;   // bytes per provided buffer / epoll scratch buffer

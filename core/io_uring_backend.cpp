@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <iterator>
 #include <system_error>
 
 #include "core/detail/user_data.hpp"
@@ -35,7 +36,9 @@ IoUringBackend::IoUringBackend(const BackendConfig& config) : config_(config) {
   const unsigned attempts[] = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
                                IORING_SETUP_COOP_TASKRUN, 0};
   int rc = -EINVAL;
-  for (const unsigned flags : attempts) {
+  const auto first = static_cast<std::size_t>(config.ring_setup);
+  for (std::size_t attempt = first; attempt < std::size(attempts); ++attempt) {
+    const unsigned flags = attempts[attempt];
     rc = init_ring(ring_, config.ring_entries, flags);
     if (rc == 0) {
       setup_flags_ = flags;

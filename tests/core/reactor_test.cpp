@@ -92,9 +92,11 @@ int listen_loopback(std::uint16_t& port, bool nonblocking) {
   return fd;
 }
 
-void echo_round_trip(BackendKind kind) {
+void echo_round_trip(BackendKind kind, RingSetup setup = RingSetup::best) {
   require_backend(kind);
-  Reactor reactor(config_for(kind));
+  ReactorConfig config = config_for(kind);
+  config.backend_config.ring_setup = setup;
+  Reactor reactor(config);
   int server_closed = 0;
   std::uint16_t port = 0;
   reactor.add_listener(listen_loopback(port, kind == BackendKind::epoll),
@@ -153,6 +155,14 @@ TEST_CASE("io_uring reactor: client and server connections echo every byte", "[r
 
 TEST_CASE("epoll reactor: client and server connections echo every byte", "[reactor]") {
   echo_round_trip(BackendKind::epoll);
+}
+
+TEST_CASE("io_uring reactor: echo also works on the COOP_TASKRUN fallback ring", "[reactor]") {
+  echo_round_trip(BackendKind::io_uring, RingSetup::coop_taskrun);
+}
+
+TEST_CASE("io_uring reactor: echo also works on a ring set up without flags", "[reactor]") {
+  echo_round_trip(BackendKind::io_uring, RingSetup::plain);
 }
 
 TEST_CASE("io_uring reactor: connect to a closed port ends with connect_failed", "[reactor]") {
