@@ -3,6 +3,7 @@
 // port held elsewhere and supports port 0, and stop closes connections and joins.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -163,7 +164,28 @@ void stop_closes_connections(BackendKind kind) {
   CHECK(connect_plain(port) == -1);  // listeners are closed
 }
 
+Runtime* signal_target = nullptr;
+
+extern "C" void stop_on_signal(int) { signal_target->request_stop(); }
+
 }  // namespace
+
+TEST_CASE("runtime: request_stop from a signal handler stops and joins", "[runtime]") {
+  RuntimeConfig config = small_config(BackendKind::epoll);
+  config.max_sleep_ns = UINT64_MAX;  // shards sleep until woken: only the eventfd write ends it
+  Runtime runtime(config);
+  runtime.start();
+  signal_target = &runtime;
+  struct sigaction action {};
+  action.sa_handler = stop_on_signal;
+  struct sigaction previous {};
+  REQUIRE(::sigaction(SIGUSR1, &action, &previous) == 0);
+  REQUIRE(::raise(SIGUSR1) == 0);
+  runtime.join();  // returns only because the handler's request_stop woke and stopped the shards
+  CHECK(runtime.stop_requested());
+  ::sigaction(SIGUSR1, &previous, nullptr);
+  signal_target = nullptr;
+}
 
 TEST_CASE("io_uring runtime: submit_to keeps FIFO order between shards", "[runtime]") {
   submit_order(BackendKind::io_uring);
