@@ -154,6 +154,8 @@ class Runtime final : public Executor {
   std::vector<Shard*> shards_;
   std::vector<std::thread> threads_;
   std::function<void(Shard&)> stop_hook_;
+  // Set (seq_cst) by request_stop before it wakes the shards; shards read it (acquire, and seq_cst
+  // in their pre-sleep re-check, pairing with that store) so a stop never waits for a full sleep.
   std::atomic<bool> stop_requested_{false};
   bool started_ = false;
 };
