@@ -154,8 +154,10 @@ class Runtime final : public Executor {
   std::vector<Shard*> shards_;
   std::vector<std::thread> threads_;
   std::function<void(Shard&)> stop_hook_;
-  // Set (seq_cst) by request_stop before it wakes the shards; shards read it (acquire, and seq_cst
-  // in their pre-sleep re-check, pairing with that store) so a stop never waits for a full sleep.
+  // Set (seq_cst) by request_stop, which then writes every published shard's eventfd; shards load
+  // it (acquire) at the top of each turn and in the pre-sleep re-check. No wake-up can be lost:
+  // the eventfd keeps its count until the shard's armed read consumes it, even if the write comes
+  // before the shard starts sleeping.
   std::atomic<bool> stop_requested_{false};
   bool started_ = false;
 };
