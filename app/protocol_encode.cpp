@@ -84,8 +84,9 @@ core::SharedBuffer encode_ack(FrameWriter& w, std::string_view id, std::string_v
   return w.finish_text_frame();
 }
 
-void write_msg_object(FrameWriter& w, const pubsub::Message& message) {
-  w.raw("{\"op\":\"msg\"");
+void write_msg_object(FrameWriter& w, const pubsub::Message& message,
+                      std::string_view op_literal) {
+  w.raw(op_literal);
   channel_field(w, message.channel);
   w.raw(",\"seq\":");
   w.uint(message.seq);
@@ -101,6 +102,12 @@ void write_msg_object(FrameWriter& w, const pubsub::Message& message) {
 core::SharedBuffer encode_msg(FrameWriter& w, const pubsub::Message& message) {
   w.reset();
   write_msg_object(w, message);
+  return w.finish_text_frame();
+}
+
+core::SharedBuffer encode_notify(FrameWriter& w, const pubsub::Message& message) {
+  w.reset();
+  write_msg_object(w, message, "{\"op\":\"notify\"");
   return w.finish_text_frame();
 }
 

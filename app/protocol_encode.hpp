@@ -34,8 +34,12 @@ core::SharedBuffer encode_ack(FrameWriter& w, std::string_view id, std::string_v
                               std::uint64_t seq, std::int64_t ts_us);
 /// {"op":"msg","channel":C,"seq":S,"from":U,"ts":T,"data":DATA} (message.payload is raw JSON)
 core::SharedBuffer encode_msg(FrameWriter& w, const pubsub::Message& message);
+/// {"op":"notify",...same fields as msg...}: a message of a channel the user belongs to but this
+/// connection is not subscribed to (live, or from the offline queue on reconnect).
+core::SharedBuffer encode_notify(FrameWriter& w, const pubsub::Message& message);
 /// Writes the msg object (no frame) into `w` after whatever it holds (history lists).
-void write_msg_object(FrameWriter& w, const pubsub::Message& message);
+void write_msg_object(FrameWriter& w, const pubsub::Message& message,
+                      std::string_view op_literal = "{\"op\":\"msg\"");
 /// {"op":"history","id":ID,"channel":C,"messages":[MSG...],"recovered":B}
 core::SharedBuffer encode_history(FrameWriter& w, std::string_view id, std::string_view channel,
                                   std::span<const pubsub::MessageRef> messages, bool recovered);

@@ -2,8 +2,12 @@
 // ONCE into a shared TEXT frame and queued on every listed local connection (the same bytes, by
 // reference count). A connection that refuses a frame (slow consumer over its hard limit with the
 // drop policy, or closing) is counted as a drop; the session's backpressure policy decides.
+// Notifications (live or drained from the offline queue) of the user's own `user:<id>` channel
+// are `msg` events; those of other channels are `notify` events, so that a later resume with
+// `since` never shows the client the same `msg` twice.
 #include <exception>
 
+#include "app/channel_name.hpp"
 #include "app/protocol_encode.hpp"
 #include "app/ws_app.hpp"
 #include "app/ws_app_state.hpp"
@@ -12,6 +16,11 @@
 namespace hexwire::app {
 
 namespace {
+
+core::SharedBuffer encode_notification(FrameWriter& writer, const pubsub::Message& message) {
+  return channel_kind(message.channel) == ChannelKind::kUser ? encode_msg(writer, message)
+                                                            : encode_notify(writer, message);
+}
 
 class WsDeliverySink final : public pubsub::DeliverySink {
  public:
@@ -31,6 +40,9 @@ class WsDeliverySink final : public pubsub::DeliverySink {
 
   void presence_changed(std::string_view channel, std::span<const pubsub::PresenceChange> changes,
                         std::span<const pubsub::SubscriberId> subscribers) noexcept override {
+    if (channel_kind(channel) == ChannelKind::kUser) {
+      return;  // a user's own channel: every connection of it is that user, nothing to announce
+    }
     WsShardState& shard = service_.shard();
     for (const pubsub::PresenceChange& change : changes) {
       (void)send_all(
@@ -49,7 +61,7 @@ class WsDeliverySink final : public pubsub::DeliverySink {
   void notify(const pubsub::MessageRef& message,
               std::span<const pubsub::SubscriberId> connections) noexcept override {
     WsShardState& shard = service_.shard();
-    (void)send_all(shard, [&] { return encode_msg(shard.writer, *message); }, connections);
+    (void)send_all(shard, [&] { return encode_notification(shard.writer, *message); }, connections);
   }
 
   void pending_drained(pubsub::SubscriberId connection, std::span<const pubsub::MessageRef> pending,
@@ -60,7 +72,7 @@ class WsDeliverySink final : public pubsub::DeliverySink {
       (void)send_all(shard, [&] { return encode_pending_dropped(shard.writer, dropped); }, one);
     }
     for (const pubsub::MessageRef& message : pending) {
-      (void)send_all(shard, [&] { return encode_msg(shard.writer, *message); }, one);
+      (void)send_all(shard, [&] { return encode_notification(shard.writer, *message); }, one);
     }
   }
 

@@ -348,3 +348,33 @@ TEST_CASE("a refusing (slow) subscriber is counted as a drop and does not affect
   CHECK(f.metrics.counter("ws_app_drops_total", "", slow.shard).value() == 10);
   CHECK(f.metrics.counter("ws_app_drops_total", "", fast.shard).value() == 0);
 }
+
+TEST_CASE("offline messages arrive as notify on reconnect; resume shows each msg once") {
+  Fixture f;
+  Client& first = f.login(0, "carol");
+  f.send(first, R"({"op":"sub","id":1,"channel":"news"})");
+  f.next(first);
+  f.close(first);
+  Client& p = f.login(1, "dave");
+  for (int i = 0; i < 3; ++i) {
+    f.send(p, R"({"op":"pub","channel":"news","data":)" + std::to_string(i) + "}");
+  }
+  Client& back = f.login(1, "carol");
+  int notified = 0;
+  while (!back.link.frames.empty()) {
+    auto e = f.next(back);
+    CHECK(Fixture::op_of(e) == "notify");
+    CHECK(std::string_view(e["channel"]) == "news");
+    ++notified;
+  }
+  CHECK(notified == 3);
+  f.send(back, R"({"op":"sub","id":2,"channel":"news","since":0})");
+  std::vector<std::uint64_t> seqs;
+  while (!back.link.frames.empty()) {
+    auto e = f.next(back);
+    if (Fixture::op_of(e) == "msg") {
+      seqs.push_back(std::uint64_t(e["seq"]));
+    }
+  }
+  CHECK(seqs == std::vector<std::uint64_t>{1, 2, 3});
+}

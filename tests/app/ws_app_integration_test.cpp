@@ -1,0 +1,276 @@
+// The /ws application end to end: the engine in-process on 127.0.0.1 with 2 shards, clients are
+// Boost.Beast synchronous WebSocket clients (an implementation nobody here wrote) with socket
+// timeouts, so a hung server fails a test instead of hanging it. No timing assertions.
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <simdjson.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/engine.hpp"
+#include "app/jwt.hpp"
+#include "app/ws_app.hpp"
+
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace hexwire;
+
+namespace {
+
+constexpr std::string_view kSecret = "integration-secret";
+
+struct Server {
+  std::unique_ptr<app::Engine> engine;
+  std::shared_ptr<app::WsService> service;
+  std::uint16_t port = 0;
+
+  explicit Server(app::WsAppConfig ws = default_ws_config()) {
+    app::EngineConfig config;
+    config.host = "127.0.0.1";
+    config.port = 0;
+    config.shards = 2;
+    config.pin_threads = false;
+    config.shutdown_timeout_ms = 1000;
+    config.log_level = "warn";
+    engine = std::make_unique<app::Engine>(config);
+    service = app::register_ws_application(*engine, std::move(ws));
+    try {
+      engine->start();
+    } catch (const std::system_error& e) {
+      std::fprintf(stderr, "SKIPPED: engine cannot start: %s\n", e.what());
+      std::exit(4);
+    }
+    port = engine->port();
+  }
+  ~Server() {
+    engine->request_stop();
+    engine->join();
+  }
+
+  static app::WsAppConfig default_ws_config() {
+    app::WsAppConfig ws;
+    ws.auth.jwt_secret = std::string(kSecret);
+    ws.auth.anonymous = true;
+    ws.publish_rate_per_s = 0;  // the load below is far above the default rate
+    return ws;
+  }
+};
+
+struct Client {
+  asio::io_context io;
+  websocket::stream<tcp::socket> ws{io};
+  simdjson::dom::parser dom;
+  std::string text;
+
+  explicit Client(std::uint16_t port, std::string target = "/ws", int receive_buffer = 0) {
+    if (receive_buffer > 0) {
+      ws.next_layer().open(tcp::v4());
+      ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+                   sizeof(receive_buffer));
+    }
+    ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    timeval tv{10, 0};
+    ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    ws.read_message_max(32u << 20);
+    ws.handshake("127.0.0.1", target);
+  }
+
+  void send(const std::string& message) {
+    ws.text(true);
+    ws.write(asio::buffer(message));
+  }
+  simdjson::dom::element receive() {
+    beast::flat_buffer buffer;
+    ws.read(buffer);
+    REQUIRE(ws.got_text());
+    text = beast::buffers_to_string(buffer.data());
+    simdjson::dom::element e;
+    INFO(text);
+    REQUIRE(dom.parse(text).get(e) == simdjson::SUCCESS);
+    return e;
+  }
+  /// Reads until a frame with this op (skipping presence events and others).
+  simdjson::dom::element receive_op(std::string_view op) {
+    for (;;) {
+      auto e = receive();
+      if (std::string_view(e["op"]) == op) {
+        return e;
+      }
+    }
+  }
+  void login(std::string_view user) {
+    send(R"({"op":"auth","id":0,"user":")" + std::string(user) + "\"}");
+    REQUIRE(std::string_view(receive_op("auth")["user"]) == user);
+  }
+  std::uint64_t subscribe(std::string_view channel, std::optional<std::uint64_t> since = {}) {
+    std::string m = R"({"op":"sub","id":1,"channel":")" + std::string(channel) + "\"";
+    if (since) {
+      m += ",\"since\":" + std::to_string(*since);
+    }
+    send(m + "}");
+    auto e = receive_op("subbed");
+    return std::uint64_t(e["seq"]);
+  }
+};
+
+/// Publishes `count` messages "<tag>-<i>", each waiting for its ack.
+void publish_many(std::uint16_t port, std::string tag, std::string channel, int count,
+                  std::size_t padding = 0) {
+  Client p(port);
+  p.login(tag);
+  const std::string pad(padding, 'p');
+  for (int i = 0; i < count; ++i) {
+    p.send(R"({"op":"pub","id":)" + std::to_string(i) + R"(,"channel":")" + channel +
+           R"(","data":{"m":")" + tag + "-" + std::to_string(i) + R"(","pad":")" + pad + "\"}}");
+    auto ack = p.receive_op("ack");
+    REQUIRE(std::int64_t(ack["id"]) == i);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("subscribers on different shards see one order of concurrent publications") {
+  Server server;
+  std::vector<std::unique_ptr<Client>> subs;
+  for (int i = 0; i < 6; ++i) {
+    subs.push_back(std::make_unique<Client>(server.port));
+    subs.back()->login("s" + std::to_string(i));
+    subs.back()->subscribe("general");
+  }
+  constexpr int kEach = 300;
+  std::thread a(publish_many, server.port, "pa", "general", kEach, 0);
+  std::thread b(publish_many, server.port, "pb", "general", kEach, 0);
+  a.join();
+  b.join();
+  std::vector<std::string> reference;
+  for (auto& s : subs) {
+    std::vector<std::string> seen;
+    for (int i = 0; i < 2 * kEach; ++i) {
+      auto e = s->receive_op("msg");
+      CHECK(std::uint64_t(e["seq"]) == static_cast<std::uint64_t>(i + 1));
+      seen.emplace_back(std::string_view(e["data"]["m"]));
+    }
+    if (reference.empty()) {
+      reference = seen;
+    } else {
+      CHECK(seen == reference);
+    }
+  }
+}
+
+TEST_CASE("a forced disconnect then resume with since loses nothing and duplicates nothing") {
+  Server server;
+  Client sub(server.port);
+  sub.login("reader");
+  sub.subscribe("feed");
+  constexpr int kTotal = 600;
+  std::thread publisher(publish_many, server.port, "writer", "feed", kTotal, 0);
+
+  std::vector<std::uint64_t> seqs;
+  while (seqs.size() < 150) {
+    seqs.push_back(std::uint64_t(sub.receive_op("msg")["seq"]));
+  }
+  // Drop the TCP connection without a close frame (a phone losing its network).
+  beast::error_code ignored;
+  sub.ws.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+  sub.ws.next_layer().close(ignored);
+
+  Client again(server.port);
+  again.login("reader");
+  const std::uint64_t last = seqs.back();
+  again.send(R"({"op":"sub","id":"r","channel":"feed","since":)" + std::to_string(last) + "}");
+  auto subbed = again.receive_op("subbed");
+  CHECK(bool(subbed["recovered"]));
+  while (seqs.size() < kTotal) {
+    seqs.push_back(std::uint64_t(again.receive_op("msg")["seq"]));
+  }
+  publisher.join();
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    REQUIRE(seqs[i] == i + 1);
+  }
+}
+
+TEST_CASE("unauthorized and forbidden subscriptions are refused") {
+  Server server;
+  Client anonymous(server.port);
+  anonymous.send(R"({"op":"sub","id":1,"channel":"general"})");
+  auto e = anonymous.receive();
+  CHECK(std::string_view(e["code"]) == "unauthorized");
+  CHECK(std::int64_t(e["id"]) == 1);
+
+  const std::string token =
+      app::sign_hs256_jwt(R"({"sub":"r1","exp":4000000000,"channels":["cell:*"]})", kSecret);
+  Client restricted(server.port, "/ws?token=" + token);
+  CHECK(std::string_view(restricted.receive_op("auth")["user"]) == "r1");
+  restricted.send(R"({"op":"sub","id":2,"channel":"general"})");
+  CHECK(std::string_view(restricted.receive()["code"]) == "forbidden");
+  restricted.send(R"({"op":"sub","id":3,"channel":"user:someone"})");
+  CHECK(std::string_view(restricted.receive()["code"]) == "forbidden");
+  restricted.send(R"({"op":"sub","id":4,"channel":"cell:872830828ffffff"})");
+  CHECK(std::string_view(restricted.receive()["op"]) == "subbed");
+}
+
+TEST_CASE("oversized and malformed messages are answered and the connection keeps working") {
+  Server server;
+  Client c(server.port);
+  c.login("u1");
+  c.send(R"({"op":"pub","id":1,"channel":"g","data":")" + std::string(100 * 1024, 'x') + "\"}");
+  auto e = c.receive_op("error");
+  CHECK(std::string_view(e["code"]) == "too_large");
+  c.send("{\"op\":\"pub\",");
+  e = c.receive_op("error");
+  CHECK(std::string_view(e["code"]) == "bad_request");
+  c.send(R"({"op":"pub","id":"after","channel":"g","data":[1,2,3]})");
+  e = c.receive_op("ack");
+  CHECK(std::string_view(e["id"]) == "after");
+  CHECK(std::uint64_t(e["seq"]) == 1);
+
+  // Above the frame limit (1 MiB) the session closes with 1009.
+  c.send(std::string(2u << 20, ' '));
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  while (!ec) {
+    buffer.clear();
+    c.ws.read(buffer, ec);
+  }
+  CHECK(ec == websocket::error::closed);
+  CHECK(c.ws.reason().code == 1009);
+}
+
+TEST_CASE("a subscriber that stops reading does not hold back the others") {
+  Server server;
+  Client slow(server.port, "/ws", 4096);
+  slow.login("slow");
+  slow.subscribe("busy");
+  Client fast(server.port);
+  fast.login("fast");
+  fast.subscribe("busy");
+
+  constexpr int kCount = 3000;  // ~3 MB of frames: far above the slow one's outbound limit
+  std::atomic<int> received{0};
+  std::thread reader([&] {
+    for (int i = 0; i < kCount; ++i) {
+      auto e = fast.receive_op("msg");
+      if (std::uint64_t(e["seq"]) == static_cast<std::uint64_t>(i + 1)) {
+        received.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  });
+  publish_many(server.port, "writer", "busy", kCount, 1000);
+  reader.join();
+  CHECK(received.load() == kCount);
+}
