@@ -9,7 +9,7 @@
 namespace hexwire::pubsub::detail {
 
 std::size_t BrokerCore::deliver_to_sink(const MessageRef& message,
-                                        std::span<const SubscriberId> to) {
+                                        std::span<const SubscriberId> to) noexcept {
   ShardState& st = state();
   st.in_sink = true;
   const std::size_t dropped = std::min(sink.deliver(message, to), to.size());
@@ -85,7 +85,7 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
   }
 }
 
-void BrokerCore::on_forward(const MessageRef& message) {
+void BrokerCore::on_forward(const MessageRef& message) noexcept {
   ShardState& st = state();
   auto it = st.local_channels.find(message->channel);
   if (it == st.local_channels.end()) {

@@ -172,7 +172,7 @@ void BrokerCore::on_publish(std::shared_ptr<Message> message, unsigned from_shar
         st.metrics.forwards.add();
       }
     }
-    for (unsigned home = 0; home < shard_count_; ++home) {
+    for (unsigned home = 0; config.offline_notifications && home < shard_count_; ++home) {
       const std::shared_ptr<UserList>& offline = ch->offline_by_home[home];
       if (offline && !offline->empty()) {
         executor.submit_to(home, [this, ref, users = std::shared_ptr<const UserList>(offline)] {

@@ -101,6 +101,9 @@ struct Config {
 
   std::uint64_t presence_flush_interval_ns = 50'000'000;  // join/leave coalescing window
   std::size_t pending_notifications_per_user = 100;       // offline queue bound (oldest dropped)
+  /// Offline delivery (queue or notify) costs O(offline members) per message at their home
+  /// shards; false turns it off (members then learn of missed messages from unread counts).
+  bool offline_notifications = true;
 
   /// Wall clock for message timestamps and history age (tests inject a controllable one). Called
   /// from every shard thread, so it must be thread-safe.

@@ -199,9 +199,10 @@ class BrokerCore {
                            std::string_view channel, bool leave);
   void on_subscribe_reply(std::string channel, std::uint64_t token, SubscribeResult result,
                           std::vector<MessageRef> backlog);
-  void on_forward(const MessageRef& message);
+  void on_forward(const MessageRef& message) noexcept;
   void on_presence_batch(const std::shared_ptr<const PresenceBatch>& batch);
-  std::size_t deliver_to_sink(const MessageRef& message, std::span<const SubscriberId> to);
+  std::size_t deliver_to_sink(const MessageRef& message,
+                              std::span<const SubscriberId> to) noexcept;
 
   // Owner side (broker_owner.cpp).
   void on_subscribe_request(SubscribeRequest request);

@@ -272,6 +272,22 @@ TEST_CASE("offline members get a bounded queue that drains when they reconnect",
   CHECK(h.sink.shard(1).drains.empty());
 }
 
+TEST_CASE("offline notifications can be turned off", "[pubsub][offline]") {
+  Config config;
+  config.offline_notifications = false;
+  Harness h(2, config);
+  h.open(1, 1, "hal");
+  REQUIRE(h.subscribe(1, 1, "c").status == Status::ok);
+  h.close(1, 1);
+  for (int i = 0; i < 4; ++i) {
+    h.publish(0, "pub", "c");
+  }
+  CHECK(h.counter("pubsub_offline_queued_total") == 0);
+  h.open(0, 2, "hal");
+  CHECK(h.sink.shard(0).drains.empty());
+  CHECK(h.subscribe(0, 2, "c").unread == 4);  // the unread count still tells
+}
+
 TEST_CASE("limits are reported as status values", "[pubsub][limits]") {
   Config config;
   config.max_subscriptions_per_connection = 2;
