@@ -8,7 +8,8 @@ namespace hexwire::app {
 void EchoApplication::on_message(net::WsSession& session, net::Opcode opcode,
                                  std::span<const std::byte> payload) noexcept {
   if (opcode == net::Opcode::kText) {
-    session.send_text(std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()));
+    session.send_text(
+        std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()));
   } else {
     session.send_binary(payload);
   }

@@ -22,8 +22,8 @@ net::WsSessionConfig ws_session_config(const EngineConfig& c) {
   s.close_timeout_ns = c.ws_close_timeout_ms * kNsPerMs;
   s.outbound_soft_limit = c.ws_outbound_soft_limit;
   s.outbound_hard_limit = c.ws_outbound_hard_limit;
-  s.policy = c.ws_slow_policy == "drop" ? net::BackpressurePolicy::kDrop
-                                        : net::BackpressurePolicy::kClose;
+  s.policy =
+      c.ws_slow_policy == "drop" ? net::BackpressurePolicy::kDrop : net::BackpressurePolicy::kClose;
   s.deflate_level = c.ws_deflate_level;
   return s;
 }
@@ -49,7 +49,8 @@ net::HttpServerConfig http_server_config(const EngineConfig& c) {
 core::RuntimeConfig runtime_config(const EngineConfig& c) {
   core::RuntimeConfig r;
   r.shards = c.shards;
-  r.backend = c.backend == BackendKind::kEpoll ? core::BackendKind::epoll : core::BackendKind::io_uring;
+  r.backend =
+      c.backend == BackendKind::kEpoll ? core::BackendKind::epoll : core::BackendKind::io_uring;
   r.pin_threads = c.pin_threads;
   r.shutdown_drain_ns = static_cast<std::uint64_t>(c.shutdown_timeout_ms) * kNsPerMs;
   // The reactor's drain notification marks the end of a "slow" period: align it with the

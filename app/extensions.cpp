@@ -1,6 +1,7 @@
 // Applications registered on top of the built-in endpoints. Currently none: the /ws application
 // (chat/dispatch protocol) is added here by its owner, e.g.
-//   engine.server().add_websocket("/ws", make_protocol_factory(...), ws_session_config(engine.config()));
+//   auto& server = engine.server();
+//   server.add_websocket("/ws", make_protocol_factory(...), ws_session_config(engine.config()));
 #include "app/extensions.hpp"
 
 namespace hexwire::app {

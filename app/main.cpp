@@ -1,6 +1,7 @@
 // hexwire: the engine binary. Parses the configuration, starts one shard per core, listens, prints
-// the listening line, and on SIGINT/SIGTERM sends close 1001 to WebSocket peers, drains and exits 0.
-// Usage: hexwire [--host 127.0.0.1] [--port 8080] [--shards N] [--backend io_uring|epoll] [--help]
+// the listening line, and on SIGINT/SIGTERM sends close 1001 to WebSocket peers, drains and exits
+// 0. Usage: hexwire [--host 127.0.0.1] [--port 8080] [--shards N] [--backend io_uring|epoll]
+// [--help]
 #include <signal.h>
 #include <sys/resource.h>
 

@@ -61,8 +61,8 @@ void HttpServer::attach_metrics(core::MetricsRegistry& registry) {
     m.bad_requests = &registry.counter("http_bad_requests_total",
                                        "Malformed or oversized HTTP requests (400/413/431)", shard);
     m.upgrades = &registry.counter("http_upgrades_total", "WebSocket handshakes accepted", shard);
-    m.rejected_upgrades = &registry.counter("http_upgrades_rejected_total",
-                                            "WebSocket handshakes refused with an HTTP error", shard);
+    m.rejected_upgrades = &registry.counter(
+        "http_upgrades_rejected_total", "WebSocket handshakes refused with an HTTP error", shard);
     http_metrics_.push_back(m);
     ws_metrics_.push_back(bind_ws_metrics(registry, shard));
   }
@@ -105,7 +105,9 @@ HttpSession::HttpSession(const HttpServer& server, unsigned shard)
                                                      : fallback_http_metrics()),
       ws_metrics_(server.ws_metrics(shard)) {}
 
-HttpSession::~HttpSession() { cancel_timer(); }
+HttpSession::~HttpSession() {
+  cancel_timer();
+}
 
 void HttpSession::on_open(core::Connection& connection) noexcept {
   connection_ = &connection;
@@ -192,9 +194,8 @@ bool HttpSession::upgrade(core::Connection& connection, const HttpRequest& reque
       connection.close();
       return false;
     }
-    const WsUpgradeInfo info{request.path,  request.query,      outcome.subprotocol,
-                             outcome.token, request.origin,     &connection.peer(),
-                             connection.id()};
+    const WsUpgradeInfo info{request.path,   request.query,      outcome.subprotocol, outcome.token,
+                             request.origin, &connection.peer(), connection.id()};
     std::unique_ptr<WsApplication> app = endpoint.factory(info);
     if (!app) {
       metrics_->rejected_upgrades->add();
@@ -262,7 +263,8 @@ void HttpSession::cancel_timer() noexcept {
   timer_ = 0;
 }
 
-void HttpSession::on_close(core::Connection& /*connection*/, core::CloseReason /*reason*/) noexcept {
+void HttpSession::on_close(core::Connection& /*connection*/,
+                           core::CloseReason /*reason*/) noexcept {
   cancel_timer();
   connection_ = nullptr;
 }

@@ -49,16 +49,16 @@ struct WsEndpoint {
 struct HttpServerConfig {
   HttpParserLimits limits;
   std::uint64_t idle_timeout_ns = 60'000'000'000;  // keep-alive connection idle this long: closed
-  std::vector<std::string> allowed_origins;       // empty: any origin
+  std::vector<std::string> allowed_origins;        // empty: any origin
   std::vector<std::string> subprotocols = {std::string(kSubprotocolV1)};
-  DeflateConfig deflate;                          // permessage-deflate (off by default)
+  DeflateConfig deflate;  // permessage-deflate (off by default)
 };
 
 /// Per-shard HTTP metrics.
 struct HttpMetrics {
   core::Counter* requests = nullptr;
-  core::Counter* bad_requests = nullptr;     // 400/413/431 from the parser
-  core::Counter* upgrades = nullptr;         // successful WebSocket handshakes
+  core::Counter* bad_requests = nullptr;  // 400/413/431 from the parser
+  core::Counter* upgrades = nullptr;      // successful WebSocket handshakes
   core::Counter* rejected_upgrades = nullptr;
 };
 

@@ -83,7 +83,8 @@ void WsClientHandshake::on_close(core::Connection& connection, core::CloseReason
   if (app_) {
     const char* why = reason == core::CloseReason::connect_failed ? "connect failed"
                                                                   : "closed during the handshake";
-    app_->on_connect_failed(connection.last_error() != 0 && reason == core::CloseReason::connect_failed
+    app_->on_connect_failed(connection.last_error() != 0 &&
+                                    reason == core::CloseReason::connect_failed
                                 ? std::string_view(std::strerror(connection.last_error()))
                                 : std::string_view(why));
     app_.reset();

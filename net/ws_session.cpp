@@ -80,15 +80,15 @@ WsMetrics bind_ws_metrics(core::MetricsRegistry& registry, unsigned shard) {
   m.sessions_open = &registry.gauge("ws_sessions_open", "Open WebSocket sessions", shard);
   m.sessions_opened =
       &registry.counter("ws_sessions_opened_total", "WebSocket sessions opened", shard);
-  m.messages_received = &registry.counter("ws_messages_received_total",
-                                          "WebSocket data messages received", shard);
+  m.messages_received =
+      &registry.counter("ws_messages_received_total", "WebSocket data messages received", shard);
   m.messages_sent =
       &registry.counter("ws_messages_sent_total", "WebSocket data messages queued", shard);
   m.pings_sent = &registry.counter("ws_pings_sent_total", "Keep-alive pings sent", shard);
   m.slow_connections = &registry.gauge(
       "ws_slow_connections", "Sessions whose outbound queue is above the soft limit", shard);
-  m.slow_events = &registry.counter("ws_slow_events_total",
-                                    "Times a session's outbound queue passed the soft limit", shard);
+  m.slow_events = &registry.counter(
+      "ws_slow_events_total", "Times a session's outbound queue passed the soft limit", shard);
   m.messages_dropped = &registry.counter(
       "ws_messages_dropped_total", "Data messages dropped above the outbound hard limit", shard);
   for (std::size_t i = 0; i < kCloseMetricNames.size(); ++i) {
@@ -105,13 +105,13 @@ struct WsSession::DeflateState {
   WsDeflater deflater;
   WsInflater inflater;
   DeflateState(Role role, const DeflateParams& p, int level)
-      : deflater(role == Role::kServer ? p.server_max_window_bits : p.client_max_window_bits,
-                 role == Role::kServer ? p.server_no_context_takeover
-                                       : p.client_no_context_takeover,
-                 level),
-        inflater(role == Role::kServer ? p.client_max_window_bits : p.server_max_window_bits,
-                 role == Role::kServer ? p.client_no_context_takeover
-                                       : p.server_no_context_takeover) {}
+      : deflater(
+            role == Role::kServer ? p.server_max_window_bits : p.client_max_window_bits,
+            role == Role::kServer ? p.server_no_context_takeover : p.client_no_context_takeover,
+            level),
+        inflater(
+            role == Role::kServer ? p.client_max_window_bits : p.server_max_window_bits,
+            role == Role::kServer ? p.client_no_context_takeover : p.server_no_context_takeover) {}
 };
 
 WsSession::WsSession(Role role, const WsSessionConfig& config, const WsMetrics* metrics,
@@ -139,7 +139,9 @@ WsSession::~WsSession() {
   }
 }
 
-std::uint64_t WsSession::now_ns() const noexcept { return core::monotonic_ns(); }
+std::uint64_t WsSession::now_ns() const noexcept {
+  return core::monotonic_ns();
+}
 
 std::size_t WsSession::buffered_bytes() const noexcept {
   return connection_ != nullptr ? connection_->buffered_bytes() : 0;
@@ -156,9 +158,9 @@ void WsSession::start(core::Connection& connection, std::span<const std::byte> i
   metrics_->sessions_opened->add();
   app_->on_open(*this);
   if (state_ == State::kOpen) {
-    const std::uint64_t first = std::min(
-        config_->ping_interval_ns != 0 ? config_->ping_interval_ns : UINT64_MAX,
-        config_->idle_timeout_ns != 0 ? config_->idle_timeout_ns : UINT64_MAX);
+    const std::uint64_t first =
+        std::min(config_->ping_interval_ns != 0 ? config_->ping_interval_ns : UINT64_MAX,
+                 config_->idle_timeout_ns != 0 ? config_->idle_timeout_ns : UINT64_MAX);
     if (first != UINT64_MAX) {
       arm_timer(last_receive_ns_ + first);
     }
@@ -168,7 +170,8 @@ void WsSession::start(core::Connection& connection, std::span<const std::byte> i
   }
 }
 
-void WsSession::on_data(core::Connection& /*connection*/, std::span<const std::byte> bytes) noexcept {
+void WsSession::on_data(core::Connection& /*connection*/,
+                        std::span<const std::byte> bytes) noexcept {
   decode(bytes);
 }
 
@@ -298,8 +301,9 @@ WsSendResult WsSession::send_data(Opcode opcode, std::span<const std::byte> payl
       flags.rsv1 = true;
     }
   }
-  core::SharedBuffer frame = role_ == Role::kServer ? encode_frame(opcode, body, flags)
-                                                    : encode_masked_frame(opcode, body, keys_, flags);
+  core::SharedBuffer frame = role_ == Role::kServer
+                                 ? encode_frame(opcode, body, flags)
+                                 : encode_masked_frame(opcode, body, keys_, flags);
   return queue_data_frame(std::move(frame));
 }
 

@@ -32,16 +32,16 @@ enum class BackpressurePolicy : std::uint8_t {
 
 /// Per-endpoint session settings (defaults are the engine's documented defaults for /ws).
 struct WsSessionConfig {
-  std::size_t max_frame_payload = 1u << 20;   // above: close 1009
-  std::size_t max_message_size = 64u << 10;   // whole message (inflated size too); above: 1009
-  std::uint64_t ping_interval_ns = 30'000'000'000;   // ping a peer silent this long; 0: never
-  std::uint64_t idle_timeout_ns = 120'000'000'000;   // close 1001 after this much silence; 0: never
-  std::uint64_t close_timeout_ns = 5'000'000'000;    // wait this long for the peer's close reply
+  std::size_t max_frame_payload = 1u << 20;  // above: close 1009
+  std::size_t max_message_size = 64u << 10;  // whole message (inflated size too); above: 1009
+  std::uint64_t ping_interval_ns = 30'000'000'000;  // ping a peer silent this long; 0: never
+  std::uint64_t idle_timeout_ns = 120'000'000'000;  // close 1001 after this much silence; 0: never
+  std::uint64_t close_timeout_ns = 5'000'000'000;   // wait this long for the peer's close reply
   std::size_t outbound_soft_limit = 256u << 10;  // queued bytes above which the peer counts as slow
   std::size_t outbound_hard_limit = 1u << 20;    // queued bytes above which `policy` applies
   BackpressurePolicy policy = BackpressurePolicy::kClose;
-  int deflate_level = 6;                         // zlib level when permessage-deflate is agreed
-  std::size_t deflate_min_size = 64;             // smaller messages go out uncompressed
+  int deflate_level = 6;              // zlib level when permessage-deflate is agreed
+  std::size_t deflate_min_size = 64;  // smaller messages go out uncompressed
 };
 
 /// Engine metrics of WebSocket sessions (one instance per shard; see bind_ws_metrics).

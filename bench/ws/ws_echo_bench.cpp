@@ -62,7 +62,8 @@ class EchoClient final : public net::WsApplication {
     }
   }
 
-  void on_message(net::WsSession& session, net::Opcode, std::span<const std::byte> payload) noexcept override {
+  void on_message(net::WsSession& session, net::Opcode,
+                  std::span<const std::byte> payload) noexcept override {
     const auto phase = static_cast<Phase>(shared_.phase.load(std::memory_order_relaxed));
     if (phase == Phase::kStop) {
       return;
@@ -124,10 +125,11 @@ std::string make_payload(const Options& options) {
     return out;
   }
   // A chat-like JSON event padded with conversation text to the requested size.
-  std::string out = "0000000000000000{\"op\":\"msg\",\"channel\":\"general\",\"seq\":123456,"
-                    "\"from\":\"user-42\",\"ts\":1764320000000000,\"data\":{\"text\":\"";
-  static const char* const kWords[] = {"the ", "meeting ", "moved ", "to ", "three ", "pm ",
-                                       "see ", "you ", "there ", "deploy ", "finished ", "ok "};
+  std::string out =
+      "0000000000000000{\"op\":\"msg\",\"channel\":\"general\",\"seq\":123456,"
+      "\"from\":\"user-42\",\"ts\":1764320000000000,\"data\":{\"text\":\"";
+  static const char* const kWords[] = {"the ", "meeting ", "moved ", "to ",     "three ",    "pm ",
+                                       "see ", "you ",     "there ", "deploy ", "finished ", "ok "};
   for (std::size_t i = 0; out.size() + 3 < options.size; ++i) {
     out += kWords[(i * 5 + i / 3) % 12];
   }
@@ -181,7 +183,7 @@ Result run_once(const Options& options, const std::string& backend, unsigned con
   client_config.shards = 1;
   client_config.first_cpu = 1;
   client_config.backend = config.backend == app::BackendKind::kEpoll ? core::BackendKind::epoll
-                                                                      : core::BackendKind::io_uring;
+                                                                     : core::BackendKind::io_uring;
   client_config.thread_name = "hw-client";
   core::Runtime clients(client_config);
   clients.start();
@@ -214,7 +216,8 @@ Result run_once(const Options& options, const std::string& backend, unsigned con
   shared->phase.store(static_cast<int>(Phase::kMeasure));
   std::this_thread::sleep_for(std::chrono::duration<double>(options.seconds));
   shared->phase.store(static_cast<int>(Phase::kStop));
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = process_cpu_seconds() - cpu_before;
   const std::uint64_t bytes = server_bytes(engine) - bytes_before;
 
@@ -241,7 +244,8 @@ std::vector<std::string> split(const std::string& text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t comma = text.find(',', start);
-    out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    out.push_back(
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (comma == std::string::npos) {
       break;
     }
@@ -300,11 +304,12 @@ int main(int argc, char** argv) {
     limit.rlim_cur = limit.rlim_max;
     (void)setrlimit(RLIMIT_NOFILE, &limit);
   }
-  std::printf("WebSocket echo over loopback: %zu-byte %s messages, window %u per connection, %s, "
-              "%.1f s measured after %.1f s warm-up\n",
-              options.size, options.json ? "JSON text" : "binary", options.window,
-              options.deflate ? "permessage-deflate on" : "no compression", options.seconds,
-              options.warmup);
+  std::printf(
+      "WebSocket echo over loopback: %zu-byte %s messages, window %u per connection, %s, "
+      "%.1f s measured after %.1f s warm-up\n",
+      options.size, options.json ? "JSON text" : "binary", options.window,
+      options.deflate ? "permessage-deflate on" : "no compression", options.seconds,
+      options.warmup);
   std::printf("%-9s %6s %12s %9s %9s %9s %11s %10s\n", "backend", "conns", "msgs/s", "p50_us",
               "p99_us", "p99.9_us", "wire_B/msg", "cpu_us/msg");
   for (const unsigned connections : options.connections) {

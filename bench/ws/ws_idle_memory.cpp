@@ -93,8 +93,8 @@ Child spawn_server(const std::string& binary, const std::string& backend) {
       throw std::runtime_error("hexwire did not print its listening line (is the path right?)");
     }
     out.append(buffer, static_cast<std::size_t>(n));
-    if (const auto at = out.find("http://127.0.0.1:"); at != std::string::npos &&
-                                                       out.find(' ', at) != std::string::npos) {
+    if (const auto at = out.find("http://127.0.0.1:");
+        at != std::string::npos && out.find(' ', at) != std::string::npos) {
       child.port = static_cast<std::uint16_t>(std::stoul(out.substr(at + 17)));
     }
   }
@@ -115,10 +115,10 @@ unsigned open_connections(core::Runtime& clients, std::uint16_t port, unsigned c
     clients.post(0, [&counts, batch, server, websocket] {
       core::Reactor& reactor = core::Runtime::this_shard()->reactor();
       for (unsigned i = 0; i < batch; ++i) {
-        core::Connection* c =
-            websocket ? net::connect_websocket(reactor, server, options,
-                                               std::make_unique<IdleClient>(counts))
-                      : reactor.connect(server, std::make_unique<IdleTcp>(counts));
+        core::Connection* c = websocket
+                                  ? net::connect_websocket(reactor, server, options,
+                                                           std::make_unique<IdleClient>(counts))
+                                  : reactor.connect(server, std::make_unique<IdleTcp>(counts));
         if (c == nullptr) {
           counts.failed.fetch_add(1);
         }
@@ -133,7 +133,8 @@ unsigned open_connections(core::Runtime& clients, std::uint16_t port, unsigned c
   return counts.opened.load();
 }
 
-void measure(const std::string& binary, const std::string& backend, unsigned count, bool websocket) {
+void measure(const std::string& binary, const std::string& backend, unsigned count,
+             bool websocket) {
   Child child = spawn_server(binary, backend);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const long before = resident_bytes(child.pid);

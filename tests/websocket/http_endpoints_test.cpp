@@ -11,8 +11,8 @@ using hexwire::test::RawClient;
 
 namespace {
 
-std::unique_ptr<hexwire::app::Engine> start(hexwire::app::EngineConfig config =
-                                                hexwire::test::test_engine_config()) {
+std::unique_ptr<hexwire::app::Engine> start(
+    hexwire::app::EngineConfig config = hexwire::test::test_engine_config()) {
   return hexwire::test::start_engine(config);
 }
 

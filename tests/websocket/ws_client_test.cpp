@@ -63,8 +63,8 @@ class ScriptedClient final : public net::WsApplication {
     std::size_t count = 0;
     {
       std::lock_guard lock(log_.mutex);
-      log_.messages.emplace_back(opcode,
-                                 std::string(reinterpret_cast<const char*>(payload.data()), payload.size()));
+      log_.messages.emplace_back(
+          opcode, std::string(reinterpret_cast<const char*>(payload.data()), payload.size()));
       count = log_.messages.size();
     }
     log_.changed.notify_all();
@@ -123,13 +123,13 @@ TEST_CASE("ws client: masked text and binary echo, then a close the server echoe
   core::Runtime clients(client_runtime_config());
   clients.start();
   const std::string big(200'000, 'B');
-  connect(clients, engine->port(), options,
-          std::make_unique<ScriptedClient>(
-              log, std::vector<std::pair<net::Opcode, std::string>>{
-                       {net::Opcode::kText, "hello"},
-                       {net::Opcode::kBinary, std::string("\0\1\2", 3)},
-                       {net::Opcode::kText, ""},
-                       {net::Opcode::kBinary, big}}));
+  connect(
+      clients, engine->port(), options,
+      std::make_unique<ScriptedClient>(log, std::vector<std::pair<net::Opcode, std::string>>{
+                                                {net::Opcode::kText, "hello"},
+                                                {net::Opcode::kBinary, std::string("\0\1\2", 3)},
+                                                {net::Opcode::kText, ""},
+                                                {net::Opcode::kBinary, big}}));
   REQUIRE(log.wait([&] { return log.close_code != 0; }));
   std::lock_guard lock(log.mutex);
   CHECK(log.opened);
@@ -158,8 +158,8 @@ TEST_CASE("ws client: permessage-deflate negotiated and used in both directions"
   }
   connect(clients, engine->port(), options,
           std::make_unique<ScriptedClient>(
-              log, std::vector<std::pair<net::Opcode, std::string>>{
-                       {net::Opcode::kText, json}, {net::Opcode::kText, json}}));
+              log, std::vector<std::pair<net::Opcode, std::string>>{{net::Opcode::kText, json},
+                                                                    {net::Opcode::kText, json}}));
   REQUIRE(log.wait([&] { return log.close_code != 0; }));
   std::lock_guard lock(log.mutex);
   REQUIRE(log.messages.size() == 2);
@@ -183,7 +183,8 @@ TEST_CASE("ws client: a refused handshake and a refused connect are reported", "
   core::Runtime clients(client_runtime_config());
   clients.start();
   connect(clients, engine->port(), wrong_path,
-          std::make_unique<ScriptedClient>(refused, std::vector<std::pair<net::Opcode, std::string>>{}));
+          std::make_unique<ScriptedClient>(refused,
+                                           std::vector<std::pair<net::Opcode, std::string>>{}));
   REQUIRE(refused.wait([&] { return !refused.failure.empty(); }));
   CHECK_FALSE(refused.opened);
 

@@ -159,7 +159,8 @@ class RawClient {
     answer.head = buffer_.substr(0, end + 4);
     answer.status = std::atoi(answer.head.c_str() + 9);
     std::size_t length = 0;
-    if (const std::size_t at = lower(answer.head).find("content-length:"); at != std::string::npos) {
+    if (const std::size_t at = lower(answer.head).find("content-length:");
+        at != std::string::npos) {
       length = std::strtoul(answer.head.c_str() + at + 15, nullptr, 10);
     }
     while (buffer_.size() < end + 4 + length) {
@@ -199,7 +200,8 @@ class RawClient {
     } else {
       out.push_back(static_cast<char>(mask_bit | 127));
       for (int shift = 56; shift >= 0; shift -= 8) {
-        out.push_back(static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> shift) & 0xff));
+        out.push_back(
+            static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> shift) & 0xff));
       }
     }
     const char key[4] = {0x12, 0x34, 0x56, 0x78};
@@ -233,7 +235,8 @@ class RawClient {
         }
         if (buffer_.size() >= header) {
           if (header == 4) {
-            length = (static_cast<std::uint8_t>(buffer_[2]) << 8) | static_cast<std::uint8_t>(buffer_[3]);
+            length = (static_cast<std::uint8_t>(buffer_[2]) << 8) |
+                     static_cast<std::uint8_t>(buffer_[3]);
           } else if (header == 10) {
             length = 0;
             for (int i = 2; i < 10; ++i) {
@@ -268,7 +271,8 @@ class RawClient {
         if (reason != nullptr) {
           *reason = f->payload.substr(2);
         }
-        return (static_cast<std::uint8_t>(f->payload[0]) << 8) | static_cast<std::uint8_t>(f->payload[1]);
+        return (static_cast<std::uint8_t>(f->payload[0]) << 8) |
+               static_cast<std::uint8_t>(f->payload[1]);
       }
     }
     return -1;

@@ -37,7 +37,9 @@ void expect_close_after(const Server& server, const std::string& bytes, int code
   CHECK(client.wait_closed());
 }
 
-std::string bad_utf8() { return std::string("abc\xC3\x28xyz", 8); }
+std::string bad_utf8() {
+  return std::string("abc\xC3\x28xyz", 8);
+}
 
 }  // namespace
 
@@ -87,12 +89,10 @@ TEST_CASE("ws violation: continuation without a start closes 1002 (Autobahn 5.9-
 TEST_CASE("ws violation: new data frame inside a fragmented message closes 1002 (Autobahn 5.18)",
           "[ws][violation]") {
   Server server;
-  expect_close_after(server,
-                     RawClient::frame(kText, "first", false) + RawClient::frame(kText, "second"),
-                     1002);
-  expect_close_after(server,
-                     RawClient::frame(kBinary, "first", false) + RawClient::frame(kBinary, "x"),
-                     1002);
+  expect_close_after(
+      server, RawClient::frame(kText, "first", false) + RawClient::frame(kText, "second"), 1002);
+  expect_close_after(
+      server, RawClient::frame(kBinary, "first", false) + RawClient::frame(kBinary, "x"), 1002);
 }
 
 TEST_CASE("ws violation: invalid UTF-8 text closes 1007 (Autobahn 6.x)", "[ws][violation]") {
@@ -101,12 +101,11 @@ TEST_CASE("ws violation: invalid UTF-8 text closes 1007 (Autobahn 6.x)", "[ws][v
   // Surrogate half (U+D800) encoded in UTF-8 is not valid UTF-8.
   expect_close_after(server, RawClient::frame(kText, "\xED\xA0\x80"), 1007);
   // Split across fragments: the bad byte is in the second fragment.
-  expect_close_after(server,
-                     RawClient::frame(kText, "ok \xC3", false) + RawClient::frame(kCont, "\x28"),
-                     1007);
+  expect_close_after(
+      server, RawClient::frame(kText, "ok \xC3", false) + RawClient::frame(kCont, "\x28"), 1007);
   // Truncated sequence at the end of the message.
-  expect_close_after(server, RawClient::frame(kText, "abc", false) + RawClient::frame(kCont, "\xE2\x82"),
-                     1007);
+  expect_close_after(
+      server, RawClient::frame(kText, "abc", false) + RawClient::frame(kCont, "\xE2\x82"), 1007);
 }
 
 TEST_CASE("ws violation: valid UTF-8 split inside a code point is accepted (Autobahn 6.2)",
@@ -153,8 +152,9 @@ TEST_CASE("ws violation: invalid close payloads close 1002 (Autobahn 7.3, 7.5, 7
   expect_close_after(server, RawClient::frame(kClose, close_payload(1000, bad_utf8())), 1002);
 }
 
-TEST_CASE("ws close: valid codes are echoed, an empty close gets an empty reply (Autobahn 7.1, 7.7)",
-          "[ws][close]") {
+TEST_CASE(
+    "ws close: valid codes are echoed, an empty close gets an empty reply (Autobahn 7.1, 7.7)",
+    "[ws][close]") {
   Server server;
   for (std::uint16_t code : {1000, 1001, 1003, 1007, 1011, 3000, 4999}) {
     CAPTURE(code);
@@ -189,9 +189,10 @@ TEST_CASE("ws close: data after the client's close frame is ignored (Autobahn 7.
   CHECK_FALSE(client.read_frame());  // nothing else: no echo, no pong, then EOF
 }
 
-TEST_CASE("ws control: ping gets a pong with the same payload, also between fragments "
-          "(Autobahn 2.x, 5.6)",
-          "[ws][control]") {
+TEST_CASE(
+    "ws control: ping gets a pong with the same payload, also between fragments "
+    "(Autobahn 2.x, 5.6)",
+    "[ws][control]") {
   Server server;
   RawClient client(server.port());
   REQUIRE(client.upgrade("/echo") == 101);
@@ -218,9 +219,10 @@ TEST_CASE("ws control: ping gets a pong with the same payload, also between frag
   CHECK(message->payload == "fragmented");
 }
 
-TEST_CASE("ws framing: first frame bytes arriving with the handshake are decoded "
-          "(handshake tail handed to the session)",
-          "[ws][framing]") {
+TEST_CASE(
+    "ws framing: first frame bytes arriving with the handshake are decoded "
+    "(handshake tail handed to the session)",
+    "[ws][framing]") {
   Server server;
   RawClient client(server.port());
   client.send_all(
@@ -266,8 +268,9 @@ TEST_CASE("ws handshake: bad upgrades get 400/404/426/403 and the connection clo
            "Sec-WebSocket-Version: 8\r\n\r\n",
        426},
       {"no upgrade headers", "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-      {"POST", "POST /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                   key + "Sec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n",
+      {"POST",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key +
+           "Sec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n",
        400},
       {"unknown path",
        "GET /nowhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key +
