@@ -7,7 +7,9 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <memory>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "core/metrics.hpp"
@@ -197,8 +199,15 @@ TEST_CASE("on core::Runtime all streams are complete and identical", "[pubsub][t
   core::RuntimeConfig config;
   config.shards = kShards;
   config.pin_threads = false;
-  core::Runtime runtime(config);
-  runtime.start();
+  auto started = std::make_unique<core::Runtime>(config);
+  try {
+    started->start();
+  } catch (const std::system_error&) {  // no io_uring here: the epoll backend runs the same loop
+    config.backend = core::BackendKind::epoll;
+    started = std::make_unique<core::Runtime>(config);
+    started->start();
+  }
+  core::Runtime& runtime = *started;
   check_complete_identical_streams(
       runtime, [&](unsigned shard, core::Task task) { runtime.post(shard, std::move(task)); },
       [&] {
