@@ -67,9 +67,12 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
   // Every forward with seq <= result.seq reached this shard before this reply (FIFO per shard
   // pair), and every later one will come after: joining `live` now is gap-free.
   const SubscriberId connection = pending.connection;
+  // With nobody live here the guard protects no one; restarting it from this reply also follows a
+  // channel the owner forgot and re-created (its seqs start again at 1).
+  lc.last_forwarded_seq =
+      lc.live.empty() ? result.seq : std::max(lc.last_forwarded_seq, result.seq);
   lc.live_index.emplace(connection, static_cast<std::uint32_t>(lc.live.size()));
   lc.live.push_back(connection);
-  lc.last_forwarded_seq = std::max(lc.last_forwarded_seq, result.seq);
   st.metrics.subscriptions.add(1);
   if (pending.on_done) {
     pending.on_done(result);
