@@ -1,7 +1,9 @@
 // Fan-out cost per delivery of one published message to 1k, 10k and 100k subscribers spread over
 // 4 logical shards, through the real Broker. The encode-once sink builds the outgoing frame once
 // per (shard, message) and appends a reference-counted SharedBuffer to each subscriber's outbound
-// vector; the baseline sink encodes a std::string per subscriber. Run: see bench/pubsub/README.md.
+// vector; the baseline sink encodes a std::string per subscriber. BM_SinkOnlyEncodeOnce calls the
+// same sink without the broker and BM_FanoutNoopSink the broker with a sink that does nothing,
+// isolating the broker's own cost. Run: see bench/pubsub/README.md.
 #include <benchmark/benchmark.h>
 
 #include <charconv>
@@ -103,6 +105,20 @@ class EncodeOnceSink final : public SinkBase {
   Outbound<core::SharedBuffer> outbound;
 };
 
+/// Does nothing: what remains is the broker's own cost per message.
+class NoopSink final : public SinkBase {
+ public:
+  NoopSink(core::Executor& executor, std::size_t) : SinkBase(executor) {}
+  std::size_t deliver(const MessageRef&,
+                      std::span<const SubscriberId> subscribers) noexcept override {
+    benchmark::DoNotOptimize(subscribers.data());
+    return 0;
+  }
+  struct {
+    void drain() {}
+  } outbound;
+};
+
 /// Baseline: encodes a fresh std::string for every subscriber.
 class EncodePerSubscriberSink final : public SinkBase {
  public:
@@ -154,18 +170,59 @@ void run_fanout(benchmark::State& state) {
       delivered, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
+/// No broker at all: the same encode-once sink called directly with each shard's subscriber span,
+/// to show what the broker itself adds per message (sequencing, history, forwarding).
+void BM_SinkOnlyEncodeOnce(benchmark::State& state) {
+  const auto subscribers = static_cast<std::size_t>(state.range(0));
+  const std::size_t per_shard = subscribers / kShards;
+  testing::FakeExecutor exec(kShards);
+  EncodeOnceSink sink(exec, per_shard);
+  std::vector<SubscriberId> ids(per_shard);
+  for (std::size_t i = 0; i < per_shard; ++i) {
+    ids[i] = i;
+  }
+  const std::string payload =
+      R"({"text":"hello, this is a typical chat message of some length","n":1})";
+  std::uint64_t seq = 0;
+  for (auto _ : state) {
+    auto message = std::make_shared<Message>();
+    message->channel = "general";
+    message->from = "publisher";
+    message->seq = ++seq;
+    message->payload = core::SharedBuffer::copy_of(payload);
+    const MessageRef ref(std::move(message));
+    for (unsigned shard = 0; shard < kShards; ++shard) {
+      exec.run_on(shard, [&] { sink.deliver(ref, ids); });
+    }
+    sink.outbound.drain();
+  }
+  const auto delivered = static_cast<double>(per_shard * kShards);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * delivered));
+  state.counters["per_delivery"] = benchmark::Counter(
+      delivered, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
 void BM_FanoutEncodeOnce(benchmark::State& state) {
   run_fanout<EncodeOnceSink>(state);
+}
+void BM_FanoutNoopSink(benchmark::State& state) {
+  run_fanout<NoopSink>(state);
 }
 void BM_FanoutEncodePerSubscriber(benchmark::State& state) {
   run_fanout<EncodePerSubscriberSink>(state);
 }
 
+BENCHMARK(BM_SinkOnlyEncodeOnce)
+    ->Arg(1'000)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FanoutEncodeOnce)
     ->Arg(1'000)
     ->Arg(10'000)
     ->Arg(100'000)
     ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FanoutNoopSink)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FanoutEncodePerSubscriber)
     ->Arg(1'000)
     ->Arg(10'000)
