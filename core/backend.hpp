@@ -75,6 +75,8 @@ struct BackendStats {
   std::uint64_t submits = 0;           // io_uring_enter / epoll_wait calls that slept or submitted
   std::uint64_t completions = 0;       // CQEs (or emulated completions) dispatched
   std::uint64_t buffers_in_use = 0;    // provided buffers currently held (io_uring; 0 for epoll)
+  std::uint64_t syscalls = 0;          // io_uring: enter calls (upper bound); epoll: epoll_pwait2,
+                                       // recv, sendmsg, accept4 and epoll_ctl calls
 };
 
 class Backend {

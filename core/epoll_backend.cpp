@@ -91,6 +91,7 @@ void EpollBackend::update_interest(OpTarget target, SlotState& state) noexcept {
   event.events = wanted;
   event.data.u64 = pack_user_data(OpType::socket, target);
   const int op = state.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  ++stats_.syscalls;
   if (::epoll_ctl(epoll_fd_, op, state.fd, &event) == 0) {
     state.registered = true;
     state.registered_events = wanted;
@@ -99,6 +100,7 @@ void EpollBackend::update_interest(OpTarget target, SlotState& state) noexcept {
 
 void EpollBackend::forget(SlotState& state) noexcept {
   if (state.registered) {
+    ++stats_.syscalls;
     (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, state.fd, nullptr);
     state.registered = false;
     state.registered_events = 0;
@@ -141,6 +143,7 @@ void EpollBackend::cancel_receive(OpTarget target, int /*fd*/) noexcept {
 
 void EpollBackend::start_send(OpTarget target, int fd, const msghdr* msg) noexcept {
   SlotState& state = state_for(target, fd);
+  ++stats_.syscalls;
   const ssize_t written = ::sendmsg(fd, msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
     state.pending_send = msg;  // kernel buffer full: wait for EPOLLOUT
@@ -241,6 +244,7 @@ void EpollBackend::accept_ready(std::uint32_t listener, BackendEvents& sink) noe
     if (listener >= listener_fds_.size() || listener_fds_[listener] < 0) {
       return;  // cancelled by a handler during this loop
     }
+    ++stats_.syscalls;
     const int fd = ::accept4(listener_fds_[listener], nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       sink.on_accepted(listener, fd);
@@ -283,6 +287,7 @@ void EpollBackend::on_socket_ready(OpTarget target, std::uint32_t events,
     return;
   }
   if (state->pending_send != nullptr) {
+    ++stats_.syscalls;
     const ssize_t written = ::sendmsg(state->fd, state->pending_send, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       return;
@@ -300,6 +305,7 @@ void EpollBackend::receive_ready(OpTarget target, BackendEvents& sink) noexcept 
     if (state == nullptr || !state->receive_armed) {
       return;  // the handler paused or closed the connection
     }
+    ++stats_.syscalls;
     const ssize_t got = ::recv(state->fd, scratch_.data(), scratch_.size(), MSG_DONTWAIT);
     if (got > 0) {
       sink.on_received(target, {scratch_.data(), static_cast<std::size_t>(got)});
@@ -324,6 +330,7 @@ void EpollBackend::receive_ready(OpTarget target, BackendEvents& sink) noexcept 
 
 void EpollBackend::submit_and_wait(std::uint64_t timeout_ns) noexcept {
   ++stats_.submits;
+  ++stats_.syscalls;
   if (!deferred_.empty()) {
     timeout_ns = 0;  // emulated completions are already due
   }

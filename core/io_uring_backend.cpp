@@ -255,6 +255,7 @@ void IoUringBackend::wake() noexcept {
 BackendStats IoUringBackend::stats() const noexcept {
   BackendStats out = stats_;
   out.buffers_in_use = buffers_ ? buffers_->in_use() : 0;
+  out.syscalls = stats_.submits;
   return out;
 }
 

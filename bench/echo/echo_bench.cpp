@@ -1,12 +1,15 @@
 // hexwire-echo-bench: closed-loop TCP ping-pong through the core runtime. An echo server runs on
 // one Runtime, a client population on a second Runtime in the same process; each connection sends
 // a message, waits for its full echo, records the round trip in a per-shard core::Histogram, and
-// sends the next. Prints messages/s and p50/p99/p99.9/max for io_uring and epoll side by side.
+// sends the next. Prints messages/s, p50/p99/p99.9/max and system calls per message (server and
+// client side, measured window only) for io_uring and epoll side by side.
 // Usage: hexwire-echo-bench [--backend io_uring|epoll|both] [--connections N] [--message-size B]
 //                           [--duration S] [--shards N] [--warmup S] [--no-pin]
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <cstdio>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,7 +39,30 @@ struct Result {
   std::uint64_t messages = 0;
   double seconds = 0;
   Histogram latency;
+  std::uint64_t server_syscalls = 0;  // inside the window, all server shards
+  std::uint64_t client_syscalls = 0;
 };
+
+/// Sum of the backends' system-call counters over a runtime's shards, read on each shard's thread.
+std::uint64_t syscalls_of(Runtime& runtime) {
+  std::vector<std::promise<std::uint64_t>> answers(runtime.shard_count());
+  for (unsigned shard = 0; shard < runtime.shard_count(); ++shard) {
+    runtime.post(shard, [&answers, shard] {
+      answers[shard].set_value(Runtime::this_shard()->reactor().backend_stats().syscalls);
+    });
+  }
+  std::uint64_t total = 0;
+  for (auto& answer : answers) {
+    total += answer.get_future().get();
+  }
+  return total;
+}
+
+void sleep_until_ns(std::uint64_t deadline_ns) {
+  while (monotonic_ns() < deadline_ns) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 struct EchoHandler : ConnectionHandler {
   void on_data(Connection& c, std::span<const std::byte> bytes) noexcept override {
@@ -141,15 +167,20 @@ Result run_one(BackendKind kind, const Options& options) {
       }
     });
   }
-  while (monotonic_ns() < window.end_ns + 200'000'000) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  sleep_until_ns(window.start_ns);
+  const std::uint64_t server_before = syscalls_of(server);
+  const std::uint64_t client_before = syscalls_of(clients);
+  sleep_until_ns(window.end_ns);
+  const std::uint64_t server_after = syscalls_of(server);
+  const std::uint64_t client_after = syscalls_of(clients);
+  sleep_until_ns(window.end_ns + 200'000'000);
   clients.request_stop();
   clients.join();
   server.request_stop();
   server.join();
 
-  Result result{kind, 0, options.duration_s, Histogram()};
+  Result result{kind, 0, options.duration_s, Histogram(), server_after - server_before,
+                client_after - client_before};
   for (unsigned shard = 0; shard < options.shards; ++shard) {
     result.latency.merge(histograms[shard]);
     result.messages += completed[shard];
@@ -202,12 +233,16 @@ int main(int argc, char** argv) {
   for (const BackendKind kind : kinds) {
     results.push_back(run_one(kind, options));
   }
-  std::printf("%-9s %14s %10s %10s %10s %10s\n", "backend", "messages/s", "p50 us", "p99 us",
-              "p99.9 us", "max us");
+  std::printf("%-9s %12s %9s %9s %9s %9s %12s %12s\n", "backend", "messages/s", "p50 us",
+              "p99 us", "p99.9 us", "max us", "srv sys/msg", "cli sys/msg");
   for (const Result& r : results) {
-    std::printf("%-9s %14.0f %10.1f %10.1f %10.1f %10.1f\n", std::string(to_string(r.kind)).c_str(),
-                static_cast<double>(r.messages) / r.seconds, us(r.latency.percentile(50)),
-                us(r.latency.percentile(99)), us(r.latency.percentile(99.9)), us(r.latency.max()));
+    const double messages = static_cast<double>(std::max<std::uint64_t>(r.messages, 1));
+    std::printf("%-9s %12.0f %9.1f %9.1f %9.1f %9.1f %12.3f %12.3f\n",
+                std::string(to_string(r.kind)).c_str(), static_cast<double>(r.messages) / r.seconds,
+                us(r.latency.percentile(50)), us(r.latency.percentile(99)),
+                us(r.latency.percentile(99.9)), us(r.latency.max()),
+                static_cast<double>(r.server_syscalls) / messages,
+                static_cast<double>(r.client_syscalls) / messages);
   }
   if (results.size() == 2 && results[1].messages > 0) {
     std::printf("io_uring/epoll throughput ratio: %.2f\n",
