@@ -14,7 +14,9 @@ namespace hexwire::net::testing {
 
 inline std::vector<std::byte> bytes_of(std::string_view text) {
   std::vector<std::byte> out(text.size());
-  std::memcpy(out.data(), text.data(), text.size());
+  if (!text.empty()) {
+    std::memcpy(out.data(), text.data(), text.size());
+  }
   return out;
 }
 
@@ -69,7 +71,9 @@ inline std::vector<std::byte> raw_frame(std::uint8_t opcode, std::string_view pa
                          FrameFlags{fin, false}, mask ? &key : nullptr);
   out[0] = static_cast<std::byte>((std::to_integer<std::uint8_t>(out[0]) & 0x80) | (rsv & 0x70) |
                                   (opcode & 0x0f));
-  std::memcpy(out.data() + header, payload.data(), payload.size());
+  if (!payload.empty()) {
+    std::memcpy(out.data() + header, payload.data(), payload.size());
+  }
   if (mask) {
     apply_mask_bytewise(out.data() + header, payload.size(), key, 0);
   }
