@@ -41,10 +41,10 @@ enum class RingSetup : std::uint8_t { best, coop_taskrun, plain };
 /// Tuning shared by both backends.
 struct BackendConfig {
   RingSetup ring_setup = RingSetup::best;  // io_uring only
-  unsigned ring_entries = 4096;       // io_uring SQ size (CQ is 4x)
-  unsigned buffer_count = 1024;       // provided buffers per shard (power of two, <= 32768)
-  unsigned buffer_size = 16 * 1024;   // bytes per provided buffer / epoll scratch buffer
-  unsigned max_buffers_per_turn = 16; // fairness: receive buffers one connection may fill per turn
+  unsigned ring_entries = 4096;            // io_uring SQ size (CQ is 4x)
+  unsigned buffer_count = 1024;            // provided buffers per shard (power of two, <= 32768)
+  unsigned buffer_size = 16 * 1024;        // bytes per provided buffer / epoll scratch buffer
+  unsigned max_buffers_per_turn = 16;  // fairness: receive buffers one connection may fill per turn
 };
 
 /// Receives completions. Implemented by the reactor. Every callback runs inside Backend::reap() on
@@ -61,7 +61,8 @@ class BackendEvents {
   /// once buffers are recycled); -ECANCELED = cancelled, or the kernel ended a multishot receive
   /// without error (re-arm if still wanted); other -errno = the connection failed.
   virtual void on_receive_stopped(OpTarget target, int result) noexcept = 0;
-  /// The send started by start_send finished: bytes written (possibly fewer than offered) or -errno.
+  /// The send started by start_send finished: bytes written (possibly fewer than offered) or
+  /// -errno.
   virtual void on_sent(OpTarget target, int result) noexcept = 0;
   /// The connect started by start_connect finished: 0 or -errno.
   virtual void on_connected(OpTarget target, int result) noexcept = 0;
@@ -72,11 +73,11 @@ class BackendEvents {
 
 /// Counters a backend keeps about itself (read by the owning shard).
 struct BackendStats {
-  std::uint64_t submits = 0;           // io_uring_enter / epoll_wait calls that slept or submitted
-  std::uint64_t completions = 0;       // CQEs (or emulated completions) dispatched
-  std::uint64_t buffers_in_use = 0;    // provided buffers currently held (io_uring; 0 for epoll)
-  std::uint64_t syscalls = 0;          // io_uring: enter calls (upper bound); epoll: epoll_pwait2,
-                                       // recv, sendmsg, accept4 and epoll_ctl calls
+  std::uint64_t submits = 0;         // io_uring_enter / epoll_wait calls that slept or submitted
+  std::uint64_t completions = 0;     // CQEs (or emulated completions) dispatched
+  std::uint64_t buffers_in_use = 0;  // provided buffers currently held (io_uring; 0 for epoll)
+  std::uint64_t syscalls = 0;        // io_uring: enter calls (upper bound); epoll: epoll_pwait2,
+                                     // recv, sendmsg, accept4 and epoll_ctl calls
 };
 
 class Backend {

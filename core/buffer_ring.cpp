@@ -26,7 +26,8 @@ void* map_anonymous(std::size_t bytes) {
 BufferRing::BufferRing(io_uring& ring, std::uint16_t group_id, unsigned count, unsigned size)
     : ring_(&ring), group_id_(group_id), count_(count), size_(size) {
   if (count == 0 || count > 32768 || (count & (count - 1)) != 0 || size == 0) {
-    throw std::invalid_argument("buffer ring: count must be a power of two in [1, 32768] and size > 0");
+    throw std::invalid_argument(
+        "buffer ring: count must be a power of two in [1, 32768] and size > 0");
   }
   ring_bytes_ = sizeof(io_uring_buf) * count;
   memory_bytes_ = static_cast<std::size_t>(count) * size;

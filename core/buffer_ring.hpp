@@ -28,7 +28,8 @@ class BufferRing {
   [[nodiscard]] unsigned buffer_size() const noexcept { return size_; }
 
   /// The first `length` bytes of buffer `id` (the id the CQE carried in its flags).
-  [[nodiscard]] std::span<const std::byte> view(std::uint16_t id, std::size_t length) const noexcept;
+  [[nodiscard]] std::span<const std::byte> view(std::uint16_t id,
+                                                std::size_t length) const noexcept;
 
   /// Gives buffer `id` back to the kernel (made visible immediately with a release store).
   void recycle(std::uint16_t id) noexcept;

@@ -50,11 +50,19 @@ bool Connection::send(SharedBuffer bytes, std::size_t offset, std::size_t length
   return true;
 }
 
-void Connection::pause_reading() noexcept { reactor_->pause(*this); }
-void Connection::resume_reading() noexcept { reactor_->resume(*this); }
+void Connection::pause_reading() noexcept {
+  reactor_->pause(*this);
+}
+void Connection::resume_reading() noexcept {
+  reactor_->resume(*this);
+}
 
-void Connection::close() noexcept { reactor_->begin_close(*this, CloseReason::local_close, false, 0); }
-void Connection::abort() noexcept { reactor_->begin_close(*this, CloseReason::local_abort, true, 0); }
+void Connection::close() noexcept {
+  reactor_->begin_close(*this, CloseReason::local_close, false, 0);
+}
+void Connection::abort() noexcept {
+  reactor_->begin_close(*this, CloseReason::local_abort, true, 0);
+}
 
 void Connection::set_handler(std::unique_ptr<ConnectionHandler> handler) noexcept {
   assert(handler != nullptr && "a connection always has a handler");
@@ -145,8 +153,7 @@ void Reactor::complete_send(Connection& c, std::size_t written) noexcept {
   if (c.out_head_ != nullptr || c.state_ != Connection::State::open) {
     mark_for_flush(c);  // more to send, or a close step waits for the queue to empty
   }
-  if ((c.flags_ & Connection::kOverSoftLimit) != 0 &&
-      c.buffered_bytes_ <= config_.send_low_water) {
+  if ((c.flags_ & Connection::kOverSoftLimit) != 0 && c.buffered_bytes_ <= config_.send_low_water) {
     c.flags_ &= static_cast<std::uint16_t>(~Connection::kOverSoftLimit);
     if (c.state_ == Connection::State::open) {
       c.handler_->on_drained(c);
@@ -334,7 +341,8 @@ void Reactor::check_deadlines() noexcept {
     if (c == nullptr) {
       continue;
     }
-    const bool waiting = c->state_ == Connection::State::draining || c->state_ == Connection::State::half_closed;
+    const bool waiting =
+        c->state_ == Connection::State::draining || c->state_ == Connection::State::half_closed;
     if (waiting && now < c->close_deadline_ns_) {
       deadlines_[kept++] = target;
       continue;

@@ -120,17 +120,17 @@ class Connection {
  private:
   friend class Reactor;
   enum class State : std::uint8_t { free, connecting, open, draining, half_closed, closing };
-  static constexpr std::uint16_t kPaused = 1;           // owner paused reading
-  static constexpr std::uint16_t kRecvArmed = 2;        // a receive is pending in the backend
-  static constexpr std::uint16_t kSendInFlight = 4;     // a SendOp is in the backend
-  static constexpr std::uint16_t kConnectPending = 8;   // a connect is in the backend
-  static constexpr std::uint16_t kOverSoftLimit = 16;   // on_drained owed at low water
-  static constexpr std::uint16_t kQueuedForFlush = 32;  // on the reactor's flush list
-  static constexpr std::uint16_t kRearmQueued = 64;     // on the reactor's re-arm list
-  static constexpr std::uint16_t kCancelIssued = 128;   // cancel_all sent while closing
-  static constexpr std::uint16_t kRecvCancelling = 256; // cancel_receive sent, stop not yet seen
-  static constexpr std::uint16_t kPeerFin = 512;        // the peer's EOF was seen
-  static constexpr std::uint16_t kLingering = 1024;     // on the reactor's deadline list
+  static constexpr std::uint16_t kPaused = 1;            // owner paused reading
+  static constexpr std::uint16_t kRecvArmed = 2;         // a receive is pending in the backend
+  static constexpr std::uint16_t kSendInFlight = 4;      // a SendOp is in the backend
+  static constexpr std::uint16_t kConnectPending = 8;    // a connect is in the backend
+  static constexpr std::uint16_t kOverSoftLimit = 16;    // on_drained owed at low water
+  static constexpr std::uint16_t kQueuedForFlush = 32;   // on the reactor's flush list
+  static constexpr std::uint16_t kRearmQueued = 64;      // on the reactor's re-arm list
+  static constexpr std::uint16_t kCancelIssued = 128;    // cancel_all sent while closing
+  static constexpr std::uint16_t kRecvCancelling = 256;  // cancel_receive sent, stop not yet seen
+  static constexpr std::uint16_t kPeerFin = 512;         // the peer's EOF was seen
+  static constexpr std::uint16_t kLingering = 1024;      // on the reactor's deadline list
 
   Connection() noexcept = default;
   [[nodiscard]] OpTarget target() const noexcept { return {slot_, generation_}; }
@@ -140,21 +140,21 @@ class Connection {
   void* user_ = nullptr;
   detail::OutboundChunk* out_head_ = nullptr;  // queued chunks (pooled, intrusive list)
   detail::OutboundChunk* out_tail_ = nullptr;
-  detail::SendOp* send_op_ = nullptr;          // pooled iovec/msghdr, only while a send is in flight
+  detail::SendOp* send_op_ = nullptr;  // pooled iovec/msghdr, only while a send is in flight
   detail::OutboundChunk* stash_head_ = nullptr;  // bytes that arrived after pause_reading()
   detail::OutboundChunk* stash_tail_ = nullptr;
   std::size_t buffered_bytes_ = 0;
-  std::uint64_t close_deadline_ns_ = 0;        // draining/half_closed: when to stop waiting
+  std::uint64_t close_deadline_ns_ = 0;  // draining/half_closed: when to stop waiting
   int fd_ = -1;
   std::uint32_t slot_ = 0;
   std::uint32_t generation_ = 0;
-  std::uint32_t budget_turn_ = 0;              // loop turn the receive budget below belongs to
-  std::uint32_t budget_used_ = 0;              // receive buffers filled in that turn
+  std::uint32_t budget_turn_ = 0;  // loop turn the receive budget below belongs to
+  std::uint32_t budget_used_ = 0;  // receive buffers filled in that turn
   int last_error_ = 0;
   State state_ = State::free;
   CloseReason close_reason_ = CloseReason::local_close;
   std::uint16_t flags_ = 0;
-  std::uint32_t next_free_ = 0;                // slot free list
+  std::uint32_t next_free_ = 0;  // slot free list
   SocketAddress peer_;
 };
 

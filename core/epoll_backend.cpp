@@ -245,7 +245,8 @@ void EpollBackend::accept_ready(std::uint32_t listener, BackendEvents& sink) noe
       return;  // cancelled by a handler during this loop
     }
     ++stats_.syscalls;
-    const int fd = ::accept4(listener_fds_[listener], nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd =
+        ::accept4(listener_fds_[listener], nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       sink.on_accepted(listener, fd);
       continue;
@@ -341,8 +342,8 @@ void EpollBackend::submit_and_wait(std::uint64_t timeout_ns) noexcept {
     timeout.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000ull);
     timeout_ptr = &timeout;
   }
-  const int count =
-      ::epoll_pwait2(epoll_fd_, ready_.data(), static_cast<int>(ready_.size()), timeout_ptr, nullptr);
+  const int count = ::epoll_pwait2(epoll_fd_, ready_.data(), static_cast<int>(ready_.size()),
+                                   timeout_ptr, nullptr);
   ready_count_ = count > 0 ? count : 0;
 }
 

@@ -54,8 +54,8 @@ IoUringBackend::IoUringBackend(const BackendConfig& config) : config_(config) {
                             "try --backend epoll)");
   }
   try {
-    buffers_ = std::make_unique<BufferRing>(ring_, kBufferGroup, config.buffer_count,
-                                            config.buffer_size);
+    buffers_ =
+        std::make_unique<BufferRing>(ring_, kBufferGroup, config.buffer_count, config.buffer_size);
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
     if (wake_fd_ < 0) {
       throw std::system_error(errno, std::generic_category(), "eventfd for shard wake-ups");
@@ -203,7 +203,8 @@ void IoUringBackend::dispatch(const Completion& completion, BackendEvents& event
         const auto id = static_cast<std::uint16_t>(completion.flags >> IORING_CQE_BUFFER_SHIFT);
         buffers_->note_taken();
         if (completion.result > 0) {
-          events.on_received(target, buffers_->view(id, static_cast<std::size_t>(completion.result)));
+          events.on_received(target,
+                             buffers_->view(id, static_cast<std::size_t>(completion.result)));
         }
         buffers_->recycle(id);
       }

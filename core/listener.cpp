@@ -55,8 +55,8 @@ void Reactor::on_accepted(std::uint32_t listener, int fd) noexcept {
   sockaddr_storage storage{};
   socklen_t length = sizeof(storage);
   (void)::getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length);
-  Connection& c = allocate_connection(fd, SocketAddress::from_sockaddr(
-                                              reinterpret_cast<sockaddr*>(&storage), length));
+  Connection& c = allocate_connection(
+      fd, SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&storage), length));
   metrics_.connections_accepted->add();
   std::unique_ptr<ConnectionHandler> handler;
   try {

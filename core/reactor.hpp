@@ -25,12 +25,14 @@ class OutboundPool;
 struct ReactorConfig {
   BackendKind backend = BackendKind::io_uring;
   BackendConfig backend_config;
-  std::size_t send_soft_limit = 1u << 20;      // buffered bytes above which on_drained is owed
-  std::size_t send_low_water = 256u << 10;     // on_drained fires when buffered falls to this
-  unsigned max_iovecs_per_send = 64;           // iovecs gathered into one sendmsg (<= 64)
-  std::uint64_t close_linger_ns = 1'000'000'000;  // orderly close: wait this long for the peer's FIN
-  std::uint64_t close_flush_timeout_ns = 10'000'000'000;  // orderly close: abort if queued bytes
-                                                          // are not flushed by then (peer not reading)
+  std::size_t send_soft_limit = 1u << 20;   // buffered bytes above which on_drained is owed
+  std::size_t send_low_water = 256u << 10;  // on_drained fires when buffered falls to this
+  unsigned max_iovecs_per_send = 64;        // iovecs gathered into one sendmsg (<= 64)
+  std::uint64_t close_linger_ns =
+      1'000'000'000;  // orderly close: wait this long for the peer's FIN
+  std::uint64_t close_flush_timeout_ns =
+      10'000'000'000;  // orderly close: abort if queued bytes
+                       // are not flushed by then (peer not reading)
 };
 
 /// Called on the accepting shard for each new connection; returns its handler, or nullptr to
@@ -45,9 +47,9 @@ struct ReactorMetrics {
   Counter* connections_closed = nullptr;
   Counter* bytes_received = nullptr;
   Counter* bytes_sent = nullptr;
-  Counter* recv_enobufs_rearms = nullptr;   // receives re-armed after -ENOBUFS (flow control)
-  Counter* recv_budget_deferrals = nullptr; // receives paused for a turn by the fairness cap
-  Gauge* send_queue_bytes = nullptr;        // sum of buffered_bytes() over connections
+  Counter* recv_enobufs_rearms = nullptr;    // receives re-armed after -ENOBUFS (flow control)
+  Counter* recv_budget_deferrals = nullptr;  // receives paused for a turn by the fairness cap
+  Gauge* send_queue_bytes = nullptr;         // sum of buffered_bytes() over connections
 };
 
 using ListenerId = std::uint32_t;
@@ -56,7 +58,8 @@ class Reactor final : private BackendEvents {
  public:
   /// Creates the backend on the calling thread. Throws std::system_error if the kernel refuses.
   explicit Reactor(const ReactorConfig& config, ReactorMetrics metrics = {});
-  /// Aborts every remaining connection (their handlers get on_close(shutdown)) and closes listeners.
+  /// Aborts every remaining connection (their handlers get on_close(shutdown)) and closes
+  /// listeners.
   ~Reactor();
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
@@ -152,11 +155,11 @@ class Reactor final : private BackendEvents {
   std::uint32_t free_head_ = UINT32_MAX;
   std::size_t live_connections_ = 0;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::vector<OpTarget> flush_list_;      // connections with queued bytes or a close step to run
-  std::vector<OpTarget> flush_work_;      // the batch flush() is processing
-  std::vector<OpTarget> rearm_now_;       // receive re-arms due at this turn's flush
-  std::vector<OpTarget> rearm_next_;      // deferred by ENOBUFS / fairness to the next turn
-  std::vector<OpTarget> deadlines_;       // draining / half-closed connections with a deadline
+  std::vector<OpTarget> flush_list_;  // connections with queued bytes or a close step to run
+  std::vector<OpTarget> flush_work_;  // the batch flush() is processing
+  std::vector<OpTarget> rearm_now_;   // receive re-arms due at this turn's flush
+  std::vector<OpTarget> rearm_next_;  // deferred by ENOBUFS / fairness to the next turn
+  std::vector<OpTarget> deadlines_;   // draining / half-closed connections with a deadline
   std::vector<std::unique_ptr<ConnectionHandler>> retired_handlers_;
   std::uint64_t turn_ = 0;
 };

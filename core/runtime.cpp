@@ -25,7 +25,7 @@ namespace hexwire::core {
 
 namespace {
 thread_local Shard* tls_shard = nullptr;
-constexpr std::uint64_t kStopPollNs = 5'000'000;       // sleep bound while stopping
+constexpr std::uint64_t kStopPollNs = 5'000'000;        // sleep bound while stopping
 constexpr std::uint64_t kAbortGraceNs = 1'000'000'000;  // after aborting, wait this for completions
 
 unsigned online_cpus() noexcept {
@@ -48,12 +48,16 @@ struct Shard::Counters {
 };
 
 Shard::Shard(Runtime& runtime, unsigned id)
-    : runtime_(&runtime), id_(id), inbox_(std::make_unique<Inbox>()),
+    : runtime_(&runtime),
+      id_(id),
+      inbox_(std::make_unique<Inbox>()),
       counters_(std::make_unique<Counters>()) {}
 
 Shard::~Shard() = default;
 
-MetricsRegistry& Shard::metrics() noexcept { return runtime_->metrics(); }
+MetricsRegistry& Shard::metrics() noexcept {
+  return runtime_->metrics();
+}
 
 void Shard::setup() {
   MetricsRegistry& registry = runtime_->metrics();
@@ -63,18 +67,19 @@ void Shard::setup() {
       &registry.counter("connections_accepted_total", "TCP connections accepted", id_);
   metrics.connections_closed =
       &registry.counter("connections_closed_total", "TCP connections closed", id_);
-  metrics.bytes_received = &registry.counter("bytes_received_total", "Bytes read from sockets", id_);
+  metrics.bytes_received =
+      &registry.counter("bytes_received_total", "Bytes read from sockets", id_);
   metrics.bytes_sent = &registry.counter("bytes_sent_total", "Bytes written to sockets", id_);
-  metrics.recv_enobufs_rearms = &registry.counter(
-      "recv_enobufs_rearms_total", "Receives re-armed after the buffer ring ran dry (ENOBUFS)", id_);
-  metrics.recv_budget_deferrals = &registry.counter(
-      "recv_budget_deferrals_total", "Receives deferred a turn by the per-connection fairness cap",
-      id_);
+  metrics.recv_enobufs_rearms =
+      &registry.counter("recv_enobufs_rearms_total",
+                        "Receives re-armed after the buffer ring ran dry (ENOBUFS)", id_);
+  metrics.recv_budget_deferrals =
+      &registry.counter("recv_budget_deferrals_total",
+                        "Receives deferred a turn by the per-connection fairness cap", id_);
   metrics.send_queue_bytes =
       &registry.gauge("send_queue_bytes", "Bytes queued for sending, not yet written", id_);
   counters_->loop_turns = &registry.counter("loop_turns_total", "Event loop turns", id_);
-  counters_->mailbox_tasks =
-      &registry.counter("mailbox_tasks_total", "Cross-shard tasks run", id_);
+  counters_->mailbox_tasks = &registry.counter("mailbox_tasks_total", "Cross-shard tasks run", id_);
   counters_->mailbox_depth =
       &registry.gauge("mailbox_depth", "Tasks waiting in this shard's inbound mailboxes", id_);
 
@@ -332,7 +337,9 @@ TimerWheel& Runtime::timers() noexcept {
   return *tls_shard->timers_;
 }
 
-Shard* Runtime::this_shard() noexcept { return tls_shard; }
+Shard* Runtime::this_shard() noexcept {
+  return tls_shard;
+}
 
 std::uint16_t Runtime::listen(std::string_view host, std::uint16_t port,
                               AcceptHandlerFactory factory) {
@@ -377,8 +384,9 @@ std::uint16_t Runtime::listen(std::string_view host, std::uint16_t port,
   std::unique_lock lock(registration->mutex);
   if (!registration->done.wait_for(lock, std::chrono::seconds(10),
                                    [&] { return registration->pending == 0; })) {
-    throw std::runtime_error("Runtime::listen(): shards did not register the listener within 10 s "
-                             "(is the runtime stopping?)");
+    throw std::runtime_error(
+        "Runtime::listen(): shards did not register the listener within 10 s "
+        "(is the runtime stopping?)");
   }
   return address.port();
 }

@@ -23,18 +23,19 @@
 namespace hexwire::core {
 
 struct RuntimeConfig {
-  unsigned shards = 0;                      // 0: one per online CPU
+  unsigned shards = 0;                          // 0: one per online CPU
   BackendKind backend = BackendKind::io_uring;  // overrides reactor.backend
-  bool pin_threads = true;                  // pthread_setaffinity_np; failure is tolerated (logged)
-  unsigned first_cpu = 0;                   // shard i is pinned to CPU (first_cpu + i) % online CPUs
-  ReactorConfig reactor;                    // buffer ring size/count, send limits, linger
-  std::size_t mailbox_capacity = 4096;      // initial tasks per ordered shard pair
-  std::size_t mailbox_batch = 256;          // tasks run per sender per loop turn
+  bool pin_threads = true;              // pthread_setaffinity_np; failure is tolerated (logged)
+  unsigned first_cpu = 0;               // shard i is pinned to CPU (first_cpu + i) % online CPUs
+  ReactorConfig reactor;                // buffer ring size/count, send limits, linger
+  std::size_t mailbox_capacity = 4096;  // initial tasks per ordered shard pair
+  std::size_t mailbox_batch = 256;      // tasks run per sender per loop turn
   std::uint64_t timer_tick_ns = 1'000'000;  // timer wheel resolution
-  std::uint64_t max_sleep_ns = 100'000'000; // upper bound of one sleep (gauges refresh at least this often)
+  std::uint64_t max_sleep_ns =
+      100'000'000;  // upper bound of one sleep (gauges refresh at least this often)
   std::uint64_t shutdown_drain_ns = 2'000'000'000;  // how long queued sends may drain at stop
-  std::string thread_name = "hw-shard";     // threads are named "<thread_name>-<id>"
-  MetricsRegistry* metrics = nullptr;       // shared registry; when null the runtime owns one
+  std::string thread_name = "hw-shard";             // threads are named "<thread_name>-<id>"
+  MetricsRegistry* metrics = nullptr;  // shared registry; when null the runtime owns one
 };
 
 class Runtime;
@@ -69,7 +70,7 @@ class Shard {
   unsigned id_;
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<TimerWheel> timers_;
-  std::unique_ptr<Inbox> inbox_;          // tasks posted from non-shard threads
+  std::unique_ptr<Inbox> inbox_;  // tasks posted from non-shard threads
   std::unique_ptr<Counters> counters_;
   std::uint64_t now_ns_ = 0;
   std::uint64_t drain_deadline_ns_ = 0;  // stopping: orderly closes may run until then

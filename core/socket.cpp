@@ -26,7 +26,9 @@ int set_flag(int fd, int level, int option) noexcept {
 
 }  // namespace
 
-SocketAddress::SocketAddress() noexcept { std::memset(&storage_, 0, sizeof(storage_)); }
+SocketAddress::SocketAddress() noexcept {
+  std::memset(&storage_, 0, sizeof(storage_));
+}
 
 SocketAddress SocketAddress::parse(std::string_view host, std::uint16_t port) {
   SocketAddress out;
@@ -169,7 +171,9 @@ int open_stream_socket(int family, bool nonblocking) noexcept {
   return fd;
 }
 
-int set_no_delay(int fd) noexcept { return set_flag(fd, IPPROTO_TCP, TCP_NODELAY); }
+int set_no_delay(int fd) noexcept {
+  return set_flag(fd, IPPROTO_TCP, TCP_NODELAY);
+}
 
 int set_linger_zero(int fd) noexcept {
   const linger option{1, 0};

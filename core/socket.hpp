@@ -20,7 +20,8 @@ class SocketAddress {
   /// Parses a numeric host ("127.0.0.1", "::1", "0.0.0.0"; "localhost" and "" mean 127.0.0.1 and
   /// 0.0.0.0) and a port. Throws std::invalid_argument on anything else (no DNS on this path).
   static SocketAddress parse(std::string_view host, std::uint16_t port);
-  /// Copies `len` bytes of a kernel-filled address (AF_INET or AF_INET6; others give an empty value).
+  /// Copies `len` bytes of a kernel-filled address (AF_INET or AF_INET6; others give an empty
+  /// value).
   static SocketAddress from_sockaddr(const sockaddr* addr, socklen_t len) noexcept;
 
   [[nodiscard]] const sockaddr* data() const noexcept { return &storage_.any; }

@@ -5,9 +5,9 @@
 // client side, measured window only) for io_uring and epoll side by side.
 // Usage: hexwire-echo-bench [--backend io_uring|epoll|both] [--connections N] [--message-size B]
 //                           [--duration S] [--shards N] [--warmup S] [--no-pin]
+#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <algorithm>
 #include <cstdio>
 #include <future>
 #include <string>
@@ -75,8 +75,9 @@ struct EchoHandler : ConnectionHandler {
 struct Window {
   std::uint64_t start_ns = 0;
   std::uint64_t end_ns = 0;
-  std::vector<Histogram>* histograms = nullptr;       // one per client shard (single writer each)
-  std::vector<std::uint64_t>* completed = nullptr;    // messages finished inside the window, per shard
+  std::vector<Histogram>* histograms = nullptr;  // one per client shard (single writer each)
+  std::vector<std::uint64_t>* completed =
+      nullptr;  // messages finished inside the window, per shard
   std::atomic<int> failures{0};
 };
 
@@ -179,7 +180,11 @@ Result run_one(BackendKind kind, const Options& options) {
   server.request_stop();
   server.join();
 
-  Result result{kind, 0, options.duration_s, Histogram(), server_after - server_before,
+  Result result{kind,
+                0,
+                options.duration_s,
+                Histogram(),
+                server_after - server_before,
                 client_after - client_before};
   for (unsigned shard = 0; shard < options.shards; ++shard) {
     result.latency.merge(histograms[shard]);
@@ -192,13 +197,16 @@ Result run_one(BackendKind kind, const Options& options) {
   return result;
 }
 
-double us(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+double us(std::uint64_t ns) {
+  return static_cast<double>(ns) / 1000.0;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options options;
-  CLI::App app{"hexwire-echo-bench: TCP echo round trips through the core runtime, io_uring vs epoll"};
+  CLI::App app{
+      "hexwire-echo-bench: TCP echo round trips through the core runtime, io_uring vs epoll"};
   app.add_option("--backend", options.backend, "io_uring, epoll or both")
       ->check(CLI::IsMember({"io_uring", "epoll", "both"}));
   app.add_option("--connections", options.connections, "concurrent ping-pong connections")
@@ -225,16 +233,17 @@ int main(int argc, char** argv) {
   if (options.backend == "both" || options.backend == "epoll") {
     kinds.push_back(BackendKind::epoll);
   }
-  std::printf("echo: %u connections, %zu-byte messages, %u+%u shards, %.1f s measured (+%.1f s "
-              "warm-up), closed loop\n",
-              options.connections, options.message_size, options.shards, options.shards,
-              options.duration_s, options.warmup_s);
+  std::printf(
+      "echo: %u connections, %zu-byte messages, %u+%u shards, %.1f s measured (+%.1f s "
+      "warm-up), closed loop\n",
+      options.connections, options.message_size, options.shards, options.shards, options.duration_s,
+      options.warmup_s);
   std::vector<Result> results;
   for (const BackendKind kind : kinds) {
     results.push_back(run_one(kind, options));
   }
-  std::printf("%-9s %12s %9s %9s %9s %9s %12s %12s\n", "backend", "messages/s", "p50 us",
-              "p99 us", "p99.9 us", "max us", "srv sys/msg", "cli sys/msg");
+  std::printf("%-9s %12s %9s %9s %9s %9s %12s %12s\n", "backend", "messages/s", "p50 us", "p99 us",
+              "p99.9 us", "max us", "srv sys/msg", "cli sys/msg");
   for (const Result& r : results) {
     const double messages = static_cast<double>(std::max<std::uint64_t>(r.messages, 1));
     std::printf("%-9s %12.0f %9.1f %9.1f %9.1f %9.1f %12.3f %12.3f\n",
@@ -245,8 +254,9 @@ int main(int argc, char** argv) {
                 static_cast<double>(r.client_syscalls) / messages);
   }
   if (results.size() == 2 && results[1].messages > 0) {
-    std::printf("io_uring/epoll throughput ratio: %.2f\n",
-                static_cast<double>(results[0].messages) / static_cast<double>(results[1].messages));
+    std::printf(
+        "io_uring/epoll throughput ratio: %.2f\n",
+        static_cast<double>(results[0].messages) / static_cast<double>(results[1].messages));
   }
   return 0;
 }

@@ -79,9 +79,8 @@ struct CheckingHandler : ConnectionHandler {
 std::uint16_t listen_checked(Reactor& reactor, Checker& checker) {
   const int fd = open_listener(SocketAddress::parse("127.0.0.1", 0), ListenOptions{});
   const std::uint16_t port = bound_port(fd);
-  reactor.add_listener(fd, [&checker](Connection&) {
-    return std::make_unique<CheckingHandler>(&checker);
-  });
+  reactor.add_listener(
+      fd, [&checker](Connection&) { return std::make_unique<CheckingHandler>(&checker); });
   return port;
 }
 
@@ -110,7 +109,8 @@ void write_stream(int fd, std::size_t stream, std::size_t bytes) {
 
 }  // namespace
 
-TEST_CASE("io_uring buffer ring: far more reads than buffers arrive without loss", "[buffer_ring]") {
+TEST_CASE("io_uring buffer ring: far more reads than buffers arrive without loss",
+          "[buffer_ring]") {
   require_io_uring();
   Reactor reactor(tiny_ring(4, 256));
   Checker checker;
@@ -206,9 +206,8 @@ TEST_CASE("io_uring buffer ring: the per-turn cap defers a flooding connection, 
   const int trickle = plain_client(port);
   std::thread writer([&] { write_stream(flood, 0, 3'000'000); });
   write_stream(trickle, 1, 100);
-  const bool done = run_until(reactor, [&] {
-    return checker.received[0] == 3'000'000 && checker.received[1] == 100;
-  });
+  const bool done = run_until(
+      reactor, [&] { return checker.received[0] == 3'000'000 && checker.received[1] == 100; });
   writer.join();
   ::close(flood);
   ::close(trickle);

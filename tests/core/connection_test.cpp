@@ -290,7 +290,8 @@ void fan_out_one_buffer(BackendKind kind) {
     };
     REQUIRE(connect(reactor, port, std::move(client)) != nullptr);
   }
-  REQUIRE(run_until(reactor, [&] { return closed == kClients && reactor.connection_count() == 0; }));
+  REQUIRE(
+      run_until(reactor, [&] { return closed == kClients && reactor.connection_count() == 0; }));
   CHECK(complete == kClients);
   CHECK(frame.use_count() == 1);
 }

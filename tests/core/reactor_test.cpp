@@ -102,8 +102,8 @@ void echo_round_trip(BackendKind kind, RingSetup setup = RingSetup::best) {
   reactor.add_listener(listen_loopback(port, kind == BackendKind::epoll),
                        [&](Connection&) { return std::make_unique<EchoServer>(&server_closed); });
   ClientLog client;
-  Connection* connection = reactor.connect(SocketAddress::parse("127.0.0.1", port),
-                                           std::make_unique<Client>(&client));
+  Connection* connection =
+      reactor.connect(SocketAddress::parse("127.0.0.1", port), std::make_unique<Client>(&client));
   REQUIRE(connection != nullptr);
   REQUIRE(connection->is_connecting());
 

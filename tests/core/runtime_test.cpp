@@ -86,9 +86,8 @@ void wake_sleeping_shard(BackendKind kind) {
   std::promise<unsigned> ran_on;
   // Let shard 1 go to sleep (nothing to do, no timers), then send it work from shard 0.
   std::this_thread::sleep_for(100ms);
-  runtime.post(0, [&] {
-    runtime.submit_to(1, [&] { ran_on.set_value(runtime.current_shard()); });
-  });
+  runtime.post(0,
+               [&] { runtime.submit_to(1, [&] { ran_on.set_value(runtime.current_shard()); }); });
   auto future = ran_on.get_future();
   CHECK(wait_for(future) == 1u);
   runtime.request_stop();
@@ -101,9 +100,8 @@ void timers_on_their_shard(BackendKind kind) {
   std::promise<unsigned> fired[2];
   for (unsigned shard = 0; shard < 2; ++shard) {
     runtime.post(shard, [&, shard] {
-      runtime.timers().add_after(2'000'000, [&, shard] {
-        fired[shard].set_value(Runtime::this_shard()->id());
-      });
+      runtime.timers().add_after(
+          2'000'000, [&, shard] { fired[shard].set_value(Runtime::this_shard()->id()); });
     });
   }
   auto f0 = fired[0].get_future();
@@ -137,9 +135,8 @@ void stop_closes_connections(BackendKind kind) {
   Runtime runtime(small_config(kind));
   runtime.start();
   std::atomic<int> closed{0};
-  const std::uint16_t port = runtime.listen("127.0.0.1", 0, [&](Connection&) {
-    return std::make_unique<CountingHandler>(&closed);
-  });
+  const std::uint16_t port = runtime.listen(
+      "127.0.0.1", 0, [&](Connection&) { return std::make_unique<CountingHandler>(&closed); });
   REQUIRE(port != 0);
   constexpr int kClients = 10;
   std::vector<int> fds;
@@ -166,7 +163,9 @@ void stop_closes_connections(BackendKind kind) {
 
 Runtime* signal_target = nullptr;
 
-extern "C" void stop_on_signal(int) { signal_target->request_stop(); }
+extern "C" void stop_on_signal(int) {
+  signal_target->request_stop();
+}
 
 }  // namespace
 
@@ -221,9 +220,8 @@ TEST_CASE("runtime: listen refuses a port held by another socket, even one with 
   const int fd = open_listener(SocketAddress::parse("127.0.0.1", 0), stale);
   const std::uint16_t taken = bound_port(fd);
   try {
-    (void)runtime.listen("127.0.0.1", taken, [](Connection&) {
-      return std::unique_ptr<ConnectionHandler>();
-    });
+    (void)runtime.listen("127.0.0.1", taken,
+                         [](Connection&) { return std::unique_ptr<ConnectionHandler>(); });
     FAIL("listen() on a port in use must throw");
   } catch (const std::system_error& error) {
     CHECK(error.code().value() == EADDRINUSE);

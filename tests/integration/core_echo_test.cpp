@@ -102,8 +102,8 @@ class PingPongClient : public ConnectionHandler {
  private:
   void send_next(Connection& c) {
     // 1 byte, around the receive-buffer size, several buffers, and random sizes in between.
-    static constexpr std::size_t kSizes[] = {1,     2,     100,   1500,  kBufferSize - 1,
-                                             kBufferSize, kBufferSize + 1, 40'000, 70'000};
+    static constexpr std::size_t kSizes[] = {
+        1, 2, 100, 1500, kBufferSize - 1, kBufferSize, kBufferSize + 1, 40'000, 70'000};
     std::size_t size = kSizes[rng_() % std::size(kSizes)];
     if (rng_() % 3 == 0) {
       size = 1 + rng_() % 60'000;
@@ -131,9 +131,8 @@ std::uint64_t sum_over_shards(MetricsRegistry& registry, const char* name, unsig
 void echo_many_clients(BackendKind kind) {
   Runtime server(config_for(kind));
   server.start();
-  const std::uint16_t port = server.listen("127.0.0.1", 0, [](Connection&) {
-    return std::make_unique<EchoHandler>();
-  });
+  const std::uint16_t port =
+      server.listen("127.0.0.1", 0, [](Connection&) { return std::make_unique<EchoHandler>(); });
   REQUIRE(port != 0);
 
   Runtime clients(config_for(kind));
@@ -144,7 +143,8 @@ void echo_many_clients(BackendKind kind) {
     clients.post(shard, [&, shard] {
       for (int i = static_cast<int>(shard); i < kClients; i += kShards) {
         Connection* c = Runtime::this_shard()->reactor().connect(
-            target, std::make_unique<PingPongClient>(&tally, static_cast<std::uint32_t>(i) * 7919u));
+            target,
+            std::make_unique<PingPongClient>(&tally, static_cast<std::uint32_t>(i) * 7919u));
         if (c == nullptr) {
           tally.failed.fetch_add(1);
           tally.finish();
@@ -205,16 +205,14 @@ TEST_CASE("integration: a second engine refuses a port in use and the first keep
   const BackendKind kind = io_uring_supported() ? BackendKind::io_uring : BackendKind::epoll;
   Runtime first(config_for(kind));
   first.start();
-  const std::uint16_t port = first.listen("127.0.0.1", 0, [](Connection&) {
-    return std::make_unique<EchoHandler>();
-  });
+  const std::uint16_t port =
+      first.listen("127.0.0.1", 0, [](Connection&) { return std::make_unique<EchoHandler>(); });
   Runtime second(config_for(kind));
   second.start();
   bool refused = false;
   try {
-    (void)second.listen("127.0.0.1", port, [](Connection&) {
-      return std::make_unique<EchoHandler>();
-    });
+    (void)second.listen("127.0.0.1", port,
+                        [](Connection&) { return std::make_unique<EchoHandler>(); });
   } catch (const std::system_error& error) {
     refused = error.code().value() == EADDRINUSE;
     INFO(error.what());
