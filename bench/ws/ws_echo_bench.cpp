@@ -4,7 +4,7 @@
 // (core::Histogram), wire bytes and process CPU per message, for io_uring and epoll side by side
 // (epoll is the baseline: every speed claim is the io_uring/epoll ratio of the same run).
 // Usage: hexwire-ws-echo-bench [--connections 100,1000] [--window 8] [--size 512] [--seconds 3]
-//        [--backends io_uring,epoll] [--payload binary|json] [--deflate]
+//        [--backends io_uring,epoll] [--payload binary|json] [--deflate] [--deflate-level 6]
 #include <sys/resource.h>
 
 #include <atomic>
@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +36,7 @@ struct Options {
   std::vector<std::string> backends = {"io_uring", "epoll"};
   bool json = false;
   bool deflate = false;
+  int deflate_level = 6;
 };
 
 enum class Phase : int { kWarmup, kMeasure, kStop };
@@ -46,7 +48,7 @@ struct Shared {
   std::atomic<unsigned> failed{0};
   std::atomic<std::uint64_t> echoed{0};  // during kMeasure
   core::Histogram rtt;                   // ns, during kMeasure
-  std::string payload;                   // message template (first 8 bytes: send time)
+  std::vector<std::string> payloads;     // message templates (first 16 bytes: send time, hex)
   bool text = false;
 };
 
@@ -98,7 +100,7 @@ class EchoClient final : public net::WsApplication {
   void send(net::WsSession& session) noexcept {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string& message = scratch_;
-    message = shared_.payload;
+    message = shared_.payloads[next_++ % shared_.payloads.size()];
     std::uint64_t now = core::monotonic_ns();
     for (int i = 15; i >= 0; --i) {
       message[static_cast<std::size_t>(i)] = kHex[now & 0xf];
@@ -113,28 +115,41 @@ class EchoClient final : public net::WsApplication {
 
   Shared& shared_;
   unsigned window_;
+  std::size_t next_ = 0;
   std::string scratch_;
 };
 
-std::string make_payload(const Options& options) {
+/// Message templates. Binary: one pattern. JSON: 1,024 distinct chat events (seeded word choice,
+/// varying seq, user and ts), far more than a 32 KiB deflate window holds, so context takeover
+/// cannot just find the previous copy of the same message.
+std::vector<std::string> make_payloads(const Options& options) {
   if (!options.json) {
     std::string out(options.size, 'x');
     for (std::size_t i = 16; i < out.size(); ++i) {
       out[i] = static_cast<char>('a' + (i * 7) % 26);
     }
-    return out;
+    return {out};
   }
-  // A chat-like JSON event padded with conversation text to the requested size.
-  std::string out =
-      "0000000000000000{\"op\":\"msg\",\"channel\":\"general\",\"seq\":123456,"
-      "\"from\":\"user-42\",\"ts\":1764320000000000,\"data\":{\"text\":\"";
-  static const char* const kWords[] = {"the ", "meeting ", "moved ", "to ",     "three ",    "pm ",
-                                       "see ", "you ",     "there ", "deploy ", "finished ", "ok "};
-  for (std::size_t i = 0; out.size() + 3 < options.size; ++i) {
-    out += kWords[(i * 5 + i / 3) % 12];
+  static const char* const kWords[] = {
+      "the ",   "meeting ", "moved ",  "to ",     "three ",    "pm ",     "see ",    "you ",
+      "there ", "deploy ",  "finished ", "ok ",   "review ",   "my ",     "pull ",   "request ",
+      "lunch ", "today ",   "running ", "late ",  "green ",    "build ",  "great ",  "idea ",
+      "ship ",  "it ",      "tomorrow ", "coffee ", "anyone ", "incident ", "resolved ", "thanks "};
+  std::mt19937_64 rng(2026);
+  std::vector<std::string> out;
+  for (int m = 0; m < 1024; ++m) {
+    std::string event = "0000000000000000{\"op\":\"msg\",\"channel\":\"general\",\"seq\":" +
+                        std::to_string(100000 + m * 7) + ",\"from\":\"user-" +
+                        std::to_string(rng() % 5000) + "\",\"ts\":" +
+                        std::to_string(1764320000000000ull + rng() % 1000000000ull) +
+                        ",\"data\":{\"text\":\"";
+    while (event.size() + 3 < options.size) {
+      event += kWords[rng() % 32];
+    }
+    event.resize(options.size - 3);
+    event += "\"}}";
+    out.push_back(std::move(event));
   }
-  out.resize(options.size - 3);
-  out += "\"}}";
   return out;
 }
 
@@ -175,6 +190,7 @@ Result run_once(const Options& options, const std::string& backend, unsigned con
   config.backend = backend == "epoll" ? app::BackendKind::kEpoll : app::BackendKind::kIoUring;
   config.log_level = "warn";
   config.ws_deflate = options.deflate;
+  config.ws_deflate_level = options.deflate_level;
   config.ws_outbound_hard_limit = 64u << 20;  // measure the engine, not the slow-reader policy
   app::Engine engine(config);
   engine.start();
@@ -189,11 +205,12 @@ Result run_once(const Options& options, const std::string& backend, unsigned con
   clients.start();
 
   auto shared = std::make_shared<Shared>();
-  shared->payload = make_payload(options);
+  shared->payloads = make_payloads(options);
   shared->text = options.json;
   static net::WsClientOptions ws_options;
   ws_options.target = "/echo";
   ws_options.handshake.offer_deflate = options.deflate;
+  ws_options.session.deflate_level = options.deflate_level;
   const core::SocketAddress server = core::SocketAddress::parse("127.0.0.1", engine.port());
   clients.post(0, [shared, connections, window = options.window, server] {
     core::Reactor& reactor = core::Runtime::this_shard()->reactor();
@@ -284,10 +301,12 @@ Options parse(int argc, char** argv) {
       o.json = value() == "json";
     } else if (arg == "--deflate") {
       o.deflate = true;
+    } else if (arg == "--deflate-level") {
+      o.deflate_level = std::stoi(value());
     } else {
       std::fprintf(stderr,
                    "usage: %s [--connections 100,1000] [--window 8] [--size 512] [--seconds 3] "
-                   "[--warmup 1] [--backends io_uring,epoll] [--payload binary|json] [--deflate]\n",
+                   "[--warmup 1] [--backends io_uring,epoll] [--payload binary|json] [--deflate] [--deflate-level 6]\n",
                    argv[0]);
       std::exit(arg == "--help" ? 0 : 2);
     }
