@@ -135,7 +135,12 @@ void IoUringBackend::cancel_receive(OpTarget target, int /*fd*/) noexcept {
 
 void IoUringBackend::start_send(OpTarget target, int fd, const msghdr* msg) noexcept {
   io_uring_sqe* sqe = next_sqe();
-  io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL);
+  if (msg->msg_iovlen == 1) {
+    // One buffer: IORING_OP_SEND skips copying and validating the msghdr and iovec in the kernel.
+    io_uring_prep_send(sqe, fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, MSG_NOSIGNAL);
+  } else {
+    io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL);
+  }
   io_uring_sqe_set_data64(sqe, pack_user_data(OpType::send, target));
 }
 
