@@ -87,8 +87,10 @@ class Connection {
   void resume_reading() noexcept;
   [[nodiscard]] bool reading_paused() const noexcept { return (flags_ & kPaused) != 0; }
 
-  /// Orderly close: stops reading, sends everything already queued, then shutdown(SHUT_WR), waits
-  /// (bounded by ReactorConfig::close_linger_ns) for the peer's FIN, closes, calls on_close.
+  /// Orderly close: no more on_data or sends; everything already queued is sent (if the peer does
+  /// not take it within ReactorConfig::close_flush_timeout_ns the connection is aborted with
+  /// last_error() ETIMEDOUT), then shutdown(SHUT_WR), then the peer's FIN is awaited for at most
+  /// close_linger_ns, then the socket is closed and on_close(local_close) called. Idempotent.
   void close() noexcept;
   /// Abortive close: drops queued bytes, closes with SO_LINGER 0 (the peer sees RST), on_close.
   void abort() noexcept;
