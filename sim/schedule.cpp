@@ -57,7 +57,9 @@ bool later(const auto& a, const auto& b) noexcept {
 void SendScheduler::add(StreamId id, double rate_per_s, std::uint64_t start_ns,
                         std::uint64_t end_ns) {
   if (id >= streams_.size()) {
-    streams_.reserve(std::max<std::size_t>(id + 1, streams_.size() * 2));
+    if (id >= streams_.capacity()) {
+      streams_.reserve(std::max<std::size_t>(std::size_t{id} + 1, streams_.capacity() * 2));
+    }
     while (streams_.size() <= id) {
       streams_.push_back(Stream{ArrivalSchedule(process_, 0.0, 0, 0), 0, false});
     }
