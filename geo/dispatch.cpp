@@ -1,0 +1,390 @@
+// DispatchEngine, first half: shard routing, driver locations (validation, hand-over between
+// shards when a driver crosses into another shard's coarse cell, tombstones that forward late
+// messages), the live map, the periodic expiry/surge sweep, and exact nearest searches that fan
+// out to the shards whose coarse cells the search radius touches and merge their answers.
+#include "geo/dispatch.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <utility>
+
+#include "core/clock.hpp"
+#include "geo/dispatch_shard.hpp"
+
+namespace hexwire::geo {
+
+namespace {
+constexpr std::size_t kMaxNearby = 100;
+
+std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64 finaliser: spreads neighbouring cells
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+bool in_trip(DriverStatus status) noexcept {
+  return status == DriverStatus::offered || status == DriverStatus::en_route ||
+         status == DriverStatus::on_trip;
+}
+}  // namespace
+
+const char* to_string(DispatchError error) noexcept {
+  switch (error) {
+    case DispatchError::ok: return "ok";
+    case DispatchError::bad_request: return "bad_request";
+    case DispatchError::forbidden: return "forbidden";
+    case DispatchError::not_found: return "not_found";
+    case DispatchError::conflict: return "conflict";
+  }
+  return "?";
+}
+
+DispatchEngine::Shard::Shard(const DispatchConfig& config, core::MetricsRegistry& metrics, unsigned shard)
+    : id(shard),
+      fleet(config.fleet),
+      surge(config.surge),
+      fixes_accepted(metrics.counter("dispatch_fixes_accepted", "GPS fixes accepted", shard)),
+      fixes_rejected(metrics.counter("dispatch_fixes_rejected", "GPS fixes with invalid coordinates", shard)),
+      jumps_held(metrics.counter("dispatch_jumps_held", "GPS fixes held back as implausible jumps", shard)),
+      handovers(metrics.counter("dispatch_driver_handovers", "drivers moved to another shard", shard)),
+      searches(metrics.counter("dispatch_searches", "nearest-driver searches run on this shard", shard)),
+      rides(metrics.counter("dispatch_rides_requested", "ride requests", shard)),
+      offers(metrics.counter("dispatch_offers", "offers sent to drivers", shard)),
+      matched(metrics.counter("dispatch_trips_matched", "trips accepted by a driver", shard)),
+      unmatched(metrics.counter("dispatch_trips_unmatched", "trips without a driver by the deadline", shard)),
+      expired_drivers(metrics.counter("dispatch_drivers_expired", "available drivers gone silent", shard)),
+      drivers_held(metrics.gauge("dispatch_drivers_held", "drivers held by this shard", shard)),
+      search_ns(metrics.histogram("dispatch_search_seconds", "one shard's nearest search", shard)) {}
+
+DispatchEngine::DispatchEngine(core::Executor& executor, core::MetricsRegistry& metrics,
+                               DispatchConfig config, DispatchEvents& events)
+    : executor_(executor), metrics_(metrics), config_(std::move(config)), events_(events) {
+  if (config_.fleet.index_res < 0 || config_.fleet.index_res > kMaxResolution) {
+    throw std::invalid_argument("dispatch: fleet.index_res must be 0..15");
+  }
+  if (config_.coarse_res < 0 || config_.coarse_res > 7 || config_.coarse_res > config_.fleet.index_res) {
+    throw std::invalid_argument("dispatch: coarse_res must be 0..7 and not finer than fleet.index_res "
+                                "(a res-7 surge cell must lie in one shard)");
+  }
+  if (config_.candidates == 0 || config_.pickup_speed_mps <= 0 || config_.max_search_km <= 0) {
+    throw std::invalid_argument("dispatch: candidates, pickup_speed_mps and max_search_km must be > 0");
+  }
+  if (!config_.wall_clock_us) {
+    config_.wall_clock_us = [] { return core::wall_us(); };
+  }
+  for (unsigned i = 0; i < executor_.shard_count(); ++i) {
+    shards_.push_back(std::make_unique<Shard>(config_, metrics_, i));
+  }
+}
+
+DispatchEngine::~DispatchEngine() = default;
+
+DispatchEngine::Shard& DispatchEngine::here() { return *shards_[executor_.current_shard()]; }
+
+unsigned DispatchEngine::owner_shard(LatLng point) const noexcept {
+  CellId coarse = 0;
+  (void)lat_lng_to_cell(point, config_.coarse_res, &coarse);
+  return static_cast<unsigned>(mix(coarse) % executor_.shard_count());
+}
+
+std::uint64_t DispatchEngine::now_ns() noexcept { return executor_.timers().now_ns(); }
+std::int64_t DispatchEngine::wall_us() const { return config_.wall_clock_us(); }
+
+double DispatchEngine::eta_s(double distance_km) const noexcept {
+  return distance_km * 1000.0 * config_.detour_factor / config_.pickup_speed_mps;
+}
+
+void DispatchEngine::arm_periodic(Shard& shard) {
+  if (shard.periodic_armed) {
+    return;
+  }
+  shard.periodic_armed = true;
+  const unsigned id = shard.id;
+  executor_.timers().add_after(config_.sweep_interval_ns, [this, id] { periodic(id); });
+}
+
+void DispatchEngine::periodic(unsigned shard_id) {
+  Shard& s = *shards_[shard_id];
+  const std::uint64_t now = now_ns();
+  s.expired_drivers.add(s.fleet.expire_silent(now, nullptr));
+  s.surge_changes.clear();
+  s.surge.update(now, [&s](CellId cell) { return s.fleet.available_in_res7(cell); }, s.surge_changes);
+  for (const SurgeChange& change : s.surge_changes) {
+    events_.surge_changed(change.cell_res7, change.multiplier, change.supply, change.demand);
+  }
+  s.drivers_held.set(static_cast<std::int64_t>(s.fleet.size()));
+  executor_.timers().add_after(config_.sweep_interval_ns, [this, shard_id] { periodic(shard_id); });
+}
+
+void DispatchEngine::update_location(std::string_view driver, const GpsFix& fix, LocationDone done) {
+  if (driver.empty() || !valid_coordinates(fix.lat_deg, fix.lng_deg) || !std::isfinite(fix.heading_deg) ||
+      !std::isfinite(fix.speed_mps)) {
+    here().fixes_rejected.add();
+    done({DispatchError::bad_request, FixOutcome::invalid_coordinates, 0});
+    return;
+  }
+  Shard& s = here();
+  const auto hint = s.owner_hint.find(driver);
+  const unsigned target = hint != s.owner_hint.end()
+                              ? hint->second
+                              : owner_shard({degs_to_rads(fix.lat_deg), degs_to_rads(fix.lng_deg)});
+  const unsigned caller = s.id;
+  run_on(target, [this, name = std::string(driver), fix, caller, done = std::move(done)]() mutable {
+    apply_location(std::move(name), fix, caller, 0, std::move(done));
+  });
+}
+
+void DispatchEngine::apply_location(std::string driver, GpsFix fix, unsigned caller, int hops,
+                                    LocationDone done) {
+  Shard& s = here();
+  const LatLng point{degs_to_rads(fix.lat_deg), degs_to_rads(fix.lng_deg)};
+  const unsigned owner = owner_shard(point);
+  const int max_hops = static_cast<int>(shards_.size()) + 2;
+  DriverIndex index = s.fleet.find(driver);
+  if (index == kNoDriver && hops < max_hops) {
+    // Not here: follow the tombstone of a hand-over, or go to the owner of the new position.
+    const auto moved = s.moved_to.find(driver);
+    const unsigned next = moved != s.moved_to.end() ? moved->second : owner;
+    if (next != s.id) {
+      run_on(next, [this, driver = std::move(driver), fix, caller, hops, done = std::move(done)]() mutable {
+        apply_location(std::move(driver), fix, caller, hops + 1, std::move(done));
+      });
+      return;
+    }
+  }
+  arm_periodic(s);
+  if (index == kNoDriver) {
+    index = s.fleet.find_or_add(driver);
+    s.moved_to.erase(driver);
+    evict_elsewhere(driver);
+  }
+  const std::uint64_t now = now_ns();
+  const FixOutcome outcome = s.fleet.apply_fix(index, fix, now);
+  LocationReply result{outcome == FixOutcome::invalid_coordinates ? DispatchError::bad_request
+                                                                   : DispatchError::ok,
+                       outcome, 0};
+  unsigned holder = s.id;
+  if (outcome == FixOutcome::accepted) {
+    s.fixes_accepted.add();
+    result.cell = s.fleet.driver(index).cell;
+    if (owner != s.id) {
+      // The driver crossed into another shard's coarse cell: hand the whole record over.
+      s.handovers.add();
+      s.moved_to[driver] = owner;
+      holder = owner;
+      executor_.submit_to(owner, [this, record = std::make_shared<Driver>(s.fleet.extract(index))] {
+        Shard& target = here();
+        arm_periodic(target);
+        target.moved_to.erase(record->id);
+        const DriverIndex adopted = target.fleet.adopt(std::move(*record));
+        maybe_emit_position(target, adopted, now_ns());
+      });
+    } else {
+      maybe_emit_position(s, index, now);
+    }
+  } else if (outcome == FixOutcome::jump_held) {
+    s.jumps_held.add();
+  } else {
+    s.fixes_rejected.add();
+  }
+  run_on(caller, [this, driver = std::move(driver), holder, result, done = std::move(done)] {
+    here().owner_hint[driver] = holder;
+    done(result);
+  });
+}
+
+void DispatchEngine::evict_elsewhere(const std::string& driver) {
+  const unsigned owner = executor_.current_shard();
+  for (unsigned t = 0; t < shards_.size(); ++t) {
+    if (t == owner) {
+      continue;
+    }
+    executor_.submit_to(t, [this, driver, owner] {
+      Shard& s = here();
+      const DriverIndex index = s.fleet.find(driver);
+      if (index == kNoDriver) {
+        return;
+      }
+      const Driver record = s.fleet.extract(index);
+      s.moved_to[driver] = owner;
+      if (in_trip(record.status)) {
+        set_driver_state(owner, driver, record.trip, record.status, false, 0);
+      }
+    });
+  }
+}
+
+void DispatchEngine::set_driver_state(unsigned shard, std::string driver, std::string trip,
+                                      DriverStatus status, bool only_if_trip, int hops) {
+  run_on(shard, [this, driver = std::move(driver), trip = std::move(trip), status, only_if_trip, hops] {
+    Shard& s = here();
+    const DriverIndex index = s.fleet.find(driver);
+    if (index == kNoDriver) {
+      const auto moved = s.moved_to.find(driver);
+      if (moved != s.moved_to.end() && hops <= static_cast<int>(shards_.size()) + 2) {
+        set_driver_state(moved->second, driver, trip, status, only_if_trip, hops + 1);
+      }
+      return;
+    }
+    Driver& d = s.fleet.driver(index);
+    if (only_if_trip && d.trip != trip) {
+      return;  // a late message about a trip the driver is no longer on
+    }
+    DriverStatus next = status;
+    if (next == DriverStatus::available && !d.wants_rides) {
+      next = DriverStatus::offline;
+    }
+    d.trip = in_trip(next) ? trip : std::string();
+    s.fleet.set_status(index, next);
+  });
+}
+
+void DispatchEngine::driver_offline(std::string_view driver) {
+  Shard& s = here();
+  const auto go_offline = [this](std::string name, int hops, auto& self) -> void {
+    Shard& holder = here();
+    const DriverIndex index = holder.fleet.find(name);
+    if (index == kNoDriver) {
+      const auto moved = holder.moved_to.find(name);
+      if (moved != holder.moved_to.end() && hops <= static_cast<int>(shards_.size()) + 2) {
+        run_on(moved->second, [name, hops, self] { self(name, hops + 1, self); });
+      }
+      return;
+    }
+    Driver& d = holder.fleet.driver(index);
+    d.wants_rides = false;
+    if (d.status == DriverStatus::available) {
+      holder.fleet.set_status(index, DriverStatus::offline);
+    }
+  };
+  const auto hint = s.owner_hint.find(driver);
+  if (hint != s.owner_hint.end()) {
+    run_on(hint->second, [name = std::string(driver), go_offline] { go_offline(name, 0, go_offline); });
+    return;
+  }
+  for (unsigned t = 0; t < shards_.size(); ++t) {  // unknown holder: ask everyone
+    run_on(t, [name = std::string(driver), go_offline] { go_offline(name, 0, go_offline); });
+  }
+}
+
+void DispatchEngine::maybe_emit_position(Shard& shard, DriverIndex index, std::uint64_t now) {
+  Driver& d = shard.fleet.driver(index);
+  if (d.status != DriverStatus::available ||
+      (d.last_map_emit_ns != 0 && now - d.last_map_emit_ns < config_.live_map_interval_ns)) {
+    return;
+  }
+  d.last_map_emit_ns = now;
+  events_.driver_position(d.cell_res7, d.id, rads_to_degs(d.position.lat), rads_to_degs(d.position.lng),
+                          d.heading_deg);
+}
+
+double DispatchEngine::search_local(Shard& shard, LatLng point, std::size_t k, double radius_km,
+                                    int coarse_res, std::vector<NearbyDriver>& out) {
+  const std::uint64_t start = core::monotonic_ns();
+  NearestQuery query{point, k, radius_km, now_ns(), coarse_res};
+  (void)shard.searcher.find(query, shard.scratch);
+  shard.searches.add();
+  shard.search_ns.record(core::monotonic_ns() - start);
+  for (const NearestCandidate& c : shard.scratch) {
+    const Driver& d = shard.fleet.driver(c.driver);
+    out.push_back({d.id, rads_to_degs(d.position.lat), rads_to_degs(d.position.lng), c.distance_km * 1000.0,
+                   c.distance_km, eta_s(c.distance_km), shard.id});
+  }
+  return shard.scratch.size() == k ? shard.scratch.back().distance_km : radius_km;
+}
+
+void DispatchEngine::nearby(double lat_deg, double lng_deg, std::size_t k, NearbyDone done) {
+  if (!valid_coordinates(lat_deg, lng_deg)) {
+    done(DispatchError::bad_request, {});
+    return;
+  }
+  search({degs_to_rads(lat_deg), degs_to_rads(lng_deg)}, std::min(k, kMaxNearby), {}, std::move(done));
+}
+
+void DispatchEngine::search(LatLng point, std::size_t k, std::vector<std::string> exclude, NearbyDone done) {
+  const unsigned caller = executor_.current_shard();
+  if (k == 0) {
+    done(DispatchError::ok, {});
+    return;
+  }
+  run_on(owner_shard(point), [this, point, k, exclude = std::move(exclude), caller,
+                              done = std::move(done)]() mutable {
+    Shard& s = here();
+    const std::size_t wanted = k + exclude.size();
+    const bool sharded = shards_.size() > 1;
+    std::vector<NearbyDriver> found;
+    const double radius = search_local(s, point, wanted, config_.max_search_km,
+                                       sharded ? config_.coarse_res : -1, found);
+    std::vector<unsigned> remote;
+    if (sharded) {
+      for (const CellId coarse : s.searcher.coarse_cells()) {
+        const unsigned owner = static_cast<unsigned>(mix(coarse) % shards_.size());
+        if (owner != s.id && std::find(remote.begin(), remote.end(), owner) == remote.end()) {
+          remote.push_back(owner);
+        }
+      }
+    }
+    if (remote.empty()) {
+      finish_search(std::move(found), k, exclude, caller, std::move(done));
+      return;
+    }
+    // The local k-th distance bounds the true k-th: other shards only need to look that far.
+    auto gather = std::make_shared<Gather>();
+    gather->home = s.id;
+    gather->waiting = remote.size();
+    gather->results.push_back(std::move(found));
+    auto finish = std::make_shared<std::function<void()>>(
+        [this, gather, k, exclude = std::move(exclude), caller, done = std::move(done)]() mutable {
+          std::vector<NearbyDriver> all;
+          for (auto& part : gather->results) {
+            std::move(part.begin(), part.end(), std::back_inserter(all));
+          }
+          finish_search(std::move(all), k, exclude, caller, std::move(done));
+        });
+    for (const unsigned t : remote) {
+      executor_.submit_to(t, [this, t, point, wanted, radius, gather, finish] {
+        std::vector<NearbyDriver> part;
+        search_local(*shards_[t], point, wanted, radius, -1, part);
+        executor_.submit_to(gather->home, [gather, finish, part = std::move(part)]() mutable {
+          gather->results.push_back(std::move(part));
+          if (--gather->waiting == 0) {
+            (*finish)();
+          }
+        });
+      });
+    }
+  });
+}
+
+void DispatchEngine::finish_search(std::vector<NearbyDriver> found, std::size_t k,
+                                   const std::vector<std::string>& exclude, unsigned caller,
+                                   NearbyDone done) {
+  std::erase_if(found, [&](const NearbyDriver& d) {
+    return std::find(exclude.begin(), exclude.end(), d.driver) != exclude.end();
+  });
+  std::sort(found.begin(), found.end(), [](const NearbyDriver& a, const NearbyDriver& b) {
+    return a.distance_km != b.distance_km ? a.distance_km < b.distance_km : a.driver < b.driver;
+  });
+  // A driver first seen by a new holder may briefly exist twice until the old holder evicts it.
+  std::vector<NearbyDriver> unique;
+  unique.reserve(std::min(found.size(), k));
+  for (NearbyDriver& d : found) {
+    if (unique.size() == k) {
+      break;
+    }
+    const bool seen = std::any_of(unique.begin(), unique.end(),
+                                  [&](const NearbyDriver& u) { return u.driver == d.driver; });
+    if (!seen) {
+      unique.push_back(std::move(d));
+    }
+  }
+  found = std::move(unique);
+  run_on(caller, [found = std::move(found), done = std::move(done)]() mutable {
+    done(DispatchError::ok, std::move(found));
+  });
+}
+
+}  // namespace hexwire::geo

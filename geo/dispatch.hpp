@@ -1,0 +1,164 @@
+// DispatchEngine: the Uber-style dispatch of one process, sharded like the rest of hexwire. Drivers
+// live on the shard that owns their coarse parent cell (hash of the res-`coarse_res` cell modulo
+// shards); trips live on the owner of their pickup's coarse cell, next to the surge state of its
+// res-7 cell. Every call is made on the caller's shard and answers through its callback on that same
+// shard (inline when all the work was local, else later through Executor::submit_to). Events go out
+// through DispatchEvents. See docs/dispatch.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/executor.hpp"
+#include "core/metrics.hpp"
+#include "geo/dispatch_events.hpp"
+#include "geo/fleet.hpp"
+#include "geo/surge.hpp"
+#include "geo/trip.hpp"
+
+namespace hexwire::geo {
+
+enum class MatchMode : std::uint8_t { immediate, batched };
+
+/// Outcome of a dispatch call; the names are the protocol's error codes.
+enum class DispatchError : std::uint8_t { ok, bad_request, forbidden, not_found, conflict };
+const char* to_string(DispatchError error) noexcept;
+
+struct DispatchConfig {
+  FleetConfig fleet;                 ///< index_res (9), max_speed_mps, driver_ttl_ns
+  SurgeConfig surge;
+  int coarse_res = 3;                ///< shard partition resolution (0..7)
+  MatchMode mode = MatchMode::immediate;
+  std::uint64_t batch_window_ns = 2'000'000'000;
+  std::size_t candidates = 5;        ///< drivers considered per request (immediate and batched)
+  double max_search_km = 10.0;       ///< nearest searches never look farther
+  double max_pickup_eta_s = 900.0;   ///< batched: a pair above this is "no match"
+  std::uint64_t offer_expiry_ns = 10'000'000'000;
+  std::uint64_t match_deadline_ns = 60'000'000'000;  ///< then the rider gets unmatched
+  std::uint64_t retry_interval_ns = 2'000'000'000;   ///< immediate: search again when out of drivers
+  std::uint64_t live_map_interval_ns = 2'000'000'000;
+  std::uint64_t sweep_interval_ns = 1'000'000'000;   ///< silent-driver expiry and surge updates
+  std::uint64_t terminal_retention_ns = 60'000'000'000;  ///< finished trips answer conflict until then
+  double pickup_speed_mps = 8.0;     ///< ETA model: road distance / speed
+  double detour_factor = 1.3;        ///< road distance = great-circle distance * this
+  double base_fare = 2.5;
+  double fare_per_km = 1.5;
+  std::function<std::int64_t()> wall_clock_us;  ///< default core::wall_us
+};
+
+struct LocationReply {
+  DispatchError error = DispatchError::ok;  ///< bad_request for invalid coordinates
+  FixOutcome outcome = FixOutcome::accepted;
+  CellId cell = 0;  ///< index_res cell of the accepted fix (0 unless accepted)
+};
+
+struct NearbyDriver {
+  std::string driver;
+  double lat_deg = 0;
+  double lng_deg = 0;
+  double distance_m = 0;
+  double distance_km = 0;  ///< the exact value ranked on (distance_m is this * 1000)
+  double eta_s = 0;
+  unsigned shard = 0;  ///< the shard that held it
+};
+
+struct RideReply {
+  DispatchError error = DispatchError::ok;
+  std::string trip;
+  double surge = 1.0;
+  double fare_estimate = 0;
+};
+
+class DispatchEngine {
+ public:
+  using LocationDone = std::function<void(LocationReply)>;
+  using NearbyDone = std::function<void(DispatchError, std::vector<NearbyDriver>)>;
+  using RideDone = std::function<void(RideReply)>;
+  using ActionDone = std::function<void(DispatchError)>;
+
+  /// Throws std::invalid_argument for an unusable configuration. The references must outlive the
+  /// engine; destroy the engine only after the executor stopped running its shards' timers.
+  DispatchEngine(core::Executor& executor, core::MetricsRegistry& metrics, DispatchConfig config,
+                 DispatchEvents& events);
+  ~DispatchEngine();
+  DispatchEngine(const DispatchEngine&) = delete;
+  DispatchEngine& operator=(const DispatchEngine&) = delete;
+
+  /// A driver's GPS fix. Invalid coordinates answer bad_request; a held jump answers ok with
+  /// outcome jump_held and cell 0.
+  void update_location(std::string_view driver, const GpsFix& fix, LocationDone done);
+  /// Up to k nearest available drivers (exact, across shards), nearest first, ties by id.
+  void nearby(double lat_deg, double lng_deg, std::size_t k, NearbyDone done);
+  /// Creates a trip (status requested) and starts matching; answers with the trip id and surge.
+  void request_ride(std::string_view rider, LatLngDeg pickup, LatLngDeg destination, RideDone done);
+  /// The offered driver takes / refuses the trip; conflict when the offer expired, went to someone
+  /// else or the trip is unknown.
+  void accept(std::string_view driver, std::string_view trip, ActionDone done);
+  void decline(std::string_view driver, std::string_view trip, ActionDone done);
+  /// arrive | start | complete | cancel by the trip's rider or driver: forbidden for anyone else
+  /// (or an action the user's role never takes), conflict when illegal in the current status.
+  void trip_action(std::string_view user, std::string_view trip, TripAction action, ActionDone done);
+  /// The driver went away (disconnect, logout): no longer available. Its current trip is untouched.
+  void driver_offline(std::string_view driver);
+
+  /// The shard that owns a point (its coarse parent cell), as used for drivers and trips.
+  [[nodiscard]] unsigned owner_shard(LatLng point) const noexcept;
+  [[nodiscard]] const DispatchConfig& config() const noexcept { return config_; }
+
+ private:
+  struct Shard;
+  struct Trip;
+  struct Gather;
+  friend struct Shard;
+
+  // dispatch.cpp: routing, locations, searches
+  Shard& here();
+  template <typename Fn>
+  void run_on(unsigned shard, Fn&& fn);
+  void arm_periodic(Shard& shard);
+  void periodic(unsigned shard_id);
+  void apply_location(std::string driver, GpsFix fix, unsigned caller, int hops, LocationDone done);
+  void evict_elsewhere(const std::string& driver);
+  void set_driver_state(unsigned shard, std::string driver, std::string trip, DriverStatus status,
+                        bool only_if_trip, int hops);
+  void maybe_emit_position(Shard& shard, DriverIndex index, std::uint64_t now_ns);
+  void search(LatLng point, std::size_t k, std::vector<std::string> exclude, NearbyDone done);
+  /// Returns the k-th distance found (km), or radius_km when fewer than k were found.
+  double search_local(Shard& shard, LatLng point, std::size_t k, double radius_km, int coarse_res,
+                      std::vector<NearbyDriver>& out);
+  void finish_search(std::vector<NearbyDriver> found, std::size_t k,
+                     const std::vector<std::string>& exclude, unsigned caller, NearbyDone done);
+  [[nodiscard]] double eta_s(double distance_km) const noexcept;
+  [[nodiscard]] std::uint64_t now_ns() noexcept;
+  [[nodiscard]] std::int64_t wall_us() const;
+
+  // dispatch_trips.cpp: trips, offers, batching
+  void create_trip(std::string rider, LatLng pickup, LatLng destination, unsigned caller, RideDone done);
+  void start_matching(Trip& trip);
+  void offer_next(const std::string& trip_id);
+  void on_reserved(const std::string& trip_id, NearbyDriver candidate, bool reserved);
+  void release_driver(Trip& trip);
+  void transition(Trip& trip, TripStatus next);
+  void emit_trip(const Trip& trip);
+  void answer_offer(std::string driver, std::string trip_id, bool accepted, unsigned caller,
+                    ActionDone done);
+  void run_batch(unsigned shard_id);
+  void assign_batch(unsigned shard_id, std::shared_ptr<Gather> gather);
+  void retire_if_terminal(Trip& trip);
+  Trip* find_trip(Shard& shard, std::string_view trip_id);
+  [[nodiscard]] static int trip_shard(std::string_view trip_id) noexcept;
+  template <typename T>
+  void reply(unsigned caller, std::function<void(T)> done, T value);
+
+  core::Executor& executor_;
+  core::MetricsRegistry& metrics_;
+  DispatchConfig config_;
+  DispatchEvents& events_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace hexwire::geo

@@ -1,0 +1,412 @@
+// DispatchEngine, second half: trips on their home shard (the owner of the pickup's coarse cell).
+// Immediate mode searches candidates at request time and offers them one by one; batched mode
+// pools requests for a window, searches candidates for all of them and assigns drivers by minimum
+// total pickup ETA (Hungarian), then offers the same way. A driver is reserved on its holding
+// shard (available -> offered) before the offer goes out, so two trips never offer one driver.
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "geo/assignment.hpp"
+#include "geo/dispatch.hpp"
+#include "geo/dispatch_shard.hpp"
+
+namespace hexwire::geo {
+
+namespace {
+LatLngDeg degrees(LatLng p) { return {rads_to_degs(p.lat), rads_to_degs(p.lng)}; }
+}  // namespace
+
+int DispatchEngine::trip_shard(std::string_view trip_id) noexcept {
+  // Trip ids are "t<home shard>-<sequence>".
+  if (trip_id.size() < 4 || trip_id[0] != 't') {
+    return -1;
+  }
+  int shard = 0;
+  std::size_t i = 1;
+  for (; i < trip_id.size() && trip_id[i] >= '0' && trip_id[i] <= '9' && i < 8; ++i) {
+    shard = shard * 10 + (trip_id[i] - '0');
+  }
+  return i > 1 && i < trip_id.size() && trip_id[i] == '-' ? shard : -1;
+}
+
+DispatchEngine::Trip* DispatchEngine::find_trip(Shard& shard, std::string_view trip_id) {
+  const auto it = shard.trips.find(trip_id);
+  return it == shard.trips.end() ? nullptr : it->second.get();
+}
+
+void DispatchEngine::request_ride(std::string_view rider, LatLngDeg pickup, LatLngDeg destination,
+                                  RideDone done) {
+  if (rider.empty() || !valid_coordinates(pickup.lat, pickup.lng) ||
+      !valid_coordinates(destination.lat, destination.lng)) {
+    done({DispatchError::bad_request, {}, 1.0, 0});
+    return;
+  }
+  const LatLng from{degs_to_rads(pickup.lat), degs_to_rads(pickup.lng)};
+  const LatLng to{degs_to_rads(destination.lat), degs_to_rads(destination.lng)};
+  const unsigned caller = executor_.current_shard();
+  run_on(owner_shard(from), [this, rider = std::string(rider), from, to, caller, done = std::move(done)]() mutable {
+    create_trip(std::move(rider), from, to, caller, std::move(done));
+  });
+}
+
+void DispatchEngine::create_trip(std::string rider, LatLng pickup, LatLng destination, unsigned caller,
+                                 RideDone done) {
+  Shard& s = here();
+  arm_periodic(s);
+  auto owned = std::make_unique<Trip>();
+  Trip& trip = *owned;
+  trip.id = "t" + std::to_string(s.id) + "-" + std::to_string(s.next_trip++);
+  trip.rider = std::move(rider);
+  trip.pickup = pickup;
+  trip.destination = destination;
+  (void)lat_lng_to_cell(pickup, 7, &trip.pickup_res7);
+  s.surge.record_request(trip.pickup_res7, now_ns());
+  trip.surge = s.surge.multiplier(trip.pickup_res7);
+  trip.fare_estimate =
+      trip.surge * (config_.base_fare + config_.fare_per_km * great_circle_distance_km(pickup, destination));
+  s.rides.add();
+  const std::string id = trip.id;
+  s.trips.emplace(id, std::move(owned));
+  emit_trip(trip);
+  reply<RideReply>(caller, std::move(done), {DispatchError::ok, id, trip.surge, trip.fare_estimate});
+  trip.deadline_timer = executor_.timers().add_after(config_.match_deadline_ns, [this, id] {
+    Trip* t = find_trip(here(), id);
+    if (t == nullptr || (t->status != TripStatus::requested && t->status != TripStatus::offered)) {
+      return;
+    }
+    t->deadline_timer = 0;
+    executor_.timers().cancel(t->offer_timer);
+    executor_.timers().cancel(t->retry_timer);
+    here().unmatched.add();
+    transition(*t, TripStatus::unmatched);
+    release_driver(*t);
+    retire_if_terminal(*t);
+  });
+  start_matching(trip);
+}
+
+void DispatchEngine::start_matching(Trip& trip) {
+  Shard& s = here();
+  trip.candidates.clear();
+  trip.next_candidate = 0;
+  if (config_.mode == MatchMode::batched) {
+    if (!trip.in_pool) {
+      trip.in_pool = true;
+      s.pool.push_back(trip.id);
+    }
+    if (s.batch_timer == 0) {
+      const unsigned id = s.id;
+      s.batch_timer = executor_.timers().add_after(config_.batch_window_ns, [this, id] { run_batch(id); });
+    }
+    return;
+  }
+  trip.searching = true;
+  search(trip.pickup, config_.candidates, trip.tried,
+         [this, id = trip.id](DispatchError, std::vector<NearbyDriver> found) {
+           Trip* t = find_trip(here(), id);
+           if (t == nullptr) {
+             return;
+           }
+           t->searching = false;
+           if (t->status != TripStatus::requested) {
+             return;
+           }
+           t->candidates = std::move(found);
+           t->next_candidate = 0;
+           offer_next(id);
+         });
+}
+
+void DispatchEngine::offer_next(const std::string& trip_id) {
+  Trip* t = find_trip(here(), trip_id);
+  if (t == nullptr || t->status != TripStatus::requested || t->reserving || t->searching) {
+    return;
+  }
+  while (t->next_candidate < t->candidates.size() &&
+         std::find(t->tried.begin(), t->tried.end(), t->candidates[t->next_candidate].driver) !=
+             t->tried.end()) {
+    ++t->next_candidate;
+  }
+  if (t->next_candidate >= t->candidates.size()) {
+    if (config_.mode == MatchMode::batched) {
+      start_matching(*t);  // back to the pool for the next window
+      return;
+    }
+    t->retry_timer = executor_.timers().add_after(config_.retry_interval_ns, [this, trip_id] {
+      Trip* again = find_trip(here(), trip_id);
+      if (again != nullptr && again->status == TripStatus::requested && !again->searching &&
+          !again->reserving) {
+        again->retry_timer = 0;
+        start_matching(*again);
+      }
+    });
+    return;
+  }
+  NearbyDriver candidate = t->candidates[t->next_candidate++];
+  t->tried.push_back(candidate.driver);
+  t->reserving = true;
+  const unsigned home = executor_.current_shard();
+  run_on(candidate.shard, [this, candidate = std::move(candidate), trip_id, home]() mutable {
+    Shard& holder = here();
+    const DriverIndex index = holder.fleet.find(candidate.driver);
+    const bool reserved = index != kNoDriver && holder.fleet.searchable(index, now_ns());
+    if (reserved) {
+      holder.fleet.driver(index).trip = trip_id;
+      holder.fleet.set_status(index, DriverStatus::offered);
+    }
+    run_on(home, [this, candidate = std::move(candidate), trip_id, reserved]() mutable {
+      on_reserved(trip_id, std::move(candidate), reserved);
+    });
+  });
+}
+
+void DispatchEngine::on_reserved(const std::string& trip_id, NearbyDriver candidate, bool reserved) {
+  Trip* t = find_trip(here(), trip_id);
+  if (t != nullptr) {
+    t->reserving = false;
+  }
+  if (t == nullptr || t->status != TripStatus::requested) {
+    if (reserved) {  // the trip was cancelled or gave up meanwhile
+      set_driver_state(candidate.shard, candidate.driver, trip_id, DriverStatus::available, true, 0);
+    }
+    return;
+  }
+  if (!reserved) {
+    offer_next(trip_id);
+    return;
+  }
+  t->driver = candidate.driver;
+  t->driver_shard = candidate.shard;
+  t->eta_s = candidate.eta_s;
+  t->in_pool = false;
+  here().offers.add();
+  transition(*t, TripStatus::offered);
+  events_.offer(t->driver, t->id, degrees(t->pickup), t->eta_s,
+                static_cast<std::uint32_t>(config_.offer_expiry_ns / 1'000'000));
+  t->offer_timer = executor_.timers().add_after(config_.offer_expiry_ns, [this, trip_id] {
+    Trip* expired = find_trip(here(), trip_id);
+    if (expired == nullptr || expired->status != TripStatus::offered) {
+      return;
+    }
+    expired->offer_timer = 0;
+    transition(*expired, TripStatus::requested);
+    release_driver(*expired);
+    offer_next(trip_id);
+  });
+}
+
+void DispatchEngine::release_driver(Trip& trip) {
+  if (trip.driver.empty()) {
+    return;
+  }
+  set_driver_state(trip.driver_shard, trip.driver, trip.id, DriverStatus::available, true, 0);
+  if (!is_terminal(trip.status)) {
+    trip.driver.clear();  // terminal trips keep it: the driver may still ask and gets conflict
+    trip.eta_s = 0;
+  }
+}
+
+void DispatchEngine::transition(Trip& trip, TripStatus next) {
+  trip.status = next;
+  emit_trip(trip);
+}
+
+void DispatchEngine::emit_trip(const Trip& trip) {
+  events_.trip_event({trip.id, trip.status, trip.rider, trip.driver, trip.eta_s, trip.surge,
+                      trip.fare_estimate, wall_us()});
+}
+
+void DispatchEngine::retire_if_terminal(Trip& trip) {
+  if (!is_terminal(trip.status)) {
+    return;
+  }
+  Shard& s = here();
+  std::erase(s.pool, trip.id);
+  executor_.timers().add_after(config_.terminal_retention_ns,
+                               [this, id = trip.id] { here().trips.erase(id); });
+}
+
+void DispatchEngine::accept(std::string_view driver, std::string_view trip, ActionDone done) {
+  answer_offer(std::string(driver), std::string(trip), true, executor_.current_shard(), std::move(done));
+}
+
+void DispatchEngine::decline(std::string_view driver, std::string_view trip, ActionDone done) {
+  answer_offer(std::string(driver), std::string(trip), false, executor_.current_shard(), std::move(done));
+}
+
+void DispatchEngine::answer_offer(std::string driver, std::string trip_id, bool accepted, unsigned caller,
+                                  ActionDone done) {
+  const int home = trip_shard(trip_id);
+  if (home < 0 || home >= static_cast<int>(shards_.size())) {
+    done(DispatchError::not_found);
+    return;
+  }
+  run_on(static_cast<unsigned>(home), [this, driver = std::move(driver), trip_id = std::move(trip_id), accepted,
+                                       caller, done = std::move(done)]() mutable {
+    Trip* t = find_trip(here(), trip_id);
+    if (t == nullptr) {
+      reply<DispatchError>(caller, std::move(done), DispatchError::not_found);
+      return;
+    }
+    if (t->status != TripStatus::offered || t->driver != driver) {
+      reply<DispatchError>(caller, std::move(done), DispatchError::conflict);
+      return;
+    }
+    executor_.timers().cancel(t->offer_timer);
+    t->offer_timer = 0;
+    if (accepted) {
+      executor_.timers().cancel(t->deadline_timer);
+      t->deadline_timer = 0;
+      here().matched.add();
+      transition(*t, TripStatus::matched);
+      set_driver_state(t->driver_shard, t->driver, t->id, DriverStatus::en_route, true, 0);
+    } else {
+      transition(*t, TripStatus::requested);
+      release_driver(*t);
+      offer_next(trip_id);
+    }
+    reply<DispatchError>(caller, std::move(done), DispatchError::ok);
+  });
+}
+
+void DispatchEngine::trip_action(std::string_view user, std::string_view trip, TripAction action,
+                                 ActionDone done) {
+  const int home = trip_shard(trip);
+  const bool wire_action = action == TripAction::arrive || action == TripAction::start ||
+                           action == TripAction::complete || action == TripAction::cancel;
+  if (!wire_action) {
+    done(DispatchError::bad_request);
+    return;
+  }
+  if (home < 0 || home >= static_cast<int>(shards_.size())) {
+    done(DispatchError::not_found);
+    return;
+  }
+  const unsigned caller = executor_.current_shard();
+  run_on(static_cast<unsigned>(home), [this, user = std::string(user), trip_id = std::string(trip), action,
+                                       caller, done = std::move(done)]() mutable {
+    Trip* t = find_trip(here(), trip_id);
+    if (t == nullptr) {
+      reply<DispatchError>(caller, std::move(done), DispatchError::not_found);
+      return;
+    }
+    TripActor actor;
+    if (user == t->rider) {
+      actor = TripActor::rider;
+    } else if (!t->driver.empty() && user == t->driver) {
+      actor = TripActor::driver;
+    } else {
+      reply<DispatchError>(caller, std::move(done), DispatchError::forbidden);
+      return;
+    }
+    const TripTransition step = next_trip_status(t->status, action, actor);
+    if (step.error != TripError::ok) {
+      reply<DispatchError>(caller, std::move(done),
+                           step.error == TripError::forbidden ? DispatchError::forbidden : DispatchError::conflict);
+      return;
+    }
+    executor_.timers().cancel(t->offer_timer);
+    t->offer_timer = 0;
+    if (is_terminal(step.next)) {
+      executor_.timers().cancel(t->deadline_timer);
+      executor_.timers().cancel(t->retry_timer);
+      t->deadline_timer = t->retry_timer = 0;
+    }
+    transition(*t, step.next);
+    if (step.next == TripStatus::on_trip) {
+      set_driver_state(t->driver_shard, t->driver, t->id, DriverStatus::on_trip, true, 0);
+    } else if (is_terminal(step.next)) {
+      release_driver(*t);
+      retire_if_terminal(*t);
+    }
+    reply<DispatchError>(caller, std::move(done), DispatchError::ok);
+  });
+}
+
+void DispatchEngine::run_batch(unsigned shard_id) {
+  Shard& s = here();
+  s.batch_timer = 0;
+  auto gather = std::make_shared<Gather>();
+  gather->home = shard_id;
+  for (const std::string& id : s.pool) {
+    Trip* t = find_trip(s, id);
+    if (t != nullptr && t->in_pool && t->status == TripStatus::requested && !t->reserving) {
+      t->in_pool = false;
+      t->searching = true;
+      gather->trips.push_back(id);
+    }
+  }
+  s.pool.clear();
+  if (gather->trips.empty()) {
+    return;
+  }
+  gather->waiting = gather->trips.size();
+  gather->results.resize(gather->trips.size());
+  for (std::size_t row = 0; row < gather->trips.size(); ++row) {
+    Trip* t = find_trip(s, gather->trips[row]);
+    search(t->pickup, config_.candidates, t->tried,
+           [this, gather, row, shard_id](DispatchError, std::vector<NearbyDriver> found) {
+             gather->results[row] = std::move(found);
+             if (--gather->waiting == 0) {
+               assign_batch(shard_id, gather);
+             }
+           });
+  }
+}
+
+void DispatchEngine::assign_batch(unsigned shard_id, std::shared_ptr<Gather> gather) {
+  Shard& s = *shards_[shard_id];
+  std::vector<NearbyDriver> columns;
+  for (const auto& row : gather->results) {
+    for (const NearbyDriver& d : row) {
+      if (std::none_of(columns.begin(), columns.end(), [&](const NearbyDriver& c) { return c.driver == d.driver; })) {
+        columns.push_back(d);
+      }
+    }
+  }
+  const std::size_t rows = gather->trips.size();
+  const double cap = config_.max_pickup_eta_s;
+  std::vector<double> cost(rows * columns.size(), cap);
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (const NearbyDriver& d : gather->results[i]) {
+      const auto j = static_cast<std::size_t>(
+          std::find_if(columns.begin(), columns.end(), [&](const NearbyDriver& c) { return c.driver == d.driver; }) -
+          columns.begin());
+      cost[i * columns.size() + j] = d.eta_s;
+    }
+  }
+  const AssignmentResult assignment = min_cost_assignment(cost, rows, columns.size(), cap);
+  for (std::size_t i = 0; i < rows; ++i) {
+    Trip* t = find_trip(s, gather->trips[i]);
+    if (t == nullptr) {
+      continue;
+    }
+    t->searching = false;
+    if (t->status != TripStatus::requested) {
+      continue;
+    }
+    const int column = assignment.column_of_row[i];
+    if (column < 0) {
+      start_matching(*t);  // nobody within reach this window: try the next one
+      continue;
+    }
+    // The assigned driver first, then this row's other candidates not assigned elsewhere.
+    t->candidates.clear();
+    t->candidates.push_back(columns[static_cast<std::size_t>(column)]);
+    for (const NearbyDriver& d : gather->results[i]) {
+      const auto j = std::find_if(columns.begin(), columns.end(),
+                                  [&](const NearbyDriver& c) { return c.driver == d.driver; }) -
+                     columns.begin();
+      const bool taken = std::find(assignment.column_of_row.begin(), assignment.column_of_row.end(),
+                                   static_cast<int>(j)) != assignment.column_of_row.end();
+      if (!taken && d.eta_s < cap) {
+        t->candidates.push_back(d);
+      }
+    }
+    t->next_candidate = 0;
+    offer_next(t->id);
+  }
+}
+
+}  // namespace hexwire::geo
