@@ -272,6 +272,24 @@ TEST_CASE("offline members get a bounded queue that drains when they reconnect",
   CHECK(h.sink.shard(1).drains.empty());
 }
 
+TEST_CASE("queries of unknown channels and the publisher's own offline copy", "[pubsub][history]") {
+  Harness h(2);
+  HistoryResult none = h.history(0, "never-used", 0, 10);
+  CHECK(none.messages.empty());
+  CHECK(none.recovered);
+  CHECK(none.last_seq == 0);
+  CHECK_FALSE(h.history(0, "never-used", 5, 10).recovered);
+  CHECK(h.presence(1, "never-used").empty());
+
+  h.open(0, 1, "ivy");
+  REQUIRE(h.subscribe(0, 1, "notes").status == Status::ok);
+  h.close(0, 1);
+  h.publish(1, "ivy", "notes");  // ivy publishes from elsewhere while offline in the channel
+  CHECK(h.counter("pubsub_offline_queued_total") == 0);
+  h.publish(1, "someone", "notes");
+  CHECK(h.counter("pubsub_offline_queued_total") == 1);
+}
+
 TEST_CASE("offline notifications can be turned off", "[pubsub][offline]") {
   Config config;
   config.offline_notifications = false;
