@@ -4,7 +4,8 @@
 // sends the next. Prints messages/s, p50/p99/p99.9/max and system calls per message (server and
 // client side, measured window only) for io_uring and epoll side by side.
 // Usage: hexwire-echo-bench [--backend io_uring|epoll|both] [--connections N] [--message-size B]
-//                           [--duration S] [--shards N] [--warmup S] [--no-pin]
+//                           [--duration S] [--shards N] [--warmup S] [--buffers N]
+//                           [--buffer-size B] [--no-pin]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -31,6 +32,8 @@ struct Options {
   double duration_s = 5.0;
   double warmup_s = 1.0;
   unsigned shards = 1;
+  unsigned buffer_count = 1024;
+  unsigned buffer_size = 16 * 1024;
   bool pin = true;
 };
 
@@ -133,6 +136,8 @@ Result run_one(BackendKind kind, const Options& options) {
   server_config.pin_threads = options.pin;
   server_config.first_cpu = 0;
   server_config.thread_name = "echo-srv";
+  server_config.reactor.backend_config.buffer_count = options.buffer_count;
+  server_config.reactor.backend_config.buffer_size = options.buffer_size;
   RuntimeConfig client_config = server_config;
   client_config.first_cpu = options.shards % cpus;  // clients on the other core(s) when possible
   client_config.thread_name = "echo-cli";
@@ -219,6 +224,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 600.0));
   app.add_option("--shards", options.shards, "shards in the server and in the client runtime")
       ->check(CLI::Range(1u, 256u));
+  app.add_option("--buffers", options.buffer_count,
+                 "provided receive buffers per shard (power of two; io_uring)")
+      ->check(CLI::Range(1u, 32768u));
+  app.add_option("--buffer-size", options.buffer_size,
+                 "bytes per receive buffer (io_uring) / scratch buffer (epoll)")
+      ->check(CLI::Range(64u, 1u << 20));
   app.add_flag("!--no-pin", options.pin, "do not pin shard threads to CPUs");
   CLI11_PARSE(app, argc, argv);
 
