@@ -41,7 +41,11 @@ void Verifier::on_subscribed(std::uint32_t receiver, std::uint32_t channel_id,
   subscription.start = last_seen_seq;
   subscription.expected_next = last_seen_seq + 1;
   subscription.forgotten_below = last_seen_seq + 1;
-  channel.open_starts.push_back(last_seen_seq);
+  if (last_seen_seq <= channel.settled_through) {
+    ++channel.open_covering_all;
+  } else {
+    channel.open_recent_starts.push_back(last_seen_seq);
+  }
   ++summary_.subscriptions;
 }
 
@@ -59,11 +63,15 @@ void Verifier::close(Subscription& subscription, Channel& channel) {
   }
   subscription.gaps.clear();
   subscription.gaps.shrink_to_fit();
-  auto start =
-      std::find(channel.open_starts.begin(), channel.open_starts.end(), subscription.start);
-  if (start != channel.open_starts.end()) {
-    *start = channel.open_starts.back();
-    channel.open_starts.pop_back();
+  if (subscription.start <= channel.settled_through) {
+    --channel.open_covering_all;  // settle_through moved every such start into the count
+  } else {
+    auto& recent = channel.open_recent_starts;
+    auto start = std::find(recent.begin(), recent.end(), subscription.start);
+    if (start != recent.end()) {
+      *start = recent.back();
+      recent.pop_back();
+    }
   }
   const std::uint64_t end = subscription.expected_next - 1;
   if (end > subscription.start && end > channel.settled_through) {
@@ -222,8 +230,8 @@ void Verifier::note_seq(std::uint32_t channel_id, Channel& channel, std::uint64_
 
 void Verifier::settle_through(std::uint32_t channel_id, Channel& channel, std::uint64_t last) {
   for (std::uint64_t seq = channel.settled_through + 1; seq <= last; ++seq) {
-    std::uint64_t covering = 0;
-    for (const std::uint64_t start : channel.open_starts) {
+    std::uint64_t covering = channel.open_covering_all;
+    for (const std::uint64_t start : channel.open_recent_starts) {
       covering += start < seq ? 1 : 0;
     }
     for (const auto& [start, end] : channel.closed_windows) {
@@ -239,6 +247,9 @@ void Verifier::settle_through(std::uint32_t channel_id, Channel& channel, std::u
     summary_.deliveries_received += std::min(receipts, covering);
   }
   channel.settled_through = std::max(channel.settled_through, last);
+  const std::size_t recent_before = channel.open_recent_starts.size();
+  std::erase_if(channel.open_recent_starts, [last](std::uint64_t start) { return start <= last; });
+  channel.open_covering_all += recent_before - channel.open_recent_starts.size();
   std::erase_if(channel.closed_windows,
                 [last](const auto& window) { return window.second <= last; });
 }

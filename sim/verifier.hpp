@@ -120,9 +120,13 @@ class Verifier {
     std::uint64_t receipts = 0;
   };
   struct Channel {
-    std::uint64_t highest_seq = 0;           // highest seq seen in an ack or a receipt
-    std::uint64_t settled_through = 0;       // seqs <= this are settled
-    std::vector<std::uint64_t> open_starts;  // start of every open subscription
+    std::uint64_t highest_seq = 0;      // highest seq seen in an ack or a receipt
+    std::uint64_t settled_through = 0;  // seqs <= this are settled
+    // Open subscriptions: those starting at or before settled_through cover every unsettled seq,
+    // so they are only counted; the few newer ones keep their start. Settling a seq is then
+    // O(new subscriptions + closed windows), not O(subscribers).
+    std::uint64_t open_covering_all = 0;
+    std::vector<std::uint64_t> open_recent_starts;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> closed_windows;  // (start, end]
   };
 

@@ -314,3 +314,33 @@ TEST_CASE("echo verification: in-order replies pass, each anomaly is counted") {
   CHECK(total.publishes_sent == 11);
   CHECK_FALSE(total.clean());
 }
+
+TEST_CASE("windows stay exact when subscriptions come and go while the ledger slides") {
+  VerifierOptions options;
+  options.ledger_window = 4;
+  Verifier v(options);
+  FakeChannel c;
+  const auto round = [&](std::uint64_t from, std::uint64_t to, std::vector<std::uint32_t> to_whom) {
+    for (std::uint64_t i = from; i <= to; ++i) {
+      const Publication p = publish(v, c, 0, 9, i);
+      for (const auto r : to_whom) {
+        REQUIRE(v.on_receive(r, 0, p.seq, p.key) == ReceiptVerdict::kInOrder);
+      }
+    }
+  };
+  v.on_subscribed(1, 0, 0);
+  round(1, 10, {1});
+  v.on_subscribed(2, 0, 10);  // joins after seqs up to 6 are settled
+  round(11, 20, {1, 2});
+  v.on_unsubscribing(1, 0);
+  v.on_subscribed(3, 0, 20);
+  round(21, 30, {2, 3});
+  v.on_unsubscribing(3, 0);
+  v.on_subscribed(3, 0, 30);  // and back again
+  round(31, 35, {2, 3});
+  const VerificationSummary s = v.finish();
+  CHECK(s.clean());
+  CHECK(s.deliveries_expected == 20 + 25 + 15);
+  CHECK(s.deliveries_received == 60);
+  CHECK(s.subscriptions == 4);
+}
