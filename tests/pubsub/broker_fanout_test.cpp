@@ -10,7 +10,7 @@
 using namespace hexwire::pubsub;
 using namespace hexwire::pubsub::testing;
 
-TEST_CASE("all subscribers on all shards see one seq order; a publisher's order is its ack order",
+TEST_CASE("all subscribers on all shards see one seq order and a publisher sees its order in acks",
           "[pubsub][ordering]") {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     CAPTURE(seed);
