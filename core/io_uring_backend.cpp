@@ -98,14 +98,16 @@ void IoUringBackend::arm_wake_read() noexcept {
 void IoUringBackend::prep_accept(std::uint32_t listener) noexcept {
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_multishot_accept(sqe, listeners_[listener].fd, nullptr, nullptr, SOCK_CLOEXEC);
-  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::accept, {listener, 0}));
+  io_uring_sqe_set_data64(
+      sqe, pack_user_data(OpType::accept, {listener, listeners_[listener].generation}));
 }
 
 void IoUringBackend::arm_accept(std::uint32_t listener, int fd) noexcept {
   if (listeners_.size() <= listener) {
     listeners_.resize(listener + 1);
   }
-  listeners_[listener] = {fd, true};
+  const std::uint32_t generation = (listeners_[listener].generation + 1) & kGenerationMask;
+  listeners_[listener] = {fd, true, generation};
   prep_accept(listener);
 }
 
@@ -115,7 +117,8 @@ void IoUringBackend::cancel_accept(std::uint32_t listener, int /*fd*/) noexcept 
   }
   listeners_[listener].active = false;
   io_uring_sqe* sqe = next_sqe();
-  io_uring_prep_cancel64(sqe, pack_user_data(OpType::accept, {listener, 0}), 0);
+  io_uring_prep_cancel64(
+      sqe, pack_user_data(OpType::accept, {listener, listeners_[listener].generation}), 0);
   io_uring_sqe_set_data64(sqe, pack_user_data(OpType::cancel, {}));
 }
 
@@ -189,7 +192,11 @@ void IoUringBackend::dispatch(const Completion& completion, BackendEvents& event
   switch (detail::unpack_op(completion.user_data)) {
     case OpType::accept: {
       const std::uint32_t listener = target.slot;
-      if (listener >= listeners_.size() || !listeners_[listener].active) {
+      const auto current = [&] {
+        return listener < listeners_.size() && listeners_[listener].active &&
+               listeners_[listener].generation == target.generation;
+      };
+      if (!current()) {
         if (completion.result >= 0) {
           ::close(completion.result);  // raced with cancel_accept: nobody wants it
         }
@@ -198,8 +205,8 @@ void IoUringBackend::dispatch(const Completion& completion, BackendEvents& event
       if (completion.result != -ECANCELED) {
         events.on_accepted(listener, completion.result);
       }
-      if (!more && listener < listeners_.size() && listeners_[listener].active) {
-        prep_accept(listener);
+      if (!more && current()) {
+        prep_accept(listener);  // the kernel ended the multishot accept: keep accepting
       }
       return;
     }

@@ -49,6 +49,7 @@ class IoUringBackend final : public Backend {
   struct ListenerState {
     int fd = -1;
     bool active = false;
+    std::uint32_t generation = 0;  // bumped by arm_accept: CQEs of an older arming are ignored
   };
 
   io_uring_sqe* next_sqe() noexcept;

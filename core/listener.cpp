@@ -5,6 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+
+#include "core/clock.hpp"
 #include "core/detail/reactor_listener.hpp"
 #include "core/reactor.hpp"
 
@@ -23,6 +26,9 @@ ListenerId Reactor::add_listener(int fd, AcceptHandlerFactory factory) {
 void Reactor::close_listener(ListenerId id) noexcept {
   if (id >= listeners_.size() || !listeners_[id]) {
     return;
+  }
+  if (listeners_[id]->paused_until_ns != 0) {
+    --paused_listeners_;
   }
   backend_->cancel_accept(id, listeners_[id]->fd);
   ::close(listeners_[id]->fd);
@@ -43,11 +49,33 @@ std::size_t Reactor::listener_count() const noexcept {
   return open;
 }
 
-void Reactor::on_accepted(std::uint32_t listener, int fd) noexcept {
-  if (fd < 0) {
-    return;  // EMFILE, ENFILE...: the backend keeps accepting; nothing to hand out
+void Reactor::resume_listeners() noexcept {
+  const std::uint64_t now = monotonic_ns();
+  for (ListenerId id = 0; id < listeners_.size(); ++id) {
+    Listener* listener = listeners_[id].get();
+    if (listener != nullptr && listener->paused_until_ns != 0 && now >= listener->paused_until_ns) {
+      listener->paused_until_ns = 0;
+      --paused_listeners_;
+      backend_->arm_accept(id, listener->fd);
+    }
   }
-  if (listener >= listeners_.size() || !listeners_[listener]) {
+}
+
+void Reactor::on_accepted(std::uint32_t listener, int fd) noexcept {
+  const bool known = listener < listeners_.size() && listeners_[listener];
+  if (fd < 0) {
+    // Out of descriptors or memory: retrying at once would spin the shard (the pending connection
+    // stays in the backlog and fails again). Stop accepting on this listener for a while.
+    const bool exhausted = fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM;
+    if (exhausted && known && listeners_[listener]->paused_until_ns == 0) {
+      backend_->cancel_accept(listener, listeners_[listener]->fd);
+      listeners_[listener]->paused_until_ns = monotonic_ns() + config_.accept_retry_ns;
+      ++paused_listeners_;
+      metrics_.accept_pauses->add();
+    }
+    return;
+  }
+  if (!known || listeners_[listener]->paused_until_ns != 0) {
     ::close(fd);
     return;
   }

@@ -24,6 +24,7 @@ struct Reactor::OwnMetrics {
   Counter recv_enobufs_rearms;
   Counter recv_budget_deferrals;
   Gauge send_queue_bytes;
+  Counter accept_pauses;
 };
 
 namespace {
@@ -52,6 +53,7 @@ Reactor::Reactor(const ReactorConfig& config, ReactorMetrics metrics)
   default_to(metrics_.recv_enobufs_rearms, own.recv_enobufs_rearms);
   default_to(metrics_.recv_budget_deferrals, own.recv_budget_deferrals);
   default_to(metrics_.send_queue_bytes, own.send_queue_bytes);
+  default_to(metrics_.accept_pauses, own.accept_pauses);
   backend_ = make_backend(config_.backend, config_.backend_config);
   pool_ = std::make_unique<detail::OutboundPool>();
   flush_list_.reserve(1024);
@@ -355,6 +357,9 @@ void Reactor::flush() noexcept {
   }
   if (!deadlines_.empty()) {
     check_deadlines();
+  }
+  if (paused_listeners_ != 0) {
+    resume_listeners();
   }
   retired_handlers_.clear();
 }

@@ -25,14 +25,19 @@ class OutboundPool;
 struct ReactorConfig {
   BackendKind backend = BackendKind::io_uring;
   BackendConfig backend_config;
-  std::size_t send_soft_limit = 1u << 20;   // buffered bytes above which on_drained is owed
-  std::size_t send_low_water = 256u << 10;  // on_drained fires when buffered falls to this
-  unsigned max_iovecs_per_send = 64;        // iovecs gathered into one sendmsg (<= 64)
-  std::uint64_t close_linger_ns =
-      1'000'000'000;  // orderly close: wait this long for the peer's FIN
-  std::uint64_t close_flush_timeout_ns =
-      10'000'000'000;  // orderly close: abort if queued bytes
-                       // are not flushed by then (peer not reading)
+  /// Buffered bytes above which a connection owes on_drained.
+  std::size_t send_soft_limit = 1u << 20;
+  /// on_drained fires when buffered bytes fall to this.
+  std::size_t send_low_water = 256u << 10;
+  /// iovecs gathered into one sendmsg (<= 64).
+  unsigned max_iovecs_per_send = 64;
+  /// Orderly close: after our FIN, wait this long for the peer's FIN.
+  std::uint64_t close_linger_ns = 1'000'000'000;
+  /// Orderly close: abort if the queued bytes are not flushed by then (peer not reading).
+  std::uint64_t close_flush_timeout_ns = 10'000'000'000;
+  /// accept() failed for lack of descriptors or memory: stop accepting on that listener this long
+  /// (retrying at once would spin the shard on the same failing connection).
+  std::uint64_t accept_retry_ns = 100'000'000;
 };
 
 /// Called on the accepting shard for each new connection; returns its handler, or nullptr to
@@ -50,6 +55,7 @@ struct ReactorMetrics {
   Counter* recv_enobufs_rearms = nullptr;    // receives re-armed after -ENOBUFS (flow control)
   Counter* recv_budget_deferrals = nullptr;  // receives paused for a turn by the fairness cap
   Gauge* send_queue_bytes = nullptr;         // sum of buffered_bytes() over connections
+  Counter* accept_pauses = nullptr;          // listeners paused after EMFILE/ENFILE/ENOBUFS/ENOMEM
 };
 
 using ListenerId = std::uint32_t;
@@ -144,6 +150,7 @@ class Reactor final : private BackendEvents {
   void deliver_stash(Connection& c) noexcept;
   void release_slot(Connection& c) noexcept;
   void process_flush(Connection& c) noexcept;
+  void resume_listeners() noexcept;
 
   ReactorConfig config_;
   std::unique_ptr<OwnMetrics> own_metrics_;
@@ -155,6 +162,7 @@ class Reactor final : private BackendEvents {
   std::uint32_t free_head_ = UINT32_MAX;
   std::size_t live_connections_ = 0;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  std::size_t paused_listeners_ = 0;
   std::vector<OpTarget> flush_list_;  // connections with queued bytes or a close step to run
   std::vector<OpTarget> flush_work_;  // the batch flush() is processing
   std::vector<OpTarget> rearm_now_;   // receive re-arms due at this turn's flush

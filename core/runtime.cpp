@@ -76,6 +76,8 @@ void Shard::setup() {
   metrics.recv_budget_deferrals =
       &registry.counter("recv_budget_deferrals_total",
                         "Receives deferred a turn by the per-connection fairness cap", id_);
+  metrics.accept_pauses = &registry.counter(
+      "accept_pauses_total", "Listeners paused after running out of descriptors or memory", id_);
   metrics.send_queue_bytes =
       &registry.gauge("send_queue_bytes", "Bytes queued for sending, not yet written", id_);
   counters_->loop_turns = &registry.counter("loop_turns_total", "Event loop turns", id_);

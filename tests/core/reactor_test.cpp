@@ -3,6 +3,10 @@
 // connect failures are reported; the send iovec state is pooled, not per connection.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -147,6 +151,49 @@ void connect_refused(BackendKind kind) {
   CHECK(reactor.connection_count() == 0);
 }
 
+/// Descriptors run out while connections wait in the backlog: the listener pauses (instead of
+/// spinning on EMFILE) and, once descriptors are available again, accepts every one of them.
+void accept_survives_descriptor_exhaustion(BackendKind kind) {
+  require_backend(kind);
+  ReactorConfig config = config_for(kind);
+  config.accept_retry_ns = 20'000'000;
+  Reactor reactor(config);
+  int server_closed = 0;
+  int accepted = 0;
+  std::uint16_t port = 0;
+  reactor.add_listener(listen_loopback(port, kind == BackendKind::epoll), [&](Connection&) {
+    ++accepted;
+    return std::make_unique<EchoServer>(&server_closed);
+  });
+  constexpr int kClients = 8;
+  std::vector<int> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));  // before the limit drops
+  }
+  rlimit original{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &original) == 0);
+  const int lowest_free = ::dup(0);
+  ::close(lowest_free);
+  rlimit exhausted = original;
+  exhausted.rlim_cur = static_cast<rlim_t>(lowest_free);  // no new descriptor can be created
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &exhausted) == 0);
+  const SocketAddress address = SocketAddress::parse("127.0.0.1", port);
+  for (const int fd : clients) {
+    REQUIRE(::connect(fd, address.data(), address.size()) == 0);  // completes in the backlog
+  }
+  const bool paused =
+      run_until(reactor, [&] { return reactor.metrics().accept_pauses->value() > 0; });
+  const int accepted_while_exhausted = accepted;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &original) == 0);
+  CHECK(paused);
+  CHECK(accepted_while_exhausted == 0);
+  CHECK(run_until(reactor, [&] { return accepted == kClients; }));
+  for (const int fd : clients) {
+    ::close(fd);
+  }
+  CHECK(run_until(reactor, [&] { return reactor.connection_count() == 0; }));
+}
+
 }  // namespace
 
 TEST_CASE("io_uring reactor: client and server connections echo every byte", "[reactor]") {
@@ -171,6 +218,16 @@ TEST_CASE("io_uring reactor: connect to a closed port ends with connect_failed",
 
 TEST_CASE("epoll reactor: connect to a closed port ends with connect_failed", "[reactor]") {
   connect_refused(BackendKind::epoll);
+}
+
+TEST_CASE("io_uring reactor: a listener pauses when descriptors run out, then accepts all",
+          "[reactor]") {
+  accept_survives_descriptor_exhaustion(BackendKind::io_uring);
+}
+
+TEST_CASE("epoll reactor: a listener pauses when descriptors run out, then accepts all",
+          "[reactor]") {
+  accept_survives_descriptor_exhaustion(BackendKind::epoll);
 }
 
 TEST_CASE("an idle connection costs well under 1 KiB of user space", "[reactor]") {
