@@ -67,6 +67,10 @@ class RecordingEvents final : public DispatchEvents {
     }
     return out;
   }
+  Offer offer_at(std::size_t i) {
+    std::lock_guard lock(mutex_);
+    return offers.at(i);
+  }
   std::size_t offer_count() {
     std::lock_guard lock(mutex_);
     return offers.size();
