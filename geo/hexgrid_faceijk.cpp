@@ -57,8 +57,13 @@ int closest_face(const Vec3& p, double* sqd_out) noexcept {
 }  // namespace
 
 Vec3 lat_lng_to_vec3(LatLng g) noexcept {
-  const double r = std::cos(g.lat);
-  return {r * std::cos(g.lng), r * std::sin(g.lng), std::sin(g.lat)};
+  double sin_lat = 0;
+  double cos_lat = 0;
+  double sin_lng = 0;
+  double cos_lng = 0;
+  ::sincos(g.lat, &sin_lat, &cos_lat);
+  ::sincos(g.lng, &sin_lng, &cos_lng);
+  return {cos_lat * cos_lng, cos_lat * sin_lng, sin_lat};
 }
 
 LatLng vec3_to_lat_lng(const Vec3& p) noexcept {
@@ -192,47 +197,66 @@ Vec3 hex2d_to_vec3(Vec2 v, int face, int res, bool substrate) noexcept {
   return {p.x / len, p.y / len, p.z / len};
 }
 
+namespace {
+
+// The digit of an axial offset (di, dj) in -1..1 (axial = (i - k, j - k)), 7 where none.
+constexpr int kAxialDigit[9] = {kK, kJK, kInvalidDigit, kIK, kCenter, kJ, kInvalidDigit, kI, kIJ};
+constexpr int kDigitAxialI[7] = {0, -1, 0, -1, 1, 0, 1};
+constexpr int kDigitAxialJ[7] = {0, -1, 1, 0, 0, -1, 1};
+
+Ijk axial_to_ijk(int i, int j) noexcept {
+  Ijk c{i, j, 0};
+  ijk_normalize(c);
+  return c;
+}
+
+}  // namespace
+
 CellId face_ijk_to_cell(FaceIjk fijk, int res) noexcept {
   CellId h = make_cell_header(res, 0);
-  Ijk ijk = fijk.coord;
-  if (res > 0) {
-    for (int r = res - 1; r >= 0; --r) {
-      const Ijk last = ijk;
-      Ijk last_center{};
-      if (is_class_iii(r + 1)) {
-        up_ap7(ijk);
-        last_center = ijk;
-        down_ap7(last_center);
-      } else {
-        up_ap7r(ijk);
-        last_center = ijk;
-        down_ap7r(last_center);
-      }
-      Ijk diff = ijk_sub(last, last_center);
-      ijk_normalize(diff);
-      h = with_digit(h, r + 1, ijk_to_digit(diff));
+  // Work in axial coordinates (i - k, j - k): aperture-7 steps become small integer formulas.
+  int i = fijk.coord.i - fijk.coord.k;
+  int j = fijk.coord.j - fijk.coord.k;
+  for (int r = res; r >= 1; --r) {
+    int pi = 0;
+    int pj = 0;
+    int ci = 0;
+    int cj = 0;
+    if (is_class_iii(r)) {
+      pi = round_div7(3 * i - j);
+      pj = round_div7(i + 2 * j);
+      ci = 2 * pi + pj;
+      cj = 3 * pj - pi;
+    } else {
+      pi = round_div7(2 * i + j);
+      pj = round_div7(3 * j - i);
+      ci = 3 * pi - pj;
+      cj = pi + 2 * pj;
     }
+    const int di = i - ci;
+    const int dj = j - cj;
+    h = with_digit(h, r, kAxialDigit[(di + 1) * 3 + (dj + 1)]);
+    i = pi;
+    j = pj;
   }
-  if (ijk.i > 2 || ijk.j > 2 || ijk.k > 2) {
+  const Ijk base = axial_to_ijk(i, j);
+  if (base.i > 2 || base.j > 2 || base.k > 2) {
     return 0;
   }
-  const BaseCellRotation& bc = kFaceIjkBaseCells[fijk.face][ijk.i][ijk.j][ijk.k];
+  const BaseCellRotation& bc = kFaceIjkBaseCells[fijk.face][base.i][base.j][base.k];
   h = with_base_cell(h, bc.base_cell);
-  if (kBaseCellData[bc.base_cell].pentagon) {
+  const BaseCellData& data = kBaseCellData[bc.base_cell];
+  if (data.pentagon) {
     if (leading_non_zero_digit(h) == kK) {
-      const BaseCellData& data = kBaseCellData[bc.base_cell];
       const bool cw_offset = data.cw_offset_faces[0] == fijk.face || data.cw_offset_faces[1] == fijk.face;
       h = cw_offset ? rotate_cell_cw(h) : rotate_cell_ccw(h);
     }
-    for (int i = 0; i < bc.ccw_rot60; ++i) {
+    for (int n = 0; n < bc.ccw_rot60; ++n) {
       h = rotate_pent_cell_ccw(h);
     }
-  } else {
-    for (int i = 0; i < bc.ccw_rot60; ++i) {
-      h = rotate_cell_ccw(h);
-    }
+    return h;
   }
-  return h;
+  return rotate_cell_ccw_by(h, bc.ccw_rot60);
 }
 
 bool digits_to_ijk(CellId h, Ijk* ijk) noexcept {
@@ -242,14 +266,27 @@ bool digits_to_ijk(CellId h, Ijk* ijk) noexcept {
   if (!is_base_cell_pentagon(bc) && (res == 0 || (ijk->i == 0 && ijk->j == 0 && ijk->k == 0))) {
     possible_overage = false;
   }
+  int i = ijk->i - ijk->k;
+  int j = ijk->j - ijk->k;
   for (int r = 1; r <= res; ++r) {
+    int ni = 0;
+    int nj = 0;
     if (is_class_iii(r)) {
-      down_ap7(*ijk);
+      ni = 2 * i + j;
+      nj = 3 * j - i;
     } else {
-      down_ap7r(*ijk);
+      ni = 3 * i - j;
+      nj = i + 2 * j;
     }
-    ijk_neighbor(*ijk, index_digit(h, r));
+    const int d = index_digit(h, r);
+    if (d < kInvalidDigit) {
+      ni += kDigitAxialI[d];
+      nj += kDigitAxialJ[d];
+    }
+    i = ni;
+    j = nj;
   }
+  *ijk = axial_to_ijk(i, j);
   return possible_overage;
 }
 

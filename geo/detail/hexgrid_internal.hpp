@@ -48,13 +48,13 @@ inline bool is_base_cell_polar_pentagon(int bc) noexcept { return bc == 4 || bc 
 /// First non-zero digit among resolutions 1..res (kCenter if none).
 inline int leading_non_zero_digit(CellId h) noexcept {
   const int res = index_res(h);
-  for (int r = 1; r <= res; ++r) {
-    const int d = index_digit(h, r);
-    if (d != 0) {
-      return d;
-    }
+  const int unused_bits = (kMaxResolution - res) * kDigitBits;
+  const std::uint64_t digits = (h >> unused_bits) & ((1ULL << (res * kDigitBits)) - 1);
+  if (digits == 0) {
+    return kCenter;
   }
-  return kCenter;
+  const int top_bit = 63 - __builtin_clzll(digits);
+  return static_cast<int>((digits >> (top_bit - top_bit % 3)) & 7);
 }
 
 // --- Digit rotations. ----------------------------------------------------------------------------
@@ -62,6 +62,34 @@ inline constexpr int kRotateCcw[8] = {kCenter, kIK, kJK, kK, kIJ, kI, kJ, kInval
 inline constexpr int kRotateCw[8] = {kCenter, kJK, kIJ, kJ, kIK, kK, kI, kInvalidDigit};
 constexpr int rotate_digit_ccw(int d) noexcept { return kRotateCcw[d]; }
 constexpr int rotate_digit_cw(int d) noexcept { return kRotateCw[d]; }
+
+/// kRotateCcwBy[n][d]: digit d rotated n times 60 degrees counter-clockwise.
+struct RotationTable {
+  int by[6][8];
+  constexpr RotationTable() : by{} {
+    for (int d = 0; d < 8; ++d) {
+      int r = d;
+      for (int n = 0; n < 6; ++n) {
+        by[n][d] = r;
+        r = kRotateCcw[r];
+      }
+    }
+  }
+};
+inline constexpr RotationTable kRotateCcwBy{};
+
+/// Rotates every digit of h n times 60 degrees ccw in one pass (hexagon base cells).
+inline CellId rotate_cell_ccw_by(CellId h, int n) noexcept {
+  if (n == 0) {
+    return h;
+  }
+  const int res = index_res(h);
+  const int* table = kRotateCcwBy.by[n];
+  for (int r = 1; r <= res; ++r) {
+    h = with_digit(h, r, table[index_digit(h, r)]);
+  }
+  return h;
+}
 
 inline CellId rotate_cell_ccw(CellId h) noexcept {
   const int res = index_res(h);
