@@ -35,9 +35,9 @@ enum class Access : std::uint8_t { kAllowed, kForbidden };
 [[nodiscard]] Access publish_access(const Identity& identity, std::string_view channel) noexcept;
 
 struct AuthConfig {
-  std::string jwt_secret;            // empty: tokens are refused
+  std::string jwt_secret;  // empty: tokens are refused
   std::int64_t jwt_clock_skew_s = 30;
-  bool anonymous = false;            // accept {"op":"auth","user":...} without a token
+  bool anonymous = false;  // accept {"op":"auth","user":...} without a token
 };
 
 struct AuthOutcome {

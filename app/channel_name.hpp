@@ -17,10 +17,14 @@ inline constexpr std::size_t kMaxChannelNameBytes = 128;
 namespace detail {
 constexpr std::array<bool, 256> make_channel_char_table() noexcept {
   std::array<bool, 256> table{};
-  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = true;
-  for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = true;
-  for (char c : {'_', '.', ':', '@', '-'}) table[static_cast<unsigned char>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c)
+    table[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c)
+    table[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c)
+    table[static_cast<std::size_t>(c)] = true;
+  for (char c : {'_', '.', ':', '@', '-'})
+    table[static_cast<unsigned char>(c)] = true;
   return table;
 }
 inline constexpr std::array<bool, 256> kChannelChar = make_channel_char_table();
@@ -48,10 +52,14 @@ inline constexpr std::string_view kSurgePrefix = "surge:";
 inline constexpr std::string_view kSimPrefix = "sim:";
 
 [[nodiscard]] constexpr ChannelKind channel_kind(std::string_view name) noexcept {
-  if (name.starts_with(kUserPrefix)) return ChannelKind::kUser;
-  if (name.starts_with(kCellPrefix)) return ChannelKind::kCell;
-  if (name.starts_with(kSurgePrefix)) return ChannelKind::kSurge;
-  if (name.starts_with(kSimPrefix)) return ChannelKind::kSim;
+  if (name.starts_with(kUserPrefix))
+    return ChannelKind::kUser;
+  if (name.starts_with(kCellPrefix))
+    return ChannelKind::kCell;
+  if (name.starts_with(kSurgePrefix))
+    return ChannelKind::kSurge;
+  if (name.starts_with(kSimPrefix))
+    return ChannelKind::kSim;
   return ChannelKind::kPlain;
 }
 

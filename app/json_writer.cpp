@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::array<bool, 256> make_escape_table() noexcept {
   std::array<bool, 256> table{};
-  for (int c = 0; c < 0x20; ++c) table[static_cast<std::size_t>(c)] = true;
+  for (int c = 0; c < 0x20; ++c)
+    table[static_cast<std::size_t>(c)] = true;
   table['"'] = true;
   table['\\'] = true;
   return table;
@@ -24,7 +25,8 @@ constexpr char kHex[] = "0123456789abcdef";
 }  // namespace
 
 FrameWriter::FrameWriter(std::size_t initial_capacity)
-    : buffer_(new char[initial_capacity + kHeaderRoom]), capacity_(initial_capacity + kHeaderRoom) {}
+    : buffer_(new char[initial_capacity + kHeaderRoom]),
+      capacity_(initial_capacity + kHeaderRoom) {}
 
 void FrameWriter::grow(std::size_t needed) {
   std::size_t capacity = capacity_ * 2;
@@ -57,13 +59,27 @@ void FrameWriter::string(std::string_view text) {
     const auto c = static_cast<unsigned char>(*p++);
     *out++ = '\\';
     switch (c) {
-      case '"': *out++ = '"'; break;
-      case '\\': *out++ = '\\'; break;
-      case '\b': *out++ = 'b'; break;
-      case '\f': *out++ = 'f'; break;
-      case '\n': *out++ = 'n'; break;
-      case '\r': *out++ = 'r'; break;
-      case '\t': *out++ = 't'; break;
+      case '"':
+        *out++ = '"';
+        break;
+      case '\\':
+        *out++ = '\\';
+        break;
+      case '\b':
+        *out++ = 'b';
+        break;
+      case '\f':
+        *out++ = 'f';
+        break;
+      case '\n':
+        *out++ = 'n';
+        break;
+      case '\r':
+        *out++ = 'r';
+        break;
+      case '\t':
+        *out++ = 't';
+        break;
       default:
         *out++ = 'u';
         *out++ = '0';
@@ -134,7 +150,8 @@ core::SharedBuffer FrameWriter::finish_text_frame() {
   } else {
     header[1] = 127;
     for (int i = 0; i < 8; ++i) {
-      header[2 + i] = static_cast<unsigned char>(static_cast<std::uint64_t>(payload_size) >> (56 - 8 * i));
+      header[2 + i] =
+          static_cast<unsigned char>(static_cast<std::uint64_t>(payload_size) >> (56 - 8 * i));
     }
     header_size = 10;
   }

@@ -22,8 +22,10 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 constexpr std::array<int, 256> make_decode_table() noexcept {
   std::array<int, 256> table{};
-  for (int& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = i;
+  for (int& v : table)
+    v = -1;
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<unsigned char>(kAlphabet[i])] = i;
   return table;
 }
 constexpr std::array<int, 256> kDecode = make_decode_table();
@@ -181,7 +183,8 @@ std::string sign_hs256_jwt(std::string_view payload_json, std::string_view secre
   token += base64url_encode(payload_json);
   const auto mac = hmac_sha256(secret, token);
   token += '.';
-  token += base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  token +=
+      base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
   return token;
 }
 
@@ -232,15 +235,24 @@ JwtResult JwtVerifier::verify(std::string_view token, std::int64_t now_s) const 
 
 std::string_view to_string(JwtStatus status) noexcept {
   switch (status) {
-    case JwtStatus::kOk: return "ok";
-    case JwtStatus::kMalformed: return "malformed token";
-    case JwtStatus::kUnsupportedAlg: return "token algorithm must be HS256";
-    case JwtStatus::kBadSignature: return "bad token signature";
-    case JwtStatus::kExpired: return "token expired";
-    case JwtStatus::kNotYetValid: return "token not valid yet";
-    case JwtStatus::kMissingSubject: return "token has no valid sub";
-    case JwtStatus::kMissingExpiry: return "token has no exp";
-    case JwtStatus::kNoSecret: return "token authentication is not configured (--jwt-secret)";
+    case JwtStatus::kOk:
+      return "ok";
+    case JwtStatus::kMalformed:
+      return "malformed token";
+    case JwtStatus::kUnsupportedAlg:
+      return "token algorithm must be HS256";
+    case JwtStatus::kBadSignature:
+      return "bad token signature";
+    case JwtStatus::kExpired:
+      return "token expired";
+    case JwtStatus::kNotYetValid:
+      return "token not valid yet";
+    case JwtStatus::kMissingSubject:
+      return "token has no valid sub";
+    case JwtStatus::kMissingExpiry:
+      return "token has no exp";
+    case JwtStatus::kNoSecret:
+      return "token authentication is not configured (--jwt-secret)";
   }
   return "bad token";
 }

@@ -14,23 +14,23 @@ namespace hexwire::app {
 
 enum class JwtStatus : std::uint8_t {
   kOk,
-  kMalformed,         // not three base64url parts, or header/payload not the expected JSON
-  kUnsupportedAlg,    // header alg is not HS256 (including "none")
-  kBadSignature,      // HMAC does not match
-  kExpired,           // exp + skew <= now
-  kNotYetValid,       // nbf - skew > now
-  kMissingSubject,    // no string `sub`, or one that is not a valid user id
-  kMissingExpiry,     // no numeric `exp`
-  kNoSecret,          // the verifier has no secret configured
+  kMalformed,       // not three base64url parts, or header/payload not the expected JSON
+  kUnsupportedAlg,  // header alg is not HS256 (including "none")
+  kBadSignature,    // HMAC does not match
+  kExpired,         // exp + skew <= now
+  kNotYetValid,     // nbf - skew > now
+  kMissingSubject,  // no string `sub`, or one that is not a valid user id
+  kMissingExpiry,   // no numeric `exp`
+  kNoSecret,        // the verifier has no secret configured
 };
 [[nodiscard]] std::string_view to_string(JwtStatus status) noexcept;
 
 struct JwtClaims {
-  std::string subject;                // `sub`
-  std::string role;                   // `role`, empty when absent
-  std::vector<std::string> channels;  // `channels` patterns
-  bool has_channels = false;          // the token restricts channels (even to an empty list)
-  std::int64_t expires_at_s = 0;      // `exp`
+  std::string subject;                       // `sub`
+  std::string role;                          // `role`, empty when absent
+  std::vector<std::string> channels;         // `channels` patterns
+  bool has_channels = false;                 // the token restricts channels (even to an empty list)
+  std::int64_t expires_at_s = 0;             // `exp`
   std::optional<std::int64_t> not_before_s;  // `nbf`
 };
 
@@ -64,8 +64,8 @@ class JwtVerifier {
 
 /// Builds a signed HS256 token for `payload_json` (tests, tools, load generators). With a
 /// non-default `header_json` tests can build tokens with other algorithms.
-[[nodiscard]] std::string sign_hs256_jwt(std::string_view payload_json, std::string_view secret,
-                                         std::string_view header_json =
-                                             R"({"alg":"HS256","typ":"JWT"})");
+[[nodiscard]] std::string sign_hs256_jwt(
+    std::string_view payload_json, std::string_view secret,
+    std::string_view header_json = R"({"alg":"HS256","typ":"JWT"})");
 
 }  // namespace hexwire::app

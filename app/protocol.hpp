@@ -95,16 +95,16 @@ using ClientOp = std::variant<AuthOp, SubOp, UnsubOp, PubOp, HistoryOp, Presence
 /// ParseError::describe).
 enum class ParseProblem : std::uint8_t {
   kNone,
-  kMalformedJson,    // not JSON, or not one JSON value
-  kNotAnObject,      // valid JSON but not an object
-  kMissingField,     // a required field is absent
-  kWrongType,        // a field has the wrong JSON type
-  kOutOfRange,       // a number outside its allowed range
-  kUnknownOp,        // "op" names no operation
-  kInvalidChannel,   // channel name breaks the naming rules
-  kInvalidValue,     // a string field with a value outside its set (trip action)
-  kTooDeep,          // "data" nested deeper than kMaxDataDepth
-  kIdTooLong,        // "id" longer than kMaxIdBytes
+  kMalformedJson,   // not JSON, or not one JSON value
+  kNotAnObject,     // valid JSON but not an object
+  kMissingField,    // a required field is absent
+  kWrongType,       // a field has the wrong JSON type
+  kOutOfRange,      // a number outside its allowed range
+  kUnknownOp,       // "op" names no operation
+  kInvalidChannel,  // channel name breaks the naming rules
+  kInvalidValue,    // a string field with a value outside its set (trip action)
+  kTooDeep,         // "data" nested deeper than kMaxDataDepth
+  kIdTooLong,       // "id" longer than kMaxIdBytes
 };
 
 struct ParseError {

@@ -39,8 +39,7 @@ core::SharedBuffer encode_parse_error(FrameWriter& w, const ParseResult& parsed)
   if (error.field.empty()) {
     return encode_error(w, parsed.id, ErrorCode::kBadRequest, {error.text()});
   }
-  return encode_error(w, parsed.id, ErrorCode::kBadRequest,
-                      {error.text(), " '", error.field, "'"});
+  return encode_error(w, parsed.id, ErrorCode::kBadRequest, {error.text(), " '", error.field, "'"});
 }
 
 core::SharedBuffer encode_auth_ok(FrameWriter& w, std::string_view id, std::string_view user) {
@@ -84,8 +83,7 @@ core::SharedBuffer encode_ack(FrameWriter& w, std::string_view id, std::string_v
   return w.finish_text_frame();
 }
 
-void write_msg_object(FrameWriter& w, const pubsub::Message& message,
-                      std::string_view op_literal) {
+void write_msg_object(FrameWriter& w, const pubsub::Message& message, std::string_view op_literal) {
   w.raw(op_literal);
   channel_field(w, message.channel);
   w.raw(",\"seq\":");

@@ -14,8 +14,10 @@ class TokenBucket {
 
   /// `rate_per_second` 0 means unlimited. The bucket starts full at `now_ns`.
   TokenBucket(std::uint64_t rate_per_second, std::uint64_t burst, std::uint64_t now_ns) noexcept
-      : rate_(rate_per_second), capacity_(std::max<std::uint64_t>(burst, 1) * kNsPerSecond),
-        level_(capacity_), last_ns_(now_ns) {}
+      : rate_(rate_per_second),
+        capacity_(std::max<std::uint64_t>(burst, 1) * kNsPerSecond),
+        level_(capacity_),
+        last_ns_(now_ns) {}
 
   /// Takes one token if available. `now_ns` is a monotonic clock; going backwards is tolerated.
   [[nodiscard]] bool try_take(std::uint64_t now_ns) noexcept {

@@ -25,9 +25,10 @@ WsAppMetrics bind_ws_app_metrics(core::MetricsRegistry& r, unsigned shard) {
   m.errors = &r.counter("ws_app_errors_total", "Error replies sent on /ws", shard);
   m.auth_failures = &r.counter("ws_app_auth_failures_total", "Refused /ws authentications", shard);
   m.publishes = &r.counter("ws_app_publishes_total", "Publications acknowledged", shard);
-  m.rate_limited = &r.counter("ws_app_rate_limited_total", "Publications refused by the rate limit",
-                              shard);
-  m.deliveries = &r.counter("ws_app_deliveries_total", "Message frames queued on connections", shard);
+  m.rate_limited =
+      &r.counter("ws_app_rate_limited_total", "Publications refused by the rate limit", shard);
+  m.deliveries =
+      &r.counter("ws_app_deliveries_total", "Message frames queued on connections", shard);
   m.drops = &r.counter("ws_app_drops_total",
                        "Message frames refused by a connection (slow consumer or closing)", shard);
   m.resumes = &r.counter("ws_app_resumes_total", "Subscriptions resumed with since", shard);
@@ -65,7 +66,9 @@ WsService::WsService(core::Executor& executor, core::MetricsRegistry& metrics, W
 
 WsService::~WsService() = default;
 
-WsShardState& WsService::shard() noexcept { return *shards_[executor_.current_shard()]; }
+WsShardState& WsService::shard() noexcept {
+  return *shards_[executor_.current_shard()];
+}
 
 WsConnection* WsService::find(pubsub::SubscriberId id) noexcept {
   auto& table = shard().connections;
@@ -77,21 +80,25 @@ WsConnection* WsService::find(pubsub::SubscriberId id) noexcept {
 // WsConnection
 
 WsConnection::WsConnection(WsService& service, ClientLink& link, std::string url_token)
-    : service_(service), link_(link), shard_(service.shard()), id_(shard_.next_id++),
+    : service_(service),
+      link_(link),
+      shard_(service.shard()),
+      id_(shard_.next_id++),
       url_token_(std::move(url_token)),
       publish_bucket_(service.config().publish_rate_per_s, service.config().publish_burst,
                       core::monotonic_ns()) {
   shard_.connections.emplace(id_, this);
 }
 
-WsConnection::~WsConnection() { closed(); }
+WsConnection::~WsConnection() {
+  closed();
+}
 
 void WsConnection::opened() noexcept {
   open_ = true;
   if (!url_token_.empty()) {
     const std::string token = std::exchange(url_token_, std::string());
-    AuthOutcome outcome =
-        service_.authenticator().with_token(token, core::wall_us() / 1'000'000);
+    AuthOutcome outcome = service_.authenticator().with_token(token, core::wall_us() / 1'000'000);
     if (!outcome.ok) {
       shard_.metrics.auth_failures->add();
       send_error({}, ErrorCode::kUnauthorized, {outcome.reason});
@@ -264,7 +271,8 @@ net::WsApplicationFactory WsService::application_factory() {
   };
 }
 
-net::WsSessionConfig ws_app_session_config(net::WsSessionConfig session, const WsAppConfig& config) {
+net::WsSessionConfig ws_app_session_config(net::WsSessionConfig session,
+                                           const WsAppConfig& config) {
   session.max_message_size = std::max(session.max_frame_payload, config.max_message_bytes);
   session.max_frame_payload = std::max(session.max_frame_payload, config.max_message_bytes);
   return session;

@@ -82,7 +82,7 @@ class WsConnection {
   pubsub::SubscriberId id_;
   std::string url_token_;
   std::optional<Identity> identity_;
-  std::string user_channel_;          // "user:<id>" once authenticated
+  std::string user_channel_;            // "user:<id>" once authenticated
   std::uint64_t user_channel_seq_ = 0;  // last seq of user_channel_ when its subscription began
   TokenBucket publish_bucket_;
   core::TimerId auth_timer_ = 0;

@@ -33,8 +33,7 @@ void add_ws_app_options(CLI::App& cli, WsAppConfig& c) {
                  "Publishes a connection may send at once (token bucket size)")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
-  cli.add_option("--max-channels-per-shard", c.max_channels_per_shard,
-                 "Channels one shard may own")
+  cli.add_option("--max-channels-per-shard", c.max_channels_per_shard, "Channels one shard may own")
       ->capture_default_str();
   cli.add_option("--max-channel-members", c.max_members_per_channel,
                  "Members (online and offline) per channel")

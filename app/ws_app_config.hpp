@@ -16,20 +16,20 @@ class App;
 namespace hexwire::app {
 
 struct WsAppConfig {
-  AuthConfig auth;                    // --jwt-secret, --jwt-clock-skew-s, --anonymous
-  std::string jwt_secret_file;        // --jwt-secret-file (read by finalize_ws_app_config)
+  AuthConfig auth;              // --jwt-secret, --jwt-clock-skew-s, --anonymous
+  std::string jwt_secret_file;  // --jwt-secret-file (read by finalize_ws_app_config)
 
   /// Larger /ws messages get too_large. Not a flag of its own: register_ws_application() takes it
   /// from the engine's --ws-max-message-bytes.
   std::size_t max_message_bytes = 64 * 1024;
   std::size_t max_subscriptions_per_connection = 1'000;
-  std::uint64_t publish_rate_per_s = 1'000;          // token bucket refill; 0 = unlimited
-  std::uint64_t publish_burst = 1'000;               // token bucket size
-  std::size_t max_channels_per_shard = 1'000'000;    // channels owned by one shard
-  std::size_t max_members_per_channel = 1'000'000;   // online and offline members
-  std::uint64_t history_max_limit = 1'000;           // history op: larger limits are clamped
-  std::uint32_t auth_timeout_ms = 10'000;            // unauthenticated connections close (1008)
-  bool dispatch_enabled = false;                     // set by app when a dispatch engine is wired
+  std::uint64_t publish_rate_per_s = 1'000;         // token bucket refill; 0 = unlimited
+  std::uint64_t publish_burst = 1'000;              // token bucket size
+  std::size_t max_channels_per_shard = 1'000'000;   // channels owned by one shard
+  std::size_t max_members_per_channel = 1'000'000;  // online and offline members
+  std::uint64_t history_max_limit = 1'000;          // history op: larger limits are clamped
+  std::uint32_t auth_timeout_ms = 10'000;           // unauthenticated connections close (1008)
+  bool dispatch_enabled = false;                    // set by app when a dispatch engine is wired
 };
 
 /// Adds the /ws flags (names in docs/protocol.md "Limits") to `cli`, bound to `config`.

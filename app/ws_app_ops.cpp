@@ -22,21 +22,26 @@ struct Refusal {
 
 Refusal refusal_of(pubsub::Status status) noexcept {
   switch (status) {
-    case pubsub::Status::invalid_channel: return {ErrorCode::kBadRequest, "invalid channel name"};
+    case pubsub::Status::invalid_channel:
+      return {ErrorCode::kBadRequest, "invalid channel name"};
     case pubsub::Status::already_subscribed:
       return {ErrorCode::kConflict, "already subscribed to this channel"};
-    case pubsub::Status::not_subscribed: return {ErrorCode::kNotFound, "not subscribed to this channel"};
+    case pubsub::Status::not_subscribed:
+      return {ErrorCode::kNotFound, "not subscribed to this channel"};
     case pubsub::Status::too_many_subscriptions:
       return {ErrorCode::kForbidden, "subscription limit of this connection reached"};
     case pubsub::Status::too_many_channels:
       return {ErrorCode::kUnavailable, "channel limit of the owner shard reached"};
     case pubsub::Status::channel_full:
       return {ErrorCode::kUnavailable, "member limit of this channel reached"};
-    case pubsub::Status::not_member: return {ErrorCode::kNotFound, "not a member of this channel"};
-    case pubsub::Status::cancelled: return {ErrorCode::kConflict, "cancelled by unsub"};
+    case pubsub::Status::not_member:
+      return {ErrorCode::kNotFound, "not a member of this channel"};
+    case pubsub::Status::cancelled:
+      return {ErrorCode::kConflict, "cancelled by unsub"};
     case pubsub::Status::unknown_connection:
     case pubsub::Status::connection_exists:
-    case pubsub::Status::ok: break;
+    case pubsub::Status::ok:
+      break;
   }
   return {ErrorCode::kUnavailable, "internal state error"};
 }
@@ -80,8 +85,8 @@ class WsOpHandlers {
     std::string channel(op.channel);
     const pubsub::Status status = c_.service_.broker().subscribe(
         c_.id_, op.channel, op.since,
-        [service, conn, id = std::move(id), channel = std::move(channel)](
-            const pubsub::SubscribeResult& result) {
+        [service, conn, id = std::move(id),
+         channel = std::move(channel)](const pubsub::SubscribeResult& result) {
           WsConnection* c = service->find(conn);
           if (c == nullptr) {
             return;
@@ -173,8 +178,8 @@ class WsOpHandlers {
               c->send_error(id, r.code, {r.message});
               return;
             }
-            c->send(encode_history(c->shard_.writer, id, channel, result.messages,
-                                   result.recovered));
+            c->send(
+                encode_history(c->shard_.writer, id, channel, result.messages, result.recovered));
           }
         });
     refuse_unless_ok(status);

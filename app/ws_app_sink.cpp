@@ -19,7 +19,7 @@ namespace {
 
 core::SharedBuffer encode_notification(FrameWriter& writer, const pubsub::Message& message) {
   return channel_kind(message.channel) == ChannelKind::kUser ? encode_msg(writer, message)
-                                                            : encode_notify(writer, message);
+                                                             : encode_notify(writer, message);
 }
 
 class WsDeliverySink final : public pubsub::DeliverySink {
@@ -32,8 +32,8 @@ class WsDeliverySink final : public pubsub::DeliverySink {
     const std::uint64_t start_ns = core::monotonic_ns();
     const std::int64_t age_us = core::wall_us() - message->ts_us;
     shard.metrics.stage_fanout->record(age_us > 0 ? static_cast<std::uint64_t>(age_us) * 1000 : 0);
-    const std::size_t refused = send_all(shard, [&] { return encode_msg(shard.writer, *message); },
-                                         subscribers);
+    const std::size_t refused = send_all(
+        shard, [&] { return encode_msg(shard.writer, *message); }, subscribers);
     shard.metrics.stage_send->record(core::monotonic_ns() - start_ns);
     return refused;
   }
@@ -55,13 +55,15 @@ class WsDeliverySink final : public pubsub::DeliverySink {
   void read_synced(std::string_view channel, std::uint64_t seq,
                    std::span<const pubsub::SubscriberId> connections) noexcept override {
     WsShardState& shard = service_.shard();
-    (void)send_all(shard, [&] { return encode_read(shard.writer, {}, channel, seq); }, connections);
+    (void)send_all(
+        shard, [&] { return encode_read(shard.writer, {}, channel, seq); }, connections);
   }
 
   void notify(const pubsub::MessageRef& message,
               std::span<const pubsub::SubscriberId> connections) noexcept override {
     WsShardState& shard = service_.shard();
-    (void)send_all(shard, [&] { return encode_notification(shard.writer, *message); }, connections);
+    (void)send_all(
+        shard, [&] { return encode_notification(shard.writer, *message); }, connections);
   }
 
   void pending_drained(pubsub::SubscriberId connection, std::span<const pubsub::MessageRef> pending,
@@ -69,10 +71,12 @@ class WsDeliverySink final : public pubsub::DeliverySink {
     WsShardState& shard = service_.shard();
     const pubsub::SubscriberId one[] = {connection};
     if (dropped > 0) {
-      (void)send_all(shard, [&] { return encode_pending_dropped(shard.writer, dropped); }, one);
+      (void)send_all(
+          shard, [&] { return encode_pending_dropped(shard.writer, dropped); }, one);
     }
     for (const pubsub::MessageRef& message : pending) {
-      (void)send_all(shard, [&] { return encode_notification(shard.writer, *message); }, one);
+      (void)send_all(
+          shard, [&] { return encode_notification(shard.writer, *message); }, one);
     }
   }
 

@@ -18,20 +18,20 @@ namespace hexwire::app {
 class WsConnection;
 
 struct WsAppMetrics {
-  core::Gauge* connections = nullptr;           // authenticated /ws connections
-  core::Counter* ops = nullptr;                 // client ops parsed
-  core::Counter* errors = nullptr;              // error replies sent
+  core::Gauge* connections = nullptr;  // authenticated /ws connections
+  core::Counter* ops = nullptr;        // client ops parsed
+  core::Counter* errors = nullptr;     // error replies sent
   core::Counter* auth_failures = nullptr;
-  core::Counter* publishes = nullptr;           // pubs acknowledged
+  core::Counter* publishes = nullptr;  // pubs acknowledged
   core::Counter* rate_limited = nullptr;
-  core::Counter* deliveries = nullptr;          // message frames queued on a connection
-  core::Counter* drops = nullptr;               // message frames a connection refused (slow/closing)
-  core::Counter* resumes = nullptr;             // subs with `since`
+  core::Counter* deliveries = nullptr;  // message frames queued on a connection
+  core::Counter* drops = nullptr;       // message frames a connection refused (slow/closing)
+  core::Counter* resumes = nullptr;     // subs with `since`
   core::Counter* resume_unrecovered = nullptr;  // resumes whose history no longer reached `since`
   core::Histogram* stage_parse = nullptr;       // receive -> op parsed
   core::Histogram* stage_route = nullptr;       // receive -> ack (owner sequenced, ack back home)
   core::Histogram* stage_fanout = nullptr;      // owner sequenced -> subscriber shard delivers
-  core::Histogram* stage_send = nullptr;        // delivery start -> frame queued on every subscriber
+  core::Histogram* stage_send = nullptr;  // delivery start -> frame queued on every subscriber
 };
 
 /// Registers the ws_app families in `registry` and returns shard `shard`'s instances.

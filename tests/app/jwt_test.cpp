@@ -12,7 +12,9 @@ namespace {
 constexpr std::int64_t kNow = 1'800'000'000;
 const std::string kSecret = "test-secret-0123456789";
 
-std::string token_for(const std::string& claims) { return sign_hs256_jwt(claims, kSecret); }
+std::string token_for(const std::string& claims) {
+  return sign_hs256_jwt(claims, kSecret);
+}
 std::string claims_exp(std::int64_t exp, const std::string& extra = "") {
   return R"({"sub":"u1","exp":)" + std::to_string(exp) + extra + "}";
 }
@@ -77,13 +79,13 @@ TEST_CASE("bad signatures, other algorithms and malformed tokens are refused") {
             .status == JwtStatus::kUnsupportedAlg);
   CHECK(verifier.verify(sign_hs256_jwt(claims_exp(kNow + 100), kSecret, R"({"alg":"HS512"})"), kNow)
             .status == JwtStatus::kUnsupportedAlg);
-  const std::string unsigned_token = base64url_encode(R"({"alg":"none"})") + "." +
-                                     base64url_encode(claims_exp(kNow + 100)) + ".";
+  const std::string unsigned_token =
+      base64url_encode(R"({"alg":"none"})") + "." + base64url_encode(claims_exp(kNow + 100)) + ".";
   CHECK(verifier.verify(unsigned_token, kNow).status == JwtStatus::kUnsupportedAlg);
 
-  for (const std::string& bad : {std::string(""), std::string("abc"), std::string("a.b"),
-                                 std::string("a.b.c.d"), std::string("!!.??.**"),
-                                 good + "." + "x"}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("abc"), std::string("a.b"), std::string("a.b.c.d"),
+        std::string("!!.??.**"), good + "." + "x"}) {
     INFO(bad);
     CHECK(verifier.verify(bad, kNow).status == JwtStatus::kMalformed);
   }

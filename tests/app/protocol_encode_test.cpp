@@ -85,8 +85,8 @@ TEST_CASE("strings are escaped per RFC 8259 and read back identically") {
 TEST_CASE("numbers: integers at their limits and doubles that round-trip") {
   FrameWriter w;
   simdjson::dom::parser parser;
-  const std::vector<double> doubles = {0.0, -0.0, 1.0 / 3, 37.774929, -122.419416, 1e300, 5e-324,
-                                       123456789.125};
+  const std::vector<double> doubles = {0.0,         -0.0,  1.0 / 3, 37.774929,
+                                       -122.419416, 1e300, 5e-324,  123456789.125};
   for (double d : doubles) {
     w.reset();
     w.raw("{\"u\":");
@@ -135,8 +135,9 @@ TEST_CASE("every reply and event is valid JSON with the PROTOCOL.md shape") {
 
   const auto m = message("general", 58, "u\"1", R"({"text":"hi","n":[1,2]})");
   const std::string msg = frame_payload(encode_msg(w, m));
-  CHECK(msg ==
-        R"({"op":"msg","channel":"general","seq":58,"from":"u\"1","ts":1800000000123456,"data":{"text":"hi","n":[1,2]}})");
+  CHECK(
+      msg ==
+      R"({"op":"msg","channel":"general","seq":58,"from":"u\"1","ts":1800000000123456,"data":{"text":"hi","n":[1,2]}})");
   root = parse_dom(parser, msg);
   CHECK(std::string_view(root["data"]["text"]) == "hi");
 
@@ -180,7 +181,8 @@ TEST_CASE("parse errors become bad_request replies echoing the id") {
   root = parse_dom(dom, frame_payload(encode_parse_error(w, parsed)));
   CHECK(root["id"].error() == simdjson::NO_SUCH_FIELD);
   CHECK(std::string_view(root["message"]) == "malformed JSON");
-  root = parse_dom(dom, frame_payload(encode_error(w, "9", ErrorCode::kRateLimited, {"slow ", "down"})));
+  root = parse_dom(dom,
+                   frame_payload(encode_error(w, "9", ErrorCode::kRateLimited, {"slow ", "down"})));
   CHECK(std::string_view(root["code"]) == "rate_limited");
   CHECK(std::string_view(root["message"]) == "slow down");
 }

@@ -216,10 +216,10 @@ TEST_CASE("values out of their range or set") {
 
 TEST_CASE("channel names are validated") {
   OpParser parser;
-  for (const char* text : {R"({"op":"sub","id":1,"channel":""})",
-                           R"({"op":"sub","id":1,"channel":"has space"})",
-                           R"({"op":"pub","id":1,"channel":"a/b","data":1})",
-                           R"({"op":"sub","id":1,"channel":"caf\u00e9"})"}) {
+  for (const char* text :
+       {R"({"op":"sub","id":1,"channel":""})", R"({"op":"sub","id":1,"channel":"has space"})",
+        R"({"op":"pub","id":1,"channel":"a/b","data":1})",
+        R"({"op":"sub","id":1,"channel":"caf\u00e9"})"}) {
     INFO(text);
     auto r = parser.parse(text);
     CHECK(r.error.problem == ParseProblem::kInvalidChannel);

@@ -14,7 +14,7 @@ TEST_CASE("a full bucket allows exactly the burst, then refills at the rate") {
   }
   CHECK(taken == 1000);
   CHECK_FALSE(bucket.try_take(t0 + 999'999));  // less than 1 ms: no whole token yet
-  CHECK(bucket.try_take(t0 + 1'000'000));       // 1 ms at 1000/s = one token
+  CHECK(bucket.try_take(t0 + 1'000'000));      // 1 ms at 1000/s = one token
   CHECK_FALSE(bucket.try_take(t0 + 1'000'000));
   CHECK(bucket.available(t0 + 1'000'000 + 500'000'000) == 500);
 }

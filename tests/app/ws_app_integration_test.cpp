@@ -5,10 +5,10 @@
 
 #include <sys/socket.h>
 
+#include <simdjson.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <simdjson.h>
 
 #include <atomic>
 #include <cstdio>

@@ -29,8 +29,10 @@ class RecordingLink final : public ClientLink {
     }
     const auto* p = reinterpret_cast<const unsigned char*>(frame.data());
     std::size_t header = 2;
-    if ((p[1] & 0x7F) == 126) header = 4;
-    if ((p[1] & 0x7F) == 127) header = 10;
+    if ((p[1] & 0x7F) == 126)
+      header = 4;
+    if ((p[1] & 0x7F) == 127)
+      header = 10;
     frames.emplace_back(frame.view().substr(header));
     return net::WsSendResult::kQueued;
   }
@@ -98,7 +100,9 @@ class Fixture {
     REQUIRE(dom.parse(last_text).get(e) == simdjson::SUCCESS);
     return e;
   }
-  static std::string op_of(simdjson::dom::element e) { return std::string(std::string_view(e["op"])); }
+  static std::string op_of(simdjson::dom::element e) {
+    return std::string(std::string_view(e["op"]));
+  }
 
   pubsub::testing::FakeExecutor executor;
   core::MetricsRegistry metrics;
@@ -108,7 +112,9 @@ class Fixture {
   std::string last_text;
 };
 
-std::string token(std::string_view claims) { return sign_hs256_jwt(claims, kSecret); }
+std::string token(std::string_view claims) {
+  return sign_hs256_jwt(claims, kSecret);
+}
 
 }  // namespace
 
@@ -162,7 +168,8 @@ TEST_CASE("every subscriber on either shard sees the same order, and the publish
     std::vector<std::string> seen;
     while (!s->link.frames.empty()) {
       auto e = f.next(*s);
-      if (Fixture::op_of(e) != "msg") continue;  // presence events
+      if (Fixture::op_of(e) != "msg")
+        continue;  // presence events
       CHECK(std::uint64_t(e["seq"]) == seen.size() + 1);
       seen.push_back(f.last_text);
     }
