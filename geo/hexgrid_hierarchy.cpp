@@ -17,6 +17,16 @@ constexpr std::uint64_t digits_from(int first) noexcept {
   const int bits = (kMaxResolution - first + 1) * kDigitBits;
   return bits <= 0 ? 0 : (bits >= 64 ? ~0ULL : ((1ULL << bits) - 1));
 }
+/// kParentBits[r]: resolution field r plus every digit finer than r set to 7.
+struct ParentBits {
+  std::uint64_t bits[kMaxResolution + 1];
+  constexpr ParentBits() : bits{} {
+    for (int r = 0; r <= kMaxResolution; ++r) {
+      bits[r] = (static_cast<std::uint64_t>(r) << 52) | digits_from(r + 1);
+    }
+  }
+};
+constexpr ParentBits kParentBits{};
 
 std::int64_t pow7(int n) noexcept {
   std::int64_t p = 1;
@@ -36,7 +46,7 @@ H3Error cell_to_parent(CellId cell, int parent_res, CellId* out) noexcept {
   if (parent_res > res) {
     return H3Error::kResMismatch;
   }
-  *out = with_res(cell, parent_res) | digits_from(parent_res + 1);
+  *out = (cell & ~(0xfULL << 52)) | kParentBits.bits[parent_res];
   return H3Error::kSuccess;
 }
 

@@ -26,15 +26,12 @@ H3Error neighbor_rotations(CellId origin, int dir, int* rotations, CellId* out) 
     return H3Error::kFailed;
   }
   *rotations = *rotations % 6;
-  for (int i = 0; i < *rotations; ++i) {
-    dir = rotate_digit_ccw(dir);
-  }
+  dir = kRotateCcwBy.by[*rotations][dir];
   int new_rotations = 0;
   const int old_bc = index_base_cell(current);
   if (old_bc >= kNumBaseCells) {
     return H3Error::kCellInvalid;
   }
-  const int old_leading = leading_non_zero_digit(current);
   int r = index_res(current) - 1;
   while (true) {
     if (r == -1) {
@@ -75,12 +72,12 @@ H3Error neighbor_rotations(CellId origin, int dir, int* rotations, CellId* out) 
         current = base_cell_is_cw_offset(new_bc, kBaseCellData[old_bc].home.face) ? rotate_cell_cw(current)
                                                                                   : rotate_cell_ccw(current);
         already_adjusted_k = true;
-      } else if (old_leading == kCenter) {
+      } else if (leading_non_zero_digit(origin) == kCenter) {
         return H3Error::kPentagon;
-      } else if (old_leading == kJK) {
+      } else if (leading_non_zero_digit(origin) == kJK) {
         current = rotate_cell_ccw(current);
         *rotations = *rotations + 1;
-      } else if (old_leading == kIK) {
+      } else if (leading_non_zero_digit(origin) == kIK) {
         current = rotate_cell_cw(current);
         *rotations = *rotations + 5;
       } else {
@@ -100,9 +97,7 @@ H3Error neighbor_rotations(CellId origin, int dir, int* rotations, CellId* out) 
       }
     }
   } else {
-    for (int i = 0; i < new_rotations; ++i) {
-      current = rotate_cell_ccw(current);
-    }
+    current = rotate_cell_ccw_by(current, new_rotations);
   }
   *rotations = (*rotations + new_rotations) % 6;
   *out = current;
