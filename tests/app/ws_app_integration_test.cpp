@@ -10,7 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <atomic>
+#include <stdexcept>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -93,14 +93,19 @@ struct Client {
     ws.text(true);
     ws.write(asio::buffer(message));
   }
+  /// Throws on a read error, a binary frame or invalid JSON (no Catch macros here: helpers run on
+  /// several threads, and Catch2 assertions are not thread-safe).
   simdjson::dom::element receive() {
     beast::flat_buffer buffer;
     ws.read(buffer);
-    REQUIRE(ws.got_text());
+    if (!ws.got_text()) {
+      throw std::runtime_error("binary frame on /ws");
+    }
     text = beast::buffers_to_string(buffer.data());
     simdjson::dom::element e;
-    INFO(text);
-    REQUIRE(dom.parse(text).get(e) == simdjson::SUCCESS);
+    if (dom.parse(text).get(e) != simdjson::SUCCESS) {
+      throw std::runtime_error("invalid JSON frame: " + text);
+    }
     return e;
   }
   /// Reads until a frame with this op (skipping presence events and others).
@@ -114,7 +119,9 @@ struct Client {
   }
   void login(std::string_view user) {
     send(R"({"op":"auth","id":0,"user":")" + std::string(user) + "\"}");
-    REQUIRE(std::string_view(receive_op("auth")["user"]) == user);
+    if (std::string_view(receive_op("auth")["user"]) != user) {
+      throw std::runtime_error("auth answered for another user");
+    }
   }
   std::uint64_t subscribe(std::string_view channel, std::optional<std::uint64_t> since = {}) {
     std::string m = R"({"op":"sub","id":1,"channel":")" + std::string(channel) + "\"";
@@ -127,19 +134,38 @@ struct Client {
   }
 };
 
-/// Publishes `count` messages "<tag>-<i>", each waiting for its ack.
-void publish_many(std::uint16_t port, std::string tag, std::string channel, int count,
-                  std::size_t padding = 0) {
+/// Publishes `count` messages "<tag>-<i>", each waiting for its ack. Returns how many acks
+/// echoed the right id (runs on helper threads: no Catch macros).
+int publish_many(std::uint16_t port, std::string tag, std::string channel, int count,
+                 std::size_t padding = 0) {
   Client p(port);
   p.login(tag);
   const std::string pad(padding, 'p');
+  int acked = 0;
   for (int i = 0; i < count; ++i) {
     p.send(R"({"op":"pub","id":)" + std::to_string(i) + R"(,"channel":")" + channel +
            R"(","data":{"m":")" + tag + "-" + std::to_string(i) + R"(","pad":")" + pad + "\"}}");
-    auto ack = p.receive_op("ack");
-    REQUIRE(std::int64_t(ack["id"]) == i);
+    acked += std::int64_t(p.receive_op("ack")["id"]) == i;
   }
+  return acked;
 }
+
+/// Runs publish_many on a thread, keeping its result or its exception's message.
+struct Publisher {
+  int acked = 0;
+  std::string error;
+  std::thread thread;
+  Publisher(std::uint16_t port, std::string tag, std::string channel, int count,
+            std::size_t padding = 0)
+      : thread([=, this] {
+          try {
+            acked = publish_many(port, tag, channel, count, padding);
+          } catch (const std::exception& e) {
+            error = e.what();
+          }
+        }) {}
+  void join() { thread.join(); }
+};
 
 }  // namespace
 
@@ -152,10 +178,14 @@ TEST_CASE("subscribers on different shards see one order of concurrent publicati
     subs.back()->subscribe("general");
   }
   constexpr int kEach = 300;
-  std::thread a(publish_many, server.port, "pa", "general", kEach, 0);
-  std::thread b(publish_many, server.port, "pb", "general", kEach, 0);
+  Publisher a(server.port, "pa", "general", kEach);
+  Publisher b(server.port, "pb", "general", kEach);
   a.join();
   b.join();
+  CHECK(a.error.empty());
+  CHECK(b.error.empty());
+  CHECK(a.acked == kEach);
+  CHECK(b.acked == kEach);
   std::vector<std::string> reference;
   for (auto& s : subs) {
     std::vector<std::string> seen;
@@ -178,7 +208,7 @@ TEST_CASE("a forced disconnect then resume with since loses nothing and duplicat
   sub.login("reader");
   sub.subscribe("feed");
   constexpr int kTotal = 600;
-  std::thread publisher(publish_many, server.port, "writer", "feed", kTotal, 0);
+  Publisher publisher(server.port, "writer", "feed", kTotal);
 
   std::vector<std::uint64_t> seqs;
   while (seqs.size() < 150) {
@@ -199,6 +229,8 @@ TEST_CASE("a forced disconnect then resume with since loses nothing and duplicat
     seqs.push_back(std::uint64_t(again.receive_op("msg")["seq"]));
   }
   publisher.join();
+  CHECK(publisher.error.empty());
+  CHECK(publisher.acked == kTotal);
   for (std::size_t i = 0; i < seqs.size(); ++i) {
     REQUIRE(seqs[i] == i + 1);
   }
@@ -261,16 +293,27 @@ TEST_CASE("a subscriber that stops reading does not hold back the others") {
   fast.subscribe("busy");
 
   constexpr int kCount = 3000;  // ~3 MB of frames: far above the slow one's outbound limit
-  std::atomic<int> received{0};
+  int in_order = 0;
+  std::string reader_error;
   std::thread reader([&] {
-    for (int i = 0; i < kCount; ++i) {
-      auto e = fast.receive_op("msg");
-      if (std::uint64_t(e["seq"]) == static_cast<std::uint64_t>(i + 1)) {
-        received.fetch_add(1, std::memory_order_relaxed);
+    try {
+      for (int i = 0; i < kCount; ++i) {
+        auto e = fast.receive_op("msg");
+        in_order += std::uint64_t(e["seq"]) == static_cast<std::uint64_t>(i + 1);
       }
+    } catch (const std::exception& e) {
+      reader_error = e.what();
     }
   });
-  publish_many(server.port, "writer", "busy", kCount, 1000);
+  const int acked = publish_many(server.port, "writer", "busy", kCount, 1000);
   reader.join();
-  CHECK(received.load() == kCount);
+  CHECK(reader_error.empty());
+  CHECK(acked == kCount);
+  CHECK(in_order == kCount);
+  // The slow reader really hit its outbound limit (or the test would prove nothing).
+  std::uint64_t drops = 0;
+  for (unsigned shard = 0; shard < 2; ++shard) {
+    drops += server.engine->metrics().counter("ws_app_drops_total", "", shard).value();
+  }
+  CHECK(drops > 0);
 }

@@ -118,7 +118,7 @@ std::string token(std::string_view claims) {
 
 }  // namespace
 
-TEST_CASE("ops before auth are unauthorized; bad tokens are refused") {
+TEST_CASE("ops before auth are unauthorized and bad tokens are refused") {
   Fixture f;
   Client& c = f.connect(0);
   f.send(c, R"({"op":"sub","id":1,"channel":"general"})");
@@ -207,7 +207,7 @@ TEST_CASE("resume with since delivers the missed messages, then live ones") {
   CHECK(r.link.frames.empty());
 }
 
-TEST_CASE("user channels: own events without sub, once; other users' are forbidden") {
+TEST_CASE("user channels: own events without sub and once, other users channels forbidden") {
   WsAppConfig config = Fixture::default_config();
   Fixture f(config);
   Client& u1 = f.login(0, "u1");
@@ -356,7 +356,7 @@ TEST_CASE("a refusing (slow) subscriber is counted as a drop and does not affect
   CHECK(f.metrics.counter("ws_app_drops_total", "", fast.shard).value() == 0);
 }
 
-TEST_CASE("offline messages arrive as notify on reconnect; resume shows each msg once") {
+TEST_CASE("offline messages arrive as notify on reconnect and resume shows each msg once") {
   Fixture f;
   Client& first = f.login(0, "carol");
   f.send(first, R"({"op":"sub","id":1,"channel":"news"})");
