@@ -1,0 +1,163 @@
+// ClientPool: slots, connect/send/close, and the per-session WsApplication that forwards session
+// events to the scenario tagged with (slot, generation).
+#include "sim/client_pool.hpp"
+
+#include <utility>
+
+namespace hexwire::sim {
+
+/// One per session (owned by the WsSession): 24 bytes plus the allocation.
+class ClientPool::SlotApplication final : public net::WsApplication {
+ public:
+  SlotApplication(ClientPool& pool, std::uint32_t local, std::uint32_t generation) noexcept
+      : pool_(&pool), local_(local), generation_(generation) {}
+
+  void on_open(net::WsSession& session) noexcept override {
+    opened_ = true;
+    pool_->opened(local_, generation_, session);
+  }
+  void on_message(net::WsSession& /*session*/, net::Opcode opcode,
+                  std::span<const std::byte> payload) noexcept override {
+    const std::string_view text(reinterpret_cast<const char*>(payload.data()), payload.size());
+    if (opcode == net::Opcode::kText || opcode == net::Opcode::kBinary) {
+      pool_->message(local_, generation_, text);
+    }
+  }
+  void on_close(net::WsSession& /*session*/, std::uint16_t code) noexcept override {
+    pool_->ended(local_, generation_, opened_, code, "closed");
+  }
+  void on_connect_failed(std::string_view reason) noexcept override {
+    pool_->ended(local_, generation_, false, 0, reason);
+  }
+
+ private:
+  ClientPool* pool_;
+  std::uint32_t local_;
+  std::uint32_t generation_;
+  bool opened_ = false;
+};
+
+namespace {
+
+net::WsClientOptions client_options(const std::string& host, std::string target) {
+  net::WsClientOptions options;
+  options.host = host;
+  options.target = std::move(target);
+  return options;
+}
+
+}  // namespace
+
+ClientPool::ClientPool(core::Reactor& reactor, ClientPoolConfig config, ClientEvents& events)
+    : reactor_(reactor),
+      config_(std::move(config)),
+      events_(events),
+      echo_options_(client_options(config_.host_header, "/echo")),
+      ws_options_(client_options(config_.host_header, "/ws")) {}
+
+ClientPool::~ClientPool() = default;
+
+std::uint32_t ClientPool::add(ClientKind kind, std::uint32_t global, std::uint32_t index) {
+  ClientSlot slot;
+  slot.global = global;
+  slot.local = static_cast<std::uint32_t>(slots_.size());
+  slot.index = index;
+  slot.kind = kind;
+  slots_.push_back(slot);
+  return slot.local;
+}
+
+bool ClientPool::connect(std::uint32_t local, std::uint64_t intended_ns) noexcept {
+  ClientSlot& s = slots_[local];
+  if (s.state != SlotState::kIdle || config_.servers.empty()) {
+    return false;
+  }
+  ++s.generation;
+  s.connect_intended_ns = intended_ns;
+  s.state = SlotState::kConnecting;
+  ++connecting_;
+  const core::SocketAddress& server = config_.servers[next_server_];
+  next_server_ = (next_server_ + 1) % static_cast<std::uint32_t>(config_.servers.size());
+  std::unique_ptr<SlotApplication> app;
+  try {
+    app = std::make_unique<SlotApplication>(*this, local, s.generation);
+  } catch (...) {
+    ended(local, s.generation, false, 0, "out of memory");
+    return false;
+  }
+  const net::WsClientOptions& options = s.kind == ClientKind::kEcho ? echo_options_ : ws_options_;
+  core::Connection* c = nullptr;
+  try {
+    c = net::connect_websocket(reactor_, server, options, std::move(app));
+  } catch (...) {
+    c = nullptr;
+  }
+  if (c == nullptr) {
+    ended(local, s.generation, false, 0, "no socket (file descriptor limit?)");
+    return false;
+  }
+  return true;
+}
+
+bool ClientPool::send(std::uint32_t local, std::string_view text) noexcept {
+  ClientSlot& s = slots_[local];
+  if (s.state != SlotState::kOpen || s.session == nullptr) {
+    return false;
+  }
+  return s.session->send_text(text) == net::WsSendResult::kQueued;
+}
+
+void ClientPool::close(std::uint32_t local) noexcept {
+  ClientSlot& s = slots_[local];
+  if (s.state == SlotState::kOpen && s.session != nullptr) {
+    s.state = SlotState::kClosing;
+    s.session->close(1000, "bye");
+  }
+}
+
+void ClientPool::close_all() noexcept {
+  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+    close(i);
+  }
+}
+
+void ClientPool::opened(std::uint32_t local, std::uint32_t generation,
+                        net::WsSession& session) noexcept {
+  ClientSlot& s = slots_[local];
+  if (s.generation != generation || s.state != SlotState::kConnecting) {
+    return;
+  }
+  --connecting_;
+  ++open_;
+  s.state = SlotState::kOpen;
+  s.session = &session;
+  events_.on_open(s);
+}
+
+void ClientPool::message(std::uint32_t local, std::uint32_t generation,
+                         std::string_view text) noexcept {
+  ClientSlot& s = slots_[local];
+  if (s.generation != generation || s.session == nullptr) {
+    return;
+  }
+  events_.on_text(s, text);
+}
+
+void ClientPool::ended(std::uint32_t local, std::uint32_t generation, bool was_open,
+                       std::uint16_t code, std::string_view why) noexcept {
+  ClientSlot& s = slots_[local];
+  if (s.generation != generation || s.state == SlotState::kIdle) {
+    return;
+  }
+  const bool by_us = s.state == SlotState::kClosing;
+  if (s.state == SlotState::kConnecting) {
+    --connecting_;
+  } else {
+    --open_;
+  }
+  s.state = SlotState::kIdle;
+  s.session = nullptr;
+  events_.on_closed(s, was_open, by_us, code, why);
+}
+
+}  // namespace hexwire::sim

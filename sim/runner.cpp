@@ -1,0 +1,424 @@
+// run_simulation: target selection, timeline, worker threads, progress/CSV on the main thread,
+// and the end-of-run report. A worker's loop turn: reap completions (replies are timed at the
+// turn's start), open connections due on the ramp, issue every due send, hand a finished second to
+// the aggregator, flush, then sleep in the ring until the next due instant (at most 5 ms).
+#include "sim/runner.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/clock.hpp"
+#include "core/reactor.hpp"
+#include "sim/embedded_engine.hpp"
+#include "sim/report.hpp"
+#include "sim/scenario.hpp"
+#include "sim/schedule.hpp"
+
+namespace hexwire::sim {
+namespace {
+
+constexpr std::uint64_t kSecondNs = 1'000'000'000ull;
+constexpr std::uint64_t kMaxSleepNs = 5'000'000;
+constexpr std::size_t kMaxOpensPerTurn = 256;
+
+struct WorkerOutput {
+  VerificationSummary echo_verification;
+  std::vector<std::string> notes;
+  std::string failure;  // non-empty: the worker could not run
+};
+
+class Worker final : public ClientEvents {
+ public:
+  Worker(const SimOptions& options, RunTimeline timeline, unsigned id, unsigned count,
+         SharedVerifier* verifier, ClientPoolConfig pool_config)
+      : ctx_(options, timeline, id, count, verifier), pool_config_(std::move(pool_config)) {}
+
+  void run(RunAggregator& aggregator, WorkerOutput& output) noexcept {
+    try {
+      core::ReactorConfig config;
+      config.backend_config.buffer_count = 512;
+      reactor_ = std::make_unique<core::Reactor>(config);
+      pool_ = std::make_unique<ClientPool>(*reactor_, pool_config_, *this);
+      ctx_.pool = pool_.get();
+      build_parts();
+      for (auto& part : parts_) {
+        part->populate(ctx_);
+      }
+      for (std::uint32_t local = 0; local < pool_->size(); ++local) {
+        by_local_.push_back(part_of(pool_->slot(local).kind));
+      }
+    } catch (const std::exception& e) {
+      output.failure = e.what();
+      aggregator.submit(ctx_.worker, ctx_.recorder.take());
+      return;
+    }
+    const SimOptions& o = ctx_.options;
+    RampSchedule ramp(pool_->size(), o.ramp_rate / ctx_.workers, ctx_.timeline.run_start_ns);
+    loop(aggregator, ramp, ctx_.timeline.drain_end_ns);
+    // End of run: close every connection (closes are expected now), wait up to 2 s for them.
+    ctx_.closing = true;
+    pool_->close_all();
+    const std::uint64_t close_deadline = core::monotonic_ns() + 2 * kSecondNs;
+    while (pool_->open_count() + pool_->connecting_count() > 0 &&
+           core::monotonic_ns() < close_deadline) {
+      turn(aggregator, nullptr, close_deadline);
+    }
+    VerificationSummary* echo = &output.echo_verification;
+    for (auto& part : parts_) {
+      part->finish(ctx_, echo);
+      for (std::string& note : part->notes()) {
+        output.notes.push_back(std::move(note));
+      }
+    }
+    aggregator.submit(ctx_.worker, ctx_.recorder.take());
+    parts_.clear();
+    pool_.reset();
+    reactor_.reset();
+  }
+
+  // ---- ClientEvents ----
+  void on_open(ClientSlot& slot) noexcept override {
+    ctx_.recorder.count(Counter::kConnectsOpened);
+    by_local_[slot.local]->on_open(ctx_, slot);
+  }
+  void on_text(ClientSlot& slot, std::string_view text) noexcept override {
+    by_local_[slot.local]->on_text(ctx_, slot, text);
+  }
+  void on_closed(ClientSlot& slot, bool was_open, bool by_us, std::uint16_t /*code*/,
+                 std::string_view why) noexcept override {
+    if (was_open) {
+      ctx_.recorder.count(Counter::kConnectsClosed);
+      if (!by_us && !ctx_.closing) {
+        ctx_.recorder.error(ErrorKind::kClosed);
+      }
+    } else {
+      ctx_.recorder.error(ErrorKind::kConnect);
+      if (first_connect_failure_.empty()) {
+        first_connect_failure_ = std::string(why);
+      }
+    }
+    by_local_[slot.local]->on_closed(ctx_, slot, was_open);
+  }
+
+  [[nodiscard]] const std::string& first_connect_failure() const noexcept {
+    return first_connect_failure_;
+  }
+
+ private:
+  void build_parts() {
+    const SimOptions& o = ctx_.options;
+    switch (o.scenario) {
+      case Scenario::kEcho:
+        parts_.push_back(make_echo_part(o));
+        break;
+      case Scenario::kChat:
+        parts_.push_back(make_chat_part(o, 0));
+        break;
+      case Scenario::kRides:
+        parts_.push_back(make_rides_part(o, 0));
+        break;
+      case Scenario::kMixed:
+        parts_.push_back(make_chat_part(o, 0));
+        parts_.push_back(make_rides_part(o, o.connections));
+        break;
+    }
+  }
+
+  ScenarioPart* part_of(ClientKind kind) noexcept {
+    if (ctx_.options.scenario == Scenario::kMixed) {
+      return (kind == ClientKind::kChat) ? parts_[0].get() : parts_[1].get();
+    }
+    return parts_[0].get();
+  }
+
+  void loop(RunAggregator& aggregator, RampSchedule& ramp, std::uint64_t until_ns) noexcept {
+    while (core::monotonic_ns() < until_ns) {
+      turn(aggregator, &ramp, until_ns);
+    }
+  }
+
+  void turn(RunAggregator& aggregator, RampSchedule* ramp, std::uint64_t until_ns) noexcept {
+    ctx_.now_ns = core::monotonic_ns();
+    reactor_->reap();
+    ctx_.now_ns = core::monotonic_ns();
+    std::uint64_t next = until_ns;
+    if (ramp != nullptr) {
+      ramp->drain_due(
+          ctx_.now_ns,
+          [&](std::uint64_t local, std::uint64_t intended) {
+            pool_->connect(static_cast<std::uint32_t>(local), intended);
+          },
+          kMaxOpensPerTurn);
+      next = std::min(next, ramp->next_ns());
+      for (auto& part : parts_) {
+        part->tick(ctx_);
+        next = std::min(next, part->next_due_ns());
+      }
+    }
+    if (auto finished = ctx_.recorder.roll(ctx_.now_ns)) {
+      aggregator.submit(ctx_.worker, std::move(*finished));
+    }
+    reactor_->flush();
+    const std::uint64_t now = core::monotonic_ns();
+    const std::uint64_t sleep =
+        reactor_->has_pending_work() || next <= now ? 0 : std::min(next - now, kMaxSleepNs);
+    reactor_->submit_and_wait(sleep);
+  }
+
+  WorkerContext ctx_;
+  ClientPoolConfig pool_config_;
+  std::unique_ptr<core::Reactor> reactor_;
+  std::unique_ptr<ClientPool> pool_;
+  std::vector<std::unique_ptr<ScenarioPart>> parts_;
+  std::vector<ScenarioPart*> by_local_;
+  std::string first_connect_failure_;
+};
+
+std::string read_rss_text() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      return line.substr(6);
+    }
+  }
+  return "?";
+}
+
+}  // namespace
+
+void parse_ws_url(const std::string& url, std::string& host, std::uint16_t& port) {
+  if (url.rfind("ws://", 0) != 0) {
+    throw std::invalid_argument("--url must start with ws://");
+  }
+  std::string rest = url.substr(5);
+  const std::size_t slash = rest.find('/');
+  if (slash != std::string::npos) {
+    rest.resize(slash);
+  }
+  const std::size_t colon = rest.rfind(':');
+  port = 80;
+  host = rest;
+  if (colon != std::string::npos) {
+    host = rest.substr(0, colon);
+    const int p = std::atoi(rest.c_str() + colon + 1);
+    if (p <= 0 || p > 65535) {
+      throw std::invalid_argument("--url has a bad port: " + url);
+    }
+    port = static_cast<std::uint16_t>(p);
+  }
+  if (host == "localhost" || host.empty()) {
+    host = "127.0.0.1";
+  }
+}
+
+unsigned long raise_open_file_limit() noexcept {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return 0;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return static_cast<unsigned long>(limit.rlim_cur);
+}
+
+int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* out) {
+  const unsigned long fd_limit = raise_open_file_limit();
+  const std::uint64_t total = options.total_connections();
+  const bool embedded = options.url.empty();
+  // The embedded engine holds the server side of every connection in this process as well.
+  const std::uint64_t fds_needed = total * (embedded ? 2 : 1) + 64;
+  if (fd_limit != 0 && fds_needed > fd_limit) {
+    std::fprintf(out,
+                 "hexwire-sim: %llu connections need about %llu file descriptors here, but the "
+                 "limit is %lu (ulimit -n; the hard limit needs root/CAP_SYS_RESOURCE). Lower "
+                 "--connections/--drivers/--riders%s.\n",
+                 static_cast<unsigned long long>(total),
+                 static_cast<unsigned long long>(fds_needed), fd_limit,
+                 embedded ? " or run the engine as its own process (--url)" : "");
+    return 1;
+  }
+
+  std::unique_ptr<EmbeddedEngine> engine;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string target;
+  try {
+    if (embedded) {
+      engine = std::make_unique<EmbeddedEngine>(options.source_addrs.empty() ? "127.0.0.1"
+                                                                             : "0.0.0.0",
+                                                0);
+      host = "127.0.0.1";
+      port = engine->port();
+      target = "in-process";
+      std::fprintf(progress, "hexwire-sim: started %s\n", engine->banner().c_str());
+    } else {
+      parse_ws_url(options.url, host, port);
+      target = options.url;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(out, "hexwire-sim: cannot start: %s\n", e.what());
+    return 1;
+  }
+
+  ClientPoolConfig pool_config;
+  pool_config.host_header = fmt::format("{}:{}", host, port);
+  try {
+    if (options.source_addrs.empty()) {
+      pool_config.servers.push_back(core::SocketAddress::parse(host, port));
+    } else {
+      for (const std::string& address : options.source_addrs) {
+        pool_config.servers.push_back(core::SocketAddress::parse(address, port));
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(out, "hexwire-sim: bad address: %s\n", e.what());
+    return 1;
+  }
+
+  const unsigned workers = std::max(1u, options.threads);
+  RunTimeline timeline;
+  timeline.run_start_ns = core::monotonic_ns() + 20'000'000;
+  const double ramp_s = options.ramp_rate > 0.0 ? static_cast<double>(total) / options.ramp_rate
+                                                : 0.0;
+  // One second after the last intended open for handshakes, auth and subscriptions to settle.
+  timeline.load_start_ns =
+      timeline.run_start_ns + static_cast<std::uint64_t>((ramp_s + 1.0) * 1e9);
+  timeline.load_end_ns =
+      timeline.load_start_ns + static_cast<std::uint64_t>(options.duration_s * 1e9);
+  timeline.drain_end_ns = timeline.load_end_ns + static_cast<std::uint64_t>(options.drain_s * 1e9);
+  const double total_s = static_cast<double>(timeline.drain_end_ns - timeline.run_start_ns) / 1e9;
+
+  std::unique_ptr<SharedVerifier> verifier;
+  if (options.verify && options.scenario != Scenario::kEcho) {
+    verifier = std::make_unique<SharedVerifier>();
+  }
+  RunAggregator aggregator(workers);
+  std::vector<WorkerOutput> outputs(workers);
+  std::vector<std::unique_ptr<Worker>> worker_objects;
+  std::vector<std::thread> threads;
+  std::atomic<unsigned> finished{0};
+  for (unsigned w = 0; w < workers; ++w) {
+    worker_objects.push_back(std::make_unique<Worker>(options, timeline, w, workers,
+                                                      verifier.get(), pool_config));
+  }
+  for (unsigned w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      worker_objects[w]->run(aggregator, outputs[w]);
+      finished.fetch_add(1, std::memory_order_release);  // pairs with the acquire load below
+    });
+  }
+
+  std::string csv;
+  if (!options.csv_file.empty()) {
+    csv = csv_header();
+  }
+  IntervalSummarizer summarizer;
+  std::vector<IntervalRow> rows;
+  auto emit = [&](const std::vector<IntervalSample>& samples, bool print) {
+    for (const IntervalSample& sample : samples) {
+      rows.push_back(summarizer.add(sample));
+      if (print) {
+        std::fprintf(progress, "%s\n",
+                     format_progress_line(rows.back(), total_s, total).c_str());
+        std::fflush(progress);
+      }
+      if (!options.csv_file.empty()) {
+        csv += csv_row(rows.back());
+      }
+    }
+  };
+  while (finished.load(std::memory_order_acquire) < workers) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    emit(aggregator.take_completed(), true);
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  emit(aggregator.take_all(), true);
+  const std::string rss_after_run = read_rss_text();
+  engine.reset();
+
+  RunReport report;
+  report.scenario = std::string(to_string(options.scenario));
+  report.target = target;
+  report.arrival = std::string(to_string(options.arrival));
+  report.seed = options.seed;
+  report.planned_duration_s = options.duration_s;
+  report.measured_duration_s =
+      static_cast<double>(timeline.drain_end_ns - timeline.load_start_ns) / 1e9;
+  report.settings = options.settings();
+  report.totals = aggregator.totals();
+  report.intervals = rows;
+  std::vector<std::string> notes;
+  for (WorkerOutput& output : outputs) {
+    if (!output.failure.empty()) {
+      std::fprintf(out, "hexwire-sim: a worker could not run: %s\n", output.failure.c_str());
+      return 1;
+    }
+    for (std::string& note : output.notes) {
+      notes.push_back(std::move(note));
+    }
+  }
+  if (options.verify) {
+    if (verifier) {
+      std::lock_guard<std::mutex> lock(verifier->mutex);
+      report.verification = verifier->verifier.finish();
+    } else {
+      VerificationSummary echo;
+      for (const WorkerOutput& output : outputs) {
+        merge_into(echo, output.echo_verification);
+      }
+      report.verification = echo;
+    }
+  }
+  std::fputs(format_final_table(report).c_str(), out);
+  for (const std::string& note : notes) {
+    std::fprintf(out, "note: %s\n", note.c_str());
+  }
+  std::fprintf(out, "simulator memory (VmRSS) at the end of the run:%s\n", rss_after_run.c_str());
+  for (const auto& w : worker_objects) {
+    if (!w->first_connect_failure().empty()) {
+      std::fprintf(out, "first connect failure: %s\n", w->first_connect_failure().c_str());
+      break;
+    }
+  }
+  std::fflush(out);
+  if (!options.report_file.empty()) {
+    std::ofstream file(options.report_file);
+    file << format_json_report(report);
+    if (!file) {
+      std::fprintf(out, "hexwire-sim: cannot write %s\n", options.report_file.c_str());
+      return 1;
+    }
+  }
+  if (!options.csv_file.empty()) {
+    std::ofstream file(options.csv_file);
+    file << csv;
+  }
+  if (report.totals.counter(Counter::kConnectsOpened) == 0) {
+    std::fprintf(out, "hexwire-sim: no connection opened\n");
+    return 1;
+  }
+  if (report.verification) {
+    return verification_exit_code(*report.verification);
+  }
+  return 0;
+}
+
+}  // namespace hexwire::sim

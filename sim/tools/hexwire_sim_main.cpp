@@ -1,0 +1,19 @@
+// hexwire-sim: simulated WebSocket client populations for load tests of the hexwire engine
+// (echo, chat, rides, mixed), open-loop, with per-second progress, a final table, JSON/CSV reports
+// and --verify. Usage: hexwire-sim [echo|chat|rides|mixed] [--url ws://HOST:PORT] [--duration S]
+// [--connections N] [--verify] [--report FILE] ... (hexwire-sim --help lists every flag).
+#include <csignal>
+#include <cstdio>
+
+#include "sim/options.hpp"
+#include "sim/runner.hpp"
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  hexwire::sim::ParseOutcome parsed = hexwire::sim::parse_options(argc, argv);
+  if (!parsed.options) {
+    std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+    return parsed.exit_code;
+  }
+  return hexwire::sim::run_simulation(*parsed.options, stderr, stdout);
+}
