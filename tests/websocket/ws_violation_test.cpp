@@ -18,10 +18,15 @@ constexpr std::uint8_t kClose = 0x8;
 constexpr std::uint8_t kPing = 0x9;
 constexpr std::uint8_t kPong = 0xA;
 
+/// Every case runs on both backends (a Catch2 generator: the test body runs once per value).
+hexwire::app::BackendKind backend_under_test() {
+  return GENERATE(hexwire::app::BackendKind::kIoUring, hexwire::app::BackendKind::kEpoll);
+}
+
 struct Server {
   std::unique_ptr<hexwire::app::Engine> engine;
-  explicit Server(std::uint32_t echo_limit = 1u << 20) {
-    auto config = hexwire::test::test_engine_config();
+  explicit Server(hexwire::app::BackendKind backend, std::uint32_t echo_limit = 1u << 20) {
+    auto config = hexwire::test::test_engine_config(backend);
     config.echo_max_message_bytes = echo_limit;
     engine = hexwire::test::start_engine(config);
   }
@@ -44,12 +49,12 @@ std::string bad_utf8() {
 }  // namespace
 
 TEST_CASE("ws violation: unmasked client frame closes 1002 (Autobahn 1.x)", "[ws][violation]") {
-  Server server;
+  Server server(backend_under_test());
   expect_close_after(server, RawClient::frame(kText, "hi", true, false), 1002);
 }
 
 TEST_CASE("ws violation: RSV bits set close 1002 (Autobahn 3.x)", "[ws][violation]") {
-  Server server;
+  Server server(backend_under_test());
   for (std::uint8_t rsv : {1, 2, 4, 7}) {
     CAPTURE(rsv);
     expect_close_after(server, RawClient::frame(kText, "hi", true, true, rsv), 1002);
@@ -59,7 +64,7 @@ TEST_CASE("ws violation: RSV bits set close 1002 (Autobahn 3.x)", "[ws][violatio
 }
 
 TEST_CASE("ws violation: reserved opcodes close 1002 (Autobahn 4.x)", "[ws][violation]") {
-  Server server;
+  Server server(backend_under_test());
   for (std::uint8_t opcode : {0x3, 0x4, 0x5, 0x6, 0x7, 0xB, 0xC, 0xD, 0xE, 0xF}) {
     CAPTURE(opcode);
     expect_close_after(server, RawClient::frame(opcode, "x"), 1002);
@@ -68,27 +73,27 @@ TEST_CASE("ws violation: reserved opcodes close 1002 (Autobahn 4.x)", "[ws][viol
 
 TEST_CASE("ws violation: fragmented control frame closes 1002 (Autobahn 5.1/5.2)",
           "[ws][violation]") {
-  Server server;
+  Server server(backend_under_test());
   expect_close_after(server, RawClient::frame(kPing, "a", false), 1002);
   expect_close_after(server, RawClient::frame(kPong, "a", false), 1002);
 }
 
 TEST_CASE("ws violation: control frame above 125 bytes closes 1002 (Autobahn 2.5)",
           "[ws][violation]") {
-  Server server;
+  Server server(backend_under_test());
   expect_close_after(server, RawClient::frame(kPing, std::string(126, 'p')), 1002);
 }
 
 TEST_CASE("ws violation: continuation without a start closes 1002 (Autobahn 5.9-5.14)",
           "[ws][violation]") {
-  Server server;
+  Server server(backend_under_test());
   expect_close_after(server, RawClient::frame(kCont, "orphan", true), 1002);
   expect_close_after(server, RawClient::frame(kCont, "orphan", false), 1002);
 }
 
 TEST_CASE("ws violation: new data frame inside a fragmented message closes 1002 (Autobahn 5.18)",
           "[ws][violation]") {
-  Server server;
+  Server server(backend_under_test());
   expect_close_after(
       server, RawClient::frame(kText, "first", false) + RawClient::frame(kText, "second"), 1002);
   expect_close_after(
@@ -96,7 +101,7 @@ TEST_CASE("ws violation: new data frame inside a fragmented message closes 1002 
 }
 
 TEST_CASE("ws violation: invalid UTF-8 text closes 1007 (Autobahn 6.x)", "[ws][violation]") {
-  Server server;
+  Server server(backend_under_test());
   expect_close_after(server, RawClient::frame(kText, bad_utf8()), 1007);
   // Surrogate half (U+D800) encoded in UTF-8 is not valid UTF-8.
   expect_close_after(server, RawClient::frame(kText, "\xED\xA0\x80"), 1007);
@@ -110,7 +115,7 @@ TEST_CASE("ws violation: invalid UTF-8 text closes 1007 (Autobahn 6.x)", "[ws][v
 
 TEST_CASE("ws violation: valid UTF-8 split inside a code point is accepted (Autobahn 6.2)",
           "[ws][violation]") {
-  Server server;
+  Server server(backend_under_test());
   RawClient client(server.port());
   REQUIRE(client.upgrade("/echo") == 101);
   // U+20AC (E2 82 AC) cut after its first and second byte.
@@ -124,7 +129,7 @@ TEST_CASE("ws violation: valid UTF-8 split inside a code point is accepted (Auto
 
 TEST_CASE("ws violation: message above the limit closes 1009 (Autobahn 9.x limits)",
           "[ws][violation]") {
-  Server server(1000);
+  Server server(backend_under_test(), 1000);
   // One frame above the limit.
   expect_close_after(server, RawClient::frame(kBinary, std::string(1001, 'b')), 1009);
   // Fragments that each fit but add up to more than the limit.
@@ -143,7 +148,7 @@ TEST_CASE("ws violation: message above the limit closes 1009 (Autobahn 9.x limit
 
 TEST_CASE("ws violation: invalid close payloads close 1002 (Autobahn 7.3, 7.5, 7.9)",
           "[ws][violation]") {
-  Server server;
+  Server server(backend_under_test());
   expect_close_after(server, RawClient::frame(kClose, "\x03"), 1002);  // 1-byte payload
   for (std::uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535}) {
     CAPTURE(code);
@@ -155,7 +160,7 @@ TEST_CASE("ws violation: invalid close payloads close 1002 (Autobahn 7.3, 7.5, 7
 TEST_CASE(
     "ws close: valid codes are echoed, an empty close gets an empty reply (Autobahn 7.1, 7.7)",
     "[ws][close]") {
-  Server server;
+  Server server(backend_under_test());
   for (std::uint16_t code : {1000, 1001, 1003, 1007, 1011, 3000, 4999}) {
     CAPTURE(code);
     RawClient client(server.port());
@@ -178,7 +183,7 @@ TEST_CASE(
 
 TEST_CASE("ws close: data after the client's close frame is ignored (Autobahn 7.1.3-7.1.5)",
           "[ws][close]") {
-  Server server;
+  Server server(backend_under_test());
   RawClient client(server.port());
   REQUIRE(client.upgrade("/echo") == 101);
   client.send_all(RawClient::frame(kClose, close_payload(1000)) + RawClient::frame(kText, "late") +
@@ -193,7 +198,7 @@ TEST_CASE(
     "ws control: ping gets a pong with the same payload, also between fragments "
     "(Autobahn 2.x, 5.6)",
     "[ws][control]") {
-  Server server;
+  Server server(backend_under_test());
   RawClient client(server.port());
   REQUIRE(client.upgrade("/echo") == 101);
   client.send_all(RawClient::frame(kPing, "hello"));
@@ -223,7 +228,7 @@ TEST_CASE(
     "ws framing: first frame bytes arriving with the handshake are decoded "
     "(handshake tail handed to the session)",
     "[ws][framing]") {
-  Server server;
+  Server server(backend_under_test());
   RawClient client(server.port());
   client.send_all(
       "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
