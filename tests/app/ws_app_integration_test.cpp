@@ -200,6 +200,15 @@ TEST_CASE("subscribers on different shards see one order of concurrent publicati
       CHECK(seen == reference);
     }
   }
+  // The per-stage histograms and counters are exported with the engine's metrics.
+  const std::string metrics = server.engine->metrics().prometheus_text();
+  for (const char* name : {"hexwire_ws_stage_parse_seconds", "hexwire_ws_stage_route_seconds",
+                           "hexwire_ws_stage_fanout_seconds", "hexwire_ws_stage_send_seconds",
+                           "hexwire_ws_app_publishes_total", "hexwire_ws_app_deliveries_total"}) {
+    INFO(name);
+    CHECK(metrics.find(name) != std::string::npos);
+  }
+  CHECK(server.engine->metrics().json().find("ws_stage_route_seconds") != std::string::npos);
 }
 
 TEST_CASE("a forced disconnect then resume with since loses nothing and duplicates nothing") {
