@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -36,7 +37,7 @@ constexpr std::size_t kMaxOpensPerTurn = 256;
 
 struct WorkerOutput {
   VerificationSummary echo_verification;
-  std::vector<std::string> notes;
+  std::map<std::string, std::uint64_t> facts;
   std::string failure;  // non-empty: the worker could not run
 };
 
@@ -79,9 +80,7 @@ class Worker final : public ClientEvents {
     VerificationSummary* echo = &output.echo_verification;
     for (auto& part : parts_) {
       part->finish(ctx_, echo);
-      for (std::string& note : part->notes()) {
-        output.notes.push_back(std::move(note));
-      }
+      part->add_facts(output.facts);
     }
     aggregator.submit(ctx_.worker, ctx_.recorder.take());
     parts_.clear();
@@ -365,14 +364,14 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   report.settings = options.settings();
   report.totals = aggregator.totals();
   report.intervals = rows;
-  std::vector<std::string> notes;
+  std::map<std::string, std::uint64_t> facts;
   for (WorkerOutput& output : outputs) {
     if (!output.failure.empty()) {
       std::fprintf(out, "hexwire-sim: a worker could not run: %s\n", output.failure.c_str());
       return 1;
     }
-    for (std::string& note : output.notes) {
-      notes.push_back(std::move(note));
+    for (const auto& [name, count] : output.facts) {
+      facts[name] += count;
     }
   }
   if (options.verify) {
@@ -388,8 +387,8 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
     }
   }
   std::fputs(format_final_table(report).c_str(), out);
-  for (const std::string& note : notes) {
-    std::fprintf(out, "note: %s\n", note.c_str());
+  for (const auto& [name, count] : facts) {
+    std::fprintf(out, "%-48s %llu\n", name.c_str(), static_cast<unsigned long long>(count));
   }
   std::fprintf(out, "simulator memory (VmRSS) at the end of the run:%s\n", rss_after_run.c_str());
   for (const auto& w : worker_objects) {

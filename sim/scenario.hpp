@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -92,8 +93,8 @@ class ScenarioPart {
   virtual void on_closed(WorkerContext& ctx, ClientSlot& slot, bool was_open) noexcept = 0;
   /// After the drain: count what never came back as timeouts; add echo verification if any.
   virtual void finish(WorkerContext& ctx, VerificationSummary* echo_verification) noexcept = 0;
-  /// One-line facts for the final output (e.g. "reconnects 120, resumed 118").
-  [[nodiscard]] virtual std::vector<std::string> notes() const { return {}; }
+  /// Named counts for the final output, summed over workers (e.g. "chat reconnects").
+  virtual void add_facts(std::map<std::string, std::uint64_t>& facts) const {}
   /// True when the part's clients are all past their set-up (auth, subscriptions).
   [[nodiscard]] virtual bool ready() const noexcept { return true; }
 };

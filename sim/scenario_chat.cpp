@@ -1,5 +1,415 @@
+// The chat scenario: --connections WebSocket clients on /ws. Nine in ten are users (u<i>) in
+// Zipf-sized channels who publish on an open-loop schedule (--publish-rate in total); one in ten is
+// a second device of an existing user that only reads and syncs read cursors. During the load,
+// clients drop their connection and come back (churn: 1% of clients per second) and resume every
+// channel with `since`, so replay after reconnect is exercised and, with --verify, checked.
+#include <algorithm>
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "sim/chat_workload.hpp"
 #include "sim/scenario.hpp"
-#include <stdexcept>
+#include "sim/schedule.hpp"
+
 namespace hexwire::sim {
-std::unique_ptr<ScenarioPart> make_chat_part(const SimOptions&, std::uint32_t) { throw std::runtime_error("chat: not yet"); }
+namespace {
+
+constexpr double kChurnPerClientPerS = 0.01;       // reconnects per second per client
+constexpr double kReadSyncPerReaderPerS = 0.5;     // read-cursor updates per second per device
+constexpr std::uint64_t kReconnectDelayNs = 100'000'000;
+constexpr std::uint64_t kAuthId = 1;
+constexpr std::uint64_t kFirstSubId = 2;
+constexpr std::uint64_t kFirstReadId = 1'000'000;
+
+struct ChatClient {
+  std::uint32_t local = 0;
+  std::uint32_t user = 0;
+  std::uint32_t membership_offset = 0;  // into last_seen_ / subscribed_
+  std::uint16_t subs_pending = 0;
+  bool reader_device = false;
+  bool ready = false;
+  bool resuming = false;  // connected before: subscribe with since
+  std::uint64_t publish_number = 0;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> pending;  // (request id, publish number)
+};
+
+class ChatPart final : public ScenarioPart {
+ public:
+  ChatPart(const SimOptions& options, std::uint32_t first_global)
+      : first_global_(first_global),
+        readers_(options.connections >= 10 ? options.connections / 10 : 0),
+        users_(options.connections - readers_),
+        workload_(users_, options.channels, options.channels_per_user, options.zipf_s,
+                  options.seed),
+        rng_(options.seed) {}
+
+  void populate(WorkerContext& ctx) override {
+    const SimOptions& o = ctx.options;
+    rng_ = Rng(derive_seed(o.seed, 1000 + ctx.worker));
+    for (std::uint32_t i = ctx.worker; i < o.connections; i += ctx.workers) {
+      ChatClient c;
+      c.reader_device = i >= users_;
+      c.user = c.reader_device ? spread_reader(i - users_) : i;
+      c.local = ctx.pool->add(ClientKind::kChat, first_global_ + i, c.user);
+      c.membership_offset = static_cast<std::uint32_t>(last_seen_.size());
+      last_seen_.resize(last_seen_.size() + workload_.channels_of(c.user).size(), 0);
+      if (c.local >= client_of_local_.size()) {
+        client_of_local_.resize(c.local + 1, UINT32_MAX);
+      }
+      client_of_local_[c.local] = static_cast<std::uint32_t>(clients_.size());
+      (c.reader_device ? readers_here_ : publishers_here_).push_back(
+          static_cast<std::uint32_t>(clients_.size()));
+      if (!c.reader_device) {
+        if (c.user / ctx.workers >= client_of_user_.size()) {
+          client_of_user_.resize(c.user / ctx.workers + 1, UINT32_MAX);
+        }
+        client_of_user_[c.user / ctx.workers] = static_cast<std::uint32_t>(clients_.size());
+      }
+      clients_.push_back(std::move(c));
+    }
+    const std::uint64_t start = ctx.timeline.load_start_ns;
+    const std::uint64_t end = ctx.timeline.load_end_ns;
+    const double share = 1.0 / ctx.workers;
+    publishes_.emplace(o.arrival, o.publish_rate * share, start, derive_seed(o.seed, 2000 + ctx.worker),
+                       end);
+    churn_.emplace(o.arrival, kChurnPerClientPerS * static_cast<double>(clients_.size()), start,
+                   derive_seed(o.seed, 3000 + ctx.worker), end);
+    reads_.emplace(o.arrival, kReadSyncPerReaderPerS * static_cast<double>(readers_here_.size()),
+                   start, derive_seed(o.seed, 4000 + ctx.worker), end);
+  }
+
+  void tick(WorkerContext& ctx) noexcept override {
+    publishes_->drain_due(ctx.now_ns, [&](std::uint64_t intended) { publish(ctx, intended); }, 4096);
+    churn_->drain_due(ctx.now_ns, [&](std::uint64_t) { churn_one(ctx); }, 256);
+    reads_->drain_due(ctx.now_ns, [&](std::uint64_t) { sync_read(ctx); }, 256);
+    while (!reconnects_.empty() && reconnects_.front().first <= ctx.now_ns) {
+      const auto [due, local] = reconnects_.front();
+      reconnects_.pop_front();
+      ctx.pool->connect(local, due);
+    }
+  }
+
+  std::uint64_t next_due_ns() noexcept override {
+    std::uint64_t next = std::min({publishes_->next_ns(), churn_->next_ns(), reads_->next_ns()});
+    if (!reconnects_.empty()) {
+      next = std::min(next, reconnects_.front().first);
+    }
+    return next;
+  }
+
+  void on_open(WorkerContext& ctx, ClientSlot& slot) noexcept override {
+    ChatClient& c = client(slot);
+    c.ready = false;
+    c.pending.clear();
+    ctx.out.clear();
+    append_user_name(ctx.out, c.user);
+    name_ = ctx.out;
+    ctx.out.clear();
+    encode_auth(ctx.out, kAuthId, name_);
+    ctx.send_out(slot.local);
+  }
+
+  void on_text(WorkerContext& ctx, ClientSlot& slot, std::string_view text) noexcept override {
+    ctx.recorder.count(Counter::kBytesReceived, text.size());
+    if (!ctx.parse(text)) {
+      return;
+    }
+    ChatClient& c = client(slot);
+    const ServerEvent& e = ctx.event;
+    switch (e.op) {
+      case ServerOp::kAuth:
+        ctx.recorder.record(LatencyKind::kConnect, slot.connect_intended_ns, ctx.now_ns);
+        subscribe_all(ctx, c);
+        break;
+      case ServerOp::kSubbed:
+        on_subbed(ctx, slot, c);
+        break;
+      case ServerOp::kAck:
+        on_ack(ctx, c);
+        break;
+      case ServerOp::kMsg:
+        on_msg(ctx, slot, c);
+        break;
+      case ServerOp::kRead:
+        (e.has_id ? reads_acknowledged_ : reads_synced_) += 1;
+        break;
+      case ServerOp::kError:
+        on_error(ctx, c);
+        break;
+      default:
+        break;  // presence (join/leave), unsubbed, notifications: not measured
+    }
+  }
+
+  void on_closed(WorkerContext& ctx, ClientSlot& slot, bool was_open) noexcept override {
+    ChatClient& c = client(slot);
+    const bool was_ready = c.ready;
+    c.ready = false;
+    if (ctx.closing) {
+      return;
+    }
+    if (c.resuming && !was_open) {
+      ++reconnect_failures_;
+    }
+    if (was_open && was_ready) {
+      end_windows(ctx, c);  // the server or the network closed it: its windows end here
+    }
+  }
+
+  void finish(WorkerContext& ctx, VerificationSummary* /*echo*/) noexcept override {
+    std::uint64_t unacked = 0;
+    for (const ChatClient& c : clients_) {
+      unacked += c.pending.size();
+    }
+    if (unacked > 0) {
+      ctx.recorder.error(ErrorKind::kTimeout, unacked);
+    }
+  }
+
+  void add_facts(std::map<std::string, std::uint64_t>& facts) const override {
+    facts["chat reconnects (churn)"] += reconnects_done_;
+    facts["chat channels resumed with recovered:true"] += resumed_;
+    facts["chat channels not recovered (reload)"] += not_recovered_;
+    facts["chat reconnects that failed"] += reconnect_failures_;
+    facts["chat publishes skipped (publisher not ready)"] += skipped_;
+    facts["chat read updates sent by second devices"] += reads_sent_;
+    facts["chat read updates acknowledged"] += reads_acknowledged_;
+    facts["chat read syncs received by other devices"] += reads_synced_;
+  }
+
+ private:
+  std::uint32_t spread_reader(std::uint32_t j) const noexcept {
+    // Second devices belong to users spread over the whole population (big and small users).
+    const std::uint64_t stride = users_ / std::max<std::uint32_t>(1, readers_);
+    return static_cast<std::uint32_t>((j * std::max<std::uint64_t>(1, stride)) % users_);
+  }
+
+  ChatClient& client(const ClientSlot& slot) noexcept {
+    return clients_[client_of_local_[slot.local]];
+  }
+
+  template <typename Fn>
+  void with_verifier(WorkerContext& ctx, Fn&& fn) {
+    if (ctx.verifier != nullptr) {
+      std::lock_guard<std::mutex> lock(ctx.verifier->mutex);
+      fn(ctx.verifier->verifier);
+    }
+  }
+
+  void subscribe_all(WorkerContext& ctx, ChatClient& c) noexcept {
+    const auto channels = workload_.channels_of(c.user);
+    c.subs_pending = static_cast<std::uint16_t>(channels.size());
+    for (std::size_t k = 0; k < channels.size(); ++k) {
+      std::string channel;
+      append_channel_name(channel, channels[k]);
+      ctx.out.clear();
+      const std::uint64_t seen = last_seen_[c.membership_offset + k];
+      encode_sub(ctx.out, kFirstSubId + k, channel,
+                 c.resuming ? std::optional<std::uint64_t>(seen) : std::nullopt);
+      ctx.send_out(c.local);
+    }
+    if (channels.empty()) {
+      c.ready = true;
+    }
+  }
+
+  void on_subbed(WorkerContext& ctx, const ClientSlot& slot, ChatClient& c) noexcept {
+    const ServerEvent& e = ctx.event;
+    const auto channels = workload_.channels_of(c.user);
+    if (!e.has_id || e.id < kFirstSubId || e.id - kFirstSubId >= channels.size()) {
+      ctx.recorder.error(ErrorKind::kProtocol);
+      return;
+    }
+    const std::size_t k = e.id - kFirstSubId;
+    std::uint64_t& seen = last_seen_[c.membership_offset + k];
+    std::uint64_t start = e.seq;
+    if (c.resuming) {
+      if (e.recovered) {
+        start = seen;  // the missed messages follow
+        ++resumed_;
+      } else {
+        ++not_recovered_;  // history no longer reaches back: a real client would reload
+      }
+    }
+    if (!c.resuming || !e.recovered) {
+      seen = e.seq;
+    }
+    with_verifier(ctx, [&](Verifier& v) { v.on_subscribed(slot.global, channels[k], start); });
+    if (c.subs_pending > 0 && --c.subs_pending == 0) {
+      c.ready = true;
+    }
+  }
+
+  void publish(WorkerContext& ctx, std::uint64_t intended) noexcept {
+    for (int attempt = 0; attempt < 32; ++attempt) {
+      const PublishChoice choice = workload_.choose_publish(rng_);
+      if (ChatWorkload::worker_of(choice.publisher, ctx.workers) != ctx.worker) {
+        continue;
+      }
+      ChatClient& c = clients_[client_of_user_[choice.publisher / ctx.workers]];
+      if (!c.ready) {
+        continue;
+      }
+      const Probe probe{intended, choice.publisher, c.publish_number + 1};
+      std::string channel;
+      append_channel_name(channel, choice.channel);
+      ctx.out.clear();
+      encode_pub(ctx.out, intended, channel, probe, ctx.options.message_size);
+      with_verifier(ctx, [&](Verifier& v) {
+        v.on_publish_sent(PublishKey{probe.sender, probe.number}, choice.channel);
+      });
+      if (!ctx.send_out(c.local)) {
+        continue;
+      }
+      c.publish_number = probe.number;
+      c.pending.emplace_back(intended, probe.number);
+      ctx.recorder.count(Counter::kSent);
+      return;
+    }
+    ++skipped_;
+  }
+
+  void on_ack(WorkerContext& ctx, ChatClient& c) noexcept {
+    const ServerEvent& e = ctx.event;
+    const auto it = std::find_if(c.pending.begin(), c.pending.end(),
+                                 [&](const auto& p) { return e.has_id && p.first == e.id; });
+    if (it == c.pending.end()) {
+      ctx.recorder.error(ErrorKind::kProtocol);
+      return;
+    }
+    const auto channel = parse_indexed_name(e.channel, 'c');
+    ctx.recorder.record(LatencyKind::kAck, it->first, ctx.now_ns);
+    ctx.recorder.count(Counter::kReceived);
+    if (channel) {
+      with_verifier(ctx, [&](Verifier& v) {
+        v.on_ack(PublishKey{c.user, it->second}, *channel, e.seq);
+      });
+    }
+    c.pending.erase(it);
+  }
+
+  void on_msg(WorkerContext& ctx, ClientSlot& slot, ChatClient& c) noexcept {
+    const ServerEvent& e = ctx.event;
+    const auto channel = parse_indexed_name(e.channel, 'c');
+    if (!channel) {
+      return;  // user: channels and others are not part of the workload
+    }
+    ctx.recorder.count(Counter::kReceived);
+    if (!e.probe) {
+      ctx.recorder.error(ErrorKind::kProtocol);
+      return;
+    }
+    ctx.recorder.record(LatencyKind::kDeliver, e.probe->intended_ns, ctx.now_ns);
+    const auto channels = workload_.channels_of(c.user);
+    const auto pos = std::find(channels.begin(), channels.end(), *channel);
+    if (pos != channels.end()) {
+      std::uint64_t& seen = last_seen_[c.membership_offset + (pos - channels.begin())];
+      seen = std::max(seen, e.seq);
+    }
+    with_verifier(ctx, [&](Verifier& v) {
+      const ReceiptVerdict verdict =
+          v.on_receive(slot.global, *channel, e.seq, PublishKey{e.probe->sender, e.probe->number});
+      if (verdict != ReceiptVerdict::kInOrder && verdict != ReceiptVerdict::kIgnored) {
+        ctx.recorder.error(ErrorKind::kVerify);
+      }
+    });
+  }
+
+  void on_error(WorkerContext& ctx, ChatClient& c) noexcept {
+    const ServerEvent& e = ctx.event;
+    ctx.recorder.error(ErrorKind::kServerError);
+    if (e.has_id) {
+      const auto it = std::find_if(c.pending.begin(), c.pending.end(),
+                                   [&](const auto& p) { return p.first == e.id; });
+      if (it != c.pending.end()) {
+        c.pending.erase(it);  // refused: never acked (the verifier counts it unacked)
+      }
+    }
+  }
+
+  void end_windows(WorkerContext& ctx, ChatClient& c) noexcept {
+    const auto channels = workload_.channels_of(c.user);
+    const std::uint32_t receiver = ctx.pool->slot(c.local).global;
+    with_verifier(ctx, [&](Verifier& v) {
+      for (const std::uint32_t channel : channels) {
+        v.on_unsubscribing(receiver, channel);
+      }
+    });
+  }
+
+  void churn_one(WorkerContext& ctx) noexcept {
+    if (clients_.empty()) {
+      return;
+    }
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      ChatClient& c = clients_[rng_.below(clients_.size())];
+      if (!c.ready || !c.pending.empty()) {
+        continue;  // an unacked publish would be cut off: pick someone idle
+      }
+      end_windows(ctx, c);  // the windows end at what was received; resume replays the rest
+      c.ready = false;
+      c.resuming = true;
+      ctx.pool->close(c.local);
+      reconnects_.emplace_back(ctx.now_ns + kReconnectDelayNs, c.local);
+      ++reconnects_done_;
+      return;
+    }
+  }
+
+  void sync_read(WorkerContext& ctx) noexcept {
+    if (readers_here_.empty()) {
+      return;
+    }
+    ChatClient& c = clients_[readers_here_[rng_.below(readers_here_.size())]];
+    const auto channels = workload_.channels_of(c.user);
+    if (!c.ready || channels.empty()) {
+      return;
+    }
+    const std::size_t k = rng_.below(channels.size());
+    const std::uint64_t seen = last_seen_[c.membership_offset + k];
+    if (seen == 0) {
+      return;
+    }
+    ctx.out.clear();
+    fmt::format_to(std::back_inserter(ctx.out),
+                   R"({{"op":"read","id":{},"channel":"c{}","seq":{}}})",
+                   kFirstReadId + reads_sent_, channels[k], seen);
+    if (ctx.send_out(c.local)) {
+      ++reads_sent_;
+    }
+  }
+
+  std::uint32_t first_global_;
+  std::uint32_t readers_;
+  std::uint32_t users_;
+  ChatWorkload workload_;
+  Rng rng_;
+  std::vector<ChatClient> clients_;
+  std::vector<std::uint32_t> client_of_local_;
+  std::vector<std::uint32_t> client_of_user_;  // by user / workers (this worker's users)
+  std::vector<std::uint32_t> publishers_here_;
+  std::vector<std::uint32_t> readers_here_;
+  std::vector<std::uint64_t> last_seen_;  // per membership: highest seq received
+  std::optional<ArrivalSchedule> publishes_;
+  std::optional<ArrivalSchedule> churn_;
+  std::optional<ArrivalSchedule> reads_;
+  std::deque<std::pair<std::uint64_t, std::uint32_t>> reconnects_;  // (due, local slot)
+  std::string name_;
+  std::uint64_t reconnects_done_ = 0;
+  std::uint64_t resumed_ = 0;
+  std::uint64_t not_recovered_ = 0;
+  std::uint64_t reconnect_failures_ = 0;
+  std::uint64_t skipped_ = 0;
+  std::uint64_t reads_sent_ = 0;
+  std::uint64_t reads_acknowledged_ = 0;
+  std::uint64_t reads_synced_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ScenarioPart> make_chat_part(const SimOptions& options, std::uint32_t first_global) {
+  return std::make_unique<ChatPart>(options, first_global);
 }
+
+}  // namespace hexwire::sim

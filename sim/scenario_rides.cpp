@@ -1,5 +1,378 @@
+// The rides scenario: --drivers clients (d<i>, role driver) cruise the city model and send `loc`
+// --loc-rate times a second each (available unless on a trip); --riders clients (r<i>, role rider)
+// request trips on an open-loop schedule (--ride-rate in total). Drivers accept 80% of offers and
+// decline the rest; an accepted trip is driven through arrive -> start -> complete. `match` latency
+// runs from the intended request time to the rider's `trip` event `matched`. Every {"op":"error"}
+// the engine sends (e.g. `unavailable` while dispatch is not served) is counted, never hidden.
+#include <algorithm>
+#include <queue>
+
+#include "sim/city.hpp"
 #include "sim/scenario.hpp"
-#include <stdexcept>
+#include "sim/schedule.hpp"
+
 namespace hexwire::sim {
-std::unique_ptr<ScenarioPart> make_rides_part(const SimOptions&, std::uint32_t) { throw std::runtime_error("rides: not yet"); }
+namespace {
+
+constexpr double kAcceptShare = 0.8;
+constexpr std::uint64_t kAuthId = 1;
+constexpr std::uint64_t kArriveAfterNs = 1'000'000'000;
+constexpr std::uint64_t kStartAfterNs = 300'000'000;
+constexpr std::uint64_t kCompleteAfterNs = 2'000'000'000;
+
+enum class RiderState : std::uint8_t { kIdle, kRequested, kMatched };
+enum class TripAction : std::uint8_t { kArrive, kStart, kComplete };
+
+struct Driver {
+  std::uint32_t local = 0;
+  std::uint32_t city_index = 0;
+  bool ready = false;
+  bool on_trip = false;
+  std::uint64_t last_loc_ns = 0;
+  std::string trip;
+};
+
+struct Rider {
+  std::uint32_t local = 0;
+  bool ready = false;
+  RiderState state = RiderState::kIdle;
+  std::uint64_t request_id = 0;  // the intended time of the request
+  std::string trip;
+};
+
+struct PendingAction {
+  std::uint64_t due_ns;
+  std::uint32_t driver;  // index into drivers_
+  TripAction action;
+  bool operator>(const PendingAction& other) const noexcept { return due_ns > other.due_ns; }
+};
+
+std::string_view action_name(TripAction action) noexcept {
+  switch (action) {
+    case TripAction::kArrive:
+      return "arrive";
+    case TripAction::kStart:
+      return "start";
+    case TripAction::kComplete:
+      return "complete";
+  }
+  return "?";
 }
+
+class RidesPart final : public ScenarioPart {
+ public:
+  RidesPart(const SimOptions& options, std::uint32_t first_global)
+      : first_global_(first_global),
+        city_(CityOptions{}, options.seed),
+        locs_(options.arrival, options.seed),
+        rng_(options.seed) {}
+
+  void populate(WorkerContext& ctx) override {
+    const SimOptions& o = ctx.options;
+    city_ = CityModel(CityOptions{}, derive_seed(o.seed, 5000 + ctx.worker));
+    locs_ = SendScheduler(o.arrival, derive_seed(o.seed, 6000 + ctx.worker));
+    rng_ = Rng(derive_seed(o.seed, 7000 + ctx.worker));
+    const std::uint32_t total = o.drivers + o.riders;
+    for (std::uint32_t i = ctx.worker; i < total; i += ctx.workers) {
+      const bool driver = i < o.drivers;
+      const std::uint32_t local =
+          ctx.pool->add(driver ? ClientKind::kDriver : ClientKind::kRider, first_global_ + i,
+                        driver ? i : i - o.drivers);
+      if (local >= index_of_local_.size()) {
+        index_of_local_.resize(local + 1, 0);
+      }
+      if (driver) {
+        Driver d;
+        d.local = local;
+        d.city_index = static_cast<std::uint32_t>(drivers_.size());
+        index_of_local_[local] = static_cast<std::uint32_t>(drivers_.size());
+        drivers_.push_back(std::move(d));
+      } else {
+        Rider r;
+        r.local = local;
+        index_of_local_[local] = static_cast<std::uint32_t>(riders_.size());
+        riders_.push_back(std::move(r));
+      }
+    }
+    city_.add_drivers(static_cast<std::uint32_t>(drivers_.size()));
+    rides_.emplace(o.arrival, riders_.empty() ? 0.0 : o.ride_rate / ctx.workers,
+                   ctx.timeline.load_start_ns, derive_seed(o.seed, 8000 + ctx.worker),
+                   ctx.timeline.load_end_ns);
+  }
+
+  void tick(WorkerContext& ctx) noexcept override {
+    locs_.drain_due(
+        ctx.now_ns,
+        [&](SendScheduler::StreamId stream, std::uint64_t intended) {
+          send_loc(ctx, drivers_[stream], intended);
+        },
+        8192);
+    rides_->drain_due(ctx.now_ns, [&](std::uint64_t intended) { request_ride(ctx, intended); },
+                      1024);
+    while (!actions_.empty() && actions_.top().due_ns <= ctx.now_ns) {
+      const PendingAction a = actions_.top();
+      actions_.pop();
+      run_action(ctx, a);
+    }
+  }
+
+  std::uint64_t next_due_ns() noexcept override {
+    std::uint64_t next = std::min(locs_.next_ns(), rides_->next_ns());
+    if (!actions_.empty()) {
+      next = std::min(next, actions_.top().due_ns);
+    }
+    return next;
+  }
+
+  void on_open(WorkerContext& ctx, ClientSlot& slot) noexcept override {
+    ctx.out.clear();
+    std::string name;
+    if (slot.kind == ClientKind::kDriver) {
+      append_driver_name(name, slot.index);
+    } else {
+      append_rider_name(name, slot.index);
+    }
+    encode_auth(ctx.out, kAuthId, name, slot.kind == ClientKind::kDriver ? "driver" : "rider");
+    ctx.send_out(slot.local);
+  }
+
+  void on_text(WorkerContext& ctx, ClientSlot& slot, std::string_view text) noexcept override {
+    ctx.recorder.count(Counter::kBytesReceived, text.size());
+    if (!ctx.parse(text)) {
+      return;
+    }
+    if (slot.kind == ClientKind::kDriver) {
+      on_driver_frame(ctx, slot, drivers_[index_of_local_[slot.local]]);
+    } else {
+      on_rider_frame(ctx, slot, riders_[index_of_local_[slot.local]]);
+    }
+  }
+
+  void on_closed(WorkerContext& /*ctx*/, ClientSlot& slot, bool /*was_open*/) noexcept override {
+    if (slot.kind == ClientKind::kDriver) {
+      Driver& d = drivers_[index_of_local_[slot.local]];
+      d.ready = false;
+      locs_.remove(d.city_index);
+    } else {
+      riders_[index_of_local_[slot.local]].ready = false;
+    }
+  }
+
+  void finish(WorkerContext& ctx, VerificationSummary* /*echo*/) noexcept override {
+    std::uint64_t waiting = 0;
+    for (const Rider& r : riders_) {
+      waiting += r.state == RiderState::kRequested ? 1 : 0;
+    }
+    if (waiting > 0) {
+      ctx.recorder.error(ErrorKind::kTimeout, waiting);
+    }
+  }
+
+  void add_facts(std::map<std::string, std::uint64_t>& facts) const override {
+    facts["rides loc updates sent"] += locs_sent_;
+    facts["rides requests sent"] += requests_sent_;
+    facts["rides requests accepted by the engine (trip id)"] += requests_accepted_;
+    facts["rides requests skipped (no idle rider)"] += requests_skipped_;
+    facts["rides trips matched"] += matched_;
+    facts["rides trips completed"] += completed_;
+    facts["rides trips unmatched or cancelled"] += unmatched_;
+    facts["rides offers received"] += offers_;
+    facts["rides offers accepted"] += accepted_;
+    facts["rides offers declined"] += declined_;
+    facts["rides offer conflicts (expired or taken)"] += conflicts_;
+    facts["rides errors 'unavailable' (dispatch not served)"] += unavailable_;
+  }
+
+ private:
+  void send_loc(WorkerContext& ctx, Driver& d, std::uint64_t intended) noexcept {
+    if (!d.ready) {
+      return;
+    }
+    const double elapsed_s =
+        d.last_loc_ns == 0 ? 0.0 : static_cast<double>(intended - d.last_loc_ns) / 1e9;
+    d.last_loc_ns = intended;
+    city_.advance(d.city_index, elapsed_s);
+    const DriverState s = city_.driver(d.city_index);
+    ctx.out.clear();
+    encode_loc(ctx.out, s.position.lat, s.position.lng, s.heading_deg, s.speed_mps, !d.on_trip);
+    if (ctx.send_out(d.local)) {
+      ctx.recorder.count(Counter::kSent);
+      ++locs_sent_;
+    }
+  }
+
+  void request_ride(WorkerContext& ctx, std::uint64_t intended) noexcept {
+    for (int attempt = 0; attempt < 16 && !riders_.empty(); ++attempt) {
+      Rider& r = riders_[rng_.below(riders_.size())];
+      if (!r.ready || r.state != RiderState::kIdle) {
+        continue;
+      }
+      const RideRequest ride = city_.draw_ride_request();
+      ctx.out.clear();
+      encode_ride(ctx.out, intended, ride.origin.lat, ride.origin.lng, ride.destination.lat,
+                  ride.destination.lng);
+      if (!ctx.send_out(r.local)) {
+        continue;
+      }
+      r.state = RiderState::kRequested;
+      r.request_id = intended;
+      r.trip.clear();
+      ctx.recorder.count(Counter::kSent);
+      ++requests_sent_;
+      return;
+    }
+    ++requests_skipped_;
+  }
+
+  void on_driver_frame(WorkerContext& ctx, ClientSlot& slot, Driver& d) noexcept {
+    const ServerEvent& e = ctx.event;
+    switch (e.op) {
+      case ServerOp::kAuth:
+        ctx.recorder.record(LatencyKind::kConnect, slot.connect_intended_ns, ctx.now_ns);
+        d.ready = true;
+        try {
+          locs_.add(d.city_index, ctx.options.loc_rate,
+                    std::max(ctx.timeline.load_start_ns, ctx.now_ns), ctx.timeline.load_end_ns);
+        } catch (...) {
+          ctx.recorder.error(ErrorKind::kProtocol);
+        }
+        break;
+      case ServerOp::kOffer: {
+        ctx.recorder.count(Counter::kReceived);
+        ++offers_;
+        const bool accept = !d.on_trip && rng_.chance(kAcceptShare);
+        ctx.out.clear();
+        encode_offer_reply(ctx.out, next_id_++, e.trip, accept);
+        if (ctx.send_out(d.local)) {
+          ctx.recorder.count(Counter::kSent);
+          (accept ? accepted_ : declined_) += 1;
+        }
+        break;
+      }
+      case ServerOp::kAccept:
+        d.on_trip = true;
+        d.trip = e.trip;
+        break;
+      case ServerOp::kTrip:
+        ctx.recorder.count(Counter::kReceived);
+        if (!e.has_id && e.status == "matched" && d.on_trip && e.trip == d.trip) {
+          actions_.push({ctx.now_ns + kArriveAfterNs, index_of_local_[slot.local],
+                         TripAction::kArrive});
+        } else if (!e.has_id && (e.status == "completed" || e.status == "cancelled")) {
+          d.on_trip = false;
+          d.trip.clear();
+        }
+        break;
+      case ServerOp::kError:
+        count_error(ctx);
+        if (e.code == "conflict") {
+          d.on_trip = false;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  void on_rider_frame(WorkerContext& ctx, ClientSlot& slot, Rider& r) noexcept {
+    const ServerEvent& e = ctx.event;
+    switch (e.op) {
+      case ServerOp::kAuth:
+        ctx.recorder.record(LatencyKind::kConnect, slot.connect_intended_ns, ctx.now_ns);
+        r.ready = true;
+        break;
+      case ServerOp::kRide:
+        ctx.recorder.count(Counter::kReceived);
+        ++requests_accepted_;
+        r.trip = e.trip;
+        break;
+      case ServerOp::kTrip:
+        ctx.recorder.count(Counter::kReceived);
+        if (e.has_id || r.state == RiderState::kIdle) {
+          break;
+        }
+        if (e.status == "matched" && r.state == RiderState::kRequested) {
+          ctx.recorder.record(LatencyKind::kMatch, r.request_id, ctx.now_ns);
+          r.state = RiderState::kMatched;
+          ++matched_;
+        } else if (e.status == "completed") {
+          r.state = RiderState::kIdle;
+          ++completed_;
+        } else if (e.status == "cancelled" || e.status == "unmatched") {
+          r.state = RiderState::kIdle;
+          ++unmatched_;
+        }
+        break;
+      case ServerOp::kError:
+        count_error(ctx);
+        if (e.has_id && e.id == r.request_id) {
+          r.state = RiderState::kIdle;  // refused: the rider may ask again later
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  void count_error(WorkerContext& ctx) noexcept {
+    const ServerEvent& e = ctx.event;
+    if (e.code == "conflict") {
+      ++conflicts_;  // the offer expired or went to another driver: part of dispatch, not a fault
+      return;
+    }
+    if (e.code == "unavailable") {
+      ++unavailable_;
+    }
+    ctx.recorder.error(ErrorKind::kServerError);
+  }
+
+  void run_action(WorkerContext& ctx, const PendingAction& a) noexcept {
+    Driver& d = drivers_[a.driver];
+    if (!d.on_trip || !d.ready) {
+      return;
+    }
+    ctx.out.clear();
+    encode_trip_action(ctx.out, next_id_++, d.trip, action_name(a.action));
+    if (!ctx.send_out(d.local)) {
+      return;
+    }
+    ctx.recorder.count(Counter::kSent);
+    if (a.action == TripAction::kArrive) {
+      actions_.push({ctx.now_ns + kStartAfterNs, a.driver, TripAction::kStart});
+    } else if (a.action == TripAction::kStart) {
+      actions_.push({ctx.now_ns + kCompleteAfterNs, a.driver, TripAction::kComplete});
+    }
+  }
+
+  std::uint32_t first_global_;
+  CityModel city_;
+  SendScheduler locs_;  // one stream per driver (stream id = index into drivers_)
+  std::optional<ArrivalSchedule> rides_;
+  Rng rng_;
+  std::vector<Driver> drivers_;
+  std::vector<Rider> riders_;
+  std::vector<std::uint32_t> index_of_local_;  // local slot -> index into drivers_ or riders_
+  std::priority_queue<PendingAction, std::vector<PendingAction>, std::greater<>> actions_;
+  std::uint64_t next_id_ = 2;
+  std::uint64_t locs_sent_ = 0;
+  std::uint64_t requests_sent_ = 0;
+  std::uint64_t requests_accepted_ = 0;
+  std::uint64_t requests_skipped_ = 0;
+  std::uint64_t matched_ = 0;
+  std::uint64_t completed_ = 0;
+  std::uint64_t unmatched_ = 0;
+  std::uint64_t offers_ = 0;
+  std::uint64_t accepted_ = 0;
+  std::uint64_t declined_ = 0;
+  std::uint64_t conflicts_ = 0;
+  std::uint64_t unavailable_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ScenarioPart> make_rides_part(const SimOptions& options,
+                                              std::uint32_t first_global) {
+  return std::make_unique<RidesPart>(options, first_global);
+}
+
+}  // namespace hexwire::sim
