@@ -385,3 +385,29 @@ TEST_CASE("offline messages arrive as notify on reconnect and resume shows each 
   }
   CHECK(seqs == std::vector<std::uint64_t>{1, 2, 3});
 }
+
+TEST_CASE("a connection that does not authenticate in time is closed with 1008") {
+  WsAppConfig config = Fixture::default_config();
+  config.auth_timeout_ms = 500;
+  Fixture f(config);
+  Client& idle = f.connect(0);
+  Client& prompt = f.connect(1);
+  f.send(prompt, R"({"op":"auth","id":1,"user":"u1"})");
+  f.executor.advance_time(400'000'000);
+  f.executor.run_until_idle();
+  CHECK(idle.link.close_code == 0);
+  f.executor.advance_time(200'000'000);
+  f.executor.run_until_idle();
+  CHECK(idle.link.close_code == 1008);
+  CHECK(prompt.link.close_code == 0);
+}
+
+TEST_CASE("binary messages and dispatch ops before auth") {
+  Fixture f;
+  Client& c = f.connect(0);
+  f.executor.run_on(0, [&] { c.connection->on_binary(); });
+  auto e = f.next(c);
+  CHECK(std::string_view(e["code"]) == "bad_request");
+  f.send(c, R"({"op":"loc","lat":1,"lng":2})");
+  CHECK(std::string_view(f.next(c)["code"]) == "unauthorized");
+}
