@@ -26,10 +26,14 @@ function(hexwire_add_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
+  set(props TIMEOUT ${ARG_TIMEOUT} SKIP_RETURN_CODE 4)
+  if(ARG_LABELS)
+    list(APPEND props LABELS "${ARG_LABELS}")
+  endif()
   catch_discover_tests(${name}
     TEST_PREFIX "${name}: "
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} SKIP_RETURN_CODE 4 LABELS "${ARG_LABELS}"
-    DISCOVERY_TIMEOUT 30)
+    DISCOVERY_TIMEOUT 30
+    PROPERTIES ${props})
 endfunction()
 
 # hexwire_add_bench(NAME SOURCES ... DEPS ...): a Google Benchmark program (not run by ctest).
