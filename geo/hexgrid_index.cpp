@@ -266,16 +266,7 @@ bool is_valid_cell(CellId cell) noexcept {
   return true;
 }
 
-bool is_pentagon(CellId cell) noexcept {
-  const int bc = index_base_cell(cell);
-  if (bc >= kNumBaseCells || !kBaseCellData[bc].pentagon) {
-    return false;
-  }
-  const int res = index_res(cell);
-  const int unused_bits = (kMaxResolution - res) * kDigitBits;
-  const std::uint64_t digits = (cell >> unused_bits) & ((1ULL << (res * kDigitBits)) - 1);
-  return digits == 0;
-}
+bool is_pentagon(CellId cell) noexcept { return cell_is_pentagon(cell); }
 
 H3Error get_num_cells(int res, std::int64_t* out) noexcept {
   if (res < 0 || res > kMaxResolution) {

@@ -20,12 +20,14 @@ bool base_cell_is_cw_offset(int bc, int face) noexcept {
 }
 
 /// Moves one cell in direction dir, tracking the rotations of the coordinate system crossed.
-H3Error neighbor_rotations(CellId origin, int dir, int* rotations, CellId* out) noexcept {
+[[gnu::always_inline]] inline H3Error neighbor_rotations(CellId origin, int dir, int* rotations, CellId* out) noexcept {
   CellId current = origin;
   if (dir < kCenter || dir >= kInvalidDigit) {
     return H3Error::kFailed;
   }
-  *rotations = *rotations % 6;
+  if (*rotations >= 6) {
+    *rotations = *rotations % 6;
+  }
   dir = kRotateCcwBy.by[*rotations][dir];
   int new_rotations = 0;
   const int old_bc = index_base_cell(current);
@@ -169,7 +171,7 @@ H3Error grid_disk_distances_unsafe(CellId origin, int k, std::span<CellId> out, 
   std::size_t idx = 0;
   out[idx] = origin;
   distances[idx++] = 0;
-  if (is_pentagon(origin)) {
+  if (cell_is_pentagon(origin)) {
     return H3Error::kPentagon;
   }
   int ring = 1;
@@ -181,7 +183,7 @@ H3Error grid_disk_distances_unsafe(CellId origin, int k, std::span<CellId> out, 
       if (const H3Error e = neighbor_rotations(origin, kNextRingDirection, &rotations, &origin); e != H3Error::kSuccess) {
         return e;
       }
-      if (is_pentagon(origin)) {
+      if (cell_is_pentagon(origin)) {
         return H3Error::kPentagon;
       }
     }
@@ -198,7 +200,7 @@ H3Error grid_disk_distances_unsafe(CellId origin, int k, std::span<CellId> out, 
         ++ring;
       }
     }
-    if (is_pentagon(origin)) {
+    if (cell_is_pentagon(origin)) {
       return H3Error::kPentagon;
     }
   }
@@ -258,14 +260,14 @@ H3Error grid_ring_unsafe(CellId origin, int k, std::span<CellId> out) noexcept {
     return H3Error::kSuccess;
   }
   int rotations = 0;
-  if (is_pentagon(origin)) {
+  if (cell_is_pentagon(origin)) {
     return H3Error::kPentagon;
   }
   for (int ring = 0; ring < k; ++ring) {
     if (const H3Error e = neighbor_rotations(origin, kNextRingDirection, &rotations, &origin); e != H3Error::kSuccess) {
       return e;
     }
-    if (is_pentagon(origin)) {
+    if (cell_is_pentagon(origin)) {
       return H3Error::kPentagon;
     }
   }
@@ -280,7 +282,7 @@ H3Error grid_ring_unsafe(CellId origin, int k, std::span<CellId> out) noexcept {
       }
       if (pos != k - 1 || direction != 5) {
         out[idx++] = origin;
-        if (is_pentagon(origin)) {
+        if (cell_is_pentagon(origin)) {
           return H3Error::kPentagon;
         }
       }

@@ -45,6 +45,17 @@ inline bool is_base_cell_pentagon(int bc) noexcept {
 }
 inline bool is_base_cell_polar_pentagon(int bc) noexcept { return bc == 4 || bc == 117; }
 
+/// Whether h (assumed a cell) is a pentagon: a pentagon base cell with all digits 0.
+inline bool cell_is_pentagon(CellId h) noexcept {
+  const int bc = index_base_cell(h);
+  if (bc >= kNumBaseCells || !kBaseCellData[bc].pentagon) {
+    return false;
+  }
+  const int res = index_res(h);
+  const int unused_bits = (kMaxResolution - res) * kDigitBits;
+  return ((h >> unused_bits) & ((1ULL << (res * kDigitBits)) - 1)) == 0;
+}
+
 /// First non-zero digit among resolutions 1..res (kCenter if none).
 inline int leading_non_zero_digit(CellId h) noexcept {
   const int res = index_res(h);
