@@ -14,11 +14,11 @@
 #include <string_view>
 
 #include "core/connection.hpp"
-#include "core/metrics.hpp"
 #include "core/shared_buffer.hpp"
 #include "core/timer_wheel.hpp"
 #include "net/ws_deflate.hpp"
 #include "net/ws_frame.hpp"
+#include "net/ws_metrics.hpp"
 
 namespace hexwire::net {
 
@@ -43,28 +43,6 @@ struct WsSessionConfig {
   int deflate_level = 6;              // zlib level when permessage-deflate is agreed
   std::size_t deflate_min_size = 64;  // smaller messages go out uncompressed
 };
-
-/// Engine metrics of WebSocket sessions (one instance per shard; see bind_ws_metrics).
-struct WsMetrics {
-  core::Gauge* sessions_open = nullptr;
-  core::Counter* sessions_opened = nullptr;
-  core::Counter* messages_received = nullptr;
-  core::Counter* messages_sent = nullptr;
-  core::Counter* pings_sent = nullptr;
-  core::Gauge* slow_connections = nullptr;    // currently above the soft limit
-  core::Counter* slow_events = nullptr;       // transitions into "slow"
-  core::Counter* messages_dropped = nullptr;  // dropped by BackpressurePolicy::kDrop
-  core::Counter* closes_by_code[10] = {};     // see close_metric_index()
-};
-
-/// Index into WsMetrics::closes_by_code for a close code (1000, 1001, 1002, 1006, 1007, 1008,
-/// 1009, 1011, 1013, everything else).
-[[nodiscard]] std::size_t close_metric_index(std::uint16_t code) noexcept;
-/// The codes named by each index ("other" for the last).
-[[nodiscard]] std::string_view close_metric_name(std::size_t index) noexcept;
-
-/// Registers the ws_* families in `registry` and returns shard `shard`'s instances.
-[[nodiscard]] WsMetrics bind_ws_metrics(core::MetricsRegistry& registry, unsigned shard);
 
 /// The application side of a session. One instance per session (its state lives here); every
 /// callback runs on the session's shard thread, never concurrently, and must not throw.
