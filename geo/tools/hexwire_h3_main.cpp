@@ -243,6 +243,12 @@ int main(int argc, char** argv) {
       "output line per input line. A line that cannot be answered prints the H3 error name\n"
       "(E_LATLNG_DOMAIN, E_RES_DOMAIN, E_CELL_INVALID, E_PENTAGON, E_FAILED, ...) and the exit\n"
       "status is 1 at the end. Coordinates are degrees \"LAT LNG\"; cells are lowercase hex."};
+  app.footer(
+      "Examples:\n"
+      "  echo \"37.7759 -122.4180\" | hexwire-h3 latLngToCell -r 9      -> 8928308280fffff\n"
+      "  echo 8928308280fffff | hexwire-h3 gridDisk -k 1\n"
+      "  echo \"8928308280fffff 8928308280bffff\" | hexwire-h3 gridDistance\n"
+      "Run `hexwire-h3 SUBCOMMAND --help` for a subcommand's options.");
   app.require_subcommand(1);
   int res = 0;
   int k = 0;
