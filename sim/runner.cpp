@@ -394,6 +394,10 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   for (const auto& w : worker_objects) {
     if (!w->first_connect_failure().empty()) {
       std::fprintf(out, "first connect failure: %s\n", w->first_connect_failure().c_str());
+      if (w->first_connect_failure().find("switch protocols") != std::string::npos) {
+        std::fprintf(out, "hint: the engine refused the WebSocket upgrade: does it serve %s?\n",
+                     options.scenario == Scenario::kEcho ? "/echo" : "/ws");
+      }
       break;
     }
   }
