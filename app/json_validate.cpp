@@ -16,8 +16,25 @@ bool is_space(char c) noexcept {
 bool is_digit(char c) noexcept {
   return c >= '0' && c <= '9';
 }
-bool is_hex(char c) noexcept {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+/// The value of 4 hex digits at `p`, or -1.
+int hex4(const char* p) noexcept {
+  int value = 0;
+  for (int i = 0; i < 4; ++i) {
+    const char c = p[i];
+    int digit = 0;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else {
+      return -1;
+    }
+    value = value * 16 + digit;
+  }
+  return value;
 }
 
 const char* skip_space(const char* p) noexcept {
@@ -64,10 +81,19 @@ const char* scan_string(const char* p) noexcept {
     if (c == '\\') {
       const char e = p[1];
       if (e == 'u') {
-        if (!is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) || !is_hex(p[5])) {
-          return nullptr;
+        const int unit = hex4(p + 2);
+        if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) {
+          return nullptr;  // not 4 hex digits, or a low surrogate without its high half
         }
         p += 6;
+        if (unit >= 0xD800 && unit <= 0xDBFF) {
+          // A high surrogate must be followed by an escaped low surrogate (as simdjson requires).
+          const int low = p[0] == '\\' && p[1] == 'u' ? hex4(p + 2) : -1;
+          if (low < 0xDC00 || low > 0xDFFF) {
+            return nullptr;
+          }
+          p += 6;
+        }
         continue;
       }
       if (std::strchr("\"\\/bfnrt", e) == nullptr || e == '\0') {
