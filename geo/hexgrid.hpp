@@ -101,7 +101,8 @@ H3Error uncompact_cells(std::span<const CellId> cells, int res, std::span<CellId
 /// Buffer size needed by grid_disk for k: 3k(k+1)+1. E_DOMAIN for negative k.
 H3Error max_grid_disk_size(int k, std::int64_t* out) noexcept;
 /// All cells within k steps of origin, as a set: out must hold max_grid_disk_size(k) entries;
-/// unused entries are 0. Works across pentagons as H3 does.
+/// unused entries are 0. Works across pentagons as H3 does. Never allocates for k <= 32; a larger
+/// disk that touches a pentagon needs a heap buffer for its distances (E_MEMORY_ALLOC if that fails).
 H3Error grid_disk(CellId origin, int k, std::span<CellId> out) noexcept;
 /// grid_disk plus each cell's grid distance from origin (distances.size() >= out.size()).
 H3Error grid_disk_distances(CellId origin, int k, std::span<CellId> out, std::span<int> distances) noexcept;

@@ -3,6 +3,8 @@
 // caller's buffer (open addressing, no allocation), gridRing, areNeighborCells, and gridDistance
 // through H3's local IJK coordinates.
 #include <algorithm>
+#include <new>
+#include <vector>
 
 #include "geo/detail/hexgrid_internal.hpp"
 
@@ -165,12 +167,17 @@ H3Error grid_disk_distances_unsafe(CellId origin, int k, std::span<CellId> out, 
   if (k < 0) {
     return H3Error::kDomain;
   }
-  if (out.size() < disk_size(k) || distances.size() < disk_size(k)) {
+  // An empty distances span means "cells only" (used by grid_disk).
+  const bool with_distances = !distances.empty();
+  if (out.size() < disk_size(k) || (with_distances && distances.size() < disk_size(k))) {
     return H3Error::kMemoryBounds;
   }
   std::size_t idx = 0;
   out[idx] = origin;
-  distances[idx++] = 0;
+  if (with_distances) {
+    distances[idx] = 0;
+  }
+  ++idx;
   if (cell_is_pentagon(origin)) {
     return H3Error::kPentagon;
   }
@@ -192,7 +199,10 @@ H3Error grid_disk_distances_unsafe(CellId origin, int k, std::span<CellId> out, 
       return e;
     }
     out[idx] = origin;
-    distances[idx++] = ring;
+    if (with_distances) {
+      distances[idx] = ring;
+    }
+    ++idx;
     if (++i == ring) {
       i = 0;
       if (++direction == 6) {
@@ -234,17 +244,22 @@ H3Error grid_disk(CellId origin, int k, std::span<CellId> out) noexcept {
   if (out.size() < n) {
     return H3Error::kMemoryBounds;
   }
-  // Distances live on the stack for the common small k; larger k needs the caller's distances.
-  constexpr std::size_t kStackDisk = 3 * 32 * 33 + 1;
-  int stack_distances[kStackDisk];
-  if (n > kStackDisk) {
-    return H3Error::kMemoryBounds;
-  }
-  std::span<int> distances(stack_distances, n);
-  if (grid_disk_distances_unsafe(origin, k, out, distances) == H3Error::kSuccess) {
+  if (grid_disk_distances_unsafe(origin, k, out, {}) == H3Error::kSuccess) {
     return H3Error::kSuccess;
   }
-  return disk_safe(origin, k, out, distances);
+  // Near a pentagon: the breadth-first fallback needs distances; on the stack for k <= 32, else
+  // (rare: a large disk touching a pentagon) on the heap, as H3 does.
+  constexpr std::size_t kStackDisk = 3 * 32 * 33 + 1;
+  if (n <= kStackDisk) {
+    int stack_distances[kStackDisk];
+    return disk_safe(origin, k, out, std::span<int>(stack_distances, n));
+  }
+  try {
+    std::vector<int> distances(n);
+    return disk_safe(origin, k, out, distances);
+  } catch (const std::bad_alloc&) {
+    return H3Error::kMemoryAlloc;
+  }
 }
 
 H3Error grid_ring_unsafe(CellId origin, int k, std::span<CellId> out) noexcept {

@@ -163,6 +163,20 @@ TEST_CASE("pentagons: 5 vertices, 6 children per level, 5 neighbours") {
   }
 }
 
+TEST_CASE("large disks around a pentagon cover the expected number of cells") {
+  // A pentagon removes cells from every ring: 1 + 5 k (k + 1) / 2 within k steps.
+  const CellId pent = cell("8808000001fffff");  // h3-js: getPentagons(8)[0]; gridDisk sizes 31, 4101
+  REQUIRE(geo::is_pentagon(pent));
+  for (const int k : {3, 40}) {
+    std::int64_t n = 0;
+    geo::max_grid_disk_size(k, &n);
+    std::vector<CellId> out(static_cast<std::size_t>(n));
+    REQUIRE(geo::grid_disk(pent, k, out) == H3Error::kSuccess);
+    const auto found = std::count_if(out.begin(), out.end(), [](CellId c) { return c != 0; });
+    CHECK(found == 1 + 5 * k * (k + 1) / 2);
+  }
+}
+
 TEST_CASE("buffers that are too small are reported, not overrun") {
   const CellId sf = cell("85283473fffffff");
   CellId small[3] = {1, 2, 3};
