@@ -196,8 +196,9 @@ H3Error point_to_cell(LatLng point, int res, CellId* out, bool reference_only) n
 
 }  // namespace
 
-double degs_to_rads(double degrees) noexcept { return degrees * (kPi / 180.0); }
-double rads_to_degs(double radians) noexcept { return radians * (180.0 / kPi); }
+// Same operation order as h3-js (deg * PI / 180), so degree inputs map to identical radians.
+double degs_to_rads(double degrees) noexcept { return degrees * kPi / 180.0; }
+double rads_to_degs(double radians) noexcept { return radians * 180.0 / kPi; }
 
 H3Error lat_lng_to_cell(LatLng point, int res, CellId* out) noexcept {
   return point_to_cell(point, res, out, false);

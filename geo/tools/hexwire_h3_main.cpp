@@ -98,6 +98,23 @@ H3Error answer(const std::string& cmd, const std::string& line, int res, int k, 
     *out = join_cells(cells);
     return e;
   }
+  if (cmd == "greatCircleDistanceKm") {
+    double v[4];
+    if (tok.size() != 4) {
+      return H3Error::kLatLngDomain;
+    }
+    for (int i = 0; i < 4; ++i) {
+      if (std::sscanf(tok[static_cast<std::size_t>(i)].c_str(), "%lf", &v[i]) != 1) {
+        return H3Error::kLatLngDomain;
+      }
+    }
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g",
+                  geo::great_circle_distance_km({geo::degs_to_rads(v[0]), geo::degs_to_rads(v[1])},
+                                                {geo::degs_to_rads(v[2]), geo::degs_to_rads(v[3])}));
+    *out = buf;
+    return H3Error::kSuccess;
+  }
   if (cmd == "compactCells" || cmd == "uncompactCells") {
     std::vector<CellId> cells;
     for (const std::string& t : tok) {
@@ -195,6 +212,18 @@ H3Error answer(const std::string& cmd, const std::string& line, int res, int k, 
     *out = cell_text(parent);
     return e;
   }
+  if (cmd == "cellToCenterChild") {
+    CellId child = 0;
+    const H3Error e = geo::cell_to_center_child(cell, res, &child);
+    *out = cell_text(child);
+    return e;
+  }
+  if (cmd == "cellToChildrenSize") {
+    std::int64_t n = 0;
+    const H3Error e = geo::cell_to_children_size(cell, res, &n);
+    *out = std::to_string(n);
+    return e;
+  }
   if (cmd == "cellToChildren") {
     std::int64_t n = 0;
     if (const H3Error e = geo::cell_to_children_size(cell, res, &n); e != H3Error::kSuccess) {
@@ -263,6 +292,8 @@ int main(int argc, char** argv) {
       {"cellToBoundary", "cell -> \"LAT LNG LAT LNG ...\" vertices in H3's order", 0},
       {"cellToParent", "cell -> parent at resolution -r", 'r'},
       {"cellToChildren", "cell -> space-separated children at resolution -r", 'r'},
+      {"cellToCenterChild", "cell -> centre child at resolution -r", 'r'},
+      {"cellToChildrenSize", "cell -> number of children at resolution -r", 'r'},
       {"gridDisk", "cell -> space-separated cells within -k steps", 'k'},
       {"gridDiskDistances", "cell -> space-separated CELL:DISTANCE pairs within -k steps", 'k'},
       {"gridRing", "cell -> space-separated cells exactly -k steps away", 'k'},
@@ -270,6 +301,7 @@ int main(int argc, char** argv) {
       {"gridPathCells", "\"CELL CELL\" -> space-separated cells of the grid line between them", 0},
       {"areNeighborCells", "\"CELL CELL\" -> 1 or 0", 0},
       {"cellAreaKm2", "cell -> exact area in km^2", 0},
+      {"greatCircleDistanceKm", "\"LAT LNG LAT LNG\" -> great-circle (haversine) distance in km", 0},
       {"isValidCell", "cell -> 1 or 0", 0},
       {"isPentagon", "cell -> 1 or 0", 0},
       {"polygonToCells", "\"LAT LNG LAT LNG ... [; hole LAT LNG ...]\" -> cells whose centres are inside, at -r", 'r'},

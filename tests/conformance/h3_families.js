@@ -128,6 +128,20 @@ const randomCells = (count) => {
   family('cellToChildren (H3 order)', cases);
 }
 
+{
+  const cases = [];
+  const sizes = [];
+  for (const c of randomCells(CASES)) {
+    const res = h3.getResolution(c);
+    const childRes = randInt(30) === 0 ? pick([res - 1, 16]) : Math.min(15, res + randInt(6));
+    cases.push({ args: ['cellToCenterChild', '-r', String(childRes)], input: c, expect: oracle(() => h3.cellToCenterChild(c, childRes)), compare: eq });
+    const want = oracle(() => h3.cellToChildrenSize(c, childRes));
+    sizes.push({ args: ['cellToChildrenSize', '-r', String(childRes)], input: c, expect: want.error ? want : String(want), compare: eq });
+  }
+  family('cellToCenterChild', cases);
+  family('cellToChildrenSize', sizes);
+}
+
 // --- Validity. ------------------------------------------------------------------------------------------
 {
   const cases = [];
@@ -253,6 +267,17 @@ function cellPairs(count) {
   const cells = randomCells(Math.max(1, Math.floor(CASES / 10)));
   family('cellAreaKm2 (relative 1e-8 + 1e-12 km2)', cells.map((c) => ({ args: ['cellAreaKm2'], input: c, expect: h3.cellArea(c, 'km2'),
     compare: (g, w) => Math.abs(Number(g) - w) <= 1e-8 * w + 1e-12 })));
+}
+
+{
+  const cases = [];
+  for (let n = 0; n < Math.max(1, Math.floor(CASES / 10)); n++) {
+    const a = randomPoint();
+    const b = n % 2 ? randomPoint() : [a[0] + (rand() - 0.5) * 1e-3, a[1] + (rand() - 0.5) * 1e-3];
+    cases.push({ args: ['greatCircleDistanceKm'], input: `${pointLine(a)} ${pointLine(b)}`, expect: h3.greatCircleDistance(a, b, 'km'),
+      compare: (g, w) => Math.abs(Number(g) - w) <= 1e-12 * w + 1e-12 });
+  }
+  family('greatCircleDistanceKm (relative 1e-12)', cases);
 }
 
 // --- polygonToCells: random star-shaped polygons (some with a hole) a few to ~30 cells across, all
