@@ -125,21 +125,39 @@ void HttpSession::on_data(core::Connection& connection, std::span<const std::byt
   connection_ = &connection;
   last_activity_ns_ = core::monotonic_ns();
   HttpParseStatus status;
-  HttpParseError error = HttpParseError::kNone;
   try {
     if (!parser_) {
       parser_.emplace(server_->config().limits);
     }
     status = parser_->feed(bytes);
+  } catch (const std::exception&) {
+    status = HttpParseStatus::kError;  // allocation failure inside the parser: give up on it
+  }
+  serve(connection, status);
+}
+
+void HttpSession::serve(core::Connection& connection, HttpParseStatus status) noexcept {
+  HttpParseError error = HttpParseError::kNone;
+  try {
     while (status == HttpParseStatus::kComplete) {
       if (!handle_request(connection, parser_->request())) {
         return;  // closing, or the connection now belongs to a WsSession
       }
       status = parser_->next();
+      if (connection.over_soft_limit() && status != HttpParseStatus::kError) {
+        // The client sends requests faster than it reads the answers: stop reading (TCP flow
+        // control slows it down) and stop answering until the queued answers drain.
+        paused_status_ = status;
+        answering_paused_ = true;
+        connection.pause_reading();
+        return;
+      }
     }
-    error = parser_->error();
+    if (parser_) {
+      error = parser_->error();
+    }
   } catch (const std::exception&) {
-    status = HttpParseStatus::kError;  // allocation failure inside the parser: give up on it
+    status = HttpParseStatus::kError;
   }
   if (status == HttpParseStatus::kError) {
     metrics_->bad_requests->add();
@@ -147,6 +165,17 @@ void HttpSession::on_data(core::Connection& connection, std::span<const std::byt
     respond(connection, make_status_response(code, false));
     done_ = true;
     connection.close();
+  }
+}
+
+void HttpSession::on_drained(core::Connection& connection) noexcept {
+  if (!answering_paused_ || done_) {
+    return;
+  }
+  answering_paused_ = false;
+  serve(connection, paused_status_);
+  if (!answering_paused_ && !done_) {
+    connection.resume_reading();
   }
 }
 

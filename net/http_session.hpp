@@ -1,5 +1,6 @@
 // HTTP/1.1 on a core::Connection and the server object that owns the routes. HttpSession feeds the
-// incremental parser, answers pipelined requests in order through the HttpRouter, answers bad
+// incremental parser, answers pipelined requests in order through the HttpRouter (pausing reads
+// while a client that does not read its answers has more than the soft limit queued), answers bad
 // requests with 400/413/431 and closes, closes idle keep-alive connections (shard timer wheel), and
 // upgrades GET requests on registered WebSocket paths to a WsSession (handing over the bytes that
 // followed the handshake). HttpServer holds the router, the WebSocket endpoints and the settings.
@@ -114,9 +115,14 @@ class HttpSession final : public core::ConnectionHandler {
 
   void on_open(core::Connection& connection) noexcept override;
   void on_data(core::Connection& connection, std::span<const std::byte> bytes) noexcept override;
+  /// Resumes answering (and reading) once the answers queued for a pipelining client drained.
+  void on_drained(core::Connection& connection) noexcept override;
   void on_close(core::Connection& connection, core::CloseReason reason) noexcept override;
 
  private:
+  /// Answers every complete request the parser holds (`status` from feed/next); pauses reading
+  /// when the connection's queued answers pass the reactor's soft limit.
+  void serve(core::Connection& connection, HttpParseStatus status) noexcept;
   /// Handles the completed request; false when the connection stops being HTTP (closed/upgraded).
   bool handle_request(core::Connection& connection, HttpRequest& request) noexcept;
   bool upgrade(core::Connection& connection, const HttpRequest& request,
@@ -134,7 +140,9 @@ class HttpSession final : public core::ConnectionHandler {
   core::TimerWheel* timers_ = nullptr;
   core::TimerId timer_ = 0;
   std::uint64_t last_activity_ns_ = 0;
-  bool done_ = false;  // closing or upgraded: ignore further bytes
+  HttpParseStatus paused_status_ = HttpParseStatus::kNeedMore;  // parser state when paused
+  bool answering_paused_ = false;  // reading paused until the queued answers drain
+  bool done_ = false;              // closing or upgraded: ignore further bytes
 };
 
 }  // namespace hexwire::net

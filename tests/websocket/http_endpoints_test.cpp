@@ -56,7 +56,7 @@ TEST_CASE("http: /metrics is Prometheus text with hexwire_ names incl. WebSocket
   }
 }
 
-TEST_CASE("http: /api/stats is a JSON object with shards, backend and metrics", "[http]") {
+TEST_CASE("http: /api/stats is a JSON object with shards and backend and metrics", "[http]") {
   auto engine = start();
   RawClient client(engine->port());
   client.send_all("GET /api/stats HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -78,7 +78,7 @@ TEST_CASE("http: /api/stats is a JSON object with shards, backend and metrics", 
   CHECK(requests >= 1);
 }
 
-TEST_CASE("http: unknown path 404, wrong method 405 with Allow", "[http]") {
+TEST_CASE("http: unknown path 404 and wrong method 405 with Allow", "[http]") {
   auto engine = start();
   RawClient client(engine->port());
   client.send_all("GET /missing HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -173,4 +173,31 @@ TEST_CASE("http: an idle keep-alive connection is closed after the idle timeout"
   RawClient partial(engine->port());
   partial.send_all("GET /heal");
   CHECK(partial.wait_closed());
+}
+
+TEST_CASE("http: a pipelining client that does not read is paused and then answered in order",
+          "[http]") {
+  auto engine = start();
+  RawClient client(engine->port(), 5000, 4096);
+  // 2 KiB per request, so 20,000 of them (40 MiB) exceed what the kernel buffers on both sides.
+  const std::string request =
+      "GET /api/stats HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(2000, 'p') + "\r\n\r\n";
+  int complete = 0;
+  while (complete < 20000 && client.try_send_all(request, 300)) {
+    ++complete;  // a request cut by the timeout is never completed, so never answered
+  }
+  CAPTURE(complete);
+  // The server stopped reading once its queued answers passed the soft limit (256 KiB), instead
+  // of answering (and buffering) everything the client sent.
+  const std::string metrics = engine->metrics().prometheus_text();
+  const std::size_t at = metrics.find("\nhexwire_send_queue_bytes ");
+  REQUIRE(at != std::string::npos);
+  const std::uint64_t queued = std::stoull(metrics.substr(at + 26));
+  CHECK(queued < (1u << 20));
+  CHECK(complete < 20000);  // the flood was slowed down by TCP flow control
+  for (int i = 0; i < complete; ++i) {
+    const auto answer = client.read_http();
+    REQUIRE(answer);
+    REQUIRE(answer->status == 200);
+  }
 }

@@ -117,7 +117,7 @@ TEST_CASE("ws backpressure: a slow reader is closed with 1008 under the close po
   CHECK(counter_total(*engine, "ws_closes_1008_total") == 1);
 }
 
-TEST_CASE("ws backpressure: the drop policy drops data, counts it, and keeps control frames",
+TEST_CASE("ws backpressure: the drop policy drops and counts data but keeps control frames",
           "[ws][backpressure]") {
   auto engine = hexwire::test::start_engine(slow_reader_config("drop"));
   RawClient client(engine->port(), 5000, 4096);

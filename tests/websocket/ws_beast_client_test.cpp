@@ -189,7 +189,7 @@ TEST_CASE("beast: server closes 1007 on invalid UTF-8 text", "[ws][beast][close]
   CHECK(client.read_until_closed() == 1007);
 }
 
-TEST_CASE("beast: an idle client is pinged, then closed 1001 after the idle timeout",
+TEST_CASE("beast: an idle client is pinged then closed 1001 after the idle timeout",
           "[ws][beast][close]") {
   auto config = hexwire::test::test_engine_config();
   config.ws_ping_interval_ms = 100;

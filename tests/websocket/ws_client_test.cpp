@@ -114,8 +114,7 @@ void connect(core::Runtime& clients, std::uint16_t port, const net::WsClientOpti
 
 }  // namespace
 
-TEST_CASE("ws client: masked text and binary echo, then a close the server echoes",
-          "[ws][client]") {
+TEST_CASE("ws client: masked text and binary echo then a close the server echoes", "[ws][client]") {
   auto engine = test::start_engine(test::test_engine_config());
   Log log;  // declared before the client runtime: sessions report into it until it stops
   net::WsClientOptions options;

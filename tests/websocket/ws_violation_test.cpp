@@ -146,7 +146,7 @@ TEST_CASE("ws violation: message above the limit closes 1009 (Autobahn 9.x limit
   CHECK(echoed->payload.size() == 1000);
 }
 
-TEST_CASE("ws violation: invalid close payloads close 1002 (Autobahn 7.3, 7.5, 7.9)",
+TEST_CASE("ws violation: invalid close payloads close 1002 (Autobahn 7.3 / 7.5 / 7.9)",
           "[ws][violation]") {
   Server server(backend_under_test());
   expect_close_after(server, RawClient::frame(kClose, "\x03"), 1002);  // 1-byte payload
@@ -158,7 +158,7 @@ TEST_CASE("ws violation: invalid close payloads close 1002 (Autobahn 7.3, 7.5, 7
 }
 
 TEST_CASE(
-    "ws close: valid codes are echoed, an empty close gets an empty reply (Autobahn 7.1, 7.7)",
+    "ws close: valid codes are echoed and an empty close gets an empty reply (Autobahn 7.1 / 7.7)",
     "[ws][close]") {
   Server server(backend_under_test());
   for (std::uint16_t code : {1000, 1001, 1003, 1007, 1011, 3000, 4999}) {
@@ -195,8 +195,8 @@ TEST_CASE("ws close: data after the client's close frame is ignored (Autobahn 7.
 }
 
 TEST_CASE(
-    "ws control: ping gets a pong with the same payload, also between fragments "
-    "(Autobahn 2.x, 5.6)",
+    "ws control: ping gets a pong with the same payload also between fragments "
+    "(Autobahn 2.x / 5.6)",
     "[ws][control]") {
   Server server(backend_under_test());
   RawClient client(server.port());
