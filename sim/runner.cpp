@@ -186,12 +186,15 @@ class Worker final : public ClientEvents {
   std::string first_connect_failure_;
 };
 
-std::string read_rss_text() {
+/// A field of /proc/self/status ("VmRSS", "VmHWM"), e.g. "   21176 kB".
+std::string read_status_field(std::string_view name) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      return line.substr(6);
+    if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 &&
+        line[name.size()] == ':') {
+      const std::size_t start = line.find_first_not_of(" \t", name.size() + 1);
+      return start == std::string::npos ? line : line.substr(start);
     }
   }
   return "?";
@@ -350,7 +353,7 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
     t.join();
   }
   emit(aggregator.take_all(), true);
-  const std::string rss_after_run = read_rss_text();
+  const std::string peak_rss = read_status_field("VmHWM");
   engine.reset();
 
   RunReport report;
@@ -390,7 +393,8 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   for (const auto& [name, count] : facts) {
     std::fprintf(out, "%-48s %llu\n", name.c_str(), static_cast<unsigned long long>(count));
   }
-  std::fprintf(out, "simulator memory (VmRSS) at the end of the run:%s\n", rss_after_run.c_str());
+  std::fprintf(out, "process peak memory (VmHWM): %s%s\n", peak_rss.c_str(),
+               embedded ? " (simulator and in-process engine)" : " (simulator)");
   for (const auto& w : worker_objects) {
     if (!w->first_connect_failure().empty()) {
       std::fprintf(out, "first connect failure: %s\n", w->first_connect_failure().c_str());

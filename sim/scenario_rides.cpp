@@ -2,9 +2,11 @@
 // --loc-rate times a second each (available unless on a trip); --riders clients (r<i>, role rider)
 // request trips on an open-loop schedule (--ride-rate in total). Drivers accept 80% of offers and
 // decline the rest; an accepted trip is driven through arrive -> start -> complete. `match` latency
-// runs from the intended request time to the rider's `trip` event `matched`. Every {"op":"error"}
+// runs from the intended request time to the rider's `trip` event `matched`; `rtt` from a loc's
+// intended time to the engine's answer (each loc carries an id). Every {"op":"error"}
 // the engine sends (e.g. `unavailable` while dispatch is not served) is counted, never hidden.
 #include <algorithm>
+#include <cstdio>
 #include <queue>
 
 #include "sim/city.hpp"
@@ -170,6 +172,7 @@ class RidesPart final : public ScenarioPart {
 
   void add_facts(std::map<std::string, std::uint64_t>& facts) const override {
     facts["rides loc updates sent"] += locs_sent_;
+    facts["rides loc updates answered (cell)"] += locs_answered_;
     facts["rides requests sent"] += requests_sent_;
     facts["rides requests accepted by the engine (trip id)"] += requests_accepted_;
     facts["rides requests skipped (no idle rider)"] += requests_skipped_;
@@ -195,6 +198,11 @@ class RidesPart final : public ScenarioPart {
     const DriverState s = city_.driver(d.city_index);
     ctx.out.clear();
     encode_loc(ctx.out, s.position.lat, s.position.lng, s.heading_deg, s.speed_mps, !d.on_trip);
+    // With an id the engine answers each loc, so its round trip is measured (rtt).
+    char id[32];
+    const int n = std::snprintf(id, sizeof id, "\"id\":%llu,",
+                                static_cast<unsigned long long>(intended));
+    ctx.out.insert(1, id, static_cast<std::size_t>(n));
     if (ctx.send_out(d.local)) {
       ctx.recorder.count(Counter::kSent);
       ++locs_sent_;
@@ -235,6 +243,13 @@ class RidesPart final : public ScenarioPart {
                     std::max(ctx.timeline.load_start_ns, ctx.now_ns), ctx.timeline.load_end_ns);
         } catch (...) {
           ctx.recorder.error(ErrorKind::kProtocol);
+        }
+        break;
+      case ServerOp::kLoc:
+        if (e.has_id) {
+          ctx.recorder.record(LatencyKind::kRtt, e.id, ctx.now_ns);
+          ctx.recorder.count(Counter::kReceived);
+          ++locs_answered_;
         }
         break;
       case ServerOp::kOffer: {
@@ -355,6 +370,7 @@ class RidesPart final : public ScenarioPart {
   std::priority_queue<PendingAction, std::vector<PendingAction>, std::greater<>> actions_;
   std::uint64_t next_id_ = 2;
   std::uint64_t locs_sent_ = 0;
+  std::uint64_t locs_answered_ = 0;
   std::uint64_t requests_sent_ = 0;
   std::uint64_t requests_accepted_ = 0;
   std::uint64_t requests_skipped_ = 0;
