@@ -3,6 +3,7 @@
 // and the in-place RFC 6455 header in front of the payload.
 #include "app/json_writer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -37,6 +38,16 @@ void FrameWriter::grow(std::size_t needed) {
   std::memcpy(bigger.get(), buffer_.get(), size_);
   buffer_ = std::move(bigger);
   capacity_ = capacity;
+}
+
+void FrameWriter::trim(std::size_t keep_bytes) {
+  keep_bytes = std::max(keep_bytes, kHeaderRoom + 64);
+  if (capacity_ <= keep_bytes) {
+    return;
+  }
+  buffer_.reset(new char[keep_bytes]);
+  capacity_ = keep_bytes;
+  size_ = kHeaderRoom;
 }
 
 void FrameWriter::string(std::string_view text) {

@@ -47,6 +47,10 @@ class FrameWriter {
   void number(double value);
   void boolean(bool value) { raw(value ? std::string_view("true") : std::string_view("false")); }
 
+  /// Gives memory back after an unusually large frame (call between frames): when the scratch
+  /// grew beyond `keep_bytes`, it shrinks to that size.
+  void trim(std::size_t keep_bytes);
+
   /// The JSON written since reset().
   [[nodiscard]] std::string_view payload() const noexcept {
     return {buffer_.get() + kHeaderRoom, size_ - kHeaderRoom};

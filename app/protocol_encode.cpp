@@ -110,12 +110,18 @@ core::SharedBuffer encode_notify(FrameWriter& w, const pubsub::Message& message)
 }
 
 core::SharedBuffer encode_history(FrameWriter& w, std::string_view id, std::string_view channel,
-                                  std::span<const pubsub::MessageRef> messages, bool recovered) {
+                                  std::span<const pubsub::MessageRef> messages, bool recovered,
+                                  std::size_t max_payload_bytes) {
   begin(w, "{\"op\":\"history\"", id);
   channel_field(w, channel);
   w.raw(",\"messages\":[");
   bool first = true;
+  bool more = false;
   for (const pubsub::MessageRef& message : messages) {
+    if (!first && w.payload().size() >= max_payload_bytes) {
+      more = true;
+      break;
+    }
     if (!first) {
       w.raw(',');
     }
@@ -124,6 +130,9 @@ core::SharedBuffer encode_history(FrameWriter& w, std::string_view id, std::stri
   }
   w.raw("],\"recovered\":");
   w.boolean(recovered);
+  if (more) {
+    w.raw(",\"more\":true");
+  }
   w.raw('}');
   return w.finish_text_frame();
 }

@@ -3,6 +3,7 @@
 // request id (ParseResult::id), omitted when empty. Field order matches PROTOCOL.md.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <span>
@@ -40,9 +41,12 @@ core::SharedBuffer encode_notify(FrameWriter& w, const pubsub::Message& message)
 /// Writes the msg object (no frame) into `w` after whatever it holds (history lists).
 void write_msg_object(FrameWriter& w, const pubsub::Message& message,
                       std::string_view op_literal = "{\"op\":\"msg\"");
-/// {"op":"history","id":ID,"channel":C,"messages":[MSG...],"recovered":B}
+/// {"op":"history","id":ID,"channel":C,"messages":[MSG...],"recovered":B} with the oldest
+/// messages first; once the payload passes `max_payload_bytes` (after at least one message) the
+/// rest is left out and `"more":true` is added: the client asks again since the last seq it got.
 core::SharedBuffer encode_history(FrameWriter& w, std::string_view id, std::string_view channel,
-                                  std::span<const pubsub::MessageRef> messages, bool recovered);
+                                  std::span<const pubsub::MessageRef> messages, bool recovered,
+                                  std::size_t max_payload_bytes = SIZE_MAX);
 /// {"op":"presence","id":ID,"channel":C,"users":[...]}
 core::SharedBuffer encode_presence(FrameWriter& w, std::string_view id, std::string_view channel,
                                    std::span<const std::string> users);

@@ -38,6 +38,10 @@ void add_ws_app_options(CLI::App& cli, WsAppConfig& c) {
   cli.add_option("--max-channel-members", c.max_members_per_channel,
                  "Members (online and offline) per channel")
       ->capture_default_str();
+  cli.add_option("--history-max-reply-bytes", c.history_max_reply_bytes,
+                 "Largest history reply payload; the rest is left out and flagged \"more\":true")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20));
   cli.add_option("--history-max-limit", c.history_max_limit,
                  "Largest `limit` a history request is served with (larger ones are clamped)")
       ->capture_default_str();

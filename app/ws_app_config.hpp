@@ -27,6 +27,7 @@ struct WsAppConfig {
   std::uint64_t publish_burst = 1'000;              // token bucket size
   std::size_t max_channels_per_shard = 1'000'000;   // channels owned by one shard
   std::size_t max_members_per_channel = 1'000'000;  // online and offline members
+  std::size_t history_max_reply_bytes = 1u << 20;   // history reply: the rest gets "more":true
   std::uint64_t history_max_limit = 1'000;          // history op: larger limits are clamped
   std::uint32_t auth_timeout_ms = 10'000;           // unauthenticated connections close (1008)
   bool dispatch_enabled = false;                    // set by app when a dispatch engine is wired

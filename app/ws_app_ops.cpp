@@ -178,8 +178,10 @@ class WsOpHandlers {
               c->send_error(id, r.code, {r.message});
               return;
             }
-            c->send(
-                encode_history(c->shard_.writer, id, channel, result.messages, result.recovered));
+            c->send(encode_history(c->shard_.writer, id, channel, result.messages, result.recovered,
+                                   c->service_.config().history_max_reply_bytes));
+            // A long history reply may have grown the shard's scratch well past a usual frame.
+            c->shard_.writer.trim(4 * c->service_.config().max_message_bytes);
           }
         });
     refuse_unless_ok(status);

@@ -148,6 +148,12 @@ TEST_CASE("every reply and event is valid JSON with the PROTOCOL.md shape") {
   CHECK(simdjson::dom::array(root["messages"]).size() == 2);
   CHECK(std::uint64_t(root["messages"].at(1)["seq"]) == 2);
   CHECK(bool(root["recovered"]) == false);
+  CHECK(root["more"].error() == simdjson::NO_SUCH_FIELD);
+  // A byte budget keeps the oldest messages that fit (at least one) and flags the rest.
+  root = parse_dom(parser, frame_payload(encode_history(w, "4", "g", list, true, 10)));
+  CHECK(simdjson::dom::array(root["messages"]).size() == 1);
+  CHECK(std::uint64_t(root["messages"].at(0)["seq"]) == 1);
+  CHECK(bool(root["more"]));
   root = parse_dom(parser, frame_payload(encode_history(w, "4", "g", {}, true)));
   CHECK(simdjson::dom::array(root["messages"]).size() == 0);
 
@@ -185,4 +191,17 @@ TEST_CASE("parse errors become bad_request replies echoing the id") {
                    frame_payload(encode_error(w, "9", ErrorCode::kRateLimited, {"slow ", "down"})));
   CHECK(std::string_view(root["code"]) == "rate_limited");
   CHECK(std::string_view(root["message"]) == "slow down");
+}
+
+TEST_CASE("the writer gives memory back after a large frame and keeps working") {
+  FrameWriter w(64);
+  w.reset();
+  w.string(std::string(1 << 20, 'x'));
+  CHECK(w.payload().size() == (1u << 20) + 2);
+  w.trim(4096);
+  w.reset();
+  w.raw("{\"a\":");
+  w.uint(1);
+  w.raw('}');
+  CHECK(w.payload() == "{\"a\":1}");
 }
