@@ -392,8 +392,14 @@ void DispatchEngine::assign_batch(unsigned shard_id, std::shared_ptr<Gather> gat
       continue;
     }
     // The assigned driver first, then this row's other candidates not assigned elsewhere.
+    // (Each row keeps its own copy of a driver: distance and ETA are to this row's pickup.)
     t->candidates.clear();
-    t->candidates.push_back(columns[static_cast<std::size_t>(column)]);
+    const std::string& assigned = columns[static_cast<std::size_t>(column)].driver;
+    for (const NearbyDriver& d : gather->results[i]) {
+      if (d.driver == assigned) {
+        t->candidates.push_back(d);
+      }
+    }
     for (const NearbyDriver& d : gather->results[i]) {
       const auto j = std::find_if(columns.begin(), columns.end(),
                                   [&](const NearbyDriver& c) { return c.driver == d.driver; }) -

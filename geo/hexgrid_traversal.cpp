@@ -108,7 +108,14 @@ bool base_cell_is_cw_offset(int bc, int face) noexcept {
   return H3Error::kSuccess;
 }
 
-std::size_t disk_size(int k) noexcept { return 3 * static_cast<std::size_t>(k) * (k + 1) + 1; }
+// Beyond this k a disk would hold more cells than the whole res 15 grid; sizes are capped there
+// (as H3 does) so that 3k(k+1)+1 cannot overflow.
+constexpr int kAllCellsAtRes15 = 13780510;
+constexpr std::size_t kNumCellsRes15 = 569707381193162;
+
+std::size_t disk_size(int k) noexcept {
+  return k >= kAllCellsAtRes15 ? kNumCellsRes15 : 3 * static_cast<std::size_t>(k) * (static_cast<std::size_t>(k) + 1) + 1;
+}
 
 /// Inserts into an open-addressing table laid over out/distances; returns false if present
 /// with a distance <= d.
@@ -159,7 +166,7 @@ H3Error max_grid_disk_size(int k, std::int64_t* out) noexcept {
   if (k < 0) {
     return H3Error::kDomain;
   }
-  *out = 3 * static_cast<std::int64_t>(k) * (k + 1) + 1;
+  *out = static_cast<std::int64_t>(disk_size(k));
   return H3Error::kSuccess;
 }
 

@@ -4,6 +4,8 @@
 // Example: echo "37.77 -122.41" | hexwire-h3 latLngToCell -r 9
 #include <cstdio>
 #include <iostream>
+#include <new>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -325,7 +327,14 @@ int main(int argc, char** argv) {
   std::string out;
   while (std::getline(std::cin, line)) {
     out.clear();
-    const H3Error e = answer(cmd, line, res, k, &out);
+    H3Error e = H3Error::kSuccess;
+    try {
+      e = answer(cmd, line, res, k, &out);
+    } catch (const std::bad_alloc&) {
+      e = H3Error::kMemoryAlloc;  // e.g. all res 15 children of a res 0 cell
+    } catch (const std::length_error&) {
+      e = H3Error::kMemoryAlloc;
+    }
     if (e != H3Error::kSuccess) {
       failed = true;
       std::cout << geo::error_name(e) << '\n';

@@ -77,6 +77,8 @@ TEST_CASE("bad input returns H3's error codes") {
   std::int64_t n = 0;
   CHECK(geo::cell_to_children_size(sf, 4, &n) == H3Error::kResDomain);
   CHECK(geo::max_grid_disk_size(-1, &n) == H3Error::kDomain);
+  REQUIRE(geo::max_grid_disk_size(2147483647, &n) == H3Error::kSuccess);  // capped, no overflow
+  CHECK(n == 569707381193162);
   CHECK(geo::grid_distance(sf, cell("8428347ffffffff"), &n) == H3Error::kResMismatch);
   CHECK(geo::string_to_cell("xyz", &c) == H3Error::kFailed);
   CHECK(std::string(geo::error_name(H3Error::kLatLngDomain)) == "E_LATLNG_DOMAIN");
