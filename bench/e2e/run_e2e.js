@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+// End-to-end load levels: starts a fresh `hexwire` engine per level (child process, 0.0.0.0, one
+// shard) and runs `hexwire-sim` against it (one client thread, connections spread over several
+// 127.0.0.x server addresses) at rising offered load. A level is sustainable when p99 (measured
+// from intended send times) is under 10 ms, no error was counted and the simulator sent at least
+// 95% of the offered load. Records every level and the highest sustainable one per workload as
+// JSON under bench/results/, plus a connections/memory scale run.
+// Usage: node bench/e2e/run_e2e.js [--build build/release] [--seconds 5] [--only echo,chat,loc,scale]
+'use strict';
+const { spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const net = require('net');
+
+const root = path.resolve(__dirname, '..', '..');
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const buildDir = path.resolve(root, flag('--build', 'build/release'));
+const seconds = Number(flag('--seconds', '5'));
+const only = flag('--only', 'echo,chat,loc,scale').split(',');
+const engineBin = path.join(buildDir, 'app', 'hexwire');
+const simBin = path.join(buildDir, 'sim', 'tools', 'hexwire-sim');
+const P99_LIMIT_US = 10000;
+const SOURCE_ADDRS = '127.0.0.1-127.0.0.4';
+
+for (const bin of [engineBin, simBin]) {
+  if (!fs.existsSync(bin)) {
+    console.error(`run_e2e: ${bin} is missing; build it first (scripts/build.sh release --target hexwire --target hexwire-sim)`);
+    process.exit(1);
+  }
+}
+
+const freePort = () => new Promise((resolve, reject) => {
+  const server = net.createServer();
+  server.listen(0, '0.0.0.0', () => {
+    const { port } = server.address();
+    server.close(() => resolve(port));
+  });
+  server.on('error', reject);
+});
+
+const engineHelp = execFileSync(engineBin, ['--help']).toString();
+const anonymous = engineHelp.includes('--anonymous') ? ['--anonymous'] : [];
+
+function statusField(pid, field) {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = text.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function startEngine() {
+  const port = await freePort();
+  const child = spawn(engineBin, ['--host', '0.0.0.0', '--port', String(port), '--shards', '1',
+                                  ...anonymous], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  for (let i = 0; i < 100 && !log.includes('listening'); i++) {
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!log.includes('listening')) {
+    child.kill('SIGKILL');
+    throw new Error(`engine did not start: ${log}`);
+  }
+  return { child, port };
+}
+
+async function stopEngine(engine) {
+  const done = new Promise((r) => engine.child.on('exit', r));
+  engine.child.kill('SIGINT');
+  await Promise.race([done, new Promise((r) => setTimeout(r, 8000))]);
+  if (engine.child.exitCode === null) engine.child.kill('SIGKILL');
+}
+
+function runSim(simArgs) {
+  const report = path.join(os.tmpdir(), `hexwire-e2e-${process.pid}-${Date.now()}.json`);
+  return new Promise((resolve) => {
+    const child = spawn(simBin, [...simArgs, '--report', report], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('exit', (code) => {
+      let json = null;
+      try { json = JSON.parse(fs.readFileSync(report, 'utf8')); fs.unlinkSync(report); } catch { json = null; }
+      const peak = out.match(/process peak memory \(VmHWM\): (\d+) kB/);
+      resolve({ code, out, err, json, simPeakKb: peak ? Number(peak[1]) : null });
+    });
+  });
+}
+
+// The engine binary serves /ws only once the /ws application is wired into it (its --help then
+// lists --anonymous); until then /ws workloads run against hexwire-sim's in-process engine.
+const binaryServesWs = anonymous.length > 0;
+
+// One level: fresh engine, one simulator run, the numbers that decide sustainability.
+async function level(workload, offered, simArgs, latencyKind, offeredPerSecond) {
+  const common = ['--source-addrs', SOURCE_ADDRS, '--threads', '1', '--duration', String(seconds), '--drain', '1', ...simArgs];
+  const inProcess = simArgs[0] !== 'echo' && !binaryServesWs;
+  let run;
+  let engineHwmKb = null;
+  if (inProcess) {
+    run = await runSim(common);
+  } else {
+    const engine = await startEngine();
+    run = await runSim(['--url', `ws://127.0.0.1:${engine.port}`, ...common]);
+    engineHwmKb = statusField(engine.child.pid, 'VmHWM');
+    await stopEngine(engine);
+  }
+  const r = { workload, offered, target: inProcess ? 'in-process engine (2 shards) + simulator in one process' : 'hexwire binary (1 shard) + hexwire-sim (1 thread)',
+              exit_code: run.code, sim_peak_kb: run.simPeakKb, engine_peak_kb: engineHwmKb };
+  if (!run.json) {
+    r.ok = false;
+    r.reason = `no report (exit ${run.code}): ${(run.out + run.err).split('\n').slice(-4).join(' | ')}`;
+    return r;
+  }
+  const j = run.json;
+  const lat = j.latency_us[latencyKind];
+  r.sent = j.counters.sent;
+  r.received = j.counters.received;
+  r.sent_per_s = j.counters.sent / seconds;
+  r.received_per_s = j.counters.received / seconds;
+  r.errors = j.errors;
+  r.latency_us = lat || null;
+  r.connections = j.counters.connects_opened;
+  const reasons = [];
+  if (!lat) reasons.push(`no ${latencyKind} samples`);
+  else if (lat.p99 >= P99_LIMIT_US) reasons.push(`p99 ${lat.p99} us >= 10 ms`);
+  if (j.errors.total > 0) reasons.push(`${j.errors.total} errors ${JSON.stringify(j.errors)}`);
+  if (r.sent_per_s < 0.95 * offeredPerSecond) reasons.push(`sent ${r.sent_per_s.toFixed(0)}/s < 95% of ${offeredPerSecond}/s`);
+  r.ok = reasons.length === 0;
+  r.reason = reasons.join('; ');
+  return r;
+}
+
+async function ramp(workload, offers, makeLevel) {
+  const levels = [];
+  let failures = 0;
+  for (const offered of offers) {
+    const r = await makeLevel(offered);
+    levels.push(r);
+    const lat = r.latency_us ? `p50 ${r.latency_us.p50}us p99 ${r.latency_us.p99}us` : 'no latency';
+    console.log(`${workload} offered ${offered}: ${r.ok ? 'OK ' : 'NOT'} sent ${Math.round(r.sent_per_s || 0)}/s received ${Math.round(r.received_per_s || 0)}/s ${lat}${r.ok ? '' : ' (' + r.reason + ')'}`);
+    failures = r.ok ? 0 : failures + 1;
+    if (failures >= 2) break;
+  }
+  const sustained = levels.filter((l) => l.ok).pop() || null;
+  return { levels, sustainable: sustained };
+}
+
+async function main() {
+  let commit = 'unknown';
+  try { commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim(); } catch {}
+  const result = {
+    schema: 'hexwire-e2e/1',
+    date: new Date().toISOString(),
+    commit,
+    machine: { cpus: os.cpus().length, model: os.cpus()[0].model, kernel: os.release(), memory_gb: Math.round(os.totalmem() / 2 ** 30) },
+    method: `fresh engine per level (--shards 1, 0.0.0.0), hexwire-sim --threads 1 on the same machine, ${seconds} s per level + 1 s drain, poisson arrivals; sustainable = p99 < 10 ms from intended send time, zero errors, >= 95% of offered load sent`,
+    workloads: {},
+  };
+  if (only.includes('echo')) {
+    result.workloads.echo = await ramp('echo', [5000, 10000, 20000, 40000, 60000, 80000, 100000, 140000],
+      (rate) => level('echo', rate, ['echo', '--connections', '100', '--rate', String(rate), '--message-size', '64'], 'rtt', rate));
+  }
+  if (only.includes('chat')) {
+    // 1000 users in 100 Zipf channels (4 each): mean fan-out ~100 deliveries per publish.
+    result.workloads.chat_fanout = await ramp('chat', [100, 250, 500, 1000, 2000, 4000],
+      (rate) => level('chat', rate, ['chat', '--connections', '1000', '--channels', '100', '--channels-per-user', '4', '--publish-rate', String(rate)], 'deliver', rate));
+  }
+  if (only.includes('loc')) {
+    result.workloads.location_updates = await ramp('loc', [1, 2.5, 5, 10, 20, 40],
+      (perDriver) => level('loc', perDriver * 2000, ['rides', '--drivers', '2000', '--riders', '0', '--ride-rate', '0', '--loc-rate', String(perDriver)], 'rtt', perDriver * 2000));
+  }
+  if (only.includes('scale')) {
+    const scale = [];
+    for (const n of [1000, 10000, 19000]) {
+      const r = await level('scale', n, ['echo', '--connections', String(n), '--rate', '1000', '--ramp-rate', '5000'], 'rtt', 1000);
+      console.log(`scale ${n} connections: opened ${r.connections}, simulator peak ${r.sim_peak_kb} kB, engine peak ${r.engine_peak_kb} kB, ${r.ok ? 'OK' : r.reason}`);
+      scale.push(r);
+    }
+    const a = scale[0];
+    const b = scale[scale.length - 1];
+    result.scale = {
+      levels: scale,
+      connections_held: Math.max(...scale.map((s) => s.connections || 0)),
+      sim_bytes_per_connection: a.sim_peak_kb && b.sim_peak_kb ? Math.round(((b.sim_peak_kb - a.sim_peak_kb) * 1024) / (b.offered - a.offered)) : null,
+      engine_bytes_per_connection: a.engine_peak_kb && b.engine_peak_kb ? Math.round(((b.engine_peak_kb - a.engine_peak_kb) * 1024) / (b.offered - a.offered)) : null,
+      fd_limit_note: 'the hard open-file limit of this sandbox is 20000 per process (no CAP_SYS_RESOURCE), which caps connections per process',
+    };
+    console.log(`scale: ${result.scale.connections_held} connections held; simulator ${result.scale.sim_bytes_per_connection} B/connection, engine ${result.scale.engine_bytes_per_connection} B/connection (peak RSS slope)`);
+  }
+  const outDir = path.join(root, 'bench', 'results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `e2e-${result.date.slice(0, 10)}.json`);
+  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  console.log(`run_e2e: wrote ${path.relative(root, file)}`);
+  for (const [name, w] of Object.entries(result.workloads)) {
+    const s = w.sustainable;
+    console.log(`${name}: ${s ? `sustainable ${Math.round(s.sent_per_s)} sent/s, ${Math.round(s.received_per_s)} received/s at p99 ${s.latency_us.p99} us` : 'no sustainable level'}`);
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
