@@ -70,6 +70,16 @@ class WsConnection {
 
  private:
   friend class WsOpHandlers;
+  /// A publication waiting for its ack (request id and channel for the reply).
+  struct PendingPublish {
+    std::string id;
+    std::string channel;
+    std::uint64_t received_ns = 0;
+  };
+  /// Stores a pending publication in a free slot (reused, so no allocation after warm-up).
+  std::uint32_t hold_publish(std::string_view id, std::string_view channel,
+                             std::uint64_t received_ns);
+
   void send(core::SharedBuffer frame) noexcept;
   void send_error(std::string_view id, ErrorCode code,
                   std::initializer_list<std::string_view> message) noexcept;
@@ -85,6 +95,8 @@ class WsConnection {
   std::string user_channel_;            // "user:<id>" once authenticated
   std::uint64_t user_channel_seq_ = 0;  // last seq of user_channel_ when its subscription began
   TokenBucket publish_bucket_;
+  std::vector<PendingPublish> publish_slots_;
+  std::vector<std::uint32_t> free_publish_slots_;
   core::TimerId auth_timer_ = 0;
   bool open_ = false;
   bool closed_ = false;

@@ -133,31 +133,35 @@ class WsOpHandlers {
       c_.send_error(id_, ErrorCode::kRateLimited, {"publish rate limit exceeded"});
       return;
     }
+    // The ack's id and channel wait in a reusable per-connection slot, so the callback captures
+    // three words (stored inline) and a publish allocates nothing here after warm-up.
     WsService* service = &c_.service_;
     const pubsub::SubscriberId conn = c_.id_;
-    std::string id(id_);
-    std::string channel(op.channel);
-    const std::uint64_t received_ns = received_ns_;
+    const std::uint32_t slot = c_.hold_publish(id_, op.channel, received_ns_);
     const pubsub::Status status = c_.service_.broker().publish(
         c_.identity_->user, op.channel, core::SharedBuffer::copy_of(op.data),
-        [service, conn, id = std::move(id), channel = std::move(channel),
-         received_ns](const pubsub::PublishAck& ack) {
+        [service, conn, slot](const pubsub::PublishAck& ack) {
           WsShardState& shard = service->shard();
           if (ack.status == pubsub::Status::ok) {
             shard.metrics.publishes->add();
-            shard.metrics.stage_route->record(core::monotonic_ns() - received_ns);
           }
           WsConnection* c = service->find(conn);
           if (c == nullptr) {
             return;
           }
+          const WsConnection::PendingPublish& pending = c->publish_slots_[slot];
           if (ack.status != pubsub::Status::ok) {
             const Refusal r = refusal_of(ack.status);
-            c->send_error(id, r.code, {r.message});
-            return;
+            c->send_error(pending.id, r.code, {r.message});
+          } else {
+            shard.metrics.stage_route->record(core::monotonic_ns() - pending.received_ns);
+            c->send(encode_ack(shard.writer, pending.id, pending.channel, ack.seq, ack.ts_us));
           }
-          c->send(encode_ack(shard.writer, id, channel, ack.seq, ack.ts_us));
+          c->free_publish_slots_.push_back(slot);
         });
+    if (status != pubsub::Status::ok) {
+      c_.free_publish_slots_.push_back(slot);
+    }
     refuse_unless_ok(status);
   }
 
@@ -269,6 +273,23 @@ class WsOpHandlers {
   std::string_view id_;
   std::uint64_t received_ns_;
 };
+
+std::uint32_t WsConnection::hold_publish(std::string_view id, std::string_view channel,
+                                         std::uint64_t received_ns) {
+  std::uint32_t slot;
+  if (free_publish_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(publish_slots_.size());
+    publish_slots_.emplace_back();
+  } else {
+    slot = free_publish_slots_.back();
+    free_publish_slots_.pop_back();
+  }
+  PendingPublish& pending = publish_slots_[slot];
+  pending.id.assign(id);  // reuses the slot's capacity
+  pending.channel.assign(channel);
+  pending.received_ns = received_ns;
+  return slot;
+}
 
 void WsConnection::dispatch(const ParseResult& parsed, std::uint64_t received_ns) noexcept {
   try {
