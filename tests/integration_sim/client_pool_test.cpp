@@ -1,0 +1,110 @@
+// ClientPool over loopback against the engine's /echo (app::Engine in this process): slots connect,
+// send and receive through the net client role, reconnect with a new generation, report connect
+// failures, and close; plus parse_ws_url, which turns --url into the server address.
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/reactor.hpp"
+#include "sim/client_pool.hpp"
+#include "sim/embedded_engine.hpp"
+#include "sim/runner.hpp"
+
+using namespace hexwire;
+
+namespace {
+
+struct RecordingEvents final : sim::ClientEvents {
+  std::vector<std::string> log;
+  std::vector<std::string> texts;
+  void on_open(sim::ClientSlot& slot) noexcept override {
+    log.push_back("open " + std::to_string(slot.local) + " gen " + std::to_string(slot.generation));
+  }
+  void on_text(sim::ClientSlot& slot, std::string_view text) noexcept override {
+    texts.emplace_back(text);
+    log.push_back("text " + std::to_string(slot.local));
+  }
+  void on_closed(sim::ClientSlot& slot, bool was_open, bool by_us, std::uint16_t /*code*/,
+                 std::string_view /*why*/) noexcept override {
+    log.push_back("closed " + std::to_string(slot.local) + (was_open ? " open" : " failed") +
+                  (by_us ? " by us" : ""));
+  }
+};
+
+template <typename Done>
+void run_until(core::Reactor& reactor, Done done) {
+  const std::uint64_t deadline = core::monotonic_ns() + 5'000'000'000ull;
+  while (!done() && core::monotonic_ns() < deadline) {
+    reactor.run_once(1'000'000);
+  }
+  REQUIRE(done());
+}
+
+}  // namespace
+
+TEST_CASE("ClientPool: connect, echo a message, close, and reconnect with a new generation") {
+  sim::EmbeddedEngine engine("127.0.0.1", 1);
+  core::Reactor reactor(core::ReactorConfig{});
+  RecordingEvents events;
+  sim::ClientPoolConfig config;
+  config.servers.push_back(core::SocketAddress::parse("127.0.0.1", engine.port()));
+  sim::ClientPool pool(reactor, config, events);
+  const std::uint32_t a = pool.add(sim::ClientKind::kEcho, 10, 10);
+  const std::uint32_t b = pool.add(sim::ClientKind::kEcho, 11, 11);
+  REQUIRE(pool.connect(a, core::monotonic_ns()));
+  REQUIRE(pool.connect(b, core::monotonic_ns()));
+  CHECK_FALSE(pool.connect(a, core::monotonic_ns()));  // already connecting
+  run_until(reactor, [&] { return pool.open_count() == 2; });
+
+  REQUIRE(pool.send(a, "hello"));
+  run_until(reactor, [&] { return events.texts.size() == 1; });
+  CHECK(events.texts[0] == "hello");
+
+  pool.close(a);
+  CHECK_FALSE(pool.send(a, "late"));  // closing: sends refused
+  run_until(reactor, [&] { return pool.open_count() == 1; });
+  CHECK(events.log.back() == "closed 0 open by us");
+  CHECK(pool.slot(a).state == sim::SlotState::kIdle);
+
+  REQUIRE(pool.connect(a, core::monotonic_ns()));
+  run_until(reactor, [&] { return pool.open_count() == 2; });
+  CHECK(events.log.back() == "open 0 gen 2");
+  pool.close_all();
+  run_until(reactor, [&] { return pool.open_count() == 0; });
+}
+
+TEST_CASE("ClientPool: a refused connection is reported as a failure, not an open") {
+  core::Reactor reactor(core::ReactorConfig{});
+  RecordingEvents events;
+  sim::ClientPoolConfig config;
+  std::uint16_t closed_port = 0;
+  {
+    // A port that was just free: nothing listens there now.
+    sim::EmbeddedEngine engine("127.0.0.1", 1);
+    closed_port = engine.port();
+  }
+  config.servers.push_back(core::SocketAddress::parse("127.0.0.1", closed_port));
+  sim::ClientPool pool(reactor, config, events);
+  const std::uint32_t a = pool.add(sim::ClientKind::kChat, 0, 0);
+  REQUIRE(pool.connect(a, core::monotonic_ns()));
+  run_until(reactor, [&] { return pool.connecting_count() == 0; });
+  REQUIRE(events.log.size() == 1);
+  CHECK(events.log[0] == "closed 0 failed");
+  CHECK(pool.open_count() == 0);
+}
+
+TEST_CASE("parse_ws_url: host and port from --url") {
+  std::string host;
+  std::uint16_t port = 0;
+  sim::parse_ws_url("ws://127.0.0.2:9000/ws", host, port);
+  CHECK(host == "127.0.0.2");
+  CHECK(port == 9000);
+  sim::parse_ws_url("ws://localhost", host, port);
+  CHECK(host == "127.0.0.1");
+  CHECK(port == 80);
+  CHECK_THROWS_AS(sim::parse_ws_url("http://127.0.0.1:80", host, port), std::invalid_argument);
+  CHECK_THROWS_AS(sim::parse_ws_url("ws://127.0.0.1:0", host, port), std::invalid_argument);
+}
