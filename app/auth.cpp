@@ -78,8 +78,14 @@ AuthOutcome Authenticator::with_op(const AuthOp& op, std::int64_t now_s) const {
     outcome.reason = "invalid user id (1-123 bytes of A-Z a-z 0-9 _ . : @ -)";
     return outcome;
   }
+  if (!op.role.empty() && op.role != "rider" && op.role != "driver") {
+    outcome.code = ErrorCode::kBadRequest;
+    outcome.reason = "anonymous role must be rider or driver";
+    return outcome;
+  }
   outcome.ok = true;
   outcome.identity.user = std::string(op.user);
+  outcome.identity.role = std::string(op.role);
   return outcome;
 }
 

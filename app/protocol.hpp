@@ -29,6 +29,7 @@ enum class ErrorCode : std::uint8_t {
 struct AuthOp {
   std::string_view token;  // empty when absent
   std::string_view user;   // anonymous mode only; empty when absent
+  std::string_view role;   // anonymous mode only ("rider" or "driver"); empty when absent
 };
 struct SubOp {
   std::string_view channel;

@@ -31,12 +31,13 @@ enum Field : std::uint8_t {
   kK,
   kTrip,
   kAction,
+  kRole,
   kFieldCount
 };
 inline constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
     "op",        "id",        "channel", "since", "limit",    "seq",      "data",
     "token",     "user",      "lat",     "lng",   "dest_lat", "dest_lng", "heading",
-    "speed_mps", "available", "k",       "trip",  "action"};
+    "speed_mps", "available", "k",       "trip",  "action",   "role"};
 
 enum class FieldType : std::uint8_t { kString, kUint, kDouble, kBool, kRawJson, kId };
 inline constexpr std::array<FieldType, kFieldCount> kFieldTypes = {
@@ -44,7 +45,7 @@ inline constexpr std::array<FieldType, kFieldCount> kFieldTypes = {
     FieldType::kUint,   FieldType::kUint,   FieldType::kRawJson, FieldType::kString,
     FieldType::kString, FieldType::kDouble, FieldType::kDouble,  FieldType::kDouble,
     FieldType::kDouble, FieldType::kDouble, FieldType::kDouble,  FieldType::kBool,
-    FieldType::kUint,   FieldType::kString, FieldType::kString};
+    FieldType::kUint,   FieldType::kString, FieldType::kString,  FieldType::kString};
 
 inline int field_index(std::string_view key) noexcept {
   for (std::size_t i = 0; i < kFieldNames.size(); ++i) {

@@ -81,7 +81,7 @@ void build_op(ParseContext& walk, std::string_view op) noexcept {
       walk.fail(ParseProblem::kMissingField, "token");
       return;
     }
-    result.op = AuthOp{text(kToken), text(kUser)};
+    result.op = AuthOp{text(kToken), text(kUser), text(kRole)};
   } else if (op == "history") {
     HistoryOp history;
     if (require_channel(walk, history.channel)) {

@@ -142,23 +142,29 @@ TEST_CASE("access rules: user channels, patterns, engine-only prefixes") {
 
 TEST_CASE("auth op: token, anonymous user only when enabled") {
   Authenticator closed(AuthConfig{kSecret, 30, false});
-  auto outcome = closed.with_op(AuthOp{{}, "u1"}, kNow);
+  auto outcome = closed.with_op(AuthOp{{}, "u1", {}}, kNow);
   CHECK_FALSE(outcome.ok);
   CHECK(outcome.code == ErrorCode::kUnauthorized);
   const std::string token = token_for(claims_exp(kNow + 100));
-  outcome = closed.with_op(AuthOp{token, {}}, kNow);
+  outcome = closed.with_op(AuthOp{token, {}, {}}, kNow);
   CHECK(outcome.ok);
   CHECK(outcome.identity.user == "u1");
 
   Authenticator anonymous(AuthConfig{"", 30, true});
-  outcome = anonymous.with_op(AuthOp{{}, "u9"}, kNow);
+  outcome = anonymous.with_op(AuthOp{{}, "u9", {}}, kNow);
   CHECK(outcome.ok);
   CHECK(outcome.identity.user == "u9");
   CHECK_FALSE(outcome.identity.restricted);
-  outcome = anonymous.with_op(AuthOp{{}, "bad user"}, kNow);
+  outcome = anonymous.with_op(AuthOp{{}, "d1", "driver"}, kNow);
+  CHECK(outcome.ok);
+  CHECK(outcome.identity.role == "driver");
+  outcome = anonymous.with_op(AuthOp{{}, "d1", "admin"}, kNow);
   CHECK_FALSE(outcome.ok);
   CHECK(outcome.code == ErrorCode::kBadRequest);
-  outcome = anonymous.with_op(AuthOp{token, {}}, kNow);  // no secret configured
+  outcome = anonymous.with_op(AuthOp{{}, "bad user", {}}, kNow);
+  CHECK_FALSE(outcome.ok);
+  CHECK(outcome.code == ErrorCode::kBadRequest);
+  outcome = anonymous.with_op(AuthOp{token, {}, {}}, kNow);  // no secret configured
   CHECK_FALSE(outcome.ok);
   CHECK(outcome.reason == to_string(JwtStatus::kNoSecret));
 }

@@ -25,8 +25,9 @@ TEST_CASE("auth with token or anonymous user") {
   auto r = parser.parse(R"({"op":"auth","id":1,"token":"abc.def.ghi"})");
   CHECK(expect_op<AuthOp>(r).token == "abc.def.ghi");
   CHECK(r.id == "1");
-  r = parser.parse(R"({"op":"auth","id":"x1","user":"u1"})");
+  r = parser.parse(R"({"op":"auth","id":"x1","user":"u1","role":"driver"})");
   CHECK(expect_op<AuthOp>(r).user == "u1");
+  CHECK(expect_op<AuthOp>(r).role == "driver");
   CHECK(r.id == "\"x1\"");
   r = parser.parse(R"({"op":"auth","id":2})");
   CHECK(r.error.problem == ParseProblem::kMissingField);
