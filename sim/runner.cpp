@@ -5,6 +5,8 @@
 #include "sim/runner.hpp"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -200,6 +202,17 @@ std::string read_status_field(std::string_view name) {
   return "?";
 }
 
+/// One blocking TCP connect (loopback: immediate answer).
+bool accepts_connections(const core::SocketAddress& server) {
+  const int fd = ::socket(server.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  const bool ok = ::connect(fd, server.data(), server.size()) == 0;
+  ::close(fd);
+  return ok;
+}
+
 }  // namespace
 
 void parse_ws_url(const std::string& url, std::string& host, std::uint16_t& port) {
@@ -283,10 +296,30 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   try {
     if (options.source_addrs.empty()) {
       pool_config.servers.push_back(core::SocketAddress::parse(host, port));
+    } else if (host.rfind("127.", 0) != 0) {
+      std::fprintf(out,
+                   "hexwire-sim: --source-addrs works with a loopback engine only: core::Reactor "
+                   "cannot bind a source address yet, so the addresses are used as server "
+                   "addresses (127.x.y.z reach a local engine listening on 0.0.0.0)\n");
+      return 1;
     } else {
+      // Each server address is its own space of local ports (the 4-tuple differs), which is what
+      // several source addresses would give. Addresses the engine does not answer on are skipped.
       for (const std::string& address : options.source_addrs) {
-        pool_config.servers.push_back(core::SocketAddress::parse(address, port));
+        const core::SocketAddress server = core::SocketAddress::parse(address, port);
+        if (accepts_connections(server)) {
+          pool_config.servers.push_back(server);
+        } else {
+          std::fprintf(progress, "hexwire-sim: nothing listens on %s (engine not on 0.0.0.0?): "
+                       "skipped\n", server.to_string().c_str());
+        }
       }
+      if (pool_config.servers.empty()) {
+        std::fprintf(out, "hexwire-sim: no --source-addrs address reaches the engine\n");
+        return 1;
+      }
+      std::fprintf(progress, "hexwire-sim: connections spread over %zu server addresses\n",
+                   pool_config.servers.size());
     }
   } catch (const std::exception& e) {
     std::fprintf(out, "hexwire-sim: bad address: %s\n", e.what());
