@@ -157,7 +157,11 @@ void WsConnection::on_text(std::string_view text, std::uint64_t received_ns) noe
   shard_.metrics.stage_parse->record(core::monotonic_ns() - received_ns);
   if (!parsed.ok()) {
     shard_.metrics.errors->add();
-    send(encode_parse_error(shard_.writer, parsed));
+    try {
+      send(encode_parse_error(shard_.writer, parsed));
+    } catch (...) {
+      link_.close(1011, "out of memory");
+    }
     return;
   }
   dispatch(parsed, received_ns);
