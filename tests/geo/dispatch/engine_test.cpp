@@ -203,9 +203,9 @@ TEST_CASE("a rider who cancels during an offer frees the driver", "[engine]") {
 }
 
 TEST_CASE("batched matching minimises total pickup ETA where immediate matching is greedy", "[engine]") {
-  // Riders at 0 km and 1.8 km, drivers at 0.9 km (between them) and -1.0 km. Greedy gives the
-  // first rider the 0.9 km driver and the second one the far driver (0.9 + 2.8 km); the optimum
-  // is 1.0 + 0.9 km.
+  // Riders at 0 km and 2.0 km, drivers at 0.9 km (between them) and -1.0 km. Greedy gives the
+  // first rider the 0.9 km driver and the second one the far driver (0.9 + 3.0 km); the optimum
+  // is 1.0 + 1.1 km.
   const auto total_eta = [](MatchMode mode) {
     DispatchConfig config;  // one coarse cell: both requests share a home shard and a batch
     config.mode = mode;
@@ -213,15 +213,23 @@ TEST_CASE("batched matching minimises total pickup ETA where immediate matching 
     h.locate("near", at(0.9).lat, at(0.9).lng);
     h.locate("west", at(-1.0).lat, at(-1.0).lng);
     const RideReply a = h.ride("ra", at(0), at(5));
-    const RideReply b = h.ride("rb", at(1.8), at(5), 1);
+    const RideReply b = h.ride("rb", at(2.0), at(5), 1);
     h.exec.advance_time(2 * kSecond + 2'000'000);  // the batch window
     REQUIRE(h.events.offers.size() == 2);
     REQUIRE(h.events.offers[0].driver != h.events.offers[1].driver);  // a valid matching
     std::map<std::string, std::string> driver_of;
+    const std::map<std::string, LatLngDeg> driver_at = {{"near", at(0.9)}, {"west", at(-1.0)}};
+    const std::map<std::string, LatLngDeg> pickup_of = {{a.trip, at(0)}, {b.trip, at(2.0)}};
     double total = 0;
     for (const auto& o : h.events.offers) {
       driver_of[o.trip] = o.driver;
       total += o.eta_s;
+      // The ETA offered is the driver's own distance to this trip's pickup.
+      const LatLngDeg d = driver_at.at(o.driver), p = pickup_of.at(o.trip);
+      const double km = great_circle_distance_km({degs_to_rads(d.lat), degs_to_rads(d.lng)},
+                                                 {degs_to_rads(p.lat), degs_to_rads(p.lng)});
+      REQUIRE(o.eta_s == Approx(km * 1000 * config.detour_factor / config.pickup_speed_mps));
+      REQUIRE(o.pickup.lat == Approx(p.lat));
     }
     if (mode == MatchMode::immediate) {
       REQUIRE(driver_of[a.trip] == "near");
