@@ -30,7 +30,6 @@ struct WsAppConfig {
   std::size_t history_max_reply_bytes = 1u << 20;   // history reply: the rest gets "more":true
   std::uint64_t history_max_limit = 1'000;          // history op: larger limits are clamped
   std::uint32_t auth_timeout_ms = 10'000;           // unauthenticated connections close (1008)
-  bool dispatch_enabled = false;                    // set by app when a dispatch engine is wired
 };
 
 /// Adds the /ws flags (names in docs/protocol.md "Limits") to `cli`, bound to `config`.
