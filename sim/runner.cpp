@@ -84,10 +84,12 @@ class Worker final : public ClientEvents {
       part->finish(ctx_, echo);
       part->add_facts(output.facts);
     }
+    // The reactor goes first: it aborts connections still closing, and their callbacks reach the
+    // pool and the parts, which must still exist.
+    reactor_.reset();
     aggregator.submit(ctx_.worker, ctx_.recorder.take());
     parts_.clear();
     pool_.reset();
-    reactor_.reset();
   }
 
   // ---- ClientEvents ----

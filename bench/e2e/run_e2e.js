@@ -144,14 +144,18 @@ async function level(workload, offered, simArgs, latencyKind, offeredPerSecond) 
 
 async function ramp(workload, offers, makeLevel) {
   const levels = [];
-  let failures = 0;
   for (const offered of offers) {
-    const r = await makeLevel(offered);
+    let r = await makeLevel(offered);
+    if (!r.ok) {
+      // One retry: the machine is shared, a single noisy run should not end the ramp.
+      const retry = await makeLevel(offered);
+      retry.first_attempt = r;
+      r = retry;
+    }
     levels.push(r);
     const lat = r.latency_us ? `p50 ${r.latency_us.p50}us p99 ${r.latency_us.p99}us` : 'no latency';
     console.log(`${workload} offered ${offered}: ${r.ok ? 'OK ' : 'NOT'} sent ${Math.round(r.sent_per_s || 0)}/s received ${Math.round(r.received_per_s || 0)}/s ${lat}${r.ok ? '' : ' (' + r.reason + ')'}`);
-    failures = r.ok ? 0 : failures + 1;
-    if (failures >= 2) break;
+    if (!r.ok) break;
   }
   const sustained = levels.filter((l) => l.ok).pop() || null;
   return { levels, sustainable: sustained };
@@ -165,7 +169,7 @@ async function main() {
     date: new Date().toISOString(),
     commit,
     machine: { cpus: os.cpus().length, model: os.cpus()[0].model, kernel: os.release(), memory_gb: Math.round(os.totalmem() / 2 ** 30) },
-    method: `fresh engine per level (--shards 1, 0.0.0.0), hexwire-sim --threads 1 on the same machine, ${seconds} s per level + 1 s drain, poisson arrivals; sustainable = p99 < 10 ms from intended send time, zero errors, >= 95% of offered load sent`,
+    method: `fresh engine per level (--shards 1, 0.0.0.0), hexwire-sim --threads 1 on the same machine, ${seconds} s per level + 1 s drain, poisson arrivals; sustainable = p99 < 10 ms from intended send time, zero errors, >= 95% of offered load sent; a failing level is retried once, the ramp stops at the first level that fails twice`,
     workloads: {},
   };
   if (only.includes('echo')) {
