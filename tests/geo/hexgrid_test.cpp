@@ -25,8 +25,11 @@ void* operator new(std::size_t size) {
   }
   throw std::bad_alloc();
 }
+void* operator new[](std::size_t size) { return operator new(size); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace geo = hexwire::geo;
 using geo::CellId;
@@ -255,6 +258,48 @@ TEST_CASE("polygonToCells covers a box") {
     geo::cell_to_lat_lng(c, &center);
     CHECK(center.lat > geo::degs_to_rads(37.7));
     CHECK(center.lat < geo::degs_to_rads(37.8));
+  }
+}
+
+TEST_CASE("arbitrary 64-bit values give error codes, never crashes") {
+  std::mt19937_64 rng(11);
+  std::vector<CellId> buf(400);
+  std::vector<int> dist(400);
+  for (int n = 0; n < 20000; ++n) {
+    CellId h = rng();
+    if (n % 2) {
+      h = (h & ~(0xfULL << 59) & ~(1ULL << 63)) | (1ULL << 59);  // cell mode, random rest
+    }
+    const bool valid = geo::is_valid_cell(h);
+    geo::LatLng g{};
+    geo::CellBoundary b;
+    CHECK((geo::cell_to_lat_lng(h, &g) == H3Error::kSuccess) == valid);
+    CHECK((geo::cell_to_boundary(h, &b) == H3Error::kSuccess) == valid);
+    CellId out = 0;
+    geo::cell_to_parent(h, static_cast<int>(rng() % 20) - 2, &out);
+    geo::cell_to_center_child(h, static_cast<int>(rng() % 20) - 2, &out);
+    std::int64_t size = 0;
+    geo::cell_to_children_size(h, static_cast<int>(rng() % 20) - 2, &size);
+    CHECK((geo::grid_disk(h, 3, buf) == H3Error::kSuccess) == valid);
+    geo::grid_disk_distances(h, 3, buf, dist);
+    geo::grid_ring(h, 2, buf);
+    geo::grid_ring_unsafe(h, 2, buf);
+    geo::grid_disk_distances_unsafe(h, 2, buf, dist);
+    std::int64_t d = 0;
+    geo::grid_distance(h, h ^ (rng() & 0xfff), &d);
+    bool adjacent = false;
+    geo::are_neighbor_cells(h, h ^ 8, &adjacent);
+    geo::CoordIj ij{};
+    geo::cell_to_local_ij(h, h, &ij);
+    geo::local_ij_to_cell(h, {static_cast<int>(rng() % 100) - 50, static_cast<int>(rng() % 100) - 50}, &out);
+    double area = 0;
+    CHECK((geo::cell_area_km2(h, &area) == H3Error::kSuccess) == valid);
+    std::size_t count = 0;
+    const CellId pair[2] = {h, h ^ 1};
+    geo::compact_cells(pair, buf, &count);
+    if (valid && geo::get_resolution(h) >= 12) {
+      geo::uncompact_cells(std::span<const CellId>(&h, 1), geo::get_resolution(h) + 1 > 15 ? 15 : geo::get_resolution(h) + 1, buf);
+    }
   }
 }
 
