@@ -127,20 +127,19 @@ void FleetIndex::refresh_indexing(DriverIndex index) {
 
 void FleetIndex::index_insert(DriverIndex index) {
   Driver& d = drivers_[index];
-  std::vector<DriverIndex>& list = cells_[d.cell];
+  std::vector<IndexedDriver>& list = cells_[d.cell];
   d.slot = static_cast<std::uint32_t>(list.size());
-  list.push_back(index);
+  list.push_back({d.position, d.last_fix_ns, index});
   ++available_res7_[d.cell_res7];
 }
 
 void FleetIndex::index_erase(DriverIndex index) noexcept {
   Driver& d = drivers_[index];
   const auto it = cells_.find(d.cell);
-  assert(it != cells_.end() && d.slot < it->second.size() && it->second[d.slot] == index);
-  std::vector<DriverIndex>& list = it->second;
-  const DriverIndex moved = list.back();
-  list[d.slot] = moved;
-  drivers_[moved].slot = d.slot;
+  assert(it != cells_.end() && d.slot < it->second.size() && it->second[d.slot].driver == index);
+  std::vector<IndexedDriver>& list = it->second;
+  list[d.slot] = list.back();
+  drivers_[list[d.slot].driver].slot = d.slot;
   list.pop_back();
   d.slot = kNoSlot;
   // Empty lists are kept: a busy cell empties and refills often, and keeping the vector avoids
@@ -151,7 +150,7 @@ void FleetIndex::index_erase(DriverIndex index) noexcept {
   }
 }
 
-std::span<const DriverIndex> FleetIndex::drivers_in(CellId cell) const noexcept {
+std::span<const IndexedDriver> FleetIndex::drivers_in(CellId cell) const noexcept {
   const auto it = cells_.find(cell);
   if (it == cells_.end()) {
     return {};

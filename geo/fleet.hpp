@@ -66,6 +66,14 @@ struct Driver {
   std::uint64_t last_map_emit_ns = 0; ///< live-map throttle
 };
 
+/// One entry of a cell's list: what a search needs, stored inline so that a scan reads one
+/// contiguous array instead of chasing every driver's record.
+struct IndexedDriver {
+  LatLng position;
+  std::uint64_t last_fix_ns;
+  DriverIndex driver;
+};
+
 class FleetIndex {
  public:
   explicit FleetIndex(FleetConfig config = {});
@@ -95,8 +103,12 @@ class FleetIndex {
     const Driver& d = drivers_[index];
     return d.slot != UINT32_MAX && d.last_fix_ns + config_.driver_ttl_ns >= now_ns;
   }
-  /// Indexed drivers of one index_res cell (may include expired ones: check searchable()).
-  [[nodiscard]] std::span<const DriverIndex> drivers_in(CellId cell) const noexcept;
+  /// Whether an indexed entry was heard from within driver_ttl_ns of now_ns.
+  [[nodiscard]] bool fresh(const IndexedDriver& entry, std::uint64_t now_ns) const noexcept {
+    return entry.last_fix_ns + config_.driver_ttl_ns >= now_ns;
+  }
+  /// Indexed drivers of one index_res cell (may include silent ones: check fresh()).
+  [[nodiscard]] std::span<const IndexedDriver> drivers_in(CellId cell) const noexcept;
   /// Available (indexed) drivers whose position is in the given res-7 cell.
   [[nodiscard]] std::uint32_t available_in_res7(CellId cell_res7) const noexcept;
 
@@ -126,7 +138,7 @@ class FleetIndex {
   std::vector<Driver> drivers_;
   std::vector<DriverIndex> free_;
   std::unordered_map<std::string, DriverIndex, IdHash, std::equal_to<>> by_id_;
-  std::unordered_map<CellId, std::vector<DriverIndex>> cells_;
+  std::unordered_map<CellId, std::vector<IndexedDriver>> cells_;
   std::unordered_map<CellId, std::uint32_t> available_res7_;
 };
 

@@ -33,26 +33,50 @@ TripTransition next_trip_status(TripStatus from, TripAction action, TripActor ac
   constexpr TripTransition kConflict{TripError::conflict, TripStatus::requested};
   switch (from) {
     case TripStatus::requested:
-      if (action == TripAction::offer) return to(TripStatus::offered);
-      if (action == TripAction::cancel && actor == TripActor::rider) return to(TripStatus::cancelled);
-      if (action == TripAction::give_up) return to(TripStatus::unmatched);
+      if (action == TripAction::offer) {
+        return to(TripStatus::offered);
+      }
+      if (action == TripAction::cancel && actor == TripActor::rider) {
+        return to(TripStatus::cancelled);
+      }
+      if (action == TripAction::give_up) {
+        return to(TripStatus::unmatched);
+      }
       return kConflict;
     case TripStatus::offered:
-      if (action == TripAction::accept) return to(TripStatus::matched);
-      if (action == TripAction::decline || action == TripAction::expire) return to(TripStatus::requested);
-      if (action == TripAction::cancel && actor == TripActor::rider) return to(TripStatus::cancelled);
-      if (action == TripAction::give_up) return to(TripStatus::unmatched);
+      if (action == TripAction::accept) {
+        return to(TripStatus::matched);
+      }
+      if (action == TripAction::decline || action == TripAction::expire) {
+        return to(TripStatus::requested);
+      }
+      if (action == TripAction::cancel && actor == TripActor::rider) {
+        return to(TripStatus::cancelled);
+      }
+      if (action == TripAction::give_up) {
+        return to(TripStatus::unmatched);
+      }
       return kConflict;
     case TripStatus::matched:
-      if (action == TripAction::arrive) return to(TripStatus::arrived);
-      if (action == TripAction::cancel) return to(TripStatus::cancelled);
+      if (action == TripAction::arrive) {
+        return to(TripStatus::arrived);
+      }
+      if (action == TripAction::cancel) {
+        return to(TripStatus::cancelled);
+      }
       return kConflict;
     case TripStatus::arrived:
-      if (action == TripAction::start) return to(TripStatus::on_trip);
-      if (action == TripAction::cancel) return to(TripStatus::cancelled);
+      if (action == TripAction::start) {
+        return to(TripStatus::on_trip);
+      }
+      if (action == TripAction::cancel) {
+        return to(TripStatus::cancelled);
+      }
       return kConflict;
     case TripStatus::on_trip:
-      if (action == TripAction::complete) return to(TripStatus::completed);
+      if (action == TripAction::complete) {
+        return to(TripStatus::completed);
+      }
       return kConflict;
     case TripStatus::completed:
     case TripStatus::cancelled:

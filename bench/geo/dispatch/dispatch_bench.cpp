@@ -45,11 +45,12 @@ GpsFix random_fix(std::mt19937_64& rng) {
   return f;
 }
 
-City& city(std::size_t drivers) {
-  static std::map<std::size_t, std::unique_ptr<City>> cities;
-  auto& slot = cities[drivers];
+City& city(std::size_t drivers, int index_res = 9) {
+  static std::map<std::pair<std::size_t, int>, std::unique_ptr<City>> cities;
+  auto& slot = cities[{drivers, index_res}];
   if (!slot) {
     FleetConfig config;
+    config.index_res = index_res;
     config.driver_ttl_ns = UINT64_MAX / 4;  // nobody expires during the run
     slot = std::make_unique<City>(City{FleetIndex(config), {}, {}});
     std::mt19937_64 rng(drivers);
@@ -149,7 +150,7 @@ void BM_LocationUpdate_Engine(benchmark::State& state) {
 
 template <bool kIndexed>
 void BM_Nearest10(benchmark::State& state) {
-  City& c = city(static_cast<std::size_t>(state.range(0)));
+  City& c = city(static_cast<std::size_t>(state.range(0)), state.range(1));
   NearestSearch search(c.fleet);
   std::vector<NearestCandidate> out;
   core::Histogram latency;
@@ -179,5 +180,6 @@ void BM_Nearest10_BruteForce(benchmark::State& state) { BM_Nearest10<false>(stat
 BENCHMARK(BM_LocationUpdate_Index)->Arg(100'000)->Arg(1'000'000);
 BENCHMARK(BM_LocationUpdate_FlatArray)->Arg(100'000)->Arg(1'000'000);
 BENCHMARK(BM_LocationUpdate_Engine)->Arg(100'000)->Arg(1'000'000);
-BENCHMARK(BM_Nearest10_Index)->Arg(100'000)->Arg(1'000'000);
-BENCHMARK(BM_Nearest10_BruteForce)->Arg(100'000)->Arg(1'000'000);
+// Args: drivers, index resolution (9 is the default; 10 suits a very dense fleet).
+BENCHMARK(BM_Nearest10_Index)->Args({100'000, 9})->Args({1'000'000, 9})->Args({1'000'000, 10});
+BENCHMARK(BM_Nearest10_BruteForce)->Args({100'000, 9})->Args({1'000'000, 9});

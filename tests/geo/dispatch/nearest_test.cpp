@@ -173,22 +173,46 @@ TEST_CASE("the coarse cells reported cover every returned driver", "[nearest]") 
 }
 
 TEST_CASE("max_cell_radius_km bounds every cell's outline", "[nearest]") {
-  std::mt19937_64 rng(9);
-  std::uniform_real_distribution<double> lat(-90, 90), lng(-180, 180);
-  for (int res = 0; res <= 15; ++res) {
+  const auto radius = [](CellId cell) {
+    LatLng centre{};
+    CellBoundary boundary{};
+    REQUIRE(cell_to_lat_lng(cell, &centre) == H3Error::kSuccess);
+    REQUIRE(cell_to_boundary(cell, &boundary) == H3Error::kSuccess);
     double worst = 0;
-    for (int i = 0; i < 3000; ++i) {
-      CellId cell = 0;
-      REQUIRE(lat_lng_to_cell({degs_to_rads(lat(rng)), degs_to_rads(lng(rng))}, res, &cell) == H3Error::kSuccess);
-      LatLng centre{};
-      CellBoundary boundary{};
-      REQUIRE(cell_to_lat_lng(cell, &centre) == H3Error::kSuccess);
-      REQUIRE(cell_to_boundary(cell, &boundary) == H3Error::kSuccess);
-      for (int v = 0; v < boundary.num_verts; ++v) {
-        worst = std::max(worst, great_circle_distance_km(centre, boundary.verts[v]));
+    for (int v = 0; v < boundary.num_verts; ++v) {
+      worst = std::max(worst, great_circle_distance_km(centre, boundary.verts[v]));
+    }
+    return worst;
+  };
+  // Every cell of res 0-3 (41,162 cells), including the 12 pentagons of each.
+  std::vector<CellId> children;
+  for (int base = 0; base < 122; ++base) {
+    const CellId res0 = 0x8001fffffffffffull | (static_cast<CellId>(base) << 45);
+    for (int res = 0; res <= 3; ++res) {
+      std::int64_t n = 0;
+      REQUIRE(cell_to_children_size(res0, res, &n) == H3Error::kSuccess);
+      children.assign(static_cast<std::size_t>(n), 0);
+      REQUIRE(cell_to_children(res0, res, children) == H3Error::kSuccess);
+      for (const CellId cell : children) {
+        INFO("cell " << std::hex << cell);
+        REQUIRE(radius(cell) <= max_cell_radius_km(res));
       }
     }
-    INFO("res " << res << " worst " << worst << " bound " << max_cell_radius_km(res));
-    REQUIRE(worst <= max_cell_radius_km(res));
+  }
+  // Finer resolutions: random cells plus each pentagon's centre child.
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<double> sine(-1, 1), lng(-180, 180);
+  for (int res = 4; res <= 15; ++res) {
+    for (int i = 0; i < 5000; ++i) {
+      CellId cell = 0;
+      REQUIRE(lat_lng_to_cell({std::asin(sine(rng)), degs_to_rads(lng(rng))}, res, &cell) == H3Error::kSuccess);
+      REQUIRE(radius(cell) <= max_cell_radius_km(res));
+    }
+    for (int base = 0; base < 122; ++base) {
+      CellId centre = 0;
+      REQUIRE(cell_to_center_child(0x8001fffffffffffull | (static_cast<CellId>(base) << 45), res, &centre) ==
+              H3Error::kSuccess);
+      REQUIRE(radius(centre) <= max_cell_radius_km(res));
+    }
   }
 }
