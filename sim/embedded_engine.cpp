@@ -7,6 +7,18 @@
 #include "app/ws_app.hpp"
 
 namespace hexwire::sim {
+namespace {
+
+// Simulated users authenticate by name. The engine configuration carries the /ws settings once the
+// application is wired into the engine; before that, /ws is registered below with its own config.
+template <typename Config>
+void allow_anonymous(Config& config) {
+  if constexpr (requires { config.ws_app.auth.anonymous; }) {
+    config.ws_app.auth.anonymous = true;
+  }
+}
+
+}  // namespace
 
 struct EmbeddedEngine::State {
   std::unique_ptr<app::Engine> engine;
@@ -21,6 +33,7 @@ EmbeddedEngine::EmbeddedEngine(const std::string& host, unsigned shards)
   config.shards = shards;
   config.pin_threads = false;  // the simulator's own threads share these cores
   config.log_level = "warn";
+  allow_anonymous(config);
   state_->engine = std::make_unique<app::Engine>(config);
   app::register_extensions(*state_->engine);
   if (state_->engine->server().find_websocket("/ws") == nullptr) {
