@@ -1,0 +1,374 @@
+// Handlers of the dispatch ops of /ws (loc, nearby, ride, accept, decline, trip): role checks,
+// calls into geo::DispatchEngine, replies encoded in the shard's FrameWriter. Roles: a `rider`
+// never sends loc/accept/decline and a `driver` never requests a ride (forbidden); a connection
+// without a role may do both (tokens without a `role` claim). Trip actions are checked by the
+// engine against the trip's own rider and driver.
+#include "app/dispatch_ops.hpp"
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <array>
+#include <initializer_list>
+#include <utility>
+#include <vector>
+
+#include "app/dispatch_bridge.hpp"
+#include "app/engine.hpp"
+#include "app/protocol_encode.hpp"
+#include "app/ws_app.hpp"
+#include "app/ws_app_state.hpp"
+
+namespace hexwire::app {
+
+namespace {
+
+ErrorCode error_code_of(geo::DispatchError error) noexcept {
+  switch (error) {
+    case geo::DispatchError::bad_request:
+      return ErrorCode::kBadRequest;
+    case geo::DispatchError::forbidden:
+      return ErrorCode::kForbidden;
+    case geo::DispatchError::not_found:
+      return ErrorCode::kNotFound;
+    case geo::DispatchError::conflict:
+    case geo::DispatchError::ok:
+      break;
+  }
+  return ErrorCode::kConflict;
+}
+
+geo::TripAction geo_action(TripAction action) noexcept {
+  switch (action) {
+    case TripAction::kArrive:
+      return geo::TripAction::arrive;
+    case TripAction::kStart:
+      return geo::TripAction::start;
+    case TripAction::kComplete:
+      return geo::TripAction::complete;
+    case TripAction::kCancel:
+      break;
+  }
+  return geo::TripAction::cancel;
+}
+
+/// What replies need after the engine answered: the connection may be gone by then.
+struct ReplyTo {
+  WsService* service;
+  pubsub::SubscriberId connection;
+  std::string id;
+
+  [[nodiscard]] WsConnection* find() const noexcept { return service->find(connection); }
+};
+
+void send(WsConnection& c, core::SharedBuffer frame) noexcept {
+  (void)c.link().send_frame(std::move(frame));
+}
+
+void send_error(WsService& service, WsConnection& c, std::string_view id, ErrorCode code,
+                std::initializer_list<std::string_view> message) {
+  WsShardState& shard = service.shard();
+  shard.metrics.errors->add();
+  send(c, encode_error(shard.writer, id, code, message));
+}
+
+/// Starts a reply object: {"op":"<op>" and the id when there is one.
+FrameWriter& begin(WsService& service, std::string_view op_literal, std::string_view id) {
+  FrameWriter& w = service.shard().writer;
+  w.reset();
+  w.raw(op_literal);
+  if (!id.empty()) {
+    w.raw(",\"id\":");
+    w.raw(id);
+  }
+  return w;
+}
+
+std::string_view role_of(const WsConnection& c) noexcept {
+  return c.identity() != nullptr ? std::string_view(c.identity()->role) : std::string_view();
+}
+
+std::string_view action_name(TripAction action) noexcept {
+  switch (action) {
+    case TripAction::kArrive:
+      return "arrive";
+    case TripAction::kStart:
+      return "start";
+    case TripAction::kComplete:
+      return "complete";
+    case TripAction::kCancel:
+      break;
+  }
+  return "cancel";
+}
+
+}  // namespace
+
+DispatchService::DispatchService(core::Executor& executor, core::MetricsRegistry& metrics,
+                                 WsService& service, geo::DispatchConfig config)
+    : service_(service),
+      bridge_(std::make_unique<DispatchBridge>(executor, metrics, service.broker())),
+      engine_(
+          std::make_unique<geo::DispatchEngine>(executor, metrics, std::move(config), *bridge_)) {}
+
+DispatchService::~DispatchService() = default;
+
+void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op) {
+  if (role_of(c) == "rider") {
+    send_error(service_, c, id, ErrorCode::kForbidden, {"riders do not send locations"});
+    return;
+  }
+  geo::GpsFix fix;
+  fix.lat_deg = op.lat;
+  fix.lng_deg = op.lng;
+  fix.heading_deg = op.heading.value_or(0.0);
+  fix.speed_mps = op.speed_mps.value_or(0.0);
+  fix.available = op.available.value_or(true);
+  if (id.empty()) {
+    // The common case (a stream of fixes): only a rejection is answered.
+    engine_->update_location(
+        c.identity()->user, fix, [reply = ReplyTo{&service_, c.id(), {}}](geo::LocationReply r) {
+          if (r.error == geo::DispatchError::ok) {
+            return;
+          }
+          if (WsConnection* conn = reply.find()) {
+            send_error(*reply.service, *conn, {}, error_code_of(r.error), {"invalid coordinates"});
+          }
+        });
+    return;
+  }
+  engine_->update_location(
+      c.identity()->user, fix,
+      [reply = ReplyTo{&service_, c.id(), std::string(id)}](geo::LocationReply r) {
+        WsConnection* conn = reply.find();
+        if (conn == nullptr) {
+          return;
+        }
+        if (r.error != geo::DispatchError::ok) {
+          send_error(*reply.service, *conn, reply.id, error_code_of(r.error),
+                     {"invalid coordinates"});
+          return;
+        }
+        FrameWriter& w = begin(*reply.service, "{\"op\":\"loc\"", reply.id);
+        if (r.cell != 0) {
+          std::array<char, 17> hex{};
+          const std::size_t n = geo::cell_to_string(r.cell, hex);
+          w.raw(",\"cell\":\"");
+          w.raw(std::string_view(hex.data(), n));
+          w.raw('"');
+        } else {
+          w.raw(
+              ",\"held\":true");  // an implausible jump, kept aside until the next fix confirms it
+        }
+        w.raw('}');
+        send(*conn, w.finish_text_frame());
+      });
+}
+
+void DispatchService::nearby(WsConnection& c, std::string_view id, const NearbyOp& op) {
+  if (op.k == 0 || op.k > kMaxNearbyK) {
+    send_error(service_, c, id, ErrorCode::kBadRequest,
+               {"value out of range for field 'k' (1..100)"});
+    return;
+  }
+  engine_->nearby(op.lat, op.lng, static_cast<std::size_t>(op.k),
+                  [reply = ReplyTo{&service_, c.id(), std::string(id)}](
+                      geo::DispatchError error, std::vector<geo::NearbyDriver> drivers) {
+                    WsConnection* conn = reply.find();
+                    if (conn == nullptr) {
+                      return;
+                    }
+                    if (error != geo::DispatchError::ok) {
+                      send_error(*reply.service, *conn, reply.id, error_code_of(error),
+                                 {"invalid coordinates"});
+                      return;
+                    }
+                    FrameWriter& w = begin(*reply.service, "{\"op\":\"nearby\"", reply.id);
+                    w.raw(",\"drivers\":[");
+                    for (std::size_t i = 0; i < drivers.size(); ++i) {
+                      const geo::NearbyDriver& d = drivers[i];
+                      w.raw(i == 0 ? "{\"driver\":" : ",{\"driver\":");
+                      w.string(d.driver);
+                      w.raw(",\"lat\":");
+                      w.number(d.lat_deg);
+                      w.raw(",\"lng\":");
+                      w.number(d.lng_deg);
+                      w.raw(",\"dist_m\":");
+                      w.number(d.distance_m);
+                      w.raw(",\"eta_s\":");
+                      w.number(d.eta_s);
+                      w.raw('}');
+                    }
+                    w.raw("]}");
+                    send(*conn, w.finish_text_frame());
+                  });
+}
+
+void DispatchService::ride(WsConnection& c, std::string_view id, const RideOp& op) {
+  if (role_of(c) == "driver") {
+    send_error(service_, c, id, ErrorCode::kForbidden, {"drivers do not request rides"});
+    return;
+  }
+  engine_->request_ride(c.identity()->user, {op.lat, op.lng}, {op.dest_lat, op.dest_lng},
+                        [reply = ReplyTo{&service_, c.id(), std::string(id)}](geo::RideReply r) {
+                          WsConnection* conn = reply.find();
+                          if (conn == nullptr) {
+                            return;
+                          }
+                          if (r.error != geo::DispatchError::ok) {
+                            send_error(*reply.service, *conn, reply.id, error_code_of(r.error),
+                                       {"invalid pickup or destination"});
+                            return;
+                          }
+                          FrameWriter& w = begin(*reply.service, "{\"op\":\"ride\"", reply.id);
+                          w.raw(",\"trip\":");
+                          w.string(r.trip);
+                          w.raw(",\"status\":\"requested\",\"surge\":");
+                          w.number(r.surge);
+                          w.raw(",\"fare\":");
+                          w.number(r.fare_estimate);
+                          w.raw('}');
+                          send(*conn, w.finish_text_frame());
+                        });
+}
+
+void DispatchService::accept(WsConnection& c, std::string_view id, const AcceptOp& op) {
+  answer_offer(c, id, op.trip, true);
+}
+
+void DispatchService::decline(WsConnection& c, std::string_view id, const DeclineOp& op) {
+  answer_offer(c, id, op.trip, false);
+}
+
+void DispatchService::answer_offer(WsConnection& c, std::string_view id, std::string_view trip,
+                                   bool accepted) {
+  if (role_of(c) == "rider") {
+    send_error(service_, c, id, ErrorCode::kForbidden, {"riders do not answer offers"});
+    return;
+  }
+  auto done = [reply = ReplyTo{&service_, c.id(), std::string(id)}, trip = std::string(trip),
+               accepted](geo::DispatchError error) {
+    WsConnection* conn = reply.find();
+    if (conn == nullptr) {
+      return;
+    }
+    if (error != geo::DispatchError::ok) {
+      // An unknown trip is answered like an expired offer: both mean "nothing to answer".
+      const ErrorCode code =
+          error == geo::DispatchError::forbidden ? ErrorCode::kForbidden : ErrorCode::kConflict;
+      send_error(*reply.service, *conn, reply.id, code,
+                 {"no open offer of trip ", trip, " for you (expired, taken or unknown)"});
+      return;
+    }
+    FrameWriter& w =
+        begin(*reply.service, accepted ? "{\"op\":\"accept\"" : "{\"op\":\"decline\"", reply.id);
+    w.raw(",\"trip\":");
+    w.string(trip);
+    w.raw('}');
+    send(*conn, w.finish_text_frame());
+  };
+  if (accepted) {
+    engine_->accept(c.identity()->user, trip, std::move(done));
+  } else {
+    engine_->decline(c.identity()->user, trip, std::move(done));
+  }
+}
+
+void DispatchService::trip(WsConnection& c, std::string_view id, const TripOp& op) {
+  engine_->trip_action(c.identity()->user, op.trip, geo_action(op.action),
+                       [reply = ReplyTo{&service_, c.id(), std::string(id)},
+                        trip = std::string(op.trip), action = op.action](geo::DispatchError error) {
+                         WsConnection* conn = reply.find();
+                         if (conn == nullptr) {
+                           return;
+                         }
+                         if (error != geo::DispatchError::ok) {
+                           const std::string_view why =
+                               error == geo::DispatchError::forbidden
+                                   ? " is not yours to take on this trip"
+                               : error == geo::DispatchError::conflict
+                                   ? " is not legal in the trip's current status"
+                                   : " failed";
+                           send_error(*reply.service, *conn, reply.id, error_code_of(error),
+                                      {"trip action ", action_name(action), why});
+                           return;
+                         }
+                         FrameWriter& w = begin(*reply.service, "{\"op\":\"trip\"", reply.id);
+                         w.raw(",\"trip\":");
+                         w.string(trip);
+                         w.raw(",\"action\":\"");
+                         w.raw(action_name(action));
+                         w.raw("\"}");
+                         send(*conn, w.finish_text_frame());
+                       });
+}
+
+namespace {
+constexpr std::uint64_t kNsPerMs = 1'000'000;
+
+/// A millisecond flag stored in a nanosecond field.
+void add_ms_option(CLI::App& cli, const std::string& name, std::uint64_t& target_ns,
+                   const std::string& help, std::uint64_t min_ms) {
+  cli.add_option_function<std::uint64_t>(
+         name, [&target_ns](const std::uint64_t& ms) { target_ns = ms * kNsPerMs; }, help)
+      ->default_str(std::to_string(target_ns / kNsPerMs))
+      ->check(CLI::Range(min_ms, std::uint64_t{24} * 3600 * 1000));
+}
+}  // namespace
+
+void add_dispatch_flags(CLI::App& cli, geo::DispatchConfig& c) {
+  cli.add_option_function<std::string>(
+         "--match",
+         [&c](const std::string& mode) {
+           c.mode = mode == "batched" ? geo::MatchMode::batched : geo::MatchMode::immediate;
+         },
+         "Dispatch matching: immediate (nearest available driver per request) or batched "
+         "(requests of a window assigned together)")
+      ->default_str("immediate")
+      ->check(CLI::IsMember({"immediate", "batched"}));
+  add_ms_option(cli, "--batch-window-ms", c.batch_window_ns, "Batched matching: window length", 1);
+  cli.add_option("--dispatch-res", c.fleet.index_res,
+                 "H3 resolution of the driver index (nearest searches walk its cells)")
+      ->capture_default_str()
+      ->check(CLI::Range(7, 12));
+  add_ms_option(cli, "--offer-expiry-ms", c.offer_expiry_ns,
+                "An unanswered offer moves to the next driver after this long", 1);
+  add_ms_option(cli, "--match-deadline-ms", c.match_deadline_ns,
+                "A request without a driver after this long becomes unmatched", 1);
+  add_ms_option(cli, "--live-map-interval-ms", c.live_map_interval_ns,
+                "At most one cell:<h3> position per driver per interval", 0);
+  cli.add_option_function<double>(
+         "--surge-window-s",
+         [&c](const double& s) { c.surge.window_ns = static_cast<std::uint64_t>(s * 1e9); },
+         "Surge demand counts the ride requests of this many seconds")
+      ->default_str(std::to_string(c.surge.window_ns / 1'000'000'000))
+      ->check(CLI::Range(1.0, 86400.0));
+  cli.add_option("--surge-cap", c.surge.cap, "Highest surge multiplier")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 100.0));
+  cli.add_option("--surge-sensitivity", c.surge.sensitivity,
+                 "Surge slope: multiplier = 1 + sensitivity * (demand/supply - 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+}
+
+std::string dispatch_config_toml(const geo::DispatchConfig& c) {
+  return fmt::format(
+      "match = \"{}\"\nbatch-window-ms = {}\ndispatch-res = {}\noffer-expiry-ms = {}\n"
+      "match-deadline-ms = {}\nlive-map-interval-ms = {}\nsurge-window-s = {}\nsurge-cap = {}\n"
+      "surge-sensitivity = {}\n",
+      c.mode == geo::MatchMode::batched ? "batched" : "immediate", c.batch_window_ns / kNsPerMs,
+      c.fleet.index_res, c.offer_expiry_ns / kNsPerMs, c.match_deadline_ns / kNsPerMs,
+      c.live_map_interval_ns / kNsPerMs, c.surge.window_ns / 1'000'000'000, c.surge.cap,
+      c.surge.sensitivity);
+}
+
+DispatchService& enable_dispatch(Engine& engine, WsService& service, geo::DispatchConfig config) {
+  auto dispatch = std::make_shared<DispatchService>(engine.runtime(), engine.metrics(), service,
+                                                    std::move(config));
+  DispatchService& ref = *dispatch;
+  service.set_dispatch(std::move(dispatch));
+  return ref;
+}
+
+}  // namespace hexwire::app

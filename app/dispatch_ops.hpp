@@ -1,0 +1,71 @@
+// Dispatch over /ws: the handlers of the loc, nearby, ride, accept, decline and trip ops, the
+// DispatchService that owns the geo::DispatchEngine and its DispatchBridge for one WsService, and
+// the command-line flags of dispatch. Handlers check the caller's role, call the engine and answer
+// per PROTOCOL.md from the engine's callback, which runs on the connection's shard (inline or
+// later), so the connection is looked up again by id there. See docs/dispatch-protocol.md.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "app/protocol.hpp"
+#include "core/executor.hpp"
+#include "core/metrics.hpp"
+#include "geo/dispatch.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace hexwire::app {
+
+class Engine;
+class WsConnection;
+class WsService;
+class DispatchBridge;
+
+/// Adds --match, --batch-window-ms, --dispatch-res, --offer-expiry-ms, --live-map-interval-ms,
+/// --match-deadline-ms, --surge-window-s, --surge-cap, --surge-sensitivity bound to `config`.
+void add_dispatch_flags(CLI::App& cli, geo::DispatchConfig& config);
+/// The same settings as TOML lines (for --print-config).
+[[nodiscard]] std::string dispatch_config_toml(const geo::DispatchConfig& config);
+
+class DispatchService {
+ public:
+  static constexpr std::uint64_t kMaxNearbyK = 100;
+
+  /// Builds the engine on `executor` with a bridge publishing through `service.broker()`. Call
+  /// before the executor runs tasks; destroy after it stopped (WsService::set_dispatch keeps it).
+  /// Throws std::invalid_argument for an unusable configuration.
+  DispatchService(core::Executor& executor, core::MetricsRegistry& metrics, WsService& service,
+                  geo::DispatchConfig config);
+  ~DispatchService();
+  DispatchService(const DispatchService&) = delete;
+  DispatchService& operator=(const DispatchService&) = delete;
+
+  [[nodiscard]] geo::DispatchEngine& engine() noexcept { return *engine_; }
+
+  /// Op handlers: called on `connection`'s shard once it is authenticated; `id` is the raw JSON of
+  /// the request id (empty when none). They never throw for a client's mistake: it gets an error.
+  void loc(WsConnection& connection, std::string_view id, const LocOp& op);
+  void nearby(WsConnection& connection, std::string_view id, const NearbyOp& op);
+  void ride(WsConnection& connection, std::string_view id, const RideOp& op);
+  void accept(WsConnection& connection, std::string_view id, const AcceptOp& op);
+  void decline(WsConnection& connection, std::string_view id, const DeclineOp& op);
+  void trip(WsConnection& connection, std::string_view id, const TripOp& op);
+
+ private:
+  void answer_offer(WsConnection& connection, std::string_view id, std::string_view trip,
+                    bool accepted);
+
+  WsService& service_;
+  std::unique_ptr<DispatchBridge> bridge_;
+  std::unique_ptr<geo::DispatchEngine> engine_;
+};
+
+/// Creates the DispatchService for `service` on `engine`'s runtime and hands it to the service
+/// (dispatch ops are answered from then on). Call before engine.start().
+DispatchService& enable_dispatch(Engine& engine, WsService& service, geo::DispatchConfig config);
+
+}  // namespace hexwire::app
