@@ -55,7 +55,7 @@ void add_websocket_flags(CLI::App& cli, EngineConfig& c) {
       ->capture_default_str()
       ->check(CLI::Range(125u, 1u << 30));
   cli.add_option("--ws-max-message-bytes", c.ws_max_message_bytes,
-                 "Largest message on /ws, fragments joined and inflated (larger: close 1009)")
+                 "Largest /ws message; above: too_large (close 1009 only above --ws-max-frame-bytes)")
       ->capture_default_str()
       ->check(CLI::Range(125u, 1u << 30));
   cli.add_option("--echo-max-message-bytes", c.echo_max_message_bytes,
@@ -102,6 +102,7 @@ ParseOutcome parse_engine_config(int argc, char** argv) {
   add_network_flags(cli, c);
   add_http_flags(cli, c);
   add_websocket_flags(cli, c);
+  add_ws_app_options(cli, c.ws_app);
   cli.add_option("--log-level", c.log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -119,6 +120,13 @@ ParseOutcome parse_engine_config(int argc, char** argv) {
   }
   if (c.shards == 0) {
     c.shards = std::max(1u, std::thread::hardware_concurrency());
+  }
+  try {
+    finalize_ws_app_config(c.ws_app);
+  } catch (const std::exception& e) {
+    std::cerr << "hexwire: " << e.what() << "\n";
+    outcome.exit_code = 2;
+    return outcome;
   }
   outcome.should_run = true;
   return outcome;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "app/ws_app_config.hpp"
+
 namespace hexwire::app {
 
 enum class BackendKind { kIoUring, kEpoll };
@@ -41,6 +43,9 @@ struct EngineConfig {
 
   // Logging.
   std::string log_level = "info";
+
+  // The /ws application (identity, per-connection limits): app/ws_app_config.hpp.
+  WsAppConfig ws_app;
 };
 
 /// Result of parsing the command line: either a config to run, or an exit code with the text

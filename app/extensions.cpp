@@ -1,11 +1,14 @@
-// Applications registered on top of the built-in endpoints. Currently none: the /ws application
-// (chat/dispatch protocol) is added here by its owner, e.g.
-//   auto& server = engine.server();
-//   server.add_websocket("/ws", make_protocol_factory(...), ws_session_config(engine.config()));
+// Applications registered on top of the built-in endpoints (/healthz, /metrics, /api/stats,
+// /echo): the /ws messaging application (app/ws_app.hpp), which later carries dispatch too.
 #include "app/extensions.hpp"
+
+#include "app/ws_app.hpp"
 
 namespace hexwire::app {
 
-void register_extensions(Engine& /*engine*/) {}
+void register_extensions(Engine& engine) {
+  // The endpoint keeps its own reference to the service.
+  (void)register_ws_application(engine, engine.config().ws_app);
+}
 
 }  // namespace hexwire::app
