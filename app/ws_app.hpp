@@ -27,6 +27,7 @@
 
 namespace hexwire::app {
 
+class DispatchService;  // app/dispatch_ops.hpp
 class Engine;
 class WsService;
 struct WsShardState;
@@ -124,6 +125,13 @@ class WsService {
   /// session it creates.
   [[nodiscard]] net::WsApplicationFactory application_factory();
 
+  /// Dispatch ops are answered by `dispatch` (app/dispatch_ops.hpp enable_dispatch); without one
+  /// they get `unavailable`. Set before the executor runs tasks.
+  void set_dispatch(std::shared_ptr<DispatchService> dispatch) noexcept {
+    dispatch_ = std::move(dispatch);
+  }
+  [[nodiscard]] DispatchService* dispatch() noexcept { return dispatch_.get(); }
+
  private:
   core::Executor& executor_;
   WsAppConfig config_;
@@ -131,6 +139,7 @@ class WsService {
   std::vector<std::unique_ptr<WsShardState>> shards_;
   std::unique_ptr<pubsub::DeliverySink> sink_;
   std::unique_ptr<pubsub::Broker> broker_;
+  std::shared_ptr<DispatchService> dispatch_;  // declared last: goes before the broker it uses
 };
 
 /// The session settings for /ws: the engine's, with the whole-message limit raised to the frame

@@ -5,6 +5,7 @@
 #include <string>
 #include <variant>
 
+#include "app/dispatch_ops.hpp"
 #include "app/protocol_encode.hpp"
 #include "app/ws_app.hpp"
 #include "app/ws_app_state.hpp"
@@ -234,13 +235,25 @@ class WsOpHandlers {
     refuse_unless_ok(status);
   }
 
-  // Dispatch ops: parsed and checked, answered `unavailable` until a dispatch engine is wired in.
-  void operator()(const LocOp&) { dispatch_unavailable(); }
-  void operator()(const NearbyOp&) { dispatch_unavailable(); }
-  void operator()(const RideOp&) { dispatch_unavailable(); }
-  void operator()(const AcceptOp&) { dispatch_unavailable(); }
-  void operator()(const DeclineOp&) { dispatch_unavailable(); }
-  void operator()(const TripOp&) { dispatch_unavailable(); }
+  // Dispatch ops (app/dispatch_ops.cpp); `unavailable` when no dispatch engine is wired in.
+  void operator()(const LocOp& op) {
+    with_dispatch([&](DispatchService& d) { d.loc(c_, id_, op); });
+  }
+  void operator()(const NearbyOp& op) {
+    with_dispatch([&](DispatchService& d) { d.nearby(c_, id_, op); });
+  }
+  void operator()(const RideOp& op) {
+    with_dispatch([&](DispatchService& d) { d.ride(c_, id_, op); });
+  }
+  void operator()(const AcceptOp& op) {
+    with_dispatch([&](DispatchService& d) { d.accept(c_, id_, op); });
+  }
+  void operator()(const DeclineOp& op) {
+    with_dispatch([&](DispatchService& d) { d.decline(c_, id_, op); });
+  }
+  void operator()(const TripOp& op) {
+    with_dispatch([&](DispatchService& d) { d.trip(c_, id_, op); });
+  }
 
  private:
   bool authorized() {
@@ -263,8 +276,14 @@ class WsOpHandlers {
       c_.send_error(id_, r.code, {r.message});
     }
   }
-  void dispatch_unavailable() {
-    if (authorized()) {
+  template <typename Handle>
+  void with_dispatch(Handle&& handle) {
+    if (!authorized()) {
+      return;
+    }
+    if (DispatchService* d = c_.service_.dispatch()) {
+      handle(*d);
+    } else {
       c_.send_error(id_, ErrorCode::kUnavailable, {"dispatch not enabled"});
     }
   }
