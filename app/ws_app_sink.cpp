@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "app/channel_name.hpp"
+#include "app/dispatch_bridge.hpp"
 #include "app/protocol_encode.hpp"
 #include "app/ws_app.hpp"
 #include "app/ws_app_state.hpp"
@@ -18,6 +19,9 @@ namespace hexwire::app {
 namespace {
 
 core::SharedBuffer encode_notification(FrameWriter& writer, const pubsub::Message& message) {
+  if (is_dispatch_user_event(message)) {
+    return encode_dispatch_user_event(writer, message);  // {"op":"offer"|"trip",...} as it is
+  }
   return channel_kind(message.channel) == ChannelKind::kUser ? encode_msg(writer, message)
                                                              : encode_notify(writer, message);
 }
@@ -33,7 +37,13 @@ class WsDeliverySink final : public pubsub::DeliverySink {
     const std::int64_t age_us = core::wall_us() - message->ts_us;
     shard.metrics.stage_fanout->record(age_us > 0 ? static_cast<std::uint64_t>(age_us) * 1000 : 0);
     const std::size_t refused = send_all(
-        shard, [&] { return encode_msg(shard.writer, *message); }, subscribers);
+        shard,
+        [&] {
+          return is_dispatch_user_event(*message)
+                     ? encode_dispatch_user_event(shard.writer, *message)
+                     : encode_msg(shard.writer, *message);
+        },
+        subscribers);
     shard.metrics.stage_send->record(core::monotonic_ns() - start_ns);
     return refused;
   }
