@@ -9,6 +9,8 @@
 #include <map>
 #include <thread>
 
+#include "app/dispatch_ops.hpp"
+
 namespace hexwire::app {
 
 const char* to_string(BackendKind kind) noexcept {
@@ -103,6 +105,7 @@ ParseOutcome parse_engine_config(int argc, char** argv) {
   add_http_flags(cli, c);
   add_websocket_flags(cli, c);
   add_ws_app_options(cli, c.ws_app);
+  add_dispatch_flags(cli, c.dispatch);
   cli.add_option("--log-level", c.log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -154,6 +157,7 @@ std::string to_toml(const EngineConfig& c) {
     out += fmt::format("{}\"{}\"", i == 0 ? "" : ", ", c.ws_allowed_origins[i]);
   }
   out += "]\n";
+  out += dispatch_config_toml(c.dispatch);
   out += fmt::format("log-level = \"{}\"\n", c.log_level);
   return out;
 }

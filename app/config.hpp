@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/ws_app_config.hpp"
+#include "geo/dispatch.hpp"
 
 namespace hexwire::app {
 
@@ -46,6 +47,9 @@ struct EngineConfig {
 
   // The /ws application (identity, per-connection limits): app/ws_app_config.hpp.
   WsAppConfig ws_app;
+
+  // Dispatch over /ws (matching, offers, live map, surge): app/dispatch_ops.hpp.
+  geo::DispatchConfig dispatch;
 };
 
 /// Result of parsing the command line: either a config to run, or an exit code with the text
