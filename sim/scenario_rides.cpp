@@ -161,12 +161,15 @@ class RidesPart final : public ScenarioPart {
   }
 
   void finish(WorkerContext& ctx, VerificationSummary* /*echo*/) noexcept override {
-    std::uint64_t waiting = 0;
+    std::uint64_t unanswered = 0;
     for (const Rider& r : riders_) {
-      waiting += r.state == RiderState::kRequested ? 1 : 0;
+      if (r.state == RiderState::kRequested) {
+        // No reply at all is a timeout; a trip still looking for a driver is an outcome.
+        (r.trip.empty() ? unanswered : still_waiting_) += 1;
+      }
     }
-    if (waiting > 0) {
-      ctx.recorder.error(ErrorKind::kTimeout, waiting);
+    if (unanswered > 0) {
+      ctx.recorder.error(ErrorKind::kTimeout, unanswered);
     }
   }
 
@@ -179,6 +182,7 @@ class RidesPart final : public ScenarioPart {
     facts["rides trips matched"] += matched_;
     facts["rides trips completed"] += completed_;
     facts["rides trips unmatched or cancelled"] += unmatched_;
+    facts["rides requests still waiting for a driver at the end"] += still_waiting_;
     facts["rides offers received"] += offers_;
     facts["rides offers accepted"] += accepted_;
     facts["rides offers declined"] += declined_;
@@ -265,12 +269,15 @@ class RidesPart final : public ScenarioPart {
         break;
       }
       case ServerOp::kAccept:
-        d.on_trip = true;
-        d.trip = e.trip;
+        ctx.recorder.count(Counter::kReceived);
         break;
       case ServerOp::kTrip:
         ctx.recorder.count(Counter::kReceived);
-        if (!e.has_id && e.status == "matched" && d.on_trip && e.trip == d.trip) {
+        if (!e.has_id && e.status == "matched" && (!d.on_trip || e.trip != d.trip)) {
+          // The trip event, not the accept reply, says the trip is ours (they may come in
+          // either order).
+          d.on_trip = true;
+          d.trip = e.trip;
           actions_.push({ctx.now_ns + kArriveAfterNs, index_of_local_[slot.local],
                          TripAction::kArrive});
         } else if (!e.has_id && (e.status == "completed" || e.status == "cancelled")) {
@@ -382,6 +389,7 @@ class RidesPart final : public ScenarioPart {
   std::uint64_t declined_ = 0;
   std::uint64_t conflicts_ = 0;
   std::uint64_t unavailable_ = 0;
+  std::uint64_t still_waiting_ = 0;
 };
 
 }  // namespace
