@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# End-to-end dispatch figures over WebSocket: starts the `hexwire` engine (2 shards, anonymous
+# auth, its own free port) and drives it with dispatch_ws_load (built here with one compiler
+# call): location updates per second (engine-side, from the dispatch_fixes_* counters of
+# /metrics over the measured window) and nearest-k queries per second (replies counted by the
+# client, with latency percentiles). /metrics lists each counter once unlabelled (all shards). Client and engine share this machine's cores.
+# Usage: bench/e2e/dispatch_bench.sh [BUILD_DIR=build/release] [SECONDS=5]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-build/release}
+seconds=${2:-5}
+engine="$root/$build/app/hexwire"
+[[ -x "$engine" ]] || { echo "dispatch_bench: $engine missing (ninja -C $build hexwire)"; exit 1; }
+load=$(mktemp -d)/dispatch_ws_load
+clang++ -O2 -std=c++20 -march=x86-64-v2 -pthread -o "$load" "$root/bench/e2e/dispatch_ws_load.cpp"
+
+start_engine() {
+  log=$(mktemp)
+  "$engine" --port 0 --shards 2 --anonymous --log-level warn --ws-idle-timeout-ms 0 "$@" >"$log" 2>&1 &
+  engine_pid=$!
+  for _ in $(seq 100); do
+    port=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1 | cut -d: -f3 || true)
+    [[ -n "$port" ]] && return 0
+    sleep 0.1
+  done
+  echo "dispatch_bench: engine did not start"; cat "$log"; exit 1
+}
+stop_engine() { kill -INT "$engine_pid"; wait "$engine_pid" || true; }
+fixes() {  # accepted + held + rejected fixes processed by the engine so far
+  curl -s "http://127.0.0.1:$port/metrics" |
+    awk '/^hexwire_dispatch_fixes_(accepted|rejected) |^hexwire_dispatch_jumps_held / {s += $NF} END {printf "%d", s}'
+}
+accepted() {
+  curl -s "http://127.0.0.1:$port/metrics" | awk '/^hexwire_dispatch_fixes_accepted / {s += $NF} END {printf "%d", s}'
+}
+
+echo "== location updates: ${LOC_CONNS:=200} driver connections, ${LOC_THREADS:=1} client thread(s)"
+start_engine
+"$load" loc --port "$port" --conns "$LOC_CONNS" --threads "$LOC_THREADS" --seconds 1 >/dev/null  # warm-up
+before=$(fixes); before_ok=$(accepted); t0=$(date +%s.%N)
+"$load" loc --port "$port" --conns "$LOC_CONNS" --threads "$LOC_THREADS" --seconds "$seconds"
+sleep 0.5  # let the engine finish what the sockets still held
+after=$(fixes); after_ok=$(accepted); t1=$(date +%s.%N)
+awk -v a="$after" -v b="$before" -v ok1="$after_ok" -v ok0="$before_ok" -v t0="$t0" -v t1="$t1" \
+  'BEGIN {printf "loc: engine processed %d fixes (%d accepted) in %.2f s = %.0f fixes/s\n", a-b, ok1-ok0, t1-t0, (a-b)/(t1-t0)}'
+stop_engine
+
+echo "== nearest-${NEARBY_K:=10}: ${NEARBY_DRIVERS:=2000} drivers, ${NEARBY_CONNS:=32} rider connections x window ${NEARBY_WINDOW:=32}"
+start_engine
+"$load" nearby --port "$port" --drivers "$NEARBY_DRIVERS" --conns "$NEARBY_CONNS" \
+  --window "$NEARBY_WINDOW" --k "$NEARBY_K" --threads "${NEARBY_THREADS:-1}" --seconds "$seconds"
+curl -s "http://127.0.0.1:$port/metrics" | grep -E '^hexwire_dispatch_searches ' || true
+stop_engine
