@@ -171,11 +171,12 @@ TEST_CASE("hexwire-sim mixed --verify against the engine: chat verified, rides a
   const simdjson::dom::element doc = parser.parse(run.report_json);
   check_clean(doc);
   CHECK(uint64_t(doc["counters"]["connects_opened"]) >= 350);  // churn reconnects add more
-  // Every ride request got an answer (a trip or an error): none waits past the drain.
-  CHECK(uint64_t(doc["errors"]["timeout"]) == 0);
+  // Every ride request got an answer: none waits past the drain; the engine refused nothing.
+  CHECK(uint64_t(doc["errors"]["total"]) == 0);
+  CHECK(doc["latency_us"]["match"].error() == simdjson::SUCCESS);
 }
 
-TEST_CASE("hexwire-sim rides against the engine: every request answered, refusals counted") {
+TEST_CASE("hexwire-sim rides against the engine: locations answered, rides matched, no errors") {
   hexwire::sim::EmbeddedEngine engine("127.0.0.1", 2);
   const SimRun run = run_sim("rides " + url(engine.port()) +
                              " --duration 2 --drain 1 --drivers 200 --riders 100 --loc-rate 2 "
@@ -187,10 +188,14 @@ TEST_CASE("hexwire-sim rides against the engine: every request answered, refusal
   CHECK(uint64_t(doc["counters"]["connects_opened"]) == 300);
   CHECK(double(doc["rates_per_s"]["sent"]) > 0.0);
   CHECK(uint64_t(doc["errors"]["timeout"]) == 0);
-  // Either dispatch is served (trips are matched) or every refusal is reported as an error.
-  const bool matched = doc["latency_us"]["match"].error() == simdjson::SUCCESS;
-  const bool refused = uint64_t(doc["errors"]["server_error"]) > 0;
-  CHECK((matched || refused));
+  CHECK(uint64_t(doc["errors"]["total"]) == 0);
+  // Every loc carries an id and is answered: its round trip is the rtt latency.
+  REQUIRE(doc["latency_us"]["rtt"].error() == simdjson::SUCCESS);
+  CHECK(uint64_t(doc["latency_us"]["rtt"]["count"]) > 0);
+  // Ride requests are matched with drivers (200 drivers, ~60 requests).
+  REQUIRE(doc["latency_us"]["match"].error() == simdjson::SUCCESS);
+  CHECK(uint64_t(doc["latency_us"]["match"]["count"]) > 0);
+  CHECK(run.output.find("rides trips completed") != std::string::npos);
 }
 
 TEST_CASE("hexwire-sim latency is open loop: a 300 ms server stall shows in p99") {
