@@ -125,14 +125,15 @@ void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op)
   fix.speed_mps = op.speed_mps.value_or(0.0);
   fix.available = op.available.value_or(true);
   if (id.empty()) {
-    // The common case (a stream of fixes): only a rejection is answered.
+    // The common case (a stream of fixes): only a rejection is answered. Two words of capture:
+    // std::function keeps them inline, so the callback costs no allocation.
     engine_->update_location(
-        c.identity()->user, fix, [reply = ReplyTo{&service_, c.id(), {}}](geo::LocationReply r) {
+        c.identity()->user, fix, [service = &service_, conn_id = c.id()](geo::LocationReply r) {
           if (r.error == geo::DispatchError::ok) {
             return;
           }
-          if (WsConnection* conn = reply.find()) {
-            send_error(*reply.service, *conn, {}, error_code_of(r.error), {"invalid coordinates"});
+          if (WsConnection* conn = service->find(conn_id)) {
+            send_error(*service, *conn, {}, error_code_of(r.error), {"invalid coordinates"});
           }
         });
     return;

@@ -26,28 +26,31 @@ start_engine() {
   echo "dispatch_bench: engine did not start"; cat "$log"; exit 1
 }
 stop_engine() { kill -INT "$engine_pid"; wait "$engine_pid" || true; }
-fixes() {  # accepted + held + rejected fixes processed by the engine so far
-  curl -s "http://127.0.0.1:$port/metrics" |
-    awk '/^hexwire_dispatch_fixes_(accepted|rejected) |^hexwire_dispatch_jumps_held / {s += $NF} END {printf "%d", s}'
-}
-accepted() {
-  curl -s "http://127.0.0.1:$port/metrics" | awk '/^hexwire_dispatch_fixes_accepted / {s += $NF} END {printf "%d", s}'
+sample() {  # "<processed> <accepted>" from one /metrics read: processed = accepted + held + rejected
+  curl -s "http://127.0.0.1:$port/metrics" | awk '
+    /^hexwire_dispatch_fixes_accepted / {a += $NF; p += $NF}
+    /^hexwire_dispatch_fixes_rejected |^hexwire_dispatch_jumps_held / {p += $NF}
+    END {printf "%d %d", p, a}'
 }
 
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the runs"
 echo "== location updates: ${LOC_CONNS:=200} driver connections, ${LOC_THREADS:=1} client thread(s)"
 start_engine
-"$load" loc --port "$port" --conns "$LOC_CONNS" --threads "$LOC_THREADS" --seconds 1 >/dev/null  # warm-up
-before=$(fixes); before_ok=$(accepted); t0=$(date +%s.%N)
-"$load" loc --port "$port" --conns "$LOC_CONNS" --threads "$LOC_THREADS" --seconds "$seconds"
-sleep 0.5  # let the engine finish what the sockets still held
-after=$(fixes); after_ok=$(accepted); t1=$(date +%s.%N)
+# Steady state: the engine's counters are sampled 2 s into the run and again SECONDS later.
+"$load" loc --port "$port" --conns "$LOC_CONNS" --threads "$LOC_THREADS" --seconds $((seconds + 3)) &
+load_pid=$!
+sleep 2
+read -r before before_ok <<<"$(sample)"; t0=$(date +%s.%N)
+sleep "$seconds"
+read -r after after_ok <<<"$(sample)"; t1=$(date +%s.%N)
+wait "$load_pid"
 awk -v a="$after" -v b="$before" -v ok1="$after_ok" -v ok0="$before_ok" -v t0="$t0" -v t1="$t1" \
   'BEGIN {printf "loc: engine processed %d fixes (%d accepted) in %.2f s = %.0f fixes/s\n", a-b, ok1-ok0, t1-t0, (a-b)/(t1-t0)}'
 stop_engine
 
-echo "== nearest-${NEARBY_K:=10}: ${NEARBY_DRIVERS:=2000} drivers, ${NEARBY_CONNS:=32} rider connections x window ${NEARBY_WINDOW:=32}"
+echo "== nearest-${NEARBY_K:=10}: ${NEARBY_DRIVERS:=8000} drivers in 8 cities of ${NEARBY_SPREAD:=0.05} deg, ${NEARBY_CONNS:=32} rider connections x window ${NEARBY_WINDOW:=16}"
 start_engine
 "$load" nearby --port "$port" --drivers "$NEARBY_DRIVERS" --conns "$NEARBY_CONNS" \
-  --window "$NEARBY_WINDOW" --k "$NEARBY_K" --threads "${NEARBY_THREADS:-1}" --seconds "$seconds"
+  --window "$NEARBY_WINDOW" --k "$NEARBY_K" --spread-deg "$NEARBY_SPREAD" --threads "${NEARBY_THREADS:-1}" --seconds "$seconds"
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^hexwire_dispatch_searches ' || true
 stop_engine

@@ -7,7 +7,7 @@
 // Self-contained (POSIX sockets + epoll, hand-written RFC 6455 client frames) so that it builds
 // with one compiler call; see dispatch_bench.sh.
 // Usage: dispatch_ws_load loc|nearby --port P [--conns N] [--threads T] [--seconds S]
-//        [--drivers D] [--window W] [--k K]
+//        [--drivers D] [--window W] [--k K] [--spread-deg 0.18]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -171,6 +171,7 @@ struct Options {
   int drivers = 2000;
   int window = 16;
   int k = 10;
+  double spread_deg = 0.18;  // side of each city's square, degrees of latitude
 };
 
 std::string fmt_loc(double lat, double lng, double heading, const char* id_field) {
@@ -182,16 +183,16 @@ std::string fmt_loc(double lat, double lng, double heading, const char* id_field
   return text;
 }
 
-/// Position of driver i: its city, then a spot within ~10 km of the centre.
-void driver_home(int i, double& lat, double& lng) {
+/// Position of driver i: its city, then a spot in a square of `spread` degrees around the centre.
+void driver_home(int i, double spread, double& lat, double& lng) {
   const double* city = kCities[i % kCityCount];
   std::uint64_t x = static_cast<std::uint64_t>(i) * 0x9e3779b97f4a7c15ull + 12345;
   x ^= x >> 29;
   x *= 0xbf58476d1ce4e5b9ull;
   const double u = static_cast<double>(x >> 40) / static_cast<double>(1ull << 24);
   const double v = static_cast<double>((x >> 16) & 0xffffff) / static_cast<double>(1ull << 24);
-  lat = city[0] + (u - 0.5) * 0.18;
-  lng = city[1] + (v - 0.5) * 0.18 / std::cos(city[0] * M_PI / 180);
+  lat = city[0] + (u - 0.5) * spread;
+  lng = city[1] + (v - 0.5) * spread / std::cos(city[0] * M_PI / 180);
 }
 
 // ---- loc: each connection writes its ring of fixes (a 30 m circle) over and over ----------------
@@ -202,7 +203,7 @@ int run_loc(const Options& o) {
   for (int i = 0; i < o.conns; ++i) {
     fds.push_back(connect_ws(o.port, "loc" + std::to_string(i), "driver"));
     double lat, lng;
-    driver_home(i, lat, lng);
+    driver_home(i, o.spread_deg, lat, lng);
     std::string ring;
     for (int s = 0; s < kRing; ++s) {
       const double a = 2 * M_PI * s / kRing;
@@ -241,18 +242,14 @@ int run_loc(const Options& o) {
               "dispatch_fixes_* counters)\n",
               static_cast<unsigned long long>(sent.load()), elapsed,
               static_cast<double>(sent.load()) / elapsed);
-  // Errors would come back as frames: collect whatever is waiting.
+  // Errors would come back as frames: collect whatever is waiting (without blocking).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   std::uint64_t error_frames = 0;
   for (int fd : fds) {
-    ::shutdown(fd, SHUT_WR);
-  }
-  for (int fd : fds) {
-    timeval tv{0, 200000};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char buf[65536];
     ssize_t n;
     std::string all;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+    while ((n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
       all.append(buf, static_cast<std::size_t>(n));
     }
     for (std::size_t p = 0; (p = all.find("\"op\":\"error\"", p)) != std::string::npos; ++p) {
@@ -270,7 +267,7 @@ int run_nearby(const Options& o) {
   for (int i = 0; i < o.drivers; ++i) {
     const int fd = connect_ws(o.port, "drv" + std::to_string(i), "driver");
     double lat, lng;
-    driver_home(i, lat, lng);
+    driver_home(i, o.spread_deg, lat, lng);
     std::string frame;
     append_frame(frame, fmt_loc(lat, lng, 0, ",\"id\":1"));
     write_all(fd, frame.data(), frame.size());
@@ -311,7 +308,7 @@ int run_nearby(const Options& o) {
   for (int i = 0; i < o.conns; ++i) {
     auto r = std::make_unique<Rider>();
     r->fd = connect_ws(o.port, "rdr" + std::to_string(i), "rider");
-    driver_home(i * 7919 + 3, r->lat, r->lng);
+    driver_home(i * 7919 + 3, o.spread_deg, r->lat, r->lng);
     r->sent_ns.assign(static_cast<std::size_t>(o.window), 0);
     riders.push_back(std::move(r));
   }
@@ -429,7 +426,7 @@ int main(int argc, char** argv) {
   Options o;
   if (argc < 2) {
     std::fprintf(stderr, "usage: dispatch_ws_load loc|nearby --port P [--conns N] [--threads T] "
-                         "[--seconds S] [--drivers D] [--window W] [--k K]\n");
+                         "[--seconds S] [--drivers D] [--window W] [--k K] [--spread-deg X]\n");
     return 2;
   }
   o.mode = argv[1];
@@ -443,6 +440,7 @@ int main(int argc, char** argv) {
     else if (flag == "--drivers") o.drivers = std::atoi(v);
     else if (flag == "--window") o.window = std::atoi(v);
     else if (flag == "--k") o.k = std::atoi(v);
+    else if (flag == "--spread-deg") o.spread_deg = std::atof(v);
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
