@@ -5,6 +5,8 @@
 # /metrics over the measured window) and nearest-k queries per second (replies counted by the
 # client, with latency percentiles). /metrics lists each counter once unlabelled (all shards). Client and engine share this machine's cores.
 # Usage: bench/e2e/dispatch_bench.sh [BUILD_DIR=build/release] [SECONDS=5]
+# Knobs (environment): RUN=loc,nearby LOC_CONNS LOC_THREADS NEARBY_DRIVERS NEARBY_SPREAD NEARBY_CONNS
+# NEARBY_WINDOW NEARBY_K NEARBY_THREADS
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build/release}
@@ -34,6 +36,7 @@ sample() {  # "<processed> <accepted>" from one /metrics read: processed = accep
 }
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the runs"
+if [[ ${RUN:=loc,nearby} == *loc* ]]; then
 echo "== location updates: ${LOC_CONNS:=200} driver connections, ${LOC_THREADS:=1} client thread(s)"
 start_engine
 # Steady state: the engine's counters are sampled 2 s into the run and again SECONDS later.
@@ -47,10 +50,13 @@ wait "$load_pid"
 awk -v a="$after" -v b="$before" -v ok1="$after_ok" -v ok0="$before_ok" -v t0="$t0" -v t1="$t1" \
   'BEGIN {printf "loc: engine processed %d fixes (%d accepted) in %.2f s = %.0f fixes/s\n", a-b, ok1-ok0, t1-t0, (a-b)/(t1-t0)}'
 stop_engine
+fi
 
+if [[ $RUN == *nearby* ]]; then
 echo "== nearest-${NEARBY_K:=10}: ${NEARBY_DRIVERS:=8000} drivers in 8 cities of ${NEARBY_SPREAD:=0.05} deg, ${NEARBY_CONNS:=32} rider connections x window ${NEARBY_WINDOW:=16}"
 start_engine
 "$load" nearby --port "$port" --drivers "$NEARBY_DRIVERS" --conns "$NEARBY_CONNS" \
   --window "$NEARBY_WINDOW" --k "$NEARBY_K" --spread-deg "$NEARBY_SPREAD" --threads "${NEARBY_THREADS:-1}" --seconds "$seconds"
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^hexwire_dispatch_searches ' || true
 stop_engine
+fi

@@ -38,10 +38,12 @@ namespace {
 constexpr double kPickupLat = 37.7749;
 constexpr double kPickupLng = -122.4194;
 
-geo::DispatchConfig test_dispatch_config() {
+/// `offer_expiry_ns`: long by default so that a busy machine never lets an offer expire before the
+/// test's driver answers; the expiry test picks a short one on purpose.
+geo::DispatchConfig test_dispatch_config(std::uint64_t offer_expiry_ns = 30'000'000'000) {
   geo::DispatchConfig d;
   d.coarse_res = 7;  // ~5 km2 partition cells: the drivers below live on both shards
-  d.offer_expiry_ns = 400'000'000;
+  d.offer_expiry_ns = offer_expiry_ns;
   d.retry_interval_ns = 200'000'000;
   d.match_deadline_ns = 20'000'000'000;
   d.live_map_interval_ns = 0;  // every accepted fix reaches the live map
@@ -263,7 +265,7 @@ TEST_CASE("a ride request is offered to the truly nearest available driver") {
   auto offer = nearest.receive_op("offer");
   CHECK(std::string_view(offer["trip"]) == trip);
   CHECK(double(offer["pickup"]["lat"]) == Approx(kPickupLat));
-  CHECK(std::int64_t(offer["expires_ms"]) == 400);
+  CHECK(std::int64_t(offer["expires_ms"]) == 30000);
 
   nearest.send(R"({"op":"accept","id":9,"trip":")" + trip + "\"}");
   auto accepted = nearest.reply(9);
@@ -282,7 +284,7 @@ TEST_CASE("a ride request is offered to the truly nearest available driver") {
 }
 
 TEST_CASE("a decline and an expired offer move the request to the next nearest driver") {
-  Server server;
+  Server server(test_dispatch_config(2'000'000'000));  // the third driver answers within 2 s
   Fleet fleet(server.port, 6, "next");
   const std::vector<Placed> expected = by_distance(fleet.placed);
   Client rider(server.port, "rider2", "rider");
