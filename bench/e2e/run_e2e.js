@@ -6,6 +6,7 @@
 // 95% of the offered load. Records every level and the highest sustainable one per workload as
 // JSON under bench/results/, plus a connections/memory scale run.
 // Usage: node bench/e2e/run_e2e.js [--build build/release] [--seconds 5] [--only echo,chat,loc,scale]
+//        [--out bench/results/FILE.json]
 'use strict';
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
@@ -209,7 +210,7 @@ async function main() {
   }
   const outDir = path.join(root, 'bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, `e2e-${result.date.slice(0, 10)}.json`);
+  const file = flag('--out', null) ? path.resolve(root, flag('--out')) : path.join(outDir, `e2e-${result.date.slice(0, 10)}.json`);
   fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   console.log(`run_e2e: wrote ${path.relative(root, file)}`);
   for (const [name, w] of Object.entries(result.workloads)) {
