@@ -52,6 +52,8 @@ EmbeddedEngine::~EmbeddedEngine() {
   state_->ws.reset();
 }
 
-std::string EmbeddedEngine::banner() const { return state_->engine->banner(); }
+std::string EmbeddedEngine::banner() const {
+  return state_->engine->banner();
+}
 
 }  // namespace hexwire::sim

@@ -277,9 +277,8 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   std::string target;
   try {
     if (embedded) {
-      engine = std::make_unique<EmbeddedEngine>(options.source_addrs.empty() ? "127.0.0.1"
-                                                                             : "0.0.0.0",
-                                                0);
+      engine = std::make_unique<EmbeddedEngine>(
+          options.source_addrs.empty() ? "127.0.0.1" : "0.0.0.0", 0);
       host = "127.0.0.1";
       port = engine->port();
       target = "in-process";
@@ -312,8 +311,10 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
         if (accepts_connections(server)) {
           pool_config.servers.push_back(server);
         } else {
-          std::fprintf(progress, "hexwire-sim: nothing listens on %s (engine not on 0.0.0.0?): "
-                       "skipped\n", server.to_string().c_str());
+          std::fprintf(progress,
+                       "hexwire-sim: nothing listens on %s (engine not on 0.0.0.0?): "
+                       "skipped\n",
+                       server.to_string().c_str());
         }
       }
       if (pool_config.servers.empty()) {
@@ -331,11 +332,10 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   const unsigned workers = std::max(1u, options.threads);
   RunTimeline timeline;
   timeline.run_start_ns = core::monotonic_ns() + 20'000'000;
-  const double ramp_s = options.ramp_rate > 0.0 ? static_cast<double>(total) / options.ramp_rate
-                                                : 0.0;
+  const double ramp_s =
+      options.ramp_rate > 0.0 ? static_cast<double>(total) / options.ramp_rate : 0.0;
   // One second after the last intended open for handshakes, auth and subscriptions to settle.
-  timeline.load_start_ns =
-      timeline.run_start_ns + static_cast<std::uint64_t>((ramp_s + 1.0) * 1e9);
+  timeline.load_start_ns = timeline.run_start_ns + static_cast<std::uint64_t>((ramp_s + 1.0) * 1e9);
   timeline.load_end_ns =
       timeline.load_start_ns + static_cast<std::uint64_t>(options.duration_s * 1e9);
   timeline.drain_end_ns = timeline.load_end_ns + static_cast<std::uint64_t>(options.drain_s * 1e9);
@@ -351,8 +351,8 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   std::vector<std::thread> threads;
   std::atomic<unsigned> finished{0};
   for (unsigned w = 0; w < workers; ++w) {
-    worker_objects.push_back(std::make_unique<Worker>(options, timeline, w, workers,
-                                                      verifier.get(), pool_config));
+    worker_objects.push_back(
+        std::make_unique<Worker>(options, timeline, w, workers, verifier.get(), pool_config));
   }
   for (unsigned w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
@@ -371,8 +371,7 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
     for (const IntervalSample& sample : samples) {
       rows.push_back(summarizer.add(sample));
       if (print) {
-        std::fprintf(progress, "%s\n",
-                     format_progress_line(rows.back(), total_s, total).c_str());
+        std::fprintf(progress, "%s\n", format_progress_line(rows.back(), total_s, total).c_str());
         std::fflush(progress);
       }
       if (!options.csv_file.empty()) {

@@ -1,7 +1,7 @@
 // What a hexwire-sim scenario plugs into: the run's timeline (ramp, measured load, drain), the
 // per-worker context (recorder, parser, pool, shared verifier) and the ScenarioPart interface. A
-// worker runs one or more parts (mixed = chat part + rides part) over one ClientPool; each part owns
-// the slots of its client kinds and gets their events.
+// worker runs one or more parts (mixed = chat part + rides part) over one ClientPool; each part
+// owns the slots of its client kinds and gets their events.
 #pragma once
 
 #include <cstdint>

@@ -15,8 +15,8 @@
 namespace hexwire::sim {
 namespace {
 
-constexpr double kChurnPerClientPerS = 0.01;       // reconnects per second per client
-constexpr double kReadSyncPerReaderPerS = 0.5;     // read-cursor updates per second per device
+constexpr double kChurnPerClientPerS = 0.01;    // reconnects per second per client
+constexpr double kReadSyncPerReaderPerS = 0.5;  // read-cursor updates per second per device
 constexpr std::uint64_t kReconnectDelayNs = 100'000'000;
 constexpr std::uint64_t kAuthId = 1;
 constexpr std::uint64_t kFirstSubId = 2;
@@ -58,8 +58,8 @@ class ChatPart final : public ScenarioPart {
         client_of_local_.resize(c.local + 1, UINT32_MAX);
       }
       client_of_local_[c.local] = static_cast<std::uint32_t>(clients_.size());
-      (c.reader_device ? readers_here_ : publishers_here_).push_back(
-          static_cast<std::uint32_t>(clients_.size()));
+      (c.reader_device ? readers_here_ : publishers_here_)
+          .push_back(static_cast<std::uint32_t>(clients_.size()));
       if (!c.reader_device) {
         if (c.user / ctx.workers >= client_of_user_.size()) {
           client_of_user_.resize(c.user / ctx.workers + 1, UINT32_MAX);
@@ -71,8 +71,8 @@ class ChatPart final : public ScenarioPart {
     const std::uint64_t start = ctx.timeline.load_start_ns;
     const std::uint64_t end = ctx.timeline.load_end_ns;
     const double share = 1.0 / ctx.workers;
-    publishes_.emplace(o.arrival, o.publish_rate * share, start, derive_seed(o.seed, 2000 + ctx.worker),
-                       end);
+    publishes_.emplace(o.arrival, o.publish_rate * share, start,
+                       derive_seed(o.seed, 2000 + ctx.worker), end);
     churn_.emplace(o.arrival, kChurnPerClientPerS * static_cast<double>(clients_.size()), start,
                    derive_seed(o.seed, 3000 + ctx.worker), end);
     reads_.emplace(o.arrival, kReadSyncPerReaderPerS * static_cast<double>(readers_here_.size()),
@@ -80,9 +80,12 @@ class ChatPart final : public ScenarioPart {
   }
 
   void tick(WorkerContext& ctx) noexcept override {
-    publishes_->drain_due(ctx.now_ns, [&](std::uint64_t intended) { publish(ctx, intended); }, 4096);
-    churn_->drain_due(ctx.now_ns, [&](std::uint64_t) { churn_one(ctx); }, 256);
-    reads_->drain_due(ctx.now_ns, [&](std::uint64_t) { sync_read(ctx); }, 256);
+    publishes_->drain_due(
+        ctx.now_ns, [&](std::uint64_t intended) { publish(ctx, intended); }, 4096);
+    churn_->drain_due(
+        ctx.now_ns, [&](std::uint64_t) { churn_one(ctx); }, 256);
+    reads_->drain_due(
+        ctx.now_ns, [&](std::uint64_t) { sync_read(ctx); }, 256);
     while (!reconnects_.empty() && reconnects_.front().first <= ctx.now_ns) {
       const auto [due, local] = reconnects_.front();
       reconnects_.pop_front();
@@ -408,7 +411,8 @@ class ChatPart final : public ScenarioPart {
 
 }  // namespace
 
-std::unique_ptr<ScenarioPart> make_chat_part(const SimOptions& options, std::uint32_t first_global) {
+std::unique_ptr<ScenarioPart> make_chat_part(const SimOptions& options,
+                                             std::uint32_t first_global) {
   return std::make_unique<ChatPart>(options, first_global);
 }
 

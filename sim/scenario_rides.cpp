@@ -77,9 +77,8 @@ class RidesPart final : public ScenarioPart {
     const std::uint32_t total = o.drivers + o.riders;
     for (std::uint32_t i = ctx.worker; i < total; i += ctx.workers) {
       const bool driver = i < o.drivers;
-      const std::uint32_t local =
-          ctx.pool->add(driver ? ClientKind::kDriver : ClientKind::kRider, first_global_ + i,
-                        driver ? i : i - o.drivers);
+      const std::uint32_t local = ctx.pool->add(driver ? ClientKind::kDriver : ClientKind::kRider,
+                                                first_global_ + i, driver ? i : i - o.drivers);
       if (local >= index_of_local_.size()) {
         index_of_local_.resize(local + 1, 0);
       }
@@ -109,8 +108,8 @@ class RidesPart final : public ScenarioPart {
           send_loc(ctx, drivers_[stream], intended);
         },
         8192);
-    rides_->drain_due(ctx.now_ns, [&](std::uint64_t intended) { request_ride(ctx, intended); },
-                      1024);
+    rides_->drain_due(
+        ctx.now_ns, [&](std::uint64_t intended) { request_ride(ctx, intended); }, 1024);
     while (!actions_.empty() && actions_.top().due_ns <= ctx.now_ns) {
       const PendingAction a = actions_.top();
       actions_.pop();
@@ -204,8 +203,8 @@ class RidesPart final : public ScenarioPart {
     encode_loc(ctx.out, s.position.lat, s.position.lng, s.heading_deg, s.speed_mps, !d.on_trip);
     // With an id the engine answers each loc, so its round trip is measured (rtt).
     char id[32];
-    const int n = std::snprintf(id, sizeof id, "\"id\":%llu,",
-                                static_cast<unsigned long long>(intended));
+    const int n =
+        std::snprintf(id, sizeof id, "\"id\":%llu,", static_cast<unsigned long long>(intended));
     ctx.out.insert(1, id, static_cast<std::size_t>(n));
     if (ctx.send_out(d.local)) {
       ctx.recorder.count(Counter::kSent);
@@ -278,8 +277,8 @@ class RidesPart final : public ScenarioPart {
           // either order).
           d.on_trip = true;
           d.trip = e.trip;
-          actions_.push({ctx.now_ns + kArriveAfterNs, index_of_local_[slot.local],
-                         TripAction::kArrive});
+          actions_.push(
+              {ctx.now_ns + kArriveAfterNs, index_of_local_[slot.local], TripAction::kArrive});
         } else if (!e.has_id && (e.status == "completed" || e.status == "cancelled")) {
           d.on_trip = false;
           d.trip.clear();

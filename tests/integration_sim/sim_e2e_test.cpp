@@ -35,8 +35,8 @@ SimRun run_sim(const std::string& args) {
                            std::to_string(counter.fetch_add(1));
   const std::string report = stem + ".json";
   const std::string log = stem + ".log";
-  const std::string command = std::string(HEXWIRE_SIM_PATH) + " " + args + " --report " + report +
-                              " > " + log + " 2>&1";
+  const std::string command =
+      std::string(HEXWIRE_SIM_PATH) + " " + args + " --report " + report + " > " + log + " 2>&1";
   SimRun run;
   const int status = std::system(command.c_str());
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -53,7 +53,9 @@ SimRun run_sim(const std::string& args) {
   return run;
 }
 
-std::string url(std::uint16_t port) { return "--url ws://127.0.0.1:" + std::to_string(port); }
+std::string url(std::uint16_t port) {
+  return "--url ws://127.0.0.1:" + std::to_string(port);
+}
 
 void check_clean(const simdjson::dom::element& doc) {
   const simdjson::dom::element v = doc["verification"];
@@ -139,8 +141,9 @@ TEST_CASE("hexwire-sim echo --verify against the engine: nothing lost, duplicate
   CHECK(uint64_t(doc["errors"]["total"]) == 0);
 }
 
-TEST_CASE("hexwire-sim chat --verify against the engine: every delivery once, in order, "
-          "across reconnects") {
+TEST_CASE(
+    "hexwire-sim chat --verify against the engine: every delivery once, in order, "
+    "across reconnects") {
   hexwire::sim::EmbeddedEngine engine("127.0.0.1", 2);
   const SimRun run = run_sim("chat " + url(engine.port()) +
                              " --duration 3 --drain 1 --connections 300 --channels 20 "
@@ -204,10 +207,9 @@ TEST_CASE("hexwire-sim latency is open loop: a 300 ms server stall shows in p99"
   // Ramp-up (10 connections at 1000/s) + 1 s settle, then 1.5 s into the 4 s load.
   faults.stall_after_ns = hexwire::core::monotonic_ns() + 2'500'000'000ull;
   FaultyEchoServer server(faults);
-  const SimRun run =
-      run_sim("echo " + url(server.port()) +
-              " --duration 4 --drain 1 --rate 1000 --connections 10 --threads 1 "
-              "--arrival constant --ramp-rate 1000");
+  const SimRun run = run_sim("echo " + url(server.port()) +
+                             " --duration 4 --drain 1 --rate 1000 --connections 10 --threads 1 "
+                             "--arrival constant --ramp-rate 1000");
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   REQUIRE(faults.stalled.load());
