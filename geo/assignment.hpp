@@ -1,7 +1,8 @@
 // Minimum-cost assignment (Hungarian algorithm, O(n^3) with potentials) for batched matching:
 // rows are ride requests, columns are drivers, cost is the pickup ETA. Rectangular matrices are
 // padded to square; leaving a row unmatched costs `no_match_cost`, and a pair costing at least that
-// much is never chosen, so the result minimises sum(matched costs) + no_match_cost * unmatched rows.
+// much is never chosen, so the result minimises sum(matched costs) + no_match_cost * unmatched
+// rows.
 #pragma once
 
 #include <cstddef>

@@ -33,31 +33,44 @@ bool in_trip(DriverStatus status) noexcept {
 
 const char* to_string(DispatchError error) noexcept {
   switch (error) {
-    case DispatchError::ok: return "ok";
-    case DispatchError::bad_request: return "bad_request";
-    case DispatchError::forbidden: return "forbidden";
-    case DispatchError::not_found: return "not_found";
-    case DispatchError::conflict: return "conflict";
+    case DispatchError::ok:
+      return "ok";
+    case DispatchError::bad_request:
+      return "bad_request";
+    case DispatchError::forbidden:
+      return "forbidden";
+    case DispatchError::not_found:
+      return "not_found";
+    case DispatchError::conflict:
+      return "conflict";
   }
   return "?";
 }
 
-DispatchEngine::Shard::Shard(const DispatchConfig& config, core::MetricsRegistry& metrics, unsigned shard)
+DispatchEngine::Shard::Shard(const DispatchConfig& config, core::MetricsRegistry& metrics,
+                             unsigned shard)
     : id(shard),
       fleet(config.fleet),
       surge(config.surge),
       fixes_accepted(metrics.counter("dispatch_fixes_accepted", "GPS fixes accepted", shard)),
-      fixes_rejected(metrics.counter("dispatch_fixes_rejected", "GPS fixes with invalid coordinates", shard)),
-      jumps_held(metrics.counter("dispatch_jumps_held", "GPS fixes held back as implausible jumps", shard)),
-      handovers(metrics.counter("dispatch_driver_handovers", "drivers moved to another shard", shard)),
-      searches(metrics.counter("dispatch_searches", "nearest-driver searches run on this shard", shard)),
+      fixes_rejected(
+          metrics.counter("dispatch_fixes_rejected", "GPS fixes with invalid coordinates", shard)),
+      jumps_held(metrics.counter("dispatch_jumps_held", "GPS fixes held back as implausible jumps",
+                                 shard)),
+      handovers(
+          metrics.counter("dispatch_driver_handovers", "drivers moved to another shard", shard)),
+      searches(
+          metrics.counter("dispatch_searches", "nearest-driver searches run on this shard", shard)),
       rides(metrics.counter("dispatch_rides_requested", "ride requests", shard)),
       offers(metrics.counter("dispatch_offers", "offers sent to drivers", shard)),
       matched(metrics.counter("dispatch_trips_matched", "trips accepted by a driver", shard)),
-      unmatched(metrics.counter("dispatch_trips_unmatched", "trips without a driver by the deadline", shard)),
-      expired_drivers(metrics.counter("dispatch_drivers_expired", "available drivers gone silent", shard)),
+      unmatched(metrics.counter("dispatch_trips_unmatched",
+                                "trips without a driver by the deadline", shard)),
+      expired_drivers(
+          metrics.counter("dispatch_drivers_expired", "available drivers gone silent", shard)),
       drivers_held(metrics.gauge("dispatch_drivers_held", "drivers held by this shard", shard)),
-      search_ns(metrics.histogram("dispatch_search_seconds", "one shard's nearest search", shard)) {}
+      search_ns(metrics.histogram("dispatch_search_seconds", "one shard's nearest search", shard)) {
+}
 
 DispatchEngine::DispatchEngine(core::Executor& executor, core::MetricsRegistry& metrics,
                                DispatchConfig config, DispatchEvents& events)
@@ -65,12 +78,15 @@ DispatchEngine::DispatchEngine(core::Executor& executor, core::MetricsRegistry& 
   if (config_.fleet.index_res < 0 || config_.fleet.index_res > kMaxResolution) {
     throw std::invalid_argument("dispatch: fleet.index_res must be 0..15");
   }
-  if (config_.coarse_res < 0 || config_.coarse_res > 7 || config_.coarse_res > config_.fleet.index_res) {
-    throw std::invalid_argument("dispatch: coarse_res must be 0..7 and not finer than fleet.index_res "
-                                "(a res-7 surge cell must lie in one shard)");
+  if (config_.coarse_res < 0 || config_.coarse_res > 7 ||
+      config_.coarse_res > config_.fleet.index_res) {
+    throw std::invalid_argument(
+        "dispatch: coarse_res must be 0..7 and not finer than fleet.index_res "
+        "(a res-7 surge cell must lie in one shard)");
   }
   if (config_.candidates == 0 || config_.pickup_speed_mps <= 0 || config_.max_search_km <= 0) {
-    throw std::invalid_argument("dispatch: candidates, pickup_speed_mps and max_search_km must be > 0");
+    throw std::invalid_argument(
+        "dispatch: candidates, pickup_speed_mps and max_search_km must be > 0");
   }
   if (!config_.wall_clock_us) {
     config_.wall_clock_us = [] { return core::wall_us(); };
@@ -82,7 +98,9 @@ DispatchEngine::DispatchEngine(core::Executor& executor, core::MetricsRegistry& 
 
 DispatchEngine::~DispatchEngine() = default;
 
-DispatchEngine::Shard& DispatchEngine::here() { return *shards_[executor_.current_shard()]; }
+DispatchEngine::Shard& DispatchEngine::here() {
+  return *shards_[executor_.current_shard()];
+}
 
 unsigned DispatchEngine::owner_shard(LatLng point) const noexcept {
   CellId coarse = 0;
@@ -90,8 +108,12 @@ unsigned DispatchEngine::owner_shard(LatLng point) const noexcept {
   return static_cast<unsigned>(mix(coarse) % executor_.shard_count());
 }
 
-std::uint64_t DispatchEngine::now_ns() noexcept { return executor_.timers().now_ns(); }
-std::int64_t DispatchEngine::wall_us() const { return config_.wall_clock_us(); }
+std::uint64_t DispatchEngine::now_ns() noexcept {
+  return executor_.timers().now_ns();
+}
+std::int64_t DispatchEngine::wall_us() const {
+  return config_.wall_clock_us();
+}
 
 double DispatchEngine::eta_s(double distance_km) const noexcept {
   return distance_km * 1000.0 * config_.detour_factor / config_.pickup_speed_mps;
@@ -111,7 +133,8 @@ void DispatchEngine::periodic(unsigned shard_id) {
   const std::uint64_t now = now_ns();
   s.expired_drivers.add(s.fleet.expire_silent(now, nullptr));
   s.surge_changes.clear();
-  s.surge.update(now, [&s](CellId cell) { return s.fleet.available_in_res7(cell); }, s.surge_changes);
+  s.surge.update(
+      now, [&s](CellId cell) { return s.fleet.available_in_res7(cell); }, s.surge_changes);
   for (const SurgeChange& change : s.surge_changes) {
     events_.surge_changed(change.cell_res7, change.multiplier, change.supply, change.demand);
   }
@@ -119,9 +142,10 @@ void DispatchEngine::periodic(unsigned shard_id) {
   executor_.timers().add_after(config_.sweep_interval_ns, [this, shard_id] { periodic(shard_id); });
 }
 
-void DispatchEngine::update_location(std::string_view driver, const GpsFix& fix, LocationDone done) {
-  if (driver.empty() || !valid_coordinates(fix.lat_deg, fix.lng_deg) || !std::isfinite(fix.heading_deg) ||
-      !std::isfinite(fix.speed_mps)) {
+void DispatchEngine::update_location(std::string_view driver, const GpsFix& fix,
+                                     LocationDone done) {
+  if (driver.empty() || !valid_coordinates(fix.lat_deg, fix.lng_deg) ||
+      !std::isfinite(fix.heading_deg) || !std::isfinite(fix.speed_mps)) {
     here().fixes_rejected.add();
     done({DispatchError::bad_request, FixOutcome::invalid_coordinates, 0});
     return;
@@ -149,7 +173,8 @@ void DispatchEngine::apply_location(std::string driver, GpsFix fix, unsigned cal
     const auto moved = s.moved_to.find(driver);
     const unsigned next = moved != s.moved_to.end() ? moved->second : owner;
     if (next != s.id) {
-      run_on(next, [this, driver = std::move(driver), fix, caller, hops, done = std::move(done)]() mutable {
+      run_on(next, [this, driver = std::move(driver), fix, caller, hops,
+                    done = std::move(done)]() mutable {
         apply_location(std::move(driver), fix, caller, hops + 1, std::move(done));
       });
       return;
@@ -163,9 +188,9 @@ void DispatchEngine::apply_location(std::string driver, GpsFix fix, unsigned cal
   }
   const std::uint64_t now = now_ns();
   const FixOutcome outcome = s.fleet.apply_fix(index, fix, now);
-  LocationReply result{outcome == FixOutcome::invalid_coordinates ? DispatchError::bad_request
-                                                                   : DispatchError::ok,
-                       outcome, 0};
+  LocationReply result{
+      outcome == FixOutcome::invalid_coordinates ? DispatchError::bad_request : DispatchError::ok,
+      outcome, 0};
   unsigned holder = s.id;
   if (outcome == FixOutcome::accepted) {
     s.fixes_accepted.add();
@@ -219,27 +244,28 @@ void DispatchEngine::evict_elsewhere(const std::string& driver) {
 
 void DispatchEngine::set_driver_state(unsigned shard, std::string driver, std::string trip,
                                       DriverStatus status, bool only_if_trip, int hops) {
-  run_on(shard, [this, driver = std::move(driver), trip = std::move(trip), status, only_if_trip, hops] {
-    Shard& s = here();
-    const DriverIndex index = s.fleet.find(driver);
-    if (index == kNoDriver) {
-      const auto moved = s.moved_to.find(driver);
-      if (moved != s.moved_to.end() && hops <= static_cast<int>(shards_.size()) + 2) {
-        set_driver_state(moved->second, driver, trip, status, only_if_trip, hops + 1);
-      }
-      return;
-    }
-    Driver& d = s.fleet.driver(index);
-    if (only_if_trip && d.trip != trip) {
-      return;  // a late message about a trip the driver is no longer on
-    }
-    DriverStatus next = status;
-    if (next == DriverStatus::available && !d.wants_rides) {
-      next = DriverStatus::offline;
-    }
-    d.trip = in_trip(next) ? trip : std::string();
-    s.fleet.set_status(index, next);
-  });
+  run_on(shard,
+         [this, driver = std::move(driver), trip = std::move(trip), status, only_if_trip, hops] {
+           Shard& s = here();
+           const DriverIndex index = s.fleet.find(driver);
+           if (index == kNoDriver) {
+             const auto moved = s.moved_to.find(driver);
+             if (moved != s.moved_to.end() && hops <= static_cast<int>(shards_.size()) + 2) {
+               set_driver_state(moved->second, driver, trip, status, only_if_trip, hops + 1);
+             }
+             return;
+           }
+           Driver& d = s.fleet.driver(index);
+           if (only_if_trip && d.trip != trip) {
+             return;  // a late message about a trip the driver is no longer on
+           }
+           DriverStatus next = status;
+           if (next == DriverStatus::available && !d.wants_rides) {
+             next = DriverStatus::offline;
+           }
+           d.trip = in_trip(next) ? trip : std::string();
+           s.fleet.set_status(index, next);
+         });
 }
 
 void DispatchEngine::driver_offline(std::string_view driver) {
@@ -262,7 +288,8 @@ void DispatchEngine::driver_offline(std::string_view driver) {
   };
   const auto hint = s.owner_hint.find(driver);
   if (hint != s.owner_hint.end()) {
-    run_on(hint->second, [name = std::string(driver), go_offline] { go_offline(name, 0, go_offline); });
+    run_on(hint->second,
+           [name = std::string(driver), go_offline] { go_offline(name, 0, go_offline); });
     return;
   }
   for (unsigned t = 0; t < shards_.size(); ++t) {  // unknown holder: ask everyone
@@ -277,8 +304,8 @@ void DispatchEngine::maybe_emit_position(Shard& shard, DriverIndex index, std::u
     return;
   }
   d.last_map_emit_ns = now;
-  events_.driver_position(d.cell_res7, d.id, rads_to_degs(d.position.lat), rads_to_degs(d.position.lng),
-                          d.heading_deg);
+  events_.driver_position(d.cell_res7, d.id, rads_to_degs(d.position.lat),
+                          rads_to_degs(d.position.lng), d.heading_deg);
 }
 
 double DispatchEngine::search_local(Shard& shard, LatLng point, std::size_t k, double radius_km,
@@ -290,8 +317,8 @@ double DispatchEngine::search_local(Shard& shard, LatLng point, std::size_t k, d
   shard.search_ns.record(core::monotonic_ns() - start);
   for (const NearestCandidate& c : shard.scratch) {
     const Driver& d = shard.fleet.driver(c.driver);
-    out.push_back({d.id, rads_to_degs(d.position.lat), rads_to_degs(d.position.lng), c.distance_km * 1000.0,
-                   c.distance_km, eta_s(c.distance_km), shard.id});
+    out.push_back({d.id, rads_to_degs(d.position.lat), rads_to_degs(d.position.lng),
+                   c.distance_km * 1000.0, c.distance_km, eta_s(c.distance_km), shard.id});
   }
   return shard.scratch.size() == k ? shard.scratch.back().distance_km : radius_km;
 }
@@ -301,10 +328,12 @@ void DispatchEngine::nearby(double lat_deg, double lng_deg, std::size_t k, Nearb
     done(DispatchError::bad_request, {});
     return;
   }
-  search({degs_to_rads(lat_deg), degs_to_rads(lng_deg)}, std::min(k, kMaxNearby), {}, std::move(done));
+  search({degs_to_rads(lat_deg), degs_to_rads(lng_deg)}, std::min(k, kMaxNearby), {},
+         std::move(done));
 }
 
-void DispatchEngine::search(LatLng point, std::size_t k, std::vector<std::string> exclude, NearbyDone done) {
+void DispatchEngine::search(LatLng point, std::size_t k, std::vector<std::string> exclude,
+                            NearbyDone done) {
   const unsigned caller = executor_.current_shard();
   if (k == 0) {
     done(DispatchError::ok, {});

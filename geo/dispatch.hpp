@@ -1,9 +1,9 @@
 // DispatchEngine: the Uber-style dispatch of one process, sharded like the rest of hexwire. Drivers
 // live on the shard that owns their coarse parent cell (hash of the res-`coarse_res` cell modulo
 // shards); trips live on the owner of their pickup's coarse cell, next to the surge state of its
-// res-7 cell. Every call is made on the caller's shard and answers through its callback on that same
-// shard (inline when all the work was local, else later through Executor::submit_to). Events go out
-// through DispatchEvents. See docs/dispatch.md.
+// res-7 cell. Every call is made on the caller's shard and answers through its callback on that
+// same shard (inline when all the work was local, else later through Executor::submit_to). Events
+// go out through DispatchEvents. See docs/dispatch.md.
 #pragma once
 
 #include <cstdint>
@@ -29,22 +29,23 @@ enum class DispatchError : std::uint8_t { ok, bad_request, forbidden, not_found,
 const char* to_string(DispatchError error) noexcept;
 
 struct DispatchConfig {
-  FleetConfig fleet;                 ///< index_res (9), max_speed_mps, driver_ttl_ns
+  FleetConfig fleet;  ///< index_res (9), max_speed_mps, driver_ttl_ns
   SurgeConfig surge;
-  int coarse_res = 3;                ///< shard partition resolution (0..7)
+  int coarse_res = 3;  ///< shard partition resolution (0..7)
   MatchMode mode = MatchMode::immediate;
   std::uint64_t batch_window_ns = 2'000'000'000;
-  std::size_t candidates = 5;        ///< drivers considered per request (immediate and batched)
-  double max_search_km = 10.0;       ///< nearest searches never look farther
-  double max_pickup_eta_s = 900.0;   ///< batched: a pair above this is "no match"
+  std::size_t candidates = 5;       ///< drivers considered per request (immediate and batched)
+  double max_search_km = 10.0;      ///< nearest searches never look farther
+  double max_pickup_eta_s = 900.0;  ///< batched: a pair above this is "no match"
   std::uint64_t offer_expiry_ns = 10'000'000'000;
   std::uint64_t match_deadline_ns = 60'000'000'000;  ///< then the rider gets unmatched
-  std::uint64_t retry_interval_ns = 2'000'000'000;   ///< immediate: search again when out of drivers
+  std::uint64_t retry_interval_ns = 2'000'000'000;  ///< immediate: search again when out of drivers
   std::uint64_t live_map_interval_ns = 2'000'000'000;
-  std::uint64_t sweep_interval_ns = 1'000'000'000;   ///< silent-driver expiry and surge updates
-  std::uint64_t terminal_retention_ns = 60'000'000'000;  ///< finished trips answer conflict until then
-  double pickup_speed_mps = 8.0;     ///< ETA model: road distance / speed
-  double detour_factor = 1.3;        ///< road distance = great-circle distance * this
+  std::uint64_t sweep_interval_ns = 1'000'000'000;  ///< silent-driver expiry and surge updates
+  std::uint64_t terminal_retention_ns =
+      60'000'000'000;             ///< finished trips answer conflict until then
+  double pickup_speed_mps = 8.0;  ///< ETA model: road distance / speed
+  double detour_factor = 1.3;     ///< road distance = great-circle distance * this
   double base_fare = 2.5;
   double fare_per_km = 1.5;
   std::function<std::int64_t()> wall_clock_us;  ///< default core::wall_us
@@ -101,7 +102,8 @@ class DispatchEngine {
   void decline(std::string_view driver, std::string_view trip, ActionDone done);
   /// arrive | start | complete | cancel by the trip's rider or driver: forbidden for anyone else
   /// (or an action the user's role never takes), conflict when illegal in the current status.
-  void trip_action(std::string_view user, std::string_view trip, TripAction action, ActionDone done);
+  void trip_action(std::string_view user, std::string_view trip, TripAction action,
+                   ActionDone done);
   /// The driver went away (disconnect, logout): no longer available. Its current trip is untouched.
   void driver_offline(std::string_view driver);
 
@@ -137,7 +139,8 @@ class DispatchEngine {
   [[nodiscard]] std::int64_t wall_us() const;
 
   // dispatch_trips.cpp: trips, offers, batching
-  void create_trip(std::string rider, LatLng pickup, LatLng destination, unsigned caller, RideDone done);
+  void create_trip(std::string rider, LatLng pickup, LatLng destination, unsigned caller,
+                   RideDone done);
   void start_matching(Trip& trip);
   void offer_next(const std::string& trip_id);
   void on_reserved(const std::string& trip_id, NearbyDriver candidate, bool reserved);

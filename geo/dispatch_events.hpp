@@ -1,8 +1,8 @@
 // The sink through which dispatch talks to the outside world without knowing sockets or JSON: the
 // app turns each call into a publication on the shared router (offer -> user:<driver>, trip_event
-// -> user:<rider> and user:<driver>, driver_position -> cell:<res7>, surge_changed -> surge:<res7>).
-// Calls come from whichever shard produced the event, possibly several shards at once: an
-// implementation must be safe to call concurrently from different shard threads.
+// -> user:<rider> and user:<driver>, driver_position -> cell:<res7>, surge_changed ->
+// surge:<res7>). Calls come from whichever shard produced the event, possibly several shards at
+// once: an implementation must be safe to call concurrently from different shard threads.
 #pragma once
 
 #include <cstdint>

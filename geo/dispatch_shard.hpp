@@ -54,8 +54,8 @@ struct DispatchEngine::Trip {
 struct DispatchEngine::Gather {
   unsigned home = 0;
   std::size_t waiting = 0;
-  std::vector<std::string> trips;                   // batched: one row per trip
-  std::vector<std::vector<NearbyDriver>> results;   // per trip (batch) or per shard (search)
+  std::vector<std::string> trips;                  // batched: one row per trip
+  std::vector<std::vector<NearbyDriver>> results;  // per trip (batch) or per shard (search)
 };
 
 struct DispatchEngine::Shard {
@@ -69,7 +69,7 @@ struct DispatchEngine::Shard {
   StringMap<std::unique_ptr<Trip>> trips;
   StringMap<unsigned> owner_hint;  // caller side: driver -> holding shard
   StringMap<unsigned> moved_to;    // holder side: driver handed over to
-  std::vector<std::string> pool;                         // batched trips waiting for a window
+  std::vector<std::string> pool;   // batched trips waiting for a window
   core::TimerId batch_timer = 0;
   bool periodic_armed = false;
   std::uint64_t next_trip = 1;
@@ -100,7 +100,8 @@ void DispatchEngine::run_on(unsigned shard, Fn&& fn) {
 
 template <typename T>
 void DispatchEngine::reply(unsigned caller, std::function<void(T)> done, T value) {
-  run_on(caller, [done = std::move(done), value = std::move(value)]() mutable { done(std::move(value)); });
+  run_on(caller,
+         [done = std::move(done), value = std::move(value)]() mutable { done(std::move(value)); });
 }
 
 }  // namespace hexwire::geo

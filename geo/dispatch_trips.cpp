@@ -14,7 +14,9 @@
 namespace hexwire::geo {
 
 namespace {
-LatLngDeg degrees(LatLng p) { return {rads_to_degs(p.lat), rads_to_degs(p.lng)}; }
+LatLngDeg degrees(LatLng p) {
+  return {rads_to_degs(p.lat), rads_to_degs(p.lng)};
+}
 }  // namespace
 
 int DispatchEngine::trip_shard(std::string_view trip_id) noexcept {
@@ -45,13 +47,14 @@ void DispatchEngine::request_ride(std::string_view rider, LatLngDeg pickup, LatL
   const LatLng from{degs_to_rads(pickup.lat), degs_to_rads(pickup.lng)};
   const LatLng to{degs_to_rads(destination.lat), degs_to_rads(destination.lng)};
   const unsigned caller = executor_.current_shard();
-  run_on(owner_shard(from), [this, rider = std::string(rider), from, to, caller, done = std::move(done)]() mutable {
-    create_trip(std::move(rider), from, to, caller, std::move(done));
-  });
+  run_on(owner_shard(from),
+         [this, rider = std::string(rider), from, to, caller, done = std::move(done)]() mutable {
+           create_trip(std::move(rider), from, to, caller, std::move(done));
+         });
 }
 
-void DispatchEngine::create_trip(std::string rider, LatLng pickup, LatLng destination, unsigned caller,
-                                 RideDone done) {
+void DispatchEngine::create_trip(std::string rider, LatLng pickup, LatLng destination,
+                                 unsigned caller, RideDone done) {
   Shard& s = here();
   arm_periodic(s);
   auto owned = std::make_unique<Trip>();
@@ -64,12 +67,14 @@ void DispatchEngine::create_trip(std::string rider, LatLng pickup, LatLng destin
   s.surge.record_request(trip.pickup_res7, now_ns());
   trip.surge = s.surge.multiplier(trip.pickup_res7);
   trip.fare_estimate =
-      trip.surge * (config_.base_fare + config_.fare_per_km * great_circle_distance_km(pickup, destination));
+      trip.surge *
+      (config_.base_fare + config_.fare_per_km * great_circle_distance_km(pickup, destination));
   s.rides.add();
   const std::string id = trip.id;
   s.trips.emplace(id, std::move(owned));
   emit_trip(trip);
-  reply<RideReply>(caller, std::move(done), {DispatchError::ok, id, trip.surge, trip.fare_estimate});
+  reply<RideReply>(caller, std::move(done),
+                   {DispatchError::ok, id, trip.surge, trip.fare_estimate});
   trip.deadline_timer = executor_.timers().add_after(config_.match_deadline_ns, [this, id] {
     Trip* t = find_trip(here(), id);
     if (t == nullptr || (t->status != TripStatus::requested && t->status != TripStatus::offered)) {
@@ -97,7 +102,8 @@ void DispatchEngine::start_matching(Trip& trip) {
     }
     if (s.batch_timer == 0) {
       const unsigned id = s.id;
-      s.batch_timer = executor_.timers().add_after(config_.batch_window_ns, [this, id] { run_batch(id); });
+      s.batch_timer =
+          executor_.timers().add_after(config_.batch_window_ns, [this, id] { run_batch(id); });
     }
     return;
   }
@@ -161,14 +167,16 @@ void DispatchEngine::offer_next(const std::string& trip_id) {
   });
 }
 
-void DispatchEngine::on_reserved(const std::string& trip_id, NearbyDriver candidate, bool reserved) {
+void DispatchEngine::on_reserved(const std::string& trip_id, NearbyDriver candidate,
+                                 bool reserved) {
   Trip* t = find_trip(here(), trip_id);
   if (t != nullptr) {
     t->reserving = false;
   }
   if (t == nullptr || t->status != TripStatus::requested) {
     if (reserved) {  // the trip was cancelled or gave up meanwhile
-      set_driver_state(candidate.shard, candidate.driver, trip_id, DriverStatus::available, true, 0);
+      set_driver_state(candidate.shard, candidate.driver, trip_id, DriverStatus::available, true,
+                       0);
     }
     return;
   }
@@ -228,46 +236,49 @@ void DispatchEngine::retire_if_terminal(Trip& trip) {
 }
 
 void DispatchEngine::accept(std::string_view driver, std::string_view trip, ActionDone done) {
-  answer_offer(std::string(driver), std::string(trip), true, executor_.current_shard(), std::move(done));
+  answer_offer(std::string(driver), std::string(trip), true, executor_.current_shard(),
+               std::move(done));
 }
 
 void DispatchEngine::decline(std::string_view driver, std::string_view trip, ActionDone done) {
-  answer_offer(std::string(driver), std::string(trip), false, executor_.current_shard(), std::move(done));
+  answer_offer(std::string(driver), std::string(trip), false, executor_.current_shard(),
+               std::move(done));
 }
 
-void DispatchEngine::answer_offer(std::string driver, std::string trip_id, bool accepted, unsigned caller,
-                                  ActionDone done) {
+void DispatchEngine::answer_offer(std::string driver, std::string trip_id, bool accepted,
+                                  unsigned caller, ActionDone done) {
   const int home = trip_shard(trip_id);
   if (home < 0 || home >= static_cast<int>(shards_.size())) {
     done(DispatchError::not_found);
     return;
   }
-  run_on(static_cast<unsigned>(home), [this, driver = std::move(driver), trip_id = std::move(trip_id), accepted,
-                                       caller, done = std::move(done)]() mutable {
-    Trip* t = find_trip(here(), trip_id);
-    if (t == nullptr) {
-      reply<DispatchError>(caller, std::move(done), DispatchError::not_found);
-      return;
-    }
-    if (t->status != TripStatus::offered || t->driver != driver) {
-      reply<DispatchError>(caller, std::move(done), DispatchError::conflict);
-      return;
-    }
-    executor_.timers().cancel(t->offer_timer);
-    t->offer_timer = 0;
-    if (accepted) {
-      executor_.timers().cancel(t->deadline_timer);
-      t->deadline_timer = 0;
-      here().matched.add();
-      transition(*t, TripStatus::matched);
-      set_driver_state(t->driver_shard, t->driver, t->id, DriverStatus::en_route, true, 0);
-    } else {
-      transition(*t, TripStatus::requested);
-      release_driver(*t);
-      offer_next(trip_id);
-    }
-    reply<DispatchError>(caller, std::move(done), DispatchError::ok);
-  });
+  run_on(static_cast<unsigned>(home),
+         [this, driver = std::move(driver), trip_id = std::move(trip_id), accepted, caller,
+          done = std::move(done)]() mutable {
+           Trip* t = find_trip(here(), trip_id);
+           if (t == nullptr) {
+             reply<DispatchError>(caller, std::move(done), DispatchError::not_found);
+             return;
+           }
+           if (t->status != TripStatus::offered || t->driver != driver) {
+             reply<DispatchError>(caller, std::move(done), DispatchError::conflict);
+             return;
+           }
+           executor_.timers().cancel(t->offer_timer);
+           t->offer_timer = 0;
+           if (accepted) {
+             executor_.timers().cancel(t->deadline_timer);
+             t->deadline_timer = 0;
+             here().matched.add();
+             transition(*t, TripStatus::matched);
+             set_driver_state(t->driver_shard, t->driver, t->id, DriverStatus::en_route, true, 0);
+           } else {
+             transition(*t, TripStatus::requested);
+             release_driver(*t);
+             offer_next(trip_id);
+           }
+           reply<DispatchError>(caller, std::move(done), DispatchError::ok);
+         });
 }
 
 void DispatchEngine::trip_action(std::string_view user, std::string_view trip, TripAction action,
@@ -284,8 +295,8 @@ void DispatchEngine::trip_action(std::string_view user, std::string_view trip, T
     return;
   }
   const unsigned caller = executor_.current_shard();
-  run_on(static_cast<unsigned>(home), [this, user = std::string(user), trip_id = std::string(trip), action,
-                                       caller, done = std::move(done)]() mutable {
+  run_on(static_cast<unsigned>(home), [this, user = std::string(user), trip_id = std::string(trip),
+                                       action, caller, done = std::move(done)]() mutable {
     Trip* t = find_trip(here(), trip_id);
     if (t == nullptr) {
       reply<DispatchError>(caller, std::move(done), DispatchError::not_found);
@@ -302,8 +313,9 @@ void DispatchEngine::trip_action(std::string_view user, std::string_view trip, T
     }
     const TripTransition step = next_trip_status(t->status, action, actor);
     if (step.error != TripError::ok) {
-      reply<DispatchError>(caller, std::move(done),
-                           step.error == TripError::forbidden ? DispatchError::forbidden : DispatchError::conflict);
+      reply<DispatchError>(
+          caller, std::move(done),
+          step.error == TripError::forbidden ? DispatchError::forbidden : DispatchError::conflict);
       return;
     }
     executor_.timers().cancel(t->offer_timer);
@@ -360,7 +372,8 @@ void DispatchEngine::assign_batch(unsigned shard_id, std::shared_ptr<Gather> gat
   std::vector<NearbyDriver> columns;
   for (const auto& row : gather->results) {
     for (const NearbyDriver& d : row) {
-      if (std::none_of(columns.begin(), columns.end(), [&](const NearbyDriver& c) { return c.driver == d.driver; })) {
+      if (std::none_of(columns.begin(), columns.end(),
+                       [&](const NearbyDriver& c) { return c.driver == d.driver; })) {
         columns.push_back(d);
       }
     }
@@ -371,7 +384,8 @@ void DispatchEngine::assign_batch(unsigned shard_id, std::shared_ptr<Gather> gat
   for (std::size_t i = 0; i < rows; ++i) {
     for (const NearbyDriver& d : gather->results[i]) {
       const auto j = static_cast<std::size_t>(
-          std::find_if(columns.begin(), columns.end(), [&](const NearbyDriver& c) { return c.driver == d.driver; }) -
+          std::find_if(columns.begin(), columns.end(),
+                       [&](const NearbyDriver& c) { return c.driver == d.driver; }) -
           columns.begin());
       cost[i * columns.size() + j] = d.eta_s;
     }

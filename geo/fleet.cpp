@@ -12,25 +12,35 @@ namespace {
 constexpr std::uint32_t kNoSlot = UINT32_MAX;
 constexpr int kLiveMapRes = 7;
 
-double distance_m(LatLng a, LatLng b) noexcept { return great_circle_distance_km(a, b) * 1000.0; }
+double distance_m(LatLng a, LatLng b) noexcept {
+  return great_circle_distance_km(a, b) * 1000.0;
+}
 }  // namespace
 
 const char* to_string(DriverStatus status) noexcept {
   switch (status) {
-    case DriverStatus::offline: return "offline";
-    case DriverStatus::available: return "available";
-    case DriverStatus::offered: return "offered";
-    case DriverStatus::en_route: return "en_route";
-    case DriverStatus::on_trip: return "on_trip";
+    case DriverStatus::offline:
+      return "offline";
+    case DriverStatus::available:
+      return "available";
+    case DriverStatus::offered:
+      return "offered";
+    case DriverStatus::en_route:
+      return "en_route";
+    case DriverStatus::on_trip:
+      return "on_trip";
   }
   return "?";
 }
 
 const char* to_string(FixOutcome outcome) noexcept {
   switch (outcome) {
-    case FixOutcome::accepted: return "accepted";
-    case FixOutcome::jump_held: return "jump_held";
-    case FixOutcome::invalid_coordinates: return "invalid_coordinates";
+    case FixOutcome::accepted:
+      return "accepted";
+    case FixOutcome::jump_held:
+      return "jump_held";
+    case FixOutcome::invalid_coordinates:
+      return "invalid_coordinates";
   }
   return "?";
 }
@@ -72,7 +82,8 @@ FixOutcome FleetIndex::apply_fix(DriverIndex index, const GpsFix& fix, std::uint
       const bool confirms =
           d.jump_pending &&
           distance_m(d.pending_position, point) <=
-              config_.max_speed_mps * static_cast<double>(now_ns - std::min(now_ns, d.pending_ns)) / 1e9 +
+              config_.max_speed_mps * static_cast<double>(now_ns - std::min(now_ns, d.pending_ns)) /
+                      1e9 +
                   config_.jump_slack_m;
       if (!confirms) {
         d.jump_pending = true;

@@ -41,9 +41,9 @@ enum class FixOutcome : std::uint8_t {
 const char* to_string(FixOutcome outcome) noexcept;
 
 struct FleetConfig {
-  int index_res = 9;                          ///< resolution of the per-cell driver lists
-  double max_speed_mps = 70.0;                ///< faster implied motion is a suspicious jump
-  double jump_slack_m = 100.0;                ///< GPS noise allowed on top of max_speed * dt
+  int index_res = 9;                             ///< resolution of the per-cell driver lists
+  double max_speed_mps = 70.0;                   ///< faster implied motion is a suspicious jump
+  double jump_slack_m = 100.0;                   ///< GPS noise allowed on top of max_speed * dt
   std::uint64_t driver_ttl_ns = 30'000'000'000;  ///< silent longer: no longer available
 };
 
@@ -54,16 +54,16 @@ struct Driver {
   double speed_mps = 0;
   DriverStatus status = DriverStatus::offline;
   bool has_position = false;
-  bool wants_rides = false;        ///< last fix's `available` switch
-  std::uint64_t last_fix_ns = 0;   ///< time of the last accepted fix
-  CellId cell = 0;                 ///< index_res cell of `position` (0 before the first fix)
-  CellId cell_res7 = 0;            ///< live-map / surge cell of `position`
-  std::uint32_t slot = UINT32_MAX; ///< position in cells_[cell] while indexed
+  bool wants_rides = false;         ///< last fix's `available` switch
+  std::uint64_t last_fix_ns = 0;    ///< time of the last accepted fix
+  CellId cell = 0;                  ///< index_res cell of `position` (0 before the first fix)
+  CellId cell_res7 = 0;             ///< live-map / surge cell of `position`
+  std::uint32_t slot = UINT32_MAX;  ///< position in cells_[cell] while indexed
   bool jump_pending = false;
   LatLng pending_position{};
   std::uint64_t pending_ns = 0;
-  std::string trip;                   ///< trip while offered / en_route / on_trip
-  std::uint64_t last_map_emit_ns = 0; ///< live-map throttle
+  std::string trip;                    ///< trip while offered / en_route / on_trip
+  std::uint64_t last_map_emit_ns = 0;  ///< live-map throttle
 };
 
 /// One entry of a cell's list: what a search needs, stored inline so that a scan reads one
@@ -114,7 +114,8 @@ class FleetIndex {
 
   /// Available drivers silent for longer than driver_ttl_ns become offline; `on_expired` (may be
   /// empty) sees each. Returns how many expired. O(drivers).
-  std::size_t expire_silent(std::uint64_t now_ns, const std::function<void(DriverIndex)>& on_expired);
+  std::size_t expire_silent(std::uint64_t now_ns,
+                            const std::function<void(DriverIndex)>& on_expired);
 
   /// Removes the driver and returns its record (for a hand-over to another shard).
   Driver extract(DriverIndex index);

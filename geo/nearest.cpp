@@ -98,7 +98,8 @@ void NearestSearch::scan_cell(CellId cell, const NearestQuery& query,
     if (!fleet_->fresh(entry, query.now_ns)) {
       continue;
     }
-    const NearestCandidate candidate{great_circle_distance_km(query.point, entry.position), entry.driver};
+    const NearestCandidate candidate{great_circle_distance_km(query.point, entry.position),
+                                     entry.driver};
     if (candidate.distance_km > query.max_radius_km) {
       continue;
     }
@@ -190,7 +191,8 @@ void nearest_brute_force(const FleetIndex& fleet, const NearestQuery& query,
     return fleet.driver(a.driver).id < fleet.driver(b.driver).id;
   };
   const std::size_t keep = std::min(query.k, out.size());
-  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(), before);
+  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
+                    before);
   out.resize(keep);
 }
 

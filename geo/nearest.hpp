@@ -20,11 +20,11 @@ struct NearestCandidate {
 };
 
 struct NearestQuery {
-  LatLng point{};                   ///< radians
+  LatLng point{};  ///< radians
   std::size_t k = 10;
-  double max_radius_km = 25.0;      ///< drivers farther away are never returned (inclusive bound)
-  std::uint64_t now_ns = 0;         ///< for the silence check (FleetIndex::searchable)
-  int coarse_res = -1;              ///< >= 0: also report the coarse cells the search covered
+  double max_radius_km = 25.0;  ///< drivers farther away are never returned (inclusive bound)
+  std::uint64_t now_ns = 0;     ///< for the silence check (FleetIndex::searchable)
+  int coarse_res = -1;          ///< >= 0: also report the coarse cells the search covered
 };
 
 /// Upper bound on the distance from a cell's centre to any point of the cell, for any cell of

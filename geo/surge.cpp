@@ -7,8 +7,10 @@
 
 namespace hexwire::geo {
 
-double surge_target(std::uint32_t demand, std::uint32_t supply, const SurgeConfig& config) noexcept {
-  const double ratio = static_cast<double>(demand) / static_cast<double>(std::max<std::uint32_t>(supply, 1));
+double surge_target(std::uint32_t demand, std::uint32_t supply,
+                    const SurgeConfig& config) noexcept {
+  const double ratio =
+      static_cast<double>(demand) / static_cast<double>(std::max<std::uint32_t>(supply, 1));
   const double target = 1.0 + config.sensitivity * std::max(0.0, ratio - 1.0);
   return std::clamp(target, 1.0, std::max(1.0, config.cap));
 }

@@ -8,13 +8,16 @@ bool actor_may(TripAction action, TripActor actor) noexcept {
   switch (action) {
     case TripAction::offer:
     case TripAction::expire:
-    case TripAction::give_up: return actor == TripActor::system;
+    case TripAction::give_up:
+      return actor == TripActor::system;
     case TripAction::accept:
     case TripAction::decline:
     case TripAction::arrive:
     case TripAction::start:
-    case TripAction::complete: return actor == TripActor::driver;
-    case TripAction::cancel: return actor == TripActor::rider || actor == TripActor::driver;
+    case TripAction::complete:
+      return actor == TripActor::driver;
+    case TripAction::cancel:
+      return actor == TripActor::rider || actor == TripActor::driver;
   }
   return false;
 }
@@ -80,36 +83,54 @@ TripTransition next_trip_status(TripStatus from, TripAction action, TripActor ac
       return kConflict;
     case TripStatus::completed:
     case TripStatus::cancelled:
-    case TripStatus::unmatched: return kConflict;
+    case TripStatus::unmatched:
+      return kConflict;
   }
   return kConflict;
 }
 
 const char* to_string(TripStatus status) noexcept {
   switch (status) {
-    case TripStatus::requested: return "requested";
-    case TripStatus::offered: return "offered";
-    case TripStatus::matched: return "matched";
-    case TripStatus::arrived: return "arrived";
-    case TripStatus::on_trip: return "on_trip";
-    case TripStatus::completed: return "completed";
-    case TripStatus::cancelled: return "cancelled";
-    case TripStatus::unmatched: return "unmatched";
+    case TripStatus::requested:
+      return "requested";
+    case TripStatus::offered:
+      return "offered";
+    case TripStatus::matched:
+      return "matched";
+    case TripStatus::arrived:
+      return "arrived";
+    case TripStatus::on_trip:
+      return "on_trip";
+    case TripStatus::completed:
+      return "completed";
+    case TripStatus::cancelled:
+      return "cancelled";
+    case TripStatus::unmatched:
+      return "unmatched";
   }
   return "?";
 }
 
 const char* to_string(TripAction action) noexcept {
   switch (action) {
-    case TripAction::offer: return "offer";
-    case TripAction::accept: return "accept";
-    case TripAction::decline: return "decline";
-    case TripAction::expire: return "expire";
-    case TripAction::arrive: return "arrive";
-    case TripAction::start: return "start";
-    case TripAction::complete: return "complete";
-    case TripAction::cancel: return "cancel";
-    case TripAction::give_up: return "give_up";
+    case TripAction::offer:
+      return "offer";
+    case TripAction::accept:
+      return "accept";
+    case TripAction::decline:
+      return "decline";
+    case TripAction::expire:
+      return "expire";
+    case TripAction::arrive:
+      return "arrive";
+    case TripAction::start:
+      return "start";
+    case TripAction::complete:
+      return "complete";
+    case TripAction::cancel:
+      return "cancel";
+    case TripAction::give_up:
+      return "give_up";
   }
   return "?";
 }

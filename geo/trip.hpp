@@ -1,7 +1,7 @@
 // The trip state machine: requested -> offered -> matched -> arrived -> on_trip -> completed, with
-// decline/expiry back to requested, cancellation by the rider (before the ride starts) or the driver
-// (once matched, before the ride starts), and unmatched when no driver took it before the deadline.
-// Pure functions: the dispatch engine applies them and emits every transition.
+// decline/expiry back to requested, cancellation by the rider (before the ride starts) or the
+// driver (once matched, before the ride starts), and unmatched when no driver took it before the
+// deadline. Pure functions: the dispatch engine applies them and emits every transition.
 #pragma once
 
 #include <cstdint>

@@ -25,14 +25,14 @@ using namespace hexwire;
 using namespace hexwire::geo;
 
 namespace {
-constexpr double kLat0 = 37.64, kLat1 = 37.91;    // ~30 km north-south
+constexpr double kLat0 = 37.64, kLat1 = 37.91;      // ~30 km north-south
 constexpr double kLng0 = -122.60, kLng1 = -122.26;  // ~30 km east-west
 constexpr std::uint64_t kStart = 1'000'000'000'000;
 
 struct City {
   FleetIndex fleet;
-  std::vector<GpsFix> fixes;           // one per driver, the position it holds
-  std::vector<LatLng> queries;         // query points
+  std::vector<GpsFix> fixes;    // one per driver, the position it holds
+  std::vector<LatLng> queries;  // query points
   std::uint64_t now = kStart;
 };
 
@@ -69,7 +69,8 @@ City& city(std::size_t drivers, int index_res = 9) {
 
 // Each update moves a random driver by up to ~30 m in a random direction.
 struct UpdateStream {
-  explicit UpdateStream(std::size_t drivers) : rng(drivers * 7 + 1), pick(0, drivers - 1), step(-0.0003, 0.0003) {}
+  explicit UpdateStream(std::size_t drivers)
+      : rng(drivers * 7 + 1), pick(0, drivers - 1), step(-0.0003, 0.0003) {}
   std::mt19937_64 rng;
   std::uniform_int_distribution<std::size_t> pick;
   std::uniform_real_distribution<double> step;
@@ -86,8 +87,8 @@ void BM_LocationUpdate_Index(benchmark::State& state) {
     c.now += 1'000'000;
     benchmark::DoNotOptimize(c.fleet.apply_fix(static_cast<DriverIndex>(i), f, c.now));
   }
-  state.counters["updates_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                       benchmark::Counter::kIsRate);
+  state.counters["updates_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void BM_LocationUpdate_FlatArray(benchmark::State& state) {
@@ -103,8 +104,8 @@ void BM_LocationUpdate_FlatArray(benchmark::State& state) {
     positions[i] = {degs_to_rads(f.lat_deg), degs_to_rads(f.lng_deg)};
     benchmark::DoNotOptimize(positions[i]);
   }
-  state.counters["updates_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                       benchmark::Counter::kIsRate);
+  state.counters["updates_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void BM_LocationUpdate_Engine(benchmark::State& state) {
@@ -143,9 +144,10 @@ void BM_LocationUpdate_Engine(benchmark::State& state) {
     f.lng_deg = std::clamp(f.lng_deg + s.step(s.rng), kLng0, kLng1);
     engine.update_location(names[i], f, count);
   }
-  state.counters["updates_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                       benchmark::Counter::kIsRate);
-  state.counters["accepted_fraction"] = static_cast<double>(accepted) / static_cast<double>(state.iterations());
+  state.counters["updates_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["accepted_fraction"] =
+      static_cast<double>(accepted) / static_cast<double>(state.iterations());
 }
 
 template <bool kIndexed>
@@ -168,12 +170,16 @@ void BM_Nearest10(benchmark::State& state) {
   }
   state.counters["p50_ns"] = static_cast<double>(latency.percentile(50));
   state.counters["p99_ns"] = static_cast<double>(latency.percentile(99));
-  state.counters["queries_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                       benchmark::Counter::kIsRate);
+  state.counters["queries_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-void BM_Nearest10_Index(benchmark::State& state) { BM_Nearest10<true>(state); }
-void BM_Nearest10_BruteForce(benchmark::State& state) { BM_Nearest10<false>(state); }
+void BM_Nearest10_Index(benchmark::State& state) {
+  BM_Nearest10<true>(state);
+}
+void BM_Nearest10_BruteForce(benchmark::State& state) {
+  BM_Nearest10<false>(state);
+}
 
 }  // namespace
 

@@ -71,11 +71,15 @@ struct Results {
 class SimEvents final : public DispatchEvents {
  public:
   std::vector<std::pair<std::string, std::string>> offers;  // driver, trip
-  std::vector<std::tuple<std::string, TripStatus, std::string, double>> trips;  // trip, status, driver, eta
-  void offer(std::string_view driver, std::string_view trip, LatLngDeg, double, std::uint32_t) override {
+  std::vector<std::tuple<std::string, TripStatus, std::string, double>>
+      trips;  // trip, status, driver, eta
+  void offer(std::string_view driver, std::string_view trip, LatLngDeg, double,
+             std::uint32_t) override {
     offers.emplace_back(driver, trip);
   }
-  void trip_event(const TripEvent& e) override { trips.emplace_back(e.trip, e.status, e.driver, e.eta_s); }
+  void trip_event(const TripEvent& e) override {
+    trips.emplace_back(e.trip, e.status, e.driver, e.eta_s);
+  }
   void driver_position(CellId, std::string_view, double, double, double) override {}
   void surge_changed(CellId, double, std::uint32_t, std::uint32_t) override {}
 };
@@ -122,9 +126,11 @@ Results run(MatchMode mode, const Options& o) {
   config.wall_clock_us = [&exec] { return exec.wall_us(); };
   DispatchEngine engine(exec, metrics, config, events);
   // The same random streams in both modes: the same city, the same riders at the same moments.
-  std::mt19937_64 city_rng(o.seed), rider_rng(o.seed + 1), answer_rng(o.seed + 2), wander_rng(o.seed + 3);
+  std::mt19937_64 city_rng(o.seed), rider_rng(o.seed + 1), answer_rng(o.seed + 2),
+      wander_rng(o.seed + 3);
   std::uniform_real_distribution<double> lat(kLat0, kLat1), lng(kLng0, kLng1), unit(0, 1);
-  const double straight_speed = config.pickup_speed_mps / config.detour_factor;  // matches the ETA model
+  const double straight_speed =
+      config.pickup_speed_mps / config.detour_factor;  // matches the ETA model
   std::vector<SimDriver> drivers(static_cast<std::size_t>(o.drivers));
   std::map<std::string, std::size_t> driver_index;
   for (std::size_t i = 0; i < drivers.size(); ++i) {
@@ -154,7 +160,14 @@ Results run(MatchMode mode, const Options& o) {
     exec.advance_time(kSecond);  // batch windows, offer expiries, deadlines
     // Riders arriving this second.
     for (int n = t <= seconds ? arrivals(rider_rng) : 0; n > 0; --n) {
-      SimRider rider{{lat(rider_rng), lng(rider_rng)}, {lat(rider_rng), lng(rider_rng)}, now_s, -1, -1, 0, false, {}};
+      SimRider rider{{lat(rider_rng), lng(rider_rng)},
+                     {lat(rider_rng), lng(rider_rng)},
+                     now_s,
+                     -1,
+                     -1,
+                     0,
+                     false,
+                     {}};
       const std::size_t index = riders.size();
       riders.push_back(rider);
       exec.run_on(index % 2, [&] {
@@ -168,7 +181,8 @@ Results run(MatchMode mode, const Options& o) {
       ++r.offers;
       drivers[driver_index[driver]].phase = Phase::offered;
       drivers[driver_index[driver]].trip = trip;
-      responses.push_back({now_s + 2 + 4 * unit(answer_rng), driver, trip, unit(answer_rng) < o.accept_probability});
+      responses.push_back({now_s + 2 + 4 * unit(answer_rng), driver, trip,
+                           unit(answer_rng) < o.accept_probability});
     }
     events.offers.clear();
     for (auto it = responses.begin(); it != responses.end();) {
@@ -232,7 +246,8 @@ Results run(MatchMode mode, const Options& o) {
         if (move_towards(d.at, d.target, straight_speed * 0.5, &d.heading)) {
           d.target = {lat(wander_rng), lng(wander_rng)};  // cruise slowly to a new spot
         }
-      } else if (d.phase == Phase::to_pickup && move_towards(d.at, d.target, straight_speed, &d.heading)) {
+      } else if (d.phase == Phase::to_pickup &&
+                 move_towards(d.at, d.target, straight_speed, &d.heading)) {
         SimRider& rider = riders[rider_of_trip[d.trip]];
         rider.picked_up_s = now_s;
         exec.run_on(shard, [&] {
@@ -241,8 +256,11 @@ Results run(MatchMode mode, const Options& o) {
         });
         d.phase = Phase::to_destination;
         d.target = rider.destination;
-      } else if (d.phase == Phase::to_destination && move_towards(d.at, d.target, straight_speed, &d.heading)) {
-        exec.run_on(shard, [&] { engine.trip_action(d.id, d.trip, TripAction::complete, [](DispatchError) {}); });
+      } else if (d.phase == Phase::to_destination &&
+                 move_towards(d.at, d.target, straight_speed, &d.heading)) {
+        exec.run_on(shard, [&] {
+          engine.trip_action(d.id, d.trip, TripAction::complete, [](DispatchError) {});
+        });
         d.phase = Phase::idle;
         d.trip.clear();
         d.target = {lat(wander_rng), lng(wander_rng)};
@@ -271,12 +289,16 @@ Results run(MatchMode mode, const Options& o) {
 }
 
 void print(const char* name, const Results& r) {
-  std::printf("| %-9s | %8zu | %6.1f %% | %7.0f | %7.0f | %7.1f | %7.0f | %7.0f | %6.1f %% | %6.1f %% | %6zu |\n", name,
-              r.requests, 100.0 * static_cast<double>(r.matched) / static_cast<double>(std::max<std::size_t>(r.requests, 1)),
-              mean(r.quoted_eta), percentile(r.quoted_eta, 95), mean(r.time_to_match), mean(r.wait_to_pickup),
-              percentile(r.wait_to_pickup, 95), 100.0 * r.busy_driver_seconds / std::max(1.0, r.driver_seconds),
-              100.0 * r.riding_driver_seconds / std::max(1.0, r.driver_seconds),
-              r.declines);
+  std::printf(
+      "| %-9s | %8zu | %6.1f %% | %7.0f | %7.0f | %7.1f | %7.0f | %7.0f | %6.1f %% | %6.1f %% | "
+      "%6zu |\n",
+      name, r.requests,
+      100.0 * static_cast<double>(r.matched) /
+          static_cast<double>(std::max<std::size_t>(r.requests, 1)),
+      mean(r.quoted_eta), percentile(r.quoted_eta, 95), mean(r.time_to_match),
+      mean(r.wait_to_pickup), percentile(r.wait_to_pickup, 95),
+      100.0 * r.busy_driver_seconds / std::max(1.0, r.driver_seconds),
+      100.0 * r.riding_driver_seconds / std::max(1.0, r.driver_seconds), r.declines);
 }
 }  // namespace
 
@@ -291,10 +313,15 @@ int main(int argc, char** argv) {
   app.add_option("--accept-probability", o.accept_probability, "chance a driver accepts an offer")
       ->check(CLI::Range(0.0, 1.0));
   CLI11_PARSE(app, argc, argv);
-  std::printf("drivers %d, riders %.0f/min, %d min, seed %llu, accept %.2f\n", o.drivers, o.riders_per_min,
-              o.minutes, static_cast<unsigned long long>(o.seed), o.accept_probability);
-  std::printf("| mode      | requests | matched  | ETA avg | ETA p95 | match s | wait avg| wait p95| busy     | riding   | declin |\n");
-  std::printf("|-----------|----------|----------|---------|---------|---------|---------|---------|----------|----------|--------|\n");
+  std::printf("drivers %d, riders %.0f/min, %d min, seed %llu, accept %.2f\n", o.drivers,
+              o.riders_per_min, o.minutes, static_cast<unsigned long long>(o.seed),
+              o.accept_probability);
+  std::printf(
+      "| mode      | requests | matched  | ETA avg | ETA p95 | match s | wait avg| wait p95| busy  "
+      "   | riding   | declin |\n");
+  std::printf(
+      "|-----------|----------|----------|---------|---------|---------|---------|---------|-------"
+      "---|----------|--------|\n");
   print("immediate", run(MatchMode::immediate, o));
   print("batched", run(MatchMode::batched, o));
   return 0;

@@ -13,7 +13,8 @@
 using namespace hexwire::geo;
 
 namespace {
-double brute_force(const std::vector<double>& cost, std::size_t rows, std::size_t cols, double cap) {
+double brute_force(const std::vector<double>& cost, std::size_t rows, std::size_t cols,
+                   double cap) {
   std::vector<char> used(cols, 0);
   std::function<double(std::size_t)> best = [&](std::size_t row) -> double {
     if (row == rows) {
@@ -32,8 +33,8 @@ double brute_force(const std::vector<double>& cost, std::size_t rows, std::size_
   return best(0);
 }
 
-void check_valid(const AssignmentResult& r, const std::vector<double>& cost, std::size_t rows, std::size_t cols,
-                 double cap) {
+void check_valid(const AssignmentResult& r, const std::vector<double>& cost, std::size_t rows,
+                 std::size_t cols, double cap) {
   REQUIRE(r.column_of_row.size() == rows);
   std::vector<char> seen(cols, 0);
   double total = 0;
@@ -53,7 +54,8 @@ void check_valid(const AssignmentResult& r, const std::vector<double>& cost, std
 }
 }  // namespace
 
-TEST_CASE("Hungarian equals brute force on random instances, square and rectangular", "[assignment]") {
+TEST_CASE("Hungarian equals brute force on random instances, square and rectangular",
+          "[assignment]") {
   std::mt19937_64 rng(11);
   std::uniform_int_distribution<std::size_t> size(1, 6);
   std::uniform_real_distribution<double> value(0, 100);

@@ -40,7 +40,8 @@ TEST_CASE("nearby across shards equals brute force over the whole fleet", "[engi
   for (int i = 0; i < 1500; ++i) {
     const std::string id = "d" + std::to_string(i);
     const LatLngDeg p = at(east(rng), north(rng));
-    REQUIRE(h.locate(id, p.lat, p.lng, static_cast<unsigned>(rng() % 3)).error == DispatchError::ok);
+    REQUIRE(h.locate(id, p.lat, p.lng, static_cast<unsigned>(rng() % 3)).error ==
+            DispatchError::ok);
     where[id] = p;
   }
   std::set<unsigned> holders;
@@ -71,7 +72,8 @@ TEST_CASE("nearby across shards equals brute force over the whole fleet", "[engi
   REQUIRE(h.exec.sent(0, 1) + h.exec.sent(1, 2) + h.exec.sent(2, 0) > 0);
 }
 
-TEST_CASE("a driver crossing into another shard's coarse cell is handed over and found once", "[engine]") {
+TEST_CASE("a driver crossing into another shard's coarse cell is handed over and found once",
+          "[engine]") {
   Harness h(3, sharded_config());
   // Walk east in 150 m steps every 10 s until the owner shard has changed a few times.
   const unsigned first = h.engine.owner_shard({degs_to_rads(at(0).lat), degs_to_rads(at(0).lng)});
@@ -110,8 +112,9 @@ TEST_CASE("bad coordinates answer bad_request; an implausible jump is held", "[e
   REQUIRE(h.nearby(kLat, kLng, 3).size() == 1);  // still at its last confirmed place
 }
 
-TEST_CASE("decline and timeout move to the next candidate; accept matches; the trip runs to completion",
-          "[engine]") {
+TEST_CASE(
+    "decline and timeout move to the next candidate; accept matches; the trip runs to completion",
+    "[engine]") {
   Harness h(3, sharded_config());
   h.locate("d1", at(0.1).lat, at(0.1).lng, 0);
   h.locate("d2", at(0.2).lat, at(0.2).lng, 1);
@@ -157,9 +160,9 @@ TEST_CASE("decline and timeout move to the next candidate; accept matches; the t
   REQUIRE(h.act("d3", "t9-1", TripAction::complete) == DispatchError::not_found);
 
   using S = TripStatus;
-  REQUIRE(h.events.statuses(trip) == std::vector<S>{S::requested, S::offered, S::requested, S::offered,
-                                                    S::requested, S::offered, S::matched, S::arrived,
-                                                    S::on_trip, S::completed});
+  REQUIRE(h.events.statuses(trip) ==
+          std::vector<S>{S::requested, S::offered, S::requested, S::offered, S::requested,
+                         S::offered, S::matched, S::arrived, S::on_trip, S::completed});
   for (const auto& e : h.events.trips) {
     REQUIRE(e.rider == "r1");
     REQUIRE(e.ts_us >= FakeExecutor::kWallEpochUs);
@@ -202,7 +205,8 @@ TEST_CASE("a rider who cancels during an offer frees the driver", "[engine]") {
   REQUIRE(h.events.statuses(ride.trip).back() == TripStatus::cancelled);
 }
 
-TEST_CASE("batched matching minimises total pickup ETA where immediate matching is greedy", "[engine]") {
+TEST_CASE("batched matching minimises total pickup ETA where immediate matching is greedy",
+          "[engine]") {
   // Riders at 0 km and 2.0 km, drivers at 0.9 km (between them) and -1.0 km. Greedy gives the
   // first rider the 0.9 km driver and the second one the far driver (0.9 + 3.0 km); the optimum
   // is 1.0 + 1.1 km.
@@ -258,7 +262,8 @@ TEST_CASE("immediate and batched matching on a random city give valid matchings"
     }
     std::vector<std::string> trips;
     for (int i = 0; i < 40; ++i) {
-      trips.push_back(h.ride("r" + std::to_string(i), at(coord(rng), coord(rng)), at(0), i % 3).trip);
+      trips.push_back(
+          h.ride("r" + std::to_string(i), at(coord(rng), coord(rng)), at(0), i % 3).trip);
     }
     // Shards batch separately and may compete for a driver: a loser tries its next candidate or
     // the next window.
@@ -294,7 +299,8 @@ TEST_CASE("live map positions are throttled per driver and carry the res-7 cell"
   std::size_t a_count = 0;
   for (const auto& p : h.events.positions) {
     CellId expected = 0;
-    REQUIRE(lat_lng_to_cell({degs_to_rads(p.lat), degs_to_rads(p.lng)}, 7, &expected) == H3Error::kSuccess);
+    REQUIRE(lat_lng_to_cell({degs_to_rads(p.lat), degs_to_rads(p.lng)}, 7, &expected) ==
+            H3Error::kSuccess);
     REQUIRE(p.cell == expected);
     a_count += p.driver == "a";
   }
@@ -316,7 +322,8 @@ TEST_CASE("surge rises with demand over supply and is reported, and riders see i
   REQUIRE(!h.events.surges.empty());
   const auto& change = h.events.surges.back();
   CellId cell7 = 0;
-  REQUIRE(lat_lng_to_cell({degs_to_rads(at(0).lat), degs_to_rads(at(0).lng)}, 7, &cell7) == H3Error::kSuccess);
+  REQUIRE(lat_lng_to_cell({degs_to_rads(at(0).lat), degs_to_rads(at(0).lng)}, 7, &cell7) ==
+          H3Error::kSuccess);
   REQUIRE(change.cell == cell7);
   REQUIRE(change.demand == 9);
   REQUIRE(change.supply == 0);  // the only driver holds an offer

@@ -87,10 +87,15 @@ TEST_CASE("random moves and status changes keep every list consistent", "[fleet]
     const auto id = "d" + std::to_string(rng() % 300);
     const DriverIndex index = fleet.find_or_add(id);
     switch (rng() % 5) {
-      case 0: fleet.set_status(index, DriverStatus(rng() % 5)); break;
-      case 1: fleet.remove(index); break;
+      case 0:
+        fleet.set_status(index, DriverStatus(rng() % 5));
+        break;
+      case 1:
+        fleet.remove(index);
+        break;
       default: {
-        const FixOutcome outcome = fleet.apply_fix(index, fix(lat(rng), lng(rng), rng() % 4 != 0), now);
+        const FixOutcome outcome =
+            fleet.apply_fix(index, fix(lat(rng), lng(rng), rng() % 4 != 0), now);
         REQUIRE(outcome != FixOutcome::invalid_coordinates);
       }
     }
@@ -107,8 +112,14 @@ TEST_CASE("NaN, infinite and out-of-range coordinates are rejected and change no
   REQUIRE(fleet.apply_fix(d, fix(10, 20), kSecond) == FixOutcome::accepted);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
-  for (const auto& [lat, lng] : {std::pair{nan, 0.0}, {0.0, nan}, {inf, 0.0}, {0.0, -inf}, {90.01, 0.0},
-                                 {-90.5, 0.0}, {0.0, 180.1}, {0.0, -181.0}}) {
+  for (const auto& [lat, lng] : {std::pair{nan, 0.0},
+                                 {0.0, nan},
+                                 {inf, 0.0},
+                                 {0.0, -inf},
+                                 {90.01, 0.0},
+                                 {-90.5, 0.0},
+                                 {0.0, 180.1},
+                                 {0.0, -181.0}}) {
     REQUIRE(fleet.apply_fix(d, fix(lat, lng), 2 * kSecond) == FixOutcome::invalid_coordinates);
   }
   GpsFix bad_heading = fix(10, 20);
@@ -148,7 +159,8 @@ TEST_CASE("a jump above the speed limit is held until the next fix confirms it",
   }
 }
 
-TEST_CASE("crossing the antimeridian is a short move, and the poles are valid positions", "[fleet]") {
+TEST_CASE("crossing the antimeridian is a short move, and the poles are valid positions",
+          "[fleet]") {
   FleetIndex fleet;
   const DriverIndex d = fleet.find_or_add("d");
   REQUIRE(fleet.apply_fix(d, fix(-16.5, 179.9995), kSecond) == FixOutcome::accepted);

@@ -22,7 +22,9 @@ inline constexpr std::uint64_t kSecond = 1'000'000'000;
 
 struct Harness {
   explicit Harness(unsigned shards, DispatchConfig config = {}, std::uint64_t seed = 0)
-      : exec(shards, seed), metrics(shards), engine(exec, metrics, clocked(std::move(config)), events) {}
+      : exec(shards, seed),
+        metrics(shards),
+        engine(exec, metrics, clocked(std::move(config)), events) {}
 
   FakeExecutor exec;
   core::MetricsRegistry metrics;
@@ -43,7 +45,8 @@ struct Harness {
     fix.speed_mps = 10;
     fix.available = available;
     std::optional<LocationReply> reply;
-    exec.run_on(shard, [&] { engine.update_location(driver, fix, [&](LocationReply r) { reply = r; }); });
+    exec.run_on(shard,
+                [&] { engine.update_location(driver, fix, [&](LocationReply r) { reply = r; }); });
     exec.run_until_idle();
     REQUIRE(reply.has_value());
     return *reply;
@@ -63,7 +66,8 @@ struct Harness {
     return *result;
   }
 
-  RideReply ride(const std::string& rider, LatLngDeg pickup, LatLngDeg destination, unsigned shard = 0) {
+  RideReply ride(const std::string& rider, LatLngDeg pickup, LatLngDeg destination,
+                 unsigned shard = 0) {
     std::optional<RideReply> reply;
     exec.run_on(shard, [&] {
       engine.request_ride(rider, pickup, destination, [&](RideReply r) { reply = std::move(r); });
@@ -74,14 +78,22 @@ struct Harness {
   }
 
   DispatchError accept(const std::string& driver, const std::string& trip, unsigned shard = 0) {
-    return answer([&](DispatchEngine::ActionDone done) { engine.accept(driver, trip, std::move(done)); }, shard);
+    return answer(
+        [&](DispatchEngine::ActionDone done) { engine.accept(driver, trip, std::move(done)); },
+        shard);
   }
   DispatchError decline(const std::string& driver, const std::string& trip, unsigned shard = 0) {
-    return answer([&](DispatchEngine::ActionDone done) { engine.decline(driver, trip, std::move(done)); }, shard);
-  }
-  DispatchError act(const std::string& user, const std::string& trip, TripAction action, unsigned shard = 0) {
     return answer(
-        [&](DispatchEngine::ActionDone done) { engine.trip_action(user, trip, action, std::move(done)); }, shard);
+        [&](DispatchEngine::ActionDone done) { engine.decline(driver, trip, std::move(done)); },
+        shard);
+  }
+  DispatchError act(const std::string& user, const std::string& trip, TripAction action,
+                    unsigned shard = 0) {
+    return answer(
+        [&](DispatchEngine::ActionDone done) {
+          engine.trip_action(user, trip, action, std::move(done));
+        },
+        shard);
   }
 
   template <typename Call>

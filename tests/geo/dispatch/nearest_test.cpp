@@ -20,7 +20,9 @@ struct Area {
   double lat_lo, lat_hi, lng_lo, lng_hi;  // lng_lo > lng_hi means "wraps across 180"
 };
 
-double wrap(double lng) { return lng > 180 ? lng - 360 : lng; }
+double wrap(double lng) {
+  return lng > 180 ? lng - 360 : lng;
+}
 
 GpsFix random_fix(std::mt19937_64& rng, const Area& a) {
   std::uniform_real_distribution<double> u(0, 1);
@@ -41,20 +43,23 @@ void fill(FleetIndex& fleet, std::mt19937_64& rng, const Area& area, int drivers
       f.lng_deg = rads_to_degs(fleet.driver(d - 1).position.lng);
     }
     f.available = i % 10 != 0;  // some are offline: never returned
-    REQUIRE(fleet.apply_fix(d, f, kNow - (i % 7 == 0 ? 60'000'000'000 : 0)) == FixOutcome::accepted);
+    REQUIRE(fleet.apply_fix(d, f, kNow - (i % 7 == 0 ? 60'000'000'000 : 0)) ==
+            FixOutcome::accepted);
     if (i % 13 == 0) {
       fleet.set_status(d, DriverStatus::on_trip);
     }
   }
 }
 
-void compare(FleetIndex& fleet, std::mt19937_64& rng, const Area& area, int queries, double radius_km) {
+void compare(FleetIndex& fleet, std::mt19937_64& rng, const Area& area, int queries,
+             double radius_km) {
   NearestSearch search(fleet);
   std::vector<NearestCandidate> got, want;
   std::uniform_int_distribution<std::size_t> k_of(1, 25);
   for (int q = 0; q < queries; ++q) {
     const GpsFix at = random_fix(rng, area);
-    NearestQuery query{{degs_to_rads(at.lat_deg), degs_to_rads(at.lng_deg)}, k_of(rng), radius_km, kNow, -1};
+    NearestQuery query{
+        {degs_to_rads(at.lat_deg), degs_to_rads(at.lng_deg)}, k_of(rng), radius_km, kNow, -1};
     REQUIRE(search.find(query, got) == H3Error::kSuccess);
     nearest_brute_force(fleet, query, want);
     INFO("query " << q << " at " << at.lat_deg << "," << at.lng_deg << " k=" << query.k);
@@ -161,8 +166,8 @@ TEST_CASE("the coarse cells reported cover every returned driver", "[nearest]") 
   std::vector<NearestCandidate> got;
   for (int q = 0; q < 200; ++q) {
     const GpsFix at = random_fix(rng, sf);
-    REQUIRE(search.find({{degs_to_rads(at.lat_deg), degs_to_rads(at.lng_deg)}, 10, 5.0, kNow, 6}, got) ==
-            H3Error::kSuccess);
+    REQUIRE(search.find({{degs_to_rads(at.lat_deg), degs_to_rads(at.lng_deg)}, 10, 5.0, kNow, 6},
+                        got) == H3Error::kSuccess);
     const auto& coarse = search.coarse_cells();
     for (const auto& c : got) {
       CellId parent = 0;
@@ -205,13 +210,14 @@ TEST_CASE("max_cell_radius_km bounds every cell's outline", "[nearest]") {
   for (int res = 4; res <= 15; ++res) {
     for (int i = 0; i < 5000; ++i) {
       CellId cell = 0;
-      REQUIRE(lat_lng_to_cell({std::asin(sine(rng)), degs_to_rads(lng(rng))}, res, &cell) == H3Error::kSuccess);
+      REQUIRE(lat_lng_to_cell({std::asin(sine(rng)), degs_to_rads(lng(rng))}, res, &cell) ==
+              H3Error::kSuccess);
       REQUIRE(radius(cell) <= max_cell_radius_km(res));
     }
     for (int base = 0; base < 122; ++base) {
       CellId centre = 0;
-      REQUIRE(cell_to_center_child(0x8001fffffffffffull | (static_cast<CellId>(base) << 45), res, &centre) ==
-              H3Error::kSuccess);
+      REQUIRE(cell_to_center_child(0x8001fffffffffffull | (static_cast<CellId>(base) << 45), res,
+                                   &centre) == H3Error::kSuccess);
       REQUIRE(radius(centre) <= max_cell_radius_km(res));
     }
   }

@@ -44,14 +44,16 @@ class RecordingEvents final : public DispatchEvents {
   }
   void trip_event(const TripEvent& e) override {
     std::lock_guard lock(mutex_);
-    trips.push_back({std::string(e.trip), e.status, std::string(e.rider), std::string(e.driver), e.eta_s,
-                     e.surge, e.fare_estimate, e.ts_us});
+    trips.push_back({std::string(e.trip), e.status, std::string(e.rider), std::string(e.driver),
+                     e.eta_s, e.surge, e.fare_estimate, e.ts_us});
   }
-  void driver_position(CellId cell, std::string_view driver, double lat, double lng, double heading) override {
+  void driver_position(CellId cell, std::string_view driver, double lat, double lng,
+                       double heading) override {
     std::lock_guard lock(mutex_);
     positions.push_back({cell, std::string(driver), lat, lng, heading});
   }
-  void surge_changed(CellId cell, double multiplier, std::uint32_t supply, std::uint32_t demand) override {
+  void surge_changed(CellId cell, double multiplier, std::uint32_t supply,
+                     std::uint32_t demand) override {
     std::lock_guard lock(mutex_);
     surges.push_back({cell, multiplier, supply, demand});
   }

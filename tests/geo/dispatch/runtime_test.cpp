@@ -1,6 +1,6 @@
-// DispatchEngine on core::Runtime (real shard threads, mailboxes, timer wheels): drivers report from
-// both shards at once, a nearest search from either shard equals brute force, and a ride goes from
-// request through offer and accept to matched with the callbacks on the caller's shard.
+// DispatchEngine on core::Runtime (real shard threads, mailboxes, timer wheels): drivers report
+// from both shards at once, a nearest search from either shard equals brute force, and a ride goes
+// from request through offer and accept to matched with the callbacks on the caller's shard.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -36,7 +36,8 @@ bool wait_for(Pred&& done) {
 }
 }  // namespace
 
-TEST_CASE("on core::Runtime: concurrent location updates, exact search, a matched ride", "[engine][threads]") {
+TEST_CASE("on core::Runtime: concurrent location updates, exact search, a matched ride",
+          "[engine][threads]") {
   core::RuntimeConfig config;
   config.shards = kShards;
   config.pin_threads = false;
@@ -94,16 +95,19 @@ TEST_CASE("on core::Runtime: concurrent location updates, exact search, a matche
     const std::size_t k = 1 + static_cast<std::size_t>(q % 15);
     std::promise<std::vector<NearbyDriver>> answer;
     runtime->post(static_cast<unsigned>(q % kShards), [&] {
-      engine.nearby(qlat, qlng, k, [&](DispatchError, std::vector<NearbyDriver> list) { answer.set_value(std::move(list)); });
+      engine.nearby(qlat, qlng, k, [&](DispatchError, std::vector<NearbyDriver> list) {
+        answer.set_value(std::move(list));
+      });
     });
     auto future = answer.get_future();
     REQUIRE(future.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
     const auto got = future.get();
     std::vector<std::pair<double, std::string>> want;
     for (int i = 0; i < kDrivers; ++i) {
-      want.emplace_back(great_circle_distance_km({degs_to_rads(qlat), degs_to_rads(qlng)},
-                                                 {degs_to_rads(where[i].first), degs_to_rads(where[i].second)}),
-                        "d" + std::to_string(i));
+      want.emplace_back(
+          great_circle_distance_km({degs_to_rads(qlat), degs_to_rads(qlng)},
+                                   {degs_to_rads(where[i].first), degs_to_rads(where[i].second)}),
+          "d" + std::to_string(i));
     }
     std::sort(want.begin(), want.end());
     REQUIRE(got.size() == k);
@@ -115,7 +119,8 @@ TEST_CASE("on core::Runtime: concurrent location updates, exact search, a matche
   // A ride requested from shard 0, accepted by the offered driver from shard 1.
   std::promise<RideReply> ride;
   runtime->post(0, [&] {
-    engine.request_ride("rider", {37.77, -122.42}, {37.80, -122.40}, [&](RideReply r) { ride.set_value(r); });
+    engine.request_ride("rider", {37.77, -122.42}, {37.80, -122.40},
+                        [&](RideReply r) { ride.set_value(r); });
   });
   auto ride_future = ride.get_future();
   REQUIRE(ride_future.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
@@ -125,16 +130,19 @@ TEST_CASE("on core::Runtime: concurrent location updates, exact search, a matche
   // The offer went to the nearest driver of the pickup.
   std::vector<std::pair<double, std::string>> by_distance;
   for (int i = 0; i < kDrivers; ++i) {
-    by_distance.emplace_back(great_circle_distance_km({degs_to_rads(37.77), degs_to_rads(-122.42)},
-                                                      {degs_to_rads(where[i].first), degs_to_rads(where[i].second)}),
-                             "d" + std::to_string(i));
+    by_distance.emplace_back(
+        great_circle_distance_km({degs_to_rads(37.77), degs_to_rads(-122.42)},
+                                 {degs_to_rads(where[i].first), degs_to_rads(where[i].second)}),
+        "d" + std::to_string(i));
   }
   std::sort(by_distance.begin(), by_distance.end());
   REQUIRE(events.offer_count() == 1);
   const std::string offered = events.offer_at(0).driver;
   REQUIRE(offered == by_distance[0].second);
   std::promise<DispatchError> accepted;
-  runtime->post(1, [&] { engine.accept(offered, reply.trip, [&](DispatchError e) { accepted.set_value(e); }); });
+  runtime->post(1, [&] {
+    engine.accept(offered, reply.trip, [&](DispatchError e) { accepted.set_value(e); });
+  });
   auto accepted_future = accepted.get_future();
   REQUIRE(accepted_future.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
   REQUIRE(accepted_future.get() == DispatchError::ok);

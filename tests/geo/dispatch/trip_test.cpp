@@ -34,9 +34,12 @@ TEST_CASE("every trip transition, legal and illegal", "[trip]") {
     switch (a) {
       case A::offer:
       case A::expire:
-      case A::give_up: return r == R::system;
-      case A::cancel: return r != R::system;
-      default: return r == R::driver;
+      case A::give_up:
+        return r == R::system;
+      case A::cancel:
+        return r != R::system;
+      default:
+        return r == R::driver;
     }
   };
   int legal_seen = 0;
