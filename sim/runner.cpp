@@ -1,7 +1,6 @@
-// run_simulation: target selection, timeline, worker threads, progress/CSV on the main thread,
-// and the end-of-run report. A worker's loop turn: reap completions (replies are timed at the
-// turn's start), open connections due on the ramp, issue every due send, hand a finished second to
-// the aggregator, flush, then sleep in the ring until the next due instant (at most 5 ms).
+// run_simulation: target selection (in-process engine or --url, server addresses), the timeline,
+// one SimWorker thread per --threads (sim/worker.hpp), progress lines and CSV rows on the main
+// thread, and the end-of-run table, facts and JSON report.
 #include "sim/runner.hpp"
 
 #include <sys/resource.h>
@@ -29,166 +28,10 @@
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schedule.hpp"
+#include "sim/worker.hpp"
 
 namespace hexwire::sim {
 namespace {
-
-constexpr std::uint64_t kSecondNs = 1'000'000'000ull;
-constexpr std::uint64_t kMaxSleepNs = 5'000'000;
-constexpr std::size_t kMaxOpensPerTurn = 256;
-
-struct WorkerOutput {
-  VerificationSummary echo_verification;
-  std::map<std::string, std::uint64_t> facts;
-  std::string failure;  // non-empty: the worker could not run
-};
-
-class Worker final : public ClientEvents {
- public:
-  Worker(const SimOptions& options, RunTimeline timeline, unsigned id, unsigned count,
-         SharedVerifier* verifier, ClientPoolConfig pool_config)
-      : ctx_(options, timeline, id, count, verifier), pool_config_(std::move(pool_config)) {}
-
-  void run(RunAggregator& aggregator, WorkerOutput& output) noexcept {
-    try {
-      core::ReactorConfig config;
-      config.backend_config.buffer_count = 512;
-      reactor_ = std::make_unique<core::Reactor>(config);
-      pool_ = std::make_unique<ClientPool>(*reactor_, pool_config_, *this);
-      ctx_.pool = pool_.get();
-      build_parts();
-      for (auto& part : parts_) {
-        part->populate(ctx_);
-      }
-      for (std::uint32_t local = 0; local < pool_->size(); ++local) {
-        by_local_.push_back(part_of(pool_->slot(local).kind));
-      }
-    } catch (const std::exception& e) {
-      output.failure = e.what();
-      aggregator.submit(ctx_.worker, ctx_.recorder.take());
-      return;
-    }
-    const SimOptions& o = ctx_.options;
-    RampSchedule ramp(pool_->size(), o.ramp_rate / ctx_.workers, ctx_.timeline.run_start_ns);
-    loop(aggregator, ramp, ctx_.timeline.drain_end_ns);
-    // End of run: close every connection (closes are expected now), wait up to 2 s for them.
-    ctx_.closing = true;
-    pool_->close_all();
-    const std::uint64_t close_deadline = core::monotonic_ns() + 2 * kSecondNs;
-    while (pool_->open_count() + pool_->connecting_count() > 0 &&
-           core::monotonic_ns() < close_deadline) {
-      turn(aggregator, nullptr, close_deadline);
-    }
-    VerificationSummary* echo = &output.echo_verification;
-    for (auto& part : parts_) {
-      part->finish(ctx_, echo);
-      part->add_facts(output.facts);
-    }
-    // The reactor goes first: it aborts connections still closing, and their callbacks reach the
-    // pool and the parts, which must still exist.
-    reactor_.reset();
-    aggregator.submit(ctx_.worker, ctx_.recorder.take());
-    parts_.clear();
-    pool_.reset();
-  }
-
-  // ---- ClientEvents ----
-  void on_open(ClientSlot& slot) noexcept override {
-    ctx_.recorder.count(Counter::kConnectsOpened);
-    by_local_[slot.local]->on_open(ctx_, slot);
-  }
-  void on_text(ClientSlot& slot, std::string_view text) noexcept override {
-    by_local_[slot.local]->on_text(ctx_, slot, text);
-  }
-  void on_closed(ClientSlot& slot, bool was_open, bool by_us, std::uint16_t /*code*/,
-                 std::string_view why) noexcept override {
-    if (was_open) {
-      ctx_.recorder.count(Counter::kConnectsClosed);
-      if (!by_us && !ctx_.closing) {
-        ctx_.recorder.error(ErrorKind::kClosed);
-      }
-    } else {
-      ctx_.recorder.error(ErrorKind::kConnect);
-      if (first_connect_failure_.empty()) {
-        first_connect_failure_ = std::string(why);
-      }
-    }
-    by_local_[slot.local]->on_closed(ctx_, slot, was_open);
-  }
-
-  [[nodiscard]] const std::string& first_connect_failure() const noexcept {
-    return first_connect_failure_;
-  }
-
- private:
-  void build_parts() {
-    const SimOptions& o = ctx_.options;
-    switch (o.scenario) {
-      case Scenario::kEcho:
-        parts_.push_back(make_echo_part(o));
-        break;
-      case Scenario::kChat:
-        parts_.push_back(make_chat_part(o, 0));
-        break;
-      case Scenario::kRides:
-        parts_.push_back(make_rides_part(o, 0));
-        break;
-      case Scenario::kMixed:
-        parts_.push_back(make_chat_part(o, 0));
-        parts_.push_back(make_rides_part(o, o.connections));
-        break;
-    }
-  }
-
-  ScenarioPart* part_of(ClientKind kind) noexcept {
-    if (ctx_.options.scenario == Scenario::kMixed) {
-      return (kind == ClientKind::kChat) ? parts_[0].get() : parts_[1].get();
-    }
-    return parts_[0].get();
-  }
-
-  void loop(RunAggregator& aggregator, RampSchedule& ramp, std::uint64_t until_ns) noexcept {
-    while (core::monotonic_ns() < until_ns) {
-      turn(aggregator, &ramp, until_ns);
-    }
-  }
-
-  void turn(RunAggregator& aggregator, RampSchedule* ramp, std::uint64_t until_ns) noexcept {
-    ctx_.now_ns = core::monotonic_ns();
-    reactor_->reap();
-    ctx_.now_ns = core::monotonic_ns();
-    std::uint64_t next = until_ns;
-    if (ramp != nullptr) {
-      ramp->drain_due(
-          ctx_.now_ns,
-          [&](std::uint64_t local, std::uint64_t intended) {
-            pool_->connect(static_cast<std::uint32_t>(local), intended);
-          },
-          kMaxOpensPerTurn);
-      next = std::min(next, ramp->next_ns());
-      for (auto& part : parts_) {
-        part->tick(ctx_);
-        next = std::min(next, part->next_due_ns());
-      }
-    }
-    if (auto finished = ctx_.recorder.roll(ctx_.now_ns)) {
-      aggregator.submit(ctx_.worker, std::move(*finished));
-    }
-    reactor_->flush();
-    const std::uint64_t now = core::monotonic_ns();
-    const std::uint64_t sleep =
-        reactor_->has_pending_work() || next <= now ? 0 : std::min(next - now, kMaxSleepNs);
-    reactor_->submit_and_wait(sleep);
-  }
-
-  WorkerContext ctx_;
-  ClientPoolConfig pool_config_;
-  std::unique_ptr<core::Reactor> reactor_;
-  std::unique_ptr<ClientPool> pool_;
-  std::vector<std::unique_ptr<ScenarioPart>> parts_;
-  std::vector<ScenarioPart*> by_local_;
-  std::string first_connect_failure_;
-};
 
 /// A field of /proc/self/status ("VmRSS", "VmHWM"), e.g. "   21176 kB".
 std::string read_status_field(std::string_view name) {
@@ -347,12 +190,12 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   }
   RunAggregator aggregator(workers);
   std::vector<WorkerOutput> outputs(workers);
-  std::vector<std::unique_ptr<Worker>> worker_objects;
+  std::vector<std::unique_ptr<SimWorker>> worker_objects;
   std::vector<std::thread> threads;
   std::atomic<unsigned> finished{0};
   for (unsigned w = 0; w < workers; ++w) {
     worker_objects.push_back(
-        std::make_unique<Worker>(options, timeline, w, workers, verifier.get(), pool_config));
+        std::make_unique<SimWorker>(options, timeline, w, workers, verifier.get(), pool_config));
   }
   for (unsigned w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
