@@ -239,8 +239,15 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   report.arrival = std::string(to_string(options.arrival));
   report.seed = options.seed;
   report.planned_duration_s = options.duration_s;
-  report.measured_duration_s =
-      static_cast<double>(timeline.drain_end_ns - timeline.load_start_ns) / 1e9;
+  // From the first scheduled send to the end of the load or the last reply, whichever is later
+  // (an idle drain would dilute the rates).
+  std::uint64_t last_receive_ns = 0;
+  for (const WorkerOutput& output : outputs) {
+    last_receive_ns = std::max(last_receive_ns, output.last_receive_ns);
+  }
+  const std::uint64_t measured_end =
+      std::min(timeline.drain_end_ns, std::max(timeline.load_end_ns, last_receive_ns));
+  report.measured_duration_s = static_cast<double>(measured_end - timeline.load_start_ns) / 1e9;
   report.settings = options.settings();
   report.totals = aggregator.totals();
   report.intervals = rows;

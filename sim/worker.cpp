@@ -61,6 +61,7 @@ class SimWorker::Impl final : public ClientEvents {
       part->finish(ctx_, echo);
       part->add_facts(output.facts);
     }
+    output.last_receive_ns = last_receive_ns_;
     // The reactor goes first: it aborts connections still closing, and their callbacks reach the
     // pool and the parts, which must still exist.
     reactor_.reset();
@@ -75,6 +76,9 @@ class SimWorker::Impl final : public ClientEvents {
     by_local_[slot.local]->on_open(ctx_, slot);
   }
   void on_text(ClientSlot& slot, std::string_view text) noexcept override {
+    if (!ctx_.closing) {
+      last_receive_ns_ = ctx_.now_ns;
+    }
     by_local_[slot.local]->on_text(ctx_, slot, text);
   }
   void on_closed(ClientSlot& slot, bool was_open, bool by_us, std::uint16_t /*code*/,
@@ -165,6 +169,7 @@ class SimWorker::Impl final : public ClientEvents {
   std::vector<std::unique_ptr<ScenarioPart>> parts_;
   std::vector<ScenarioPart*> by_local_;
   std::string first_connect_failure_;
+  std::uint64_t last_receive_ns_ = 0;
 };
 
 SimWorker::SimWorker(const SimOptions& options, RunTimeline timeline, unsigned id, unsigned count,

@@ -20,7 +20,8 @@ namespace hexwire::sim {
 struct WorkerOutput {
   VerificationSummary echo_verification;
   std::map<std::string, std::uint64_t> facts;
-  std::string failure;  // non-empty: the worker could not run
+  std::string failure;                // non-empty: the worker could not run
+  std::uint64_t last_receive_ns = 0;  // monotonic time of the last message received (0: none)
 };
 
 class SimWorker {
