@@ -4,6 +4,7 @@
 // at the end the final table, the JSON report and the CSV. Returns the process exit status.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
