@@ -13,11 +13,14 @@
 #include "core/executor.hpp"
 #include "core/metrics.hpp"
 #include "core/shared_buffer.hpp"
+#include "core/unique_function.hpp"
 #include "pubsub/delivery_sink.hpp"
 #include "pubsub/types.hpp"
-#include "pubsub/unique_function.hpp"
 
 namespace hexwire::pubsub {
+
+/// The result-callback type of Broker operations (move-only, small-buffer storage).
+using core::UniqueFunction;
 
 namespace detail {
 class BrokerCore;

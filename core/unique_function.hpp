@@ -1,6 +1,7 @@
-// A move-only callable with small-buffer storage, for the result callbacks of Broker operations
-// (subscribe, publish, history, presence, read). Like core::Task but with a signature: callables
-// up to kInlineSize bytes that are nothrow-movable are stored inline, larger ones on the heap.
+// UniqueFunction<R(Args...)>: a move-only callable with small-buffer storage. Callables up to
+// kInlineSize bytes that are nothrow-movable (and no more aligned than max_align_t) are stored
+// inline without allocation; larger ones go to the heap. core::Task (mailboxes, timers) and the
+// pubsub result callbacks are instances of it.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +9,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace hexwire::pubsub {
+namespace hexwire::core {
 
 template <typename Signature>
 class UniqueFunction;
@@ -50,7 +51,7 @@ class UniqueFunction<R(Args...)> {
 
   explicit operator bool() const noexcept { return ops_ != nullptr; }
 
-  /// Calls the target. Calling an empty UniqueFunction is a bug.
+  /// Calls the target. Calling an empty UniqueFunction is a bug (a null call).
   R operator()(Args... args) { return ops_->invoke(storage_, std::forward<Args>(args)...); }
 
   void reset() noexcept {
@@ -96,4 +97,4 @@ class UniqueFunction<R(Args...)> {
   const Ops* ops_ = nullptr;
 };
 
-}  // namespace hexwire::pubsub
+}  // namespace hexwire::core
