@@ -7,41 +7,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <thread>
 #include <vector>
 
-#include "core/clock.hpp"
 #include "core/reactor.hpp"
+#include "tests/core/loopback_support.hpp"
 
 using namespace hexwire::core;
+using namespace hexwire::core::testing;
 
 namespace {
 
-void require_io_uring() {
-  if (!io_uring_supported()) {
-    std::puts("SKIPPED: io_uring is not available here (ENOSYS/EPERM)");
-    std::exit(4);
-  }
-}
-
 ReactorConfig tiny_ring(unsigned count, unsigned size) {
-  ReactorConfig config;
-  config.backend = BackendKind::io_uring;
-  config.backend_config.ring_entries = 256;
-  config.backend_config.buffer_count = count;
-  config.backend_config.buffer_size = size;
-  return config;
-}
-
-template <typename Done>
-bool run_until(Reactor& reactor, Done done) {
-  const std::uint64_t give_up = monotonic_ns() + 30'000'000'000ull;  // hang guard only
-  while (!done() && monotonic_ns() < give_up) {
-    reactor.run_once(10'000'000);
-  }
-  return done();
+  return test_reactor_config(BackendKind::io_uring, count, size);
 }
 
 std::byte byte_at(std::size_t stream, std::size_t index) {
@@ -77,19 +55,18 @@ struct CheckingHandler : ConnectionHandler {
 };
 
 std::uint16_t listen_checked(Reactor& reactor, Checker& checker) {
-  const int fd = open_listener(SocketAddress::parse("127.0.0.1", 0), ListenOptions{});
-  const std::uint16_t port = bound_port(fd);
-  reactor.add_listener(
-      fd, [&checker](Connection&) { return std::make_unique<CheckingHandler>(&checker); });
-  return port;
+  const LoopbackListener listener = open_loopback_listener(BackendKind::io_uring);
+  reactor.add_listener(listener.fd, [&checker](Connection&) {
+    return std::make_unique<CheckingHandler>(&checker);
+  });
+  return listener.port;
 }
 
 /// A plain blocking client socket (not on the reactor), so its writes happen before the reactor
 /// runs at all.
 int plain_client(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const SocketAddress address = SocketAddress::parse("127.0.0.1", port);
-  REQUIRE(::connect(fd, address.data(), address.size()) == 0);
+  const int fd = connect_plain(port);
+  REQUIRE(fd >= 0);
   return fd;
 }
 
@@ -111,7 +88,7 @@ void write_stream(int fd, std::size_t stream, std::size_t bytes) {
 
 TEST_CASE("io_uring buffer ring: far more reads than buffers arrive without loss",
           "[buffer_ring]") {
-  require_io_uring();
+  skip_unless_supported(BackendKind::io_uring);
   Reactor reactor(tiny_ring(4, 256));
   Checker checker;
   checker.received.assign(1, 0);
@@ -129,7 +106,7 @@ TEST_CASE("io_uring buffer ring: far more reads than buffers arrive without loss
 
 TEST_CASE("io_uring buffer ring: ENOBUFS with a 2-buffer ring is flow control, nothing lost",
           "[buffer_ring]") {
-  require_io_uring();
+  skip_unless_supported(BackendKind::io_uring);
   Reactor reactor(tiny_ring(2, 512));
   Checker checker;
   constexpr std::size_t kClients = 8;
@@ -159,7 +136,7 @@ TEST_CASE("io_uring buffer ring: ENOBUFS with a 2-buffer ring is flow control, n
 
 TEST_CASE("io_uring buffer ring: idle connections hold no buffer, more connections than buffers",
           "[buffer_ring]") {
-  require_io_uring();
+  skip_unless_supported(BackendKind::io_uring);
   Reactor reactor(tiny_ring(4, 1024));
   Checker checker;
   constexpr std::size_t kClients = 64;  // 16x the number of buffers
@@ -195,7 +172,7 @@ TEST_CASE("io_uring buffer ring: idle connections hold no buffer, more connectio
 
 TEST_CASE("io_uring buffer ring: the per-turn cap defers a flooding connection, others progress",
           "[buffer_ring]") {
-  require_io_uring();
+  skip_unless_supported(BackendKind::io_uring);
   ReactorConfig config = tiny_ring(64, 1024);
   config.backend_config.max_buffers_per_turn = 2;
   Reactor reactor(config);

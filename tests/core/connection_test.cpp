@@ -6,43 +6,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "core/clock.hpp"
 #include "core/reactor.hpp"
+#include "tests/core/loopback_support.hpp"
 
 using namespace hexwire::core;
+using namespace hexwire::core::testing;
 
 namespace {
 
-void require_backend(BackendKind kind) {
-  if (kind == BackendKind::io_uring && !io_uring_supported()) {
-    std::puts("SKIPPED: io_uring is not available here (ENOSYS/EPERM)");
-    std::exit(4);
-  }
-}
-
-ReactorConfig config_for(BackendKind kind) {
-  ReactorConfig config;
-  config.backend = kind;
-  config.backend_config.ring_entries = 256;
-  config.backend_config.buffer_count = 64;
-  config.backend_config.buffer_size = 16384;
-  return config;
-}
-
-template <typename Done>
-bool run_until(Reactor& reactor, Done done) {
-  const std::uint64_t give_up = monotonic_ns() + 30'000'000'000ull;  // hang guard only
-  while (!done() && monotonic_ns() < give_up) {
-    reactor.run_once(10'000'000);
-  }
-  return done();
-}
+ReactorConfig config_for(BackendKind kind) { return test_reactor_config(kind, 64, 16384); }
 
 /// A handler assembled from lambdas; the state it writes lives in the test.
 struct Hooks : ConnectionHandler {
@@ -81,16 +57,13 @@ SharedBuffer pattern(std::size_t size, unsigned seed) {
 }
 
 std::uint16_t add_listener(Reactor& reactor, BackendKind kind, std::function<void(Hooks&)> setup) {
-  ListenOptions options;
-  options.nonblocking = kind == BackendKind::epoll;
-  const int fd = open_listener(SocketAddress::parse("127.0.0.1", 0), options);
-  const std::uint16_t port = bound_port(fd);
-  reactor.add_listener(fd, [setup](Connection&) {
+  const LoopbackListener listener = open_loopback_listener(kind);
+  reactor.add_listener(listener.fd, [setup](Connection&) {
     auto hooks = std::make_unique<Hooks>();
     setup(*hooks);
     return hooks;
   });
-  return port;
+  return listener.port;
 }
 
 Connection* connect(Reactor& reactor, std::uint16_t port, std::unique_ptr<Hooks> hooks) {
@@ -98,7 +71,7 @@ Connection* connect(Reactor& reactor, std::uint16_t port, std::unique_ptr<Hooks>
 }
 
 void orderly_close_flushes(BackendKind kind) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   Reactor reactor(config_for(kind));
   const SharedBuffer block = pattern(65'536, 7);
   constexpr int kBlocks = 64;  // 4 MiB queued, far more than the socket buffers take at once
@@ -142,7 +115,7 @@ void orderly_close_flushes(BackendKind kind) {
 }
 
 void abort_resets(BackendKind kind) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   Reactor reactor(config_for(kind));
   CloseReason server_reason{};
   const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
@@ -167,7 +140,7 @@ void abort_resets(BackendKind kind) {
 }
 
 void pause_and_resume(BackendKind kind) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   Reactor reactor(config_for(kind));
   const SharedBuffer payload = pattern(300'000, 3);
   Connection* server = nullptr;
@@ -214,7 +187,7 @@ void pause_and_resume(BackendKind kind) {
 }
 
 void drained_after_soft_limit(BackendKind kind) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   ReactorConfig config = config_for(kind);
   config.send_soft_limit = 64 * 1024;
   config.send_low_water = 16 * 1024;
@@ -261,7 +234,7 @@ void drained_after_soft_limit(BackendKind kind) {
 }
 
 void fan_out_one_buffer(BackendKind kind) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   Reactor reactor(config_for(kind));
   const SharedBuffer frame = pattern(40'000, 5);
   const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
@@ -322,14 +295,13 @@ void Upgrading::on_data(Connection& c, std::span<const std::byte> bytes) noexcep
 }
 
 void handler_swap(BackendKind kind) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   Reactor reactor(config_for(kind));
   int destroyed = 0;
-  ListenOptions options;
-  options.nonblocking = kind == BackendKind::epoll;
-  const int fd = open_listener(SocketAddress::parse("127.0.0.1", 0), options);
-  const std::uint16_t port = bound_port(fd);
-  reactor.add_listener(fd, [&](Connection&) { return std::make_unique<Upgrading>(&destroyed); });
+  const LoopbackListener listener = open_loopback_listener(kind);
+  const std::uint16_t port = listener.port;
+  reactor.add_listener(listener.fd,
+                       [&](Connection&) { return std::make_unique<Upgrading>(&destroyed); });
   std::string reply;
   bool closed = false;
   auto client = std::make_unique<Hooks>();
@@ -353,7 +325,7 @@ void handler_swap(BackendKind kind) {
 /// on the first bytes. Everything sent before the FIN must still be delivered after resume, and
 /// only then does the connection close with peer_closed.
 void eof_behind_paused_bytes(BackendKind kind) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   ReactorConfig config = config_for(kind);
   config.backend_config.buffer_size = 4096;
   Reactor reactor(config);
@@ -374,9 +346,8 @@ void eof_behind_paused_bytes(BackendKind kind) {
       reason = r;
     };
   });
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const SocketAddress address = SocketAddress::parse("127.0.0.1", port);
-  REQUIRE(::connect(fd, address.data(), address.size()) == 0);
+  const int fd = connect_plain(port);
+  REQUIRE(fd >= 0);
   const std::vector<char> payload(5 * 4096 + 17, 'x');
   REQUIRE(::send(fd, payload.data(), payload.size(), MSG_NOSIGNAL) ==
           static_cast<ssize_t>(payload.size()));
@@ -396,7 +367,7 @@ void eof_behind_paused_bytes(BackendKind kind) {
 /// close() while the peer reads nothing: after close_flush_timeout_ns the queued bytes are given
 /// up and the connection is aborted (last_error ETIMEDOUT) instead of lingering forever.
 void close_gives_up_on_a_stalled_peer(BackendKind kind) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   ReactorConfig config = config_for(kind);
   config.close_flush_timeout_ns = 100'000'000;
   Reactor reactor(config);
@@ -417,9 +388,8 @@ void close_gives_up_on_a_stalled_peer(BackendKind kind) {
       reason = r;
     };
   });
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const SocketAddress address = SocketAddress::parse("127.0.0.1", port);
-  REQUIRE(::connect(fd, address.data(), address.size()) == 0);  // and never reads
+  const int fd = connect_plain(port);
+  REQUIRE(fd >= 0);  // and never reads
   REQUIRE(run_until(reactor, [&] { return closed; }));
   CHECK(reason == CloseReason::local_close);
   CHECK(error == ETIMEDOUT);
@@ -430,7 +400,7 @@ void close_gives_up_on_a_stalled_peer(BackendKind kind) {
 /// close() to a peer that reads everything but never closes its side: after our FIN the reactor
 /// waits close_linger_ns for the peer's FIN, then closes anyway.
 void linger_ends_without_peer_fin(BackendKind kind) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   ReactorConfig config = config_for(kind);
   config.close_linger_ns = 50'000'000;
   Reactor reactor(config);
@@ -442,9 +412,8 @@ void linger_ends_without_peer_fin(BackendKind kind) {
     };
     h.close = [&](Connection&, CloseReason) { closed = true; };
   });
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const SocketAddress address = SocketAddress::parse("127.0.0.1", port);
-  REQUIRE(::connect(fd, address.data(), address.size()) == 0);
+  const int fd = connect_plain(port);
+  REQUIRE(fd >= 0);
   REQUIRE(run_until(reactor, [&] { return closed && reactor.connection_count() == 0; }));
   char reply[8] = {};
   CHECK(::recv(fd, reply, sizeof(reply), MSG_WAITALL) == 3);  // "bye", then EOF

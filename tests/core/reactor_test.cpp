@@ -7,43 +7,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <random>
 #include <vector>
 
-#include "core/clock.hpp"
 #include "core/reactor.hpp"
+#include "tests/core/loopback_support.hpp"
 
 using namespace hexwire::core;
+using namespace hexwire::core::testing;
 
 namespace {
 
-void require_backend(BackendKind kind) {
-  if (kind == BackendKind::io_uring && !io_uring_supported()) {
-    std::puts("SKIPPED: io_uring is not available here (ENOSYS/EPERM)");
-    std::exit(4);
-  }
-}
-
-ReactorConfig config_for(BackendKind kind) {
-  ReactorConfig config;
-  config.backend = kind;
-  config.backend_config.ring_entries = 256;
-  config.backend_config.buffer_count = 64;
-  config.backend_config.buffer_size = 4096;
-  return config;
-}
-
-/// Runs the reactor until `done()` or a generous hang guard expires; returns done().
-template <typename Done>
-bool run_until(Reactor& reactor, Done done) {
-  const std::uint64_t give_up = monotonic_ns() + 20'000'000'000ull;
-  while (!done() && monotonic_ns() < give_up) {
-    reactor.run_once(10'000'000);
-  }
-  return done();
-}
+ReactorConfig config_for(BackendKind kind) { return test_reactor_config(kind, 64, 4096); }
 
 struct EchoServer : ConnectionHandler {
   int* closed;
@@ -88,22 +63,15 @@ struct Client : ConnectionHandler {
   }
 };
 
-int listen_loopback(std::uint16_t& port, bool nonblocking) {
-  ListenOptions options;
-  options.nonblocking = nonblocking;
-  const int fd = open_listener(SocketAddress::parse("127.0.0.1", 0), options);
-  port = bound_port(fd);
-  return fd;
-}
-
 void echo_round_trip(BackendKind kind, RingSetup setup = RingSetup::best) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   ReactorConfig config = config_for(kind);
   config.backend_config.ring_setup = setup;
   Reactor reactor(config);
   int server_closed = 0;
-  std::uint16_t port = 0;
-  reactor.add_listener(listen_loopback(port, kind == BackendKind::epoll),
+  const LoopbackListener listener = open_loopback_listener(kind);
+  const std::uint16_t port = listener.port;
+  reactor.add_listener(listener.fd,
                        [&](Connection&) { return std::make_unique<EchoServer>(&server_closed); });
   ClientLog client;
   Connection* connection =
@@ -136,11 +104,11 @@ void echo_round_trip(BackendKind kind, RingSetup setup = RingSetup::best) {
 }
 
 void connect_refused(BackendKind kind) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   Reactor reactor(config_for(kind));
-  std::uint16_t port = 0;
-  const int fd = listen_loopback(port, false);
-  ::close(fd);  // nothing listens on `port` any more
+  const LoopbackListener listener = open_loopback_listener(kind);
+  const std::uint16_t port = listener.port;
+  ::close(listener.fd);  // nothing listens on `port` any more
   ClientLog client;
   REQUIRE(reactor.connect(SocketAddress::parse("127.0.0.1", port),
                           std::make_unique<Client>(&client)) != nullptr);
@@ -154,14 +122,15 @@ void connect_refused(BackendKind kind) {
 /// Descriptors run out while connections wait in the backlog: the listener pauses (instead of
 /// spinning on EMFILE) and, once descriptors are available again, accepts every one of them.
 void accept_survives_descriptor_exhaustion(BackendKind kind) {
-  require_backend(kind);
+  skip_unless_supported(kind);
   ReactorConfig config = config_for(kind);
   config.accept_retry_ns = 20'000'000;
   Reactor reactor(config);
   int server_closed = 0;
   int accepted = 0;
-  std::uint16_t port = 0;
-  reactor.add_listener(listen_loopback(port, kind == BackendKind::epoll), [&](Connection&) {
+  const LoopbackListener listener = open_loopback_listener(kind);
+  const std::uint16_t port = listener.port;
+  reactor.add_listener(listener.fd, [&](Connection&) {
     ++accepted;
     return std::make_unique<EchoServer>(&server_closed);
   });

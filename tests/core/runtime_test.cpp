@@ -9,16 +9,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <future>
 #include <system_error>
 #include <thread>
 #include <vector>
 
 #include "core/runtime.hpp"
+#include "tests/core/loopback_support.hpp"
 
 using namespace hexwire::core;
+using namespace hexwire::core::testing;
 using namespace std::chrono_literals;
 
 namespace {
@@ -26,10 +26,7 @@ namespace {
 constexpr auto kHangGuard = 30s;  // only catches hangs; no test asserts on speed
 
 RuntimeConfig small_config(BackendKind kind, unsigned shards = 2) {
-  if (kind == BackendKind::io_uring && !io_uring_supported()) {
-    std::puts("SKIPPED: io_uring is not available here (ENOSYS/EPERM)");
-    std::exit(4);
-  }
+  skip_unless_supported(kind);
   RuntimeConfig config;
   config.shards = shards;
   config.backend = kind;
@@ -124,12 +121,6 @@ struct CountingHandler : ConnectionHandler {
     }
   }
 };
-
-int connect_plain(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const SocketAddress address = SocketAddress::parse("127.0.0.1", port);
-  return ::connect(fd, address.data(), address.size()) == 0 ? fd : (::close(fd), -1);
-}
 
 void stop_closes_connections(BackendKind kind) {
   Runtime runtime(small_config(kind));
@@ -236,10 +227,7 @@ TEST_CASE("runtime: start fails cleanly when a shard cannot create its backend",
   RuntimeConfig config = small_config(BackendKind::epoll);
   config.reactor.backend_config.buffer_size = 0;  // the buffer ring refuses zero-sized buffers
   config.backend = BackendKind::io_uring;
-  if (!io_uring_supported()) {
-    std::puts("SKIPPED: io_uring is not available here (ENOSYS/EPERM)");
-    std::exit(4);
-  }
+  skip_unless_supported(BackendKind::io_uring);
   Runtime runtime(config);
   CHECK_THROWS(runtime.start());
 }

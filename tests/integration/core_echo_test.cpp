@@ -9,15 +9,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <future>
 #include <random>
 #include <system_error>
 
 #include "core/runtime.hpp"
+#include "tests/core/loopback_support.hpp"
 
 using namespace hexwire::core;
+using namespace hexwire::core::testing;
 using namespace std::chrono_literals;
 
 namespace {
@@ -28,10 +28,7 @@ constexpr int kMessagesPerClient = 6;
 constexpr unsigned kBufferSize = 16 * 1024;
 
 RuntimeConfig config_for(BackendKind kind) {
-  if (kind == BackendKind::io_uring && !io_uring_supported()) {
-    std::puts("SKIPPED: io_uring is not available here (ENOSYS/EPERM)");
-    std::exit(4);
-  }
+  skip_unless_supported(kind);
   RuntimeConfig config;
   config.shards = kShards;
   config.backend = kind;
@@ -177,10 +174,11 @@ void echo_many_clients(BackendKind kind) {
 }
 
 bool echo_once(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const SocketAddress address = SocketAddress::parse("127.0.0.1", port);
-  bool ok = ::connect(fd, address.data(), address.size()) == 0 &&
-            ::send(fd, "hello", 5, MSG_NOSIGNAL) == 5;
+  const int fd = connect_plain(port);
+  if (fd < 0) {
+    return false;
+  }
+  bool ok = ::send(fd, "hello", 5, MSG_NOSIGNAL) == 5;
   char reply[5] = {};
   ok = ok && ::recv(fd, reply, sizeof(reply), MSG_WAITALL) == 5 &&
        std::string_view(reply, 5) == "hello";
