@@ -13,17 +13,22 @@
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/dispatch_bridge.hpp"
 #include "app/dispatch_ops.hpp"
 #include "app/engine.hpp"
+#include "app/jwt.hpp"
 #include "app/ws_app.hpp"
 #include "geo/hexgrid.hpp"
 
@@ -35,6 +40,7 @@ using namespace hexwire;
 
 namespace {
 
+constexpr std::string_view kSecret = "dispatch-secret";
 constexpr double kPickupLat = 37.7749;
 constexpr double kPickupLng = -122.4194;
 
@@ -52,7 +58,31 @@ geo::DispatchConfig test_dispatch_config(std::uint64_t offer_expiry_ns = 30'000'
   return d;
 }
 
+/// Asio's blocking reads wait in poll() after SO_RCVTIMEO expires, so a lost event would hang a
+/// test: this watchdog ends the process with a message once a test runs for 60 s.
+struct Watchdog {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread thread{[this] {
+    std::unique_lock lock(mutex);
+    if (!done_cv.wait_for(lock, std::chrono::seconds(60), [this] { return done; })) {
+      std::fprintf(stderr, "watchdog: test still waiting for a frame after 60 s\n");
+      std::_Exit(1);
+    }
+  }};
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex);
+      done = true;
+    }
+    done_cv.notify_one();
+    thread.join();
+  }
+};
+
 struct Server {
+  Watchdog watchdog;
   std::unique_ptr<app::Engine> engine;
   std::shared_ptr<app::WsService> service;
   std::uint16_t port = 0;
@@ -68,6 +98,7 @@ struct Server {
     engine = std::make_unique<app::Engine>(config);
     app::WsAppConfig ws;
     ws.auth.anonymous = true;
+    ws.auth.jwt_secret = std::string(kSecret);
     ws.publish_rate_per_s = 0;
     service = app::register_ws_application(*engine, std::move(ws));
     app::enable_dispatch(*engine, *service, std::move(dispatch));
@@ -92,16 +123,31 @@ struct Client {
   std::string text;
   std::string user;
 
-  Client(std::uint16_t port, std::string name, std::string_view role) : user(std::move(name)) {
+  /// Anonymous auth with `role`, or (token_role set) an HS256 token on the upgrade URL whose
+  /// `role` claim is token_role.
+  Client(std::uint16_t port, std::string name, std::string_view role,
+         std::string_view token_role = {})
+      : user(std::move(name)) {
     ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     timeval tv{10, 0};
     ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    ws.handshake("127.0.0.1", "/ws");
-    send(R"({"op":"auth","id":0,"user":")" + user + R"(","role":")" + std::string(role) + "\"}");
+    if (!token_role.empty()) {
+      const std::string token = app::sign_hs256_jwt(
+          R"({"sub":")" + user + R"(","exp":4000000000,"role":")" + std::string(token_role) + "\"}",
+          kSecret);
+      ws.handshake("127.0.0.1", "/ws?token=" + token);
+    } else {
+      ws.handshake("127.0.0.1", "/ws");
+      send(R"({"op":"auth","id":0,"user":")" + user + R"(","role":")" + std::string(role) + "\"}");
+    }
     if (std::string_view(receive_op("auth")["user"]) != user) {
       throw std::runtime_error("auth answered for another user");
     }
+    // The implicit user:<id> subscription is made asynchronously on its owner shard; a history
+    // request goes the same way after it, so its reply means events to this user now arrive.
+    send(R"({"op":"history","id":-1,"channel":"user:)" + user + "\"}");
+    (void)reply(-1);
   }
 
   void send(const std::string& message) {
@@ -156,9 +202,9 @@ struct Client {
       throw std::runtime_error("loc refused: " + text);
     }
   }
-  std::string ride(int id) {
-    send(R"({"op":"ride","id":)" + std::to_string(id) + R"(,"lat":)" + num(kPickupLat) +
-         R"(,"lng":)" + num(kPickupLng) + R"(,"dest_lat":37.80,"dest_lng":-122.41})");
+  std::string ride(int id, double lat = kPickupLat, double lng = kPickupLng) {
+    send(R"({"op":"ride","id":)" + std::to_string(id) + R"(,"lat":)" + num(lat) + R"(,"lng":)" +
+         num(lng) + R"(,"dest_lat":37.80,"dest_lng":-122.41})");
     auto r = reply(id);
     if (std::string_view(r["op"]) != "ride") {
       throw std::runtime_error("ride refused: " + text);
@@ -458,4 +504,58 @@ TEST_CASE(
   std::array<char, 17> hex{};
   const std::size_t n = geo::cell_to_string(cell, hex);
   CHECK(std::string_view(ok["cell"]) == std::string_view(hex.data(), n));
+}
+
+TEST_CASE("roles come from the JWT role claim as well") {
+  Server server;
+  Client rider(server.port, "jwt-rider", "", "rider");
+  Client driver(server.port, "jwt-driver", "", "driver");
+  rider.send(R"({"op":"accept","id":1,"trip":"t0-1"})");
+  CHECK(error_code(rider.reply(1)) == "forbidden");
+  rider.send(R"({"op":"loc","id":2,"lat":37.77,"lng":-122.41})");
+  CHECK(error_code(rider.reply(2)) == "forbidden");
+  driver.locate(kPickupLat, kPickupLng + 0.01, 3);
+  const std::string trip = rider.ride(4);
+  CHECK(std::string_view(driver.receive_op("offer")["trip"]) == trip);
+  driver.send(R"({"op":"accept","id":5,"trip":")" + trip + "\"}");
+  CHECK(std::string_view(driver.reply(5)["op"]) == "accept");
+  CHECK(std::string_view(rider.trip_status(trip, "matched")["driver"]) == "jwt-driver");
+}
+
+TEST_CASE("batched matching assigns a window's requests by least total pickup distance") {
+  // Greedy in request order would give rider A its nearest driver (near) and leave rider B the
+  // far one; the batch must pick the pairing with the smaller total, checked by brute force.
+  geo::DispatchConfig config = test_dispatch_config();
+  config.mode = geo::MatchMode::batched;
+  config.batch_window_ns = 1'000'000'000;
+  config.coarse_res = 3;  // one batch: every pickup and driver on one shard
+  Server server(config);
+  const double step = 0.01;  // degrees of longitude, ~0.88 km here
+  struct Spot {
+    double lat, lng;
+  };
+  const Spot rider_a{kPickupLat, kPickupLng};
+  const Spot rider_b{kPickupLat, kPickupLng + 2.2 * step};
+  const Spot near{kPickupLat, kPickupLng + 1.0 * step};
+  const Spot far{kPickupLat, kPickupLng - 1.5 * step};
+  Client d_near(server.port, "d-near", "driver");
+  Client d_far(server.port, "d-far", "driver");
+  d_near.locate(near.lat, near.lng, 1);
+  d_far.locate(far.lat, far.lng, 1);
+  const auto km = [](Spot a, Spot b) {
+    return geo::great_circle_distance_km({geo::degs_to_rads(a.lat), geo::degs_to_rads(a.lng)},
+                                         {geo::degs_to_rads(b.lat), geo::degs_to_rads(b.lng)});
+  };
+  const bool crossed_is_best =
+      km(rider_a, far) + km(rider_b, near) < km(rider_a, near) + km(rider_b, far);
+  REQUIRE(crossed_is_best);
+
+  Client a(server.port, "rider-a", "rider");
+  Client b(server.port, "rider-b", "rider");
+  const std::string trip_a = a.ride(1, rider_a.lat, rider_a.lng);
+  const std::string trip_b = b.ride(1, rider_b.lat, rider_b.lng);
+  CHECK(std::string_view(a.trip_status(trip_a, "offered")["driver"]) == "d-far");
+  CHECK(std::string_view(b.trip_status(trip_b, "offered")["driver"]) == "d-near");
+  CHECK(std::string_view(d_far.receive_op("offer")["trip"]) == trip_a);
+  CHECK(std::string_view(d_near.receive_op("offer")["trip"]) == trip_b);
 }
