@@ -63,6 +63,8 @@ DispatchEngine::Shard::Shard(const DispatchConfig& config, core::MetricsRegistry
           metrics.counter("dispatch_searches", "nearest-driver searches run on this shard", shard)),
       rides(metrics.counter("dispatch_rides_requested", "ride requests", shard)),
       offers(metrics.counter("dispatch_offers", "offers sent to drivers", shard)),
+      reservations_refused(metrics.counter("dispatch_reservations_refused",
+                                           "candidates no longer available when reserved", shard)),
       matched(metrics.counter("dispatch_trips_matched", "trips accepted by a driver", shard)),
       unmatched(metrics.counter("dispatch_trips_unmatched",
                                 "trips without a driver by the deadline", shard)),

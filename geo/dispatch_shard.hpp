@@ -82,6 +82,7 @@ struct DispatchEngine::Shard {
   core::Counter& searches;
   core::Counter& rides;
   core::Counter& offers;
+  core::Counter& reservations_refused;
   core::Counter& matched;
   core::Counter& unmatched;
   core::Counter& expired_drivers;

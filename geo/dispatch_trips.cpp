@@ -181,6 +181,7 @@ void DispatchEngine::on_reserved(const std::string& trip_id, NearbyDriver candid
     return;
   }
   if (!reserved) {
+    here().reservations_refused.add();
     offer_next(trip_id);
     return;
   }

@@ -346,3 +346,36 @@ TEST_CASE("silent and offline drivers leave the search", "[engine]") {
   h.locate("quiet", at(0.1).lat, at(0.1).lng);  // back
   REQUIRE(h.nearby(at(0).lat, at(0).lng, 5).size() == 1);
 }
+
+TEST_CASE("trips on different shards racing for one driver never share it", "[engine]") {
+  std::uint64_t races = 0;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    Harness h(3, sharded_config(), seed);  // seeded: random interleaving of the shards' queues
+    // Two pickups owned by different shards, both nearest to driver "x".
+    LatLngDeg p = at(0), q = at(0);
+    const unsigned owner_p = h.engine.owner_shard({degs_to_rads(p.lat), degs_to_rads(p.lng)});
+    for (double east = 0.1; east < 20; east += 0.1) {
+      q = at(east);
+      if (h.engine.owner_shard({degs_to_rads(q.lat), degs_to_rads(q.lng)}) != owner_p) {
+        break;
+      }
+    }
+    const LatLngDeg mid = {(p.lat + q.lat) / 2, (p.lng + q.lng) / 2};
+    h.locate("x", mid.lat, mid.lng);
+    h.locate("y", mid.lat + 0.02, mid.lng);
+    std::vector<RideReply> replies;
+    h.exec.run_on(0, [&] {
+      h.engine.request_ride("ra", p, at(5), [&](RideReply r) { replies.push_back(r); });
+    });
+    h.exec.run_on(1, [&] {
+      h.engine.request_ride("rb", q, at(5), [&](RideReply r) { replies.push_back(r); });
+    });
+    h.exec.run_until_idle();
+    REQUIRE(replies.size() == 2);
+    REQUIRE(h.events.offers.size() == 2);
+    REQUIRE(h.events.offers[0].driver != h.events.offers[1].driver);
+    REQUIRE(h.events.offers[0].trip != h.events.offers[1].trip);
+    races += h.counter("dispatch_reservations_refused");
+  }
+  REQUIRE(races > 0);  // some interleavings really had both trips reserve the same driver
+}
