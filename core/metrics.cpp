@@ -8,6 +8,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/json_string.hpp"
+
 namespace hexwire::core {
 namespace {
 
@@ -73,27 +75,6 @@ std::string prom_number(double v) {
 
 std::string json_number(double v) {
   return std::isfinite(v) ? fmt::format("{}", v) : "null";
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 template <typename T>

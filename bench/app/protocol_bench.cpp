@@ -13,6 +13,7 @@
 
 #include "app/protocol.hpp"
 #include "app/protocol_encode.hpp"
+#include "core/json_string.hpp"
 #include "net/ws_frame.hpp"
 
 using namespace hexwire;
@@ -89,31 +90,6 @@ void BM_EncodeMsg_OncePerShard(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodeMsg_OncePerShard)->Arg(1)->Arg(100)->Arg(1000);
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 void BM_EncodeMsg_FmtPerSubscriberBaseline(benchmark::State& state) {
   const auto subscribers = static_cast<std::size_t>(state.range(0));
   const pubsub::Message message = sample_message();
@@ -124,9 +100,9 @@ void BM_EncodeMsg_FmtPerSubscriberBaseline(benchmark::State& state) {
     const std::string ours(app::encode_msg(writer, message).view());
     const std::string theirs(
         net::encode_text_frame(
-            fmt::format(R"({{"op":"msg","channel":"{}","seq":{},"from":"{}","ts":{},"data":{}}})",
-                        json_escape(message.channel), message.seq, json_escape(message.from),
-                        message.ts_us, message.payload.view()))
+            fmt::format(R"({{"op":"msg","channel":{},"seq":{},"from":{},"ts":{},"data":{}}})",
+                        core::json_quoted(message.channel), message.seq,
+                        core::json_quoted(message.from), message.ts_us, message.payload.view()))
             .view());
     if (ours != theirs) {
       state.SkipWithError("encoders disagree");
@@ -136,9 +112,9 @@ void BM_EncodeMsg_FmtPerSubscriberBaseline(benchmark::State& state) {
   for (auto _ : state) {
     for (std::size_t i = 0; i < subscribers; ++i) {
       const std::string text =
-          fmt::format(R"({{"op":"msg","channel":"{}","seq":{},"from":"{}","ts":{},"data":{}}})",
-                      json_escape(message.channel), message.seq, json_escape(message.from),
-                      message.ts_us, message.payload.view());
+          fmt::format(R"({{"op":"msg","channel":{},"seq":{},"from":{},"ts":{},"data":{}}})",
+                      core::json_quoted(message.channel), message.seq,
+                      core::json_quoted(message.from), message.ts_us, message.payload.view());
       queued[i] = net::encode_text_frame(text);
     }
     benchmark::DoNotOptimize(queued.data());
