@@ -158,13 +158,18 @@ void DispatchEngine::update_location(std::string_view driver, const GpsFix& fix,
                               ? hint->second
                               : owner_shard({degs_to_rads(fix.lat_deg), degs_to_rads(fix.lng_deg)});
   const unsigned caller = s.id;
-  run_on(target, [this, name = std::string(driver), fix, caller, done = std::move(done)]() mutable {
-    apply_location(std::move(name), fix, caller, 0, std::move(done));
-  });
+  if (target == caller) {
+    apply_location(driver, fix, caller, 0, std::move(done));  // local: no copy of the id
+    return;
+  }
+  executor_.submit_to(
+      target, [this, name = std::string(driver), fix, caller, done = std::move(done)]() mutable {
+        apply_location(name, fix, caller, 0, std::move(done));
+      });
 }
 
-void DispatchEngine::apply_location(std::string driver, GpsFix fix, unsigned caller, int hops,
-                                    LocationDone done) {
+void DispatchEngine::apply_location(std::string_view driver, const GpsFix& fix, unsigned caller,
+                                    int hops, LocationDone done) {
   Shard& s = here();
   const LatLng point{degs_to_rads(fix.lat_deg), degs_to_rads(fix.lng_deg)};
   const unsigned owner = owner_shard(point);
@@ -175,9 +180,9 @@ void DispatchEngine::apply_location(std::string driver, GpsFix fix, unsigned cal
     const auto moved = s.moved_to.find(driver);
     const unsigned next = moved != s.moved_to.end() ? moved->second : owner;
     if (next != s.id) {
-      run_on(next, [this, driver = std::move(driver), fix, caller, hops,
-                    done = std::move(done)]() mutable {
-        apply_location(std::move(driver), fix, caller, hops + 1, std::move(done));
+      executor_.submit_to(next, [this, name = std::string(driver), fix, caller, hops,
+                                 done = std::move(done)]() mutable {
+        apply_location(name, fix, caller, hops + 1, std::move(done));
       });
       return;
     }
@@ -185,8 +190,10 @@ void DispatchEngine::apply_location(std::string driver, GpsFix fix, unsigned cal
   arm_periodic(s);
   if (index == kNoDriver) {
     index = s.fleet.find_or_add(driver);
-    s.moved_to.erase(driver);
-    evict_elsewhere(driver);
+    if (const auto moved = s.moved_to.find(driver); moved != s.moved_to.end()) {
+      s.moved_to.erase(moved);
+    }
+    evict_elsewhere(std::string(driver));
   }
   const std::uint64_t now = now_ns();
   const FixOutcome outcome = s.fleet.apply_fix(index, fix, now);
@@ -200,7 +207,7 @@ void DispatchEngine::apply_location(std::string driver, GpsFix fix, unsigned cal
     if (owner != s.id) {
       // The driver crossed into another shard's coarse cell: hand the whole record over.
       s.handovers.add();
-      s.moved_to[driver] = owner;
+      s.moved_to[std::string(driver)] = owner;
       holder = owner;
       executor_.submit_to(owner, [this, record = std::make_shared<Driver>(s.fleet.extract(index))] {
         Shard& target = here();
@@ -217,10 +224,24 @@ void DispatchEngine::apply_location(std::string driver, GpsFix fix, unsigned cal
   } else {
     s.fixes_rejected.add();
   }
-  run_on(caller, [this, driver = std::move(driver), holder, result, done = std::move(done)] {
-    here().owner_hint[driver] = holder;
+  if (caller == s.id) {
+    remember_holder(s, driver, holder);
     done(result);
-  });
+    return;
+  }
+  executor_.submit_to(caller,
+                      [this, name = std::string(driver), holder, result, done = std::move(done)] {
+                        remember_holder(here(), name, holder);
+                        done(result);
+                      });
+}
+
+void DispatchEngine::remember_holder(Shard& caller, std::string_view driver, unsigned holder) {
+  if (const auto it = caller.owner_hint.find(driver); it != caller.owner_hint.end()) {
+    it->second = holder;
+  } else {
+    caller.owner_hint.emplace(std::string(driver), holder);
+  }
 }
 
 void DispatchEngine::evict_elsewhere(const std::string& driver) {

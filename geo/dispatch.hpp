@@ -123,7 +123,9 @@ class DispatchEngine {
   void run_on(unsigned shard, Fn&& fn);
   void arm_periodic(Shard& shard);
   void periodic(unsigned shard_id);
-  void apply_location(std::string driver, GpsFix fix, unsigned caller, int hops, LocationDone done);
+  void apply_location(std::string_view driver, const GpsFix& fix, unsigned caller, int hops,
+                      LocationDone done);
+  void remember_holder(Shard& caller, std::string_view driver, unsigned holder);
   void evict_elsewhere(const std::string& driver);
   void set_driver_state(unsigned shard, std::string driver, std::string trip, DriverStatus status,
                         bool only_if_trip, int hops);
