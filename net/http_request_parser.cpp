@@ -11,6 +11,8 @@
 
 #include <optional>
 
+#include "net/detail/http_tokens.hpp"
+
 namespace hexwire::net {
 namespace http = boost::beast::http;
 
@@ -32,25 +34,7 @@ bool is_upgrade_request(const HttpRequest& request) {
     return false;
   }
   // Connection is a comma-separated token list; look for "upgrade" case-insensitively.
-  std::string_view rest = request.connection_header;
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    std::string_view token = rest.substr(0, comma);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
-      token.remove_prefix(1);
-    }
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
-      token.remove_suffix(1);
-    }
-    if (token.size() == 7 && boost::beast::iequals(token, "upgrade")) {
-      return true;
-    }
-    if (comma == std::string_view::npos) {
-      break;
-    }
-    rest.remove_prefix(comma + 1);
-  }
-  return false;
+  return detail::list_has_token(request.connection_header, "upgrade");
 }
 
 HttpParseError classify(const boost::system::error_code& error) {

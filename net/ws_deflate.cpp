@@ -7,27 +7,21 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "net/detail/http_tokens.hpp"
+
 namespace hexwire::net {
 namespace {
 
-constexpr std::byte kTail[4] = {std::byte{0x00}, std::byte{0x00}, std::byte{0xff}, std::byte{0xff}};
+using detail::trim_ows;
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
+constexpr std::byte kTail[4] = {std::byte{0x00}, std::byte{0x00}, std::byte{0xff}, std::byte{0xff}};
 
 /// Splits on `separator` (no quoting inside our parameter values matters except "..." values).
 template <typename Visit>
 bool for_each_part(std::string_view text, char separator, Visit&& visit) {
   while (true) {
     const std::size_t cut = text.find(separator);
-    if (!visit(trim(text.substr(0, cut)))) {
+    if (!visit(trim_ows(text.substr(0, cut)))) {
       return false;
     }
     if (cut == std::string_view::npos) {
@@ -72,9 +66,9 @@ bool parse_extension(std::string_view element, ParsedExtension& out) {
       return name_ok;
     }
     const std::size_t equals = part.find('=');
-    const std::string_view name = trim(part.substr(0, equals));
+    const std::string_view name = trim_ows(part.substr(0, equals));
     const std::string_view value =
-        equals == std::string_view::npos ? std::string_view{} : trim(part.substr(equals + 1));
+        equals == std::string_view::npos ? std::string_view{} : trim_ows(part.substr(equals + 1));
     const bool has_value = equals != std::string_view::npos;
     if (name == "server_no_context_takeover" && !seen_snct && !has_value) {
       seen_snct = true;

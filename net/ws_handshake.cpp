@@ -8,10 +8,16 @@
 #include <array>
 #include <cstring>
 
+#include "net/detail/http_tokens.hpp"
 #include "net/ws_mask.hpp"
 
 namespace hexwire::net {
 namespace {
+
+using detail::ascii_lower;
+using detail::find_in_list;
+using detail::iequals;
+using detail::trim_ows;
 
 constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -45,50 +51,6 @@ std::string base64_encode(const unsigned char* data, std::size_t size) {
 bool is_base64_char(char c) noexcept {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
          c == '/';
-}
-
-char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-/// Calls visit(token) for each trimmed, non-empty element of a comma-separated list; stops when
-/// visit returns true and reports whether it did.
-template <typename Visit>
-bool find_in_list(std::string_view list, Visit&& visit) {
-  while (!list.empty()) {
-    const std::size_t comma = list.find(',');
-    const std::string_view token = trim(list.substr(0, comma));
-    if (!token.empty() && visit(token)) {
-      return true;
-    }
-    if (comma == std::string_view::npos) {
-      break;
-    }
-    list.remove_prefix(comma + 1);
-  }
-  return false;
 }
 
 int hex_value(char c) noexcept {
@@ -144,11 +106,11 @@ std::string_view describe(HandshakeError error) noexcept {
 }
 
 bool header_has_token(std::string_view value, std::string_view token) noexcept {
-  return find_in_list(value, [&](std::string_view item) { return iequals(item, token); });
+  return detail::list_has_token(value, token);
 }
 
 bool is_valid_websocket_key(std::string_view key) noexcept {
-  key = trim(key);
+  key = trim_ows(key);
   if (key.size() != 24 || key[22] != '=' || key[23] != '=') {
     return false;
   }
@@ -163,7 +125,7 @@ bool is_valid_websocket_key(std::string_view key) noexcept {
 }
 
 std::string compute_accept_key(std::string_view key) {
-  std::string input(trim(key));
+  std::string input(trim_ows(key));
   input += kGuid;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_size = 0;
@@ -233,7 +195,7 @@ HandshakeOutcome validate_upgrade(const HttpRequest& request, const HandshakeCon
   if (!header_has_token(request.connection_header, "upgrade")) {
     return reject(HandshakeError::kConnectionNotUpgrade);
   }
-  if (trim(request.sec_websocket_version) != "13") {
+  if (trim_ows(request.sec_websocket_version) != "13") {
     return reject(HandshakeError::kUnsupportedVersion);
   }
   if (!is_valid_websocket_key(request.sec_websocket_key)) {
@@ -349,7 +311,7 @@ ClientHandshakeResult verify_server_handshake(std::span<const std::byte> bytes,
       !header_has_token(head.connection_header, "upgrade")) {
     return reject("missing Upgrade/Connection headers in 101");
   }
-  if (trim(head.sec_websocket_accept) != compute_accept_key(key)) {
+  if (trim_ows(head.sec_websocket_accept) != compute_accept_key(key)) {
     return reject("wrong Sec-WebSocket-Accept");
   }
   if (!head.sec_websocket_protocol.empty()) {
