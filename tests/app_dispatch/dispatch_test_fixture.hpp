@@ -59,6 +59,15 @@ inline geo::DispatchConfig test_dispatch_config(std::uint64_t offer_expiry_ns = 
 
 /// Asio's blocking reads wait in poll() after SO_RCVTIMEO expires, so a lost event would hang a
 /// test: this watchdog ends the process with a message once a test runs for 60 s.
+/// What the test waits for right now (printed by the watchdog).
+inline std::mutex waiting_mutex;
+inline std::string waiting_for;
+inline std::string last_frame;
+inline void note_wait(const std::string& what) {
+  std::lock_guard lock(waiting_mutex);
+  waiting_for = what;
+}
+
 struct Watchdog {
   std::mutex mutex;
   std::condition_variable done_cv;
@@ -66,7 +75,9 @@ struct Watchdog {
   std::thread thread{[this] {
     std::unique_lock lock(mutex);
     if (!done_cv.wait_for(lock, std::chrono::seconds(60), [this] { return done; })) {
-      std::fprintf(stderr, "watchdog: test still waiting for a frame after 60 s\n");
+      std::lock_guard wait_lock(waiting_mutex);
+      std::fprintf(stderr, "watchdog: test still waiting after 60 s: %s (last frame: %s)\n",
+                   waiting_for.c_str(), last_frame.c_str());
       std::_Exit(1);
     }
   }};
@@ -157,6 +168,10 @@ struct Client {
     beast::flat_buffer buffer;
     ws.read(buffer);
     text = beast::buffers_to_string(buffer.data());
+    {
+      std::lock_guard lock(waiting_mutex);
+      last_frame = user + " got " + text;
+    }
     simdjson::dom::element e;
     if (dom.parse(text).get(e) != simdjson::SUCCESS) {
       throw std::runtime_error("invalid JSON frame: " + text);
@@ -165,6 +180,7 @@ struct Client {
   }
   /// Reads until a frame with this op (skipping others).
   simdjson::dom::element receive_op(std::string_view op) {
+    note_wait(user + " waits for op " + std::string(op));
     for (;;) {
       auto e = receive();
       if (std::string_view(e["op"]) == op) {
@@ -174,6 +190,7 @@ struct Client {
   }
   /// Reads until the reply (or error) carrying request id `id`.
   simdjson::dom::element reply(std::int64_t id) {
+    note_wait(user + " waits for the reply to id " + std::to_string(id));
     for (;;) {
       auto e = receive();
       std::int64_t got = -1;
@@ -184,6 +201,7 @@ struct Client {
   }
   /// Reads trip events of `trip` until one has `status`.
   simdjson::dom::element trip_status(std::string_view trip, std::string_view status) {
+    note_wait(user + " waits for trip " + std::string(trip) + " status " + std::string(status));
     for (;;) {
       auto e = receive_op("trip");
       std::string_view t;
