@@ -21,6 +21,7 @@
 #include "app/engine.hpp"
 #include "app/jwt.hpp"
 #include "app/ws_app.hpp"
+#include "tests/app/test_engine_config.hpp"
 
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
@@ -38,14 +39,7 @@ struct Server {
   std::uint16_t port = 0;
 
   explicit Server(app::WsAppConfig ws = default_ws_config()) {
-    app::EngineConfig config;
-    config.host = "127.0.0.1";
-    config.port = 0;
-    config.shards = 2;
-    config.pin_threads = false;
-    config.shutdown_timeout_ms = 1000;
-    config.log_level = "warn";
-    engine = std::make_unique<app::Engine>(config);
+    engine = std::make_unique<app::Engine>(app::testing::loopback_engine_config());
     service = app::register_ws_application(*engine, std::move(ws));
     try {
       engine->start();

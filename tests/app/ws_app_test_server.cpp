@@ -9,15 +9,10 @@
 
 #include "app/engine.hpp"
 #include "app/ws_app.hpp"
+#include "tests/app/test_engine_config.hpp"
 
 int main(int argc, char** argv) {
-  hexwire::app::EngineConfig config;
-  config.host = "127.0.0.1";
-  config.port = 0;
-  config.shards = 2;
-  config.pin_threads = false;
-  config.shutdown_timeout_ms = 1000;
-  config.log_level = "warn";
+  const hexwire::app::EngineConfig config = hexwire::app::testing::loopback_engine_config();
   hexwire::app::WsAppConfig ws;
   ws.auth.anonymous = true;
   ws.auth.jwt_secret = argc > 1 ? argv[1] : "test-secret";
