@@ -82,6 +82,15 @@ const std::vector<std::string> kInvalid = {
     "ab\xE2\x82",  // ends mid-sequence
 };
 
+/// Feeds `text` to a fresh decoder as one TEXT message in two fragments cut at byte `cut`.
+void decode_in_two_fragments(const std::string& text, std::size_t cut, RecordingSink& sink) {
+  std::vector<std::byte> wire;
+  append(wire, raw_frame(0x1, text.substr(0, cut), false));
+  append(wire, raw_frame(0x0, text.substr(cut), true));
+  WsFrameDecoder decoder;
+  feed_all(decoder, wire, sink);
+}
+
 }  // namespace
 
 TEST_CASE("whole-buffer validators agree on valid and invalid cases") {
@@ -172,12 +181,8 @@ TEST_CASE("streaming validator matches the scalar reference on random data and r
 TEST_CASE("text messages fragmented at every byte position validate like the whole (6.x)") {
   for (const auto& text : kValid) {
     for (std::size_t cut = 0; cut <= text.size(); ++cut) {
-      std::vector<std::byte> wire;
-      append(wire, raw_frame(0x1, text.substr(0, cut), false));
-      append(wire, raw_frame(0x0, text.substr(cut), true));
-      WsFrameDecoder decoder;
       RecordingSink sink;
-      feed_all(decoder, wire, sink);
+      decode_in_two_fragments(text, cut, sink);
       CHECK(sink.errors.empty());
       REQUIRE(sink.messages.size() == 1);
       CHECK(sink.messages[0].payload == text);
@@ -185,12 +190,8 @@ TEST_CASE("text messages fragmented at every byte position validate like the who
   }
   for (const auto& text : kInvalid) {
     for (std::size_t cut = 0; cut <= text.size(); ++cut) {
-      std::vector<std::byte> wire;
-      append(wire, raw_frame(0x1, text.substr(0, cut), false));
-      append(wire, raw_frame(0x0, text.substr(cut), true));
-      WsFrameDecoder decoder;
       RecordingSink sink;
-      feed_all(decoder, wire, sink);
+      decode_in_two_fragments(text, cut, sink);
       REQUIRE(sink.errors.size() == 1);
       CHECK(sink.errors[0] == CloseCode::kInvalidPayload);
       CHECK(sink.messages.empty());
