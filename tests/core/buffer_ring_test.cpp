@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -31,6 +32,12 @@ std::byte byte_at(std::size_t stream, std::size_t index) {
 struct Checker {
   std::vector<std::size_t> received;
   bool intact = true;
+
+  /// True when every stream has delivered exactly `bytes` bytes.
+  [[nodiscard]] bool all_received(std::size_t bytes) const {
+    return std::all_of(received.begin(), received.end(),
+                       [bytes](std::size_t got) { return got == bytes; });
+  }
 };
 
 struct CheckingHandler : ConnectionHandler {
@@ -56,9 +63,8 @@ struct CheckingHandler : ConnectionHandler {
 
 std::uint16_t listen_checked(Reactor& reactor, Checker& checker) {
   const LoopbackListener listener = open_loopback_listener(BackendKind::io_uring);
-  reactor.add_listener(listener.fd, [&checker](Connection&) {
-    return std::make_unique<CheckingHandler>(&checker);
-  });
+  reactor.add_listener(
+      listener.fd, [&checker](Connection&) { return std::make_unique<CheckingHandler>(&checker); });
   return listener.port;
 }
 
@@ -118,14 +124,7 @@ TEST_CASE("io_uring buffer ring: ENOBUFS with a 2-buffer ring is flow control, n
     fds.push_back(plain_client(port));
     write_stream(fds.back(), i, kBytes);  // all waiting in the kernel before the first turn
   }
-  const bool done = run_until(reactor, [&] {
-    for (const std::size_t got : checker.received) {
-      if (got != kBytes) {
-        return false;
-      }
-    }
-    return true;
-  });
+  const bool done = run_until(reactor, [&] { return checker.all_received(kBytes); });
   for (const int fd : fds) {
     ::close(fd);
   }
@@ -155,14 +154,7 @@ TEST_CASE("io_uring buffer ring: idle connections hold no buffer, more connectio
   for (std::size_t i = 0; i < kClients; ++i) {
     write_stream(fds[i], i, 3000);
   }
-  const bool done = run_until(reactor, [&] {
-    for (const std::size_t got : checker.received) {
-      if (got != 3000) {
-        return false;
-      }
-    }
-    return true;
-  });
+  const bool done = run_until(reactor, [&] { return checker.all_received(3000); });
   for (const int fd : fds) {
     ::close(fd);
   }
