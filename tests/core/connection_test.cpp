@@ -18,7 +18,9 @@ using namespace hexwire::core::testing;
 
 namespace {
 
-ReactorConfig config_for(BackendKind kind) { return test_reactor_config(kind, 64, 16384); }
+ReactorConfig config_for(BackendKind kind) {
+  return test_reactor_config(kind, 64, 16384);
+}
 
 /// A handler assembled from lambdas; the state it writes lives in the test.
 struct Hooks : ConnectionHandler {

@@ -18,7 +18,9 @@ using namespace hexwire::core::testing;
 
 namespace {
 
-ReactorConfig config_for(BackendKind kind) { return test_reactor_config(kind, 64, 4096); }
+ReactorConfig config_for(BackendKind kind) {
+  return test_reactor_config(kind, 64, 4096);
+}
 
 struct EchoServer : ConnectionHandler {
   int* closed;
