@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -72,12 +73,16 @@ struct Watchdog {
   std::mutex mutex;
   std::condition_variable done_cv;
   bool done = false;
+  core::MetricsRegistry* metrics = nullptr;  // set once the engine exists: dumped on a hang
   std::thread thread{[this] {
     std::unique_lock lock(mutex);
     if (!done_cv.wait_for(lock, std::chrono::seconds(60), [this] { return done; })) {
       std::lock_guard wait_lock(waiting_mutex);
       std::fprintf(stderr, "watchdog: test still waiting after 60 s: %s (last frame: %s)\n",
                    waiting_for.c_str(), last_frame.c_str());
+      if (metrics != nullptr) {
+        std::fprintf(stderr, "%s\n", metrics->prometheus_text().c_str());
+      }
       std::_Exit(1);
     }
   }};
@@ -106,6 +111,10 @@ struct Server {
     config.shutdown_timeout_ms = 1000;
     config.log_level = "warn";
     engine = std::make_unique<app::Engine>(config);
+    {
+      std::lock_guard lock(watchdog.mutex);
+      watchdog.metrics = &engine->metrics();
+    }
     app::WsAppConfig ws;
     ws.auth.anonymous = true;
     ws.auth.jwt_secret = std::string(kSecret);
@@ -131,6 +140,7 @@ struct Client {
   websocket::stream<tcp::socket> ws{io};
   simdjson::dom::parser dom;
   std::string text;
+  std::deque<std::string> kept;  // frames a wait passed over, oldest first
   std::string user;
 
   /// Anonymous auth with `role`, or (token_role set) an HS256 token on the upgrade URL whose
@@ -164,7 +174,58 @@ struct Client {
     ws.text(true);
     ws.write(asio::buffer(message));
   }
+  /// The next frame: a kept one first (see take), else one from the socket.
   simdjson::dom::element receive() {
+    if (!kept.empty()) {
+      text = std::move(kept.front());
+      kept.pop_front();
+      return parse_text();
+    }
+    return read_frame();
+  }
+  /// The first frame `match` accepts. Frames it passes over are kept for later waits: a reply and
+  /// an event caused by the same request may arrive in either order.
+  template <typename Match>
+  simdjson::dom::element take(Match&& match) {
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      text = kept[i];
+      if (match(parse_text())) {
+        kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(i));
+        return parse_text();
+      }
+    }
+    for (;;) {
+      if (match(read_frame())) {
+        return parse_text();
+      }
+      kept.push_back(text);
+    }
+  }
+  /// The first frame with this op.
+  simdjson::dom::element receive_op(std::string_view op) {
+    note_wait(user + " waits for op " + std::string(op));
+    return take([op](simdjson::dom::element e) { return std::string_view(e["op"]) == op; });
+  }
+  /// The reply (or error) carrying request id `id`.
+  simdjson::dom::element reply(std::int64_t id) {
+    note_wait(user + " waits for the reply to id " + std::to_string(id));
+    return take([id](simdjson::dom::element e) {
+      std::int64_t got = -1;
+      return e["id"].get(got) == simdjson::SUCCESS && got == id;
+    });
+  }
+  /// The trip event of `trip` with `status`.
+  simdjson::dom::element trip_status(std::string_view trip, std::string_view status) {
+    note_wait(user + " waits for trip " + std::string(trip) + " status " + std::string(status));
+    return take([trip, status](simdjson::dom::element e) {
+      std::string_view op = e["op"];
+      std::string_view t;
+      return op == "trip" && e["id"].error() == simdjson::NO_SUCH_FIELD &&
+             e["trip"].get(t) == simdjson::SUCCESS && t == trip &&
+             std::string_view(e["status"]) == status;
+    });
+  }
+  simdjson::dom::element read_frame() {
     beast::flat_buffer buffer;
     ws.read(buffer);
     text = beast::buffers_to_string(buffer.data());
@@ -172,44 +233,14 @@ struct Client {
       std::lock_guard lock(waiting_mutex);
       last_frame = user + " got " + text;
     }
+    return parse_text();
+  }
+  simdjson::dom::element parse_text() {
     simdjson::dom::element e;
     if (dom.parse(text).get(e) != simdjson::SUCCESS) {
       throw std::runtime_error("invalid JSON frame: " + text);
     }
     return e;
-  }
-  /// Reads until a frame with this op (skipping others).
-  simdjson::dom::element receive_op(std::string_view op) {
-    note_wait(user + " waits for op " + std::string(op));
-    for (;;) {
-      auto e = receive();
-      if (std::string_view(e["op"]) == op) {
-        return e;
-      }
-    }
-  }
-  /// Reads until the reply (or error) carrying request id `id`.
-  simdjson::dom::element reply(std::int64_t id) {
-    note_wait(user + " waits for the reply to id " + std::to_string(id));
-    for (;;) {
-      auto e = receive();
-      std::int64_t got = -1;
-      if (e["id"].get(got) == simdjson::SUCCESS && got == id) {
-        return e;
-      }
-    }
-  }
-  /// Reads trip events of `trip` until one has `status`.
-  simdjson::dom::element trip_status(std::string_view trip, std::string_view status) {
-    note_wait(user + " waits for trip " + std::string(trip) + " status " + std::string(status));
-    for (;;) {
-      auto e = receive_op("trip");
-      std::string_view t;
-      if (e["id"].error() == simdjson::NO_SUCH_FIELD && e["trip"].get(t) == simdjson::SUCCESS &&
-          t == trip && std::string_view(e["status"]) == status) {
-        return e;
-      }
-    }
   }
   void locate(double lat, double lng, int id) {
     send(R"({"op":"loc","id":)" + std::to_string(id) + R"(,"lat":)" + num(lat) + R"(,"lng":)" +
