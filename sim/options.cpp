@@ -25,11 +25,14 @@ constexpr std::string_view kFooter = R"(Scenarios:
          Total request rate --rate. Measures: rtt (intended send -> echo received).
   chat   Each connection is one user in --channels-per-user channels; channel sizes follow a Zipf
          law (--zipf-s), so a few channels are huge and most are small. Users publish --publish-rate
-         messages per second in total. Measures: ack (intended publish -> ack), deliver (intended
-         publish -> each subscriber's copy).
+         messages per second in total. One connection in ten is a second device of a user: it only
+         reads and syncs read cursors. 1% of the connections per second drop and reconnect,
+         resuming every channel with `since`. Measures: ack (intended publish -> ack), deliver
+         (intended publish -> each subscriber's copy).
   rides  --drivers stream their position --loc-rate times a second while cruising a street grid of
-         San Francisco; --riders request --ride-rate trips per second in total and drivers accept
-         offers. Measures: match (intended ride request -> trip matched).
+         San Francisco; --riders request --ride-rate trips per second in total; drivers accept 80%
+         of offers and drive accepted trips to completion. Measures: rtt (intended loc -> the
+         engine's answer; each loc carries an id), match (intended ride request -> trip matched).
   mixed  chat and rides at the same time on one engine (the default).
 
 Every latency starts at the intended send time from the schedule (see docs/simulator.md: the
@@ -148,8 +151,9 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
                  "Seed for every random choice (schedules, channels, city); the same seed gives "
                  "the same workload (default 1)");
   app.add_option("--source-addrs", o.source_addrs_text,
-                 "Local addresses to connect from, e.g. 127.0.0.1-127.0.0.8 or 10.0.0.2,10.0.0.3; "
-                 "each gives ~28k ports, so 100k connections need at least 4");
+                 "Loopback addresses to spread connections over, e.g. 127.0.0.1-127.0.0.8; each "
+                 "gives ~28k ports, so 100k connections need at least 4. Used as server addresses "
+                 "(the engine must listen on 0.0.0.0) until the reactor can bind a source address");
 }
 
 std::uint32_t parse_ipv4(std::string_view text) {
