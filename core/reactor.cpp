@@ -179,7 +179,7 @@ void Reactor::close_all(bool abortive) noexcept {
 }
 
 Connection* Reactor::connect(const SocketAddress& peer, std::unique_ptr<ConnectionHandler> handler,
-                             int* error) {
+                             int* error, const SocketAddress* local) {
   if (!handler) {
     if (error != nullptr) {
       *error = EINVAL;
@@ -192,6 +192,15 @@ Connection* Reactor::connect(const SocketAddress& peer, std::unique_ptr<Connecti
       *error = -fd;
     }
     return nullptr;
+  }
+  if (local != nullptr) {
+    if (const int result = bind_source_address(fd, *local); result != 0) {
+      ::close(fd);
+      if (error != nullptr) {
+        *error = -result;
+      }
+      return nullptr;
+    }
   }
   Connection& c = allocate_connection(fd, peer);
   c.state_ = Connection::State::connecting;

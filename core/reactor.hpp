@@ -82,9 +82,12 @@ class Reactor final : private BackendEvents {
   /// Client role: opens a socket and starts connecting to `peer`. Returns the connection at once
   /// (state connecting; send() queues). The handler gets on_open when connected, or
   /// on_close(connect_failed) with last_error() set. Returns nullptr only if `handler` is null
-  /// (EINVAL) or no socket could be created (the errno value goes to *error when given).
+  /// (EINVAL), no socket could be created, or `local` could not be bound (the errno value goes to
+  /// *error when given; EADDRNOTAVAIL for an address not on this host). `local`, when given, is
+  /// the source address (its port is ignored: the kernel picks one per destination at connect
+  /// time, so sources such as 127.0.0.2..n each get their own ~28k ports toward one server).
   Connection* connect(const SocketAddress& peer, std::unique_ptr<ConnectionHandler> handler,
-                      int* error = nullptr);
+                      int* error = nullptr, const SocketAddress* local = nullptr);
 
   /// The live connection with this id, or nullptr when it has closed.
   [[nodiscard]] Connection* find(ConnectionId id) noexcept;

@@ -171,6 +171,17 @@ int open_stream_socket(int family, bool nonblocking) noexcept {
   return fd;
 }
 
+int bind_source_address(int fd, const SocketAddress& local) noexcept {
+  // IP_BIND_ADDRESS_NO_PORT is an IPPROTO_IP option but the kernel honours it for IPv6 sockets
+  // too. Without it bind(port 0) would reserve a port per source address for any destination.
+  if (const int result = set_flag(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT); result != 0) {
+    return result;
+  }
+  SocketAddress any_port = local;
+  any_port.set_port(0);
+  return ::bind(fd, any_port.data(), any_port.size()) == 0 ? 0 : -errno;
+}
+
 int set_no_delay(int fd) noexcept {
   return set_flag(fd, IPPROTO_TCP, TCP_NODELAY);
 }

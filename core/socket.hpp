@@ -66,6 +66,12 @@ struct ListenOptions {
 /// TCP_NODELAY set. Returns -errno on failure.
 [[nodiscard]] int open_stream_socket(int family, bool nonblocking) noexcept;
 
+/// Binds an unconnected stream socket to `local` (its port is ignored: 0 is used) with
+/// IP_BIND_ADDRESS_NO_PORT set, so the kernel picks the source port at connect() time per
+/// (source, destination) pair instead of reserving one now. Returns 0 or -errno (EADDRNOTAVAIL
+/// when the address is not on this host).
+int bind_source_address(int fd, const SocketAddress& local) noexcept;
+
 /// Sets TCP_NODELAY (Nagle off: the engine batches its own writes). Returns 0 or -errno.
 int set_no_delay(int fd) noexcept;
 /// Sets SO_LINGER {on, 0} so close() sends RST (abortive close). Returns 0 or -errno.

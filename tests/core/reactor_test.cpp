@@ -1,6 +1,7 @@
 // Reactor tests over loopback sockets, one reactor driven by the test thread, both backends:
 // a client connection and the server connection it reaches on the same reactor echo bytes intact;
-// connect failures are reported; the send iovec state is pooled, not per connection.
+// connect failures are reported; a client can choose its source address; the send iovec state
+// is pooled, not per connection.
 #include <catch2/catch.hpp>
 
 #include <sys/resource.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/reactor.hpp"
@@ -121,6 +123,50 @@ void connect_refused(BackendKind kind) {
   CHECK(reactor.connection_count() == 0);
 }
 
+/// A client bound to source 127.0.0.2 reaches a listener on 127.0.0.1; the server's connection
+/// reports 127.0.0.2 as its peer (the whole 127/8 block is on the loopback interface).
+void connect_from_chosen_source(BackendKind kind) {
+  skip_unless_supported(kind);
+  Reactor reactor(config_for(kind));
+  int server_closed = 0;
+  std::string server_saw_peer;
+  const LoopbackListener listener = open_loopback_listener(kind);
+  reactor.add_listener(listener.fd, [&](Connection& c) {
+    server_saw_peer = c.peer().to_string();
+    return std::make_unique<EchoServer>(&server_closed);
+  });
+  ClientLog client;
+  client.expected = {std::byte{'h'}, std::byte{'i'}};
+  const SocketAddress source = SocketAddress::parse("127.0.0.2", 0);
+  int error = 0;
+  Connection* connection = reactor.connect(SocketAddress::parse("127.0.0.1", listener.port),
+                                           std::make_unique<Client>(&client), &error, &source);
+  REQUIRE(connection != nullptr);
+  REQUIRE(connection->send(SharedBuffer::copy_of(std::string_view("hi"))));
+  REQUIRE(run_until(reactor, [&] { return client.closed && server_closed == 1; }));
+  CHECK(client.opened);
+  CHECK_FALSE(client.mismatch);
+  CHECK(error == 0);
+  CHECK(server_saw_peer.rfind("127.0.0.2:", 0) == 0);
+}
+
+/// A source address not on this host (192.0.2.1, TEST-NET-1) cannot be bound: connect returns
+/// nullptr with EADDRNOTAVAIL before anything is sent, and no connection is left behind.
+void connect_from_foreign_source_fails(BackendKind kind) {
+  skip_unless_supported(kind);
+  Reactor reactor(config_for(kind));
+  const LoopbackListener listener = open_loopback_listener(kind);
+  ClientLog client;
+  const SocketAddress source = SocketAddress::parse("192.0.2.1", 0);
+  int error = 0;
+  CHECK(reactor.connect(SocketAddress::parse("127.0.0.1", listener.port),
+                        std::make_unique<Client>(&client), &error, &source) == nullptr);
+  CHECK(error == EADDRNOTAVAIL);
+  CHECK(reactor.connection_count() == 0);
+  CHECK_FALSE(client.opened);
+  ::close(listener.fd);
+}
+
 /// Descriptors run out while connections wait in the backlog: the listener pauses (instead of
 /// spinning on EMFILE) and, once descriptors are available again, accepts every one of them.
 void accept_survives_descriptor_exhaustion(BackendKind kind) {
@@ -189,6 +235,24 @@ TEST_CASE("io_uring reactor: connect to a closed port ends with connect_failed",
 
 TEST_CASE("epoll reactor: connect to a closed port ends with connect_failed", "[reactor]") {
   connect_refused(BackendKind::epoll);
+}
+
+TEST_CASE("io_uring reactor: a client bound to 127.0.0.2 is seen from 127.0.0.2", "[reactor]") {
+  connect_from_chosen_source(BackendKind::io_uring);
+}
+
+TEST_CASE("epoll reactor: a client bound to 127.0.0.2 is seen from 127.0.0.2", "[reactor]") {
+  connect_from_chosen_source(BackendKind::epoll);
+}
+
+TEST_CASE("io_uring reactor: a source address not on this host fails with EADDRNOTAVAIL",
+          "[reactor]") {
+  connect_from_foreign_source_fails(BackendKind::io_uring);
+}
+
+TEST_CASE("epoll reactor: a source address not on this host fails with EADDRNOTAVAIL",
+          "[reactor]") {
+  connect_from_foreign_source_fails(BackendKind::epoll);
 }
 
 TEST_CASE("io_uring reactor: a listener pauses when descriptors run out, then accepts all",
