@@ -2,6 +2,7 @@
 // events to the scenario tagged with (slot, generation).
 #include "sim/client_pool.hpp"
 
+#include <cerrno>
 #include <utility>
 
 namespace hexwire::sim {
@@ -78,6 +79,11 @@ bool ClientPool::connect(std::uint32_t local, std::uint64_t intended_ns) noexcep
   ++connecting_;
   const core::SocketAddress& server = config_.servers[next_server_];
   next_server_ = (next_server_ + 1) % static_cast<std::uint32_t>(config_.servers.size());
+  const core::SocketAddress* source = nullptr;
+  if (!config_.sources.empty()) {
+    source = &config_.sources[next_source_];
+    next_source_ = (next_source_ + 1) % static_cast<std::uint32_t>(config_.sources.size());
+  }
   std::unique_ptr<SlotApplication> app;
   try {
     app = std::make_unique<SlotApplication>(*this, local, s.generation);
@@ -87,13 +93,18 @@ bool ClientPool::connect(std::uint32_t local, std::uint64_t intended_ns) noexcep
   }
   const net::WsClientOptions& options = s.kind == ClientKind::kEcho ? echo_options_ : ws_options_;
   core::Connection* c = nullptr;
+  int error = 0;
   try {
-    c = net::connect_websocket(reactor_, server, options, std::move(app));
+    // net::connect_websocket with a source address: the same handshake handler, bound first.
+    auto handshake = std::make_unique<net::WsClientHandshake>(options, std::move(app), nullptr);
+    c = reactor_.connect(server, std::move(handshake), &error, source);
   } catch (...) {
     c = nullptr;
   }
   if (c == nullptr) {
-    ended(local, s.generation, false, 0, "no socket (file descriptor limit?)");
+    ended(local, s.generation, false, 0,
+          error == EADDRNOTAVAIL ? "cannot bind the source address (not on this host?)"
+                                 : "no socket (file descriptor limit?)");
     return false;
   }
   return true;

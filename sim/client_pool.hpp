@@ -1,7 +1,7 @@
 // The simulated connections of one hexwire-sim worker thread: a slot per simulated client (kept
-// across reconnects), WebSocket client sessions opened through net::connect_websocket on the
+// across reconnects), WebSocket client sessions opened through net::WsClientHandshake on the
 // worker's own core::Reactor, and the callbacks that route every session event to the scenario as
-// (slot, event). Spreads connections over several server addresses (see ClientPoolConfig).
+// (slot, event). Spreads connections over several source addresses (see ClientPoolConfig).
 #pragma once
 
 #include <cstdint>
@@ -51,10 +51,11 @@ class ClientEvents {
 };
 
 struct ClientPoolConfig {
-  /// Server addresses, used round-robin per connection. Reactor::connect cannot bind a source
-  /// address, so --source-addrs is applied on the server side: each address here is another
-  /// 4-tuple space of ~28k local ports (the engine must listen on all of them, e.g. 0.0.0.0).
+  /// Server addresses, used round-robin per connection (usually one).
   std::vector<core::SocketAddress> servers;
+  /// Local (source) addresses (--source-addrs), used round-robin per connection; each gives its
+  /// own ~28k local ports toward a server address. Empty: the kernel picks the source.
+  std::vector<core::SocketAddress> sources;
   std::string host_header = "127.0.0.1";
 };
 
@@ -100,6 +101,7 @@ class ClientPool {
   net::WsClientOptions ws_options_;
   std::vector<ClientSlot> slots_;
   std::uint32_t next_server_ = 0;
+  std::uint32_t next_source_ = 0;
   std::uint32_t open_ = 0;
   std::uint32_t connecting_ = 0;
 };

@@ -151,9 +151,10 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
                  "Seed for every random choice (schedules, channels, city); the same seed gives "
                  "the same workload (default 1)");
   app.add_option("--source-addrs", o.source_addrs_text,
-                 "Loopback addresses to spread connections over, e.g. 127.0.0.1-127.0.0.8; each "
-                 "gives ~28k ports, so 100k connections need at least 4. Used as server addresses "
-                 "(the engine must listen on 0.0.0.0) until the reactor can bind a source address");
+                 "Local (source) addresses to connect from, round-robin per connection, e.g. "
+                 "127.0.0.1-127.0.0.8 toward a loopback engine; each gives ~28k ports toward the "
+                 "one server address, so 100k connections need at least 4. Addresses this host "
+                 "does not have are skipped with a notice");
 }
 
 std::uint32_t parse_ipv4(std::string_view text) {

@@ -24,6 +24,7 @@
 
 #include "core/clock.hpp"
 #include "core/reactor.hpp"
+#include "core/socket.hpp"
 #include "sim/embedded_engine.hpp"
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
@@ -47,13 +48,13 @@ std::string read_status_field(std::string_view name) {
   return "?";
 }
 
-/// One blocking TCP connect (loopback: immediate answer).
-bool accepts_connections(const core::SocketAddress& server) {
-  const int fd = ::socket(server.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+/// Whether `source` is an address of this host (a test bind, as Reactor::connect will do).
+bool can_bind_source(const core::SocketAddress& source) {
+  const int fd = core::open_stream_socket(source.family(), false);
   if (fd < 0) {
     return false;
   }
-  const bool ok = ::connect(fd, server.data(), server.size()) == 0;
+  const bool ok = core::bind_source_address(fd, source) == 0;
   ::close(fd);
   return ok;
 }
@@ -120,8 +121,7 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   std::string target;
   try {
     if (embedded) {
-      engine = std::make_unique<EmbeddedEngine>(
-          options.source_addrs.empty() ? "127.0.0.1" : "0.0.0.0", 0);
+      engine = std::make_unique<EmbeddedEngine>("127.0.0.1", 0);
       host = "127.0.0.1";
       port = engine->port();
       target = "in-process";
@@ -138,34 +138,31 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   ClientPoolConfig pool_config;
   pool_config.host_header = fmt::format("{}:{}", host, port);
   try {
-    if (options.source_addrs.empty()) {
-      pool_config.servers.push_back(core::SocketAddress::parse(host, port));
-    } else if (host.rfind("127.", 0) != 0) {
-      std::fprintf(out,
-                   "hexwire-sim: --source-addrs works with a loopback engine only: core::Reactor "
-                   "cannot bind a source address yet, so the addresses are used as server "
-                   "addresses (127.x.y.z reach a local engine listening on 0.0.0.0)\n");
-      return 1;
-    } else {
-      // Each server address is its own space of local ports (the 4-tuple differs), which is what
-      // several source addresses would give. Addresses the engine does not answer on are skipped.
-      for (const std::string& address : options.source_addrs) {
-        const core::SocketAddress server = core::SocketAddress::parse(address, port);
-        if (accepts_connections(server)) {
-          pool_config.servers.push_back(server);
-        } else {
-          std::fprintf(progress,
-                       "hexwire-sim: nothing listens on %s (engine not on 0.0.0.0?): "
-                       "skipped\n",
-                       server.to_string().c_str());
-        }
+    pool_config.servers.push_back(core::SocketAddress::parse(host, port));
+    // Each source address is its own space of local ports toward the one server address (the
+    // 4-tuple differs). Addresses this host cannot send from are skipped with a notice.
+    const bool loopback_server = host.rfind("127.", 0) == 0;
+    for (const std::string& address : options.source_addrs) {
+      const core::SocketAddress source = core::SocketAddress::parse(address, 0);
+      if (!loopback_server && address.rfind("127.", 0) == 0) {
+        std::fprintf(progress,
+                     "hexwire-sim: source %s cannot reach %s (loopback sources reach only a "
+                     "loopback server): skipped\n",
+                     address.c_str(), host.c_str());
+      } else if (!can_bind_source(source)) {
+        std::fprintf(progress, "hexwire-sim: source %s is not an address of this host: skipped\n",
+                     address.c_str());
+      } else {
+        pool_config.sources.push_back(source);
       }
-      if (pool_config.servers.empty()) {
-        std::fprintf(out, "hexwire-sim: no --source-addrs address reaches the engine\n");
+    }
+    if (!options.source_addrs.empty()) {
+      if (pool_config.sources.empty()) {
+        std::fprintf(out, "hexwire-sim: no --source-addrs address can reach %s\n", host.c_str());
         return 1;
       }
-      std::fprintf(progress, "hexwire-sim: connections spread over %zu server addresses\n",
-                   pool_config.servers.size());
+      std::fprintf(progress, "hexwire-sim: connections spread over %zu source addresses\n",
+                   pool_config.sources.size());
     }
   } catch (const std::exception& e) {
     std::fprintf(out, "hexwire-sim: bad address: %s\n", e.what());

@@ -1,8 +1,10 @@
 // ClientPool over loopback against the engine's /echo (app::Engine in this process): slots connect,
 // send and receive through the net client role, reconnect with a new generation, report connect
-// failures, and close; plus parse_ws_url, which turns --url into the server address.
+// failures, close, and spread connections over source addresses (--source-addrs); plus
+// parse_ws_url, which turns --url into the server address.
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "core/reactor.hpp"
 #include "sim/client_pool.hpp"
 #include "sim/embedded_engine.hpp"
+#include "sim/options.hpp"
 #include "sim/runner.hpp"
 
 using namespace hexwire;
@@ -94,6 +97,51 @@ TEST_CASE("ClientPool: a refused connection is reported as a failure, not an ope
   REQUIRE(events.log.size() == 1);
   CHECK(events.log[0] == "closed 0 failed");
   CHECK(pool.open_count() == 0);
+}
+
+TEST_CASE("ClientPool: source addresses are used round-robin toward one server address") {
+  // A plain core listener on 127.0.0.1 records each peer and refuses the connection, so every
+  // slot ends as a failed handshake once the server has seen where it came from.
+  core::Reactor reactor(core::ReactorConfig{});
+  core::ListenOptions listen_options;
+  const int listener =
+      core::open_listener(core::SocketAddress::parse("127.0.0.1", 0), listen_options);
+  std::vector<std::string> peer_hosts;
+  reactor.add_listener(listener,
+                       [&](core::Connection& c) -> std::unique_ptr<core::ConnectionHandler> {
+                         const std::string peer = c.peer().to_string();
+                         peer_hosts.push_back(peer.substr(0, peer.rfind(':')));
+                         return nullptr;
+                       });
+  RecordingEvents events;
+  sim::ClientPoolConfig config;
+  config.servers.push_back(core::SocketAddress::parse("127.0.0.1", core::bound_port(listener)));
+  for (const std::string& source : sim::expand_source_addrs("127.0.0.1-127.0.0.3")) {
+    config.sources.push_back(core::SocketAddress::parse(source, 0));
+  }
+  sim::ClientPool pool(reactor, config, events);
+  for (std::uint32_t i = 0; i < 6; ++i) {
+    REQUIRE(pool.connect(pool.add(sim::ClientKind::kChat, i, i), core::monotonic_ns()));
+  }
+  run_until(reactor, [&] { return peer_hosts.size() == 6 && pool.connecting_count() == 0; });
+  CHECK(std::set<std::string>(peer_hosts.begin(), peer_hosts.end()) ==
+        std::set<std::string>{"127.0.0.1", "127.0.0.2", "127.0.0.3"});
+  CHECK(pool.open_count() == 0);
+  reactor.close_listeners();
+}
+
+TEST_CASE("ClientPool: a source address not on this host fails the slot at once") {
+  core::Reactor reactor(core::ReactorConfig{});
+  RecordingEvents events;
+  sim::ClientPoolConfig config;
+  config.servers.push_back(core::SocketAddress::parse("127.0.0.1", 9));
+  config.sources.push_back(core::SocketAddress::parse("192.0.2.1", 0));  // TEST-NET-1
+  sim::ClientPool pool(reactor, config, events);
+  const std::uint32_t a = pool.add(sim::ClientKind::kChat, 0, 0);
+  CHECK_FALSE(pool.connect(a, core::monotonic_ns()));
+  REQUIRE(events.log.size() == 1);
+  CHECK(events.log[0] == "closed 0 failed");
+  CHECK(pool.connecting_count() == 0);
 }
 
 TEST_CASE("parse_ws_url: host and port from --url") {

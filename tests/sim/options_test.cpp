@@ -214,6 +214,12 @@ TEST_CASE("--help explains every scenario and every flag and exits 0") {
   CHECK(help_text() == help.message);
 }
 
+TEST_CASE("--help says --source-addrs are the local side of each connection") {
+  const ParseOutcome help = parse({"--help"});
+  CHECK(mentions(help, "Local (source) addresses to connect from"));
+  CHECK_FALSE(mentions(help, "0.0.0.0"));  // the engine no longer has to listen on every address
+}
+
 TEST_CASE("settings list what the run will use, per scenario") {
   auto outcome = parse({"echo", "--rate", "123"});
   REQUIRE(outcome.options);
