@@ -27,7 +27,10 @@ start_engine() {
   done
   echo "dispatch_bench: engine did not start"; cat "$log"; exit 1
 }
-stop_engine() { kill -INT "$engine_pid"; wait "$engine_pid" || true; }
+stop_engine() {
+  kill -INT "$engine_pid"; wait "$engine_pid" || true
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
 sample() {  # "<processed> <accepted>" from one /metrics read: processed = accepted + held + rejected
   curl -s "http://127.0.0.1:$port/metrics" | awk '
     /^hexwire_dispatch_fixes_accepted / {a += $NF; p += $NF}
