@@ -3,6 +3,8 @@
 // the adapter from net::WsApplication to WsConnection, and the /ws registration on the engine.
 #include "app/ws_app.hpp"
 
+#include "app/dispatch_ops.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -136,6 +138,11 @@ void WsConnection::closed() noexcept {
   if (identity_) {
     shard_.metrics.connections->add(-1);
     service_.broker().connection_closed(id_);
+    // A driver whose connection is gone must not be offered trips until it reports again (its
+    // next `loc`, from this or another device, makes it available once more).
+    if (identity_->role == "driver" && service_.dispatch() != nullptr) {
+      service_.dispatch()->engine().driver_offline(identity_->user);
+    }
   }
 }
 

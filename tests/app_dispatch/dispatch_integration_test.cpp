@@ -189,3 +189,31 @@ TEST_CASE("batched matching assigns a window's requests by least total pickup di
   CHECK(std::string_view(d_far.receive_op("offer")["trip"]) == trip_a);
   CHECK(std::string_view(d_near.receive_op("offer")["trip"]) == trip_b);
 }
+
+TEST_CASE("a driver whose connection closes is no longer offered or listed") {
+  Server server;
+  Fleet fleet(server.port, 3, "gone");
+  const std::vector<Placed> expected = by_distance(fleet.placed);
+  fleet.client(expected[0].name).ws.close(websocket::close_code::normal);
+
+  // The close is handled on the engine's shard asynchronously: ask until it has been (bounded).
+  Client rider(server.port, "rider-gone", "rider");
+  bool listed = true;
+  for (int attempt = 0; attempt < 100 && listed; ++attempt) {
+    rider.send(R"({"op":"nearby","id":)" + std::to_string(100 + attempt) +
+               R"(,"lat":37.7749,"lng":-122.4194,"k":3})");
+    simdjson::dom::array list = rider.reply(100 + attempt)["drivers"];
+    listed = false;
+    for (simdjson::dom::element d : list) {
+      listed = listed || std::string_view(d["driver"]) == expected[0].name;
+    }
+    if (listed) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  CHECK_FALSE(listed);
+
+  const std::string trip = rider.ride(200);
+  auto offered = rider.trip_status(trip, "offered");
+  CHECK(std::string_view(offered["driver"]) == expected[1].name);
+}
