@@ -1,6 +1,8 @@
 // Text, JSON and CSV rendering of simulator results (formats documented in docs/simulator.md).
 #include "sim/report.hpp"
 
+#include "core/json_string.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -115,37 +117,7 @@ std::string format_rate(double per_second) {
   return fmt::format("{:.{}f}{}/s", scaled, decimals, mega ? "M" : "k");
 }
 
-std::string json_quote(std::string_view text) {
-  std::string out = "\"";
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
+std::string json_quote(std::string_view text) { return core::json_quoted(text); }
 
 std::string format_progress_line(const IntervalRow& row, double total_s,
                                  std::uint64_t connections_target) {
