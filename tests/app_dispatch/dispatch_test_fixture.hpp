@@ -29,6 +29,7 @@
 #include "app/dispatch_bridge.hpp"
 #include "app/dispatch_ops.hpp"
 #include "app/engine.hpp"
+#include "tests/app/test_engine_config.hpp"
 #include "app/jwt.hpp"
 #include "app/ws_app.hpp"
 #include "geo/hexgrid.hpp"
@@ -103,14 +104,7 @@ struct Server {
   std::uint16_t port = 0;
 
   explicit Server(geo::DispatchConfig dispatch = test_dispatch_config()) {
-    app::EngineConfig config;
-    config.host = "127.0.0.1";
-    config.port = 0;
-    config.shards = 2;
-    config.pin_threads = false;
-    config.shutdown_timeout_ms = 1000;
-    config.log_level = "warn";
-    engine = std::make_unique<app::Engine>(config);
+    engine = std::make_unique<app::Engine>(app::testing::loopback_engine_config());
     {
       std::lock_guard lock(watchdog.mutex);
       watchdog.metrics = &engine->metrics();
