@@ -21,6 +21,7 @@ struct EngineConfig {
   unsigned shards = 0;  // 0: one per online CPU
   BackendKind backend = BackendKind::kIoUring;
   bool pin_threads = true;
+  std::uint32_t write_delay_us = 0;  // reactor write coalescing (0 = off)
   std::uint32_t shutdown_timeout_ms = 5000;
 
   // HTTP.

@@ -94,7 +94,49 @@ void Reactor::queue_send(Connection& c, SharedBuffer&& bytes, std::size_t offset
   if (c.buffered_bytes_ > config_.send_soft_limit) {
     c.flags_ |= Connection::kOverSoftLimit;
   }
-  mark_for_flush(c);
+  schedule_send(c);
+}
+
+// With write_delay_ns, the first bytes queued on an idle connection start a hold; bytes queued
+// while it lasts join the same sendmsg. A send already in flight needs no hold: its completion
+// sends whatever queued up behind it.
+void Reactor::schedule_send(Connection& c) noexcept {
+  if (config_.write_delay_ns == 0 || c.state_ != Connection::State::open ||
+      c.buffered_bytes_ >= config_.write_delay_max_bytes) {
+    mark_for_flush(c);
+    return;
+  }
+  if ((c.flags_ & (Connection::kWriteHeld | Connection::kSendInFlight)) == 0) {
+    c.flags_ |= Connection::kWriteHeld;
+    held_writes_.push_back({turn_start_ns_ + config_.write_delay_ns, c.target()});
+    metrics_.writes_held->add();
+  }
+}
+
+bool Reactor::write_held(const Connection& c) const noexcept {
+  return (c.flags_ & Connection::kWriteHeld) != 0 &&
+         c.buffered_bytes_ < config_.write_delay_max_bytes;
+}
+
+// An entry may outlive its hold (the connection was sent early because it reached
+// write_delay_max_bytes, then held again): releasing it then only sends sooner, never later.
+void Reactor::release_held_writes() noexcept {
+  const std::uint64_t now = monotonic_ns();
+  while (!held_writes_.empty() && held_writes_.front().due_ns <= now) {
+    if (Connection* c = lookup(held_writes_.front().target)) {
+      c->flags_ &= static_cast<std::uint16_t>(~Connection::kWriteHeld);
+      mark_for_flush(*c);
+    }
+    held_writes_.pop_front();
+  }
+}
+
+std::uint64_t Reactor::ns_until_held_write(std::uint64_t now) const noexcept {
+  if (held_writes_.empty()) {
+    return UINT64_MAX;
+  }
+  const std::uint64_t due = held_writes_.front().due_ns;
+  return due > now ? due - now : 0;
 }
 
 void Reactor::mark_for_flush(Connection& c) noexcept {
@@ -129,6 +171,7 @@ void Reactor::start_send(Connection& c) noexcept {
   op->bytes = bytes;
   c.send_op_ = op;
   c.flags_ |= Connection::kSendInFlight;
+  metrics_.sends_started->add();
   backend_->start_send(c.target(), c.fd_, &op->message);
 }
 
@@ -250,7 +293,9 @@ void Reactor::process_flush(Connection& c) noexcept {
         arm_receive(c);
       }
       if (c.state_ == Connection::State::open) {
-        if ((c.flags_ & Connection::kSendInFlight) == 0 && c.out_head_ != nullptr) {
+        if ((c.flags_ & Connection::kSendInFlight) == 0 && c.out_head_ != nullptr &&
+            !write_held(c)) {
+          c.flags_ &= static_cast<std::uint16_t>(~Connection::kWriteHeld);
           start_send(c);
         }
         return;

@@ -133,6 +133,7 @@ class Connection {
   static constexpr std::uint16_t kRecvCancelling = 256;  // cancel_receive sent, stop not yet seen
   static constexpr std::uint16_t kPeerFin = 512;         // the peer's EOF was seen
   static constexpr std::uint16_t kLingering = 1024;      // on the reactor's deadline list
+  static constexpr std::uint16_t kWriteHeld = 2048;      // queued data waits for write_delay_ns
 
   Connection() noexcept = default;
   [[nodiscard]] OpTarget target() const noexcept { return {slot_, generation_}; }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "core/clock.hpp"
@@ -25,6 +26,8 @@ struct Reactor::OwnMetrics {
   Counter recv_budget_deferrals;
   Gauge send_queue_bytes;
   Counter accept_pauses;
+  Counter sends_started;
+  Counter writes_held;
 };
 
 namespace {
@@ -54,6 +57,8 @@ Reactor::Reactor(const ReactorConfig& config, ReactorMetrics metrics)
   default_to(metrics_.recv_budget_deferrals, own.recv_budget_deferrals);
   default_to(metrics_.send_queue_bytes, own.send_queue_bytes);
   default_to(metrics_.accept_pauses, own.accept_pauses);
+  default_to(metrics_.sends_started, own.sends_started);
+  default_to(metrics_.writes_held, own.writes_held);
   backend_ = make_backend(config_.backend, config_.backend_config);
   pool_ = std::make_unique<detail::OutboundPool>();
   flush_list_.reserve(1024);
@@ -339,12 +344,18 @@ void Reactor::on_connected(OpTarget target, int result) noexcept {
 
 std::size_t Reactor::reap() noexcept {
   ++turn_;
+  if (config_.write_delay_ns != 0) {
+    turn_start_ns_ = monotonic_ns();
+  }
   const std::size_t handled = backend_->reap(*this);
   retired_handlers_.clear();
   return handled;
 }
 
 void Reactor::flush() noexcept {
+  if (!held_writes_.empty()) {
+    release_held_writes();
+  }
   // Re-arms deferred during the previous turn (ENOBUFS, fairness); buffers have been recycled.
   for (const OpTarget target : rearm_now_) {
     if (Connection* c = lookup(target)) {
@@ -384,6 +395,9 @@ bool Reactor::has_pending_work() const noexcept {
 void Reactor::run_once(std::uint64_t timeout_ns) noexcept {
   reap();
   flush();
+  if (!held_writes_.empty()) {
+    timeout_ns = std::min(timeout_ns, ns_until_held_write(monotonic_ns()));
+  }
   submit_and_wait(has_pending_work() ? 0 : timeout_ns);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -38,6 +39,13 @@ struct ReactorConfig {
   /// accept() failed for lack of descriptors or memory: stop accepting on that listener this long
   /// (retrying at once would spin the shard on the same failing connection).
   std::uint64_t accept_retry_ns = 100'000'000;
+  /// Write coalescing: when a connection with nothing in flight gets data to send, hold it this
+  /// long so that frames queued meanwhile leave in the same sendmsg (fewer TCP segments per frame
+  /// under fan-out load, at the price of up to this much added latency). 0 = send at the end of
+  /// the loop turn that queued the data (the default).
+  std::uint64_t write_delay_ns = 0;
+  /// A held connection is sent at once when this many bytes are queued.
+  std::size_t write_delay_max_bytes = 64u << 10;
 };
 
 /// Called on the accepting shard for each new connection; returns its handler, or nullptr to
@@ -56,6 +64,8 @@ struct ReactorMetrics {
   Counter* recv_budget_deferrals = nullptr;  // receives paused for a turn by the fairness cap
   Gauge* send_queue_bytes = nullptr;         // sum of buffered_bytes() over connections
   Counter* accept_pauses = nullptr;          // listeners paused after EMFILE/ENFILE/ENOBUFS/ENOMEM
+  Counter* sends_started = nullptr;          // sendmsg operations handed to the backend
+  Counter* writes_held = nullptr;            // connections held by write_delay_ns before sending
 };
 
 using ListenerId = std::uint32_t;
@@ -104,6 +114,9 @@ class Reactor final : private BackendEvents {
   void flush() noexcept;
   /// Submits (one io_uring_submit) and sleeps up to timeout_ns (0: no sleep) or until wake().
   void submit_and_wait(std::uint64_t timeout_ns) noexcept;
+  /// Nanoseconds from `now` until the earliest held write is due (write_delay_ns); UINT64_MAX when
+  /// none is held. The loop must not sleep longer than this.
+  [[nodiscard]] std::uint64_t ns_until_held_write(std::uint64_t now) const noexcept;
   /// True when the next turn has work that must not wait for I/O (deferred re-arms): sleep 0.
   [[nodiscard]] bool has_pending_work() const noexcept;
   /// reap(); flush(); submit_and_wait(has_pending_work() ? 0 : timeout_ns). For tests and
@@ -136,6 +149,9 @@ class Reactor final : private BackendEvents {
   void queue_send(Connection& c, SharedBuffer&& bytes, std::size_t offset,
                   std::size_t length) noexcept;
   void mark_for_flush(Connection& c) noexcept;
+  void schedule_send(Connection& c) noexcept;
+  [[nodiscard]] bool write_held(const Connection& c) const noexcept;
+  void release_held_writes() noexcept;
   void queue_rearm(Connection& c) noexcept;
   void start_send(Connection& c) noexcept;
   void complete_send(Connection& c, std::size_t written) noexcept;
@@ -171,6 +187,12 @@ class Reactor final : private BackendEvents {
   std::vector<OpTarget> rearm_now_;   // receive re-arms due at this turn's flush
   std::vector<OpTarget> rearm_next_;  // deferred by ENOBUFS / fairness to the next turn
   std::vector<OpTarget> deadlines_;   // draining / half-closed connections with a deadline
+  struct HeldWrite {
+    std::uint64_t due_ns;
+    OpTarget target;
+  };
+  std::deque<HeldWrite> held_writes_;  // FIFO = due order (one constant delay)
+  std::uint64_t turn_start_ns_ = 0;    // set by reap() while write_delay_ns > 0
   std::vector<std::unique_ptr<ConnectionHandler>> retired_handlers_;
   std::uint64_t turn_ = 0;
 };

@@ -78,6 +78,11 @@ void Shard::setup() {
                         "Receives deferred a turn by the per-connection fairness cap", id_);
   metrics.accept_pauses = &registry.counter(
       "accept_pauses_total", "Listeners paused after running out of descriptors or memory", id_);
+  metrics.sends_started =
+      &registry.counter("sends_total", "sendmsg operations started (frames per send = "
+                        "frames sent / this)", id_);
+  metrics.writes_held = &registry.counter(
+      "writes_held_total", "Connections whose sending waited for --write-delay-us", id_);
   metrics.send_queue_bytes =
       &registry.gauge("send_queue_bytes", "Bytes queued for sending, not yet written", id_);
   counters_->loop_turns = &registry.counter("loop_turns_total", "Event loop turns", id_);
@@ -122,7 +127,8 @@ void Shard::turn(std::uint64_t max_sleep_ns) noexcept {
   const std::size_t depth = mailboxes.depth(id_);
   counters_->mailbox_depth->set(static_cast<std::int64_t>(depth));
 
-  std::uint64_t timeout = std::min(max_sleep_ns, timers_->ns_until_next(now_ns_));
+  std::uint64_t timeout = std::min({max_sleep_ns, timers_->ns_until_next(now_ns_),
+                                    reactor_->ns_until_held_write(now_ns_)});
   if (reactor_->has_pending_work() || depth > 0) {
     timeout = 0;
   }

@@ -1,0 +1,181 @@
+// Write coalescing (ReactorConfig::write_delay_ns) on both backends: bytes queued over several
+// loop turns wait and leave in one sendmsg, a connection reaching write_delay_max_bytes goes at
+// once, a held connection is released when its delay is over, and an orderly close sends held
+// bytes without waiting. No assertion depends on how fast the machine is.
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "core/reactor.hpp"
+#include "tests/core/loopback_support.hpp"
+
+using namespace hexwire::core;
+using namespace hexwire::core::testing;
+
+namespace {
+
+constexpr std::uint64_t kForeverNs = 3'600'000'000'000ull;  // an hour: never reached by a test
+
+struct Capture : ConnectionHandler {
+  Connection** slot;
+  explicit Capture(Connection** s) : slot(s) {}
+  void on_open(Connection& c) noexcept override { *slot = &c; }
+  void on_data(Connection&, std::span<const std::byte>) noexcept override {}
+  void on_close(Connection&, CloseReason) noexcept override { *slot = nullptr; }
+};
+
+/// A reactor with one accepted server connection and a plain blocking client socket.
+struct Fixture {
+  Counter sends;
+  Counter held;
+  Reactor reactor;
+  Connection* server = nullptr;
+  int client = -1;
+
+  Fixture(BackendKind kind, std::uint64_t delay_ns, std::size_t max_bytes)
+      : reactor(config(kind, delay_ns, max_bytes), metrics()) {
+    const LoopbackListener listener = open_loopback_listener(kind);
+    reactor.add_listener(listener.fd, [this](Connection&) { return std::make_unique<Capture>(&server); });
+    client = connect_plain(listener.port);
+    REQUIRE(client >= 0);
+    REQUIRE(run_until(reactor, [&] { return server != nullptr; }));
+  }
+  ~Fixture() {
+    if (client >= 0) {
+      ::close(client);
+    }
+  }
+
+  static ReactorConfig config(BackendKind kind, std::uint64_t delay_ns, std::size_t max_bytes) {
+    ReactorConfig c = test_reactor_config(kind, 64, 16384);
+    c.write_delay_ns = delay_ns;
+    c.write_delay_max_bytes = max_bytes;
+    return c;
+  }
+  ReactorMetrics metrics() {
+    ReactorMetrics m;
+    m.sends_started = &sends;
+    m.writes_held = &held;
+    return m;
+  }
+
+  void send_text(const std::string& text) {
+    SharedBuffer b = SharedBuffer::allocate(text.size());
+    std::memcpy(b.mutable_data(), text.data(), text.size());
+    REQUIRE(server->send(std::move(b)));
+  }
+
+  /// Reads what the client socket has now without blocking; "" when nothing arrived.
+  std::string read_available() {
+    std::string out;
+    char buf[4096];
+    while (true) {
+      const ssize_t n = ::recv(client, buf, sizeof buf, MSG_DONTWAIT);
+      if (n <= 0) {
+        return out;
+      }
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+  /// Runs the reactor until the client has read `expected` bytes (or EOF / hang guard).
+  std::string read_exactly(std::size_t expected) {
+    std::string got;
+    run_until(reactor, [&] {
+      got += read_available();
+      return got.size() >= expected;
+    });
+    return got;
+  }
+};
+
+void held_until_max_bytes(BackendKind kind) {
+  skip_unless_supported(kind);
+  Fixture f(kind, kForeverNs, 64);
+  std::string expected;
+  for (int turn = 0; turn < 5; ++turn) {
+    const std::string piece = "turn" + std::to_string(turn) + ";";
+    f.send_text(piece);
+    expected += piece;
+    f.reactor.run_once(0);
+  }
+  CHECK(f.sends.value() == 0);
+  CHECK(f.held.value() == 1);  // one hold covers every later send
+  CHECK(f.read_available().empty());
+  CHECK(f.server->buffered_bytes() == expected.size());
+
+  const std::string big(64, 'x');  // reaching write_delay_max_bytes sends at once
+  f.send_text(big);
+  expected += big;
+  CHECK(f.read_exactly(expected.size()) == expected);
+  CHECK(f.sends.value() == 1);  // every queued frame in one sendmsg
+}
+
+void released_after_delay(BackendKind kind) {
+  skip_unless_supported(kind);
+  Fixture f(kind, 20'000'000, 1 << 16);
+  f.reactor.run_once(0);
+  f.send_text("a;");
+  f.send_text("b;");
+  f.send_text("c;");
+  CHECK(f.reactor.ns_until_held_write(monotonic_ns()) <= 20'000'000);
+  CHECK(f.read_exactly(6) == "a;b;c;");  // the reactor's sleep ends when the hold is due
+  CHECK(f.sends.value() == 1);
+  CHECK(f.reactor.ns_until_held_write(monotonic_ns()) == UINT64_MAX);
+}
+
+void close_sends_held_bytes(BackendKind kind) {
+  skip_unless_supported(kind);
+  Fixture f(kind, kForeverNs, 1 << 16);
+  f.send_text("last words");
+  f.reactor.run_once(0);
+  CHECK(f.read_available().empty());
+  f.server->close();
+  CHECK(f.read_exactly(10) == "last words");
+}
+
+void no_delay_sends_each_turn(BackendKind kind) {
+  skip_unless_supported(kind);
+  Fixture f(kind, 0, 1 << 16);
+  f.send_text("one;");
+  f.send_text("two;");
+  CHECK(f.read_exactly(8) == "one;two;");
+  CHECK(f.held.value() == 0);
+  CHECK(f.sends.value() == 1);  // sends of one turn already share a sendmsg
+  CHECK(f.reactor.ns_until_held_write(monotonic_ns()) == UINT64_MAX);
+}
+
+}  // namespace
+
+TEST_CASE("io_uring write delay: frames of several turns wait, then leave in one send",
+          "[write_delay]") {
+  held_until_max_bytes(BackendKind::io_uring);
+}
+TEST_CASE("epoll write delay: frames of several turns wait, then leave in one send",
+          "[write_delay]") {
+  held_until_max_bytes(BackendKind::epoll);
+}
+TEST_CASE("io_uring write delay: a held connection is sent when its delay is over",
+          "[write_delay]") {
+  released_after_delay(BackendKind::io_uring);
+}
+TEST_CASE("epoll write delay: a held connection is sent when its delay is over", "[write_delay]") {
+  released_after_delay(BackendKind::epoll);
+}
+TEST_CASE("io_uring write delay: an orderly close sends held bytes at once", "[write_delay]") {
+  close_sends_held_bytes(BackendKind::io_uring);
+}
+TEST_CASE("epoll write delay: an orderly close sends held bytes at once", "[write_delay]") {
+  close_sends_held_bytes(BackendKind::epoll);
+}
+TEST_CASE("io_uring write delay 0: nothing is held", "[write_delay]") {
+  no_delay_sends_each_turn(BackendKind::io_uring);
+}
+TEST_CASE("epoll write delay 0: nothing is held", "[write_delay]") {
+  no_delay_sends_each_turn(BackendKind::epoll);
+}
