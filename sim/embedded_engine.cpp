@@ -25,12 +25,14 @@ struct EmbeddedEngine::State {
   std::shared_ptr<app::WsService> ws;
 };
 
-EmbeddedEngine::EmbeddedEngine(const std::string& host, unsigned shards)
+EmbeddedEngine::EmbeddedEngine(const std::string& host, unsigned shards,
+                               std::uint32_t write_delay_us)
     : state_(std::make_unique<State>()) {
   app::EngineConfig config;
   config.host = host;
   config.port = 0;
   config.shards = shards;
+  config.write_delay_us = write_delay_us;
   config.pin_threads = false;  // the simulator's own threads share these cores
   config.log_level = "warn";
   allow_anonymous(config);

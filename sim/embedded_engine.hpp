@@ -11,9 +11,10 @@ namespace hexwire::sim {
 
 class EmbeddedEngine {
  public:
-  /// Starts listening on host:0 (the kernel picks the port). `shards` 0 = one per CPU. Throws
-  /// std::system_error / std::runtime_error with the reason when the engine cannot start.
-  EmbeddedEngine(const std::string& host, unsigned shards);
+  /// Starts listening on host:0 (the kernel picks the port). `shards` 0 = one per CPU;
+  /// `write_delay_us` is the engine's --write-delay-us (0 = off). Throws std::system_error /
+  /// std::runtime_error with the reason when the engine cannot start.
+  EmbeddedEngine(const std::string& host, unsigned shards, std::uint32_t write_delay_us = 0);
   /// Stops the engine (close 1001 to remaining peers, drain) and waits for its threads.
   ~EmbeddedEngine();
   EmbeddedEngine(const EmbeddedEngine&) = delete;

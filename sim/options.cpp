@@ -26,8 +26,8 @@ constexpr std::string_view kFooter = R"(Scenarios:
   chat   Each connection is one user in --channels-per-user channels; channel sizes follow a Zipf
          law (--zipf-s), so a few channels are huge and most are small. Users publish --publish-rate
          messages per second in total. One connection in ten is a second device of a user: it only
-         reads and syncs read cursors. 1% of the connections per second drop and reconnect,
-         resuming every channel with `since`. Measures: ack (intended publish -> ack), deliver
+         reads and syncs read cursors (--read-sync-rate). --churn of the connections per second
+         (1% by default) drop and reconnect, resuming every channel with `since`. Measures: ack (intended publish -> ack), deliver
          (intended publish -> each subscriber's copy).
   rides  --drivers stream their position --loc-rate times a second while cruising a street grid of
          San Francisco; --riders request --ride-rate trips per second in total; drivers accept 80%
@@ -125,6 +125,13 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
       ->check(CLI::Range(0.0, 10.0));
   app.add_option("--publish-rate", o.publish_rate,
                  "chat: messages published per second over all users together (default 1000)")
+      ->check(number_at_least(0.0, true));
+  app.add_option("--churn", o.churn,
+                 "chat: share of connections that drop and reconnect (resuming with since) per "
+                 "second; 0 = none (default 0.01 = 1%/s)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--read-sync-rate", o.read_sync_rate,
+                 "chat: read-cursor updates per second sent by each second device (default 0.5)")
       ->check(number_at_least(0.0, true));
 
   app.add_option("--drivers", o.drivers,
@@ -236,6 +243,8 @@ std::vector<std::pair<std::string, std::string>> SimOptions::settings() const {
     s.emplace_back("channels-per-user", fmt::format("{}", channels_per_user));
     s.emplace_back("zipf-s", fmt::format("{}", zipf_s));
     s.emplace_back("publish-rate", fmt::format("{}", publish_rate));
+    s.emplace_back("churn", fmt::format("{}", churn));
+    s.emplace_back("read-sync-rate", fmt::format("{}", read_sync_rate));
   }
   if (uses_rides(scenario)) {
     s.emplace_back("drivers", fmt::format("{}", drivers));
@@ -382,6 +391,8 @@ ParseOutcome parse_options(int argc, const char* const* argv, std::uint32_t port
       {"--channels-per-user", uses_chat},
       {"--zipf-s", uses_chat},
       {"--publish-rate", uses_chat},
+      {"--churn", uses_chat},
+      {"--read-sync-rate", uses_chat},
       {"--drivers", uses_rides},
       {"--riders", uses_rides},
       {"--loc-rate", uses_rides},

@@ -45,6 +45,8 @@ struct SimOptions {
   std::uint32_t channels_per_user = 4;
   double zipf_s = 1.1;
   double publish_rate = 1000.0;  // publishes per second, all users together
+  double churn = 0.01;           // reconnects per second per connection (resume with since)
+  double read_sync_rate = 0.5;   // read-cursor updates per second per second device
 
   // rides
   std::uint32_t drivers = 1000;

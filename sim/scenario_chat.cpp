@@ -1,8 +1,9 @@
 // The chat scenario: --connections WebSocket clients on /ws. Nine in ten are users (u<i>) in
 // Zipf-sized channels who publish on an open-loop schedule (--publish-rate in total); one in ten is
-// a second device of an existing user that only reads and syncs read cursors. During the load,
-// clients drop their connection and come back (churn: 1% of clients per second) and resume every
-// channel with `since`, so replay after reconnect is exercised and, with --verify, checked.
+// a second device of an existing user that only reads and syncs read cursors (--read-sync-rate).
+// During the load, clients drop their connection and come back (--churn, 1% of clients per second
+// by default) and resume every channel with `since`, so replay after reconnect is exercised and,
+// with --verify, checked.
 #include <algorithm>
 #include <deque>
 
@@ -15,8 +16,6 @@
 namespace hexwire::sim {
 namespace {
 
-constexpr double kChurnPerClientPerS = 0.01;    // reconnects per second per client
-constexpr double kReadSyncPerReaderPerS = 0.5;  // read-cursor updates per second per device
 constexpr std::uint64_t kReconnectDelayNs = 100'000'000;
 constexpr std::uint64_t kAuthId = 1;
 constexpr std::uint64_t kFirstSubId = 2;
@@ -73,9 +72,9 @@ class ChatPart final : public ScenarioPart {
     const double share = 1.0 / ctx.workers;
     publishes_.emplace(o.arrival, o.publish_rate * share, start,
                        derive_seed(o.seed, 2000 + ctx.worker), end);
-    churn_.emplace(o.arrival, kChurnPerClientPerS * static_cast<double>(clients_.size()), start,
+    churn_.emplace(o.arrival, o.churn * static_cast<double>(clients_.size()), start,
                    derive_seed(o.seed, 3000 + ctx.worker), end);
-    reads_.emplace(o.arrival, kReadSyncPerReaderPerS * static_cast<double>(readers_here_.size()),
+    reads_.emplace(o.arrival, o.read_sync_rate * static_cast<double>(readers_here_.size()),
                    start, derive_seed(o.seed, 4000 + ctx.worker), end);
   }
 

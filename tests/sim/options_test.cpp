@@ -81,6 +81,10 @@ TEST_CASE("every flag parses into its field") {
                         "0.8",
                         "--publish-rate",
                         "77",
+                        "--churn",
+                        "0",
+                        "--read-sync-rate",
+                        "2",
                         "--verify",
                         "--report",
                         "r.json",
@@ -104,6 +108,8 @@ TEST_CASE("every flag parses into its field") {
   CHECK(o.channels_per_user == 2);
   CHECK(o.zipf_s == 0.8);
   CHECK(o.publish_rate == 77.0);
+  CHECK(o.churn == 0.0);
+  CHECK(o.read_sync_rate == 2.0);
   CHECK(o.verify);
   CHECK(o.report_file == "r.json");
   CHECK(o.csv_file == "r.csv");
@@ -145,6 +151,9 @@ TEST_CASE("bad values get clear errors") {
   CHECK(mentions(parse({"rides", "--verify"}), "no verification"));
   CHECK(mentions(parse({"rides", "--riders", "0"}), "--ride-rate needs riders"));
   CHECK(mentions(parse({"--arrival", "bursty"}), "--arrival"));
+  CHECK(mentions(parse({"chat", "--churn", "1.5"}), "--churn"));  // a share per second, at most 1
+  CHECK(mentions(parse({"chat", "--read-sync-rate", "-1"}), "--read-sync-rate"));
+  CHECK(mentions(parse({"echo", "--churn", "0"}), "--churn has no effect in the echo scenario"));
   CHECK(mentions(parse({"--no-such-flag"}), "--no-such-flag"));
   CHECK(parse({"--no-such-flag"}).exit_code == 2);
 }
@@ -196,6 +205,8 @@ TEST_CASE("--help explains every scenario and every flag and exits 0") {
                            "--channels-per-user",
                            "--zipf-s",
                            "--publish-rate",
+                           "--churn",
+                           "--read-sync-rate",
                            "--drivers",
                            "--riders",
                            "--loc-rate",
