@@ -16,21 +16,8 @@ engine="$root/$build/app/hexwire"
 load=$(mktemp -d)/dispatch_ws_load
 clang++ -O2 -std=c++20 -march=x86-64-v2 -pthread -o "$load" "$root/bench/e2e/dispatch_ws_load.cpp"
 
-start_engine() {
-  log=$(mktemp)
-  "$engine" --port 0 --shards 2 --anonymous --log-level warn --ws-idle-timeout-ms 0 "$@" >"$log" 2>&1 &
-  engine_pid=$!
-  for _ in $(seq 100); do
-    port=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1 | cut -d: -f3 || true)
-    [[ -n "$port" ]] && return 0
-    sleep 0.1
-  done
-  echo "dispatch_bench: engine did not start"; cat "$log"; exit 1
-}
-stop_engine() {
-  kill -INT "$engine_pid"; wait "$engine_pid" || true
-  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-}
+# shellcheck source=engine_lib.sh
+source "$root/bench/e2e/engine_lib.sh"
 sample() {  # "<processed> <accepted>" from one /metrics read: processed = accepted + held + rejected
   curl -s "http://127.0.0.1:$port/metrics" | awk '
     /^hexwire_dispatch_fixes_accepted / {a += $NF; p += $NF}
@@ -41,7 +28,7 @@ sample() {  # "<processed> <accepted>" from one /metrics read: processed = accep
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the runs"
 if [[ ${RUN:=loc,nearby} == *loc* ]]; then
 echo "== location updates: ${LOC_CONNS:=200} driver connections, ${LOC_THREADS:=1} client thread(s)"
-start_engine
+start_engine "$engine" --shards 2
 # Steady state: the engine's counters are sampled 2 s into the run and again SECONDS later.
 "$load" loc --port "$port" --conns "$LOC_CONNS" --threads "$LOC_THREADS" --seconds $((seconds + 3)) &
 load_pid=$!
@@ -53,13 +40,15 @@ wait "$load_pid"
 awk -v a="$after" -v b="$before" -v ok1="$after_ok" -v ok0="$before_ok" -v t0="$t0" -v t1="$t1" \
   'BEGIN {printf "loc: engine processed %d fixes (%d accepted) in %.2f s = %.0f fixes/s\n", a-b, ok1-ok0, t1-t0, (a-b)/(t1-t0)}'
 stop_engine
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
 if [[ $RUN == *nearby* ]]; then
 echo "== nearest-${NEARBY_K:=10}: ${NEARBY_DRIVERS:=8000} drivers in 8 cities of ${NEARBY_SPREAD:=0.05} deg, ${NEARBY_CONNS:=32} rider connections x window ${NEARBY_WINDOW:=16}"
-start_engine
+start_engine "$engine" --shards 2
 "$load" nearby --port "$port" --drivers "$NEARBY_DRIVERS" --conns "$NEARBY_CONNS" \
   --window "$NEARBY_WINDOW" --k "$NEARBY_K" --spread-deg "$NEARBY_SPREAD" --threads "${NEARBY_THREADS:-1}" --seconds "$seconds"
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^hexwire_dispatch_searches ' || true
 stop_engine
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
