@@ -78,6 +78,8 @@ struct BackendStats {
   std::uint64_t buffers_in_use = 0;  // provided buffers currently held (io_uring; 0 for epoll)
   std::uint64_t syscalls = 0;        // io_uring: enter calls (upper bound); epoll: epoll_pwait2,
                                      // recv, sendmsg, accept4 and epoll_ctl calls
+  std::uint64_t extra_task_work_runs = 0;  // io_uring: extra enters in reap() to run queued
+                                           // deferred task work (DEFER_TASKRUN, Linux 6.13+)
 };
 
 class Backend {

@@ -55,6 +55,7 @@ class IoUringBackend final : public Backend {
   io_uring_sqe* next_sqe() noexcept;
   void arm_wake_read() noexcept;
   void prep_accept(std::uint32_t listener) noexcept;
+  unsigned reap_batch(BackendEvents& events) noexcept;
   void dispatch(const Completion& completion, BackendEvents& events) noexcept;
 
   BackendConfig config_;
