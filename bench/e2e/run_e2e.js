@@ -183,7 +183,7 @@ async function main() {
   if (only.includes('chat')) {
     // 1000 clients in 1000 Zipf(1.1) channels, 2 each: ~80 deliveries per publish (big channels
     // carry more publishes). Throughput = deliveries per second at every receiver.
-    result.workloads.chat_fanout = await ramp('chat', [25, 50, 100, 200, 400, 800, 1600, 3200],
+    result.workloads.chat_fanout = await ramp('chat', [25, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800],
       (rate) => level('chat', rate, ['chat', '--connections', '1000', '--channels', '1000', '--channels-per-user', '2', '--publish-rate', String(rate)], 'deliver', rate));
   }
   if (only.includes('loc')) {
