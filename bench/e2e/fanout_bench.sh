@@ -81,6 +81,10 @@ row = {
     "frames_per_send": delivered / sends if sends else 0, "errors": r["errors"]["total"],
     "machine_busy": machine_busy,
 }
+# Steadiness: deliveries per second over the full seconds of load (first and last dropped).
+loaded = [i["received"] for i in r.get("intervals", []) if i.get("sent", 0) > 0][1:-1]
+if loaded:
+    row["per_second_min"], row["per_second_max"] = min(loaded), max(loaded)
 print(f"| hexwire | {int(delay / 1000)} ms | {rate * conns / channels:,.0f}/s ({rate:,.0f} publishes) | {delivered:,.0f} | {row['p50_ms']:.1f} / "
       f"{row['p99_ms']:.1f} / {row['p999_ms']:.1f} ms | {engine_cpu * 100:.0f}% + {sim_cpu * 100:.0f}% | {machine_busy * 100:.0f}% | "
       f"{row['engine_us_per_delivery']:.2f} + {row['sim_us_per_delivery']:.2f} | {row['frames_per_send']:.2f} | "
