@@ -177,7 +177,7 @@ async function main() {
     workloads: {},
   };
   if (only.includes('echo')) {
-    result.workloads.echo = await ramp('echo', [5000, 10000, 20000, 40000, 60000, 80000, 100000, 140000],
+    result.workloads.echo = await ramp('echo', [5000, 10000, 20000, 40000, 60000, 80000, 100000, 140000, 200000, 280000],
       (rate) => level('echo', rate, ['echo', '--connections', '100', '--rate', String(rate), '--message-size', '64'], 'rtt', rate));
   }
   if (only.includes('chat')) {
@@ -187,7 +187,7 @@ async function main() {
       (rate) => level('chat', rate, ['chat', '--connections', '1000', '--channels', '1000', '--channels-per-user', '2', '--publish-rate', String(rate)], 'deliver', rate));
   }
   if (only.includes('loc')) {
-    result.workloads.location_updates = await ramp('loc', [1, 2.5, 5, 10, 20, 40],
+    result.workloads.location_updates = await ramp('loc', [1, 2.5, 5, 10, 20, 40, 80, 160],
       (perDriver) => level('loc', perDriver * 2000, ['rides', '--drivers', '2000', '--riders', '0', '--ride-rate', '0', '--loc-rate', String(perDriver)], 'rtt', perDriver * 2000));
   }
   if (only.includes('scale')) {
