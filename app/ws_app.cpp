@@ -62,6 +62,17 @@ WsService::WsService(core::Executor& executor, core::MetricsRegistry& metrics, W
   broker_config.max_subscriptions_per_connection = config_.max_subscriptions_per_connection;
   broker_config.max_channels_per_shard = config_.max_channels_per_shard;
   broker_config.max_members_per_channel = config_.max_members_per_channel;
+  broker_config.history_keep_messages = config_.history_keep_messages;
+  broker_config.history_keep_age_us =
+      static_cast<std::int64_t>(config_.history_keep_age_s) * 1'000'000;
+  broker_config.history_max_messages =
+      std::max(config_.history_max_messages, config_.history_keep_messages);
+  broker_config.presence_flush_interval_ns =
+      static_cast<std::uint64_t>(config_.presence_window_ms) * 1'000'000;
+  broker_config.presence_window_per_subscriber_ns =
+      static_cast<std::uint64_t>(config_.presence_window_per_subscriber_us) * 1'000;
+  broker_config.presence_max_interval_ns =
+      static_cast<std::uint64_t>(config_.presence_max_window_ms) * 1'000'000;
   sink_ = make_ws_delivery_sink(*this);
   broker_ = std::make_unique<pubsub::Broker>(executor, metrics, *sink_, std::move(broker_config));
 }

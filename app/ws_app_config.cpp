@@ -45,6 +45,28 @@ void add_ws_app_options(CLI::App& cli, WsAppConfig& c) {
   cli.add_option("--history-max-limit", c.history_max_limit,
                  "Largest `limit` a history request is served with (larger ones are clamped)")
       ->capture_default_str();
+  cli.add_option("--history-keep-messages", c.history_keep_messages,
+                 "Newest messages per channel kept for resume and history whatever their age")
+      ->capture_default_str();
+  cli.add_option("--history-keep-age-s", c.history_keep_age_s,
+                 "Older messages are kept while younger than this")
+      ->capture_default_str();
+  cli.add_option("--history-max-messages", c.history_max_messages,
+                 "Messages per channel history at most, whatever their age")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
+  cli.add_option("--presence-window-ms", c.presence_window_ms,
+                 "Join/leave changes are coalesced and announced at most this often per channel")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 60'000u));
+  cli.add_option("--presence-window-per-subscriber-us", c.presence_window_per_subscriber_us,
+                 "Larger channels coalesce longer: window = subscribers x this (at least "
+                 "--presence-window-ms)")
+      ->capture_default_str();
+  cli.add_option("--presence-max-window-ms", c.presence_max_window_ms,
+                 "Longest presence window of any channel")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 600'000u));
   cli.add_option("--ws-auth-timeout-ms", c.auth_timeout_ms,
                  "Close /ws connections that have not authenticated after this long (0 = never)")
       ->capture_default_str();

@@ -30,6 +30,15 @@ struct WsAppConfig {
   std::size_t history_max_reply_bytes = 1u << 20;   // history reply: the rest gets "more":true
   std::uint64_t history_max_limit = 1'000;          // history op: larger limits are clamped
   std::uint32_t auth_timeout_ms = 10'000;           // unauthenticated connections close (1008)
+  // Channel history (pubsub::Config): the newest keep_messages always stay, older ones while
+  // younger than keep_age_s, never more than max_messages.
+  std::size_t history_keep_messages = 1'000;
+  std::uint32_t history_keep_age_s = 600;
+  std::size_t history_max_messages = 10'000;
+  // Presence coalescing window: base, per subscriber, cap (pubsub::Config).
+  std::uint32_t presence_window_ms = 50;
+  std::uint32_t presence_window_per_subscriber_us = 500;
+  std::uint32_t presence_max_window_ms = 2'000;
 };
 
 /// Adds the /ws flags (names in docs/protocol.md "Limits") to `cli`, bound to `config`.

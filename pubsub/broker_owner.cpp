@@ -75,6 +75,7 @@ void BrokerCore::set_member_online(ShardState& st, OwnedChannel& ch, const std::
       m.presence_dirty = true;
       if (ch.presence_dirty.empty()) {
         st.presence_dirty_channels.push_back(ch.name);
+        ch.presence_dirty_since_ns = executor.timers().now_ns();
       }
       ch.presence_dirty.push_back(user);
       arm_presence_timer(st);
@@ -273,12 +274,28 @@ void BrokerCore::arm_presence_timer(ShardState& st) {
   });
 }
 
+std::uint64_t BrokerCore::presence_window_ns(const OwnedChannel& ch) const noexcept {
+  std::uint64_t subscribers = 0;
+  for (const std::uint32_t n : ch.shard_subscriptions) {
+    subscribers += n;
+  }
+  return std::clamp(subscribers * config.presence_window_per_subscriber_ns,
+                    config.presence_flush_interval_ns,
+                    std::max(config.presence_max_interval_ns, config.presence_flush_interval_ns));
+}
+
 void BrokerCore::flush_presence(ShardState& st) {
   std::vector<std::string> channels = std::move(st.presence_dirty_channels);
   st.presence_dirty_channels.clear();
+  const std::uint64_t now = executor.timers().now_ns();
   for (const std::string& name : channels) {
     OwnedChannel* ch = find_owned(st, name);
     if (ch == nullptr) {
+      continue;
+    }
+    const std::uint64_t window = presence_window_ns(*ch);
+    if (window > config.presence_flush_interval_ns && now - ch->presence_dirty_since_ns < window) {
+      st.presence_dirty_channels.push_back(name);  // a large channel: keep coalescing
       continue;
     }
     auto batch = std::make_shared<PresenceBatch>();
@@ -313,6 +330,9 @@ void BrokerCore::flush_presence(ShardState& st) {
         executor.submit_to(shard, [this, shared] { on_presence_batch(shared); });
       }
     }
+  }
+  if (!st.presence_dirty_channels.empty()) {
+    arm_presence_timer(st);
   }
 }
 

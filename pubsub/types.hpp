@@ -100,6 +100,11 @@ struct Config {
   std::uint64_t history_sweep_interval_ns = 1'000'000'000;  // age trimming of idle channels
 
   std::uint64_t presence_flush_interval_ns = 50'000'000;  // join/leave coalescing window
+  /// Large channels coalesce longer, so presence cannot swamp them: a channel's window is
+  /// subscribers x this (at least presence_flush_interval_ns, at most presence_max_interval_ns),
+  /// counted from its first unannounced change. 1,000 subscribers: 500 ms.
+  std::uint64_t presence_window_per_subscriber_ns = 500'000;
+  std::uint64_t presence_max_interval_ns = 2'000'000'000;
   std::size_t pending_notifications_per_user = 100;       // offline queue bound (oldest dropped)
   /// Offline delivery (queue or notify) costs O(offline members) per message at their home
   /// shards; false turns it off (members then learn of missed messages from unread counts).

@@ -110,6 +110,7 @@ struct OwnedChannel {
   StringMap<Member> members;
   std::vector<std::string> presence_dirty;  // users whose online state changed this window
   std::uint64_t presence_transitions = 0;   // raw join/leave transitions this window
+  std::uint64_t presence_dirty_since_ns = 0;  // when presence_dirty became non-empty
   // Offline members grouped by home shard, copy-on-write so a publish shares them by reference.
   std::vector<std::shared_ptr<UserList>> offline_by_home;
 };
@@ -230,6 +231,7 @@ class BrokerCore {
   void update_offline_list(OwnedChannel& ch, const std::string& user, Member& m);
   void arm_presence_timer(ShardState& st);
   void flush_presence(ShardState& st);
+  [[nodiscard]] std::uint64_t presence_window_ns(const OwnedChannel& ch) const noexcept;
   void arm_sweep_timer(ShardState& st);
   void sweep_history(ShardState& st);
   void trim_history(ShardState& st, OwnedChannel& ch);

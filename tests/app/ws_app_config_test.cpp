@@ -54,6 +54,12 @@ TEST_CASE("documented defaults") {
   CHECK(c.auth.jwt_clock_skew_s == 30);
   CHECK_FALSE(c.auth.anonymous);
   CHECK(c.auth.jwt_secret.empty());
+  CHECK(c.history_keep_messages == 1000);
+  CHECK(c.history_keep_age_s == 600);
+  CHECK(c.history_max_messages == 10'000);
+  CHECK(c.presence_window_ms == 50);
+  CHECK(c.presence_window_per_subscriber_us == 500);
+  CHECK(c.presence_max_window_ms == 2000);
 }
 
 TEST_CASE("flags set every field") {
@@ -61,7 +67,9 @@ TEST_CASE("flags set every field") {
       parse({"--anonymous", "--jwt-secret", "s3cret", "--jwt-clock-skew-s", "5",
              "--ws-publish-rate", "50", "--ws-publish-burst", "7", "--ws-max-subscriptions", "9",
              "--history-max-limit", "20", "--ws-auth-timeout-ms", "0", "--max-channel-members",
-             "11", "--max-channels-per-shard", "12"});
+             "11", "--max-channels-per-shard", "12", "--history-keep-messages", "13",
+             "--history-keep-age-s", "14", "--history-max-messages", "15", "--presence-window-ms",
+             "16", "--presence-window-per-subscriber-us", "17", "--presence-max-window-ms", "18"});
   CHECK(c.auth.anonymous);
   CHECK(c.auth.jwt_secret == "s3cret");
   CHECK(c.auth.jwt_clock_skew_s == 5);
@@ -72,6 +80,12 @@ TEST_CASE("flags set every field") {
   CHECK(c.auth_timeout_ms == 0);
   CHECK(c.max_members_per_channel == 11);
   CHECK(c.max_channels_per_shard == 12);
+  CHECK(c.history_keep_messages == 13);
+  CHECK(c.history_keep_age_s == 14);
+  CHECK(c.history_max_messages == 15);
+  CHECK(c.presence_window_ms == 16);
+  CHECK(c.presence_window_per_subscriber_us == 17);
+  CHECK(c.presence_max_window_ms == 18);
 }
 
 TEST_CASE("secret file: read without the trailing newline, refused when empty or doubled") {

@@ -161,8 +161,10 @@ TEST_CASE("join/leave bursts are coalesced into one batch per shard per tick",
   for (SubscriberId id = 100; id < 600; ++id) {  // ...and 500 of them leave again
     h.close(static_cast<unsigned>(id % 2), id);
   }
-  h.exec.advance_time(100'000'000);
+  h.exec.advance_time(100'000'000);  // 501 subscribers now: this channel coalesces 250 ms
   auto& events = h.sink.shard(1).presence;
+  CHECK(events.empty());
+  h.exec.advance_time(200'000'000);
   REQUIRE(events.size() == 1);  // one batch, not 1,500 events
   CHECK(events[0].changes.size() == 500);
   CHECK(std::all_of(events[0].changes.begin(), events[0].changes.end(),
@@ -170,6 +172,50 @@ TEST_CASE("join/leave bursts are coalesced into one batch per shard per tick",
   CHECK(h.sink.shard(0).presence.size() == 1);
   CHECK(h.counter("pubsub_presence_coalesced_total") - coalesced_before == 1000);
   CHECK(h.presence(0, channel).size() == 501);
+}
+
+TEST_CASE("large channels coalesce presence longer, so reconnects within the window cancel out",
+          "[pubsub][presence]") {
+  Harness h(2);
+  const std::string channel = h.channel_owned_by(0);
+  for (SubscriberId id = 100; id < 1100; ++id) {  // 1,000 members: a 500 ms window
+    const unsigned shard = static_cast<unsigned>(id % 2);
+    h.open(shard, id, "user" + std::to_string(id));
+    REQUIRE(h.subscribe(shard, id, channel).status == Status::ok);
+  }
+  h.exec.advance_time(2'000'000'000);
+  auto& events = h.sink.shard(1).presence;
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].changes.size() == 1000);
+  events.clear();
+
+  h.close(0, 100);  // user100 drops...
+  h.exec.advance_time(100'000'000);
+  h.open(1, 5000, "user100");  // ...and is back 100 ms later on another shard
+  REQUIRE(h.subscribe(1, 5000, channel).status == Status::ok);
+  h.close(0, 102);  // user102 leaves for good
+  h.exec.advance_time(300'000'000);
+  CHECK(events.empty());  // 400 ms after the first change: still inside the window
+  h.exec.advance_time(200'000'000);
+  REQUIRE(events.size() == 1);  // one batch: the reconnect cancelled out, the leave remains
+  REQUIRE(events[0].changes.size() == 1);
+  CHECK(events[0].changes[0].user == "user102");
+  CHECK_FALSE(events[0].changes[0].joined);
+  CHECK(h.presence(0, channel).size() == 999);
+}
+
+TEST_CASE("small channels keep the short presence window", "[pubsub][presence]") {
+  Harness h(1);
+  const std::string channel = h.channel_owned_by(0);
+  h.open(0, 1, "watcher");
+  REQUIRE(h.subscribe(0, 1, channel).status == Status::ok);
+  h.exec.advance_time(100'000'000);
+  h.sink.shard(0).presence.clear();
+  h.open(0, 2, "bob");
+  REQUIRE(h.subscribe(0, 2, channel).status == Status::ok);
+  h.exec.advance_time(60'000'000);  // 2 subscribers: the 50 ms base window
+  REQUIRE(h.sink.shard(0).presence.size() == 1);
+  CHECK(h.sink.shard(0).presence[0].changes[0].user == "bob");
 }
 
 TEST_CASE("read cursors sync to the user's other connections and drive unread counts",
