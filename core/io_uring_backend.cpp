@@ -180,12 +180,15 @@ std::size_t IoUringBackend::reap(BackendEvents& events) noexcept {
     // The CQ is empty. On a DEFER_TASKRUN ring, Linux 6.13+ runs at most 20 deferred task-work
     // items (e.g. multishot receives of ready sockets) per pass and at most two passes per
     // io_uring_enter, leaving the rest queued. A full share means more may be waiting: run
-    // another pass now instead of leaving ready sockets unread until the next turn.
+    // another pass now instead of leaving ready sockets unread until the next turn. Submit
+    // first: a handler that paused reading has queued a receive cancel, and the kernel must see
+    // it before it runs that connection's receive again (else a paused flood keeps being read
+    // into the stash, and backpressure is lost for the rest of this reap).
     if (!deferred_task_work || since_enter < kTaskWorkPerPass) {
       break;
     }
     ++stats_.extra_task_work_runs;
-    (void)io_uring_get_events(&ring_);
+    (void)io_uring_submit_and_get_events(&ring_);
     since_enter = 0;
   }
   stats_.completions += total;
