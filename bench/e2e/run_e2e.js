@@ -177,7 +177,7 @@ async function main() {
     workloads: {},
   };
   if (only.includes('echo')) {
-    result.workloads.echo = await ramp('echo', [5000, 10000, 20000, 40000, 60000, 80000, 100000, 140000, 200000, 280000],
+    result.workloads.echo = await ramp('echo', [5000, 10000, 20000, 40000, 60000, 80000, 100000, 140000, 200000, 280000, 400000, 560000, 800000, 1120000, 1600000, 2240000],
       (rate) => level('echo', rate, ['echo', '--connections', '100', '--rate', String(rate), '--message-size', '64'], 'rtt', rate));
   }
   if (only.includes('chat')) {
