@@ -73,6 +73,8 @@ WsService::WsService(core::Executor& executor, core::MetricsRegistry& metrics, W
       static_cast<std::uint64_t>(config_.presence_window_per_subscriber_us) * 1'000;
   broker_config.presence_max_interval_ns =
       static_cast<std::uint64_t>(config_.presence_max_window_ms) * 1'000'000;
+  broker_config.presence_leave_grace_ns =
+      static_cast<std::uint64_t>(config_.presence_leave_grace_ms) * 1'000'000;
   sink_ = make_ws_delivery_sink(*this);
   broker_ = std::make_unique<pubsub::Broker>(executor, metrics, *sink_, std::move(broker_config));
 }

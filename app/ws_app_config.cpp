@@ -67,6 +67,11 @@ void add_ws_app_options(CLI::App& cli, WsAppConfig& c) {
                  "Longest presence window of any channel")
       ->capture_default_str()
       ->check(CLI::Range(1u, 600'000u));
+  cli.add_option("--presence-leave-grace-ms", c.presence_leave_grace_ms,
+                 "In channels with a longer window, announce a leave only after the user stayed "
+                 "offline this long (a reconnect within it sends no events; 0 = at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 600'000u));
   cli.add_option("--ws-auth-timeout-ms", c.auth_timeout_ms,
                  "Close /ws connections that have not authenticated after this long (0 = never)")
       ->capture_default_str();

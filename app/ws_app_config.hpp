@@ -39,6 +39,7 @@ struct WsAppConfig {
   std::uint32_t presence_window_ms = 50;
   std::uint32_t presence_window_per_subscriber_us = 500;
   std::uint32_t presence_max_window_ms = 2'000;
+  std::uint32_t presence_leave_grace_ms = 1'000;  // larger channels: leaves wait this long
 };
 
 /// Adds the /ws flags (names in docs/protocol.md "Limits") to `cli`, bound to `config`.

@@ -69,6 +69,9 @@ void BrokerCore::set_member_online(ShardState& st, OwnedChannel& ch, const std::
                                    Member& m, std::uint32_t new_live) {
   const bool was_online = m.live_connections > 0;
   m.live_connections = new_live;
+  if (was_online && new_live == 0) {
+    m.offline_since_ns = executor.timers().now_ns();
+  }
   if (was_online != (new_live > 0)) {
     ++ch.presence_transitions;
     if (!m.presence_dirty) {
@@ -293,47 +296,70 @@ void BrokerCore::flush_presence(ShardState& st) {
     if (ch == nullptr) {
       continue;
     }
-    const std::uint64_t window = presence_window_ns(*ch);
-    if (window > config.presence_flush_interval_ns && now - ch->presence_dirty_since_ns < window) {
+    const bool large = presence_window_ns(*ch) > config.presence_flush_interval_ns;
+    if (large && now - ch->presence_dirty_since_ns < presence_window_ns(*ch)) {
       st.presence_dirty_channels.push_back(name);  // a large channel: keep coalescing
       continue;
     }
-    auto batch = std::make_shared<PresenceBatch>();
-    batch->channel = name;
-    std::vector<std::string> users = std::move(ch->presence_dirty);
-    ch->presence_dirty.clear();
-    for (const std::string& user : users) {
-      auto member = ch->members.find(user);
-      if (member == ch->members.end()) {
-        continue;
-      }
-      Member& m = member->second;
-      m.presence_dirty = false;
-      const bool online = m.live_connections > 0;
-      if (online != m.announced_online) {
-        m.announced_online = online;
-        batch->changes.push_back(PresenceChange{user, online});
-      }
-      if (m.left && m.live_connections == 0) {
-        ch->members.erase(member);
-      }
+    std::shared_ptr<const PresenceBatch> batch = take_presence_changes(st, *ch, large, now);
+    if (!ch->presence_dirty.empty()) {
+      st.presence_dirty_channels.push_back(name);  // leaves still in their grace period
     }
-    st.metrics.presence_events.add(batch->changes.size());
-    st.metrics.presence_coalesced.add(ch->presence_transitions - batch->changes.size());
-    ch->presence_transitions = 0;
     if (batch->changes.empty()) {
       continue;
     }
-    std::shared_ptr<const PresenceBatch> shared(std::move(batch));
     for (unsigned shard = 0; shard < shard_count_; ++shard) {
       if (ch->shard_subscriptions[shard] > 0) {
-        executor.submit_to(shard, [this, shared] { on_presence_batch(shared); });
+        executor.submit_to(shard, [this, batch] { on_presence_batch(batch); });
       }
     }
   }
   if (!st.presence_dirty_channels.empty()) {
     arm_presence_timer(st);
   }
+}
+
+// The net change of each dirty member since the last announcement. In a large channel a leave
+// waits until the member has been offline for presence_leave_grace_ns (they stay dirty), so a
+// reconnect produces no events at all.
+std::shared_ptr<const PresenceBatch> BrokerCore::take_presence_changes(ShardState& st,
+                                                                      OwnedChannel& ch,
+                                                                      bool large,
+                                                                      std::uint64_t now) {
+  auto batch = std::make_shared<PresenceBatch>();
+  batch->channel = ch.name;
+  std::vector<std::string> users = std::move(ch.presence_dirty);
+  ch.presence_dirty.clear();
+  for (std::string& user : users) {
+    auto member = ch.members.find(user);
+    if (member == ch.members.end()) {
+      continue;
+    }
+    Member& m = member->second;
+    const bool online = m.live_connections > 0;
+    if (large && !online && m.announced_online &&
+        now - m.offline_since_ns < config.presence_leave_grace_ns) {
+      ch.presence_dirty.push_back(std::move(user));  // maybe reconnecting: decide later
+      continue;
+    }
+    m.presence_dirty = false;
+    if (online != m.announced_online) {
+      m.announced_online = online;
+      batch->changes.push_back(PresenceChange{user, online});
+    }
+    if (m.left && m.live_connections == 0) {
+      ch.members.erase(member);
+    }
+  }
+  const std::uint64_t waiting = ch.presence_dirty.size();
+  st.metrics.presence_events.add(batch->changes.size());
+  st.metrics.presence_coalesced.add(ch.presence_transitions - std::min<std::uint64_t>(
+                                        ch.presence_transitions, batch->changes.size() + waiting));
+  ch.presence_transitions = waiting;
+  if (waiting != 0) {
+    ch.presence_dirty_since_ns = now;
+  }
+  return batch;
 }
 
 void BrokerCore::arm_sweep_timer(ShardState& st) {

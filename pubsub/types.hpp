@@ -105,6 +105,9 @@ struct Config {
   /// counted from its first unannounced change. 1,000 subscribers: 500 ms.
   std::uint64_t presence_window_per_subscriber_ns = 500'000;
   std::uint64_t presence_max_interval_ns = 2'000'000'000;
+  /// In those larger channels a leave is announced only once the member has stayed offline this
+  /// long, so a reconnect (drop, then back within the grace) produces no events at all.
+  std::uint64_t presence_leave_grace_ns = 1'000'000'000;
   std::size_t pending_notifications_per_user = 100;       // offline queue bound (oldest dropped)
   /// Offline delivery (queue or notify) costs O(offline members) per message at their home
   /// shards; false turns it off (members then learn of missed messages from unread counts).

@@ -97,6 +97,7 @@ struct Member {
   bool left = false;              // explicit unsubscribe of the last connection: no longer a member
   bool announced_online = false;  // what the last presence batch told subscribers
   bool presence_dirty = false;
+  std::uint64_t offline_since_ns = 0;  // when live_connections last fell to 0
   std::uint32_t offline_pos = UINT32_MAX;  // index in OwnedChannel::offline_by_home[home]
 };
 
@@ -232,6 +233,8 @@ class BrokerCore {
   void arm_presence_timer(ShardState& st);
   void flush_presence(ShardState& st);
   [[nodiscard]] std::uint64_t presence_window_ns(const OwnedChannel& ch) const noexcept;
+  std::shared_ptr<const PresenceBatch> take_presence_changes(ShardState& st, OwnedChannel& ch,
+                                                             bool large, std::uint64_t now);
   void arm_sweep_timer(ShardState& st);
   void sweep_history(ShardState& st);
   void trim_history(ShardState& st, OwnedChannel& ch);

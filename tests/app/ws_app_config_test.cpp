@@ -60,6 +60,7 @@ TEST_CASE("documented defaults") {
   CHECK(c.presence_window_ms == 50);
   CHECK(c.presence_window_per_subscriber_us == 500);
   CHECK(c.presence_max_window_ms == 2000);
+  CHECK(c.presence_leave_grace_ms == 1000);
 }
 
 TEST_CASE("flags set every field") {
@@ -69,7 +70,8 @@ TEST_CASE("flags set every field") {
              "--history-max-limit", "20", "--ws-auth-timeout-ms", "0", "--max-channel-members",
              "11", "--max-channels-per-shard", "12", "--history-keep-messages", "13",
              "--history-keep-age-s", "14", "--history-max-messages", "15", "--presence-window-ms",
-             "16", "--presence-window-per-subscriber-us", "17", "--presence-max-window-ms", "18"});
+             "16", "--presence-window-per-subscriber-us", "17", "--presence-max-window-ms", "18",
+             "--presence-leave-grace-ms", "19"});
   CHECK(c.auth.anonymous);
   CHECK(c.auth.jwt_secret == "s3cret");
   CHECK(c.auth.jwt_clock_skew_s == 5);
@@ -86,6 +88,7 @@ TEST_CASE("flags set every field") {
   CHECK(c.presence_window_ms == 16);
   CHECK(c.presence_window_per_subscriber_us == 17);
   CHECK(c.presence_max_window_ms == 18);
+  CHECK(c.presence_leave_grace_ms == 19);
 }
 
 TEST_CASE("secret file: read without the trailing newline, refused when empty or doubled") {
