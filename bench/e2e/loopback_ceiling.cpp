@@ -11,6 +11,7 @@
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -231,14 +232,23 @@ class Sender {
     busy_.assign(fds_.size(), false);
   }
 
-  // Sends until `deadline`; returns messages handed to the kernel.
-  std::uint64_t run(std::uint64_t deadline) {
+  [[nodiscard]] std::uint64_t errors() const noexcept { return errors_; }
+
+  // Sends until `deadline` or until `done_fd` (the receiver's report pipe) becomes readable, so
+  // no send goes to a receiver that has finished; returns messages handed to the kernel.
+  std::uint64_t run(std::uint64_t deadline, int done_fd) {
     const std::uint64_t start = now_ns();
     std::uint64_t sent = 0;
     std::size_t next = 0;
+    std::uint64_t next_check = start;
     while (true) {
       const std::uint64_t now = now_ns();
       if (now >= deadline) break;
+      if (now >= next_check) {
+        pollfd done{done_fd, POLLIN, 0};
+        if (::poll(&done, 1, 0) > 0) break;
+        next_check = now + 1'000'000;
+      }
       const std::uint64_t due = opt_.rate > 0 ? static_cast<std::uint64_t>((now - start) * 1e-9 * opt_.rate)
                                               : UINT64_MAX;
       std::size_t skipped = 0;
@@ -354,7 +364,7 @@ int run(const Options& opt) {
   }
   Sender sender(opt, std::move(fds));
   const std::uint64_t deadline = now_ns() + static_cast<std::uint64_t>((opt.warmup + opt.seconds + 0.5) * 1e9);
-  const std::uint64_t sent = sender.run(deadline);
+  const std::uint64_t sent = sender.run(deadline, pipe_fds[0]);
   char report[512];
   const ssize_t n = read(pipe_fds[0], report, sizeof report - 1);
   int status = 0;
@@ -364,7 +374,9 @@ int run(const Options& opt) {
     return 1;
   }
   report[n] = '\0';
-  std::fprintf(stderr, "sender handed %llu messages to the kernel\n", static_cast<unsigned long long>(sent));
+  std::fprintf(stderr, "sender handed %llu messages to the kernel, %llu sends failed\n",
+               static_cast<unsigned long long>(sent),
+               static_cast<unsigned long long>(sender.errors()));
   std::fputs(report, stdout);
   return 0;
 }
