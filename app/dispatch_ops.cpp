@@ -88,20 +88,6 @@ std::string_view role_of(const WsConnection& c) noexcept {
   return c.identity() != nullptr ? std::string_view(c.identity()->role) : std::string_view();
 }
 
-std::string_view action_name(TripAction action) noexcept {
-  switch (action) {
-    case TripAction::kArrive:
-      return "arrive";
-    case TripAction::kStart:
-      return "start";
-    case TripAction::kComplete:
-      return "complete";
-    case TripAction::kCancel:
-      break;
-  }
-  return "cancel";
-}
-
 }  // namespace
 
 DispatchService::DispatchService(core::Executor& executor, core::MetricsRegistry& metrics,
@@ -291,14 +277,14 @@ void DispatchService::trip(WsConnection& c, std::string_view id, const TripOp& o
                                    ? " is not legal in the trip's current status"
                                    : " failed";
                            send_error(*reply.service, *conn, reply.id, error_code_of(error),
-                                      {"trip action ", action_name(action), why});
+                                      {"trip action ", geo::to_string(geo_action(action)), why});
                            return;
                          }
                          FrameWriter& w = begin(*reply.service, "{\"op\":\"trip\"", reply.id);
                          w.raw(",\"trip\":");
                          w.string(trip);
                          w.raw(",\"action\":\"");
-                         w.raw(action_name(action));
+                         w.raw(geo::to_string(geo_action(action)));
                          w.raw("\"}");
                          send(*conn, w.finish_text_frame());
                        });

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <queue>
 
+#include "geo/trip.hpp"
 #include "sim/city.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schedule.hpp"
@@ -23,7 +24,6 @@ constexpr std::uint64_t kStartAfterNs = 300'000'000;
 constexpr std::uint64_t kCompleteAfterNs = 2'000'000'000;
 
 enum class RiderState : std::uint8_t { kIdle, kRequested, kMatched };
-enum class TripAction : std::uint8_t { kArrive, kStart, kComplete };
 
 struct Driver {
   std::uint32_t local = 0;
@@ -45,21 +45,9 @@ struct Rider {
 struct PendingAction {
   std::uint64_t due_ns;
   std::uint32_t driver;  // index into drivers_
-  TripAction action;
+  geo::TripAction action;
   bool operator>(const PendingAction& other) const noexcept { return due_ns > other.due_ns; }
 };
-
-std::string_view action_name(TripAction action) noexcept {
-  switch (action) {
-    case TripAction::kArrive:
-      return "arrive";
-    case TripAction::kStart:
-      return "start";
-    case TripAction::kComplete:
-      return "complete";
-  }
-  return "?";
-}
 
 class RidesPart final : public ScenarioPart {
  public:
@@ -278,7 +266,7 @@ class RidesPart final : public ScenarioPart {
           d.on_trip = true;
           d.trip = e.trip;
           actions_.push(
-              {ctx.now_ns + kArriveAfterNs, index_of_local_[slot.local], TripAction::kArrive});
+              {ctx.now_ns + kArriveAfterNs, index_of_local_[slot.local], geo::TripAction::arrive});
         } else if (!e.has_id && (e.status == "completed" || e.status == "cancelled")) {
           d.on_trip = false;
           d.trip.clear();
@@ -353,15 +341,15 @@ class RidesPart final : public ScenarioPart {
       return;
     }
     ctx.out.clear();
-    encode_trip_action(ctx.out, next_id_++, d.trip, action_name(a.action));
+    encode_trip_action(ctx.out, next_id_++, d.trip, geo::to_string(a.action));
     if (!ctx.send_out(d.local)) {
       return;
     }
     ctx.recorder.count(Counter::kSent);
-    if (a.action == TripAction::kArrive) {
-      actions_.push({ctx.now_ns + kStartAfterNs, a.driver, TripAction::kStart});
-    } else if (a.action == TripAction::kStart) {
-      actions_.push({ctx.now_ns + kCompleteAfterNs, a.driver, TripAction::kComplete});
+    if (a.action == geo::TripAction::arrive) {
+      actions_.push({ctx.now_ns + kStartAfterNs, a.driver, geo::TripAction::start});
+    } else if (a.action == geo::TripAction::start) {
+      actions_.push({ctx.now_ns + kCompleteAfterNs, a.driver, geo::TripAction::complete});
     }
   }
 

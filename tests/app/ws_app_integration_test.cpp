@@ -41,13 +41,7 @@ struct Server {
   explicit Server(app::WsAppConfig ws = default_ws_config()) {
     engine = std::make_unique<app::Engine>(app::testing::loopback_engine_config());
     service = app::register_ws_application(*engine, std::move(ws));
-    try {
-      engine->start();
-    } catch (const std::system_error& e) {
-      std::fprintf(stderr, "SKIPPED: engine cannot start: %s\n", e.what());
-      std::exit(4);
-    }
-    port = engine->port();
+    port = app::testing::start_or_skip(*engine);
   }
   ~Server() {
     engine->request_stop();

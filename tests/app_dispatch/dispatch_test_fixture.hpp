@@ -115,13 +115,7 @@ struct Server {
     ws.publish_rate_per_s = 0;
     service = app::register_ws_application(*engine, std::move(ws));
     app::enable_dispatch(*engine, *service, std::move(dispatch));
-    try {
-      engine->start();
-    } catch (const std::system_error& e) {
-      std::fprintf(stderr, "SKIPPED: engine cannot start: %s\n", e.what());
-      std::exit(4);
-    }
-    port = engine->port();
+    port = app::testing::start_or_skip(*engine);
   }
   ~Server() {
     engine->request_stop();
