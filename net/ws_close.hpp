@@ -62,8 +62,8 @@ struct ClosePayload {
   std::string_view reason;
 };
 
-/// Parses and validates a received close frame payload (at most 125 bytes). Every status other
-/// than kOk/kEmpty must be answered with a 1002 close.
+/// Parses and validates a received close frame payload (at most 125 bytes). kBadUtf8 must be
+/// answered with a 1007 close (RFC 6455 section 8.1), every other status but kOk/kEmpty with 1002.
 [[nodiscard]] inline ClosePayload parse_close_payload(std::span<const std::byte> payload) noexcept {
   ClosePayload result;
   if (payload.empty()) {

@@ -242,6 +242,10 @@ bool WsFrameDecoder::deliver_control(std::span<const std::byte> payload,
     return true;
   }
   const ClosePayload parsed = parse_close_payload(payload);
+  if (parsed.status == ClosePayloadStatus::kBadUtf8) {
+    // RFC 6455 section 8.1: a reason that is not UTF-8 is invalid payload data, as in a text frame.
+    return fail(sink, CloseCode::kInvalidPayload, "close reason is not valid UTF-8");
+  }
   if (parsed.status != ClosePayloadStatus::kOk && parsed.status != ClosePayloadStatus::kEmpty) {
     return fail(sink, CloseCode::kProtocolError, "invalid close frame payload");
   }

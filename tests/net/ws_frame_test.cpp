@@ -385,11 +385,12 @@ TEST_CASE("close payloads are validated (Autobahn 7.x)") {
       CHECK(errors[0] == CloseCode::kProtocolError);
     }
   }
-  SECTION("invalid UTF-8 in the reason") {
+  SECTION("invalid UTF-8 in the reason is invalid payload data (1007, RFC 6455 8.1)") {
     auto [state, errors, controls, messages, consumed, close_size] =
         close_with(code_bytes(1000) + "\xCE\xBA\xE1\xBD\xB9\xCF\x83\xCE\xBC\xCE\xB5\xED\xA0\x80");
     REQUIRE(errors.size() == 1);
-    CHECK(errors[0] == CloseCode::kProtocolError);
+    CHECK(errors[0] == CloseCode::kInvalidPayload);
+    CHECK(controls.empty());
   }
 }
 

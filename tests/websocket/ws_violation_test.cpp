@@ -154,7 +154,14 @@ TEST_CASE("ws violation: invalid close payloads close 1002 (Autobahn 7.3 / 7.5 /
     CAPTURE(code);
     expect_close_after(server, RawClient::frame(kClose, close_payload(code)), 1002);
   }
-  expect_close_after(server, RawClient::frame(kClose, close_payload(1000, bad_utf8())), 1002);
+}
+
+TEST_CASE("ws violation: a close reason that is not UTF-8 closes 1007 (RFC 6455 8.1, Autobahn 7.5.1)",
+          "[ws][violation]") {
+  Server server(backend_under_test());
+  expect_close_after(server, RawClient::frame(kClose, close_payload(1000, bad_utf8())), 1007);
+  // Truncated multi-byte sequence at the end of the reason.
+  expect_close_after(server, RawClient::frame(kClose, close_payload(1001, "bye \xE2\x82")), 1007);
 }
 
 TEST_CASE(
