@@ -65,6 +65,9 @@ void add_websocket_flags(CLI::App& cli, EngineConfig& c) {
                  "Largest /ws message; above: too_large (close 1009 only above --ws-max-frame-bytes)")
       ->capture_default_str()
       ->check(CLI::Range(125u, 1u << 30));
+  cli.add_flag("--echo", c.echo,
+               "Serve the /echo WebSocket endpoint (benchmarks, conformance tests); off by default: "
+               "it answers anyone with whatever they send");
   cli.add_option("--echo-max-message-bytes", c.echo_max_message_bytes,
                  "Largest frame and message on /echo (larger: close 1009)")
       ->capture_default_str()
@@ -149,9 +152,10 @@ std::string to_toml(const EngineConfig& c) {
   out += fmt::format("http-max-header-bytes = {}\nhttp-max-body-bytes = {}\nhttp-idle-timeout-ms = {}\n",
                      c.http_max_header_bytes, c.http_max_body_bytes, c.http_idle_timeout_ms);
   out += fmt::format(
-      "ws-max-frame-bytes = {}\nws-max-message-bytes = {}\necho-max-message-bytes = {}\n"
+      "ws-max-frame-bytes = {}\nws-max-message-bytes = {}\necho = {}\necho-max-message-bytes = {}\n"
       "ws-ping-interval-ms = {}\nws-idle-timeout-ms = {}\nws-close-timeout-ms = {}\n",
-      c.ws_max_frame_bytes, c.ws_max_message_bytes, c.echo_max_message_bytes,
+      c.ws_max_frame_bytes, c.ws_max_message_bytes, c.echo ? "true" : "false",
+      c.echo_max_message_bytes,
       c.ws_ping_interval_ms, c.ws_idle_timeout_ms, c.ws_close_timeout_ms);
   out += fmt::format(
       "ws-outbound-soft-limit = {}\nws-outbound-hard-limit = {}\nws-slow-policy = \"{}\"\n"

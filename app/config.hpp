@@ -32,7 +32,8 @@ struct EngineConfig {
   // WebSocket sessions (net/ws_session.hpp; docs/websocket-sessions.md).
   std::uint32_t ws_max_frame_bytes = 1024 * 1024;     // one frame's payload; above: close 1009
   std::uint32_t ws_max_message_bytes = 64 * 1024;     // /ws message; above: close 1009
-  std::uint32_t echo_max_message_bytes = 16 * 1024 * 1024;  // /echo frame and message limit
+  bool echo = false;                                  // serve /echo (benchmarks, conformance)
+  std::uint32_t echo_max_message_bytes = 1024 * 1024;  // /echo frame and message limit
   std::uint32_t ws_ping_interval_ms = 30'000;         // ping a silent peer; 0 = never
   std::uint32_t ws_idle_timeout_ms = 120'000;         // close 1001 after this much silence; 0 = never
   std::uint32_t ws_close_timeout_ms = 5'000;          // wait for the peer's close reply

@@ -102,7 +102,9 @@ void Engine::add_builtin_routes() {
         runtime_->metrics().json());
     return response;
   });
-  server_->add_websocket("/echo", echo_application_factory(), echo_session_config(config_));
+  if (config_.echo) {
+    server_->add_websocket("/echo", echo_application_factory(), echo_session_config(config_));
+  }
 }
 
 void Engine::start() {
@@ -112,10 +114,13 @@ void Engine::start() {
 }
 
 std::string Engine::banner() const {
-  return fmt::format(
-      "hexwire listening on http://{0}:{1} (ws://{0}:{1}/ws, ws://{0}:{1}/echo), {2} shards, "
-      "backend {3}",
-      config_.host, port_, runtime_->shard_count(), to_string(config_.backend));
+  std::string endpoints;
+  for (const auto& endpoint : server_->websockets()) {
+    endpoints += fmt::format("{}ws://{}:{}{}", endpoints.empty() ? "" : ", ", config_.host, port_,
+                             endpoint->path);
+  }
+  return fmt::format("hexwire listening on http://{}:{} ({}), {} shards, backend {}", config_.host,
+                     port_, endpoints, runtime_->shard_count(), to_string(config_.backend));
 }
 
 }  // namespace hexwire::app

@@ -1,5 +1,5 @@
 // The engine composition root: turns an EngineConfig into a core::Runtime plus an
-// net::HttpServer with the built-in endpoints (/healthz, /metrics, /api/stats, /echo), listens,
+// net::HttpServer with the built-in endpoints (/healthz, /metrics, /api/stats, /echo with --echo), listens,
 // and stops gracefully (close frames 1001 to WebSocket peers, then drain). Used by the `hexwire`
 // binary and by in-process integration tests. Extra endpoints (the /ws application) are added
 // through server() between construction and start().
@@ -42,7 +42,8 @@ class Engine {
   void start();
   /// The bound port (the kernel's choice when config().port was 0); 0 before start().
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  /// "hexwire listening on http://HOST:PORT (...), N shards, backend X".
+  /// "hexwire listening on http://HOST:PORT (ws://HOST:PORT/ws, ...), N shards, backend X": the
+  /// WebSocket endpoints registered so far.
   [[nodiscard]] std::string banner() const;
 
   /// Async-signal-safe: asks every shard to stop (close 1001 to WebSocket peers, drain, exit).

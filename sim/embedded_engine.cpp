@@ -35,6 +35,7 @@ EmbeddedEngine::EmbeddedEngine(const std::string& host, unsigned shards,
   config.write_delay_us = write_delay_us;
   config.pin_threads = false;  // the simulator's own threads share these cores
   config.log_level = "warn";
+  config.echo = true;  // the echo scenario's endpoint
   allow_anonymous(config);
   state_->engine = std::make_unique<app::Engine>(config);
   app::register_extensions(*state_->engine);

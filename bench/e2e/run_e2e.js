@@ -60,7 +60,7 @@ function statusField(pid, field) {
 async function startEngine() {
   const port = await freePort();
   const child = spawn(engineBin, ['--host', '0.0.0.0', '--port', String(port), '--shards', '1',
-                                  ...anonymous], { stdio: ['ignore', 'pipe', 'pipe'] });
+                                  '--echo', ...anonymous], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });

@@ -189,6 +189,8 @@ Result run_once(const Options& options, const std::string& backend, unsigned con
   config.shards = 1;
   config.backend = backend == "epoll" ? app::BackendKind::kEpoll : app::BackendKind::kIoUring;
   config.log_level = "warn";
+  config.echo = true;
+  config.echo_max_message_bytes = 16u << 20;  // the 16 KiB-message rows and larger
   config.ws_deflate = options.deflate;
   config.ws_deflate_level = options.deflate_level;
   config.ws_outbound_hard_limit = 64u << 20;  // measure the engine, not the slow-reader policy

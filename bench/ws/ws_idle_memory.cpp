@@ -79,7 +79,7 @@ Child spawn_server(const std::string& binary, const std::string& backend) {
     dup2(pipe_fds[1], STDOUT_FILENO);
     close(pipe_fds[0]);
     execl(binary.c_str(), binary.c_str(), "--port", "0", "--shards", "1", "--backend",
-          backend.c_str(), "--log-level", "warn", "--http-idle-timeout-ms", "600000",
+          backend.c_str(), "--log-level", "warn", "--http-idle-timeout-ms", "600000", "--echo",
           static_cast<char*>(nullptr));
     _exit(127);
   }

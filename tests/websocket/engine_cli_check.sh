@@ -1,6 +1,7 @@
 #!/bin/sh
 # The `hexwire` binary as a user runs it: prints its listening line with the chosen port, refuses
 # a port another process holds (clear error, exit 1), and stops on SIGINT with exit 0.
+# /echo is listed (and served) only with --echo.
 # Usage: engine_cli_check.sh /path/to/hexwire [io_uring|epoll]. Exit 4 = skipped (no io_uring).
 set -u
 binary="$1"
@@ -25,8 +26,8 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$port" ] || { echo "FAIL: no listening line"; exit 1; }
-grep -q "ws://127.0.0.1:$port/echo), 1 shards, backend $backend" "$work/out" ||
-  { echo "FAIL: unexpected banner: $(cat "$work/out")"; exit 1; }
+grep -q "(ws://127.0.0.1:$port/ws), 1 shards, backend $backend" "$work/out" ||
+  { echo "FAIL: unexpected banner (only /ws without --echo): $(cat "$work/out")"; exit 1; }
 echo "ok   banner: $(cat "$work/out")"
 
 timeout 10 "$binary" --port "$port" --shards 1 --no-pin --backend "$backend" >"$work/out2" 2>"$work/err2"

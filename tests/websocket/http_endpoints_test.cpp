@@ -201,3 +201,34 @@ TEST_CASE("http: a pipelining client that does not read is paused and then answe
     REQUIRE(answer->status == 200);
   }
 }
+
+TEST_CASE("http: /echo is not served without --echo (404); with it, frames up to 1 MiB by default",
+          "[http][echo]") {
+  auto config = hexwire::test::test_engine_config();
+  config.echo = false;
+  {
+    auto engine = start(config);
+    RawClient client(engine->port());
+    CHECK(client.upgrade("/echo") == 404);
+    CHECK(client.wait_closed());
+    CHECK(engine->banner().find("/echo") == std::string::npos);
+  }
+  const hexwire::app::EngineConfig defaults;
+  CHECK_FALSE(defaults.echo);
+  CHECK(defaults.echo_max_message_bytes == (1u << 20));
+  config.echo = true;
+  auto engine = start(config);
+  CHECK(engine->banner().find("/echo") != std::string::npos);
+  {
+    RawClient client(engine->port());
+    REQUIRE(client.upgrade("/echo") == 101);
+    client.send_all(RawClient::frame(0x2, std::string(1u << 20, 'e')));
+    const auto echoed = client.read_frame();
+    REQUIRE(echoed);
+    CHECK(echoed->payload.size() == (1u << 20));
+  }
+  RawClient client(engine->port());
+  REQUIRE(client.upgrade("/echo") == 101);
+  client.send_all(RawClient::frame(0x2, std::string((1u << 20) + 1, 'e')));
+  CHECK(client.read_close_code() == 1009);
+}

@@ -38,7 +38,7 @@ function withTimeout(promise, ms, what) {
 function startServer() {
   return new Promise((resolve, reject) => {
     const args = ['--port', '0', '--host', '127.0.0.1', '--shards', '2', '--no-pin',
-      '--backend', backend, '--ws-deflate', '--echo-max-message-bytes', String(ECHO_LIMIT),
+      '--backend', backend, '--ws-deflate', '--echo', '--echo-max-message-bytes', String(ECHO_LIMIT),
       '--ws-ping-interval-ms', '200', '--ws-idle-timeout-ms', '1000', '--shutdown-timeout-ms', '2000',
       '--log-level', 'warn'];
     server = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });

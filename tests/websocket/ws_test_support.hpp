@@ -31,7 +31,7 @@ namespace hexwire::test {
 
 inline constexpr int kSkipExitCode = 4;
 
-/// Defaults for tests: one shard, port 0, short shutdown.
+/// Defaults for tests: one shard, port 0, short shutdown, /echo served (the session tests use it).
 inline app::EngineConfig test_engine_config(app::BackendKind backend = app::BackendKind::kIoUring) {
   app::EngineConfig config;
   config.host = "127.0.0.1";
@@ -41,6 +41,7 @@ inline app::EngineConfig test_engine_config(app::BackendKind backend = app::Back
   config.pin_threads = false;
   config.shutdown_timeout_ms = 1000;
   config.log_level = "warn";
+  config.echo = true;
   return config;
 }
 
