@@ -2,14 +2,19 @@
 // (echo, chat, rides, mixed), open-loop, with per-second progress, a final table, JSON/CSV reports
 // and --verify. Usage: hexwire-sim [echo|chat|rides|mixed] [--url ws://HOST:PORT] [--duration S]
 // [--connections N] [--verify] [--report FILE] ... (hexwire-sim --help lists every flag).
+// Case studies: hexwire-sim <case> <experiment> [flags] (sim/cases/, e.g. hexwire-sim dynamo ring).
 #include <csignal>
 #include <cstdio>
 
+#include "sim/cases/cli.hpp"
 #include "sim/options.hpp"
 #include "sim/runner.hpp"
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  if (argc > 1 && hexwire::sim::cases::is_case_name(argv[1])) {
+    return hexwire::sim::cases::run_case_command(argc, argv, stdout, stderr);
+  }
   hexwire::sim::ParseOutcome parsed = hexwire::sim::parse_options(argc, argv);
   if (!parsed.options) {
     std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);

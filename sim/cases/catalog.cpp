@@ -1,0 +1,26 @@
+// The case catalog: one line per case study.
+#include "sim/cases/catalog.hpp"
+
+#include "sim/cases/dynamo/dynamo_case.hpp"
+
+namespace hexwire::sim::cases {
+
+const std::vector<CaseSpec>& case_catalog() {
+  static const std::vector<CaseSpec> cases = [] {
+    std::vector<CaseSpec> list;
+    list.push_back(dynamo::dynamo_case());
+    return list;
+  }();
+  return cases;
+}
+
+const CaseSpec* find_case(std::string_view name) {
+  for (const CaseSpec& spec : case_catalog()) {
+    if (spec.name == name) {
+      return &spec;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace hexwire::sim::cases
