@@ -98,14 +98,7 @@ void BrokerCore::detach_subscription(ShardState& st, SubscriberId connection,
     return;
   }
   LocalChannel& lc = it->second;
-  if (auto pos = lc.live_index.find(connection); pos != lc.live_index.end()) {
-    const std::uint32_t index = pos->second;
-    lc.live_index.erase(pos);
-    if (index + 1 != lc.live.size()) {
-      lc.live[index] = lc.live.back();
-      lc.live_index[lc.live[index]] = index;
-    }
-    lc.live.pop_back();
+  if (lc.live.remove(connection)) {
     st.metrics.subscriptions.add(-1);
     executor.submit_to(owner_of(channel), [this, ch = std::string(channel), user, from = here(),
                                            leave] { on_unsubscribe(ch, user, from, leave); });

@@ -71,8 +71,7 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
   // channel the owner forgot and re-created (its seqs start again at 1).
   lc.last_forwarded_seq =
       lc.live.empty() ? result.seq : std::max(lc.last_forwarded_seq, result.seq);
-  lc.live_index.emplace(connection, static_cast<std::uint32_t>(lc.live.size()));
-  lc.live.push_back(connection);
+  lc.live.add(connection);
   st.metrics.subscriptions.add(1);
   if (pending.on_done) {
     pending.on_done(result);
@@ -81,7 +80,7 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
   // The callback may have unsubscribed or closed the connection; deliver only to a live one.
   for (const MessageRef& message : backlog) {
     auto again = st.local_channels.find(channel);
-    if (again == st.local_channels.end() || !again->second.live_index.contains(connection)) {
+    if (again == st.local_channels.end() || !again->second.live.contains(connection)) {
       break;
     }
     deliver_to_sink(message, std::span<const SubscriberId>(&connection, 1));
@@ -103,7 +102,7 @@ void BrokerCore::on_forward(const MessageRef& message) noexcept {
   if (lc.live.empty()) {
     return;
   }
-  deliver_to_sink(message, lc.live);
+  deliver_to_sink(message, lc.live.span());
 }
 
 void BrokerCore::on_presence_batch(const std::shared_ptr<const PresenceBatch>& batch) {
@@ -113,7 +112,7 @@ void BrokerCore::on_presence_batch(const std::shared_ptr<const PresenceBatch>& b
     return;
   }
   st.in_sink = true;
-  sink.presence_changed(batch->channel, batch->changes, it->second.live);
+  sink.presence_changed(batch->channel, batch->changes, it->second.live.span());
   st.in_sink = false;
 }
 

@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -19,6 +18,8 @@
 #include "core/metrics.hpp"
 #include "pubsub/broker.hpp"
 #include "pubsub/detail/history_log.hpp"
+#include "pubsub/detail/ring_queue.hpp"
+#include "pubsub/detail/subscriber_list.hpp"
 
 namespace hexwire::pubsub::detail {
 
@@ -76,12 +77,11 @@ struct PendingSubscribe {
 };
 
 struct LocalChannel {
-  std::vector<SubscriberId> live;                              // the span handed to the sink
-  std::unordered_map<SubscriberId, std::uint32_t> live_index;  // position in `live`
+  SubscriberList live;  // live.span() is what the sink walks
   // Waiting for the owner's reply. Replies come back in request order (one owner, FIFO), so the
   // reply always matches the front: O(1) even when 100k connections resubscribe at once.
-  std::deque<PendingSubscribe> pending;
-  std::uint64_t last_forwarded_seq = 0;                        // dedup guard
+  RingQueue<PendingSubscribe> pending;
+  std::uint64_t last_forwarded_seq = 0;  // dedup guard
 };
 
 struct Connection {
@@ -125,7 +125,7 @@ struct PresenceBatch {
 
 struct UserRecord {
   std::vector<std::pair<unsigned, SubscriberId>> connections;  // (shard, id) of open connections
-  std::deque<MessageRef> pending;                              // offline queue, oldest first
+  RingQueue<MessageRef> pending;  // offline queue, oldest first
   std::uint64_t dropped = 0;
 };
 

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <vector>
 
+#include "pubsub/detail/ring_queue.hpp"
 #include "pubsub/types.hpp"
 
 namespace hexwire::pubsub::detail {
@@ -68,7 +68,7 @@ class HistoryLog {
   [[nodiscard]] bool empty() const noexcept { return messages_.empty(); }
 
  private:
-  std::deque<MessageRef> messages_;
+  RingQueue<MessageRef> messages_;
 };
 
 }  // namespace hexwire::pubsub::detail
