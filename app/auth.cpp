@@ -47,7 +47,9 @@ Access publish_access(const Identity& identity, std::string_view channel) noexce
 }
 
 Authenticator::Authenticator(AuthConfig config)
-    : config_(std::move(config)), verifier_(config_.jwt_secret, config_.jwt_clock_skew_s) {}
+    : config_(std::move(config)),
+      verifier_(JwtOptions{config_.jwt_secret, config_.jwt_clock_skew_s, config_.jwt_audience,
+                           config_.jwt_issuer}) {}
 
 AuthOutcome Authenticator::with_token(std::string_view token, std::int64_t now_s) const {
   AuthOutcome outcome;
@@ -61,6 +63,7 @@ AuthOutcome Authenticator::with_token(std::string_view token, std::int64_t now_s
   outcome.identity.role = std::move(result.claims.role);
   outcome.identity.channel_patterns = std::move(result.claims.channels);
   outcome.identity.restricted = result.claims.has_channels;
+  outcome.identity.expires_at_s = result.claims.expires_at_s;
   return outcome;
 }
 

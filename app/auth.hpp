@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,8 @@ struct Identity {
   std::string role;                           // "rider", "driver", "admin" or empty
   std::vector<std::string> channel_patterns;  // allowed patterns when `restricted`
   bool restricted = false;                    // the token carried a `channels` claim
+  /// The token's `exp` (Unix seconds); none for anonymous identities, which do not expire.
+  std::optional<std::int64_t> expires_at_s;
   [[nodiscard]] bool is_admin() const noexcept { return role == "admin"; }
 };
 
@@ -37,7 +40,9 @@ enum class Access : std::uint8_t { kAllowed, kForbidden };
 struct AuthConfig {
   std::string jwt_secret;  // empty: tokens are refused
   std::int64_t jwt_clock_skew_s = 30;
-  bool anonymous = false;  // accept {"op":"auth","user":...} without a token
+  bool anonymous = false;    // accept {"op":"auth","user":...} without a token
+  std::string jwt_audience;  // non-empty: a token's `aud` must name it
+  std::string jwt_issuer;    // non-empty: a token's `iss` must equal it
 };
 
 struct AuthOutcome {
@@ -55,6 +60,8 @@ class Authenticator {
   /// An auth op: token when present, else the anonymous user (only with --anonymous).
   [[nodiscard]] AuthOutcome with_op(const AuthOp& op, std::int64_t now_s) const;
   [[nodiscard]] bool anonymous_allowed() const noexcept { return config_.anonymous; }
+  /// How far a token's `exp` may lie in the past (the connection closes at exp + skew).
+  [[nodiscard]] std::int64_t clock_skew_s() const noexcept { return verifier_.clock_skew_s(); }
 
  private:
   AuthConfig config_;

@@ -167,6 +167,7 @@ std::string to_toml(const EngineConfig& c) {
     out += fmt::format("{}\"{}\"", i == 0 ? "" : ", ", c.ws_allowed_origins[i]);
   }
   out += "]\n";
+  out += ws_app_config_toml(c.ws_app);
   out += dispatch_config_toml(c.dispatch);
   out += fmt::format("log-level = \"{}\"\n", c.log_level);
   return out;

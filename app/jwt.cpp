@@ -7,6 +7,7 @@
 #include <openssl/hmac.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -52,6 +53,89 @@ bool header_is_hs256(std::string_view header_json) {
   return alg == "HS256";
 }
 
+/// A NumericDate (`exp`, `nbf`): any finite JSON number, clamped to +-kMaxClaimSeconds and floored.
+bool read_seconds(od::value& value, std::int64_t& out) {
+  double seconds = 0;
+  if (value.get_double().get(seconds) || !std::isfinite(seconds)) {
+    return false;
+  }
+  const auto limit = static_cast<double>(kMaxClaimSeconds);
+  out = static_cast<std::int64_t>(std::floor(std::clamp(seconds, -limit, limit)));
+  return true;
+}
+
+bool read_strings(od::value& value, std::vector<std::string>& out) {
+  od::array array;
+  if (value.get_array().get(array)) {
+    return false;
+  }
+  for (auto element : array) {
+    std::string_view text;
+    if (element.get_string().get(text)) {
+      return false;
+    }
+    out.emplace_back(text);
+  }
+  return true;
+}
+
+/// `aud`: one string or a list of strings.
+bool read_audiences(od::value& value, std::vector<std::string>& out) {
+  od::json_type type;
+  if (value.type().get(type)) {
+    return false;
+  }
+  if (type != od::json_type::string) {
+    return read_strings(value, out);
+  }
+  std::string_view one;
+  if (value.get_string().get(one)) {
+    return false;
+  }
+  out.emplace_back(one);
+  return true;
+}
+
+bool read_string(od::value& value, std::string& out) {
+  std::string_view text;
+  if (value.get_string().get(text)) {
+    return false;
+  }
+  out = text;
+  return true;
+}
+
+/// One claim into `claims`; kOk or the status that refuses the token.
+JwtStatus read_claim(std::string_view key, od::value& value, JwtClaims& claims, bool& has_exp) {
+  if (key == "sub") {
+    return read_string(value, claims.subject) ? JwtStatus::kOk : JwtStatus::kMissingSubject;
+  }
+  if (key == "exp") {
+    has_exp = read_seconds(value, claims.expires_at_s);
+    return has_exp ? JwtStatus::kOk : JwtStatus::kMissingExpiry;
+  }
+  if (key == "nbf") {
+    std::int64_t seconds = 0;
+    if (!read_seconds(value, seconds)) {
+      return JwtStatus::kMalformed;
+    }
+    claims.not_before_s = seconds;
+    return JwtStatus::kOk;
+  }
+  bool ok = true;
+  if (key == "role") {
+    ok = read_string(value, claims.role);
+  } else if (key == "iss") {
+    ok = read_string(value, claims.issuer);
+  } else if (key == "aud") {
+    ok = read_audiences(value, claims.audiences);
+  } else if (key == "channels") {
+    claims.has_channels = true;
+    ok = read_strings(value, claims.channels);
+  }
+  return ok ? JwtStatus::kOk : JwtStatus::kMalformed;
+}
+
 JwtStatus read_claims(std::string_view payload_json, JwtClaims& claims) {
   simdjson::padded_string padded(payload_json);
   od::parser parser;
@@ -61,53 +145,18 @@ JwtStatus read_claims(std::string_view payload_json, JwtClaims& claims) {
     return JwtStatus::kMalformed;
   }
   bool has_exp = false;
-  bool has_sub = false;
   for (auto field : object) {
     std::string_view key;
     od::value value;
     if (field.unescaped_key().get(key) || field.value().get(value)) {
       return JwtStatus::kMalformed;
     }
-    if (key == "sub") {
-      std::string_view sub;
-      if (value.get_string().get(sub)) {
-        return JwtStatus::kMissingSubject;
-      }
-      claims.subject = sub;
-      has_sub = true;
-    } else if (key == "exp" || key == "nbf") {
-      double seconds = 0;
-      if (value.get_double().get(seconds) || !std::isfinite(seconds)) {
-        return key == "exp" ? JwtStatus::kMissingExpiry : JwtStatus::kMalformed;
-      }
-      if (key == "exp") {
-        claims.expires_at_s = static_cast<std::int64_t>(std::floor(seconds));
-        has_exp = true;
-      } else {
-        claims.not_before_s = static_cast<std::int64_t>(std::floor(seconds));
-      }
-    } else if (key == "role") {
-      std::string_view role;
-      if (value.get_string().get(role)) {
-        return JwtStatus::kMalformed;
-      }
-      claims.role = role;
-    } else if (key == "channels") {
-      od::array array;
-      if (value.get_array().get(array)) {
-        return JwtStatus::kMalformed;
-      }
-      claims.has_channels = true;
-      for (auto element : array) {
-        std::string_view pattern;
-        if (element.get_string().get(pattern)) {
-          return JwtStatus::kMalformed;
-        }
-        claims.channels.emplace_back(pattern);
-      }
+    const JwtStatus status = read_claim(key, value, claims, has_exp);
+    if (status != JwtStatus::kOk) {
+      return status;
     }
   }
-  if (!has_sub || !is_valid_user_id(claims.subject)) {
+  if (!is_valid_user_id(claims.subject)) {
     return JwtStatus::kMissingSubject;
   }
   if (!has_exp) {
@@ -189,11 +238,35 @@ std::string sign_hs256_jwt(std::string_view payload_json, std::string_view secre
 }
 
 JwtVerifier::JwtVerifier(std::string secret, std::int64_t clock_skew_s)
-    : secret_(std::move(secret)), clock_skew_s_(clock_skew_s) {}
+    : JwtVerifier(JwtOptions{std::move(secret), clock_skew_s, {}, {}}) {}
+
+JwtVerifier::JwtVerifier(JwtOptions options) : options_(std::move(options)) {
+  // Keeps exp + skew and nbf - skew inside int64 whatever the caller passed.
+  options_.clock_skew_s = std::clamp<std::int64_t>(options_.clock_skew_s, 0, kMaxClaimSeconds);
+}
+
+JwtStatus JwtVerifier::check_claims(const JwtClaims& claims, std::int64_t now_s) const noexcept {
+  const std::int64_t skew = options_.clock_skew_s;
+  if (claims.expires_at_s + skew <= now_s) {
+    return JwtStatus::kExpired;
+  }
+  if (claims.not_before_s && *claims.not_before_s - skew > now_s) {
+    return JwtStatus::kNotYetValid;
+  }
+  if (!options_.issuer.empty() && claims.issuer != options_.issuer) {
+    return JwtStatus::kBadIssuer;
+  }
+  const bool audience_named = std::find(claims.audiences.begin(), claims.audiences.end(),
+                                        options_.audience) != claims.audiences.end();
+  if (options_.audience.empty() ? !claims.audiences.empty() : !audience_named) {
+    return JwtStatus::kBadAudience;
+  }
+  return JwtStatus::kOk;
+}
 
 JwtResult JwtVerifier::verify(std::string_view token, std::int64_t now_s) const {
   JwtResult result;
-  if (secret_.empty()) {
+  if (options_.secret.empty()) {
     result.status = JwtStatus::kNoSecret;
     return result;
   }
@@ -215,20 +288,15 @@ JwtResult JwtVerifier::verify(std::string_view token, std::int64_t now_s) const 
     result.status = JwtStatus::kUnsupportedAlg;
     return result;
   }
-  const auto expected = hmac_sha256(secret_, token.substr(0, dot2));
+  const auto expected = hmac_sha256(options_.secret, token.substr(0, dot2));
   if (signature->size() != expected.size() ||
       CRYPTO_memcmp(signature->data(), expected.data(), expected.size()) != 0) {
     result.status = JwtStatus::kBadSignature;
     return result;
   }
   result.status = read_claims(*payload, result.claims);
-  if (result.status != JwtStatus::kOk) {
-    return result;
-  }
-  if (result.claims.expires_at_s + clock_skew_s_ <= now_s) {
-    result.status = JwtStatus::kExpired;
-  } else if (result.claims.not_before_s && *result.claims.not_before_s - clock_skew_s_ > now_s) {
-    result.status = JwtStatus::kNotYetValid;
+  if (result.status == JwtStatus::kOk) {
+    result.status = check_claims(result.claims, now_s);
   }
   return result;
 }
@@ -253,6 +321,10 @@ std::string_view to_string(JwtStatus status) noexcept {
       return "token has no exp";
     case JwtStatus::kNoSecret:
       return "token authentication is not configured (--jwt-secret)";
+    case JwtStatus::kBadAudience:
+      return "token audience (aud) is not this service's";
+    case JwtStatus::kBadIssuer:
+      return "token issuer (iss) is not the configured one";
   }
   return "bad token";
 }

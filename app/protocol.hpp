@@ -31,6 +31,10 @@ struct AuthOp {
   std::string_view user;   // anonymous mode only; empty when absent
   std::string_view role;   // anonymous mode only ("rider" or "driver"); empty when absent
 };
+/// Replaces the connection's token before it expires (same `sub` and `role`; a new `exp`).
+struct RefreshOp {
+  std::string_view token;
+};
 struct SubOp {
   std::string_view channel;
   std::optional<std::uint64_t> since;
@@ -87,7 +91,7 @@ struct TripOp {
 };
 
 using ClientOp = std::variant<AuthOp, SubOp, UnsubOp, PubOp, HistoryOp, PresenceOp, ReadOp, LocOp,
-                              NearbyOp, RideOp, AcceptOp, DeclineOp, TripOp>;
+                              NearbyOp, RideOp, AcceptOp, DeclineOp, TripOp, RefreshOp>;
 
 /// The `op` string of each alternative (same index as ClientOp).
 [[nodiscard]] std::string_view op_name(const ClientOp& op) noexcept;

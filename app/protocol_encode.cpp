@@ -50,6 +50,14 @@ core::SharedBuffer encode_auth_ok(FrameWriter& w, std::string_view id, std::stri
   return w.finish_text_frame();
 }
 
+core::SharedBuffer encode_refresh_ok(FrameWriter& w, std::string_view id, std::int64_t exp_s) {
+  begin(w, "{\"op\":\"refresh\"", id);
+  w.raw(",\"exp\":");
+  w.int64(exp_s);
+  w.raw('}');
+  return w.finish_text_frame();
+}
+
 core::SharedBuffer encode_subbed(FrameWriter& w, std::string_view id, std::string_view channel,
                                  std::uint64_t seq, bool recovered, std::uint64_t unread) {
   begin(w, "{\"op\":\"subbed\"", id);

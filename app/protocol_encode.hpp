@@ -25,6 +25,8 @@ core::SharedBuffer encode_parse_error(FrameWriter& w, const ParseResult& parsed)
 
 /// {"op":"auth","id":ID,"user":USER}
 core::SharedBuffer encode_auth_ok(FrameWriter& w, std::string_view id, std::string_view user);
+/// {"op":"refresh","id":ID,"exp":EXP}: the connection now lives until the new token's exp.
+core::SharedBuffer encode_refresh_ok(FrameWriter& w, std::string_view id, std::int64_t exp_s);
 /// {"op":"subbed","id":ID,"channel":C,"seq":S,"recovered":B,"unread":U}
 core::SharedBuffer encode_subbed(FrameWriter& w, std::string_view id, std::string_view channel,
                                  std::uint64_t seq, bool recovered, std::uint64_t unread);

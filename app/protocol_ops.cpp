@@ -82,6 +82,10 @@ void build_op(ParseContext& walk, std::string_view op) noexcept {
       return;
     }
     result.op = AuthOp{text(kToken), text(kUser), text(kRole)};
+  } else if (op == "refresh") {
+    if (require(walk, kToken)) {
+      result.op = RefreshOp{text(kToken)};
+    }
   } else if (op == "history") {
     HistoryOp history;
     if (require_channel(walk, history.channel)) {
@@ -213,7 +217,7 @@ std::string_view to_string(ErrorCode code) noexcept {
 std::string_view op_name(const ClientOp& op) noexcept {
   static constexpr std::array<std::string_view, std::variant_size_v<ClientOp>> kNames = {
       "auth", "sub",    "unsub", "pub",    "history", "presence", "read",
-      "loc",  "nearby", "ride",  "accept", "decline", "trip"};
+      "loc",  "nearby", "ride",  "accept", "decline", "trip",     "refresh"};
   return kNames[op.index()];
 }
 

@@ -6,6 +6,7 @@
 #include "app/dispatch_ops.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "app/engine.hpp"
@@ -27,8 +28,21 @@ WsAppMetrics bind_ws_app_metrics(core::MetricsRegistry& r, unsigned shard) {
   m.errors = &r.counter("ws_app_errors_total", "Error replies sent on /ws", shard);
   m.auth_failures = &r.counter("ws_app_auth_failures_total", "Refused /ws authentications", shard);
   m.publishes = &r.counter("ws_app_publishes_total", "Publications acknowledged", shard);
+  m.auth_timeouts = &r.counter("ws_app_auth_timeouts_total",
+                               "/ws connections closed for not authenticating in time", shard);
+  m.token_expiries = &r.counter("ws_app_token_expiries_total",
+                                "/ws connections closed because their token expired", shard);
+  m.token_refreshes = &r.counter("ws_app_token_refreshes_total", "Tokens replaced by refresh", shard);
   m.rate_limited =
-      &r.counter("ws_app_rate_limited_total", "Publications refused by the rate limit", shard);
+      &r.counter("ws_app_rate_limited_total", "Ops refused by a rate limit (every bucket)", shard);
+  m.rate_limited_publish = &r.counter("ws_app_rate_limited_publish_total",
+                                      "Publications refused by the publish rate limit", shard);
+  m.rate_limited_cheap = &r.counter("ws_app_rate_limited_cheap_total",
+                                    "Cheap ops refused by the op rate limit", shard);
+  m.rate_limited_expensive =
+      &r.counter("ws_app_rate_limited_expensive_total",
+                 "Expensive ops (sub, history, presence, nearby, ride) refused by their rate limit",
+                 shard);
   m.deliveries =
       &r.counter("ws_app_deliveries_total", "Message frames queued on connections", shard);
   m.drops = &r.counter("ws_app_drops_total",
@@ -101,7 +115,10 @@ WsConnection::WsConnection(WsService& service, ClientLink& link, std::string url
       id_(shard_.next_id++),
       url_token_(std::move(url_token)),
       publish_bucket_(service.config().publish_rate_per_s, service.config().publish_burst,
-                      core::monotonic_ns()) {
+                      core::monotonic_ns()),
+      op_bucket_(service.config().op_rate_per_s, service.config().op_burst, core::monotonic_ns()),
+      expensive_bucket_(service.config().expensive_op_rate_per_s,
+                        service.config().expensive_op_burst, core::monotonic_ns()) {
   shard_.connections.emplace(id_, this);
 }
 
@@ -116,8 +133,7 @@ void WsConnection::opened() noexcept {
     AuthOutcome outcome = service_.authenticator().with_token(token, core::wall_us() / 1'000'000);
     if (!outcome.ok) {
       shard_.metrics.auth_failures->add();
-      send_error({}, ErrorCode::kUnauthorized, {outcome.reason});
-      link_.close(kPolicyViolation, "unauthorized");
+      refuse_and_close(outcome.reason);
       return;
     }
     authenticated(std::move(outcome.identity), {});
@@ -131,7 +147,8 @@ void WsConnection::opened() noexcept {
           WsConnection* connection = service->find(id);
           if (connection != nullptr && !connection->identity_) {
             connection->auth_timer_ = 0;
-            connection->link_.close(kPolicyViolation, "authentication timeout");
+            connection->shard_.metrics.auth_timeouts->add();
+            connection->refuse_and_close("authentication timeout");
           }
         });
   }
@@ -143,9 +160,11 @@ void WsConnection::closed() noexcept {
   }
   closed_ = true;
   open_ = false;
-  if (auth_timer_ != 0) {
-    service_.executor().timers().cancel(auth_timer_);
-    auth_timer_ = 0;
+  for (core::TimerId* timer : {&auth_timer_, &expiry_timer_}) {
+    if (*timer != 0) {
+      service_.executor().timers().cancel(*timer);
+      *timer = 0;
+    }
   }
   shard_.connections.erase(id_);
   if (identity_) {
@@ -160,6 +179,9 @@ void WsConnection::closed() noexcept {
 }
 
 void WsConnection::on_binary() noexcept {
+  if (!admit(nullptr)) {
+    return;
+  }
   send_error({}, ErrorCode::kBadRequest, {"binary messages are not part of protocol v1"});
 }
 
@@ -168,6 +190,9 @@ void WsConnection::on_text(std::string_view text, std::uint64_t received_ns) noe
     return;
   }
   if (text.size() > service_.config().max_message_bytes) {
+    if (!admit(nullptr)) {
+      return;
+    }
     // Too big to parse: answer without an id rather than spend time looking for it.
     send_error({}, ErrorCode::kTooLarge, {"message larger than the /ws limit"});
     return;
@@ -175,6 +200,9 @@ void WsConnection::on_text(std::string_view text, std::uint64_t received_ns) noe
   const ParseResult parsed = shard_.parser.parse(text);
   shard_.metrics.ops->add();
   shard_.metrics.stage_parse->record(core::monotonic_ns() - received_ns);
+  if (!admit(&parsed)) {
+    return;
+  }
   if (!parsed.ok()) {
     shard_.metrics.errors->add();
     try {
@@ -216,12 +244,53 @@ void WsConnection::send_error(std::string_view id, ErrorCode code,
   }
 }
 
+void WsConnection::refuse_and_close(std::string_view reason) noexcept {
+  send_error({}, ErrorCode::kUnauthorized, {reason});
+  link_.close(kPolicyViolation, reason);
+}
+
+void WsConnection::arm_token_expiry() noexcept {
+  core::TimerWheel& timers = service_.executor().timers();
+  if (expiry_timer_ != 0) {
+    timers.cancel(expiry_timer_);
+    expiry_timer_ = 0;
+  }
+  if (!identity_ || !identity_->expires_at_s) {
+    return;  // anonymous identities do not expire
+  }
+  // exp and the skew are clamped (app/jwt.hpp), so this cannot overflow; beyond ~500 years the
+  // deadline saturates and the timer never fires.
+  const std::int64_t now_s = core::wall_us() / 1'000'000;
+  const std::int64_t left_s =
+      std::max<std::int64_t>(0, *identity_->expires_at_s + service_.authenticator().clock_skew_s() -
+                                    now_s);
+  constexpr std::int64_t kLongest = std::numeric_limits<std::int64_t>::max() / 1'000'000'000;
+  const std::uint64_t delay_ns =
+      left_s >= kLongest ? UINT64_MAX : static_cast<std::uint64_t>(left_s) * 1'000'000'000;
+  expiry_deadline_ns_ = timers.now_ns() > UINT64_MAX - delay_ns ? UINT64_MAX
+                                                                 : timers.now_ns() + delay_ns;
+  const pubsub::SubscriberId id = id_;
+  WsService* service = &service_;
+  expiry_timer_ = timers.add_at(expiry_deadline_ns_, [service, id] {
+    if (WsConnection* connection = service->find(id)) {
+      connection->expiry_timer_ = 0;
+      connection->token_expiry_due();
+    }
+  });
+}
+
+void WsConnection::token_expiry_due() noexcept {
+  shard_.metrics.token_expiries->add();
+  refuse_and_close("token expired");
+}
+
 void WsConnection::authenticated(Identity identity, std::string_view request_id) noexcept {
   if (auth_timer_ != 0) {
     service_.executor().timers().cancel(auth_timer_);
     auth_timer_ = 0;
   }
   identity_ = std::move(identity);
+  arm_token_expiry();
   user_channel_ = "user:" + identity_->user;
   shard_.metrics.connections->add(1);
   pubsub::Broker& broker = service_.broker();

@@ -84,7 +84,16 @@ class WsConnection {
   void send(core::SharedBuffer frame) noexcept;
   void send_error(std::string_view id, ErrorCode code,
                   std::initializer_list<std::string_view> message) noexcept;
+  /// Sends `unauthorized` with `reason`, then closes with 1008.
+  void refuse_and_close(std::string_view reason) noexcept;
   void authenticated(Identity identity, std::string_view request_id) noexcept;
+  /// (Re)arms the timer that closes the connection when its token expires (exp + clock skew).
+  void arm_token_expiry() noexcept;
+  void token_expiry_due() noexcept;
+  /// Takes a token from the bucket of `parsed`'s op (null: a message that was not parsed, such as
+  /// a binary or oversized one; it counts as a cheap op, as does one that failed to parse);
+  /// answers rate_limited and returns false when the bucket is empty.
+  bool admit(const ParseResult* parsed) noexcept;
   void dispatch(const ParseResult& parsed, std::uint64_t received_ns) noexcept;
 
   WsService& service_;
@@ -96,9 +105,13 @@ class WsConnection {
   std::string user_channel_;            // "user:<id>" once authenticated
   std::uint64_t user_channel_seq_ = 0;  // last seq of user_channel_ when its subscription began
   TokenBucket publish_bucket_;
+  TokenBucket op_bucket_;         // cheap ops (all but pub and the expensive ones)
+  TokenBucket expensive_bucket_;  // sub, history, presence, nearby, ride
   std::vector<PendingPublish> publish_slots_;
   std::vector<std::uint32_t> free_publish_slots_;
   core::TimerId auth_timer_ = 0;
+  core::TimerId expiry_timer_ = 0;
+  std::uint64_t expiry_deadline_ns_ = 0;  // timer-wheel time at which the token expires
   bool open_ = false;
   bool closed_ = false;
 };

@@ -3,6 +3,7 @@
 #include "app/ws_app_config.hpp"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <cerrno>
 #include <cstring>
@@ -21,8 +22,12 @@ void add_ws_app_options(CLI::App& cli, WsAppConfig& c) {
                  "Seconds a token's exp/nbf may be off from this host's clock")
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
+  cli.add_option("--jwt-audience", c.auth.jwt_audience,
+                 "Tokens must name this audience in `aud` (unset: tokens carrying `aud` are refused)");
+  cli.add_option("--jwt-issuer", c.auth.jwt_issuer, "Tokens must carry this `iss`");
   cli.add_flag("--anonymous", c.auth.anonymous,
-               "Accept {\"op\":\"auth\",\"user\":...} without a token (load tests only)");
+               "Accept {\"op\":\"auth\",\"user\":...} without a token (load tests only; not "
+               "together with a JWT secret)");
   cli.add_option("--ws-max-subscriptions", c.max_subscriptions_per_connection,
                  "Subscriptions per /ws connection")
       ->capture_default_str();
@@ -31,6 +36,21 @@ void add_ws_app_options(CLI::App& cli, WsAppConfig& c) {
       ->capture_default_str();
   cli.add_option("--ws-publish-burst", c.publish_burst,
                  "Publishes a connection may send at once (token bucket size)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
+  cli.add_option("--ws-op-rate", c.op_rate_per_s,
+                 "Cheap ops (all but pub and the expensive ones) per second per connection (token "
+                 "bucket refill; 0 = unlimited)")
+      ->capture_default_str();
+  cli.add_option("--ws-op-burst", c.op_burst, "Cheap ops a connection may send at once")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
+  cli.add_option("--ws-expensive-op-rate", c.expensive_op_rate_per_s,
+                 "Expensive ops (sub, history, presence, nearby, ride) per second per connection "
+                 "(0 = unlimited)")
+      ->capture_default_str();
+  cli.add_option("--ws-expensive-op-burst", c.expensive_op_burst,
+                 "Expensive ops a connection may send at once")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
   cli.add_option("--max-channels-per-shard", c.max_channels_per_shard, "Channels one shard may own")
@@ -72,21 +92,18 @@ void add_ws_app_options(CLI::App& cli, WsAppConfig& c) {
                  "offline this long (a reconnect within it sends no events; 0 = at once)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 600'000u));
-  cli.add_option("--ws-auth-timeout-ms", c.auth_timeout_ms,
-                 "Close /ws connections that have not authenticated after this long (0 = never)")
+  cli.add_option("--auth-timeout-ms,--ws-auth-timeout-ms", c.auth_timeout_ms,
+                 "Close (1008) /ws connections that have not authenticated after this long "
+                 "(0 = never)")
       ->capture_default_str();
 }
 
-void finalize_ws_app_config(WsAppConfig& c) {
-  if (c.jwt_secret_file.empty()) {
-    return;
-  }
-  if (!c.auth.jwt_secret.empty()) {
-    throw std::runtime_error("give either --jwt-secret or --jwt-secret-file, not both");
-  }
-  std::ifstream in(c.jwt_secret_file, std::ios::binary);
+namespace {
+
+std::string read_secret_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw std::runtime_error("cannot read --jwt-secret-file " + c.jwt_secret_file + ": " +
+    throw std::runtime_error("cannot read --jwt-secret-file " + path + ": " +
                              std::strerror(errno));
   }
   std::ostringstream text;
@@ -96,9 +113,69 @@ void finalize_ws_app_config(WsAppConfig& c) {
     secret.pop_back();
   }
   if (secret.empty()) {
-    throw std::runtime_error("--jwt-secret-file " + c.jwt_secret_file + " is empty");
+    throw std::runtime_error("--jwt-secret-file " + path + " is empty");
   }
-  c.auth.jwt_secret = std::move(secret);
+  return secret;
+}
+
+}  // namespace
+
+void finalize_ws_app_config(WsAppConfig& c) {
+  if (!c.jwt_secret_file.empty()) {
+    if (!c.auth.jwt_secret.empty()) {
+      throw std::runtime_error("give either --jwt-secret or --jwt-secret-file, not both");
+    }
+    c.auth.jwt_secret = read_secret_file(c.jwt_secret_file);
+  }
+  const std::size_t length = c.auth.jwt_secret.size();
+  if (length > 0 && length < kMinJwtSecretBytes) {
+    throw std::runtime_error(fmt::format(
+        "the JWT secret has {} bytes; HS256 needs at least {} (RFC 7518 3.2), e.g. from "
+        "`openssl rand -base64 48`",
+        length, kMinJwtSecretBytes));
+  }
+  if (length > 0 && c.auth.anonymous) {
+    throw std::runtime_error(
+        "--anonymous lets anyone claim any user name without a token; it cannot be combined "
+        "with --jwt-secret or --jwt-secret-file (use --anonymous for load tests only)");
+  }
+  if (length == 0 && (!c.auth.jwt_audience.empty() || !c.auth.jwt_issuer.empty())) {
+    throw std::runtime_error(
+        "--jwt-audience and --jwt-issuer check tokens: give --jwt-secret-file as well");
+  }
+}
+
+std::string ws_app_config_toml(const WsAppConfig& c) {
+  std::string out;
+  if (!c.jwt_secret_file.empty()) {
+    out += fmt::format("jwt-secret-file = \"{}\"\n", c.jwt_secret_file);
+  } else if (!c.auth.jwt_secret.empty()) {
+    out += "# jwt-secret is set (not printed)\n";
+  }
+  out += fmt::format(
+      "jwt-clock-skew-s = {}\njwt-audience = \"{}\"\njwt-issuer = \"{}\"\nanonymous = {}\n",
+      c.auth.jwt_clock_skew_s, c.auth.jwt_audience, c.auth.jwt_issuer,
+      c.auth.anonymous ? "true" : "false");
+  out += fmt::format(
+      "auth-timeout-ms = {}\nws-max-subscriptions = {}\nws-publish-rate = {}\n"
+      "ws-publish-burst = {}\nws-op-rate = {}\nws-op-burst = {}\nws-expensive-op-rate = {}\n"
+      "ws-expensive-op-burst = {}\n",
+      c.auth_timeout_ms, c.max_subscriptions_per_connection, c.publish_rate_per_s,
+      c.publish_burst, c.op_rate_per_s, c.op_burst, c.expensive_op_rate_per_s,
+      c.expensive_op_burst);
+  out += fmt::format(
+      "max-channels-per-shard = {}\nmax-channel-members = {}\nhistory-max-reply-bytes = {}\n"
+      "history-max-limit = {}\nhistory-keep-messages = {}\nhistory-keep-age-s = {}\n"
+      "history-max-messages = {}\n",
+      c.max_channels_per_shard, c.max_members_per_channel, c.history_max_reply_bytes,
+      c.history_max_limit, c.history_keep_messages, c.history_keep_age_s,
+      c.history_max_messages);
+  out += fmt::format(
+      "presence-window-ms = {}\npresence-window-per-subscriber-us = {}\n"
+      "presence-max-window-ms = {}\npresence-leave-grace-ms = {}\n",
+      c.presence_window_ms, c.presence_window_per_subscriber_us, c.presence_max_window_ms,
+      c.presence_leave_grace_ms);
+  return out;
 }
 
 }  // namespace hexwire::app

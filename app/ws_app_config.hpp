@@ -15,8 +15,11 @@ class App;
 
 namespace hexwire::app {
 
+/// Shortest HS256 secret accepted at start (RFC 7518 3.2: a key of at least the hash size).
+inline constexpr std::size_t kMinJwtSecretBytes = 32;
+
 struct WsAppConfig {
-  AuthConfig auth;              // --jwt-secret, --jwt-clock-skew-s, --anonymous
+  AuthConfig auth;  // --jwt-secret, --jwt-clock-skew-s, --jwt-audience, --jwt-issuer, --anonymous
   std::string jwt_secret_file;  // --jwt-secret-file (read by finalize_ws_app_config)
 
   /// Larger /ws messages get too_large. Not a flag of its own: register_ws_application() takes it
@@ -25,6 +28,13 @@ struct WsAppConfig {
   std::size_t max_subscriptions_per_connection = 1'000;
   std::uint64_t publish_rate_per_s = 1'000;         // token bucket refill; 0 = unlimited
   std::uint64_t publish_burst = 1'000;              // token bucket size
+  // Every other op takes a token from one of two buckets per connection: expensive ops (sub,
+  // history, presence, nearby, ride: each makes the engine search, copy or fan in) and cheap ones
+  // (everything else, auth attempts included). Rate 0 = unlimited.
+  std::uint64_t op_rate_per_s = 1'000;
+  std::uint64_t op_burst = 1'000;
+  std::uint64_t expensive_op_rate_per_s = 100;
+  std::uint64_t expensive_op_burst = 1'000;  // = the subscription limit: a client resubscribes at once
   std::size_t max_channels_per_shard = 1'000'000;   // channels owned by one shard
   std::size_t max_members_per_channel = 1'000'000;  // online and offline members
   std::size_t history_max_reply_bytes = 1u << 20;   // history reply: the rest gets "more":true
@@ -45,9 +55,15 @@ struct WsAppConfig {
 /// Adds the /ws flags (names in docs/protocol.md "Limits") to `cli`, bound to `config`.
 void add_ws_app_options(CLI::App& cli, WsAppConfig& config);
 
-/// After parsing: reads --jwt-secret-file into auth.jwt_secret (trailing newline removed). Throws
-/// std::runtime_error with the path and reason when the file cannot be read or is empty, or when
-/// both --jwt-secret and --jwt-secret-file were given.
+/// After parsing: reads --jwt-secret-file into auth.jwt_secret (trailing newline removed) and checks
+/// the identity settings as a whole. Throws std::runtime_error with a message a user can act on
+/// when the file cannot be read or is empty, when both --jwt-secret and --jwt-secret-file were
+/// given, when the secret is shorter than kMinJwtSecretBytes, when --anonymous is combined with a
+/// secret (a production engine must not also accept bare user names), or when --jwt-audience or
+/// --jwt-issuer is given without a secret.
 void finalize_ws_app_config(WsAppConfig& config);
+
+/// The /ws settings as TOML lines for --print-config (the secret itself is never printed).
+[[nodiscard]] std::string ws_app_config_toml(const WsAppConfig& config);
 
 }  // namespace hexwire::app

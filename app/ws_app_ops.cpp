@@ -3,6 +3,7 @@
 // Broker's callback, which runs later on this shard: the connection is looked up again by id there
 // because it may have gone in between. Request ids and channels are copied into the callbacks.
 #include <string>
+#include <type_traits>
 #include <variant>
 
 #include "app/dispatch_ops.hpp"
@@ -68,6 +69,36 @@ class WsOpHandlers {
     c_.authenticated(std::move(outcome.identity), id_);
   }
 
+  void operator()(const RefreshOp& op) {
+    if (!authorized()) {
+      return;
+    }
+    Identity& current = *c_.identity_;
+    if (!current.expires_at_s) {
+      c_.send_error(id_, ErrorCode::kConflict, {"anonymous connections do not expire"});
+      return;
+    }
+    AuthOutcome outcome = c_.service_.authenticator().with_token(op.token, core::wall_us() / 1'000'000);
+    if (!outcome.ok) {
+      // The current token stays in force until its own expiry.
+      c_.shard_.metrics.auth_failures->add();
+      c_.send_error(id_, outcome.code, {outcome.reason});
+      return;
+    }
+    if (outcome.identity.user != current.user || outcome.identity.role != current.role) {
+      c_.send_error(id_, ErrorCode::kForbidden,
+                    {"a refreshed token must carry the same sub and role"});
+      return;
+    }
+    // Later ops follow the new token's channel patterns; subscriptions made before stay.
+    current.channel_patterns = std::move(outcome.identity.channel_patterns);
+    current.restricted = outcome.identity.restricted;
+    current.expires_at_s = outcome.identity.expires_at_s;
+    c_.arm_token_expiry();
+    c_.shard_.metrics.token_refreshes->add();
+    c_.send(encode_refresh_ok(c_.shard_.writer, id_, *current.expires_at_s));
+  }
+
   void operator()(const SubOp& op) {
     if (!authorized() || !readable(op.channel)) {
       return;
@@ -127,11 +158,6 @@ class WsOpHandlers {
     }
     if (publish_access(*c_.identity_, op.channel) != Access::kAllowed) {
       c_.send_error(id_, ErrorCode::kForbidden, {"not allowed to publish to ", op.channel});
-      return;
-    }
-    if (!c_.publish_bucket_.try_take(core::monotonic_ns())) {
-      c_.shard_.metrics.rate_limited->add();
-      c_.send_error(id_, ErrorCode::kRateLimited, {"publish rate limit exceeded"});
       return;
     }
     // The ack's id and channel wait in a reusable per-connection slot, so the callback captures
@@ -308,6 +334,63 @@ std::uint32_t WsConnection::hold_publish(std::string_view id, std::string_view c
   pending.channel.assign(channel);
   pending.received_ns = received_ns;
   return slot;
+}
+
+namespace {
+
+enum class OpBucket : std::uint8_t { kPublish, kCheap, kExpensive };
+
+/// Which rate limit an op draws from: expensive ops make the engine search, copy history or fan
+/// in from another shard; a message that did not parse is cheap (it still costs a reply).
+OpBucket bucket_of(const ParseResult* parsed) noexcept {
+  if (parsed == nullptr || !parsed->ok()) {
+    return OpBucket::kCheap;
+  }
+  return std::visit(
+      [](const auto& op) {
+        using Op = std::decay_t<decltype(op)>;
+        if constexpr (std::is_same_v<Op, PubOp>) {
+          return OpBucket::kPublish;
+        } else if constexpr (std::is_same_v<Op, SubOp> || std::is_same_v<Op, HistoryOp> ||
+                             std::is_same_v<Op, PresenceOp> || std::is_same_v<Op, NearbyOp> ||
+                             std::is_same_v<Op, RideOp>) {
+          return OpBucket::kExpensive;
+        } else {
+          return OpBucket::kCheap;
+        }
+      },
+      parsed->op);
+}
+
+}  // namespace
+
+bool WsConnection::admit(const ParseResult* parsed) noexcept {
+  const OpBucket bucket = bucket_of(parsed);
+  TokenBucket& tokens = bucket == OpBucket::kPublish     ? publish_bucket_
+                        : bucket == OpBucket::kExpensive ? expensive_bucket_
+                                                         : op_bucket_;
+  if (tokens.try_take(core::monotonic_ns())) {
+    return true;
+  }
+  WsAppMetrics& m = shard_.metrics;
+  m.rate_limited->add();
+  const std::string_view id = parsed != nullptr ? parsed->id : std::string_view();
+  switch (bucket) {
+    case OpBucket::kPublish:
+      m.rate_limited_publish->add();
+      send_error(id, ErrorCode::kRateLimited, {"publish rate limit exceeded"});
+      break;
+    case OpBucket::kExpensive:
+      m.rate_limited_expensive->add();
+      send_error(id, ErrorCode::kRateLimited,
+                 {"rate limit of expensive ops (sub, history, presence, nearby, ride) exceeded"});
+      break;
+    case OpBucket::kCheap:
+      m.rate_limited_cheap->add();
+      send_error(id, ErrorCode::kRateLimited, {"op rate limit exceeded"});
+      break;
+  }
+  return false;
 }
 
 void WsConnection::dispatch(const ParseResult& parsed, std::uint64_t received_ns) noexcept {

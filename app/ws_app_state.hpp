@@ -23,7 +23,13 @@ struct WsAppMetrics {
   core::Counter* errors = nullptr;     // error replies sent
   core::Counter* auth_failures = nullptr;
   core::Counter* publishes = nullptr;  // pubs acknowledged
-  core::Counter* rate_limited = nullptr;
+  core::Counter* auth_timeouts = nullptr;   // closed for not authenticating in time
+  core::Counter* token_expiries = nullptr;  // closed when the token expired (no refresh)
+  core::Counter* token_refreshes = nullptr;
+  core::Counter* rate_limited = nullptr;  // ops refused by any rate limit
+  core::Counter* rate_limited_publish = nullptr;
+  core::Counter* rate_limited_cheap = nullptr;
+  core::Counter* rate_limited_expensive = nullptr;
   core::Counter* deliveries = nullptr;  // message frames queued on a connection
   core::Counter* drops = nullptr;       // message frames a connection refused (slow/closing)
   core::Counter* resumes = nullptr;     // subs with `since`

@@ -1,6 +1,7 @@
 // HS256 JWT verification and the access rules built on its claims.
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <string>
 
 #include "app/auth.hpp"
@@ -58,6 +59,67 @@ TEST_CASE("expiry is checked with the clock-skew allowance") {
         JwtStatus::kNotYetValid);
   CHECK(verifier.verify(token_for(claims_exp(kNow + 100, ",\"nbf\":1800000029")), kNow).status ==
         JwtStatus::kOk);
+}
+
+TEST_CASE("extreme exp and nbf values are clamped, never overflow") {
+  JwtVerifier verifier(kSecret, 3600);
+  // Far future (a double far beyond int64, and int64's own limit): valid, exp clamped.
+  for (const char* exp : {"1e300", "9223372036854775807", "18446744073709551616", "1e19"}) {
+    INFO(exp);
+    auto result = verifier.verify(token_for(std::string(R"({"sub":"u1","exp":)") + exp + "}"), kNow);
+    REQUIRE(result.status == JwtStatus::kOk);
+    CHECK(result.claims.expires_at_s == kMaxClaimSeconds);
+  }
+  // Far past: expired, whatever the skew.
+  for (const char* exp : {"-1e300", "-9223372036854775808", "-1e19", "0", "-1"}) {
+    INFO(exp);
+    CHECK(verifier.verify(token_for(std::string(R"({"sub":"u1","exp":)") + exp + "}"), kNow)
+              .status == JwtStatus::kExpired);
+  }
+  CHECK(verifier.verify(token_for(claims_exp(kNow + 100, ",\"nbf\":1e300")), kNow).status ==
+        JwtStatus::kNotYetValid);
+  CHECK(verifier.verify(token_for(claims_exp(kNow + 100, ",\"nbf\":-1e300")), kNow).status ==
+        JwtStatus::kOk);
+  CHECK(verifier.verify(token_for(claims_exp(kNow + 100, ",\"nbf\":-9223372036854775808")), kNow)
+            .status == JwtStatus::kOk);
+  // Fractions floor; a number JSON cannot represent as a double is refused, not undefined.
+  CHECK(verifier.verify(token_for(R"({"sub":"u1","exp":1e400})"), kNow).status ==
+        JwtStatus::kMissingExpiry);
+  auto fraction = verifier.verify(token_for(R"({"sub":"u1","exp":1800000000.9})"), kNow);
+  CHECK(fraction.claims.expires_at_s == 1'800'000'000);
+  // A huge skew is clamped as well.
+  JwtVerifier lenient(JwtOptions{kSecret, std::numeric_limits<std::int64_t>::max(), {}, {}});
+  CHECK(lenient.verify(token_for(claims_exp(kNow - 1000)), kNow).status == JwtStatus::kOk);
+  CHECK(lenient.verify(token_for(claims_exp(kNow, ",\"nbf\":1e300")), kNow).status ==
+        JwtStatus::kOk);
+}
+
+TEST_CASE("audience and issuer, when configured, must match") {
+  const JwtOptions plain{kSecret, 30, {}, {}};
+  const JwtOptions scoped{kSecret, 30, "hexwire", "https://auth.example.com"};
+  const std::string both = token_for(
+      claims_exp(kNow + 100, R"(,"aud":["other","hexwire"],"iss":"https://auth.example.com")"));
+  const std::string one_aud =
+      token_for(claims_exp(kNow + 100, R"(,"aud":"hexwire","iss":"https://auth.example.com")"));
+  const std::string wrong_aud =
+      token_for(claims_exp(kNow + 100, R"(,"aud":"billing","iss":"https://auth.example.com")"));
+  const std::string wrong_iss =
+      token_for(claims_exp(kNow + 100, R"(,"aud":"hexwire","iss":"https://evil.example.com")"));
+  const std::string bare = token_for(claims_exp(kNow + 100));
+  CHECK(JwtVerifier(scoped).verify(both, kNow).status == JwtStatus::kOk);
+  CHECK(JwtVerifier(scoped).verify(one_aud, kNow).status == JwtStatus::kOk);
+  CHECK(JwtVerifier(scoped).verify(wrong_aud, kNow).status == JwtStatus::kBadAudience);
+  CHECK(JwtVerifier(scoped).verify(wrong_iss, kNow).status == JwtStatus::kBadIssuer);
+  CHECK(JwtVerifier(scoped).verify(bare, kNow).status == JwtStatus::kBadIssuer);
+  // RFC 7519 4.1.3: a token addressed to an audience is refused by a service that names none.
+  CHECK(JwtVerifier(plain).verify(one_aud, kNow).status == JwtStatus::kBadAudience);
+  CHECK(JwtVerifier(plain).verify(bare, kNow).status == JwtStatus::kOk);
+  CHECK(JwtVerifier(plain).verify(token_for(claims_exp(kNow + 100, R"(,"iss":"x")")), kNow).status ==
+        JwtStatus::kOk);
+  CHECK(JwtVerifier(scoped).verify(token_for(claims_exp(kNow + 100, R"(,"aud":7)")), kNow).status ==
+        JwtStatus::kMalformed);
+  CHECK(JwtVerifier(scoped).verify(token_for(claims_exp(kNow + 100, R"(,"aud":[7])")), kNow).status ==
+        JwtStatus::kMalformed);
 }
 
 TEST_CASE("bad signatures, other algorithms and malformed tokens are refused") {

@@ -316,3 +316,73 @@ TEST_CASE("a subscriber that stops reading does not hold back the others") {
   }
   CHECK(drops > 0);
 }
+
+namespace {
+std::uint64_t counter_total(Server& server, std::string_view name) {
+  std::uint64_t total = 0;
+  for (unsigned shard = 0; shard < 2; ++shard) {
+    total += server.engine->metrics().counter(name, "", shard).value();
+  }
+  return total;
+}
+}  // namespace
+
+TEST_CASE("a hostile client: op floods are answered rate_limited and the connection stays") {
+  app::WsAppConfig ws = Server::default_ws_config();
+  ws.expensive_op_rate_per_s = 1;  // no meaningful refill during the test
+  ws.expensive_op_burst = 20;
+  ws.op_rate_per_s = 1;
+  ws.op_burst = 50;
+  Server server(ws);
+  Client c(server.port);
+  c.login("flooder");  // one cheap token
+  // 300 history requests and 300 reads written back to back, without reading a reply.
+  constexpr int kFlood = 300;
+  for (int i = 0; i < kFlood; ++i) {
+    c.send(R"({"op":"history","id":)" + std::to_string(i) + R"(,"channel":"g"})");
+  }
+  for (int i = 0; i < kFlood; ++i) {
+    c.send(R"({"op":"read","id":)" + std::to_string(kFlood + i) + R"(,"channel":"g","seq":1})");
+  }
+  int histories = 0;
+  int not_found = 0;
+  int limited = 0;
+  for (int i = 0; i < 2 * kFlood; ++i) {
+    auto e = c.receive();
+    const std::string_view op(e["op"]);
+    if (op == "history") {
+      ++histories;
+    } else if (op == "error") {
+      const std::string_view code(e["code"]);
+      not_found += code == "not_found";  // a read of a channel the user never joined
+      limited += code == "rate_limited";
+    }
+  }
+  CHECK(histories == 20);
+  CHECK(not_found == 49);
+  CHECK(limited == 2 * kFlood - 20 - 49);
+  c.send(R"({"op":"pub","id":"alive","channel":"g","data":1})");
+  CHECK(std::string_view(c.receive_op("ack")["id"]) == "alive");
+  CHECK(counter_total(server, "ws_app_rate_limited_expensive_total") == kFlood - 20);
+  CHECK(counter_total(server, "ws_app_rate_limited_cheap_total") == kFlood - 49);
+}
+
+TEST_CASE("a hostile client: a connection that never authenticates is closed 1008") {
+  app::WsAppConfig ws = Server::default_ws_config();
+  ws.auth_timeout_ms = 300;
+  Server server(ws);
+  Client silent(server.port);
+  Client prompt(server.port);
+  prompt.login("prompt");
+  auto e = silent.receive();  // blocks until the timeout; the socket's own timeout is 10 s
+  CHECK(std::string_view(e["code"]) == "unauthorized");
+  CHECK(std::string_view(e["message"]) == "authentication timeout");
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  silent.ws.read(buffer, ec);
+  CHECK(ec == websocket::error::closed);
+  CHECK(silent.ws.reason().code == 1008);
+  prompt.send(R"({"op":"pub","id":1,"channel":"g","data":1})");
+  CHECK(std::string_view(prompt.receive_op("ack")["op"]) == "ack");
+  CHECK(counter_total(server, "ws_app_auth_timeouts_total") == 1);
+}

@@ -411,3 +411,142 @@ TEST_CASE("binary messages and dispatch ops before auth") {
   f.send(c, R"({"op":"loc","lat":1,"lng":2})");
   CHECK(std::string_view(f.next(c)["code"]) == "unauthorized");
 }
+
+TEST_CASE("every op is rate limited: cheap and expensive buckets, the connection stays") {
+  WsAppConfig config = Fixture::default_config();
+  config.op_rate_per_s = 1;  // effectively no refill during the test
+  config.op_burst = 4;
+  config.expensive_op_rate_per_s = 1;
+  config.expensive_op_burst = 3;
+  Fixture f(config);
+  Client& c = f.login(0, "u1");  // the auth op took one cheap token
+  // Expensive: sub, history, presence (and nearby, ride) share one bucket of 3.
+  std::vector<std::string> codes;
+  for (const std::string op :
+       {R"({"op":"sub","id":1,"channel":"a"})", R"({"op":"history","id":2,"channel":"a"})",
+        R"({"op":"presence","id":3,"channel":"a"})", R"({"op":"sub","id":4,"channel":"b"})",
+        R"({"op":"nearby","id":5,"lat":1,"lng":2})", R"({"op":"ride","id":6,"lat":1,"lng":2,"dest_lat":1,"dest_lng":3})"}) {
+    f.send(c, op);
+    auto e = f.next(c);
+    codes.push_back(Fixture::op_of(e) == "error" ? std::string(std::string_view(e["code"]))
+                                                  : Fixture::op_of(e));
+    if (Fixture::op_of(e) == "error") {
+      CHECK(std::string_view(e["message"]).find("expensive") != std::string_view::npos);
+    }
+  }
+  CHECK(codes == std::vector<std::string>{"subbed", "history", "presence", "rate_limited",
+                                          "rate_limited", "rate_limited"});
+  // Cheap: 3 tokens left; read, unsub, garbage and binary count; the fourth is refused.
+  f.send(c, R"({"op":"unsub","id":7,"channel":"a"})");
+  CHECK(Fixture::op_of(f.next(c)) == "unsubbed");
+  f.send(c, "not json");
+  CHECK(std::string_view(f.next(c)["code"]) == "bad_request");
+  f.executor.run_on(0, [&] { c.connection->on_binary(); });
+  CHECK(std::string_view(f.next(c)["code"]) == "bad_request");
+  f.send(c, R"({"op":"read","id":8,"channel":"a","seq":1})");
+  auto e = f.next(c);
+  CHECK(std::string_view(e["code"]) == "rate_limited");
+  CHECK(std::int64_t(e["id"]) == 8);
+  f.send(c, "still not json");
+  CHECK(std::string_view(f.next(c)["code"]) == "rate_limited");
+  // Publishing has its own bucket and is unaffected; the connection was never closed.
+  f.send(c, R"({"op":"pub","id":9,"channel":"a","data":1})");
+  CHECK(Fixture::op_of(f.next(c)) == "ack");
+  CHECK(c.link.close_code == 0);
+  CHECK(f.metrics.counter("ws_app_rate_limited_expensive_total", "", 0).value() == 3);
+  CHECK(f.metrics.counter("ws_app_rate_limited_cheap_total", "", 0).value() == 2);
+  CHECK(f.metrics.counter("ws_app_rate_limited_publish_total", "", 0).value() == 0);
+  CHECK(f.metrics.counter("ws_app_rate_limited_total", "", 0).value() == 5);
+}
+
+TEST_CASE("an unauthenticated flood of auth attempts is rate limited, then timed out") {
+  WsAppConfig config = Fixture::default_config();
+  config.op_rate_per_s = 1;
+  config.op_burst = 2;
+  config.auth_timeout_ms = 1000;
+  Fixture f(config);
+  Client& c = f.connect(0);
+  int unauthorized = 0;
+  int limited = 0;
+  for (int i = 0; i < 10; ++i) {
+    f.send(c, R"({"op":"auth","id":1,"token":"bad.token.here"})");
+    const std::string code(std::string_view(f.next(c)["code"]));
+    unauthorized += code == "unauthorized";
+    limited += code == "rate_limited";
+  }
+  CHECK(unauthorized == 2);
+  CHECK(limited == 8);
+  f.executor.advance_time(1'001'000'000);
+  CHECK(c.link.close_code == 1008);
+  auto e = f.next(c);
+  CHECK(std::string_view(e["message"]) == "authentication timeout");
+  CHECK(f.metrics.counter("ws_app_auth_timeouts_total", "", 0).value() == 1);
+  CHECK(f.metrics.counter("ws_app_auth_failures_total", "", 0).value() == 2);
+}
+
+namespace {
+std::string expiring_token(std::string_view user, std::int64_t in_s, std::string_view role = "") {
+  const std::int64_t exp = core::wall_us() / 1'000'000 + in_s;
+  std::string claims = R"({"sub":")" + std::string(user) + R"(","exp":)" + std::to_string(exp);
+  if (!role.empty()) {
+    claims += R"(,"role":")" + std::string(role) + "\"";
+  }
+  return token(claims + "}");
+}
+}  // namespace
+
+TEST_CASE("a token's exp holds for the life of the connection: close 1008 unless refreshed") {
+  WsAppConfig config = Fixture::default_config();
+  config.auth.jwt_clock_skew_s = 0;
+  Fixture f(config);
+  Client& url = f.connect(0, expiring_token("u1", 5));
+  CHECK(Fixture::op_of(f.next(url)) == "auth");
+  Client& op = f.connect(1);
+  f.send(op, R"({"op":"auth","id":1,"token":")" + expiring_token("u2", 5) + "\"}");
+  CHECK(Fixture::op_of(f.next(op)) == "auth");
+  Client& anonymous = f.login(0, "u3");
+
+  // u2 refreshes with a later token: it outlives its first exp.
+  f.executor.advance_time(3'000'000'000);
+  f.send(op, R"({"op":"refresh","id":2,"token":")" + expiring_token("u2", 60) + "\"}");
+  auto e = f.next(op);
+  CHECK(Fixture::op_of(e) == "refresh");
+  CHECK(std::int64_t(e["id"]) == 2);
+  CHECK(std::int64_t(e["exp"]) > core::wall_us() / 1'000'000 + 50);
+  f.executor.advance_time(2'500'000'000);  // 5.5 s: u1's token expired
+  CHECK(url.link.close_code == 1008);
+  e = f.next(url);
+  CHECK(std::string_view(e["code"]) == "unauthorized");
+  CHECK(std::string_view(e["message"]) == "token expired");
+  CHECK(op.link.close_code == 0);
+  CHECK(anonymous.link.close_code == 0);  // anonymous identities do not expire
+  f.executor.advance_time(60'000'000'000);
+  CHECK(op.link.close_code == 1008);
+  CHECK(anonymous.link.close_code == 0);
+  CHECK(f.metrics.counter("ws_app_token_expiries_total", "", 0).value() == 1);
+  CHECK(f.metrics.counter("ws_app_token_expiries_total", "", 1).value() == 1);
+  CHECK(f.metrics.counter("ws_app_token_refreshes_total", "", 1).value() == 1);
+}
+
+TEST_CASE("refresh keeps the identity: other users, roles and bad tokens are refused") {
+  Fixture f;
+  Client& c = f.connect(0, expiring_token("d1", 600, "driver"));
+  CHECK(Fixture::op_of(f.next(c)) == "auth");
+  f.send(c, R"({"op":"refresh","id":1,"token":")" + expiring_token("d2", 600, "driver") + "\"}");
+  CHECK(std::string_view(f.next(c)["code"]) == "forbidden");
+  f.send(c, R"({"op":"refresh","id":2,"token":")" + expiring_token("d1", 600, "admin") + "\"}");
+  CHECK(std::string_view(f.next(c)["code"]) == "forbidden");
+  f.send(c, R"({"op":"refresh","id":3,"token":")" + expiring_token("d1", -100, "driver") + "\"}");
+  auto e = f.next(c);
+  CHECK(std::string_view(e["code"]) == "unauthorized");
+  CHECK(std::string_view(e["message"]) == "token expired");
+  f.send(c, R"({"op":"refresh","id":4})");
+  CHECK(std::string_view(f.next(c)["code"]) == "bad_request");
+  CHECK(c.link.close_code == 0);  // the first token still holds
+  Client& anonymous = f.login(1, "u3");
+  f.send(anonymous, R"({"op":"refresh","id":5,"token":")" + expiring_token("u3", 600) + "\"}");
+  CHECK(std::string_view(f.next(anonymous)["code"]) == "conflict");
+  Client& fresh = f.connect(1);
+  f.send(fresh, R"({"op":"refresh","id":6,"token":")" + expiring_token("u4", 600) + "\"}");
+  CHECK(std::string_view(f.next(fresh)["code"]) == "unauthorized");
+}
