@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything hexwire needs on Debian 12: compilers and libraries from Debian's packages,
+# Installs everything hexwire needs on Debian 12: compilers and libraries from Debian's packages
+# (Redis, hiredis and HAProxy for the scale-out tests; none is started as a service),
 # and the JavaScript test tools (ws, h3-js) from npm into tests/conformance/node_modules.
 # Idempotent: a second run installs nothing and finishes in a second or two.
 # Usage: scripts/setup.sh            (run as root, or with sudo available)
@@ -11,6 +12,7 @@ DEB_PACKAGES=(
   liburing-dev libboost1.81-dev libsimdjson-dev libconcurrentqueue-dev libreaderwriterqueue-dev
   libbenchmark-dev catch2 libcli11-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
   procps
+  redis-server redis-tools libhiredis-dev haproxy
 )
 
 missing=()
