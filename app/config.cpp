@@ -13,10 +13,6 @@
 
 namespace hexwire::app {
 
-const char* to_string(BackendKind kind) noexcept {
-  return kind == BackendKind::kIoUring ? "io_uring" : "epoll";
-}
-
 namespace {
 
 void add_network_flags(CLI::App& cli, EngineConfig& c) {
@@ -28,8 +24,10 @@ void add_network_flags(CLI::App& cli, EngineConfig& c) {
       ->check(CLI::Range(0u, 1024u));
   const std::map<std::string, BackendKind> backends{{"io_uring", BackendKind::kIoUring},
                                                     {"epoll", BackendKind::kEpoll}};
-  cli.add_option("--backend", c.backend,
-                 "Reactor backend: io_uring (default) or epoll (comparison, old kernels)")
+  // Bound through a function: CLI11's default-value text would find core::to_string by ADL.
+  cli.add_option_function<BackendKind>(
+         "--backend", [&c](const BackendKind& kind) { c.backend = kind; },
+         "Reactor backend: io_uring (default) or epoll (comparison, old kernels)")
       ->transform(CLI::CheckedTransformer(backends, CLI::ignore_case))
       ->default_str("io_uring");
   cli.add_flag("!--no-pin", c.pin_threads, "Do not pin shard threads to CPUs");

@@ -8,11 +8,13 @@
 #include <vector>
 
 #include "app/ws_app_config.hpp"
-#include "geo/dispatch.hpp"
+#include "core/backend.hpp"
+#include "geo/dispatch/engine.hpp"
 
 namespace hexwire::app {
 
-enum class BackendKind { kIoUring, kEpoll };
+/// The reactor backend is core's (--backend io_uring|epoll; core::to_string names it).
+using core::BackendKind;
 
 struct EngineConfig {
   // Network.
@@ -67,7 +69,5 @@ ParseOutcome parse_engine_config(int argc, char** argv);
 
 /// Renders the effective configuration as TOML (for --print-config and the docs).
 std::string to_toml(const EngineConfig& config);
-
-const char* to_string(BackendKind kind) noexcept;
 
 }  // namespace hexwire::app

@@ -70,7 +70,7 @@ void DispatchBridge::publish(ShardState& shard, std::string_view channel) noexce
   try {
     const pubsub::Status status =
         broker_.publish(kDispatchPublisher, channel, shard.writer.finish_payload());
-    (status == pubsub::Status::ok ? shard.published : shard.refused)->add();
+    (status == pubsub::Status::kOk ? shard.published : shard.refused)->add();
   } catch (const std::exception&) {
     shard.refused->add();  // out of memory: the event is lost, and counted
   }

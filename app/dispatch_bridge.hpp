@@ -16,7 +16,7 @@
 #include "core/executor.hpp"
 #include "core/metrics.hpp"
 #include "core/shared_buffer.hpp"
-#include "geo/dispatch_events.hpp"
+#include "geo/dispatch/events.hpp"
 #include "pubsub/broker.hpp"
 #include "pubsub/types.hpp"
 

@@ -25,14 +25,14 @@ namespace {
 
 ErrorCode error_code_of(geo::DispatchError error) noexcept {
   switch (error) {
-    case geo::DispatchError::bad_request:
+    case geo::DispatchError::kBadRequest:
       return ErrorCode::kBadRequest;
-    case geo::DispatchError::forbidden:
+    case geo::DispatchError::kForbidden:
       return ErrorCode::kForbidden;
-    case geo::DispatchError::not_found:
+    case geo::DispatchError::kNotFound:
       return ErrorCode::kNotFound;
-    case geo::DispatchError::conflict:
-    case geo::DispatchError::ok:
+    case geo::DispatchError::kConflict:
+    case geo::DispatchError::kOk:
       break;
   }
   return ErrorCode::kConflict;
@@ -41,15 +41,15 @@ ErrorCode error_code_of(geo::DispatchError error) noexcept {
 geo::TripAction geo_action(TripAction action) noexcept {
   switch (action) {
     case TripAction::kArrive:
-      return geo::TripAction::arrive;
+      return geo::TripAction::kArrive;
     case TripAction::kStart:
-      return geo::TripAction::start;
+      return geo::TripAction::kStart;
     case TripAction::kComplete:
-      return geo::TripAction::complete;
+      return geo::TripAction::kComplete;
     case TripAction::kCancel:
       break;
   }
-  return geo::TripAction::cancel;
+  return geo::TripAction::kCancel;
 }
 
 /// What replies need after the engine answered: the connection may be gone by then.
@@ -115,7 +115,7 @@ void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op)
     // std::function keeps them inline, so the callback costs no allocation.
     engine_->update_location(
         c.identity()->user, fix, [service = &service_, conn_id = c.id()](geo::LocationReply r) {
-          if (r.error == geo::DispatchError::ok) {
+          if (r.error == geo::DispatchError::kOk) {
             return;
           }
           if (WsConnection* conn = service->find(conn_id)) {
@@ -131,7 +131,7 @@ void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op)
         if (conn == nullptr) {
           return;
         }
-        if (r.error != geo::DispatchError::ok) {
+        if (r.error != geo::DispatchError::kOk) {
           send_error(*reply.service, *conn, reply.id, error_code_of(r.error),
                      {"invalid coordinates"});
           return;
@@ -165,7 +165,7 @@ void DispatchService::nearby(WsConnection& c, std::string_view id, const NearbyO
                     if (conn == nullptr) {
                       return;
                     }
-                    if (error != geo::DispatchError::ok) {
+                    if (error != geo::DispatchError::kOk) {
                       send_error(*reply.service, *conn, reply.id, error_code_of(error),
                                  {"invalid coordinates"});
                       return;
@@ -202,7 +202,7 @@ void DispatchService::ride(WsConnection& c, std::string_view id, const RideOp& o
                           if (conn == nullptr) {
                             return;
                           }
-                          if (r.error != geo::DispatchError::ok) {
+                          if (r.error != geo::DispatchError::kOk) {
                             send_error(*reply.service, *conn, reply.id, error_code_of(r.error),
                                        {"invalid pickup or destination"});
                             return;
@@ -239,10 +239,10 @@ void DispatchService::answer_offer(WsConnection& c, std::string_view id, std::st
     if (conn == nullptr) {
       return;
     }
-    if (error != geo::DispatchError::ok) {
+    if (error != geo::DispatchError::kOk) {
       // An unknown trip is answered like an expired offer: both mean "nothing to answer".
       const ErrorCode code =
-          error == geo::DispatchError::forbidden ? ErrorCode::kForbidden : ErrorCode::kConflict;
+          error == geo::DispatchError::kForbidden ? ErrorCode::kForbidden : ErrorCode::kConflict;
       send_error(*reply.service, *conn, reply.id, code,
                  {"no open offer of trip ", trip, " for you (expired, taken or unknown)"});
       return;
@@ -269,11 +269,11 @@ void DispatchService::trip(WsConnection& c, std::string_view id, const TripOp& o
                          if (conn == nullptr) {
                            return;
                          }
-                         if (error != geo::DispatchError::ok) {
+                         if (error != geo::DispatchError::kOk) {
                            const std::string_view why =
-                               error == geo::DispatchError::forbidden
+                               error == geo::DispatchError::kForbidden
                                    ? " is not yours to take on this trip"
-                               : error == geo::DispatchError::conflict
+                               : error == geo::DispatchError::kConflict
                                    ? " is not legal in the trip's current status"
                                    : " failed";
                            send_error(*reply.service, *conn, reply.id, error_code_of(error),
@@ -307,7 +307,7 @@ void add_dispatch_flags(CLI::App& cli, geo::DispatchConfig& c) {
   cli.add_option_function<std::string>(
          "--match",
          [&c](const std::string& mode) {
-           c.mode = mode == "batched" ? geo::MatchMode::batched : geo::MatchMode::immediate;
+           c.mode = mode == "batched" ? geo::MatchMode::kBatched : geo::MatchMode::kImmediate;
          },
          "Dispatch matching: immediate (nearest available driver per request) or batched "
          "(requests of a window assigned together)")
@@ -344,7 +344,7 @@ std::string dispatch_config_toml(const geo::DispatchConfig& c) {
       "match = \"{}\"\nbatch-window-ms = {}\ndispatch-res = {}\noffer-expiry-ms = {}\n"
       "match-deadline-ms = {}\nlive-map-interval-ms = {}\nsurge-window-s = {}\nsurge-cap = {}\n"
       "surge-sensitivity = {}\n",
-      c.mode == geo::MatchMode::batched ? "batched" : "immediate", c.batch_window_ns / kNsPerMs,
+      c.mode == geo::MatchMode::kBatched ? "batched" : "immediate", c.batch_window_ns / kNsPerMs,
       c.fleet.index_res, c.offer_expiry_ns / kNsPerMs, c.match_deadline_ns / kNsPerMs,
       c.live_map_interval_ns / kNsPerMs, c.surge.window_ns / 1'000'000'000, c.surge.cap,
       c.surge.sensitivity);

@@ -12,7 +12,7 @@
 #include "app/protocol.hpp"
 #include "core/executor.hpp"
 #include "core/metrics.hpp"
-#include "geo/dispatch.hpp"
+#include "geo/dispatch/engine.hpp"
 
 namespace CLI {
 class App;

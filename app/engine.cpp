@@ -49,8 +49,7 @@ net::HttpServerConfig http_server_config(const EngineConfig& c) {
 core::RuntimeConfig runtime_config(const EngineConfig& c) {
   core::RuntimeConfig r;
   r.shards = c.shards;
-  r.backend =
-      c.backend == BackendKind::kEpoll ? core::BackendKind::epoll : core::BackendKind::io_uring;
+  r.backend = c.backend;
   r.pin_threads = c.pin_threads;
   r.shutdown_drain_ns = static_cast<std::uint64_t>(c.shutdown_timeout_ms) * kNsPerMs;
   // The reactor's drain notification marks the end of a "slow" period: align it with the

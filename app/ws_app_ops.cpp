@@ -24,25 +24,25 @@ struct Refusal {
 
 Refusal refusal_of(pubsub::Status status) noexcept {
   switch (status) {
-    case pubsub::Status::invalid_channel:
+    case pubsub::Status::kInvalidChannel:
       return {ErrorCode::kBadRequest, "invalid channel name"};
-    case pubsub::Status::already_subscribed:
+    case pubsub::Status::kAlreadySubscribed:
       return {ErrorCode::kConflict, "already subscribed to this channel"};
-    case pubsub::Status::not_subscribed:
+    case pubsub::Status::kNotSubscribed:
       return {ErrorCode::kNotFound, "not subscribed to this channel"};
-    case pubsub::Status::too_many_subscriptions:
+    case pubsub::Status::kTooManySubscriptions:
       return {ErrorCode::kForbidden, "subscription limit of this connection reached"};
-    case pubsub::Status::too_many_channels:
+    case pubsub::Status::kTooManyChannels:
       return {ErrorCode::kUnavailable, "channel limit of the owner shard reached"};
-    case pubsub::Status::channel_full:
+    case pubsub::Status::kChannelFull:
       return {ErrorCode::kUnavailable, "member limit of this channel reached"};
-    case pubsub::Status::not_member:
+    case pubsub::Status::kNotMember:
       return {ErrorCode::kNotFound, "not a member of this channel"};
-    case pubsub::Status::cancelled:
+    case pubsub::Status::kCancelled:
       return {ErrorCode::kConflict, "cancelled by unsub"};
-    case pubsub::Status::unknown_connection:
-    case pubsub::Status::connection_exists:
-    case pubsub::Status::ok:
+    case pubsub::Status::kUnknownConnection:
+    case pubsub::Status::kConnectionExists:
+    case pubsub::Status::kOk:
       break;
   }
   return {ErrorCode::kUnavailable, "internal state error"};
@@ -123,7 +123,7 @@ class WsOpHandlers {
           if (c == nullptr) {
             return;
           }
-          if (result.status != pubsub::Status::ok) {
+          if (result.status != pubsub::Status::kOk) {
             const Refusal r = refusal_of(result.status);
             c->send_error(id, r.code, {r.message});
             return;
@@ -146,7 +146,7 @@ class WsOpHandlers {
       return;
     }
     const pubsub::Status status = c_.service_.broker().unsubscribe(c_.id_, op.channel);
-    if (status == pubsub::Status::ok) {
+    if (status == pubsub::Status::kOk) {
       c_.send(encode_unsubbed(c_.shard_.writer, id_, op.channel));
     }
     refuse_unless_ok(status);
@@ -169,7 +169,7 @@ class WsOpHandlers {
         c_.identity_->user, op.channel, core::SharedBuffer::copy_of(op.data),
         [service, conn, slot](const pubsub::PublishAck& ack) {
           WsShardState& shard = service->shard();
-          if (ack.status == pubsub::Status::ok) {
+          if (ack.status == pubsub::Status::kOk) {
             shard.metrics.publishes->add();
           }
           WsConnection* c = service->find(conn);
@@ -177,7 +177,7 @@ class WsOpHandlers {
             return;
           }
           const WsConnection::PendingPublish& pending = c->publish_slots_[slot];
-          if (ack.status != pubsub::Status::ok) {
+          if (ack.status != pubsub::Status::kOk) {
             const Refusal r = refusal_of(ack.status);
             c->send_error(pending.id, r.code, {r.message});
           } else {
@@ -186,7 +186,7 @@ class WsOpHandlers {
           }
           c->free_publish_slots_.push_back(slot);
         });
-    if (status != pubsub::Status::ok) {
+    if (status != pubsub::Status::kOk) {
       c_.free_publish_slots_.push_back(slot);
     }
     refuse_unless_ok(status);
@@ -204,7 +204,7 @@ class WsOpHandlers {
         [service, conn, id = std::string(id_),
          channel = std::string(op.channel)](pubsub::HistoryResult&& result) {
           if (WsConnection* c = service->find(conn)) {
-            if (result.status != pubsub::Status::ok) {
+            if (result.status != pubsub::Status::kOk) {
               const Refusal r = refusal_of(result.status);
               c->send_error(id, r.code, {r.message});
               return;
@@ -228,7 +228,7 @@ class WsOpHandlers {
         op.channel, [service, conn, id = std::string(id_),
                      channel = std::string(op.channel)](pubsub::PresenceResult&& result) {
           if (WsConnection* c = service->find(conn)) {
-            if (result.status != pubsub::Status::ok) {
+            if (result.status != pubsub::Status::kOk) {
               const Refusal r = refusal_of(result.status);
               c->send_error(id, r.code, {r.message});
               return;
@@ -250,7 +250,7 @@ class WsOpHandlers {
         [service, conn, id = std::string(id_),
          channel = std::string(op.channel)](const pubsub::ReadResult& result) {
           if (WsConnection* c = service->find(conn)) {
-            if (result.status != pubsub::Status::ok) {
+            if (result.status != pubsub::Status::kOk) {
               const Refusal r = refusal_of(result.status);
               c->send_error(id, r.code, {r.message});
               return;
@@ -297,7 +297,7 @@ class WsOpHandlers {
     return false;
   }
   void refuse_unless_ok(pubsub::Status status) {
-    if (status != pubsub::Status::ok) {
+    if (status != pubsub::Status::kOk) {
       const Refusal r = refusal_of(status);
       c_.send_error(id_, r.code, {r.message});
     }

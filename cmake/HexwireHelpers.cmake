@@ -1,14 +1,71 @@
 # Helper functions shared by the module CMakeLists: library, test, benchmark and fuzzer targets,
 # warning flags, and the target that compiles every header on its own.
+#
+# Sources are listed explicitly everywhere (no GLOB for sources). So that a forgotten file cannot
+# silently drop out of the build, every folder that uses these helpers is checked when it ends:
+# each .cpp in it (and in its subfolders that have no CMakeLists.txt of their own) must belong to
+# a target or a fuzzer of that folder.
 
 set(HEXWIRE_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wshadow=local)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   set(HEXWIRE_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wno-gnu-zero-variadic-macro-arguments)
 endif()
 
+# hexwire_check_sources_listed(): fails the configure step, naming the file, when a .cpp of the
+# current folder or of a subfolder without its own CMakeLists.txt (detail/, a case's folder) is in
+# no target of the folder. Runs once, when the folder ends.
+function(hexwire_check_sources_listed)
+  set(dir ${CMAKE_CURRENT_SOURCE_DIR})
+  file(GLOB_RECURSE found CONFIGURE_DEPENDS ${dir}/*.cpp)
+  set(on_disk)
+  foreach(file ${found})
+    get_filename_component(parent ${file} DIRECTORY)
+    set(owned_here TRUE)
+    while(NOT parent STREQUAL dir)
+      if(EXISTS ${parent}/CMakeLists.txt)
+        set(owned_here FALSE)  # a folder of its own: checked when that folder ends
+        break()
+      endif()
+      get_filename_component(parent ${parent} DIRECTORY)
+    endwhile()
+    if(owned_here)
+      list(APPEND on_disk ${file})
+    endif()
+  endforeach()
+  get_property(listed DIRECTORY PROPERTY HEXWIRE_LISTED_SOURCES)
+  get_property(targets DIRECTORY PROPERTY BUILDSYSTEM_TARGETS)
+  foreach(target ${targets})
+    get_target_property(sources ${target} SOURCES)
+    if(NOT sources)
+      continue()
+    endif()
+    foreach(source ${sources})
+      get_filename_component(absolute ${source} ABSOLUTE BASE_DIR ${dir})
+      list(APPEND listed ${absolute})
+    endforeach()
+  endforeach()
+  foreach(file ${on_disk})
+    if(NOT file IN_LIST listed)
+      file(RELATIVE_PATH shown ${HEXWIRE_SOURCE_ROOT} ${file})
+      message(FATAL_ERROR "${shown} is in no target: list it in ${dir}/CMakeLists.txt "
+                          "(sources are listed explicitly, see cmake/HexwireHelpers.cmake)")
+    endif()
+  endforeach()
+endfunction()
+
+# Schedules hexwire_check_sources_listed() for the end of the current folder (once).
+function(hexwire_defer_source_check)
+  get_property(scheduled DIRECTORY PROPERTY HEXWIRE_SOURCE_CHECK_SCHEDULED)
+  if(NOT scheduled)
+    set_property(DIRECTORY PROPERTY HEXWIRE_SOURCE_CHECK_SCHEDULED TRUE)
+    cmake_language(DEFER CALL hexwire_check_sources_listed)
+  endif()
+endfunction()
+
 # hexwire_add_library(NAME SOURCES ... DEPS ...): one module library; includes start at the repo root.
 function(hexwire_add_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  hexwire_defer_source_check()
   add_library(${name} STATIC ${ARG_SOURCES})
   target_include_directories(${name} PUBLIC ${HEXWIRE_SOURCE_ROOT})
   target_compile_options(${name} PRIVATE ${HEXWIRE_WARNINGS})
@@ -20,6 +77,7 @@ endfunction()
 # TEST_CASEs become individual ctest tests. A test that exits with code 4 counts as skipped.
 function(hexwire_add_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  hexwire_defer_source_check()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE hexwire_catch_main ${ARG_DEPS})
   target_compile_options(${name} PRIVATE ${HEXWIRE_WARNINGS})
@@ -39,6 +97,7 @@ endfunction()
 # hexwire_add_bench(NAME SOURCES ... DEPS ...): a Google Benchmark program (not run by ctest).
 function(hexwire_add_bench name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  hexwire_defer_source_check()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE benchmark::benchmark benchmark::benchmark_main ${ARG_DEPS})
   target_compile_options(${name} PRIVATE ${HEXWIRE_WARNINGS})
@@ -49,6 +108,11 @@ endfunction()
 # prebuilt library) so that it is instrumented. ctest runs it for RUN_SECONDS over the seed corpus.
 function(hexwire_add_fuzzer name)
   cmake_parse_arguments(ARG "" "RUN_SECONDS;CORPUS" "SOURCES;DEPS" ${ARGN})
+  hexwire_defer_source_check()
+  foreach(source ${ARG_SOURCES})  # listed even when fuzzers are not built
+    get_filename_component(absolute ${source} ABSOLUTE)
+    set_property(DIRECTORY APPEND PROPERTY HEXWIRE_LISTED_SOURCES ${absolute})
+  endforeach()
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR NOT HEXWIRE_BUILD_FUZZ)
     return()
   endif()

@@ -14,7 +14,7 @@
 
 namespace hexwire::core {
 
-enum class BackendKind : std::uint8_t { io_uring, epoll };
+enum class BackendKind : std::uint8_t { kIoUring, kEpoll };
 
 /// "io_uring" / "epoll".
 [[nodiscard]] std::string_view to_string(BackendKind kind) noexcept;
@@ -36,14 +36,14 @@ inline constexpr std::uint32_t kGenerationMask = 0x00FF'FFFFu;
 /// How the io_uring backend sets its ring up. `best` tries SINGLE_ISSUER|DEFER_TASKRUN, then
 /// COOP_TASKRUN, then no flags (each fallback on EINVAL); the others start lower in that list
 /// (for tests of the fallbacks and for comparison).
-enum class RingSetup : std::uint8_t { best, coop_taskrun, plain };
+enum class RingSetup : std::uint8_t { kBest, kCoopTaskrun, kPlain };
 
 /// Tuning shared by both backends.
 struct BackendConfig {
-  RingSetup ring_setup = RingSetup::best;  // io_uring only
-  unsigned ring_entries = 4096;            // io_uring SQ size (CQ is 4x)
-  unsigned buffer_count = 1024;            // provided buffers per shard (power of two, <= 32768)
-  unsigned buffer_size = 16 * 1024;        // bytes per provided buffer / epoll scratch buffer
+  RingSetup ring_setup = RingSetup::kBest;  // io_uring only
+  unsigned ring_entries = 4096;             // io_uring SQ size (CQ is 4x)
+  unsigned buffer_count = 1024;             // provided buffers per shard (power of two, <= 32768)
+  unsigned buffer_size = 16 * 1024;         // bytes per provided buffer / epoll scratch buffer
   unsigned max_buffers_per_turn = 16;  // fairness: receive buffers one connection may fill per turn
 };
 

@@ -16,17 +16,17 @@ namespace hexwire::core {
 
 std::string_view to_string(CloseReason reason) noexcept {
   switch (reason) {
-    case CloseReason::local_close:
+    case CloseReason::kLocalClose:
       return "local_close";
-    case CloseReason::local_abort:
+    case CloseReason::kLocalAbort:
       return "local_abort";
-    case CloseReason::peer_closed:
+    case CloseReason::kPeerClosed:
       return "peer_closed";
-    case CloseReason::error:
+    case CloseReason::kError:
       return "error";
-    case CloseReason::connect_failed:
+    case CloseReason::kConnectFailed:
       return "connect_failed";
-    case CloseReason::shutdown:
+    case CloseReason::kShutdown:
       return "shutdown";
   }
   return "unknown";
@@ -40,7 +40,7 @@ bool Connection::send(SharedBuffer bytes) noexcept {
 }
 
 bool Connection::send(SharedBuffer bytes, std::size_t offset, std::size_t length) noexcept {
-  if (state_ != State::open && state_ != State::connecting) {
+  if (state_ != State::kOpen && state_ != State::kConnecting) {
     return false;
   }
   assert(offset <= bytes.size() && length <= bytes.size() - offset);
@@ -58,10 +58,10 @@ void Connection::resume_reading() noexcept {
 }
 
 void Connection::close() noexcept {
-  reactor_->begin_close(*this, CloseReason::local_close, false, 0);
+  reactor_->begin_close(*this, CloseReason::kLocalClose, false, 0);
 }
 void Connection::abort() noexcept {
-  reactor_->begin_close(*this, CloseReason::local_abort, true, 0);
+  reactor_->begin_close(*this, CloseReason::kLocalAbort, true, 0);
 }
 
 void Connection::set_handler(std::unique_ptr<ConnectionHandler> handler) noexcept {
@@ -101,7 +101,7 @@ void Reactor::queue_send(Connection& c, SharedBuffer&& bytes, std::size_t offset
 // while it lasts join the same sendmsg. A send already in flight needs no hold: its completion
 // sends whatever queued up behind it.
 void Reactor::schedule_send(Connection& c) noexcept {
-  if (config_.write_delay_ns == 0 || c.state_ != Connection::State::open ||
+  if (config_.write_delay_ns == 0 || c.state_ != Connection::State::kOpen ||
       c.buffered_bytes_ >= config_.write_delay_max_bytes) {
     mark_for_flush(c);
     return;
@@ -193,12 +193,12 @@ void Reactor::complete_send(Connection& c, std::size_t written) noexcept {
     }
     pool_->give_back(chunk);
   }
-  if (c.out_head_ != nullptr || c.state_ != Connection::State::open) {
+  if (c.out_head_ != nullptr || c.state_ != Connection::State::kOpen) {
     mark_for_flush(c);  // more to send, or a close step waits for the queue to empty
   }
   if ((c.flags_ & Connection::kOverSoftLimit) != 0 && c.buffered_bytes_ <= config_.send_low_water) {
     c.flags_ &= static_cast<std::uint16_t>(~Connection::kOverSoftLimit);
-    if (c.state_ == Connection::State::open) {
+    if (c.state_ == Connection::State::kOpen) {
       c.handler_->on_drained(c);
     }
   }
@@ -230,7 +230,7 @@ void Reactor::pause(Connection& c) noexcept {
   c.flags_ |= Connection::kPaused;
   if ((c.flags_ & (Connection::kRecvArmed | Connection::kRecvCancelling)) ==
           Connection::kRecvArmed &&
-      c.state_ == Connection::State::open) {
+      c.state_ == Connection::State::kOpen) {
     c.flags_ |= Connection::kRecvCancelling;
     backend_->cancel_receive(c.target(), c.fd_);
   }
@@ -241,7 +241,7 @@ void Reactor::resume(Connection& c) noexcept {
     return;
   }
   c.flags_ &= static_cast<std::uint16_t>(~Connection::kPaused);
-  if (c.state_ == Connection::State::open) {
+  if (c.state_ == Connection::State::kOpen) {
     mark_for_flush(c);  // stash delivery and re-arm happen at flush, never inside a callback
   }
 }
@@ -260,7 +260,7 @@ void Reactor::stash(Connection& c, std::span<const std::byte> bytes) noexcept {
 }
 
 void Reactor::deliver_stash(Connection& c) noexcept {
-  while (c.stash_head_ != nullptr && c.state_ == Connection::State::open &&
+  while (c.stash_head_ != nullptr && c.state_ == Connection::State::kOpen &&
          (c.flags_ & Connection::kPaused) == 0) {
     detail::OutboundChunk* chunk = c.stash_head_;
     c.stash_head_ = chunk->next;
@@ -278,21 +278,21 @@ void Reactor::process_flush(Connection& c) noexcept {
   constexpr std::uint16_t kReceiving =
       Connection::kRecvArmed | Connection::kRecvCancelling | Connection::kRearmQueued;
   switch (c.state_) {
-    case Connection::State::open:
+    case Connection::State::kOpen:
       if (c.stash_head_ != nullptr) {
         deliver_stash(c);
       }
-      if (c.state_ == Connection::State::open && c.stash_head_ == nullptr &&
+      if (c.state_ == Connection::State::kOpen && c.stash_head_ == nullptr &&
           (c.flags_ & Connection::kPeerFin) != 0) {
-        begin_close(c, CloseReason::peer_closed, false, 0);  // EOF came behind stashed bytes
+        begin_close(c, CloseReason::kPeerClosed, false, 0);  // EOF came behind stashed bytes
         return;
       }
-      if (c.state_ == Connection::State::open &&
+      if (c.state_ == Connection::State::kOpen &&
           (c.flags_ & (kReceiving | Connection::kPaused | Connection::kPeerFin)) == 0 &&
           c.stash_head_ == nullptr) {
         arm_receive(c);
       }
-      if (c.state_ == Connection::State::open) {
+      if (c.state_ == Connection::State::kOpen) {
         if ((c.flags_ & Connection::kSendInFlight) == 0 && c.out_head_ != nullptr &&
             !write_held(c)) {
           c.flags_ &= static_cast<std::uint16_t>(~Connection::kWriteHeld);
@@ -302,7 +302,7 @@ void Reactor::process_flush(Connection& c) noexcept {
       }
       mark_for_flush(c);  // a handler closed it during stash delivery: continue next pass
       return;
-    case Connection::State::draining:
+    case Connection::State::kDraining:
       if ((c.flags_ & Connection::kSendInFlight) != 0) {
         return;
       }
@@ -315,17 +315,17 @@ void Reactor::process_flush(Connection& c) noexcept {
         go_closing(c);
         return;
       }
-      c.state_ = Connection::State::half_closed;
+      c.state_ = Connection::State::kHalfClosed;
       c.close_deadline_ns_ = monotonic_ns() + config_.close_linger_ns;
       [[fallthrough]];
-    case Connection::State::half_closed:
+    case Connection::State::kHalfClosed:
       // Keep reading (and dropping) until the peer's FIN, so close() does not turn unread
       // bytes into a RST that could destroy what we just sent.
       if ((c.flags_ & kReceiving) == 0 && (c.flags_ & Connection::kPeerFin) == 0) {
         arm_receive(c);
       }
       return;
-    case Connection::State::closing:
+    case Connection::State::kClosing:
       if ((c.flags_ & (Connection::kRecvArmed | Connection::kSendInFlight |
                        Connection::kConnectPending)) != 0) {
         if ((c.flags_ & Connection::kCancelIssued) == 0) {
@@ -343,11 +343,11 @@ void Reactor::process_flush(Connection& c) noexcept {
 
 void Reactor::begin_close(Connection& c, CloseReason reason, bool abortive, int error) noexcept {
   switch (c.state_) {
-    case Connection::State::free:
-    case Connection::State::closing:
+    case Connection::State::kFree:
+    case Connection::State::kClosing:
       return;
-    case Connection::State::draining:
-    case Connection::State::half_closed:
+    case Connection::State::kDraining:
+    case Connection::State::kHalfClosed:
       if (!abortive) {
         return;  // already closing in order
       }
@@ -357,14 +357,14 @@ void Reactor::begin_close(Connection& c, CloseReason reason, bool abortive, int 
       c.last_error_ = error;
       break;
   }
-  if (abortive || c.state_ == Connection::State::connecting) {
+  if (abortive || c.state_ == Connection::State::kConnecting) {
     if (abortive) {
       (void)set_linger_zero(c.fd_);
     }
     go_closing(c);
     return;
   }
-  c.state_ = Connection::State::draining;
+  c.state_ = Connection::State::kDraining;
   c.close_deadline_ns_ = monotonic_ns() + config_.close_flush_timeout_ns;
   if ((c.flags_ & Connection::kLingering) == 0) {
     c.flags_ |= Connection::kLingering;
@@ -374,7 +374,7 @@ void Reactor::begin_close(Connection& c, CloseReason reason, bool abortive, int 
 }
 
 void Reactor::go_closing(Connection& c) noexcept {
-  c.state_ = Connection::State::closing;
+  c.state_ = Connection::State::kClosing;
   mark_for_flush(c);
 }
 
@@ -387,17 +387,17 @@ void Reactor::check_deadlines() noexcept {
       continue;
     }
     const bool waiting =
-        c->state_ == Connection::State::draining || c->state_ == Connection::State::half_closed;
+        c->state_ == Connection::State::kDraining || c->state_ == Connection::State::kHalfClosed;
     if (waiting && now < c->close_deadline_ns_) {
       deadlines_[kept++] = target;
       continue;
     }
     c->flags_ &= static_cast<std::uint16_t>(~Connection::kLingering);
-    if (c->state_ == Connection::State::draining) {
+    if (c->state_ == Connection::State::kDraining) {
       c->last_error_ = ETIMEDOUT;  // the peer stopped reading: give up on the queued bytes
       (void)set_linger_zero(c->fd_);
       go_closing(*c);
-    } else if (c->state_ == Connection::State::half_closed) {
+    } else if (c->state_ == Connection::State::kHalfClosed) {
       go_closing(*c);
     }
   }

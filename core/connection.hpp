@@ -26,12 +26,12 @@ struct SendOp;
 
 /// Why a connection ended (first cause wins).
 enum class CloseReason : std::uint8_t {
-  local_close,     // close() was called: queued bytes were flushed first
-  local_abort,     // abort() was called: queued bytes dropped, RST sent
-  peer_closed,     // the peer closed its side (EOF) or reset the connection
-  error,           // a socket error (see Connection::last_error())
-  connect_failed,  // client role: connect() did not succeed (see last_error())
-  shutdown,        // the reactor/runtime is stopping
+  kLocalClose,     // close() was called: queued bytes were flushed first
+  kLocalAbort,     // abort() was called: queued bytes dropped, RST sent
+  kPeerClosed,     // the peer closed its side (EOF) or reset the connection
+  kError,          // a socket error (see Connection::last_error())
+  kConnectFailed,  // client role: connect() did not succeed (see last_error())
+  kShutdown,       // the reactor/runtime is stopping
 };
 
 [[nodiscard]] std::string_view to_string(CloseReason reason) noexcept;
@@ -96,9 +96,9 @@ class Connection {
   void abort() noexcept;
 
   /// True from establishment until close()/abort()/failure begins (sends are accepted).
-  [[nodiscard]] bool is_open() const noexcept { return state_ == State::open; }
+  [[nodiscard]] bool is_open() const noexcept { return state_ == State::kOpen; }
   /// Client role: true while connect() is still pending (send() already queues bytes).
-  [[nodiscard]] bool is_connecting() const noexcept { return state_ == State::connecting; }
+  [[nodiscard]] bool is_connecting() const noexcept { return state_ == State::kConnecting; }
 
   [[nodiscard]] const SocketAddress& peer() const noexcept { return peer_; }
   [[nodiscard]] ConnectionId id() const noexcept {
@@ -121,7 +121,7 @@ class Connection {
 
  private:
   friend class Reactor;
-  enum class State : std::uint8_t { free, connecting, open, draining, half_closed, closing };
+  enum class State : std::uint8_t { kFree, kConnecting, kOpen, kDraining, kHalfClosed, kClosing };
   static constexpr std::uint16_t kPaused = 1;            // owner paused reading
   static constexpr std::uint16_t kRecvArmed = 2;         // a receive is pending in the backend
   static constexpr std::uint16_t kSendInFlight = 4;      // a SendOp is in the backend
@@ -154,8 +154,8 @@ class Connection {
   std::uint32_t budget_turn_ = 0;  // loop turn the receive budget below belongs to
   std::uint32_t budget_used_ = 0;  // receive buffers filled in that turn
   int last_error_ = 0;
-  State state_ = State::free;
-  CloseReason close_reason_ = CloseReason::local_close;
+  State state_ = State::kFree;
+  CloseReason close_reason_ = CloseReason::kLocalClose;
   std::uint16_t flags_ = 0;
   std::uint32_t next_free_ = 0;  // slot free list
   SocketAddress peer_;

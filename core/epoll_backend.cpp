@@ -36,7 +36,7 @@ EpollBackend::EpollBackend(const BackendConfig& config) : config_(config) {
   }
   epoll_event event{};
   event.events = EPOLLIN;
-  event.data.u64 = pack_user_data(OpType::wake, {});
+  event.data.u64 = pack_user_data(OpType::kWake, {});
   (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
   scratch_.resize(config.buffer_size);
   ready_.resize(kReadyEvents);
@@ -89,7 +89,7 @@ void EpollBackend::update_interest(OpTarget target, SlotState& state) noexcept {
   }
   epoll_event event{};
   event.events = wanted;
-  event.data.u64 = pack_user_data(OpType::socket, target);
+  event.data.u64 = pack_user_data(OpType::kSocket, target);
   const int op = state.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
   ++stats_.syscalls;
   if (::epoll_ctl(epoll_fd_, op, state.fd, &event) == 0) {
@@ -114,7 +114,7 @@ void EpollBackend::arm_accept(std::uint32_t listener, int fd) noexcept {
   listener_fds_[listener] = fd;
   epoll_event event{};
   event.events = EPOLLIN;
-  event.data.u64 = pack_user_data(OpType::accept, {listener, 0});
+  event.data.u64 = pack_user_data(OpType::kAccept, {listener, 0});
   (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
 }
 
@@ -138,7 +138,7 @@ void EpollBackend::cancel_receive(OpTarget target, int /*fd*/) noexcept {
   }
   state->receive_armed = false;
   update_interest(target, *state);
-  deferred_.push_back({static_cast<std::uint8_t>(OpType::receive), target, -ECANCELED});
+  deferred_.push_back({static_cast<std::uint8_t>(OpType::kReceive), target, -ECANCELED});
 }
 
 void EpollBackend::start_send(OpTarget target, int fd, const msghdr* msg) noexcept {
@@ -150,7 +150,7 @@ void EpollBackend::start_send(OpTarget target, int fd, const msghdr* msg) noexce
     update_interest(target, state);
     return;
   }
-  deferred_.push_back({static_cast<std::uint8_t>(OpType::send), target,
+  deferred_.push_back({static_cast<std::uint8_t>(OpType::kSend), target,
                        written >= 0 ? static_cast<int>(written) : -errno});
 }
 
@@ -158,11 +158,11 @@ void EpollBackend::start_connect(OpTarget target, int fd, const sockaddr* addres
                                  socklen_t length) noexcept {
   SlotState& state = state_for(target, fd);
   if (::connect(fd, address, length) == 0) {
-    deferred_.push_back({static_cast<std::uint8_t>(OpType::connect), target, 0});
+    deferred_.push_back({static_cast<std::uint8_t>(OpType::kConnect), target, 0});
     return;
   }
   if (errno != EINPROGRESS) {
-    deferred_.push_back({static_cast<std::uint8_t>(OpType::connect), target, -errno});
+    deferred_.push_back({static_cast<std::uint8_t>(OpType::kConnect), target, -errno});
     return;
   }
   state.connecting = true;
@@ -175,13 +175,13 @@ void EpollBackend::cancel_all(OpTarget target, int /*fd*/) noexcept {
     return;
   }
   if (state->receive_armed) {
-    deferred_.push_back({static_cast<std::uint8_t>(OpType::receive), target, -ECANCELED});
+    deferred_.push_back({static_cast<std::uint8_t>(OpType::kReceive), target, -ECANCELED});
   }
   if (state->pending_send != nullptr) {
-    deferred_.push_back({static_cast<std::uint8_t>(OpType::send), target, -ECANCELED});
+    deferred_.push_back({static_cast<std::uint8_t>(OpType::kSend), target, -ECANCELED});
   }
   if (state->connecting) {
-    deferred_.push_back({static_cast<std::uint8_t>(OpType::connect), target, -ECANCELED});
+    deferred_.push_back({static_cast<std::uint8_t>(OpType::kConnect), target, -ECANCELED});
   }
   forget(*state);
   *state = SlotState{};
@@ -189,13 +189,13 @@ void EpollBackend::cancel_all(OpTarget target, int /*fd*/) noexcept {
 
 void EpollBackend::deliver(const Deferred& deferred, BackendEvents& sink) noexcept {
   switch (static_cast<OpType>(deferred.op)) {
-    case OpType::receive:
+    case OpType::kReceive:
       sink.on_receive_stopped(deferred.target, deferred.result);
       return;
-    case OpType::send:
+    case OpType::kSend:
       sink.on_sent(deferred.target, deferred.result);
       return;
-    case OpType::connect:
+    case OpType::kConnect:
       sink.on_connected(deferred.target, deferred.result);
       return;
     default:
@@ -219,15 +219,15 @@ std::size_t EpollBackend::reap(BackendEvents& sink) noexcept {
     const epoll_event event = ready_[static_cast<std::size_t>(i)];
     const OpTarget target = detail::unpack_target(event.data.u64);
     switch (detail::unpack_op(event.data.u64)) {
-      case OpType::wake: {
+      case OpType::kWake: {
         std::uint64_t value = 0;
         (void)!::read(wake_fd_, &value, sizeof(value));
         break;
       }
-      case OpType::accept:
+      case OpType::kAccept:
         accept_ready(target.slot, sink);
         break;
-      case OpType::socket:
+      case OpType::kSocket:
         on_socket_ready(target, event.events, sink);
         break;
       default:

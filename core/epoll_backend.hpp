@@ -20,7 +20,7 @@ class EpollBackend final : public Backend {
   explicit EpollBackend(const BackendConfig& config);
   ~EpollBackend() override;
 
-  [[nodiscard]] BackendKind kind() const noexcept override { return BackendKind::epoll; }
+  [[nodiscard]] BackendKind kind() const noexcept override { return BackendKind::kEpoll; }
   void arm_accept(std::uint32_t listener, int fd) noexcept override;
   void cancel_accept(std::uint32_t listener, int fd) noexcept override;
   void arm_receive(OpTarget target, int fd) noexcept override;

@@ -95,14 +95,14 @@ io_uring_sqe* IoUringBackend::next_sqe() noexcept {
 void IoUringBackend::arm_wake_read() noexcept {
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_read(sqe, wake_fd_, &wake_value_, sizeof(wake_value_), 0);
-  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::wake, {}));
+  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::kWake, {}));
 }
 
 void IoUringBackend::prep_accept(std::uint32_t listener) noexcept {
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_multishot_accept(sqe, listeners_[listener].fd, nullptr, nullptr, SOCK_CLOEXEC);
   io_uring_sqe_set_data64(
-      sqe, pack_user_data(OpType::accept, {listener, listeners_[listener].generation}));
+      sqe, pack_user_data(OpType::kAccept, {listener, listeners_[listener].generation}));
 }
 
 void IoUringBackend::arm_accept(std::uint32_t listener, int fd) noexcept {
@@ -121,8 +121,8 @@ void IoUringBackend::cancel_accept(std::uint32_t listener, int /*fd*/) noexcept 
   listeners_[listener].active = false;
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_cancel64(
-      sqe, pack_user_data(OpType::accept, {listener, listeners_[listener].generation}), 0);
-  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::cancel, {}));
+      sqe, pack_user_data(OpType::kAccept, {listener, listeners_[listener].generation}), 0);
+  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::kCancel, {}));
 }
 
 void IoUringBackend::arm_receive(OpTarget target, int fd) noexcept {
@@ -130,13 +130,13 @@ void IoUringBackend::arm_receive(OpTarget target, int fd) noexcept {
   io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufferGroup;
-  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::receive, target));
+  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::kReceive, target));
 }
 
 void IoUringBackend::cancel_receive(OpTarget target, int /*fd*/) noexcept {
   io_uring_sqe* sqe = next_sqe();
-  io_uring_prep_cancel64(sqe, pack_user_data(OpType::receive, target), 0);
-  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::cancel, {}));
+  io_uring_prep_cancel64(sqe, pack_user_data(OpType::kReceive, target), 0);
+  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::kCancel, {}));
 }
 
 void IoUringBackend::start_send(OpTarget target, int fd, const msghdr* msg) noexcept {
@@ -147,20 +147,20 @@ void IoUringBackend::start_send(OpTarget target, int fd, const msghdr* msg) noex
   } else {
     io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL);
   }
-  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::send, target));
+  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::kSend, target));
 }
 
 void IoUringBackend::start_connect(OpTarget target, int fd, const sockaddr* address,
                                    socklen_t length) noexcept {
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_connect(sqe, fd, address, length);
-  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::connect, target));
+  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::kConnect, target));
 }
 
 void IoUringBackend::cancel_all(OpTarget /*target*/, int fd) noexcept {
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
-  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::cancel, {}));
+  io_uring_sqe_set_data64(sqe, pack_user_data(OpType::kCancel, {}));
 }
 
 std::size_t IoUringBackend::reap(BackendEvents& events) noexcept {
@@ -214,7 +214,7 @@ void IoUringBackend::dispatch(const Completion& completion, BackendEvents& event
   const OpTarget target = detail::unpack_target(completion.user_data);
   const bool more = (completion.flags & IORING_CQE_F_MORE) != 0;
   switch (detail::unpack_op(completion.user_data)) {
-    case OpType::accept: {
+    case OpType::kAccept: {
       const std::uint32_t listener = target.slot;
       const auto current = [&] {
         return listener < listeners_.size() && listeners_[listener].active &&
@@ -234,7 +234,7 @@ void IoUringBackend::dispatch(const Completion& completion, BackendEvents& event
       }
       return;
     }
-    case OpType::receive: {
+    case OpType::kReceive: {
       if ((completion.flags & IORING_CQE_F_BUFFER) != 0) {
         const auto id = static_cast<std::uint16_t>(completion.flags >> IORING_CQE_BUFFER_SHIFT);
         buffers_->note_taken();
@@ -251,13 +251,13 @@ void IoUringBackend::dispatch(const Completion& completion, BackendEvents& event
       }
       return;
     }
-    case OpType::send:
+    case OpType::kSend:
       events.on_sent(target, completion.result);
       return;
-    case OpType::connect:
+    case OpType::kConnect:
       events.on_connected(target, completion.result);
       return;
-    case OpType::wake:
+    case OpType::kWake:
       arm_wake_read();
       return;
     default:

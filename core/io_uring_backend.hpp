@@ -22,7 +22,7 @@ class IoUringBackend final : public Backend {
   explicit IoUringBackend(const BackendConfig& config);
   ~IoUringBackend() override;
 
-  [[nodiscard]] BackendKind kind() const noexcept override { return BackendKind::io_uring; }
+  [[nodiscard]] BackendKind kind() const noexcept override { return BackendKind::kIoUring; }
   void arm_accept(std::uint32_t listener, int fd) noexcept override;
   void cancel_accept(std::uint32_t listener, int fd) noexcept override;
   void arm_receive(OpTarget target, int fd) noexcept override;

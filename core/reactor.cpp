@@ -74,11 +74,11 @@ Reactor::~Reactor() {
   // sockets and buffers the kernel may still reference.
   std::vector<Connection*> live;
   for (Connection* c : slots_) {
-    if (c->state_ != Connection::State::free) {
-      if (c->state_ != Connection::State::closing) {
-        c->close_reason_ = CloseReason::shutdown;
+    if (c->state_ != Connection::State::kFree) {
+      if (c->state_ != Connection::State::kClosing) {
+        c->close_reason_ = CloseReason::kShutdown;
       }
-      c->state_ = Connection::State::closing;
+      c->state_ = Connection::State::kClosing;
       live.push_back(c);
     }
   }
@@ -89,7 +89,7 @@ Reactor::~Reactor() {
   }
   backend_.reset();
   for (Connection* c : slots_) {
-    if (c->state_ != Connection::State::free) {
+    if (c->state_ != Connection::State::kFree) {
       c->flags_ &= static_cast<std::uint16_t>(~(Connection::kSendInFlight));
       if (c->send_op_ != nullptr) {
         pool_->give_back(c->send_op_);
@@ -99,7 +99,7 @@ Reactor::~Reactor() {
       ::close(c->fd_);
       drop_queue(*c);
       c->handler_.reset();
-      c->state_ = Connection::State::free;
+      c->state_ = Connection::State::kFree;
     }
   }
   retired_handlers_.clear();
@@ -125,14 +125,14 @@ Connection& Reactor::allocate_connection(int fd, const SocketAddress& peer) {
   c.generation_ = (c.generation_ + 1) & kGenerationMask;
   c.fd_ = fd;
   c.peer_ = peer;
-  c.state_ = Connection::State::open;
+  c.state_ = Connection::State::kOpen;
   c.flags_ = 0;
   c.buffered_bytes_ = 0;
   c.last_error_ = 0;
   c.budget_turn_ = 0;
   c.budget_used_ = 0;
   c.close_deadline_ns_ = 0;
-  c.close_reason_ = CloseReason::local_close;
+  c.close_reason_ = CloseReason::kLocalClose;
   c.user_ = nullptr;
   ++live_connections_;
   metrics_.connections_open->add(1);
@@ -140,7 +140,7 @@ Connection& Reactor::allocate_connection(int fd, const SocketAddress& peer) {
 }
 
 void Reactor::release_slot(Connection& c) noexcept {
-  c.state_ = Connection::State::free;
+  c.state_ = Connection::State::kFree;
   c.fd_ = -1;
   c.user_ = nullptr;
   c.flags_ = 0;
@@ -155,7 +155,7 @@ Connection* Reactor::lookup(OpTarget target) noexcept {
     return nullptr;
   }
   Connection* c = slots_[target.slot];
-  if (c->state_ == Connection::State::free || c->generation_ != target.generation) {
+  if (c->state_ == Connection::State::kFree || c->generation_ != target.generation) {
     return nullptr;
   }
   return c;
@@ -168,7 +168,7 @@ Connection* Reactor::find(ConnectionId id) noexcept {
 void Reactor::for_each_connection(const std::function<void(Connection&)>& fn) {
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Connection* c = slots_[i];
-    if (c->state_ != Connection::State::free && c->state_ != Connection::State::closing) {
+    if (c->state_ != Connection::State::kFree && c->state_ != Connection::State::kClosing) {
       fn(*c);
     }
   }
@@ -177,8 +177,8 @@ void Reactor::for_each_connection(const std::function<void(Connection&)>& fn) {
 void Reactor::close_all(bool abortive) noexcept {
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Connection* c = slots_[i];
-    if (c->state_ != Connection::State::free) {
-      begin_close(*c, CloseReason::shutdown, abortive, 0);
+    if (c->state_ != Connection::State::kFree) {
+      begin_close(*c, CloseReason::kShutdown, abortive, 0);
     }
   }
 }
@@ -191,7 +191,7 @@ Connection* Reactor::connect(const SocketAddress& peer, std::unique_ptr<Connecti
     }
     return nullptr;
   }
-  const int fd = open_stream_socket(peer.family(), backend_->kind() == BackendKind::epoll);
+  const int fd = open_stream_socket(peer.family(), backend_->kind() == BackendKind::kEpoll);
   if (fd < 0) {
     if (error != nullptr) {
       *error = -fd;
@@ -208,7 +208,7 @@ Connection* Reactor::connect(const SocketAddress& peer, std::unique_ptr<Connecti
     }
   }
   Connection& c = allocate_connection(fd, peer);
-  c.state_ = Connection::State::connecting;
+  c.state_ = Connection::State::kConnecting;
   c.handler_ = std::move(handler);
   c.flags_ |= Connection::kConnectPending;
   backend_->start_connect(c.target(), fd, c.peer_.data(), c.peer_.size());
@@ -234,7 +234,7 @@ void Reactor::on_received(OpTarget target, std::span<const std::byte> bytes) noe
     c->budget_used_ = 0;
   }
   ++c->budget_used_;
-  if (c->state_ != Connection::State::open) {
+  if (c->state_ != Connection::State::kOpen) {
     return;  // closing: bytes are read only to see the peer's FIN, then dropped
   }
   if ((c->flags_ & Connection::kPaused) != 0 || c->stash_head_ != nullptr) {
@@ -247,7 +247,7 @@ void Reactor::on_received(OpTarget target, std::span<const std::byte> bytes) noe
   if (c->budget_used_ > config_.backend_config.max_buffers_per_turn &&
       (c->flags_ & (Connection::kRecvArmed | Connection::kRecvCancelling)) ==
           Connection::kRecvArmed &&
-      c->state_ == Connection::State::open) {
+      c->state_ == Connection::State::kOpen) {
     c->flags_ |= Connection::kRecvCancelling;
     backend_->cancel_receive(c->target(), c->fd_);
     metrics_.recv_budget_deferrals->add();
@@ -264,10 +264,10 @@ void Reactor::on_receive_stopped(OpTarget target, int result) noexcept {
     c->flags_ |= Connection::kPeerFin;
   }
   switch (c->state_) {
-    case Connection::State::open:
+    case Connection::State::kOpen:
       if (result == 0) {
         if (c->stash_head_ == nullptr) {
-          begin_close(*c, CloseReason::peer_closed, false, 0);
+          begin_close(*c, CloseReason::kPeerClosed, false, 0);
         }  // else: deliver the stashed bytes after resume first, then close (process_flush)
       } else if (result == -ENOBUFS || result == -ECANCELED) {
         if (result == -ENOBUFS) {
@@ -278,14 +278,14 @@ void Reactor::on_receive_stopped(OpTarget target, int result) noexcept {
         }
       } else {
         const bool reset = result == -ECONNRESET || result == -EPIPE;
-        begin_close(*c, reset ? CloseReason::peer_closed : CloseReason::error, true, -result);
+        begin_close(*c, reset ? CloseReason::kPeerClosed : CloseReason::kError, true, -result);
       }
       return;
-    case Connection::State::draining:
-    case Connection::State::half_closed:
+    case Connection::State::kDraining:
+    case Connection::State::kHalfClosed:
       if (result == -ENOBUFS || result == -ECANCELED) {
         queue_rearm(*c);  // keep watching for the peer's FIN
-      } else if (c->state_ == Connection::State::half_closed || result != 0) {
+      } else if (c->state_ == Connection::State::kHalfClosed || result != 0) {
         go_closing(*c);
       }
       mark_for_flush(*c);
@@ -305,9 +305,9 @@ void Reactor::on_sent(OpTarget target, int result) noexcept {
   c->send_op_ = nullptr;
   c->flags_ &= static_cast<std::uint16_t>(~Connection::kSendInFlight);
   if (result < 0) {
-    if (c->state_ != Connection::State::closing) {
+    if (c->state_ != Connection::State::kClosing) {
       const bool reset = result == -ECONNRESET || result == -EPIPE;
-      begin_close(*c, reset ? CloseReason::peer_closed : CloseReason::error, true, -result);
+      begin_close(*c, reset ? CloseReason::kPeerClosed : CloseReason::kError, true, -result);
     }
     mark_for_flush(*c);
     return;
@@ -321,18 +321,18 @@ void Reactor::on_connected(OpTarget target, int result) noexcept {
     return;
   }
   c->flags_ &= static_cast<std::uint16_t>(~Connection::kConnectPending);
-  if (c->state_ != Connection::State::connecting) {
+  if (c->state_ != Connection::State::kConnecting) {
     mark_for_flush(*c);  // closed while connecting: finish the close
     return;
   }
   if (result < 0) {
-    c->close_reason_ = CloseReason::connect_failed;
+    c->close_reason_ = CloseReason::kConnectFailed;
     c->last_error_ = -result;
-    c->state_ = Connection::State::closing;
+    c->state_ = Connection::State::kClosing;
     mark_for_flush(*c);
     return;
   }
-  c->state_ = Connection::State::open;
+  c->state_ = Connection::State::kOpen;
   arm_receive(*c);
   c->handler_->on_open(*c);
   if (c->out_head_ != nullptr) {

@@ -24,7 +24,7 @@ class OutboundPool;
 }  // namespace detail
 
 struct ReactorConfig {
-  BackendKind backend = BackendKind::io_uring;
+  BackendKind backend = BackendKind::kIoUring;
   BackendConfig backend_config;
   /// Buffered bytes above which a connection owes on_drained.
   std::size_t send_soft_limit = 1u << 20;

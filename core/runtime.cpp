@@ -360,7 +360,7 @@ std::uint16_t Runtime::listen(std::string_view host, std::uint16_t port,
   SocketAddress address = SocketAddress::parse(host, port);
   address.set_port(probe_bind(address));  // throws EADDRINUSE when a stale process holds it
   ListenOptions options;
-  options.nonblocking = config_.backend == BackendKind::epoll;
+  options.nonblocking = config_.backend == BackendKind::kEpoll;
   std::vector<int> fds;
   try {
     for (unsigned id = 0; id < shard_count_; ++id) {

@@ -24,7 +24,7 @@ namespace hexwire::core {
 
 struct RuntimeConfig {
   unsigned shards = 0;                          // 0: one per online CPU
-  BackendKind backend = BackendKind::io_uring;  // overrides reactor.backend
+  BackendKind backend = BackendKind::kIoUring;  // overrides reactor.backend
   bool pin_threads = true;              // pthread_setaffinity_np; failure is tolerated (logged)
   unsigned first_cpu = 0;               // shard i is pinned to CPU (first_cpu + i) % online CPUs
   ReactorConfig reactor;                // buffer ring size/count, send limits, linger

@@ -81,10 +81,10 @@ void WsClientHandshake::fail(core::Connection& connection, std::string_view reas
 
 void WsClientHandshake::on_close(core::Connection& connection, core::CloseReason reason) noexcept {
   if (app_) {
-    const char* why = reason == core::CloseReason::connect_failed ? "connect failed"
+    const char* why = reason == core::CloseReason::kConnectFailed ? "connect failed"
                                                                   : "closed during the handshake";
     app_->on_connect_failed(connection.last_error() != 0 &&
-                                    reason == core::CloseReason::connect_failed
+                                    reason == core::CloseReason::kConnectFailed
                                 ? std::string_view(std::strerror(connection.last_error()))
                                 : std::string_view(why));
     app_.reset();

@@ -12,27 +12,27 @@ namespace hexwire::pubsub {
 
 std::string_view to_string(Status status) noexcept {
   switch (status) {
-    case Status::ok:
+    case Status::kOk:
       return "ok";
-    case Status::unknown_connection:
+    case Status::kUnknownConnection:
       return "unknown_connection";
-    case Status::connection_exists:
+    case Status::kConnectionExists:
       return "connection_exists";
-    case Status::invalid_channel:
+    case Status::kInvalidChannel:
       return "invalid_channel";
-    case Status::already_subscribed:
+    case Status::kAlreadySubscribed:
       return "already_subscribed";
-    case Status::not_subscribed:
+    case Status::kNotSubscribed:
       return "not_subscribed";
-    case Status::too_many_subscriptions:
+    case Status::kTooManySubscriptions:
       return "too_many_subscriptions";
-    case Status::too_many_channels:
+    case Status::kTooManyChannels:
       return "too_many_channels";
-    case Status::channel_full:
+    case Status::kChannelFull:
       return "channel_full";
-    case Status::not_member:
+    case Status::kNotMember:
       return "not_member";
-    case Status::cancelled:
+    case Status::kCancelled:
       return "cancelled";
   }
   return "unknown";
@@ -114,7 +114,7 @@ void BrokerCore::detach_subscription(ShardState& st, SubscriberId connection,
         // Callbacks never run inline: the caller may be in the middle of its own bookkeeping.
         executor.submit_to(here(), [on_done = std::move(p.on_done)]() mutable {
           SubscribeResult result;
-          result.status = Status::cancelled;
+          result.status = Status::kCancelled;
           on_done(result);
         });
         break;
@@ -142,13 +142,13 @@ Status Broker::connection_opened(SubscriberId connection, std::string_view user)
   assert(!st.in_sink && "Broker::connection_opened called from inside a sink callback");
   auto [it, inserted] = st.connections.try_emplace(connection);
   if (!inserted) {
-    return Status::connection_exists;
+    return Status::kConnectionExists;
   }
   it->second.user = std::string(user);
   core_->executor.submit_to(core_->home_of(user),
                             [core = core_.get(), u = it->second.user, from = core_->here(),
                              connection] { core->on_user_attached(u, from, connection); });
-  return Status::ok;
+  return Status::kOk;
 }
 
 void Broker::connection_closed(SubscriberId connection) {
@@ -178,18 +178,18 @@ Status Broker::subscribe(SubscriberId connection, std::string_view channel,
   ShardState& st = core_->state();
   assert(!st.in_sink && "Broker::subscribe called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
-    return Status::invalid_channel;
+    return Status::kInvalidChannel;
   }
   auto conn = st.connections.find(connection);
   if (conn == st.connections.end()) {
-    return Status::unknown_connection;
+    return Status::kUnknownConnection;
   }
   std::vector<std::string>& channels = conn->second.channels;
   if (std::find(channels.begin(), channels.end(), channel) != channels.end()) {
-    return Status::already_subscribed;
+    return Status::kAlreadySubscribed;
   }
   if (channels.size() >= core_->config.max_subscriptions_per_connection) {
-    return Status::too_many_subscriptions;
+    return Status::kTooManySubscriptions;
   }
   channels.emplace_back(channel);
   const std::uint64_t token = st.next_token++;
@@ -202,19 +202,19 @@ Status Broker::subscribe(SubscriberId connection, std::string_view channel,
                             [core = core_.get(), request = std::move(request)]() mutable {
                               core->on_subscribe_request(std::move(request));
                             });
-  return Status::ok;
+  return Status::kOk;
 }
 
 Status Broker::unsubscribe(SubscriberId connection, std::string_view channel) {
   ShardState& st = core_->state();
   auto conn = st.connections.find(connection);
   if (conn == st.connections.end()) {
-    return Status::unknown_connection;
+    return Status::kUnknownConnection;
   }
   std::vector<std::string>& channels = conn->second.channels;
   auto pos = std::find(channels.begin(), channels.end(), channel);
   if (pos == channels.end()) {
-    return Status::not_subscribed;
+    return Status::kNotSubscribed;
   }
   channels.erase(pos);
   if (st.in_sink) {
@@ -223,10 +223,10 @@ Status Broker::unsubscribe(SubscriberId connection, std::string_view channel) {
                                               user = conn->second.user, ch = std::string(channel)] {
       core->detach_subscription(core->state(), connection, user, ch, /*leave=*/true);
     });
-    return Status::ok;
+    return Status::kOk;
   }
   core_->detach_subscription(st, connection, conn->second.user, channel, /*leave=*/true);
-  return Status::ok;
+  return Status::kOk;
 }
 
 Status Broker::publish(std::string_view from_user, std::string_view channel,
@@ -234,7 +234,7 @@ Status Broker::publish(std::string_view from_user, std::string_view channel,
   ShardState& st = core_->state();
   assert(!st.in_sink && "Broker::publish called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
-    return Status::invalid_channel;
+    return Status::kInvalidChannel;
   }
   // Built here so the owner only stamps seq and ts; the mailbox hand-off orders the writes.
   auto message = std::make_shared<Message>();
@@ -245,7 +245,7 @@ Status Broker::publish(std::string_view from_user, std::string_view channel,
   core_->executor.submit_to(core_->owner_of(channel),
                             [core = core_.get(), message = std::move(message), from = core_->here(),
                              slot]() mutable { core->on_publish(std::move(message), from, slot); });
-  return Status::ok;
+  return Status::kOk;
 }
 
 Status Broker::history(std::string_view channel, std::uint64_t since, std::size_t limit,
@@ -253,7 +253,7 @@ Status Broker::history(std::string_view channel, std::uint64_t since, std::size_
   ShardState& st = core_->state();
   assert(!st.in_sink && "Broker::history called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
-    return Status::invalid_channel;
+    return Status::kInvalidChannel;
   }
   const std::uint32_t slot = st.history_callbacks.put(std::move(on_done));
   core_->executor.submit_to(
@@ -261,20 +261,20 @@ Status Broker::history(std::string_view channel, std::uint64_t since, std::size_
       [core = core_.get(), ch = std::string(channel), since, limit, from = core_->here(), slot] {
         core->on_history(ch, since, limit, from, slot);
       });
-  return Status::ok;
+  return Status::kOk;
 }
 
 Status Broker::presence(std::string_view channel, PresenceCallback on_done) {
   ShardState& st = core_->state();
   assert(!st.in_sink && "Broker::presence called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
-    return Status::invalid_channel;
+    return Status::kInvalidChannel;
   }
   const std::uint32_t slot = st.presence_callbacks.put(std::move(on_done));
   core_->executor.submit_to(core_->owner_of(channel),
                             [core = core_.get(), ch = std::string(channel), from = core_->here(),
                              slot] { core->on_presence_query(ch, from, slot); });
-  return Status::ok;
+  return Status::kOk;
 }
 
 Status Broker::mark_read(SubscriberId connection, std::string_view channel, std::uint64_t seq,
@@ -282,18 +282,18 @@ Status Broker::mark_read(SubscriberId connection, std::string_view channel, std:
   ShardState& st = core_->state();
   assert(!st.in_sink && "Broker::mark_read called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
-    return Status::invalid_channel;
+    return Status::kInvalidChannel;
   }
   auto conn = st.connections.find(connection);
   if (conn == st.connections.end()) {
-    return Status::unknown_connection;
+    return Status::kUnknownConnection;
   }
   const std::uint32_t slot = st.read_callbacks.put(std::move(on_done));
   core_->executor.submit_to(core_->owner_of(channel),
                             [core = core_.get(), ch = std::string(channel),
                              user = conn->second.user, seq, from = core_->here(), connection,
                              slot] { core->on_mark_read(ch, user, seq, from, connection, slot); });
-  return Status::ok;
+  return Status::kOk;
 }
 
 unsigned Broker::owner_of(std::string_view channel) const noexcept {

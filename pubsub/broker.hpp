@@ -29,7 +29,7 @@ class BrokerCore;
 /// Thread ownership: every method must be called on a shard thread of the executor; the call acts
 /// for the calling shard (its connections), and every callback runs later on that same shard,
 /// never inline. A method returning an error Status never calls its callback; a method returning
-/// Status::ok calls it exactly once. Sink callbacks may call connection_closed() and
+/// Status::kOk calls it exactly once. Sink callbacks may call connection_closed() and
 /// unsubscribe() (they are deferred to after the sink returns); other calls from inside a sink
 /// callback are a bug (asserted).
 class Broker {
@@ -62,7 +62,7 @@ class Broker {
                    std::optional<std::uint64_t> since, SubscribeCallback on_done);
   /// Ends the subscription at once (no further deliveries to it on this shard) and the user's
   /// membership when it was their last connection in the channel. A subscribe still in flight is
-  /// cancelled (its callback gets Status::cancelled).
+  /// cancelled (its callback gets Status::kCancelled).
   Status unsubscribe(SubscriberId connection, std::string_view channel);
 
   /// Publishes `payload` as `from_user` (a connection's user, or a service name for app-generated

@@ -40,7 +40,7 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
   PendingSubscribe pending = std::move(*pending_it);
   lc.pending.erase(pending_it);
 
-  const bool accepted = result.status == Status::ok;
+  const bool accepted = result.status == Status::kOk;
   if (pending.cancelled || !accepted) {
     if (pending.cancelled && accepted) {
       // The owner counted this subscription; undo it the normal way.

@@ -94,9 +94,9 @@ void BrokerCore::on_subscribe_request(SubscribeRequest request) {
   OwnedChannel* ch = get_or_create_owned(st, request.channel);
   auto member = ch ? ch->members.find(request.user) : decltype(ch->members.end()){};
   if (ch == nullptr) {
-    result.status = Status::too_many_channels;
+    result.status = Status::kTooManyChannels;
   } else if (member == ch->members.end() && ch->members.size() >= config.max_members_per_channel) {
-    result.status = Status::channel_full;
+    result.status = Status::kChannelFull;
   } else {
     if (member == ch->members.end()) {
       member = ch->members.emplace(request.user, Member{}).first;
@@ -159,7 +159,7 @@ void BrokerCore::on_publish(std::shared_ptr<Message> message, unsigned from_shar
   OwnedChannel* ch = get_or_create_owned(st, message->channel);
   PublishAck ack;
   if (ch == nullptr) {
-    ack.status = Status::too_many_channels;
+    ack.status = Status::kTooManyChannels;
   } else {
     message->seq = ++ch->last_seq;
     message->ts_us = config.wall_clock_us();
@@ -241,7 +241,7 @@ void BrokerCore::on_mark_read(std::string_view channel, std::string_view user, s
   OwnedChannel* ch = find_owned(st, channel);
   auto member = ch ? ch->members.find(user) : decltype(ch->members.end()){};
   if (ch == nullptr || member == ch->members.end() || member->second.left) {
-    result.status = Status::not_member;
+    result.status = Status::kNotMember;
   } else {
     Member& m = member->second;
     const std::uint64_t target = std::min(seq, ch->last_seq);

@@ -21,17 +21,17 @@ using SubscriberId = std::uint64_t;
 
 /// Outcome of an operation. Errors are values: nothing here throws on a hot path.
 enum class Status : std::uint8_t {
-  ok,
-  unknown_connection,      // connection_opened() was not called for this id on this shard
-  connection_exists,       // connection_opened() twice for the same id
-  invalid_channel,         // empty or longer than Config::max_channel_name_bytes
-  already_subscribed,      // this connection is already subscribed (or subscribing) to the channel
-  not_subscribed,          // unsubscribe of a channel this connection is not subscribed to
-  too_many_subscriptions,  // Config::max_subscriptions_per_connection reached
-  too_many_channels,       // Config::max_channels_per_shard reached on the channel's owner shard
-  channel_full,            // Config::max_members_per_channel reached
-  not_member,              // mark_read by a user who is not a member of the channel
-  cancelled,               // the subscription was cancelled (unsubscribe/close) before it completed
+  kOk,
+  kUnknownConnection,      // connection_opened() was not called for this id on this shard
+  kConnectionExists,       // connection_opened() twice for the same id
+  kInvalidChannel,         // empty or longer than Config::max_channel_name_bytes
+  kAlreadySubscribed,      // this connection is already subscribed (or subscribing) to the channel
+  kNotSubscribed,          // unsubscribe of a channel this connection is not subscribed to
+  kTooManySubscriptions,  // Config::max_subscriptions_per_connection reached
+  kTooManyChannels,       // Config::max_channels_per_shard reached on the channel's owner shard
+  kChannelFull,            // Config::max_members_per_channel reached
+  kNotMember,              // mark_read by a user who is not a member of the channel
+  kCancelled,               // the subscription was cancelled (unsubscribe/close) before it completed
 };
 
 [[nodiscard]] std::string_view to_string(Status status) noexcept;
@@ -54,7 +54,7 @@ struct PresenceChange {
 };
 
 struct SubscribeResult {
-  Status status = Status::ok;
+  Status status = Status::kOk;
   std::uint64_t seq = 0;     // the channel's last seq when the subscription took effect
   bool recovered = true;     // false: history no longer reaches back to `since` (client reloads)
   std::uint64_t unread = 0;  // seq - the user's read cursor, at most the retained history
@@ -62,25 +62,25 @@ struct SubscribeResult {
 };
 
 struct PublishAck {
-  Status status = Status::ok;
+  Status status = Status::kOk;
   std::uint64_t seq = 0;
   std::int64_t ts_us = 0;
 };
 
 struct HistoryResult {
-  Status status = Status::ok;
+  Status status = Status::kOk;
   std::vector<MessageRef> messages;  // seq ascending, all with seq > since
   bool recovered = true;             // false: messages after `since` were already trimmed
   std::uint64_t last_seq = 0;
 };
 
 struct PresenceResult {
-  Status status = Status::ok;
+  Status status = Status::kOk;
   std::vector<std::string> users;  // online members (at least one subscribed connection), sorted
 };
 
 struct ReadResult {
-  Status status = Status::ok;
+  Status status = Status::kOk;
   std::uint64_t seq = 0;     // the user's read cursor after the update (never moves backwards)
   std::uint64_t unread = 0;  // unread count after the update
 };

@@ -25,7 +25,6 @@
 #include "core/clock.hpp"
 #include "core/reactor.hpp"
 #include "core/socket.hpp"
-#include "sim/embedded_engine.hpp"
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schedule.hpp"
@@ -98,7 +97,8 @@ unsigned long raise_open_file_limit() noexcept {
   return static_cast<unsigned long>(limit.rlim_cur);
 }
 
-int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* out) {
+int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* out,
+                   const LocalEngineFactory& start_local) {
   const unsigned long fd_limit = raise_open_file_limit();
   const std::uint64_t total = options.total_connections();
   const bool embedded = options.url.empty();
@@ -115,14 +115,18 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
     return 1;
   }
 
-  std::unique_ptr<EmbeddedEngine> engine;
+  if (embedded && !start_local) {
+    std::fprintf(out, "hexwire-sim: no --url given and this program has no embedded engine\n");
+    return 1;
+  }
+  std::unique_ptr<LocalEngine> engine;
   std::string host;
   std::uint16_t port = 0;
   std::string target;
   try {
     if (embedded) {
-      engine = std::make_unique<EmbeddedEngine>("127.0.0.1", 0);
       host = "127.0.0.1";
+      engine = start_local(host);
       port = engine->port();
       target = "in-process";
       std::fprintf(progress, "hexwire-sim: started %s\n", engine->banner().c_str());

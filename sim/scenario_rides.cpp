@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <queue>
 
-#include "geo/trip.hpp"
 #include "sim/city.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schedule.hpp"
@@ -45,7 +44,7 @@ struct Rider {
 struct PendingAction {
   std::uint64_t due_ns;
   std::uint32_t driver;  // index into drivers_
-  geo::TripAction action;
+  TripAction action;
   bool operator>(const PendingAction& other) const noexcept { return due_ns > other.due_ns; }
 };
 
@@ -260,14 +259,14 @@ class RidesPart final : public ScenarioPart {
         break;
       case ServerOp::kTrip:
         ctx.recorder.count(Counter::kReceived);
-        if (!e.has_id && e.status == "matched" && (!d.on_trip || e.trip != d.trip)) {
+        if (!e.has_id && e.status == kTripMatched && (!d.on_trip || e.trip != d.trip)) {
           // The trip event, not the accept reply, says the trip is ours (they may come in
           // either order).
           d.on_trip = true;
           d.trip = e.trip;
           actions_.push(
-              {ctx.now_ns + kArriveAfterNs, index_of_local_[slot.local], geo::TripAction::arrive});
-        } else if (!e.has_id && (e.status == "completed" || e.status == "cancelled")) {
+              {ctx.now_ns + kArriveAfterNs, index_of_local_[slot.local], TripAction::kArrive});
+        } else if (!e.has_id && (e.status == kTripCompleted || e.status == kTripCancelled)) {
           d.on_trip = false;
           d.trip.clear();
         }
@@ -300,14 +299,14 @@ class RidesPart final : public ScenarioPart {
         if (e.has_id || r.state == RiderState::kIdle) {
           break;
         }
-        if (e.status == "matched" && r.state == RiderState::kRequested) {
+        if (e.status == kTripMatched && r.state == RiderState::kRequested) {
           ctx.recorder.record(LatencyKind::kMatch, r.request_id, ctx.now_ns);
           r.state = RiderState::kMatched;
           ++matched_;
-        } else if (e.status == "completed") {
+        } else if (e.status == kTripCompleted) {
           r.state = RiderState::kIdle;
           ++completed_;
-        } else if (e.status == "cancelled" || e.status == "unmatched") {
+        } else if (e.status == kTripCancelled || e.status == kTripUnmatched) {
           r.state = RiderState::kIdle;
           ++unmatched_;
         }
@@ -341,15 +340,15 @@ class RidesPart final : public ScenarioPart {
       return;
     }
     ctx.out.clear();
-    encode_trip_action(ctx.out, next_id_++, d.trip, geo::to_string(a.action));
+    encode_trip_action(ctx.out, next_id_++, d.trip, to_string(a.action));
     if (!ctx.send_out(d.local)) {
       return;
     }
     ctx.recorder.count(Counter::kSent);
-    if (a.action == geo::TripAction::arrive) {
-      actions_.push({ctx.now_ns + kStartAfterNs, a.driver, geo::TripAction::start});
-    } else if (a.action == geo::TripAction::start) {
-      actions_.push({ctx.now_ns + kCompleteAfterNs, a.driver, geo::TripAction::complete});
+    if (a.action == TripAction::kArrive) {
+      actions_.push({ctx.now_ns + kStartAfterNs, a.driver, TripAction::kStart});
+    } else if (a.action == TripAction::kStart) {
+      actions_.push({ctx.now_ns + kCompleteAfterNs, a.driver, TripAction::kComplete});
     }
   }
 

@@ -7,24 +7,12 @@
 #include <charconv>
 #include <iterator>
 
+#include "core/json_string.hpp"
+
 namespace hexwire::sim {
 namespace {
 
-void append_json_string(std::string& out, std::string_view text) {
-  out.push_back('"');
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out.push_back('\\');
-      out.push_back(ch);
-    } else if (c < 0x20) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-    } else {
-      out.push_back(ch);
-    }
-  }
-  out.push_back('"');
-}
+using core::append_json_string;
 
 void append_indexed(std::string& out, char prefix, std::uint32_t index) {
   out.push_back(prefix);
@@ -147,6 +135,20 @@ void encode_offer_reply(std::string& out, std::uint64_t id, std::string_view tri
   out += ",\"trip\":";
   append_json_string(out, trip);
   out.push_back('}');
+}
+
+std::string_view to_string(TripAction action) noexcept {
+  switch (action) {
+    case TripAction::kArrive:
+      return "arrive";
+    case TripAction::kStart:
+      return "start";
+    case TripAction::kComplete:
+      return "complete";
+    case TripAction::kCancel:
+      break;
+  }
+  return "cancel";
 }
 
 void encode_trip_action(std::string& out, std::uint64_t id, std::string_view trip,

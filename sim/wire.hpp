@@ -43,6 +43,10 @@ void encode_ride(std::string& out, std::uint64_t id, double lat, double lng, dou
                  double dest_lng);
 /// {"op":"accept"|"decline","id":ID,"trip":T}
 void encode_offer_reply(std::string& out, std::uint64_t id, std::string_view trip, bool accept);
+/// The trip actions a driver or rider sends (the `action` of a trip request).
+enum class TripAction : std::uint8_t { kArrive, kStart, kComplete, kCancel };
+/// "arrive", "start", "complete", "cancel".
+std::string_view to_string(TripAction action) noexcept;
 /// {"op":"trip","id":ID,"trip":T,"action":"arrive"|"start"|"complete"|"cancel"}
 void encode_trip_action(std::string& out, std::uint64_t id, std::string_view trip,
                         std::string_view action);
@@ -70,6 +74,12 @@ enum class ServerOp : std::uint8_t {
   kHistory,
 };
 std::string_view to_string(ServerOp op) noexcept;
+
+/// The `status` values of trip events (and ride replies) that simulated clients act on.
+inline constexpr std::string_view kTripMatched = "matched";
+inline constexpr std::string_view kTripCompleted = "completed";
+inline constexpr std::string_view kTripCancelled = "cancelled";
+inline constexpr std::string_view kTripUnmatched = "unmatched";
 
 /// The fields of a server frame that simulated clients act on. Fields absent from the frame keep
 /// their reset values (has_* false, numbers 0, strings empty). Strings reuse their capacity.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end dispatch figures over WebSocket: starts the `hexwire` engine (2 shards, anonymous
 # auth, its own free port) and drives it with dispatch_ws_load (built here with one compiler
-# call): location updates per second (engine-side, from the dispatch_fixes_* counters of
+# call): location updates per second (engine-side, from the dispatch_fixes_*_total counters of
 # /metrics over the measured window) and nearest-k queries per second (replies counted by the
 # client, with latency percentiles). /metrics lists each counter once unlabelled (all shards). Client and engine share this machine's cores.
 # Usage: bench/e2e/dispatch_bench.sh [BUILD_DIR=build/release] [SECONDS=5]
@@ -23,8 +23,8 @@ no_op_limits=(--ws-op-rate 0 --ws-expensive-op-rate 0)
 source "$root/bench/e2e/engine_lib.sh"
 sample() {  # "<processed> <accepted>" from one /metrics read: processed = accepted + held + rejected
   curl -s "http://127.0.0.1:$port/metrics" | awk '
-    /^hexwire_dispatch_fixes_accepted / {a += $NF; p += $NF}
-    /^hexwire_dispatch_fixes_rejected |^hexwire_dispatch_jumps_held / {p += $NF}
+    /^hexwire_dispatch_fixes_accepted_total / {a += $NF; p += $NF}
+    /^hexwire_dispatch_fixes_rejected_total |^hexwire_dispatch_jumps_held_total / {p += $NF}
     END {printf "%d %d", p, a}'
 }
 
@@ -51,7 +51,7 @@ echo "== nearest-${NEARBY_K:=10}: ${NEARBY_DRIVERS:=8000} drivers in 8 cities of
 start_engine "$engine" --shards 2 "${no_op_limits[@]}"
 "$load" nearby --port "$port" --drivers "$NEARBY_DRIVERS" --conns "$NEARBY_CONNS" \
   --window "$NEARBY_WINDOW" --k "$NEARBY_K" --spread-deg "$NEARBY_SPREAD" --threads "${NEARBY_THREADS:-1}" --seconds "$seconds"
-curl -s "http://127.0.0.1:$port/metrics" | grep -E '^hexwire_dispatch_searches ' || true
+curl -s "http://127.0.0.1:$port/metrics" | grep -E '^hexwire_dispatch_searches_total ' || true
 stop_engine
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi

@@ -1,6 +1,6 @@
 // dispatch_ws_load: end-to-end dispatch load over real WebSocket connections to a running engine.
 // `loc` floods driver locations (frames without id: the engine answers nothing, so the client
-// writes pipelined batches and the rate is read from the engine's dispatch_fixes_* counters by
+// writes pipelined batches and the rate is read from the engine's dispatch_fixes_*_total counters by
 // the calling script); `nearby` first places --drivers drivers (one connection each, one fix with
 // id), then riders keep --window nearest-k queries in flight per connection and the replies are
 // counted with their latency (send -> reply, full histogram, p50/p99/p999).
@@ -243,7 +243,7 @@ int run_loc(const Options& o) {
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("loc: client wrote %llu fixes in %.2f s = %.0f fixes/s (written, not yet processed: "
-              "the engine-side rate is from its dispatch_fixes_* counters)\n",
+              "the engine-side rate is from its dispatch_fixes_*_total counters)\n",
               static_cast<unsigned long long>(sent.load()), elapsed,
               static_cast<double>(sent.load()) / elapsed);
   // Errors would come back as frames: collect whatever is waiting (without blocking).

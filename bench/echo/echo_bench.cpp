@@ -109,7 +109,7 @@ class PingPong : public ConnectionHandler {
   }
 
   void on_close(Connection&, CloseReason reason) noexcept override {
-    if (reason != CloseReason::local_close && reason != CloseReason::shutdown) {
+    if (reason != CloseReason::kLocalClose && reason != CloseReason::kShutdown) {
       window_->failures.fetch_add(1);
     }
   }
@@ -236,13 +236,13 @@ int main(int argc, char** argv) {
   std::vector<BackendKind> kinds;
   if (options.backend == "both" || options.backend == "io_uring") {
     if (io_uring_supported()) {
-      kinds.push_back(BackendKind::io_uring);
+      kinds.push_back(BackendKind::kIoUring);
     } else {
       std::fprintf(stderr, "io_uring is not available here; skipping it\n");
     }
   }
   if (options.backend == "both" || options.backend == "epoll") {
-    kinds.push_back(BackendKind::epoll);
+    kinds.push_back(BackendKind::kEpoll);
   }
   std::printf(
       "echo: %u connections, %zu-byte messages, %u+%u shards, %.1f s measured (+%.1f s "

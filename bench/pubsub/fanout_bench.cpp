@@ -13,8 +13,8 @@
 
 #include "core/metrics.hpp"
 #include "core/shared_buffer.hpp"
+#include "core/testing/fake_executor.hpp"
 #include "pubsub/broker.hpp"
-#include "tests/pubsub/fake_executor.hpp"
 
 namespace {
 
@@ -147,7 +147,7 @@ template <typename Sink>
 void run_fanout(benchmark::State& state) {
   const auto subscribers = static_cast<std::size_t>(state.range(0));
   const std::size_t per_shard = subscribers / kShards;
-  testing::FakeExecutor exec(kShards);
+  core::testing::FakeExecutor exec(kShards);
   core::MetricsRegistry metrics(kShards);
   Sink sink(exec, per_shard);
   Config config;
@@ -183,7 +183,7 @@ void run_fanout(benchmark::State& state) {
 void BM_SinkOnlyEncodeOnce(benchmark::State& state) {
   const auto subscribers = static_cast<std::size_t>(state.range(0));
   const std::size_t per_shard = subscribers / kShards;
-  testing::FakeExecutor exec(kShards);
+  core::testing::FakeExecutor exec(kShards);
   EncodeOnceSink sink(exec, per_shard);
   std::vector<SubscriberId> ids(per_shard);
   for (std::size_t i = 0; i < per_shard; ++i) {

@@ -200,8 +200,8 @@ Result run_once(const Options& options, const std::string& backend, unsigned con
   core::RuntimeConfig client_config;
   client_config.shards = 1;
   client_config.first_cpu = 1;
-  client_config.backend = config.backend == app::BackendKind::kEpoll ? core::BackendKind::epoll
-                                                                     : core::BackendKind::io_uring;
+  client_config.backend = config.backend == app::BackendKind::kEpoll ? core::BackendKind::kEpoll
+                                                                     : core::BackendKind::kIoUring;
   client_config.thread_name = "hw-client";
   core::Runtime clients(client_config);
   clients.start();

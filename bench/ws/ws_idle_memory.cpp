@@ -208,7 +208,7 @@ void measure(const Options& options, const std::string& kind) {
   config.shards = 1;
   config.pin_threads = false;
   config.backend =
-      options.backend == "epoll" ? core::BackendKind::epoll : core::BackendKind::io_uring;
+      options.backend == "epoll" ? core::BackendKind::kEpoll : core::BackendKind::kIoUring;
   {
     core::Runtime clients(config);
     clients.start();

@@ -13,22 +13,22 @@
 namespace hexwire::core {
 
 std::string_view to_string(BackendKind kind) noexcept {
-  return kind == BackendKind::io_uring ? "io_uring" : "epoll";
+  return kind == BackendKind::kIoUring ? "io_uring" : "epoll";
 }
 
 BackendKind parse_backend_kind(std::string_view text) {
   if (text == "io_uring" || text == "uring" || text == "io-uring") {
-    return BackendKind::io_uring;
+    return BackendKind::kIoUring;
   }
   if (text == "epoll") {
-    return BackendKind::epoll;
+    return BackendKind::kEpoll;
   }
   throw std::invalid_argument("unknown backend '" + std::string(text) +
                               "' (expected io_uring or epoll)");
 }
 
 std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendConfig& config) {
-  if (kind == BackendKind::io_uring) {
+  if (kind == BackendKind::kIoUring) {
     return std::make_unique<IoUringBackend>(config);
   }
   return std::make_unique<EpollBackend>(config);

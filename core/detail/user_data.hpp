@@ -9,14 +9,14 @@
 namespace hexwire::core::detail {
 
 enum class OpType : std::uint8_t {
-  none = 0,
-  accept = 1,  // slot = listener id
-  receive = 2,
-  send = 3,
-  connect = 4,
-  wake = 5,    // the eventfd read / eventfd readiness
-  cancel = 6,  // completions of cancel requests themselves (ignored)
-  socket = 7,  // epoll: readiness of a connection socket
+  kNone = 0,
+  kAccept = 1,  // slot = listener id
+  kReceive = 2,
+  kSend = 3,
+  kConnect = 4,
+  kWake = 5,    // the eventfd read / eventfd readiness
+  kCancel = 6,  // completions of cancel requests themselves (ignored)
+  kSocket = 7,  // epoll: readiness of a connection socket
 };
 
 [[nodiscard]] constexpr std::uint64_t pack_user_data(OpType op, OpTarget target) noexcept {

@@ -9,6 +9,7 @@
 #include "sim/cases/cli.hpp"
 #include "sim/options.hpp"
 #include "sim/runner.hpp"
+#include "sim/tools/embedded_engine.hpp"
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
@@ -20,5 +21,6 @@ int main(int argc, char** argv) {
     std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);
     return parsed.exit_code;
   }
-  return hexwire::sim::run_simulation(*parsed.options, stderr, stdout);
+  return hexwire::sim::run_simulation(*parsed.options, stderr, stdout,
+                                      hexwire::sim::embedded_engine_factory());
 }

@@ -12,7 +12,7 @@
 
 #include "app/jwt.hpp"
 #include "app/ws_app.hpp"
-#include "pubsub/fake_executor.hpp"
+#include "core/testing/fake_executor.hpp"
 
 using namespace hexwire;
 using namespace hexwire::app;
@@ -104,7 +104,7 @@ class Fixture {
     return std::string(std::string_view(e["op"]));
   }
 
-  pubsub::testing::FakeExecutor executor;
+  core::testing::FakeExecutor executor;
   core::MetricsRegistry metrics;
   WsService service;
   std::vector<std::unique_ptr<Client>> clients;

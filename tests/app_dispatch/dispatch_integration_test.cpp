@@ -156,7 +156,7 @@ TEST_CASE("batched matching assigns a window's requests by least total pickup di
   // Greedy in request order would give rider A its nearest driver (near) and leave rider B the
   // far one; the batch must pick the pairing with the smaller total, checked by brute force.
   geo::DispatchConfig config = test_dispatch_config();
-  config.mode = geo::MatchMode::batched;
+  config.mode = geo::MatchMode::kBatched;
   config.batch_window_ns = 1'000'000'000;
   config.coarse_res = 3;  // one batch: every pickup and driver on one shard
   Server server(config);

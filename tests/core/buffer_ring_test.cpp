@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/reactor.hpp"
-#include "tests/core/loopback_support.hpp"
+#include "core/testing/loopback_support.hpp"
 
 using namespace hexwire::core;
 using namespace hexwire::core::testing;
@@ -20,7 +20,7 @@ using namespace hexwire::core::testing;
 namespace {
 
 ReactorConfig tiny_ring(unsigned count, unsigned size) {
-  return test_reactor_config(BackendKind::io_uring, count, size);
+  return test_reactor_config(BackendKind::kIoUring, count, size);
 }
 
 std::byte byte_at(std::size_t stream, std::size_t index) {
@@ -62,7 +62,7 @@ struct CheckingHandler : ConnectionHandler {
 };
 
 std::uint16_t listen_checked(Reactor& reactor, Checker& checker) {
-  const LoopbackListener listener = open_loopback_listener(BackendKind::io_uring);
+  const LoopbackListener listener = open_loopback_listener(BackendKind::kIoUring);
   reactor.add_listener(
       listener.fd, [&checker](Connection&) { return std::make_unique<CheckingHandler>(&checker); });
   return listener.port;
@@ -94,7 +94,7 @@ void write_stream(int fd, std::size_t stream, std::size_t bytes) {
 
 TEST_CASE("io_uring buffer ring: far more reads than buffers arrive without loss",
           "[buffer_ring]") {
-  skip_unless_supported(BackendKind::io_uring);
+  skip_unless_supported(BackendKind::kIoUring);
   Reactor reactor(tiny_ring(4, 256));
   Checker checker;
   checker.received.assign(1, 0);
@@ -112,7 +112,7 @@ TEST_CASE("io_uring buffer ring: far more reads than buffers arrive without loss
 
 TEST_CASE("io_uring buffer ring: ENOBUFS with a 2-buffer ring is flow control, nothing lost",
           "[buffer_ring]") {
-  skip_unless_supported(BackendKind::io_uring);
+  skip_unless_supported(BackendKind::kIoUring);
   Reactor reactor(tiny_ring(2, 512));
   Checker checker;
   constexpr std::size_t kClients = 8;
@@ -135,7 +135,7 @@ TEST_CASE("io_uring buffer ring: ENOBUFS with a 2-buffer ring is flow control, n
 
 TEST_CASE("io_uring buffer ring: idle connections hold no buffer, more connections than buffers",
           "[buffer_ring]") {
-  skip_unless_supported(BackendKind::io_uring);
+  skip_unless_supported(BackendKind::kIoUring);
   Reactor reactor(tiny_ring(4, 1024));
   Checker checker;
   constexpr std::size_t kClients = 64;  // 16x the number of buffers
@@ -164,7 +164,7 @@ TEST_CASE("io_uring buffer ring: idle connections hold no buffer, more connectio
 
 TEST_CASE("io_uring buffer ring: the per-turn cap defers a flooding connection, others progress",
           "[buffer_ring]") {
-  skip_unless_supported(BackendKind::io_uring);
+  skip_unless_supported(BackendKind::kIoUring);
   ReactorConfig config = tiny_ring(64, 1024);
   config.backend_config.max_buffers_per_turn = 2;
   Reactor reactor(config);

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/reactor.hpp"
-#include "tests/core/loopback_support.hpp"
+#include "core/testing/loopback_support.hpp"
 
 using namespace hexwire::core;
 using namespace hexwire::core::testing;
@@ -111,8 +111,8 @@ void orderly_close_flushes(BackendKind kind) {
   REQUIRE(run_until(reactor, [&] { return client_closed && server_closed; }));
   CHECK(received == block.size() * kBlocks);
   CHECK(intact);
-  CHECK(client_reason == CloseReason::peer_closed);
-  CHECK(server_reason == CloseReason::local_close);
+  CHECK(client_reason == CloseReason::kPeerClosed);
+  CHECK(server_reason == CloseReason::kLocalClose);
   CHECK(block.use_count() == 1);
 }
 
@@ -136,8 +136,8 @@ void abort_resets(BackendKind kind) {
   };
   REQUIRE(connect(reactor, port, std::move(client)) != nullptr);
   REQUIRE(run_until(reactor, [&] { return client_closed && reactor.connection_count() == 0; }));
-  CHECK(server_reason == CloseReason::local_abort);
-  CHECK(client_reason == CloseReason::peer_closed);
+  CHECK(server_reason == CloseReason::kLocalAbort);
+  CHECK(client_reason == CloseReason::kPeerClosed);
   CHECK(client_error == ECONNRESET);
 }
 
@@ -362,7 +362,7 @@ void eof_behind_paused_bytes(BackendKind kind) {
   server->resume_reading();
   REQUIRE(run_until(reactor, [&] { return server_closed; }));
   CHECK(received == payload.size());
-  CHECK(reason == CloseReason::peer_closed);
+  CHECK(reason == CloseReason::kPeerClosed);
   ::close(fd);
 }
 
@@ -393,7 +393,7 @@ void close_gives_up_on_a_stalled_peer(BackendKind kind) {
   const int fd = connect_plain(port);
   REQUIRE(fd >= 0);  // and never reads
   REQUIRE(run_until(reactor, [&] { return closed; }));
-  CHECK(reason == CloseReason::local_close);
+  CHECK(reason == CloseReason::kLocalClose);
   CHECK(error == ETIMEDOUT);
   CHECK(block.use_count() == 1);
   ::close(fd);
@@ -426,64 +426,64 @@ void linger_ends_without_peer_fin(BackendKind kind) {
 }  // namespace
 
 TEST_CASE("io_uring connection: orderly close sends everything queued first", "[connection]") {
-  orderly_close_flushes(BackendKind::io_uring);
+  orderly_close_flushes(BackendKind::kIoUring);
 }
 TEST_CASE("epoll connection: orderly close sends everything queued first", "[connection]") {
-  orderly_close_flushes(BackendKind::epoll);
+  orderly_close_flushes(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring connection: abort resets the peer", "[connection]") {
-  abort_resets(BackendKind::io_uring);
+  abort_resets(BackendKind::kIoUring);
 }
 TEST_CASE("epoll connection: abort resets the peer", "[connection]") {
-  abort_resets(BackendKind::epoll);
+  abort_resets(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring connection: pause_reading holds bytes back, resume delivers them in order",
           "[connection]") {
-  pause_and_resume(BackendKind::io_uring);
+  pause_and_resume(BackendKind::kIoUring);
 }
 TEST_CASE("epoll connection: pause_reading holds bytes back, resume delivers them in order",
           "[connection]") {
-  pause_and_resume(BackendKind::epoll);
+  pause_and_resume(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring connection: on_drained follows the soft limit and low-water mark",
           "[connection]") {
-  drained_after_soft_limit(BackendKind::io_uring);
+  drained_after_soft_limit(BackendKind::kIoUring);
 }
 TEST_CASE("epoll connection: on_drained follows the soft limit and low-water mark",
           "[connection]") {
-  drained_after_soft_limit(BackendKind::epoll);
+  drained_after_soft_limit(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring connection: one SharedBuffer fans out to many connections", "[connection]") {
-  fan_out_one_buffer(BackendKind::io_uring);
+  fan_out_one_buffer(BackendKind::kIoUring);
 }
 TEST_CASE("epoll connection: one SharedBuffer fans out to many connections", "[connection]") {
-  fan_out_one_buffer(BackendKind::epoll);
+  fan_out_one_buffer(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring connection: set_handler from inside a callback hands over later bytes",
           "[connection]") {
-  handler_swap(BackendKind::io_uring);
+  handler_swap(BackendKind::kIoUring);
 }
 TEST_CASE("epoll connection: set_handler from inside a callback hands over later bytes",
           "[connection]") {
-  handler_swap(BackendKind::epoll);
+  handler_swap(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring connection: bytes before the peer's FIN survive a pause", "[connection]") {
-  eof_behind_paused_bytes(BackendKind::io_uring);
+  eof_behind_paused_bytes(BackendKind::kIoUring);
 }
 TEST_CASE("epoll connection: bytes before the peer's FIN survive a pause", "[connection]") {
-  eof_behind_paused_bytes(BackendKind::epoll);
+  eof_behind_paused_bytes(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring connection: close() gives up on a peer that stops reading", "[connection]") {
-  close_gives_up_on_a_stalled_peer(BackendKind::io_uring);
+  close_gives_up_on_a_stalled_peer(BackendKind::kIoUring);
 }
 TEST_CASE("epoll connection: close() gives up on a peer that stops reading", "[connection]") {
-  close_gives_up_on_a_stalled_peer(BackendKind::epoll);
+  close_gives_up_on_a_stalled_peer(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring connection: close() ends after the linger time without the peer's FIN",
           "[connection]") {
-  linger_ends_without_peer_fin(BackendKind::io_uring);
+  linger_ends_without_peer_fin(BackendKind::kIoUring);
 }
 TEST_CASE("epoll connection: close() ends after the linger time without the peer's FIN",
           "[connection]") {
-  linger_ends_without_peer_fin(BackendKind::epoll);
+  linger_ends_without_peer_fin(BackendKind::kEpoll);
 }

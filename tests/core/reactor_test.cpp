@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/reactor.hpp"
-#include "tests/core/loopback_support.hpp"
+#include "core/testing/loopback_support.hpp"
 
 using namespace hexwire::core;
 using namespace hexwire::core::testing;
@@ -67,7 +67,7 @@ struct Client : ConnectionHandler {
   }
 };
 
-void echo_round_trip(BackendKind kind, RingSetup setup = RingSetup::best) {
+void echo_round_trip(BackendKind kind, RingSetup setup = RingSetup::kBest) {
   skip_unless_supported(kind);
   ReactorConfig config = config_for(kind);
   config.backend_config.ring_setup = setup;
@@ -102,7 +102,7 @@ void echo_round_trip(BackendKind kind, RingSetup setup = RingSetup::best) {
   CHECK(client.opened);
   CHECK_FALSE(client.mismatch);
   CHECK(client.verified == client.expected.size());
-  CHECK(client.reason == CloseReason::local_close);
+  CHECK(client.reason == CloseReason::kLocalClose);
   CHECK(reactor.connection_count() == 0);
   CHECK(pool.use_count() == 1);  // every queued reference was released
 }
@@ -118,7 +118,7 @@ void connect_refused(BackendKind kind) {
                           std::make_unique<Client>(&client)) != nullptr);
   REQUIRE(run_until(reactor, [&] { return client.closed; }));
   CHECK_FALSE(client.opened);
-  CHECK(client.reason == CloseReason::connect_failed);
+  CHECK(client.reason == CloseReason::kConnectFailed);
   CHECK(client.error == ECONNREFUSED);
   CHECK(reactor.connection_count() == 0);
 }
@@ -214,55 +214,55 @@ void accept_survives_descriptor_exhaustion(BackendKind kind) {
 }  // namespace
 
 TEST_CASE("io_uring reactor: client and server connections echo every byte", "[reactor]") {
-  echo_round_trip(BackendKind::io_uring);
+  echo_round_trip(BackendKind::kIoUring);
 }
 
 TEST_CASE("epoll reactor: client and server connections echo every byte", "[reactor]") {
-  echo_round_trip(BackendKind::epoll);
+  echo_round_trip(BackendKind::kEpoll);
 }
 
 TEST_CASE("io_uring reactor: echo also works on the COOP_TASKRUN fallback ring", "[reactor]") {
-  echo_round_trip(BackendKind::io_uring, RingSetup::coop_taskrun);
+  echo_round_trip(BackendKind::kIoUring, RingSetup::kCoopTaskrun);
 }
 
 TEST_CASE("io_uring reactor: echo also works on a ring set up without flags", "[reactor]") {
-  echo_round_trip(BackendKind::io_uring, RingSetup::plain);
+  echo_round_trip(BackendKind::kIoUring, RingSetup::kPlain);
 }
 
 TEST_CASE("io_uring reactor: connect to a closed port ends with connect_failed", "[reactor]") {
-  connect_refused(BackendKind::io_uring);
+  connect_refused(BackendKind::kIoUring);
 }
 
 TEST_CASE("epoll reactor: connect to a closed port ends with connect_failed", "[reactor]") {
-  connect_refused(BackendKind::epoll);
+  connect_refused(BackendKind::kEpoll);
 }
 
 TEST_CASE("io_uring reactor: a client bound to 127.0.0.2 is seen from 127.0.0.2", "[reactor]") {
-  connect_from_chosen_source(BackendKind::io_uring);
+  connect_from_chosen_source(BackendKind::kIoUring);
 }
 
 TEST_CASE("epoll reactor: a client bound to 127.0.0.2 is seen from 127.0.0.2", "[reactor]") {
-  connect_from_chosen_source(BackendKind::epoll);
+  connect_from_chosen_source(BackendKind::kEpoll);
 }
 
 TEST_CASE("io_uring reactor: a source address not on this host fails with EADDRNOTAVAIL",
           "[reactor]") {
-  connect_from_foreign_source_fails(BackendKind::io_uring);
+  connect_from_foreign_source_fails(BackendKind::kIoUring);
 }
 
 TEST_CASE("epoll reactor: a source address not on this host fails with EADDRNOTAVAIL",
           "[reactor]") {
-  connect_from_foreign_source_fails(BackendKind::epoll);
+  connect_from_foreign_source_fails(BackendKind::kEpoll);
 }
 
 TEST_CASE("io_uring reactor: a listener pauses when descriptors run out, then accepts all",
           "[reactor]") {
-  accept_survives_descriptor_exhaustion(BackendKind::io_uring);
+  accept_survives_descriptor_exhaustion(BackendKind::kIoUring);
 }
 
 TEST_CASE("epoll reactor: a listener pauses when descriptors run out, then accepts all",
           "[reactor]") {
-  accept_survives_descriptor_exhaustion(BackendKind::epoll);
+  accept_survives_descriptor_exhaustion(BackendKind::kEpoll);
 }
 
 TEST_CASE("an idle connection costs well under 1 KiB of user space", "[reactor]") {
@@ -272,8 +272,8 @@ TEST_CASE("an idle connection costs well under 1 KiB of user space", "[reactor]"
 }
 
 TEST_CASE("backend names parse and print", "[reactor]") {
-  CHECK(parse_backend_kind("io_uring") == BackendKind::io_uring);
-  CHECK(parse_backend_kind("epoll") == BackendKind::epoll);
-  CHECK(to_string(BackendKind::epoll) == "epoll");
+  CHECK(parse_backend_kind("io_uring") == BackendKind::kIoUring);
+  CHECK(parse_backend_kind("epoll") == BackendKind::kEpoll);
+  CHECK(to_string(BackendKind::kEpoll) == "epoll");
   CHECK_THROWS_AS(parse_backend_kind("kqueue"), std::invalid_argument);
 }

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/reactor.hpp"
-#include "tests/core/loopback_support.hpp"
+#include "core/testing/loopback_support.hpp"
 
 using namespace hexwire::core;
 using namespace hexwire::core::testing;
@@ -68,8 +68,8 @@ void burst_read_in_one_turn(BackendKind kind) {
 
 TEST_CASE("io_uring: receives ready on 200 connections are all read within two turns",
           "[reactor]") {
-  burst_read_in_one_turn(BackendKind::io_uring);
+  burst_read_in_one_turn(BackendKind::kIoUring);
 }
 TEST_CASE("epoll: receives ready on 200 connections are all read within two turns", "[reactor]") {
-  burst_read_in_one_turn(BackendKind::epoll);
+  burst_read_in_one_turn(BackendKind::kEpoll);
 }

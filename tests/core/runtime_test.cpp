@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/runtime.hpp"
-#include "tests/core/loopback_support.hpp"
+#include "core/testing/loopback_support.hpp"
 
 using namespace hexwire::core;
 using namespace hexwire::core::testing;
@@ -116,7 +116,7 @@ struct CountingHandler : ConnectionHandler {
     c.send(SharedBuffer::copy_of(bytes));
   }
   void on_close(Connection&, CloseReason reason) noexcept override {
-    if (reason == CloseReason::shutdown) {
+    if (reason == CloseReason::kShutdown) {
       closed_for_shutdown->fetch_add(1);
     }
   }
@@ -161,7 +161,7 @@ extern "C" void stop_on_signal(int) {
 }  // namespace
 
 TEST_CASE("runtime: request_stop from a signal handler stops and joins", "[runtime]") {
-  RuntimeConfig config = small_config(BackendKind::epoll);
+  RuntimeConfig config = small_config(BackendKind::kEpoll);
   config.max_sleep_ns = UINT64_MAX;  // shards sleep until woken: only the eventfd write ends it
   Runtime runtime(config);
   runtime.start();
@@ -178,33 +178,33 @@ TEST_CASE("runtime: request_stop from a signal handler stops and joins", "[runti
 }
 
 TEST_CASE("io_uring runtime: submit_to keeps FIFO order between shards", "[runtime]") {
-  submit_order(BackendKind::io_uring);
+  submit_order(BackendKind::kIoUring);
 }
 TEST_CASE("epoll runtime: submit_to keeps FIFO order between shards", "[runtime]") {
-  submit_order(BackendKind::epoll);
+  submit_order(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring runtime: a sleeping shard is woken by submit_to", "[runtime]") {
-  wake_sleeping_shard(BackendKind::io_uring);
+  wake_sleeping_shard(BackendKind::kIoUring);
 }
 TEST_CASE("epoll runtime: a sleeping shard is woken by submit_to", "[runtime]") {
-  wake_sleeping_shard(BackendKind::epoll);
+  wake_sleeping_shard(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring runtime: timers fire on the shard that set them", "[runtime]") {
-  timers_on_their_shard(BackendKind::io_uring);
+  timers_on_their_shard(BackendKind::kIoUring);
 }
 TEST_CASE("epoll runtime: timers fire on the shard that set them", "[runtime]") {
-  timers_on_their_shard(BackendKind::epoll);
+  timers_on_their_shard(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring runtime: stop closes connections and listeners, then joins", "[runtime]") {
-  stop_closes_connections(BackendKind::io_uring);
+  stop_closes_connections(BackendKind::kIoUring);
 }
 TEST_CASE("epoll runtime: stop closes connections and listeners, then joins", "[runtime]") {
-  stop_closes_connections(BackendKind::epoll);
+  stop_closes_connections(BackendKind::kEpoll);
 }
 
 TEST_CASE("runtime: listen refuses a port held by another socket, even one with SO_REUSEPORT",
           "[runtime]") {
-  Runtime runtime(small_config(BackendKind::epoll));
+  Runtime runtime(small_config(BackendKind::kEpoll));
   runtime.start();
   ListenOptions stale;  // what a stale hexwire process would hold: SO_REUSEPORT listeners
   stale.reuse_port = true;
@@ -224,10 +224,10 @@ TEST_CASE("runtime: listen refuses a port held by another socket, even one with 
 }
 
 TEST_CASE("runtime: start fails cleanly when a shard cannot create its backend", "[runtime]") {
-  RuntimeConfig config = small_config(BackendKind::epoll);
+  RuntimeConfig config = small_config(BackendKind::kEpoll);
   config.reactor.backend_config.buffer_size = 0;  // the buffer ring refuses zero-sized buffers
-  config.backend = BackendKind::io_uring;
-  skip_unless_supported(BackendKind::io_uring);
+  config.backend = BackendKind::kIoUring;
+  skip_unless_supported(BackendKind::kIoUring);
   Runtime runtime(config);
   CHECK_THROWS(runtime.start());
 }

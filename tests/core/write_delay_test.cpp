@@ -12,7 +12,7 @@
 #include <string>
 
 #include "core/reactor.hpp"
-#include "tests/core/loopback_support.hpp"
+#include "core/testing/loopback_support.hpp"
 
 using namespace hexwire::core;
 using namespace hexwire::core::testing;
@@ -154,28 +154,28 @@ void no_delay_sends_each_turn(BackendKind kind) {
 
 TEST_CASE("io_uring write delay: frames of several turns wait, then leave in one send",
           "[write_delay]") {
-  held_until_max_bytes(BackendKind::io_uring);
+  held_until_max_bytes(BackendKind::kIoUring);
 }
 TEST_CASE("epoll write delay: frames of several turns wait, then leave in one send",
           "[write_delay]") {
-  held_until_max_bytes(BackendKind::epoll);
+  held_until_max_bytes(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring write delay: a held connection is sent when its delay is over",
           "[write_delay]") {
-  released_after_delay(BackendKind::io_uring);
+  released_after_delay(BackendKind::kIoUring);
 }
 TEST_CASE("epoll write delay: a held connection is sent when its delay is over", "[write_delay]") {
-  released_after_delay(BackendKind::epoll);
+  released_after_delay(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring write delay: an orderly close sends held bytes at once", "[write_delay]") {
-  close_sends_held_bytes(BackendKind::io_uring);
+  close_sends_held_bytes(BackendKind::kIoUring);
 }
 TEST_CASE("epoll write delay: an orderly close sends held bytes at once", "[write_delay]") {
-  close_sends_held_bytes(BackendKind::epoll);
+  close_sends_held_bytes(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring write delay 0: nothing is held", "[write_delay]") {
-  no_delay_sends_each_turn(BackendKind::io_uring);
+  no_delay_sends_each_turn(BackendKind::kIoUring);
 }
 TEST_CASE("epoll write delay 0: nothing is held", "[write_delay]") {
-  no_delay_sends_each_turn(BackendKind::epoll);
+  no_delay_sends_each_turn(BackendKind::kEpoll);
 }

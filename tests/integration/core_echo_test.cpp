@@ -14,7 +14,7 @@
 #include <system_error>
 
 #include "core/runtime.hpp"
-#include "tests/core/loopback_support.hpp"
+#include "core/testing/loopback_support.hpp"
 
 using namespace hexwire::core;
 using namespace hexwire::core::testing;
@@ -88,7 +88,7 @@ class PingPongClient : public ConnectionHandler {
   void on_close(Connection&, CloseReason reason) noexcept override {
     if (mismatch_) {
       tally_->mismatched.fetch_add(1);
-    } else if (messages_done_ == kMessagesPerClient && reason == CloseReason::local_close) {
+    } else if (messages_done_ == kMessagesPerClient && reason == CloseReason::kLocalClose) {
       tally_->verified.fetch_add(1);
     } else {
       tally_->failed.fetch_add(1);
@@ -190,17 +190,17 @@ bool echo_once(std::uint16_t port) {
 
 TEST_CASE("integration echo: io_uring, 2 shards, 300 ping-pong clients, every byte verified",
           "[integration]") {
-  echo_many_clients(BackendKind::io_uring);
+  echo_many_clients(BackendKind::kIoUring);
 }
 
 TEST_CASE("integration echo: epoll, 2 shards, 300 ping-pong clients, every byte verified",
           "[integration]") {
-  echo_many_clients(BackendKind::epoll);
+  echo_many_clients(BackendKind::kEpoll);
 }
 
 TEST_CASE("integration: a second engine refuses a port in use and the first keeps serving alone",
           "[integration]") {
-  const BackendKind kind = io_uring_supported() ? BackendKind::io_uring : BackendKind::epoll;
+  const BackendKind kind = io_uring_supported() ? BackendKind::kIoUring : BackendKind::kEpoll;
   Runtime first(config_for(kind));
   first.start();
   const std::uint16_t port =

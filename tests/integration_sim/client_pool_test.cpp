@@ -12,9 +12,9 @@
 #include "core/clock.hpp"
 #include "core/reactor.hpp"
 #include "sim/client_pool.hpp"
-#include "sim/embedded_engine.hpp"
 #include "sim/options.hpp"
 #include "sim/runner.hpp"
+#include "sim/tools/embedded_engine.hpp"
 
 using namespace hexwire;
 

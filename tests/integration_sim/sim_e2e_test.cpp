@@ -19,7 +19,7 @@
 #include "core/runtime.hpp"
 #include "net/http_session.hpp"
 #include "net/ws_session.hpp"
-#include "sim/embedded_engine.hpp"
+#include "sim/tools/embedded_engine.hpp"
 
 namespace {
 

@@ -58,8 +58,8 @@ TEST_CASE("publishing to 20,000 subscribers allocates per message and shard, not
     exec.run_on(s, [&] {
       for (SubscriberId id = 0; id < kPerShard; ++id) {
         REQUIRE(broker.connection_opened(id, "u" + std::to_string(s * kPerShard + id)) ==
-                Status::ok);
-        REQUIRE(broker.subscribe(id, "big", std::nullopt, nullptr) == Status::ok);
+                Status::kOk);
+        REQUIRE(broker.subscribe(id, "big", std::nullopt, nullptr) == Status::kOk);
       }
     });
   }

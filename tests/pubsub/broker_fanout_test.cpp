@@ -19,7 +19,7 @@ TEST_CASE("all subscribers on all shards see one seq order and a publisher sees 
     for (unsigned s = 0; s < 4; ++s) {
       for (SubscriberId k = 0; k < 3; ++k) {
         h.open(s, 100 * s + k, "u" + std::to_string(100 * s + k));
-        REQUIRE(h.subscribe(s, 100 * s + k, "general").status == Status::ok);
+        REQUIRE(h.subscribe(s, 100 * s + k, "general").status == Status::kOk);
       }
     }
     constexpr int kPerPublisher = 50;
@@ -31,7 +31,7 @@ TEST_CASE("all subscribers on all shards see one seq order and a publisher sees 
           return h.broker.publish(
               "pub" + std::to_string(s), "general", bytes(payload),
               [&acks, s, i](const PublishAck& a) { acks[s].emplace_back(i, a.seq); });
-        }) == Status::ok);
+        }) == Status::kOk);
         for (int n = static_cast<int>(rng() % 4); n > 0 && h.exec.step(); --n) {
         }
       }
@@ -75,11 +75,11 @@ TEST_CASE("the owner forwards once per subscriber shard and the sink is called o
   const std::string channel = h.channel_owned_by(0);
   for (SubscriberId k = 0; k < 5; ++k) {
     h.open(1, k, "a" + std::to_string(k));
-    REQUIRE(h.subscribe(1, k, channel).status == Status::ok);
+    REQUIRE(h.subscribe(1, k, channel).status == Status::kOk);
   }
   for (SubscriberId k = 0; k < 3; ++k) {
     h.open(2, k, "b" + std::to_string(k));
-    REQUIRE(h.subscribe(2, k, channel).status == Status::ok);
+    REQUIRE(h.subscribe(2, k, channel).status == Status::kOk);
   }
   std::uint64_t before[4];
   for (unsigned s = 0; s < 4; ++s) {
@@ -131,7 +131,7 @@ TEST_CASE("the subscribe result arrives before the missed messages, which preced
       result = r;
       seen_at_callback = h.sink.shard(1).received[7].size();
     });
-  }) == Status::ok);
+  }) == Status::kOk);
   h.exec.run_until_idle();
   CHECK(seen_at_callback == 0);
   CHECK(result.seq == 8);
@@ -188,9 +188,9 @@ ScheduleStats run_resume_schedule(std::uint64_t seed, unsigned shards, std::size
     const SubscriberId id = c.connections.back();
     REQUIRE(h.exec.run_on(c.shard, [&] {
       return h.broker.subscribe(id, "live", since, [&, index, since](const SubscribeResult& r) {
-        if (r.status == Status::cancelled) {
+        if (r.status == Status::kCancelled) {
           ++stats.cancelled;
-        } else if (r.status != Status::ok) {
+        } else if (r.status != Status::kOk) {
           ++bad_results;
         } else if (!r.recovered) {
           clients[index].unrecovered.emplace_back(since, r.seq);
@@ -199,14 +199,14 @@ ScheduleStats run_resume_schedule(std::uint64_t seed, unsigned shards, std::size
           ++bad_results;
         }
       });
-    }) == Status::ok);
+    }) == Status::kOk);
   };
   auto connect = [&](std::size_t index) {
     Client& c = clients[index];
     const SubscriberId id = next_id++;
     c.connections.push_back(id);
     REQUIRE(h.exec.run_on(c.shard, [&] { return h.broker.connection_opened(id, "user"); }) ==
-            Status::ok);
+            Status::kOk);
     subscribe_from_last(index);
   };
   for (std::size_t i = 0; i < clients.size(); ++i) {
@@ -220,7 +220,7 @@ ScheduleStats run_resume_schedule(std::uint64_t seed, unsigned shards, std::size
       const auto shard = static_cast<unsigned>(rng() % shards);
       REQUIRE(h.exec.run_on(shard, [&] {
         return h.broker.publish("pub", "live", bytes("x"), nullptr);
-      }) == Status::ok);
+      }) == Status::kOk);
       ++published;
     } else if (action == 5) {  // reconnect: close, open a new connection, resume
       const std::size_t index = rng() % clients.size();
@@ -232,7 +232,7 @@ ScheduleStats run_resume_schedule(std::uint64_t seed, unsigned shards, std::size
       const std::size_t index = rng() % clients.size();
       REQUIRE(h.exec.run_on(clients[index].shard, [&] {
         return h.broker.unsubscribe(clients[index].connections.back(), "live");
-      }) == Status::ok);
+      }) == Status::kOk);
       subscribe_from_last(index);
       ++stats.resumes;
     } else {

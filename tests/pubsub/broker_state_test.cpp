@@ -42,7 +42,7 @@ TEST_CASE("resume beyond the retained history reports recovered=false", "[pubsub
   }
   h.open(0, 1, "u1");
   SubscribeResult lost = h.subscribe(0, 1, channel, 5);
-  CHECK(lost.status == Status::ok);
+  CHECK(lost.status == Status::kOk);
   CHECK_FALSE(lost.recovered);
   CHECK(lost.seq == 30);
   CHECK(lost.backlog == 0);
@@ -110,15 +110,15 @@ TEST_CASE("a user with several connections joins once and leaves with the last o
   Harness h(3);
   const std::string channel = h.channel_owned_by(2);
   h.open(0, 1, "watcher");
-  REQUIRE(h.subscribe(0, 1, channel).status == Status::ok);
+  REQUIRE(h.subscribe(0, 1, channel).status == Status::kOk);
   h.exec.advance_time(100'000'000);
   h.sink.shard(0).presence.clear();
 
   h.open(0, 10, "alice");  // two devices on two shards
   h.open(1, 11, "alice");
-  REQUIRE(h.subscribe(0, 10, channel).status == Status::ok);
+  REQUIRE(h.subscribe(0, 10, channel).status == Status::kOk);
   h.exec.advance_time(100'000'000);
-  REQUIRE(h.subscribe(1, 11, channel).status == Status::ok);
+  REQUIRE(h.subscribe(1, 11, channel).status == Status::kOk);
   h.exec.advance_time(100'000'000);
   CHECK(h.presence(1, channel) == std::vector<std::string>{"alice", "watcher"});
 
@@ -148,7 +148,7 @@ TEST_CASE("join/leave bursts are coalesced into one batch per shard per tick",
   Harness h(2);
   const std::string channel = h.channel_owned_by(0);
   h.open(1, 1, "watcher");
-  REQUIRE(h.subscribe(1, 1, channel).status == Status::ok);
+  REQUIRE(h.subscribe(1, 1, channel).status == Status::kOk);
   h.exec.advance_time(100'000'000);
   h.sink.shard(1).presence.clear();
   const std::uint64_t coalesced_before = h.counter("pubsub_presence_coalesced_total");
@@ -156,7 +156,7 @@ TEST_CASE("join/leave bursts are coalesced into one batch per shard per tick",
   for (SubscriberId id = 100; id < 1100; ++id) {  // 1,000 users join within one tick...
     const unsigned shard = static_cast<unsigned>(id % 2);
     h.open(shard, id, "user" + std::to_string(id));
-    REQUIRE(h.subscribe(shard, id, channel).status == Status::ok);
+    REQUIRE(h.subscribe(shard, id, channel).status == Status::kOk);
   }
   for (SubscriberId id = 100; id < 600; ++id) {  // ...and 500 of them leave again
     h.close(static_cast<unsigned>(id % 2), id);
@@ -181,7 +181,7 @@ TEST_CASE("large channels coalesce presence longer and announce leaves after a g
   for (SubscriberId id = 100; id < 1100; ++id) {  // 1,000 members: a 500 ms window
     const unsigned shard = static_cast<unsigned>(id % 2);
     h.open(shard, id, "user" + std::to_string(id));
-    REQUIRE(h.subscribe(shard, id, channel).status == Status::ok);
+    REQUIRE(h.subscribe(shard, id, channel).status == Status::kOk);
   }
   h.exec.advance_time(2'000'000'000);
   auto& events = h.sink.shard(1).presence;
@@ -192,7 +192,7 @@ TEST_CASE("large channels coalesce presence longer and announce leaves after a g
   h.close(0, 100);  // user100 drops...
   h.exec.advance_time(100'000'000);
   h.open(1, 5000, "user100");  // ...and is back 100 ms later on another shard
-  REQUIRE(h.subscribe(1, 5000, channel).status == Status::ok);
+  REQUIRE(h.subscribe(1, 5000, channel).status == Status::kOk);
   h.close(0, 102);  // user102 leaves for good
   h.exec.advance_time(300'000'000);
   CHECK(events.empty());  // 400 ms after the first change: still inside the window
@@ -210,11 +210,11 @@ TEST_CASE("small channels keep the short presence window", "[pubsub][presence]")
   Harness h(1);
   const std::string channel = h.channel_owned_by(0);
   h.open(0, 1, "watcher");
-  REQUIRE(h.subscribe(0, 1, channel).status == Status::ok);
+  REQUIRE(h.subscribe(0, 1, channel).status == Status::kOk);
   h.exec.advance_time(100'000'000);
   h.sink.shard(0).presence.clear();
   h.open(0, 2, "bob");
-  REQUIRE(h.subscribe(0, 2, channel).status == Status::ok);
+  REQUIRE(h.subscribe(0, 2, channel).status == Status::kOk);
   h.exec.advance_time(60'000'000);  // 2 subscribers: the 50 ms base window
   REQUIRE(h.sink.shard(0).presence.size() == 1);
   CHECK(h.sink.shard(0).presence[0].changes[0].user == "bob");
@@ -227,13 +227,13 @@ TEST_CASE("read cursors sync to the user's other connections and drive unread co
   h.open(0, 1, "bob");
   h.open(2, 2, "bob");
   h.open(2, 3, "carol");
-  REQUIRE(h.subscribe(0, 1, channel).status == Status::ok);
-  REQUIRE(h.subscribe(2, 3, channel).status == Status::ok);
+  REQUIRE(h.subscribe(0, 1, channel).status == Status::kOk);
+  REQUIRE(h.subscribe(2, 3, channel).status == Status::kOk);
   for (int i = 0; i < 10; ++i) {
     h.publish(1, "carol", channel);
   }
   ReadResult read = h.mark_read(0, 1, channel, 7);
-  CHECK(read.status == Status::ok);
+  CHECK(read.status == Status::kOk);
   CHECK(read.seq == 7);
   CHECK(read.unread == 3);
   REQUIRE(h.sink.shard(2).reads.size() == 1);  // bob's other device, not carol, not the origin
@@ -254,14 +254,14 @@ TEST_CASE("read cursors sync to the user's other connections and drive unread co
   CHECK(sub.unread == 2);
   CHECK(h.mark_read(2, 3, channel, 0).unread == 12);  // carol never read: 12 unread
   h.open(0, 9, "dave");
-  CHECK(h.mark_read(0, 9, channel, 3).status == Status::not_member);
+  CHECK(h.mark_read(0, 9, channel, 3).status == Status::kNotMember);
   CHECK(h.subscribe(0, 9, channel).unread == 0);  // a new member starts with nothing unread
 }
 
 TEST_CASE("unread counts are bounded by the retained history", "[pubsub][read]") {
   Harness h(2, small_history(5, 5, 3600LL * 1'000'000));
   h.open(0, 1, "erin");
-  REQUIRE(h.subscribe(0, 1, "busy").status == Status::ok);
+  REQUIRE(h.subscribe(0, 1, "busy").status == Status::kOk);
   h.close(0, 1);
   for (int i = 0; i < 50; ++i) {
     h.publish(1, "p", "busy");
@@ -279,10 +279,10 @@ TEST_CASE("offline members get a bounded queue that drains when they reconnect",
   Harness h(3, config);
   const std::string channel = h.channel_owned_by(0);
   h.open(1, 1, "frank");
-  REQUIRE(h.subscribe(1, 1, channel).status == Status::ok);
+  REQUIRE(h.subscribe(1, 1, channel).status == Status::kOk);
   h.open(2, 2, "gina");
-  REQUIRE(h.subscribe(2, 2, channel).status == Status::ok);
-  REQUIRE(h.exec.run_on(2, [&] { return h.broker.unsubscribe(2, channel); }) == Status::ok);
+  REQUIRE(h.subscribe(2, 2, channel).status == Status::kOk);
+  REQUIRE(h.exec.run_on(2, [&] { return h.broker.unsubscribe(2, channel); }) == Status::kOk);
   h.close(1, 1);  // frank stays a member, offline; gina left the channel
   for (int i = 0; i < 15; ++i) {
     h.publish(0, "pub", channel);
@@ -330,7 +330,7 @@ TEST_CASE("queries of unknown channels and the publisher's own offline copy", "[
   CHECK(h.presence(1, "never-used").empty());
 
   h.open(0, 1, "ivy");
-  REQUIRE(h.subscribe(0, 1, "notes").status == Status::ok);
+  REQUIRE(h.subscribe(0, 1, "notes").status == Status::kOk);
   h.close(0, 1);
   h.publish(1, "ivy", "notes");  // ivy publishes from elsewhere while offline in the channel
   CHECK(h.counter("pubsub_offline_queued_total") == 0);
@@ -343,7 +343,7 @@ TEST_CASE("offline notifications can be turned off", "[pubsub][offline]") {
   config.offline_notifications = false;
   Harness h(2, config);
   h.open(1, 1, "hal");
-  REQUIRE(h.subscribe(1, 1, "c").status == Status::ok);
+  REQUIRE(h.subscribe(1, 1, "c").status == Status::kOk);
   h.close(1, 1);
   for (int i = 0; i < 4; ++i) {
     h.publish(0, "pub", "c");
@@ -363,28 +363,28 @@ TEST_CASE("limits are reported as status values", "[pubsub][limits]") {
   Harness h(1, config);
   h.open(0, 1, "u1");
   CHECK(h.exec.run_on(0, [&] { return h.broker.connection_opened(1, "u1"); }) ==
-        Status::connection_exists);
-  CHECK(h.subscribe(0, 99, "a").status == Status::unknown_connection);
-  CHECK(h.subscribe(0, 1, "").status == Status::invalid_channel);
-  CHECK(h.subscribe(0, 1, std::string(17, 'x')).status == Status::invalid_channel);
-  CHECK(h.subscribe(0, 1, "a").status == Status::ok);
-  CHECK(h.subscribe(0, 1, "a").status == Status::already_subscribed);
-  CHECK(h.subscribe(0, 1, "b").status == Status::ok);
-  CHECK(h.subscribe(0, 1, "c").status == Status::too_many_subscriptions);
-  CHECK(h.exec.run_on(0, [&] { return h.broker.unsubscribe(1, "zzz"); }) == Status::not_subscribed);
+        Status::kConnectionExists);
+  CHECK(h.subscribe(0, 99, "a").status == Status::kUnknownConnection);
+  CHECK(h.subscribe(0, 1, "").status == Status::kInvalidChannel);
+  CHECK(h.subscribe(0, 1, std::string(17, 'x')).status == Status::kInvalidChannel);
+  CHECK(h.subscribe(0, 1, "a").status == Status::kOk);
+  CHECK(h.subscribe(0, 1, "a").status == Status::kAlreadySubscribed);
+  CHECK(h.subscribe(0, 1, "b").status == Status::kOk);
+  CHECK(h.subscribe(0, 1, "c").status == Status::kTooManySubscriptions);
+  CHECK(h.exec.run_on(0, [&] { return h.broker.unsubscribe(1, "zzz"); }) == Status::kNotSubscribed);
   CHECK(h.exec.run_on(0, [&] { return h.broker.publish("u1", "", bytes("x")); }) ==
-        Status::invalid_channel);
+        Status::kInvalidChannel);
 
   h.open(0, 2, "u2");
   h.open(0, 3, "u3");
-  CHECK(h.subscribe(0, 2, "a").status == Status::ok);
-  CHECK(h.subscribe(0, 3, "a").status == Status::channel_full);  // u1 and u2 are members
-  CHECK(h.subscribe(0, 3, "c").status == Status::ok);            // third channel of the shard
-  CHECK(h.subscribe(0, 2, "d").status == Status::too_many_channels);
-  CHECK(h.publish(0, "u1", "e").status == Status::too_many_channels);
-  CHECK(h.publish(0, "u1", "a").status == Status::ok);
+  CHECK(h.subscribe(0, 2, "a").status == Status::kOk);
+  CHECK(h.subscribe(0, 3, "a").status == Status::kChannelFull);  // u1 and u2 are members
+  CHECK(h.subscribe(0, 3, "c").status == Status::kOk);            // third channel of the shard
+  CHECK(h.subscribe(0, 2, "d").status == Status::kTooManyChannels);
+  CHECK(h.publish(0, "u1", "e").status == Status::kTooManyChannels);
+  CHECK(h.publish(0, "u1", "a").status == Status::kOk);
   // A refused subscribe leaves no trace: the connection may use that slot elsewhere.
-  CHECK(h.subscribe(0, 3, "b").status == Status::ok);
+  CHECK(h.subscribe(0, 3, "b").status == Status::kOk);
   CHECK(h.broker.config().max_subscriptions_per_connection == 2);
 }
 
@@ -393,7 +393,7 @@ TEST_CASE("a slow subscriber's drops are counted and never hold back the others"
   Harness h(2);
   for (SubscriberId id = 1; id <= 4; ++id) {
     h.open(1, id, "u" + std::to_string(id));
-    REQUIRE(h.subscribe(1, id, "news").status == Status::ok);
+    REQUIRE(h.subscribe(1, id, "news").status == Status::kOk);
   }
   h.sink.shard(1).refuse.insert(3);
   for (int i = 0; i < 20; ++i) {
@@ -422,13 +422,13 @@ TEST_CASE("the sink may close a connection from inside a delivery", "[pubsub][sl
   Broker broker(h.exec, registry, closing);
   closing.broker = &broker;
   for (SubscriberId id = 1; id <= 3; ++id) {
-    REQUIRE(h.exec.run_on(0, [&] { return broker.connection_opened(id, "u"); }) == Status::ok);
+    REQUIRE(h.exec.run_on(0, [&] { return broker.connection_opened(id, "u"); }) == Status::kOk);
     REQUIRE(h.exec.run_on(0, [&] { return broker.subscribe(id, "c", std::nullopt, nullptr); }) ==
-            Status::ok);
+            Status::kOk);
   }
   h.exec.run_until_idle();
   for (int i = 0; i < 3; ++i) {  // the close is deferred until the delivery returns
-    REQUIRE(h.exec.run_on(0, [&] { return broker.publish("p", "c", bytes("x")); }) == Status::ok);
+    REQUIRE(h.exec.run_on(0, [&] { return broker.publish("p", "c", bytes("x")); }) == Status::kOk);
     h.exec.run_until_idle();
   }
   CHECK(closing.seqs(0, 1) == iota_seqs(1, 3));
@@ -445,11 +445,11 @@ TEST_CASE("unsubscribing during a subscribe cancels it and undoes it at the owne
   std::optional<SubscribeResult> result;
   REQUIRE(h.exec.run_on(1, [&] {
     return h.broker.subscribe(1, channel, 0, [&](const SubscribeResult& r) { result = r; });
-  }) == Status::ok);
-  REQUIRE(h.exec.run_on(1, [&] { return h.broker.unsubscribe(1, channel); }) == Status::ok);
+  }) == Status::kOk);
+  REQUIRE(h.exec.run_on(1, [&] { return h.broker.unsubscribe(1, channel); }) == Status::kOk);
   h.exec.run_until_idle();
   REQUIRE(result.has_value());
-  CHECK(result->status == Status::cancelled);
+  CHECK(result->status == Status::kCancelled);
   const std::uint64_t forwards = h.counter("pubsub_forwards_total");
   h.publish(0, "p", channel);
   CHECK(h.counter("pubsub_forwards_total") == forwards);  // shard 1 is no longer subscribed
@@ -466,7 +466,7 @@ TEST_CASE("presence under random opens, closes and resubscriptions matches a mod
     std::mt19937_64 rng(seed);
     const std::string channel = "lobby";
     h.open(0, 1, "observer");
-    REQUIRE(h.subscribe(0, 1, channel).status == Status::ok);
+    REQUIRE(h.subscribe(0, 1, channel).status == Status::kOk);
 
     struct Conn {
       unsigned shard;
@@ -482,7 +482,7 @@ TEST_CASE("presence under random opens, closes and resubscriptions matches a mod
         Conn c{static_cast<unsigned>(rng() % 3), next_id++, "user" + std::to_string(rng() % 8),
                false};
         REQUIRE(h.exec.run_on(c.shard, [&] { return h.broker.connection_opened(c.id, c.user); }) ==
-                Status::ok);
+                Status::kOk);
         conns.push_back(c);
       } else if (kind < 6) {
         Conn& c = conns[rng() % conns.size()];
@@ -490,7 +490,7 @@ TEST_CASE("presence under random opens, closes and resubscriptions matches a mod
           return c.subscribed ? h.broker.unsubscribe(c.id, channel)
                               : h.broker.subscribe(c.id, channel, std::nullopt, nullptr);
         });
-        REQUIRE(status == Status::ok);
+        REQUIRE(status == Status::kOk);
         c.subscribed = !c.subscribed;
       } else if (kind < 8) {
         const std::size_t index = rng() % conns.size();

@@ -14,13 +14,14 @@
 
 #include "core/metrics.hpp"
 #include "core/runtime.hpp"
+#include "core/testing/thread_executor.hpp"
 #include "pubsub/broker.hpp"
 #include "tests/pubsub/recording_sink.hpp"
-#include "tests/pubsub/thread_executor.hpp"
 
 using namespace hexwire;
 using namespace hexwire::pubsub;
 using namespace hexwire::pubsub::testing;
+using hexwire::core::testing::ThreadExecutor;
 
 namespace {
 
@@ -83,8 +84,8 @@ void check_complete_identical_streams(core::Executor& exec, const PostFn& post,
     return last;
   };
   auto on_subscribed = [&](const SubscribeResult& r) {
-    if ((r.status != Status::ok && r.status != Status::cancelled) ||
-        (r.status == Status::ok && !r.recovered)) {
+    if ((r.status != Status::kOk && r.status != Status::kCancelled) ||
+        (r.status == Status::kOk && !r.recovered)) {
       failures.fetch_add(1, std::memory_order_relaxed);
     }
     subscribed.fetch_add(1, std::memory_order_relaxed);
@@ -97,8 +98,8 @@ void check_complete_identical_streams(core::Executor& exec, const PostFn& post,
     }
     const SubscriberId id = 1000 + conns.size();
     conns.push_back(id);
-    if (broker.connection_opened(id, "resumer" + std::to_string(shard)) != Status::ok ||
-        broker.subscribe(id, "mt", since, on_subscribed) != Status::ok) {
+    if (broker.connection_opened(id, "resumer" + std::to_string(shard)) != Status::kOk ||
+        broker.subscribe(id, "mt", since, on_subscribed) != Status::kOk) {
       failures.fetch_add(1, std::memory_order_relaxed);
     }
   };
@@ -203,7 +204,7 @@ TEST_CASE("on core::Runtime all streams are complete and identical", "[pubsub][t
   try {
     started->start();
   } catch (const std::system_error&) {  // no io_uring here: the epoll backend runs the same loop
-    config.backend = core::BackendKind::epoll;
+    config.backend = core::BackendKind::kEpoll;
     started = std::make_unique<core::Runtime>(config);
     started->start();
   }

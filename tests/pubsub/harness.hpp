@@ -10,11 +10,13 @@
 #include <string_view>
 
 #include "core/metrics.hpp"
+#include "core/testing/fake_executor.hpp"
 #include "pubsub/broker.hpp"
-#include "tests/pubsub/fake_executor.hpp"
 #include "tests/pubsub/recording_sink.hpp"
 
 namespace hexwire::pubsub::testing {
+
+using core::testing::FakeExecutor;
 
 inline core::SharedBuffer bytes(std::string_view text) {
   return core::SharedBuffer::copy_of(text);
@@ -38,7 +40,7 @@ struct Harness {
   }
 
   void open(unsigned shard, SubscriberId id, std::string_view user) {
-    REQUIRE(exec.run_on(shard, [&] { return broker.connection_opened(id, user); }) == Status::ok);
+    REQUIRE(exec.run_on(shard, [&] { return broker.connection_opened(id, user); }) == Status::kOk);
     exec.run_until_idle();
   }
   void close(unsigned shard, SubscriberId id) {
@@ -51,7 +53,7 @@ struct Harness {
     const Status status = exec.run_on(shard, [&] {
       return broker.subscribe(id, channel, since, [&](const SubscribeResult& r) { result = r; });
     });
-    if (status != Status::ok) {
+    if (status != Status::kOk) {
       SubscribeResult failed;
       failed.status = status;
       return failed;
@@ -66,7 +68,7 @@ struct Harness {
     const Status status = exec.run_on(shard, [&] {
       return broker.publish(user, channel, bytes(payload), [&](const PublishAck& a) { ack = a; });
     });
-    REQUIRE(status == Status::ok);
+    REQUIRE(status == Status::kOk);
     exec.run_until_idle();
     REQUIRE(ack.has_value());
     return *ack;
@@ -77,7 +79,7 @@ struct Harness {
     REQUIRE(exec.run_on(shard, [&] {
       return broker.history(channel, since, limit,
                             [&](HistoryResult&& r) { result = std::move(r); });
-    }) == Status::ok);
+    }) == Status::kOk);
     exec.run_until_idle();
     REQUIRE(result.has_value());
     return std::move(*result);
@@ -86,7 +88,7 @@ struct Harness {
     std::optional<PresenceResult> result;
     REQUIRE(exec.run_on(shard, [&] {
       return broker.presence(channel, [&](PresenceResult&& r) { result = std::move(r); });
-    }) == Status::ok);
+    }) == Status::kOk);
     exec.run_until_idle();
     REQUIRE(result.has_value());
     return result->users;
@@ -96,7 +98,7 @@ struct Harness {
     std::optional<ReadResult> result;
     REQUIRE(exec.run_on(shard, [&] {
       return broker.mark_read(id, channel, seq, [&](const ReadResult& r) { result = r; });
-    }) == Status::ok);
+    }) == Status::kOk);
     exec.run_until_idle();
     REQUIRE(result.has_value());
     return *result;

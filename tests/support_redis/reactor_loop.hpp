@@ -14,7 +14,7 @@ namespace hexwire::testing {
 
 class ReactorLoop {
  public:
-  explicit ReactorLoop(core::BackendKind backend = core::BackendKind::io_uring)
+  explicit ReactorLoop(core::BackendKind backend = core::BackendKind::kIoUring)
       : reactor_(make_config(backend)), timers_(core::monotonic_ns()) {}
 
   [[nodiscard]] core::Reactor& reactor() noexcept { return reactor_; }

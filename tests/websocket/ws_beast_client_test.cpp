@@ -94,7 +94,7 @@ std::string pattern(std::size_t size, bool text) {
 
 TEST_CASE("beast: echo of 0..1 MiB text and binary payloads on both backends", "[ws][beast]") {
   const auto backend = backend_under_test();
-  CAPTURE(hexwire::app::to_string(backend));
+  CAPTURE(hexwire::core::to_string(backend));
   auto engine = hexwire::test::start_engine(hexwire::test::test_engine_config(backend));
   BeastClient client(engine->port(), "/echo");
   for (std::size_t size : {0u, 1u, 125u, 126u, 127u, 65535u, 65536u, 1u << 20}) {

@@ -16,10 +16,10 @@
 #include "core/clock.hpp"
 #include "core/histogram.hpp"
 #include "core/metrics.hpp"
-#include "geo/dispatch.hpp"
-#include "geo/fleet.hpp"
-#include "geo/nearest.hpp"
-#include "tests/pubsub/fake_executor.hpp"
+#include "core/testing/fake_executor.hpp"
+#include "geo/dispatch/engine.hpp"
+#include "geo/dispatch/fleet.hpp"
+#include "geo/dispatch/nearest.hpp"
 
 using namespace hexwire;
 using namespace hexwire::geo;
@@ -112,7 +112,7 @@ void BM_LocationUpdate_Engine(benchmark::State& state) {
   // The whole DispatchEngine path on one logical shard: validation, routing hint, fix, index,
   // live-map throttle, callback.
   const auto drivers = static_cast<std::size_t>(state.range(0));
-  pubsub::testing::FakeExecutor exec(1);
+  core::testing::FakeExecutor exec(1);
   core::MetricsRegistry metrics(1);
   struct NoEvents final : DispatchEvents {
     void offer(std::string_view, std::string_view, LatLngDeg, double, std::uint32_t) override {}
@@ -135,7 +135,7 @@ void BM_LocationUpdate_Engine(benchmark::State& state) {
   UpdateStream s(drivers);
   std::uint64_t accepted = 0;
   const DispatchEngine::LocationDone count = [&accepted](LocationReply r) {
-    accepted += r.outcome == FixOutcome::accepted;
+    accepted += r.outcome == FixOutcome::kAccepted;
   };
   for (auto _ : state) {
     const std::size_t i = s.pick(s.rng);

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "core/metrics.hpp"
-#include "geo/dispatch.hpp"
-#include "tests/pubsub/fake_executor.hpp"
+#include "core/testing/fake_executor.hpp"
+#include "geo/dispatch/engine.hpp"
 
 using namespace hexwire;
 using namespace hexwire::geo;
@@ -117,7 +117,7 @@ bool move_towards(LatLngDeg& from, LatLngDeg to, double metres, double* heading)
 }
 
 Results run(MatchMode mode, const Options& o) {
-  pubsub::testing::FakeExecutor exec(2);
+  core::testing::FakeExecutor exec(2);
   core::MetricsRegistry metrics(2);
   SimEvents events;
   DispatchConfig config;
@@ -209,7 +209,7 @@ Results run(MatchMode mode, const Options& o) {
         continue;
       }
       SimRider& rider = riders[rider_it->second];
-      if (status == TripStatus::matched) {
+      if (status == TripStatus::kMatched) {
         rider.matched_s = now_s;
         rider.trip = trip;
         rider.quoted_eta_s = eta;
@@ -219,11 +219,12 @@ Results run(MatchMode mode, const Options& o) {
         d.target = rider.pickup;
         continue;
       }
-      if (status == TripStatus::unmatched) {
+      if (status == TripStatus::kUnmatched) {
         rider.unmatched = true;
       }
-      if (!driver.empty() && (status == TripStatus::requested || status == TripStatus::unmatched ||
-                              status == TripStatus::cancelled)) {
+      if (!driver.empty() &&
+          (status == TripStatus::kRequested || status == TripStatus::kUnmatched ||
+           status == TripStatus::kCancelled)) {
         SimDriver& d = drivers[driver_index[driver]];  // the offer ended without a ride
         if (d.phase == Phase::offered && d.trip == trip) {
           d.phase = Phase::idle;
@@ -251,15 +252,15 @@ Results run(MatchMode mode, const Options& o) {
         SimRider& rider = riders[rider_of_trip[d.trip]];
         rider.picked_up_s = now_s;
         exec.run_on(shard, [&] {
-          engine.trip_action(d.id, d.trip, TripAction::arrive, [](DispatchError) {});
-          engine.trip_action(d.id, d.trip, TripAction::start, [](DispatchError) {});
+          engine.trip_action(d.id, d.trip, TripAction::kArrive, [](DispatchError) {});
+          engine.trip_action(d.id, d.trip, TripAction::kStart, [](DispatchError) {});
         });
         d.phase = Phase::to_destination;
         d.target = rider.destination;
       } else if (d.phase == Phase::to_destination &&
                  move_towards(d.at, d.target, straight_speed, &d.heading)) {
         exec.run_on(shard, [&] {
-          engine.trip_action(d.id, d.trip, TripAction::complete, [](DispatchError) {});
+          engine.trip_action(d.id, d.trip, TripAction::kComplete, [](DispatchError) {});
         });
         d.phase = Phase::idle;
         d.trip.clear();
@@ -322,7 +323,7 @@ int main(int argc, char** argv) {
   std::printf(
       "|-----------|----------|----------|---------|---------|---------|---------|---------|-------"
       "---|----------|--------|\n");
-  print("immediate", run(MatchMode::immediate, o));
-  print("batched", run(MatchMode::batched, o));
+  print("immediate", run(MatchMode::kImmediate, o));
+  print("batched", run(MatchMode::kBatched, o));
   return 0;
 }

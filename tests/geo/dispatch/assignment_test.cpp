@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "geo/assignment.hpp"
+#include "geo/dispatch/assignment.hpp"
 
 using namespace hexwire::geo;
 

@@ -41,7 +41,7 @@ TEST_CASE("nearby across shards equals brute force over the whole fleet", "[engi
     const std::string id = "d" + std::to_string(i);
     const LatLngDeg p = at(east(rng), north(rng));
     REQUIRE(h.locate(id, p.lat, p.lng, static_cast<unsigned>(rng() % 3)).error ==
-            DispatchError::ok);
+            DispatchError::kOk);
     where[id] = p;
   }
   std::set<unsigned> holders;
@@ -82,7 +82,7 @@ TEST_CASE("a driver crossing into another shard's coarse cell is handed over and
   for (int step = 0; step < 200 && changes < 3; ++step) {
     const LatLngDeg p = at(0.15 * step);
     h.exec.advance_time(10 * kSecond);
-    REQUIRE(h.locate("walker", p.lat, p.lng, 1).outcome == FixOutcome::accepted);
+    REQUIRE(h.locate("walker", p.lat, p.lng, 1).outcome == FixOutcome::kAccepted);
     const auto found = h.nearby(p.lat, p.lng, 5, static_cast<unsigned>(step % 3));
     REQUIRE(found.size() == 1);
     REQUIRE(found[0].driver == "walker");
@@ -94,20 +94,20 @@ TEST_CASE("a driver crossing into another shard's coarse cell is handed over and
     }
   }
   REQUIRE(changes == 3);
-  REQUIRE(h.counter("dispatch_driver_handovers") >= 3);
+  REQUIRE(h.counter("dispatch_driver_handovers_total") >= 3);
 }
 
 TEST_CASE("bad coordinates answer bad_request; an implausible jump is held", "[engine]") {
   Harness h(2);
   const LocationReply bad = h.locate("d", std::nan(""), 1);
-  REQUIRE(bad.error == DispatchError::bad_request);
-  REQUIRE(h.locate("d", 91, 0).error == DispatchError::bad_request);
+  REQUIRE(bad.error == DispatchError::kBadRequest);
+  REQUIRE(h.locate("d", 91, 0).error == DispatchError::kBadRequest);
   const LocationReply ok = h.locate("d", kLat, kLng);
-  REQUIRE(ok.outcome == FixOutcome::accepted);
+  REQUIRE(ok.outcome == FixOutcome::kAccepted);
   REQUIRE(ok.cell != 0);
   const LocationReply jump = h.locate("d", kLat + 1, kLng);
-  REQUIRE(jump.error == DispatchError::ok);
-  REQUIRE(jump.outcome == FixOutcome::jump_held);
+  REQUIRE(jump.error == DispatchError::kOk);
+  REQUIRE(jump.outcome == FixOutcome::kJumpHeld);
   REQUIRE(jump.cell == 0);
   REQUIRE(h.nearby(kLat, kLng, 3).size() == 1);  // still at its last confirmed place
 }
@@ -120,7 +120,7 @@ TEST_CASE(
   h.locate("d2", at(0.2).lat, at(0.2).lng, 1);
   h.locate("d3", at(0.3).lat, at(0.3).lng, 2);
   const RideReply ride = h.ride("r1", at(0), at(3), 2);
-  REQUIRE(ride.error == DispatchError::ok);
+  REQUIRE(ride.error == DispatchError::kOk);
   REQUIRE(ride.surge >= 1.0);
   REQUIRE(ride.fare_estimate > 0);
   const std::string trip = ride.trip;
@@ -131,17 +131,17 @@ TEST_CASE(
   // An offered driver is no longer available to others.
   REQUIRE(h.nearby(at(0).lat, at(0).lng, 5).size() == 2);
 
-  REQUIRE(h.decline("d1", trip, 1) == DispatchError::ok);
+  REQUIRE(h.decline("d1", trip, 1) == DispatchError::kOk);
   REQUIRE(h.events.offers.size() == 2);
   REQUIRE(h.events.offers[1].driver == "d2");
-  REQUIRE(h.decline("d1", trip) == DispatchError::conflict);  // no longer d1's offer
+  REQUIRE(h.decline("d1", trip) == DispatchError::kConflict);  // no longer d1's offer
 
   h.exec.advance_time(10 * kSecond + 2'000'000);  // d2 lets the offer expire
   REQUIRE(h.events.offers.size() == 3);
   REQUIRE(h.events.offers[2].driver == "d3");
-  REQUIRE(h.accept("d2", trip) == DispatchError::conflict);
-  REQUIRE(h.accept("d3", trip, 0) == DispatchError::ok);
-  REQUIRE(h.accept("d3", trip, 0) == DispatchError::conflict);
+  REQUIRE(h.accept("d2", trip) == DispatchError::kConflict);
+  REQUIRE(h.accept("d3", trip, 0) == DispatchError::kOk);
+  REQUIRE(h.accept("d3", trip, 0) == DispatchError::kConflict);
 
   // d1 and d2 are available again; d3 is busy.
   auto free_drivers = h.nearby(at(0).lat, at(0).lng, 5);
@@ -149,24 +149,24 @@ TEST_CASE(
   REQUIRE(free_drivers[0].driver == "d1");
   REQUIRE(free_drivers[1].driver == "d2");
 
-  REQUIRE(h.act("stranger", trip, TripAction::arrive) == DispatchError::forbidden);
-  REQUIRE(h.act("r1", trip, TripAction::arrive) == DispatchError::forbidden);
-  REQUIRE(h.act("d3", trip, TripAction::start) == DispatchError::conflict);
-  REQUIRE(h.act("d3", trip, TripAction::arrive) == DispatchError::ok);
-  REQUIRE(h.act("d3", trip, TripAction::start) == DispatchError::ok);
-  REQUIRE(h.act("r1", trip, TripAction::cancel) == DispatchError::conflict);  // riding: too late
-  REQUIRE(h.act("d3", trip, TripAction::complete) == DispatchError::ok);
-  REQUIRE(h.act("d3", trip, TripAction::complete) == DispatchError::conflict);
-  REQUIRE(h.act("d3", "t9-1", TripAction::complete) == DispatchError::not_found);
+  REQUIRE(h.act("stranger", trip, TripAction::kArrive) == DispatchError::kForbidden);
+  REQUIRE(h.act("r1", trip, TripAction::kArrive) == DispatchError::kForbidden);
+  REQUIRE(h.act("d3", trip, TripAction::kStart) == DispatchError::kConflict);
+  REQUIRE(h.act("d3", trip, TripAction::kArrive) == DispatchError::kOk);
+  REQUIRE(h.act("d3", trip, TripAction::kStart) == DispatchError::kOk);
+  REQUIRE(h.act("r1", trip, TripAction::kCancel) == DispatchError::kConflict);  // riding: too late
+  REQUIRE(h.act("d3", trip, TripAction::kComplete) == DispatchError::kOk);
+  REQUIRE(h.act("d3", trip, TripAction::kComplete) == DispatchError::kConflict);
+  REQUIRE(h.act("d3", "t9-1", TripAction::kComplete) == DispatchError::kNotFound);
 
   using S = TripStatus;
   REQUIRE(h.events.statuses(trip) ==
-          std::vector<S>{S::requested, S::offered, S::requested, S::offered, S::requested,
-                         S::offered, S::matched, S::arrived, S::on_trip, S::completed});
+          std::vector<S>{S::kRequested, S::kOffered, S::kRequested, S::kOffered, S::kRequested,
+                         S::kOffered, S::kMatched, S::kArrived, S::kOnTrip, S::kCompleted});
   for (const auto& e : h.events.trips) {
     REQUIRE(e.rider == "r1");
     REQUIRE(e.ts_us >= FakeExecutor::kWallEpochUs);
-    if (e.status == S::matched) {
+    if (e.status == S::kMatched) {
       REQUIRE(e.driver == "d3");
       REQUIRE(e.eta_s > 0);
     }
@@ -185,11 +185,11 @@ TEST_CASE("the rider learns unmatched after the deadline when nobody is near", "
     h.exec.advance_time(kSecond);
   }
   using S = TripStatus;
-  REQUIRE(h.events.statuses(ride.trip) == std::vector<S>{S::requested, S::unmatched});
+  REQUIRE(h.events.statuses(ride.trip) == std::vector<S>{S::kRequested, S::kUnmatched});
   REQUIRE(h.events.offers.empty());
-  REQUIRE(h.counter("dispatch_trips_unmatched") == 1);
-  REQUIRE(h.counter("dispatch_searches") >= 5);  // retried every 2 s
-  REQUIRE(h.act("r", ride.trip, TripAction::cancel) == DispatchError::conflict);
+  REQUIRE(h.counter("dispatch_trips_unmatched_total") == 1);
+  REQUIRE(h.counter("dispatch_searches_total") >= 5);  // retried every 2 s
+  REQUIRE(h.act("r", ride.trip, TripAction::kCancel) == DispatchError::kConflict);
 }
 
 TEST_CASE("a rider who cancels during an offer frees the driver", "[engine]") {
@@ -198,11 +198,12 @@ TEST_CASE("a rider who cancels during an offer frees the driver", "[engine]") {
   const RideReply ride = h.ride("r", at(0), at(1));
   REQUIRE(h.events.offers.size() == 1);
   REQUIRE(h.nearby(at(0).lat, at(0).lng, 1).empty());
-  REQUIRE(h.act("d", ride.trip, TripAction::cancel) == DispatchError::conflict);  // drivers decline
-  REQUIRE(h.act("r", ride.trip, TripAction::cancel) == DispatchError::ok);
+  REQUIRE(h.act("d", ride.trip, TripAction::kCancel) ==
+          DispatchError::kConflict);  // drivers decline
+  REQUIRE(h.act("r", ride.trip, TripAction::kCancel) == DispatchError::kOk);
   REQUIRE(h.nearby(at(0).lat, at(0).lng, 1).size() == 1);
-  REQUIRE(h.accept("d", ride.trip) == DispatchError::conflict);
-  REQUIRE(h.events.statuses(ride.trip).back() == TripStatus::cancelled);
+  REQUIRE(h.accept("d", ride.trip) == DispatchError::kConflict);
+  REQUIRE(h.events.statuses(ride.trip).back() == TripStatus::kCancelled);
 }
 
 TEST_CASE("batched matching minimises total pickup ETA where immediate matching is greedy",
@@ -235,7 +236,7 @@ TEST_CASE("batched matching minimises total pickup ETA where immediate matching 
       REQUIRE(o.eta_s == Approx(km * 1000 * config.detour_factor / config.pickup_speed_mps));
       REQUIRE(o.pickup.lat == Approx(p.lat));
     }
-    if (mode == MatchMode::immediate) {
+    if (mode == MatchMode::kImmediate) {
       REQUIRE(driver_of[a.trip] == "near");
       REQUIRE(driver_of[b.trip] == "west");
     } else {
@@ -244,13 +245,13 @@ TEST_CASE("batched matching minimises total pickup ETA where immediate matching 
     }
     return total;
   };
-  const double immediate = total_eta(MatchMode::immediate);
-  const double batched = total_eta(MatchMode::batched);
+  const double immediate = total_eta(MatchMode::kImmediate);
+  const double batched = total_eta(MatchMode::kBatched);
   REQUIRE(batched < immediate);
 }
 
 TEST_CASE("immediate and batched matching on a random city give valid matchings", "[engine]") {
-  for (const MatchMode mode : {MatchMode::immediate, MatchMode::batched}) {
+  for (const MatchMode mode : {MatchMode::kImmediate, MatchMode::kBatched}) {
     DispatchConfig config = sharded_config();
     config.mode = mode;
     Harness h(3, config, /*seed=*/5);
@@ -279,9 +280,9 @@ TEST_CASE("immediate and batched matching on a random city give valid matchings"
     REQUIRE(offered_trips.size() == trips.size());
     // All accept: 40 matched trips with 40 distinct drivers.
     for (const auto& o : h.events.offers) {
-      REQUIRE(h.accept(o.driver, o.trip, static_cast<unsigned>(rng() % 3)) == DispatchError::ok);
+      REQUIRE(h.accept(o.driver, o.trip, static_cast<unsigned>(rng() % 3)) == DispatchError::kOk);
     }
-    REQUIRE(h.counter("dispatch_trips_matched") == trips.size());
+    REQUIRE(h.counter("dispatch_trips_matched_total") == trips.size());
     REQUIRE(h.nearby(at(0).lat, at(0).lng, 100).size() == 20);
   }
 }
@@ -342,7 +343,7 @@ TEST_CASE("silent and offline drivers leave the search", "[engine]") {
   REQUIRE(h.nearby(at(0).lat, at(0).lng, 5).size() == 1);
   h.exec.advance_time(31 * kSecond);
   REQUIRE(h.nearby(at(0).lat, at(0).lng, 5).empty());
-  REQUIRE(h.counter("dispatch_drivers_expired") == 1);
+  REQUIRE(h.counter("dispatch_drivers_expired_total") == 1);
   h.locate("quiet", at(0.1).lat, at(0.1).lng);  // back
   REQUIRE(h.nearby(at(0).lat, at(0).lng, 5).size() == 1);
 }
@@ -375,7 +376,7 @@ TEST_CASE("trips on different shards racing for one driver never share it", "[en
     REQUIRE(h.events.offers.size() == 2);
     REQUIRE(h.events.offers[0].driver != h.events.offers[1].driver);
     REQUIRE(h.events.offers[0].trip != h.events.offers[1].trip);
-    races += h.counter("dispatch_reservations_refused");
+    races += h.counter("dispatch_reservations_refused_total");
   }
   REQUIRE(races > 0);  // some interleavings really had both trips reserve the same driver
 }

@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "core/metrics.hpp"
-#include "geo/dispatch.hpp"
+#include "core/testing/fake_executor.hpp"
+#include "geo/dispatch/engine.hpp"
 #include "tests/geo/dispatch/recording_events.hpp"
-#include "tests/pubsub/fake_executor.hpp"
 
 namespace hexwire::geo::testing {
 
-using pubsub::testing::FakeExecutor;
+using core::testing::FakeExecutor;
 
 inline constexpr std::uint64_t kSecond = 1'000'000'000;
 
@@ -56,7 +56,7 @@ struct Harness {
     std::optional<std::vector<NearbyDriver>> result;
     exec.run_on(shard, [&] {
       engine.nearby(lat, lng, k, [&](DispatchError e, std::vector<NearbyDriver> list) {
-        REQUIRE(e == DispatchError::ok);
+        REQUIRE(e == DispatchError::kOk);
         REQUIRE(exec.current_shard() == shard);  // answers come back on the caller's shard
         result = std::move(list);
       });

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "geo/fleet.hpp"
-#include "geo/nearest.hpp"
+#include "geo/dispatch/fleet.hpp"
+#include "geo/dispatch/nearest.hpp"
 
 using namespace hexwire::geo;
 
@@ -44,9 +44,9 @@ void fill(FleetIndex& fleet, std::mt19937_64& rng, const Area& area, int drivers
     }
     f.available = i % 10 != 0;  // some are offline: never returned
     REQUIRE(fleet.apply_fix(d, f, kNow - (i % 7 == 0 ? 60'000'000'000 : 0)) ==
-            FixOutcome::accepted);
+            FixOutcome::kAccepted);
     if (i % 13 == 0) {
-      fleet.set_status(d, DriverStatus::on_trip);
+      fleet.set_status(d, DriverStatus::kOnTrip);
     }
   }
 }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "geo/dispatch_events.hpp"
+#include "geo/dispatch/events.hpp"
 
 namespace hexwire::geo::testing {
 

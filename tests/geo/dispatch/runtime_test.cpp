@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "core/runtime.hpp"
-#include "geo/dispatch.hpp"
+#include "geo/dispatch/engine.hpp"
 #include "tests/geo/dispatch/recording_events.hpp"
 
 using namespace hexwire;
@@ -47,7 +47,7 @@ TEST_CASE("on core::Runtime: concurrent location updates, exact search, a matche
   try {
     runtime->start();
   } catch (const std::system_error&) {  // no io_uring here: the epoll backend runs the same loop
-    config.backend = core::BackendKind::epoll;
+    config.backend = core::BackendKind::kEpoll;
     runtime = std::make_unique<core::Runtime>(config);
     runtime->start();
   }
@@ -79,7 +79,7 @@ TEST_CASE("on core::Runtime: concurrent location updates, exact search, a matche
         fix.lat_deg = where[i].first;
         fix.lng_deg = where[i].second;
         engine.update_location("d" + std::to_string(i), fix, [&, s](LocationReply r) {
-          if (r.outcome != FixOutcome::accepted || runtime->current_shard() != s) {
+          if (r.outcome != FixOutcome::kAccepted || runtime->current_shard() != s) {
             wrong_shard.fetch_add(1, std::memory_order_relaxed);
           }
           located.fetch_add(1, std::memory_order_release);
@@ -125,7 +125,7 @@ TEST_CASE("on core::Runtime: concurrent location updates, exact search, a matche
   auto ride_future = ride.get_future();
   REQUIRE(ride_future.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
   const RideReply reply = ride_future.get();
-  REQUIRE(reply.error == DispatchError::ok);
+  REQUIRE(reply.error == DispatchError::kOk);
   REQUIRE(wait_for([&] { return events.offer_count() >= 1; }));
   // The offer went to the nearest driver of the pickup.
   std::vector<std::pair<double, std::string>> by_distance;
@@ -145,9 +145,9 @@ TEST_CASE("on core::Runtime: concurrent location updates, exact search, a matche
   });
   auto accepted_future = accepted.get_future();
   REQUIRE(accepted_future.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
-  REQUIRE(accepted_future.get() == DispatchError::ok);
+  REQUIRE(accepted_future.get() == DispatchError::kOk);
   REQUIRE(wait_for([&] {
     const auto s = events.statuses(reply.trip);
-    return !s.empty() && s.back() == TripStatus::matched;
+    return !s.empty() && s.back() == TripStatus::kMatched;
   }));
 }

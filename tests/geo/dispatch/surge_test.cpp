@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "geo/surge.hpp"
+#include "geo/dispatch/surge.hpp"
 
 using namespace hexwire::geo;
 

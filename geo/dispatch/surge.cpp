@@ -1,6 +1,6 @@
 // SurgeBook: sliding-window demand per res-7 cell, capped target multiplier, smoothing and
 // threshold-based change reports.
-#include "geo/surge.hpp"
+#include "geo/dispatch/surge.hpp"
 
 #include <algorithm>
 #include <cmath>

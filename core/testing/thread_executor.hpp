@@ -1,6 +1,6 @@
-// A small thread-per-shard core::Executor for pubsub tests on real threads: one thread per shard,
-// one mutex-protected inbox each (a producer's tasks stay in order, so FIFO per ordered pair of
-// shards holds), and a TimerWheel per shard advanced from the monotonic clock.
+// A small thread-per-shard core::Executor for tests on real threads: one thread per shard, one
+// mutex-protected inbox each (a producer's tasks stay in order, so FIFO per ordered pair of shards
+// holds), and a TimerWheel per shard advanced from the monotonic clock.
 #pragma once
 
 #include <atomic>
@@ -18,7 +18,7 @@
 #include "core/executor.hpp"
 #include "core/timer_wheel.hpp"
 
-namespace hexwire::pubsub::testing {
+namespace hexwire::core::testing {
 
 class ThreadExecutor final : public core::Executor {
  public:
@@ -105,4 +105,4 @@ class ThreadExecutor final : public core::Executor {
   std::atomic<bool> stopping_{false};
 };
 
-}  // namespace hexwire::pubsub::testing
+}  // namespace hexwire::core::testing

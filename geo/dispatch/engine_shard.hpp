@@ -1,6 +1,6 @@
-// DispatchEngine's per-shard state (private to geo/dispatch*.cpp): the shard's fleet index and
-// nearest-search scratch, its surge book, the trips it is home to, routing hints and tombstones
-// for drivers that moved to another shard, the batch pool, and its metrics.
+// DispatchEngine's per-shard state (private to geo/dispatch/engine*.cpp): the shard's fleet index
+// and nearest-search scratch, its surge book, the trips it is home to, routing hints and
+// tombstones for drivers that moved to another shard, the batch pool, and its metrics.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +13,8 @@
 
 #include "core/metrics.hpp"
 #include "core/timer_wheel.hpp"
-#include "geo/dispatch.hpp"
-#include "geo/nearest.hpp"
+#include "geo/dispatch/engine.hpp"
+#include "geo/dispatch/nearest.hpp"
 
 namespace hexwire::geo {
 
@@ -36,7 +36,7 @@ struct DispatchEngine::Trip {
   LatLng pickup{};
   LatLng destination{};
   CellId pickup_res7 = 0;
-  TripStatus status = TripStatus::requested;
+  TripStatus status = TripStatus::kRequested;
   double surge = 1.0;
   double fare_estimate = 0;
   double eta_s = 0;

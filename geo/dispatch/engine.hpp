@@ -15,24 +15,24 @@
 
 #include "core/executor.hpp"
 #include "core/metrics.hpp"
-#include "geo/dispatch_events.hpp"
-#include "geo/fleet.hpp"
-#include "geo/surge.hpp"
-#include "geo/trip.hpp"
+#include "geo/dispatch/events.hpp"
+#include "geo/dispatch/fleet.hpp"
+#include "geo/dispatch/surge.hpp"
+#include "geo/dispatch/trip.hpp"
 
 namespace hexwire::geo {
 
-enum class MatchMode : std::uint8_t { immediate, batched };
+enum class MatchMode : std::uint8_t { kImmediate, kBatched };
 
 /// Outcome of a dispatch call; the names are the protocol's error codes.
-enum class DispatchError : std::uint8_t { ok, bad_request, forbidden, not_found, conflict };
+enum class DispatchError : std::uint8_t { kOk, kBadRequest, kForbidden, kNotFound, kConflict };
 const char* to_string(DispatchError error) noexcept;
 
 struct DispatchConfig {
   FleetConfig fleet;  ///< index_res (9), max_speed_mps, driver_ttl_ns
   SurgeConfig surge;
   int coarse_res = 3;  ///< shard partition resolution (0..7)
-  MatchMode mode = MatchMode::immediate;
+  MatchMode mode = MatchMode::kImmediate;
   std::uint64_t batch_window_ns = 2'000'000'000;
   std::size_t candidates = 5;       ///< drivers considered per request (immediate and batched)
   double max_search_km = 10.0;      ///< nearest searches never look farther
@@ -52,8 +52,8 @@ struct DispatchConfig {
 };
 
 struct LocationReply {
-  DispatchError error = DispatchError::ok;  ///< bad_request for invalid coordinates
-  FixOutcome outcome = FixOutcome::accepted;
+  DispatchError error = DispatchError::kOk;  ///< bad_request for invalid coordinates
+  FixOutcome outcome = FixOutcome::kAccepted;
   CellId cell = 0;  ///< index_res cell of the accepted fix (0 unless accepted)
 };
 
@@ -68,7 +68,7 @@ struct NearbyDriver {
 };
 
 struct RideReply {
-  DispatchError error = DispatchError::ok;
+  DispatchError error = DispatchError::kOk;
   std::string trip;
   double surge = 1.0;
   double fare_estimate = 0;
@@ -117,7 +117,7 @@ class DispatchEngine {
   struct Gather;
   friend struct Shard;
 
-  // dispatch.cpp: routing, locations, searches
+  // engine.cpp: routing, locations, searches
   Shard& here();
   template <typename Fn>
   void run_on(unsigned shard, Fn&& fn);
@@ -140,7 +140,7 @@ class DispatchEngine {
   [[nodiscard]] std::uint64_t now_ns() noexcept;
   [[nodiscard]] std::int64_t wall_us() const;
 
-  // dispatch_trips.cpp: trips, offers, batching
+  // engine_trips.cpp: trips, offers, batching
   void create_trip(std::string rider, LatLng pickup, LatLng destination, unsigned caller,
                    RideDone done);
   void start_matching(Trip& trip);

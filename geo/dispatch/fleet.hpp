@@ -21,7 +21,7 @@ namespace hexwire::geo {
 using DriverIndex = std::uint32_t;
 inline constexpr DriverIndex kNoDriver = UINT32_MAX;
 
-enum class DriverStatus : std::uint8_t { offline, available, offered, en_route, on_trip };
+enum class DriverStatus : std::uint8_t { kOffline, kAvailable, kOffered, kEnRoute, kOnTrip };
 const char* to_string(DriverStatus status) noexcept;
 
 /// One GPS report from a driver's phone (degrees, as on the wire).
@@ -34,9 +34,9 @@ struct GpsFix {
 };
 
 enum class FixOutcome : std::uint8_t {
-  accepted,             ///< position updated (and indexed if the driver is available)
-  jump_held,            ///< implied speed above max: kept aside until the next fix confirms it
-  invalid_coordinates,  ///< NaN/inf or outside [-90,90] x [-180,180]: ignored (bad_request)
+  kAccepted,            ///< position updated (and indexed if the driver is available)
+  kJumpHeld,            ///< implied speed above max: kept aside until the next fix confirms it
+  kInvalidCoordinates,  ///< NaN/inf or outside [-90,90] x [-180,180]: ignored (bad_request)
 };
 const char* to_string(FixOutcome outcome) noexcept;
 
@@ -52,7 +52,7 @@ struct Driver {
   LatLng position{};  ///< radians
   double heading_deg = 0;
   double speed_mps = 0;
-  DriverStatus status = DriverStatus::offline;
+  DriverStatus status = DriverStatus::kOffline;
   bool has_position = false;
   bool wants_rides = false;         ///< last fix's `available` switch
   std::uint64_t last_fix_ns = 0;    ///< time of the last accepted fix
@@ -95,6 +95,9 @@ class FleetIndex {
   /// Validates and applies a fix taken at now_ns. An accepted fix also applies fix.available
   /// (offline <-> available; trip states are left alone).
   FixOutcome apply_fix(DriverIndex index, const GpsFix& fix, std::uint64_t now_ns);
+  /// apply_fix for a fix its caller has validated already (DispatchEngine does, once per fix, on
+  /// the caller's shard). Precondition: valid_fix(fix) (asserted in debug builds).
+  FixOutcome apply_valid_fix(DriverIndex index, const GpsFix& fix, std::uint64_t now_ns);
   /// Sets the status and keeps the cell lists in step (only available drivers are indexed).
   void set_status(DriverIndex index, DriverStatus status);
 
@@ -145,5 +148,7 @@ class FleetIndex {
 
 /// Degrees to radians, rejecting NaN/inf and coordinates outside [-90,90] x [-180,180].
 bool valid_coordinates(double lat_deg, double lng_deg) noexcept;
+/// valid_coordinates, and a finite heading and speed: what apply_fix accepts.
+bool valid_fix(const GpsFix& fix) noexcept;
 
 }  // namespace hexwire::geo

@@ -1,6 +1,6 @@
-// Deterministic core::Executor for pubsub tests and benchmarks: N logical shards on the calling
-// thread, one FIFO queue per ordered shard pair (the Executor contract), run-until-idle, and a
-// TimerWheel per shard driven by a controllable clock. With a seed, step() picks the next
+// Deterministic core::Executor for tests and benchmarks of any module: N logical shards on the
+// calling thread, one FIFO queue per ordered shard pair (the Executor contract), run-until-idle,
+// and a TimerWheel per shard driven by a controllable clock. With a seed, step() picks the next
 // non-empty pair queue at random, exploring interleavings that real threads could produce.
 #pragma once
 
@@ -17,7 +17,7 @@
 #include "core/task.hpp"
 #include "core/timer_wheel.hpp"
 
-namespace hexwire::pubsub::testing {
+namespace hexwire::core::testing {
 
 class FakeExecutor final : public core::Executor {
  public:
@@ -140,4 +140,4 @@ class FakeExecutor final : public core::Executor {
   std::mt19937_64 rng_;
 };
 
-}  // namespace hexwire::pubsub::testing
+}  // namespace hexwire::core::testing

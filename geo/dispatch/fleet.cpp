@@ -1,6 +1,6 @@
 // FleetIndex: fix validation (coordinates, implausible jumps), the per-cell dense driver lists with
 // swap-remove, per-res-7 supply counts and the silent-driver expiry sweep.
-#include "geo/fleet.hpp"
+#include "geo/dispatch/fleet.hpp"
 
 #include <cassert>
 #include <cmath>
@@ -19,15 +19,15 @@ double distance_m(LatLng a, LatLng b) noexcept {
 
 const char* to_string(DriverStatus status) noexcept {
   switch (status) {
-    case DriverStatus::offline:
+    case DriverStatus::kOffline:
       return "offline";
-    case DriverStatus::available:
+    case DriverStatus::kAvailable:
       return "available";
-    case DriverStatus::offered:
+    case DriverStatus::kOffered:
       return "offered";
-    case DriverStatus::en_route:
+    case DriverStatus::kEnRoute:
       return "en_route";
-    case DriverStatus::on_trip:
+    case DriverStatus::kOnTrip:
       return "on_trip";
   }
   return "?";
@@ -35,11 +35,11 @@ const char* to_string(DriverStatus status) noexcept {
 
 const char* to_string(FixOutcome outcome) noexcept {
   switch (outcome) {
-    case FixOutcome::accepted:
+    case FixOutcome::kAccepted:
       return "accepted";
-    case FixOutcome::jump_held:
+    case FixOutcome::kJumpHeld:
       return "jump_held";
-    case FixOutcome::invalid_coordinates:
+    case FixOutcome::kInvalidCoordinates:
       return "invalid_coordinates";
   }
   return "?";
@@ -48,6 +48,11 @@ const char* to_string(FixOutcome outcome) noexcept {
 bool valid_coordinates(double lat_deg, double lng_deg) noexcept {
   return std::isfinite(lat_deg) && std::isfinite(lng_deg) && lat_deg >= -90.0 && lat_deg <= 90.0 &&
          lng_deg >= -180.0 && lng_deg <= 180.0;
+}
+
+bool valid_fix(const GpsFix& fix) noexcept {
+  return valid_coordinates(fix.lat_deg, fix.lng_deg) && std::isfinite(fix.heading_deg) &&
+         std::isfinite(fix.speed_mps);
 }
 
 FleetIndex::FleetIndex(FleetConfig config) : config_(config) {}
@@ -67,10 +72,14 @@ DriverIndex FleetIndex::find_or_add(std::string_view id) {
 }
 
 FixOutcome FleetIndex::apply_fix(DriverIndex index, const GpsFix& fix, std::uint64_t now_ns) {
-  if (!valid_coordinates(fix.lat_deg, fix.lng_deg) || !std::isfinite(fix.heading_deg) ||
-      !std::isfinite(fix.speed_mps)) {
-    return FixOutcome::invalid_coordinates;
+  if (!valid_fix(fix)) {
+    return FixOutcome::kInvalidCoordinates;
   }
+  return apply_valid_fix(index, fix, now_ns);
+}
+
+FixOutcome FleetIndex::apply_valid_fix(DriverIndex index, const GpsFix& fix, std::uint64_t now_ns) {
+  assert(valid_fix(fix));
   Driver& d = drivers_[index];
   const LatLng point{degs_to_rads(fix.lat_deg), degs_to_rads(fix.lng_deg)};
   if (d.has_position) {
@@ -89,7 +98,7 @@ FixOutcome FleetIndex::apply_fix(DriverIndex index, const GpsFix& fix, std::uint
         d.jump_pending = true;
         d.pending_position = point;
         d.pending_ns = now_ns;
-        return FixOutcome::jump_held;
+        return FixOutcome::kJumpHeld;
       }
     }
   }
@@ -97,7 +106,7 @@ FixOutcome FleetIndex::apply_fix(DriverIndex index, const GpsFix& fix, std::uint
   CellId cell7 = 0;
   if (lat_lng_to_cell(point, config_.index_res, &cell) != H3Error::kSuccess ||
       cell_to_parent(cell, std::min(kLiveMapRes, config_.index_res), &cell7) != H3Error::kSuccess) {
-    return FixOutcome::invalid_coordinates;
+    return FixOutcome::kInvalidCoordinates;
   }
   const bool was_indexed = d.slot != kNoSlot;
   if (was_indexed) {
@@ -112,13 +121,13 @@ FixOutcome FleetIndex::apply_fix(DriverIndex index, const GpsFix& fix, std::uint
   d.cell = cell;
   d.cell_res7 = cell7;
   d.wants_rides = fix.available;
-  if (d.status == DriverStatus::offline && fix.available) {
-    d.status = DriverStatus::available;
-  } else if (d.status == DriverStatus::available && !fix.available) {
-    d.status = DriverStatus::offline;
+  if (d.status == DriverStatus::kOffline && fix.available) {
+    d.status = DriverStatus::kAvailable;
+  } else if (d.status == DriverStatus::kAvailable && !fix.available) {
+    d.status = DriverStatus::kOffline;
   }
   refresh_indexing(index);
-  return FixOutcome::accepted;
+  return FixOutcome::kAccepted;
 }
 
 void FleetIndex::set_status(DriverIndex index, DriverStatus status) {
@@ -128,7 +137,7 @@ void FleetIndex::set_status(DriverIndex index, DriverStatus status) {
 
 void FleetIndex::refresh_indexing(DriverIndex index) {
   Driver& d = drivers_[index];
-  const bool want = d.status == DriverStatus::available && d.has_position;
+  const bool want = d.status == DriverStatus::kAvailable && d.has_position;
   if (want && d.slot == kNoSlot) {
     index_insert(index);
   } else if (!want && d.slot != kNoSlot) {
@@ -180,7 +189,7 @@ std::size_t FleetIndex::expire_silent(std::uint64_t now_ns,
   for (DriverIndex i = 0; i < drivers_.size(); ++i) {
     Driver& d = drivers_[i];
     if (d.slot != kNoSlot && now_ns - std::min(now_ns, d.last_fix_ns) > config_.driver_ttl_ns) {
-      set_status(i, DriverStatus::offline);
+      set_status(i, DriverStatus::kOffline);
       ++expired;
       if (on_expired) {
         on_expired(i);

@@ -1,6 +1,6 @@
-// Shared helpers for the core tests that run real sockets over 127.0.0.1: skip when io_uring is
-// refused, a small test ReactorConfig, driving a reactor until a condition holds (with a hang
-// guard, never a speed assertion), a loopback listener on a free port and a plain blocking client.
+// Helpers for tests that drive a real reactor over 127.0.0.1: skip when io_uring is refused, a
+// small test ReactorConfig, driving a reactor until a condition holds (with a hang guard, never a
+// speed assertion), a loopback listener on a free port and a plain blocking client.
 #pragma once
 
 #include <sys/socket.h>
@@ -20,7 +20,7 @@ inline constexpr std::uint64_t kHangGuardNs = 30'000'000'000ull;
 
 /// Ends the test binary with the skip code (4) when `kind` is io_uring and the kernel refuses it.
 inline void skip_unless_supported(BackendKind kind) {
-  if (kind == BackendKind::io_uring && !io_uring_supported()) {
+  if (kind == BackendKind::kIoUring && !io_uring_supported()) {
     std::puts("SKIPPED: io_uring is not available here (ENOSYS/EPERM)");
     std::exit(4);
   }
@@ -55,7 +55,7 @@ struct LoopbackListener {
 /// A listening socket on 127.0.0.1 and a free port; non-blocking for the epoll backend.
 inline LoopbackListener open_loopback_listener(BackendKind kind) {
   ListenOptions options;
-  options.nonblocking = kind == BackendKind::epoll;
+  options.nonblocking = kind == BackendKind::kEpoll;
   const int fd = open_listener(SocketAddress::parse("127.0.0.1", 0), options);
   return {fd, bound_port(fd)};
 }

@@ -7,9 +7,9 @@
 #include <string>
 #include <utility>
 
-#include "geo/assignment.hpp"
-#include "geo/dispatch.hpp"
-#include "geo/dispatch_shard.hpp"
+#include "geo/dispatch/assignment.hpp"
+#include "geo/dispatch/engine.hpp"
+#include "geo/dispatch/engine_shard.hpp"
 
 namespace hexwire::geo {
 
@@ -41,7 +41,7 @@ void DispatchEngine::request_ride(std::string_view rider, LatLngDeg pickup, LatL
                                   RideDone done) {
   if (rider.empty() || !valid_coordinates(pickup.lat, pickup.lng) ||
       !valid_coordinates(destination.lat, destination.lng)) {
-    done({DispatchError::bad_request, {}, 1.0, 0});
+    done({DispatchError::kBadRequest, {}, 1.0, 0});
     return;
   }
   const LatLng from{degs_to_rads(pickup.lat), degs_to_rads(pickup.lng)};
@@ -74,17 +74,18 @@ void DispatchEngine::create_trip(std::string rider, LatLng pickup, LatLng destin
   s.trips.emplace(id, std::move(owned));
   emit_trip(trip);
   reply<RideReply>(caller, std::move(done),
-                   {DispatchError::ok, id, trip.surge, trip.fare_estimate});
+                   {DispatchError::kOk, id, trip.surge, trip.fare_estimate});
   trip.deadline_timer = executor_.timers().add_after(config_.match_deadline_ns, [this, id] {
     Trip* t = find_trip(here(), id);
-    if (t == nullptr || (t->status != TripStatus::requested && t->status != TripStatus::offered)) {
+    if (t == nullptr ||
+        (t->status != TripStatus::kRequested && t->status != TripStatus::kOffered)) {
       return;
     }
     t->deadline_timer = 0;
     executor_.timers().cancel(t->offer_timer);
     executor_.timers().cancel(t->retry_timer);
     here().unmatched.add();
-    transition(*t, TripStatus::unmatched);
+    transition(*t, TripStatus::kUnmatched);
     release_driver(*t);
     retire_if_terminal(*t);
   });
@@ -95,7 +96,7 @@ void DispatchEngine::start_matching(Trip& trip) {
   Shard& s = here();
   trip.candidates.clear();
   trip.next_candidate = 0;
-  if (config_.mode == MatchMode::batched) {
+  if (config_.mode == MatchMode::kBatched) {
     if (!trip.in_pool) {
       trip.in_pool = true;
       s.pool.push_back(trip.id);
@@ -115,7 +116,7 @@ void DispatchEngine::start_matching(Trip& trip) {
              return;
            }
            t->searching = false;
-           if (t->status != TripStatus::requested) {
+           if (t->status != TripStatus::kRequested) {
              return;
            }
            t->candidates = std::move(found);
@@ -126,7 +127,7 @@ void DispatchEngine::start_matching(Trip& trip) {
 
 void DispatchEngine::offer_next(const std::string& trip_id) {
   Trip* t = find_trip(here(), trip_id);
-  if (t == nullptr || t->status != TripStatus::requested || t->reserving || t->searching) {
+  if (t == nullptr || t->status != TripStatus::kRequested || t->reserving || t->searching) {
     return;
   }
   while (t->next_candidate < t->candidates.size() &&
@@ -135,13 +136,13 @@ void DispatchEngine::offer_next(const std::string& trip_id) {
     ++t->next_candidate;
   }
   if (t->next_candidate >= t->candidates.size()) {
-    if (config_.mode == MatchMode::batched) {
+    if (config_.mode == MatchMode::kBatched) {
       start_matching(*t);  // back to the pool for the next window
       return;
     }
     t->retry_timer = executor_.timers().add_after(config_.retry_interval_ns, [this, trip_id] {
       Trip* again = find_trip(here(), trip_id);
-      if (again != nullptr && again->status == TripStatus::requested && !again->searching &&
+      if (again != nullptr && again->status == TripStatus::kRequested && !again->searching &&
           !again->reserving) {
         again->retry_timer = 0;
         start_matching(*again);
@@ -159,7 +160,7 @@ void DispatchEngine::offer_next(const std::string& trip_id) {
     const bool reserved = index != kNoDriver && holder.fleet.searchable(index, now_ns());
     if (reserved) {
       holder.fleet.driver(index).trip = trip_id;
-      holder.fleet.set_status(index, DriverStatus::offered);
+      holder.fleet.set_status(index, DriverStatus::kOffered);
     }
     run_on(home, [this, candidate = std::move(candidate), trip_id, reserved]() mutable {
       on_reserved(trip_id, std::move(candidate), reserved);
@@ -173,9 +174,9 @@ void DispatchEngine::on_reserved(const std::string& trip_id, NearbyDriver candid
   if (t != nullptr) {
     t->reserving = false;
   }
-  if (t == nullptr || t->status != TripStatus::requested) {
+  if (t == nullptr || t->status != TripStatus::kRequested) {
     if (reserved) {  // the trip was cancelled or gave up meanwhile
-      set_driver_state(candidate.shard, candidate.driver, trip_id, DriverStatus::available, true,
+      set_driver_state(candidate.shard, candidate.driver, trip_id, DriverStatus::kAvailable, true,
                        0);
     }
     return;
@@ -190,16 +191,16 @@ void DispatchEngine::on_reserved(const std::string& trip_id, NearbyDriver candid
   t->eta_s = candidate.eta_s;
   t->in_pool = false;
   here().offers.add();
-  transition(*t, TripStatus::offered);
+  transition(*t, TripStatus::kOffered);
   events_.offer(t->driver, t->id, degrees(t->pickup), t->eta_s,
                 static_cast<std::uint32_t>(config_.offer_expiry_ns / 1'000'000));
   t->offer_timer = executor_.timers().add_after(config_.offer_expiry_ns, [this, trip_id] {
     Trip* expired = find_trip(here(), trip_id);
-    if (expired == nullptr || expired->status != TripStatus::offered) {
+    if (expired == nullptr || expired->status != TripStatus::kOffered) {
       return;
     }
     expired->offer_timer = 0;
-    transition(*expired, TripStatus::requested);
+    transition(*expired, TripStatus::kRequested);
     release_driver(*expired);
     offer_next(trip_id);
   });
@@ -209,7 +210,7 @@ void DispatchEngine::release_driver(Trip& trip) {
   if (trip.driver.empty()) {
     return;
   }
-  set_driver_state(trip.driver_shard, trip.driver, trip.id, DriverStatus::available, true, 0);
+  set_driver_state(trip.driver_shard, trip.driver, trip.id, DriverStatus::kAvailable, true, 0);
   if (!is_terminal(trip.status)) {
     trip.driver.clear();  // terminal trips keep it: the driver may still ask and gets conflict
     trip.eta_s = 0;
@@ -250,7 +251,7 @@ void DispatchEngine::answer_offer(std::string driver, std::string trip_id, bool 
                                   unsigned caller, ActionDone done) {
   const int home = trip_shard(trip_id);
   if (home < 0 || home >= static_cast<int>(shards_.size())) {
-    done(DispatchError::not_found);
+    done(DispatchError::kNotFound);
     return;
   }
   run_on(static_cast<unsigned>(home),
@@ -258,11 +259,11 @@ void DispatchEngine::answer_offer(std::string driver, std::string trip_id, bool 
           done = std::move(done)]() mutable {
            Trip* t = find_trip(here(), trip_id);
            if (t == nullptr) {
-             reply<DispatchError>(caller, std::move(done), DispatchError::not_found);
+             reply<DispatchError>(caller, std::move(done), DispatchError::kNotFound);
              return;
            }
-           if (t->status != TripStatus::offered || t->driver != driver) {
-             reply<DispatchError>(caller, std::move(done), DispatchError::conflict);
+           if (t->status != TripStatus::kOffered || t->driver != driver) {
+             reply<DispatchError>(caller, std::move(done), DispatchError::kConflict);
              return;
            }
            executor_.timers().cancel(t->offer_timer);
@@ -271,28 +272,28 @@ void DispatchEngine::answer_offer(std::string driver, std::string trip_id, bool 
              executor_.timers().cancel(t->deadline_timer);
              t->deadline_timer = 0;
              here().matched.add();
-             transition(*t, TripStatus::matched);
-             set_driver_state(t->driver_shard, t->driver, t->id, DriverStatus::en_route, true, 0);
+             transition(*t, TripStatus::kMatched);
+             set_driver_state(t->driver_shard, t->driver, t->id, DriverStatus::kEnRoute, true, 0);
            } else {
-             transition(*t, TripStatus::requested);
+             transition(*t, TripStatus::kRequested);
              release_driver(*t);
              offer_next(trip_id);
            }
-           reply<DispatchError>(caller, std::move(done), DispatchError::ok);
+           reply<DispatchError>(caller, std::move(done), DispatchError::kOk);
          });
 }
 
 void DispatchEngine::trip_action(std::string_view user, std::string_view trip, TripAction action,
                                  ActionDone done) {
   const int home = trip_shard(trip);
-  const bool wire_action = action == TripAction::arrive || action == TripAction::start ||
-                           action == TripAction::complete || action == TripAction::cancel;
+  const bool wire_action = action == TripAction::kArrive || action == TripAction::kStart ||
+                           action == TripAction::kComplete || action == TripAction::kCancel;
   if (!wire_action) {
-    done(DispatchError::bad_request);
+    done(DispatchError::kBadRequest);
     return;
   }
   if (home < 0 || home >= static_cast<int>(shards_.size())) {
-    done(DispatchError::not_found);
+    done(DispatchError::kNotFound);
     return;
   }
   const unsigned caller = executor_.current_shard();
@@ -300,23 +301,23 @@ void DispatchEngine::trip_action(std::string_view user, std::string_view trip, T
                                        action, caller, done = std::move(done)]() mutable {
     Trip* t = find_trip(here(), trip_id);
     if (t == nullptr) {
-      reply<DispatchError>(caller, std::move(done), DispatchError::not_found);
+      reply<DispatchError>(caller, std::move(done), DispatchError::kNotFound);
       return;
     }
     TripActor actor;
     if (user == t->rider) {
-      actor = TripActor::rider;
+      actor = TripActor::kRider;
     } else if (!t->driver.empty() && user == t->driver) {
-      actor = TripActor::driver;
+      actor = TripActor::kDriver;
     } else {
-      reply<DispatchError>(caller, std::move(done), DispatchError::forbidden);
+      reply<DispatchError>(caller, std::move(done), DispatchError::kForbidden);
       return;
     }
     const TripTransition step = next_trip_status(t->status, action, actor);
-    if (step.error != TripError::ok) {
-      reply<DispatchError>(
-          caller, std::move(done),
-          step.error == TripError::forbidden ? DispatchError::forbidden : DispatchError::conflict);
+    if (step.error != TripError::kOk) {
+      reply<DispatchError>(caller, std::move(done),
+                           step.error == TripError::kForbidden ? DispatchError::kForbidden
+                                                               : DispatchError::kConflict);
       return;
     }
     executor_.timers().cancel(t->offer_timer);
@@ -327,13 +328,13 @@ void DispatchEngine::trip_action(std::string_view user, std::string_view trip, T
       t->deadline_timer = t->retry_timer = 0;
     }
     transition(*t, step.next);
-    if (step.next == TripStatus::on_trip) {
-      set_driver_state(t->driver_shard, t->driver, t->id, DriverStatus::on_trip, true, 0);
+    if (step.next == TripStatus::kOnTrip) {
+      set_driver_state(t->driver_shard, t->driver, t->id, DriverStatus::kOnTrip, true, 0);
     } else if (is_terminal(step.next)) {
       release_driver(*t);
       retire_if_terminal(*t);
     }
-    reply<DispatchError>(caller, std::move(done), DispatchError::ok);
+    reply<DispatchError>(caller, std::move(done), DispatchError::kOk);
   });
 }
 
@@ -344,7 +345,7 @@ void DispatchEngine::run_batch(unsigned shard_id) {
   gather->home = shard_id;
   for (const std::string& id : s.pool) {
     Trip* t = find_trip(s, id);
-    if (t != nullptr && t->in_pool && t->status == TripStatus::requested && !t->reserving) {
+    if (t != nullptr && t->in_pool && t->status == TripStatus::kRequested && !t->reserving) {
       t->in_pool = false;
       t->searching = true;
       gather->trips.push_back(id);
@@ -398,7 +399,7 @@ void DispatchEngine::assign_batch(unsigned shard_id, std::shared_ptr<Gather> gat
       continue;
     }
     t->searching = false;
-    if (t->status != TripStatus::requested) {
+    if (t->status != TripStatus::kRequested) {
       continue;
     }
     const int column = assignment.column_of_row[i];

@@ -10,34 +10,34 @@
 namespace hexwire::geo {
 
 enum class TripStatus : std::uint8_t {
-  requested,
-  offered,
-  matched,
-  arrived,
-  on_trip,
-  completed,
-  cancelled,
-  unmatched,
+  kRequested,
+  kOffered,
+  kMatched,
+  kArrived,
+  kOnTrip,
+  kCompleted,
+  kCancelled,
+  kUnmatched,
 };
 
 enum class TripAction : std::uint8_t {
-  offer,     ///< system: an available driver was reserved and offered the trip
-  accept,    ///< driver
-  decline,   ///< driver
-  expire,    ///< system: the offer timed out
-  arrive,    ///< driver, at the pickup
-  start,     ///< driver, rider on board
-  complete,  ///< driver, at the destination
-  cancel,    ///< rider or driver
-  give_up,   ///< system: no driver before the match deadline
+  kOffer,     ///< system: an available driver was reserved and offered the trip
+  kAccept,    ///< driver
+  kDecline,   ///< driver
+  kExpire,    ///< system: the offer timed out
+  kArrive,    ///< driver, at the pickup
+  kStart,     ///< driver, rider on board
+  kComplete,  ///< driver, at the destination
+  kCancel,    ///< rider or driver
+  kGiveUp,    ///< system: no driver before the match deadline
 };
 
-enum class TripActor : std::uint8_t { system, rider, driver };
+enum class TripActor : std::uint8_t { kSystem, kRider, kDriver };
 
 enum class TripError : std::uint8_t {
-  ok,
-  conflict,   ///< the action is not legal in the trip's current status
-  forbidden,  ///< this actor may never take this action
+  kOk,
+  kConflict,   ///< the action is not legal in the trip's current status
+  kForbidden,  ///< this actor may never take this action
 };
 
 struct TripTransition {

@@ -2,7 +2,7 @@
 // The stopping rule: any point at grid distance >= r from the query cell is reached by a great
 // circle that first crosses a cell of ring r, so min over ring r of (distance to the cell centre
 // - max cell radius) bounds every driver that a later ring could add.
-#include "geo/nearest.hpp"
+#include "geo/dispatch/nearest.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 // Hungarian algorithm on a square matrix (rows padded with unmatched columns, columns with dummy
 // rows), shortest augmenting paths with row/column potentials; see assignment.hpp for the model.
-#include "geo/assignment.hpp"
+#include "geo/dispatch/assignment.hpp"
 
 #include <algorithm>
 #include <limits>

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "geo/dispatch/trip.hpp"
 #include "geo/hexgrid.hpp"
-#include "geo/trip.hpp"
 
 namespace hexwire::geo {
 

@@ -2,15 +2,14 @@
 // shards when a driver crosses into another shard's coarse cell, tombstones that forward late
 // messages), the live map, the periodic expiry/surge sweep, and exact nearest searches that fan
 // out to the shards whose coarse cells the search radius touches and merge their answers.
-#include "geo/dispatch.hpp"
+#include "geo/dispatch/engine.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <stdexcept>
 #include <utility>
 
 #include "core/clock.hpp"
-#include "geo/dispatch_shard.hpp"
+#include "geo/dispatch/engine_shard.hpp"
 
 namespace hexwire::geo {
 
@@ -26,22 +25,22 @@ std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64 finaliser: spreads 
 }
 
 bool in_trip(DriverStatus status) noexcept {
-  return status == DriverStatus::offered || status == DriverStatus::en_route ||
-         status == DriverStatus::on_trip;
+  return status == DriverStatus::kOffered || status == DriverStatus::kEnRoute ||
+         status == DriverStatus::kOnTrip;
 }
 }  // namespace
 
 const char* to_string(DispatchError error) noexcept {
   switch (error) {
-    case DispatchError::ok:
+    case DispatchError::kOk:
       return "ok";
-    case DispatchError::bad_request:
+    case DispatchError::kBadRequest:
       return "bad_request";
-    case DispatchError::forbidden:
+    case DispatchError::kForbidden:
       return "forbidden";
-    case DispatchError::not_found:
+    case DispatchError::kNotFound:
       return "not_found";
-    case DispatchError::conflict:
+    case DispatchError::kConflict:
       return "conflict";
   }
   return "?";
@@ -52,24 +51,24 @@ DispatchEngine::Shard::Shard(const DispatchConfig& config, core::MetricsRegistry
     : id(shard),
       fleet(config.fleet),
       surge(config.surge),
-      fixes_accepted(metrics.counter("dispatch_fixes_accepted", "GPS fixes accepted", shard)),
-      fixes_rejected(
-          metrics.counter("dispatch_fixes_rejected", "GPS fixes with invalid coordinates", shard)),
-      jumps_held(metrics.counter("dispatch_jumps_held", "GPS fixes held back as implausible jumps",
-                                 shard)),
-      handovers(
-          metrics.counter("dispatch_driver_handovers", "drivers moved to another shard", shard)),
-      searches(
-          metrics.counter("dispatch_searches", "nearest-driver searches run on this shard", shard)),
-      rides(metrics.counter("dispatch_rides_requested", "ride requests", shard)),
-      offers(metrics.counter("dispatch_offers", "offers sent to drivers", shard)),
-      reservations_refused(metrics.counter("dispatch_reservations_refused",
+      fixes_accepted(metrics.counter("dispatch_fixes_accepted_total", "GPS fixes accepted", shard)),
+      fixes_rejected(metrics.counter("dispatch_fixes_rejected_total",
+                                     "GPS fixes with invalid coordinates", shard)),
+      jumps_held(metrics.counter("dispatch_jumps_held_total",
+                                 "GPS fixes held back as implausible jumps", shard)),
+      handovers(metrics.counter("dispatch_driver_handovers_total", "drivers moved to another shard",
+                                shard)),
+      searches(metrics.counter("dispatch_searches_total",
+                               "nearest-driver searches run on this shard", shard)),
+      rides(metrics.counter("dispatch_rides_requested_total", "ride requests", shard)),
+      offers(metrics.counter("dispatch_offers_total", "offers sent to drivers", shard)),
+      reservations_refused(metrics.counter("dispatch_reservations_refused_total",
                                            "candidates no longer available when reserved", shard)),
-      matched(metrics.counter("dispatch_trips_matched", "trips accepted by a driver", shard)),
-      unmatched(metrics.counter("dispatch_trips_unmatched",
+      matched(metrics.counter("dispatch_trips_matched_total", "trips accepted by a driver", shard)),
+      unmatched(metrics.counter("dispatch_trips_unmatched_total",
                                 "trips without a driver by the deadline", shard)),
-      expired_drivers(
-          metrics.counter("dispatch_drivers_expired", "available drivers gone silent", shard)),
+      expired_drivers(metrics.counter("dispatch_drivers_expired_total",
+                                      "available drivers gone silent", shard)),
       drivers_held(metrics.gauge("dispatch_drivers_held", "drivers held by this shard", shard)),
       search_ns(metrics.histogram("dispatch_search_seconds", "one shard's nearest search", shard)) {
 }
@@ -146,10 +145,10 @@ void DispatchEngine::periodic(unsigned shard_id) {
 
 void DispatchEngine::update_location(std::string_view driver, const GpsFix& fix,
                                      LocationDone done) {
-  if (driver.empty() || !valid_coordinates(fix.lat_deg, fix.lng_deg) ||
-      !std::isfinite(fix.heading_deg) || !std::isfinite(fix.speed_mps)) {
+  // The one validation of a fix on its way: the holder shard applies it as valid.
+  if (driver.empty() || !valid_fix(fix)) {
     here().fixes_rejected.add();
-    done({DispatchError::bad_request, FixOutcome::invalid_coordinates, 0});
+    done({DispatchError::kBadRequest, FixOutcome::kInvalidCoordinates, 0});
     return;
   }
   Shard& s = here();
@@ -196,12 +195,12 @@ void DispatchEngine::apply_location(std::string_view driver, const GpsFix& fix, 
     evict_elsewhere(std::string(driver));
   }
   const std::uint64_t now = now_ns();
-  const FixOutcome outcome = s.fleet.apply_fix(index, fix, now);
+  const FixOutcome outcome = s.fleet.apply_valid_fix(index, fix, now);
   LocationReply result{
-      outcome == FixOutcome::invalid_coordinates ? DispatchError::bad_request : DispatchError::ok,
+      outcome == FixOutcome::kInvalidCoordinates ? DispatchError::kBadRequest : DispatchError::kOk,
       outcome, 0};
   unsigned holder = s.id;
-  if (outcome == FixOutcome::accepted) {
+  if (outcome == FixOutcome::kAccepted) {
     s.fixes_accepted.add();
     result.cell = s.fleet.driver(index).cell;
     if (owner != s.id) {
@@ -219,7 +218,7 @@ void DispatchEngine::apply_location(std::string_view driver, const GpsFix& fix, 
     } else {
       maybe_emit_position(s, index, now);
     }
-  } else if (outcome == FixOutcome::jump_held) {
+  } else if (outcome == FixOutcome::kJumpHeld) {
     s.jumps_held.add();
   } else {
     s.fixes_rejected.add();
@@ -283,8 +282,8 @@ void DispatchEngine::set_driver_state(unsigned shard, std::string driver, std::s
              return;  // a late message about a trip the driver is no longer on
            }
            DriverStatus next = status;
-           if (next == DriverStatus::available && !d.wants_rides) {
-             next = DriverStatus::offline;
+           if (next == DriverStatus::kAvailable && !d.wants_rides) {
+             next = DriverStatus::kOffline;
            }
            d.trip = in_trip(next) ? trip : std::string();
            s.fleet.set_status(index, next);
@@ -305,8 +304,8 @@ void DispatchEngine::driver_offline(std::string_view driver) {
     }
     Driver& d = holder.fleet.driver(index);
     d.wants_rides = false;
-    if (d.status == DriverStatus::available) {
-      holder.fleet.set_status(index, DriverStatus::offline);
+    if (d.status == DriverStatus::kAvailable) {
+      holder.fleet.set_status(index, DriverStatus::kOffline);
     }
   };
   const auto hint = s.owner_hint.find(driver);
@@ -322,7 +321,7 @@ void DispatchEngine::driver_offline(std::string_view driver) {
 
 void DispatchEngine::maybe_emit_position(Shard& shard, DriverIndex index, std::uint64_t now) {
   Driver& d = shard.fleet.driver(index);
-  if (d.status != DriverStatus::available ||
+  if (d.status != DriverStatus::kAvailable ||
       (d.last_map_emit_ns != 0 && now - d.last_map_emit_ns < config_.live_map_interval_ns)) {
     return;
   }
@@ -348,7 +347,7 @@ double DispatchEngine::search_local(Shard& shard, LatLng point, std::size_t k, d
 
 void DispatchEngine::nearby(double lat_deg, double lng_deg, std::size_t k, NearbyDone done) {
   if (!valid_coordinates(lat_deg, lng_deg)) {
-    done(DispatchError::bad_request, {});
+    done(DispatchError::kBadRequest, {});
     return;
   }
   search({degs_to_rads(lat_deg), degs_to_rads(lng_deg)}, std::min(k, kMaxNearby), {},
@@ -359,7 +358,7 @@ void DispatchEngine::search(LatLng point, std::size_t k, std::vector<std::string
                             NearbyDone done) {
   const unsigned caller = executor_.current_shard();
   if (k == 0) {
-    done(DispatchError::ok, {});
+    done(DispatchError::kOk, {});
     return;
   }
   run_on(owner_shard(point), [this, point, k, exclude = std::move(exclude), caller,
@@ -435,7 +434,7 @@ void DispatchEngine::finish_search(std::vector<NearbyDriver> found, std::size_t 
   }
   found = std::move(unique);
   run_on(caller, [found = std::move(found), done = std::move(done)]() mutable {
-    done(DispatchError::ok, std::move(found));
+    done(DispatchError::kOk, std::move(found));
   });
 }
 

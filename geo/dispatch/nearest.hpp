@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "geo/fleet.hpp"
+#include "geo/dispatch/fleet.hpp"
 #include "geo/hexgrid.hpp"
 
 namespace hexwire::geo {
