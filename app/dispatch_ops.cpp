@@ -13,8 +13,6 @@
 #include <utility>
 #include <vector>
 
-#include "app/dispatch_bridge.hpp"
-#include "app/engine.hpp"
 #include "app/protocol_encode.hpp"
 #include "app/ws_app.hpp"
 #include "app/ws_app_state.hpp"
@@ -54,27 +52,27 @@ geo::TripAction geo_action(TripAction action) noexcept {
 
 /// What replies need after the engine answered: the connection may be gone by then.
 struct ReplyTo {
-  WsService* service;
+  WsShards* shards;
   pubsub::SubscriberId connection;
   std::string id;
 
-  [[nodiscard]] WsConnection* find() const noexcept { return service->find(connection); }
+  [[nodiscard]] WsConnection* find() const noexcept { return shards->find(connection); }
 };
 
 void send(WsConnection& c, core::SharedBuffer frame) noexcept {
   (void)c.link().send_frame(std::move(frame));
 }
 
-void send_error(WsService& service, WsConnection& c, std::string_view id, ErrorCode code,
+void send_error(WsShards& shards, WsConnection& c, std::string_view id, ErrorCode code,
                 std::initializer_list<std::string_view> message) {
-  WsShardState& shard = service.shard();
+  WsShardState& shard = shards.here();
   shard.metrics.errors->add();
   send(c, encode_error(shard.writer, id, code, message));
 }
 
 /// Starts a reply object: {"op":"<op>" and the id when there is one.
-FrameWriter& begin(WsService& service, std::string_view op_literal, std::string_view id) {
-  FrameWriter& w = service.shard().writer;
+FrameWriter& begin(WsShards& shards, std::string_view op_literal, std::string_view id) {
+  FrameWriter& w = shards.here().writer;
   w.reset();
   w.raw(op_literal);
   if (!id.empty()) {
@@ -90,18 +88,14 @@ std::string_view role_of(const WsConnection& c) noexcept {
 
 }  // namespace
 
-DispatchService::DispatchService(core::Executor& executor, core::MetricsRegistry& metrics,
-                                 WsService& service, geo::DispatchConfig config)
-    : service_(service),
-      bridge_(std::make_unique<DispatchBridge>(executor, metrics, service.broker())),
-      engine_(
-          std::make_unique<geo::DispatchEngine>(executor, metrics, std::move(config), *bridge_)) {}
+DispatchService::DispatchService(WsShards& shards, geo::DispatchEngine& engine)
+    : shards_(shards), engine_(engine) {}
 
 DispatchService::~DispatchService() = default;
 
 void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op) {
   if (role_of(c) == "rider") {
-    send_error(service_, c, id, ErrorCode::kForbidden, {"riders do not send locations"});
+    send_error(shards_, c, id, ErrorCode::kForbidden, {"riders do not send locations"});
     return;
   }
   geo::GpsFix fix;
@@ -113,30 +107,30 @@ void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op)
   if (id.empty()) {
     // The common case (a stream of fixes): only a rejection is answered. Two words of capture:
     // std::function keeps them inline, so the callback costs no allocation.
-    engine_->update_location(
-        c.identity()->user, fix, [service = &service_, conn_id = c.id()](geo::LocationReply r) {
+    engine_.update_location(
+        c.identity()->user, fix, [shards = &shards_, conn_id = c.id()](geo::LocationReply r) {
           if (r.error == geo::DispatchError::kOk) {
             return;
           }
-          if (WsConnection* conn = service->find(conn_id)) {
-            send_error(*service, *conn, {}, error_code_of(r.error), {"invalid coordinates"});
+          if (WsConnection* conn = shards->find(conn_id)) {
+            send_error(*shards, *conn, {}, error_code_of(r.error), {"invalid coordinates"});
           }
         });
     return;
   }
-  engine_->update_location(
+  engine_.update_location(
       c.identity()->user, fix,
-      [reply = ReplyTo{&service_, c.id(), std::string(id)}](geo::LocationReply r) {
+      [reply = ReplyTo{&shards_, c.id(), std::string(id)}](geo::LocationReply r) {
         WsConnection* conn = reply.find();
         if (conn == nullptr) {
           return;
         }
         if (r.error != geo::DispatchError::kOk) {
-          send_error(*reply.service, *conn, reply.id, error_code_of(r.error),
+          send_error(*reply.shards, *conn, reply.id, error_code_of(r.error),
                      {"invalid coordinates"});
           return;
         }
-        FrameWriter& w = begin(*reply.service, "{\"op\":\"loc\"", reply.id);
+        FrameWriter& w = begin(*reply.shards, "{\"op\":\"loc\"", reply.id);
         if (r.cell != 0) {
           std::array<char, 17> hex{};
           const std::size_t n = geo::cell_to_string(r.cell, hex);
@@ -154,69 +148,69 @@ void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op)
 
 void DispatchService::nearby(WsConnection& c, std::string_view id, const NearbyOp& op) {
   if (op.k == 0 || op.k > kMaxNearbyK) {
-    send_error(service_, c, id, ErrorCode::kBadRequest,
+    send_error(shards_, c, id, ErrorCode::kBadRequest,
                {"value out of range for field 'k' (1..100)"});
     return;
   }
-  engine_->nearby(op.lat, op.lng, static_cast<std::size_t>(op.k),
-                  [reply = ReplyTo{&service_, c.id(), std::string(id)}](
-                      geo::DispatchError error, std::vector<geo::NearbyDriver> drivers) {
-                    WsConnection* conn = reply.find();
-                    if (conn == nullptr) {
-                      return;
-                    }
-                    if (error != geo::DispatchError::kOk) {
-                      send_error(*reply.service, *conn, reply.id, error_code_of(error),
-                                 {"invalid coordinates"});
-                      return;
-                    }
-                    FrameWriter& w = begin(*reply.service, "{\"op\":\"nearby\"", reply.id);
-                    w.raw(",\"drivers\":[");
-                    for (std::size_t i = 0; i < drivers.size(); ++i) {
-                      const geo::NearbyDriver& d = drivers[i];
-                      w.raw(i == 0 ? "{\"driver\":" : ",{\"driver\":");
-                      w.string(d.driver);
-                      w.raw(",\"lat\":");
-                      w.number(d.lat_deg);
-                      w.raw(",\"lng\":");
-                      w.number(d.lng_deg);
-                      w.raw(",\"dist_m\":");
-                      w.number(d.distance_m);
-                      w.raw(",\"eta_s\":");
-                      w.number(d.eta_s);
-                      w.raw('}');
-                    }
-                    w.raw("]}");
-                    send(*conn, w.finish_text_frame());
-                  });
+  engine_.nearby(op.lat, op.lng, static_cast<std::size_t>(op.k),
+                 [reply = ReplyTo{&shards_, c.id(), std::string(id)}](
+                     geo::DispatchError error, std::vector<geo::NearbyDriver> drivers) {
+                   WsConnection* conn = reply.find();
+                   if (conn == nullptr) {
+                     return;
+                   }
+                   if (error != geo::DispatchError::kOk) {
+                     send_error(*reply.shards, *conn, reply.id, error_code_of(error),
+                                {"invalid coordinates"});
+                     return;
+                   }
+                   FrameWriter& w = begin(*reply.shards, "{\"op\":\"nearby\"", reply.id);
+                   w.raw(",\"drivers\":[");
+                   for (std::size_t i = 0; i < drivers.size(); ++i) {
+                     const geo::NearbyDriver& d = drivers[i];
+                     w.raw(i == 0 ? "{\"driver\":" : ",{\"driver\":");
+                     w.string(d.driver);
+                     w.raw(",\"lat\":");
+                     w.number(d.lat_deg);
+                     w.raw(",\"lng\":");
+                     w.number(d.lng_deg);
+                     w.raw(",\"dist_m\":");
+                     w.number(d.distance_m);
+                     w.raw(",\"eta_s\":");
+                     w.number(d.eta_s);
+                     w.raw('}');
+                   }
+                   w.raw("]}");
+                   send(*conn, w.finish_text_frame());
+                 });
 }
 
 void DispatchService::ride(WsConnection& c, std::string_view id, const RideOp& op) {
   if (role_of(c) == "driver") {
-    send_error(service_, c, id, ErrorCode::kForbidden, {"drivers do not request rides"});
+    send_error(shards_, c, id, ErrorCode::kForbidden, {"drivers do not request rides"});
     return;
   }
-  engine_->request_ride(c.identity()->user, {op.lat, op.lng}, {op.dest_lat, op.dest_lng},
-                        [reply = ReplyTo{&service_, c.id(), std::string(id)}](geo::RideReply r) {
-                          WsConnection* conn = reply.find();
-                          if (conn == nullptr) {
-                            return;
-                          }
-                          if (r.error != geo::DispatchError::kOk) {
-                            send_error(*reply.service, *conn, reply.id, error_code_of(r.error),
-                                       {"invalid pickup or destination"});
-                            return;
-                          }
-                          FrameWriter& w = begin(*reply.service, "{\"op\":\"ride\"", reply.id);
-                          w.raw(",\"trip\":");
-                          w.string(r.trip);
-                          w.raw(",\"status\":\"requested\",\"surge\":");
-                          w.number(r.surge);
-                          w.raw(",\"fare\":");
-                          w.number(r.fare_estimate);
-                          w.raw('}');
-                          send(*conn, w.finish_text_frame());
-                        });
+  engine_.request_ride(c.identity()->user, {op.lat, op.lng}, {op.dest_lat, op.dest_lng},
+                       [reply = ReplyTo{&shards_, c.id(), std::string(id)}](geo::RideReply r) {
+                         WsConnection* conn = reply.find();
+                         if (conn == nullptr) {
+                           return;
+                         }
+                         if (r.error != geo::DispatchError::kOk) {
+                           send_error(*reply.shards, *conn, reply.id, error_code_of(r.error),
+                                      {"invalid pickup or destination"});
+                           return;
+                         }
+                         FrameWriter& w = begin(*reply.shards, "{\"op\":\"ride\"", reply.id);
+                         w.raw(",\"trip\":");
+                         w.string(r.trip);
+                         w.raw(",\"status\":\"requested\",\"surge\":");
+                         w.number(r.surge);
+                         w.raw(",\"fare\":");
+                         w.number(r.fare_estimate);
+                         w.raw('}');
+                         send(*conn, w.finish_text_frame());
+                       });
 }
 
 void DispatchService::accept(WsConnection& c, std::string_view id, const AcceptOp& op) {
@@ -230,10 +224,10 @@ void DispatchService::decline(WsConnection& c, std::string_view id, const Declin
 void DispatchService::answer_offer(WsConnection& c, std::string_view id, std::string_view trip,
                                    bool accepted) {
   if (role_of(c) == "rider") {
-    send_error(service_, c, id, ErrorCode::kForbidden, {"riders do not answer offers"});
+    send_error(shards_, c, id, ErrorCode::kForbidden, {"riders do not answer offers"});
     return;
   }
-  auto done = [reply = ReplyTo{&service_, c.id(), std::string(id)}, trip = std::string(trip),
+  auto done = [reply = ReplyTo{&shards_, c.id(), std::string(id)}, trip = std::string(trip),
                accepted](geo::DispatchError error) {
     WsConnection* conn = reply.find();
     if (conn == nullptr) {
@@ -243,51 +237,51 @@ void DispatchService::answer_offer(WsConnection& c, std::string_view id, std::st
       // An unknown trip is answered like an expired offer: both mean "nothing to answer".
       const ErrorCode code =
           error == geo::DispatchError::kForbidden ? ErrorCode::kForbidden : ErrorCode::kConflict;
-      send_error(*reply.service, *conn, reply.id, code,
+      send_error(*reply.shards, *conn, reply.id, code,
                  {"no open offer of trip ", trip, " for you (expired, taken or unknown)"});
       return;
     }
     FrameWriter& w =
-        begin(*reply.service, accepted ? "{\"op\":\"accept\"" : "{\"op\":\"decline\"", reply.id);
+        begin(*reply.shards, accepted ? "{\"op\":\"accept\"" : "{\"op\":\"decline\"", reply.id);
     w.raw(",\"trip\":");
     w.string(trip);
     w.raw('}');
     send(*conn, w.finish_text_frame());
   };
   if (accepted) {
-    engine_->accept(c.identity()->user, trip, std::move(done));
+    engine_.accept(c.identity()->user, trip, std::move(done));
   } else {
-    engine_->decline(c.identity()->user, trip, std::move(done));
+    engine_.decline(c.identity()->user, trip, std::move(done));
   }
 }
 
 void DispatchService::trip(WsConnection& c, std::string_view id, const TripOp& op) {
-  engine_->trip_action(c.identity()->user, op.trip, geo_action(op.action),
-                       [reply = ReplyTo{&service_, c.id(), std::string(id)},
-                        trip = std::string(op.trip), action = op.action](geo::DispatchError error) {
-                         WsConnection* conn = reply.find();
-                         if (conn == nullptr) {
-                           return;
-                         }
-                         if (error != geo::DispatchError::kOk) {
-                           const std::string_view why =
-                               error == geo::DispatchError::kForbidden
-                                   ? " is not yours to take on this trip"
-                               : error == geo::DispatchError::kConflict
-                                   ? " is not legal in the trip's current status"
-                                   : " failed";
-                           send_error(*reply.service, *conn, reply.id, error_code_of(error),
-                                      {"trip action ", geo::to_string(geo_action(action)), why});
-                           return;
-                         }
-                         FrameWriter& w = begin(*reply.service, "{\"op\":\"trip\"", reply.id);
-                         w.raw(",\"trip\":");
-                         w.string(trip);
-                         w.raw(",\"action\":\"");
-                         w.raw(geo::to_string(geo_action(action)));
-                         w.raw("\"}");
-                         send(*conn, w.finish_text_frame());
-                       });
+  engine_.trip_action(c.identity()->user, op.trip, geo_action(op.action),
+                      [reply = ReplyTo{&shards_, c.id(), std::string(id)},
+                       trip = std::string(op.trip), action = op.action](geo::DispatchError error) {
+                        WsConnection* conn = reply.find();
+                        if (conn == nullptr) {
+                          return;
+                        }
+                        if (error != geo::DispatchError::kOk) {
+                          const std::string_view why =
+                              error == geo::DispatchError::kForbidden
+                                  ? " is not yours to take on this trip"
+                              : error == geo::DispatchError::kConflict
+                                  ? " is not legal in the trip's current status"
+                                  : " failed";
+                          send_error(*reply.shards, *conn, reply.id, error_code_of(error),
+                                     {"trip action ", geo::to_string(geo_action(action)), why});
+                          return;
+                        }
+                        FrameWriter& w = begin(*reply.shards, "{\"op\":\"trip\"", reply.id);
+                        w.raw(",\"trip\":");
+                        w.string(trip);
+                        w.raw(",\"action\":\"");
+                        w.raw(geo::to_string(geo_action(action)));
+                        w.raw("\"}");
+                        send(*conn, w.finish_text_frame());
+                      });
 }
 
 namespace {
@@ -348,14 +342,6 @@ std::string dispatch_config_toml(const geo::DispatchConfig& c) {
       c.fleet.index_res, c.offer_expiry_ns / kNsPerMs, c.match_deadline_ns / kNsPerMs,
       c.live_map_interval_ns / kNsPerMs, c.surge.window_ns / 1'000'000'000, c.surge.cap,
       c.surge.sensitivity);
-}
-
-DispatchService& enable_dispatch(Engine& engine, WsService& service, geo::DispatchConfig config) {
-  auto dispatch = std::make_shared<DispatchService>(engine.runtime(), engine.metrics(), service,
-                                                    std::move(config));
-  DispatchService& ref = *dispatch;
-  service.set_dispatch(std::move(dispatch));
-  return ref;
 }
 
 }  // namespace hexwire::app

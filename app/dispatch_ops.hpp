@@ -1,5 +1,5 @@
-// Dispatch over /ws: the handlers of the loc, nearby, ride, accept, decline and trip ops, the
-// DispatchService that owns the geo::DispatchEngine and its DispatchBridge for one WsService, and
+// Dispatch over /ws: the handlers of the loc, nearby, ride, accept, decline and trip ops
+// (DispatchService, on top of the node's geo::DispatchEngine, which it uses but does not own), and
 // the command-line flags of dispatch. Handlers check the caller's role, call the engine and answer
 // per PROTOCOL.md from the engine's callback, which runs on the connection's shard (inline or
 // later), so the connection is looked up again by id there. See docs/dispatch-protocol.md.
@@ -10,8 +10,6 @@
 #include <string_view>
 
 #include "app/protocol.hpp"
-#include "core/executor.hpp"
-#include "core/metrics.hpp"
 #include "geo/dispatch/engine.hpp"
 
 namespace CLI {
@@ -20,10 +18,8 @@ class App;
 
 namespace hexwire::app {
 
-class Engine;
 class WsConnection;
-class WsService;
-class DispatchBridge;
+class WsShards;
 
 /// Adds --match, --batch-window-ms, --dispatch-res, --offer-expiry-ms, --live-map-interval-ms,
 /// --match-deadline-ms, --surge-window-s, --surge-cap, --surge-sensitivity bound to `config`.
@@ -35,16 +31,14 @@ class DispatchService {
  public:
   static constexpr std::uint64_t kMaxNearbyK = 100;
 
-  /// Builds the engine on `executor` with a bridge publishing through `service.broker()`. Call
-  /// before the executor runs tasks; destroy after it stopped (WsService::set_dispatch keeps it).
-  /// Throws std::invalid_argument for an unusable configuration.
-  DispatchService(core::Executor& executor, core::MetricsRegistry& metrics, WsService& service,
-                  geo::DispatchConfig config);
+  /// `shards` (where replies are written and connections looked up) and `engine` must outlive
+  /// the service.
+  DispatchService(WsShards& shards, geo::DispatchEngine& engine);
   ~DispatchService();
   DispatchService(const DispatchService&) = delete;
   DispatchService& operator=(const DispatchService&) = delete;
 
-  [[nodiscard]] geo::DispatchEngine& engine() noexcept { return *engine_; }
+  [[nodiscard]] geo::DispatchEngine& engine() noexcept { return engine_; }
 
   /// Op handlers: called on `connection`'s shard once it is authenticated; `id` is the raw JSON of
   /// the request id (empty when none). They never throw for a client's mistake: it gets an error.
@@ -59,13 +53,8 @@ class DispatchService {
   void answer_offer(WsConnection& connection, std::string_view id, std::string_view trip,
                     bool accepted);
 
-  WsService& service_;
-  std::unique_ptr<DispatchBridge> bridge_;
-  std::unique_ptr<geo::DispatchEngine> engine_;
+  WsShards& shards_;
+  geo::DispatchEngine& engine_;
 };
-
-/// Creates the DispatchService for `service` on `engine`'s runtime and hands it to the service
-/// (dispatch ops are answered from then on). Call before engine.start().
-DispatchService& enable_dispatch(Engine& engine, WsService& service, geo::DispatchConfig config);
 
 }  // namespace hexwire::app

@@ -13,17 +13,16 @@
 #include <spdlog/spdlog.h>
 
 #include "app/config.hpp"
-#include "app/engine.hpp"
-#include "app/extensions.hpp"
+#include "app/node.hpp"
 
 namespace {
 
-hexwire::app::Engine* g_engine = nullptr;
+hexwire::app::Node* g_node = nullptr;
 
 extern "C" void on_stop_signal(int /*signal*/) {
   // Runtime::request_stop is an atomic store plus eventfd writes: async-signal-safe.
-  if (g_engine != nullptr) {
-    g_engine->request_stop();
+  if (g_node != nullptr) {
+    g_node->request_stop();
   }
 }
 
@@ -46,32 +45,31 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   raise_open_file_limit();
 
-  // The stop handler is installed once the engine exists (before it listens).
+  // The stop handler is installed once the node exists (before it listens).
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   std::signal(SIGPIPE, SIG_IGN);
   try {
-    hexwire::app::Engine engine(config);
-    hexwire::app::register_extensions(engine);
-    g_engine = &engine;
+    hexwire::app::Node node(config);
+    g_node = &node;
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
     try {
-      engine.start();
+      node.start();
     } catch (const std::system_error& e) {
       std::fprintf(stderr, "hexwire: cannot start: %s\n", e.what());
-      g_engine = nullptr;
+      g_node = nullptr;
       return 1;
     }
-    std::printf("%s\n", engine.banner().c_str());
+    std::printf("%s\n", node.banner().c_str());
     std::fflush(stdout);
-    engine.join();
-    g_engine = nullptr;
+    node.join();
+    g_node = nullptr;
     spdlog::info("hexwire stopped");
     return 0;
   } catch (const std::exception& e) {
-    g_engine = nullptr;
+    g_node = nullptr;
     std::fprintf(stderr, "hexwire: %s\n", e.what());
     return 1;
   }

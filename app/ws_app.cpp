@@ -1,15 +1,13 @@
-// WsService and WsConnection life cycle: per-shard state, metrics, authentication (URL token or
-// auth op, with an auth timeout), the implicit subscription to the user's own `user:<id>` channel,
-// the adapter from net::WsApplication to WsConnection, and the /ws registration on the engine.
+// WsShards, WsService and WsConnection life cycle: per-shard state, metrics, authentication (URL
+// token or auth op, with an auth timeout), the implicit subscription to the user's own `user:<id>`
+// channel, and the adapter from net::WsApplication to WsConnection.
 #include "app/ws_app.hpp"
-
-#include "app/dispatch_ops.hpp"
 
 #include <algorithm>
 #include <limits>
 #include <utility>
 
-#include "app/engine.hpp"
+#include "app/dispatch_ops.hpp"
 #include "app/protocol_encode.hpp"
 #include "app/ws_app_state.hpp"
 #include "core/clock.hpp"
@@ -63,46 +61,46 @@ WsAppMetrics bind_ws_app_metrics(core::MetricsRegistry& r, unsigned shard) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// WsService
+// WsShards and WsService
 
-WsService::WsService(core::Executor& executor, core::MetricsRegistry& metrics, WsAppConfig config)
-    : executor_(executor), config_(std::move(config)), authenticator_(config_.auth) {
+WsShards::WsShards(core::Executor& executor, core::MetricsRegistry& metrics,
+                   std::size_t max_message_bytes)
+    : executor_(executor) {
   for (unsigned shard = 0; shard < executor.shard_count(); ++shard) {
-    auto state = std::make_unique<WsShardState>(config_.max_message_bytes);
+    auto state = std::make_unique<WsShardState>(max_message_bytes);
     state->metrics = bind_ws_app_metrics(metrics, shard);
     shards_.push_back(std::move(state));
   }
-  pubsub::Config broker_config;
-  broker_config.max_subscriptions_per_connection = config_.max_subscriptions_per_connection;
-  broker_config.max_channels_per_shard = config_.max_channels_per_shard;
-  broker_config.max_members_per_channel = config_.max_members_per_channel;
-  broker_config.history_keep_messages = config_.history_keep_messages;
-  broker_config.history_keep_age_us =
-      static_cast<std::int64_t>(config_.history_keep_age_s) * 1'000'000;
-  broker_config.history_max_messages =
-      std::max(config_.history_max_messages, config_.history_keep_messages);
-  broker_config.presence_flush_interval_ns =
-      static_cast<std::uint64_t>(config_.presence_window_ms) * 1'000'000;
-  broker_config.presence_window_per_subscriber_ns =
-      static_cast<std::uint64_t>(config_.presence_window_per_subscriber_us) * 1'000;
-  broker_config.presence_max_interval_ns =
-      static_cast<std::uint64_t>(config_.presence_max_window_ms) * 1'000'000;
-  broker_config.presence_leave_grace_ns =
-      static_cast<std::uint64_t>(config_.presence_leave_grace_ms) * 1'000'000;
-  sink_ = make_ws_delivery_sink(*this);
-  broker_ = std::make_unique<pubsub::Broker>(executor, metrics, *sink_, std::move(broker_config));
 }
+
+WsShards::~WsShards() = default;
+
+WsConnection* WsShards::find(pubsub::SubscriberId id) noexcept {
+  auto& table = here().connections;
+  auto it = table.find(id);
+  return it == table.end() ? nullptr : it->second;
+}
+
+WsService::WsService(WsShards& shards, pubsub::Broker& broker, DispatchService* dispatch,
+                     WsAppConfig config)
+    : shards_(shards),
+      broker_(broker),
+      dispatch_(dispatch),
+      config_(std::move(config)),
+      authenticator_(config_.auth) {}
 
 WsService::~WsService() = default;
 
+core::Executor& WsService::executor() noexcept {
+  return shards_.executor();
+}
+
 WsShardState& WsService::shard() noexcept {
-  return *shards_[executor_.current_shard()];
+  return shards_.here();
 }
 
 WsConnection* WsService::find(pubsub::SubscriberId id) noexcept {
-  auto& table = shard().connections;
-  auto it = table.find(id);
-  return it == table.end() ? nullptr : it->second;
+  return shards_.find(id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,17 +367,6 @@ net::WsSessionConfig ws_app_session_config(net::WsSessionConfig session,
   session.max_message_size = std::max(session.max_frame_payload, config.max_message_bytes);
   session.max_frame_payload = std::max(session.max_frame_payload, config.max_message_bytes);
   return session;
-}
-
-std::shared_ptr<WsService> register_ws_application(Engine& engine, WsAppConfig config) {
-  config.max_message_bytes = engine.config().ws_max_message_bytes;
-  auto service = std::make_shared<WsService>(engine.runtime(), engine.metrics(), std::move(config));
-  net::WsApplicationFactory inner = service->application_factory();
-  engine.server().add_websocket(
-      "/ws",
-      [service, inner = std::move(inner)](const net::WsUpgradeInfo& info) { return inner(info); },
-      ws_app_session_config(ws_session_config(engine.config()), service->config()));
-  return service;
 }
 
 }  // namespace hexwire::app

@@ -1,8 +1,9 @@
 // The /ws application: protocol v1 over WebSocket, joining net sessions to the pubsub Broker.
-// WsService (one per process) owns the Broker, the DeliverySink that encodes each frame once per
-// shard and queues it on every local subscriber, and per-shard parser/writer/metrics. WsConnection
-// is one client's protocol state (identity, rate limit, op handlers); it talks to its transport
-// through ClientLink, so it runs the same over a real WsSession or an in-memory link in tests.
+// WsService (one per node) holds the identity rules and limits and answers ops through the node's
+// Broker and DispatchService, which it uses but does not own (app/node_services.hpp builds them as
+// siblings). WsConnection is one client's protocol state (identity, rate limit, op handlers); it
+// talks to its transport through ClientLink, so it runs the same over a real WsSession or an
+// in-memory link in tests.
 #pragma once
 
 #include <cstddef>
@@ -18,18 +19,16 @@
 #include "app/rate_limiter.hpp"
 #include "app/ws_app_config.hpp"
 #include "core/executor.hpp"
-#include "core/metrics.hpp"
 #include "core/shared_buffer.hpp"
 #include "net/http_session.hpp"
 #include "net/ws_session.hpp"
 #include "pubsub/broker.hpp"
-#include "pubsub/delivery_sink.hpp"
 
 namespace hexwire::app {
 
 class DispatchService;  // app/dispatch_ops.hpp
-class Engine;
 class WsService;
+class WsShards;  // app/ws_app_state.hpp
 struct WsShardState;
 
 /// Where a connection's frames go. Every call happens on the connection's shard.
@@ -116,19 +115,23 @@ class WsConnection {
   bool closed_ = false;
 };
 
-/// Process-wide /ws state. Construct before the executor runs tasks (e.g. before Engine::start);
-/// destroy after it stopped. Every other method runs on a shard thread.
+/// The /ws service of a node. Build before the executor runs tasks (the node does); destroy after
+/// it stopped. Every other method runs on a shard thread.
 class WsService {
  public:
-  WsService(core::Executor& executor, core::MetricsRegistry& metrics, WsAppConfig config);
+  /// `shards`, `broker` and `dispatch` (null: dispatch ops are answered `unavailable`) must
+  /// outlive the service.
+  WsService(WsShards& shards, pubsub::Broker& broker, DispatchService* dispatch,
+            WsAppConfig config);
   ~WsService();
   WsService(const WsService&) = delete;
   WsService& operator=(const WsService&) = delete;
 
-  [[nodiscard]] pubsub::Broker& broker() noexcept { return *broker_; }
+  [[nodiscard]] pubsub::Broker& broker() noexcept { return broker_; }
+  [[nodiscard]] DispatchService* dispatch() noexcept { return dispatch_; }
   [[nodiscard]] const WsAppConfig& config() const noexcept { return config_; }
   [[nodiscard]] const Authenticator& authenticator() const noexcept { return authenticator_; }
-  [[nodiscard]] core::Executor& executor() noexcept { return executor_; }
+  [[nodiscard]] core::Executor& executor() noexcept;
   /// The calling shard's state (parser, writer, connection table, metrics).
   [[nodiscard]] WsShardState& shard() noexcept;
   /// The connection `id` of the calling shard, or null when it has gone.
@@ -138,21 +141,12 @@ class WsService {
   /// session it creates.
   [[nodiscard]] net::WsApplicationFactory application_factory();
 
-  /// Dispatch ops are answered by `dispatch` (app/dispatch_ops.hpp enable_dispatch); without one
-  /// they get `unavailable`. Set before the executor runs tasks.
-  void set_dispatch(std::shared_ptr<DispatchService> dispatch) noexcept {
-    dispatch_ = std::move(dispatch);
-  }
-  [[nodiscard]] DispatchService* dispatch() noexcept { return dispatch_.get(); }
-
  private:
-  core::Executor& executor_;
+  WsShards& shards_;
+  pubsub::Broker& broker_;
+  DispatchService* dispatch_;
   WsAppConfig config_;
   Authenticator authenticator_;
-  std::vector<std::unique_ptr<WsShardState>> shards_;
-  std::unique_ptr<pubsub::DeliverySink> sink_;
-  std::unique_ptr<pubsub::Broker> broker_;
-  std::shared_ptr<DispatchService> dispatch_;  // declared last: goes before the broker it uses
 };
 
 /// The session settings for /ws: the engine's, with the whole-message limit raised to the frame
@@ -160,10 +154,5 @@ class WsService {
 /// (connection stays open) and only larger ones close with 1009.
 [[nodiscard]] net::WsSessionConfig ws_app_session_config(net::WsSessionConfig engine_session,
                                                          const WsAppConfig& config);
-
-/// Builds the service on `engine`'s runtime and registers /ws on its server. Call before
-/// engine.start(); keep the returned pointer or let the endpoint keep it alive (it holds a
-/// reference too). `config.max_message_bytes` is taken from the engine's --ws-max-message-bytes.
-std::shared_ptr<WsService> register_ws_application(Engine& engine, WsAppConfig config);
 
 }  // namespace hexwire::app

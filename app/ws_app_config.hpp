@@ -22,7 +22,7 @@ struct WsAppConfig {
   AuthConfig auth;  // --jwt-secret, --jwt-clock-skew-s, --jwt-audience, --jwt-issuer, --anonymous
   std::string jwt_secret_file;  // --jwt-secret-file (read by finalize_ws_app_config)
 
-  /// Larger /ws messages get too_large. Not a flag of its own: register_ws_application() takes it
+  /// Larger /ws messages get too_large. Not a flag of its own: node_services_config() takes it
   /// from the engine's --ws-max-message-bytes.
   std::size_t max_message_bytes = 64 * 1024;
   std::size_t max_subscriptions_per_connection = 1'000;

@@ -28,11 +28,11 @@ core::SharedBuffer encode_notification(FrameWriter& writer, const pubsub::Messag
 
 class WsDeliverySink final : public pubsub::DeliverySink {
  public:
-  explicit WsDeliverySink(WsService& service) : service_(service) {}
+  explicit WsDeliverySink(WsShards& shards) : shards_(shards) {}
 
   std::size_t deliver(const pubsub::MessageRef& message,
                       std::span<const pubsub::SubscriberId> subscribers) noexcept override {
-    WsShardState& shard = service_.shard();
+    WsShardState& shard = shards_.here();
     const std::uint64_t start_ns = core::monotonic_ns();
     const std::int64_t age_us = core::wall_us() - message->ts_us;
     shard.metrics.stage_fanout->record(age_us > 0 ? static_cast<std::uint64_t>(age_us) * 1000 : 0);
@@ -53,7 +53,7 @@ class WsDeliverySink final : public pubsub::DeliverySink {
     if (channel_kind(channel) == ChannelKind::kUser) {
       return;  // a user's own channel: every connection of it is that user, nothing to announce
     }
-    WsShardState& shard = service_.shard();
+    WsShardState& shard = shards_.here();
     for (const pubsub::PresenceChange& change : changes) {
       (void)send_all(
           shard,
@@ -64,21 +64,21 @@ class WsDeliverySink final : public pubsub::DeliverySink {
 
   void read_synced(std::string_view channel, std::uint64_t seq,
                    std::span<const pubsub::SubscriberId> connections) noexcept override {
-    WsShardState& shard = service_.shard();
+    WsShardState& shard = shards_.here();
     (void)send_all(
         shard, [&] { return encode_read(shard.writer, {}, channel, seq); }, connections);
   }
 
   void notify(const pubsub::MessageRef& message,
               std::span<const pubsub::SubscriberId> connections) noexcept override {
-    WsShardState& shard = service_.shard();
+    WsShardState& shard = shards_.here();
     (void)send_all(
         shard, [&] { return encode_notification(shard.writer, *message); }, connections);
   }
 
   void pending_drained(pubsub::SubscriberId connection, std::span<const pubsub::MessageRef> pending,
                        std::uint64_t dropped) noexcept override {
-    WsShardState& shard = service_.shard();
+    WsShardState& shard = shards_.here();
     const pubsub::SubscriberId one[] = {connection};
     if (dropped > 0) {
       (void)send_all(
@@ -119,13 +119,13 @@ class WsDeliverySink final : public pubsub::DeliverySink {
     return refused;
   }
 
-  WsService& service_;
+  WsShards& shards_;
 };
 
 }  // namespace
 
-std::unique_ptr<pubsub::DeliverySink> make_ws_delivery_sink(WsService& service) {
-  return std::make_unique<WsDeliverySink>(service);
+std::unique_ptr<pubsub::DeliverySink> make_ws_delivery_sink(WsShards& shards) {
+  return std::make_unique<WsDeliverySink>(shards);
 }
 
 }  // namespace hexwire::app

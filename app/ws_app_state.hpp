@@ -1,14 +1,18 @@
 // Per-shard state of the /ws application: the reusable parser and frame writer, the table from
 // subscriber id to connection (what the DeliverySink looks subscribers up in), and the shard's
-// metric instances. Internal to ws_app*.cpp; one instance per shard, touched only by its thread.
+// metric instances; WsShards holds one per shard. Internal to app: the node builds WsShards first,
+// then the DeliverySink over it, the broker, dispatch and the WsService that use it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "app/json_writer.hpp"
 #include "app/protocol.hpp"
+#include "core/executor.hpp"
 #include "core/metrics.hpp"
 #include "pubsub/delivery_sink.hpp"
 #include "pubsub/types.hpp"
@@ -43,11 +47,6 @@ struct WsAppMetrics {
 /// Registers the ws_app families in `registry` and returns shard `shard`'s instances.
 WsAppMetrics bind_ws_app_metrics(core::MetricsRegistry& registry, unsigned shard);
 
-class WsService;
-
-/// The DeliverySink of the /ws application (ws_app_sink.cpp).
-std::unique_ptr<pubsub::DeliverySink> make_ws_delivery_sink(WsService& service);
-
 struct WsShardState {
   explicit WsShardState(std::size_t max_message_bytes) : parser(max_message_bytes) {}
 
@@ -57,5 +56,29 @@ struct WsShardState {
   pubsub::SubscriberId next_id = 1;
   WsAppMetrics metrics;
 };
+
+/// One WsShardState per shard of `executor`. Build before the executor runs tasks; every other
+/// call happens on a shard thread and touches only that shard's state.
+class WsShards {
+ public:
+  WsShards(core::Executor& executor, core::MetricsRegistry& metrics, std::size_t max_message_bytes);
+  ~WsShards();
+  WsShards(const WsShards&) = delete;
+  WsShards& operator=(const WsShards&) = delete;
+
+  /// The calling shard's state.
+  [[nodiscard]] WsShardState& here() noexcept { return *shards_[executor_.current_shard()]; }
+  /// The connection `id` of the calling shard, or null when it has gone.
+  [[nodiscard]] WsConnection* find(pubsub::SubscriberId id) noexcept;
+  [[nodiscard]] core::Executor& executor() noexcept { return executor_; }
+
+ private:
+  core::Executor& executor_;
+  std::vector<std::unique_ptr<WsShardState>> shards_;
+};
+
+/// The DeliverySink of the /ws application (ws_app_sink.cpp): encodes each frame once per shard
+/// and queues it on the listed connections of `shards`.
+std::unique_ptr<pubsub::DeliverySink> make_ws_delivery_sink(WsShards& shards);
 
 }  // namespace hexwire::app

@@ -1,7 +1,7 @@
-// Broker entry points, called on the caller's shard: validate, update the shard's connection
+// LocalBroker entry points, called on the caller's shard: validate, update the shard's connection
 // table, and send one request to the channel's owner (or the user's home) shard. The replies and
 // deliveries are handled in broker_delivery.cpp, the owner's work in broker_owner.cpp.
-#include "pubsub/broker.hpp"
+#include "pubsub/local_broker.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -131,15 +131,15 @@ void BrokerCore::detach_subscription(ShardState& st, SubscriberId connection,
 using detail::BrokerCore;
 using detail::ShardState;
 
-Broker::Broker(core::Executor& executor, core::MetricsRegistry& metrics, DeliverySink& sink,
-               Config config)
+LocalBroker::LocalBroker(core::Executor& executor, core::MetricsRegistry& metrics,
+                         DeliverySink& sink, Config config)
     : core_(std::make_unique<BrokerCore>(executor, metrics, sink, std::move(config))) {}
 
-Broker::~Broker() = default;
+LocalBroker::~LocalBroker() = default;
 
-Status Broker::connection_opened(SubscriberId connection, std::string_view user) {
+Status LocalBroker::connection_opened(SubscriberId connection, std::string_view user) {
   ShardState& st = core_->state();
-  assert(!st.in_sink && "Broker::connection_opened called from inside a sink callback");
+  assert(!st.in_sink && "LocalBroker::connection_opened called from inside a sink callback");
   auto [it, inserted] = st.connections.try_emplace(connection);
   if (!inserted) {
     return Status::kConnectionExists;
@@ -151,7 +151,7 @@ Status Broker::connection_opened(SubscriberId connection, std::string_view user)
   return Status::kOk;
 }
 
-void Broker::connection_closed(SubscriberId connection) {
+void LocalBroker::connection_closed(SubscriberId connection) {
   ShardState& st = core_->state();
   if (st.in_sink) {
     core_->executor.submit_to(core_->here(), [this, connection] { connection_closed(connection); });
@@ -173,10 +173,10 @@ void Broker::connection_closed(SubscriberId connection) {
                             });
 }
 
-Status Broker::subscribe(SubscriberId connection, std::string_view channel,
-                         std::optional<std::uint64_t> since, SubscribeCallback on_done) {
+Status LocalBroker::subscribe(SubscriberId connection, std::string_view channel,
+                              std::optional<std::uint64_t> since, SubscribeCallback on_done) {
   ShardState& st = core_->state();
-  assert(!st.in_sink && "Broker::subscribe called from inside a sink callback");
+  assert(!st.in_sink && "LocalBroker::subscribe called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
     return Status::kInvalidChannel;
   }
@@ -205,7 +205,7 @@ Status Broker::subscribe(SubscriberId connection, std::string_view channel,
   return Status::kOk;
 }
 
-Status Broker::unsubscribe(SubscriberId connection, std::string_view channel) {
+Status LocalBroker::unsubscribe(SubscriberId connection, std::string_view channel) {
   ShardState& st = core_->state();
   auto conn = st.connections.find(connection);
   if (conn == st.connections.end()) {
@@ -229,10 +229,10 @@ Status Broker::unsubscribe(SubscriberId connection, std::string_view channel) {
   return Status::kOk;
 }
 
-Status Broker::publish(std::string_view from_user, std::string_view channel,
-                       core::SharedBuffer payload, PublishCallback on_ack) {
+Status LocalBroker::publish(std::string_view from_user, std::string_view channel,
+                            core::SharedBuffer payload, PublishCallback on_ack) {
   ShardState& st = core_->state();
-  assert(!st.in_sink && "Broker::publish called from inside a sink callback");
+  assert(!st.in_sink && "LocalBroker::publish called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
     return Status::kInvalidChannel;
   }
@@ -248,10 +248,10 @@ Status Broker::publish(std::string_view from_user, std::string_view channel,
   return Status::kOk;
 }
 
-Status Broker::history(std::string_view channel, std::uint64_t since, std::size_t limit,
-                       HistoryCallback on_done) {
+Status LocalBroker::history(std::string_view channel, std::uint64_t since, std::size_t limit,
+                            HistoryCallback on_done) {
   ShardState& st = core_->state();
-  assert(!st.in_sink && "Broker::history called from inside a sink callback");
+  assert(!st.in_sink && "LocalBroker::history called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
     return Status::kInvalidChannel;
   }
@@ -264,9 +264,9 @@ Status Broker::history(std::string_view channel, std::uint64_t since, std::size_
   return Status::kOk;
 }
 
-Status Broker::presence(std::string_view channel, PresenceCallback on_done) {
+Status LocalBroker::presence(std::string_view channel, PresenceCallback on_done) {
   ShardState& st = core_->state();
-  assert(!st.in_sink && "Broker::presence called from inside a sink callback");
+  assert(!st.in_sink && "LocalBroker::presence called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
     return Status::kInvalidChannel;
   }
@@ -277,10 +277,10 @@ Status Broker::presence(std::string_view channel, PresenceCallback on_done) {
   return Status::kOk;
 }
 
-Status Broker::mark_read(SubscriberId connection, std::string_view channel, std::uint64_t seq,
-                         ReadCallback on_done) {
+Status LocalBroker::mark_read(SubscriberId connection, std::string_view channel, std::uint64_t seq,
+                              ReadCallback on_done) {
   ShardState& st = core_->state();
-  assert(!st.in_sink && "Broker::mark_read called from inside a sink callback");
+  assert(!st.in_sink && "LocalBroker::mark_read called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
     return Status::kInvalidChannel;
   }
@@ -296,21 +296,21 @@ Status Broker::mark_read(SubscriberId connection, std::string_view channel, std:
   return Status::kOk;
 }
 
-unsigned Broker::owner_of(std::string_view channel) const noexcept {
+unsigned LocalBroker::owner_of(std::string_view channel) const noexcept {
   return core_->owner_of(channel);
 }
 
-unsigned Broker::home_of(std::string_view user) const noexcept {
+unsigned LocalBroker::home_of(std::string_view user) const noexcept {
   return core_->home_of(user);
 }
 
-std::size_t Broker::local_subscriber_count(std::string_view channel) const {
+std::size_t LocalBroker::local_subscriber_count(std::string_view channel) const {
   const ShardState& st = core_->state();
   auto it = st.local_channels.find(channel);
   return it == st.local_channels.end() ? 0 : it->second.live.size();
 }
 
-const Config& Broker::config() const noexcept {
+const Config& LocalBroker::config() const noexcept {
   return core_->config;
 }
 

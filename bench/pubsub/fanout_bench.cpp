@@ -14,7 +14,7 @@
 #include "core/metrics.hpp"
 #include "core/shared_buffer.hpp"
 #include "core/testing/fake_executor.hpp"
-#include "pubsub/broker.hpp"
+#include "pubsub/local_broker.hpp"
 
 namespace {
 
@@ -152,7 +152,7 @@ void run_fanout(benchmark::State& state) {
   Sink sink(exec, per_shard);
   Config config;
   config.max_members_per_channel = subscribers;
-  Broker broker(exec, metrics, sink, config);
+  LocalBroker broker(exec, metrics, sink, config);
   const std::string channel = "general";
   for (unsigned shard = 0; shard < kShards; ++shard) {
     exec.run_on(shard, [&] {

@@ -1,4 +1,4 @@
-// End-to-end WebSocket echo over loopback: the engine (app::Engine, /echo, one shard on CPU 0)
+// End-to-end WebSocket echo over loopback: the engine (app::Node, /echo, one shard on CPU 0)
 // and N client connections (net's client role on a second core::Runtime, one shard on CPU 1),
 // each keeping W messages in flight. Reports echoed messages/s, round-trip p50/p99/p99.9
 // (core::Histogram), wire bytes and process CPU per message, for io_uring and epoll side by side
@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "app/engine.hpp"
+#include "app/node.hpp"
 #include "core/clock.hpp"
 #include "core/histogram.hpp"
 #include "core/runtime.hpp"
@@ -170,7 +170,7 @@ double process_cpu_seconds() {
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
-std::uint64_t server_bytes(app::Engine& engine) {
+std::uint64_t server_bytes(app::Node& engine) {
   std::uint64_t total = 0;
   const std::string text = engine.metrics().prometheus_text();
   for (const char* name : {"\nhexwire_bytes_received_total ", "\nhexwire_bytes_sent_total "}) {
@@ -194,7 +194,7 @@ Result run_once(const Options& options, const std::string& backend, unsigned con
   config.ws_deflate = options.deflate;
   config.ws_deflate_level = options.deflate_level;
   config.ws_outbound_hard_limit = 64u << 20;  // measure the engine, not the slow-reader policy
-  app::Engine engine(config);
+  app::Node engine(config);
   engine.start();
 
   core::RuntimeConfig client_config;

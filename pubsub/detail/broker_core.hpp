@@ -1,4 +1,4 @@
-// Private state and handlers of pubsub::Broker. One ShardState per shard, touched only by that
+// Private state and handlers of pubsub::LocalBroker. One ShardState per shard, touched only by that
 // shard's thread; shards exchange plain tasks through the executor (FIFO per ordered pair of
 // shards, which is what makes resume gap-free without buffering: see docs/pubsub.md).
 #pragma once

@@ -1,14 +1,12 @@
-// EmbeddedEngine: app::Engine with the applications the `hexwire` binary registers
-// (register_extensions), the /ws application in anonymous mode.
+// EmbeddedEngine: an app::Node built as the `hexwire` binary builds it, with /ws in anonymous mode.
 #include "sim/tools/embedded_engine.hpp"
 
-#include "app/engine.hpp"
-#include "app/extensions.hpp"
+#include "app/node.hpp"
 
 namespace hexwire::sim {
 
 struct EmbeddedEngine::State {
-  std::unique_ptr<app::Engine> engine;
+  std::unique_ptr<app::Node> node;
 };
 
 EmbeddedEngine::EmbeddedEngine(const std::string& host, unsigned shards,
@@ -23,19 +21,18 @@ EmbeddedEngine::EmbeddedEngine(const std::string& host, unsigned shards,
   config.log_level = "warn";
   config.echo = true;                   // the echo scenario's endpoint
   config.ws_app.auth.anonymous = true;  // simulated users authenticate by name
-  state_->engine = std::make_unique<app::Engine>(config);
-  app::register_extensions(*state_->engine);
-  state_->engine->start();
-  port_ = state_->engine->port();
+  state_->node = std::make_unique<app::Node>(std::move(config));
+  state_->node->start();
+  port_ = state_->node->port();
 }
 
 EmbeddedEngine::~EmbeddedEngine() {
-  state_->engine->request_stop();
-  state_->engine->join();
+  state_->node->request_stop();
+  state_->node->join();
 }
 
 std::string EmbeddedEngine::banner() const {
-  return state_->engine->banner();
+  return state_->node->banner();
 }
 
 LocalEngineFactory embedded_engine_factory() {

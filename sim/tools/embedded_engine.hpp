@@ -1,6 +1,6 @@
 // The engine hexwire-sim starts inside its own process when no --url is given (the embedded
-// default): the same app::Engine as the `hexwire` binary with the same applications, /ws in
-// anonymous mode (simulated users authenticate by name), listening on a free port. It lives in
+// default): an app::Node started the way the `hexwire` binary starts one, with /ws in anonymous
+// mode (simulated users authenticate by name), listening on a free port. It lives in
 // sim/tools, the only part of the simulator that links app: the simulator itself is a client.
 #pragma once
 

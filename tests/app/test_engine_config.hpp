@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <system_error>
 
-#include "app/engine.hpp"
+#include "app/node.hpp"
 
 namespace hexwire::app::testing {
 
@@ -24,7 +24,7 @@ inline EngineConfig loopback_engine_config() {
 
 /// Starts `engine` and returns its port; when the machine cannot run it (no io_uring, no port),
 /// ends the test binary with the skip code (4) and says why.
-inline std::uint16_t start_or_skip(Engine& engine) {
+inline std::uint16_t start_or_skip(Node& engine) {
   try {
     engine.start();
   } catch (const std::system_error& e) {

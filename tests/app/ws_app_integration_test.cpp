@@ -10,16 +10,16 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <stdexcept>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "app/engine.hpp"
 #include "app/jwt.hpp"
+#include "app/node.hpp"
 #include "app/ws_app.hpp"
 #include "tests/app/test_engine_config.hpp"
 
@@ -34,13 +34,13 @@ namespace {
 constexpr std::string_view kSecret = "integration-secret";
 
 struct Server {
-  std::unique_ptr<app::Engine> engine;
-  std::shared_ptr<app::WsService> service;
+  std::unique_ptr<app::Node> engine;
   std::uint16_t port = 0;
 
   explicit Server(app::WsAppConfig ws = default_ws_config()) {
-    engine = std::make_unique<app::Engine>(app::testing::loopback_engine_config());
-    service = app::register_ws_application(*engine, std::move(ws));
+    app::EngineConfig config = app::testing::loopback_engine_config();
+    config.ws_app = std::move(ws);
+    engine = std::make_unique<app::Node>(std::move(config));
     port = app::testing::start_or_skip(*engine);
   }
   ~Server() {

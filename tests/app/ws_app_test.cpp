@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/jwt.hpp"
+#include "app/node_services.hpp"
 #include "app/ws_app.hpp"
 #include "core/testing/fake_executor.hpp"
 
@@ -52,7 +53,7 @@ struct Client {
 class Fixture {
  public:
   explicit Fixture(WsAppConfig config = default_config())
-      : executor(2), metrics(2), service(executor, metrics, std::move(config)) {}
+      : executor(2), metrics(2), services(executor, metrics, {std::move(config), std::nullopt}) {}
 
   static WsAppConfig default_config() {
     WsAppConfig config;
@@ -106,7 +107,8 @@ class Fixture {
 
   core::testing::FakeExecutor executor;
   core::MetricsRegistry metrics;
-  WsService service;
+  NodeServices services;  // without dispatch
+  WsService& service = services.ws();
   std::vector<std::unique_ptr<Client>> clients;
   simdjson::dom::parser dom;
   std::string last_text;

@@ -7,18 +7,15 @@
 #include <string>
 #include <system_error>
 
-#include "app/engine.hpp"
-#include "app/ws_app.hpp"
+#include "app/node.hpp"
 #include "tests/app/test_engine_config.hpp"
 
 int main(int argc, char** argv) {
-  const hexwire::app::EngineConfig config = hexwire::app::testing::loopback_engine_config();
-  hexwire::app::WsAppConfig ws;
-  ws.auth.anonymous = true;
-  ws.auth.jwt_secret = argc > 1 ? argv[1] : "test-secret";
+  hexwire::app::EngineConfig config = hexwire::app::testing::loopback_engine_config();
+  config.ws_app.auth.anonymous = true;
+  config.ws_app.auth.jwt_secret = argc > 1 ? argv[1] : "test-secret";
   try {
-    hexwire::app::Engine engine(config);
-    hexwire::app::register_ws_application(engine, ws);
+    hexwire::app::Node engine(config);
     engine.start();
     std::printf("listening on port %u\n", static_cast<unsigned>(engine.port()));
     std::fflush(stdout);

@@ -28,11 +28,11 @@
 
 #include "app/dispatch_bridge.hpp"
 #include "app/dispatch_ops.hpp"
-#include "app/engine.hpp"
-#include "tests/app/test_engine_config.hpp"
 #include "app/jwt.hpp"
+#include "app/node.hpp"
 #include "app/ws_app.hpp"
 #include "geo/hexgrid.hpp"
+#include "tests/app/test_engine_config.hpp"
 
 namespace hexwire::dispatch_test {
 
@@ -99,22 +99,22 @@ struct Watchdog {
 
 struct Server {
   Watchdog watchdog;
-  std::unique_ptr<app::Engine> engine;
-  std::shared_ptr<app::WsService> service;
+  std::unique_ptr<app::Node> engine;
+  app::WsService* service = nullptr;
   std::uint16_t port = 0;
 
   explicit Server(geo::DispatchConfig dispatch = test_dispatch_config()) {
-    engine = std::make_unique<app::Engine>(app::testing::loopback_engine_config());
+    app::EngineConfig config = app::testing::loopback_engine_config();
+    config.ws_app.auth.anonymous = true;
+    config.ws_app.auth.jwt_secret = std::string(kSecret);
+    config.ws_app.publish_rate_per_s = 0;
+    config.dispatch = std::move(dispatch);
+    engine = std::make_unique<app::Node>(std::move(config));
+    service = &engine->services().ws();
     {
       std::lock_guard lock(watchdog.mutex);
       watchdog.metrics = &engine->metrics();
     }
-    app::WsAppConfig ws;
-    ws.auth.anonymous = true;
-    ws.auth.jwt_secret = std::string(kSecret);
-    ws.publish_rate_per_s = 0;
-    service = app::register_ws_application(*engine, std::move(ws));
-    app::enable_dispatch(*engine, *service, std::move(dispatch));
     port = app::testing::start_or_skip(*engine);
   }
   ~Server() {

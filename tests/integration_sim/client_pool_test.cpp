@@ -1,4 +1,4 @@
-// ClientPool over loopback against the engine's /echo (app::Engine in this process): slots connect,
+// ClientPool over loopback against the engine's /echo (app::Node in this process): slots connect,
 // send and receive through the net client role, reconnect with a new generation, report connect
 // failures, close, and spread connections over source addresses (--source-addrs); plus
 // parse_ws_url, which turns --url into the server address.

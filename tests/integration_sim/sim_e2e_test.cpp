@@ -1,5 +1,5 @@
 // hexwire-sim end to end over loopback: the real program (a child process) against the engine
-// (app::Engine with /echo and /ws, in this process) for every scenario with --verify, checking the
+// (app::Node with /echo and /ws, in this process) for every scenario with --verify, checking the
 // JSON report; and against a test-only /echo server that can stall its shard for a known time
 // (the open-loop latency must show the stall) or drop one reply (--verify must fail with status 3).
 #include <simdjson.h>

@@ -53,7 +53,7 @@ TEST_CASE("publishing to 20,000 subscribers allocates per message and shard, not
   FakeExecutor exec(kShards);
   hexwire::core::MetricsRegistry metrics(kShards);
   CountingSink sink(exec);
-  Broker broker(exec, metrics, sink);
+  LocalBroker broker(exec, metrics, sink);
   for (unsigned s = 0; s < kShards; ++s) {
     exec.run_on(s, [&] {
       for (SubscriberId id = 0; id < kPerShard; ++id) {

@@ -419,7 +419,7 @@ TEST_CASE("the sink may close a connection from inside a delivery", "[pubsub][sl
     }
   } closing(h.exec);
   hexwire::core::MetricsRegistry registry(1);
-  Broker broker(h.exec, registry, closing);
+  LocalBroker broker(h.exec, registry, closing);
   closing.broker = &broker;
   for (SubscriberId id = 1; id <= 3; ++id) {
     REQUIRE(h.exec.run_on(0, [&] { return broker.connection_opened(id, "u"); }) == Status::kOk);

@@ -15,7 +15,7 @@
 #include "core/metrics.hpp"
 #include "core/runtime.hpp"
 #include "core/testing/thread_executor.hpp"
-#include "pubsub/broker.hpp"
+#include "pubsub/local_broker.hpp"
 #include "tests/pubsub/recording_sink.hpp"
 
 using namespace hexwire;
@@ -64,7 +64,7 @@ void check_complete_identical_streams(core::Executor& exec, const PostFn& post,
   Config config;
   config.history_keep_messages = kTotal;
   config.history_max_messages = kTotal;
-  Broker broker(exec, metrics, sink, config);
+  LocalBroker broker(exec, metrics, sink, config);
 
   std::atomic<int> subscribed{0};
   std::atomic<std::uint64_t> acked{0};

@@ -11,7 +11,7 @@
 
 #include "core/metrics.hpp"
 #include "core/testing/fake_executor.hpp"
-#include "pubsub/broker.hpp"
+#include "pubsub/local_broker.hpp"
 #include "tests/pubsub/recording_sink.hpp"
 
 namespace hexwire::pubsub::testing {
@@ -32,7 +32,7 @@ struct Harness {
   FakeExecutor exec;
   core::MetricsRegistry metrics;
   RecordingSink sink;
-  Broker broker;
+  LocalBroker broker;
 
   Config clocked(Config config) {
     config.wall_clock_us = [this] { return exec.wall_us(); };

@@ -11,7 +11,7 @@ using hexwire::test::RawClient;
 
 namespace {
 
-std::unique_ptr<hexwire::app::Engine> start(
+std::unique_ptr<hexwire::app::Node> start(
     hexwire::app::EngineConfig config = hexwire::test::test_engine_config()) {
   return hexwire::test::start_engine(config);
 }

@@ -17,7 +17,7 @@ constexpr std::uint8_t kBinary = 0x2;
 constexpr std::uint8_t kPing = 0x9;
 constexpr std::uint8_t kPong = 0xA;
 
-std::uint64_t counter_total(hexwire::app::Engine& engine, const std::string& name) {
+std::uint64_t counter_total(hexwire::app::Node& engine, const std::string& name) {
   const std::string text = engine.metrics().prometheus_text();
   const std::string needle = "\nhexwire_" + name + " ";
   const std::size_t at = text.find(needle);

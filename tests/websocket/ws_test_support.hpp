@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "app/config.hpp"
-#include "app/engine.hpp"
+#include "app/node.hpp"
 
 namespace hexwire::test {
 
@@ -46,8 +46,8 @@ inline app::EngineConfig test_engine_config(app::BackendKind backend = app::Back
 }
 
 /// Starts an engine; exits the test process with code 4 (skipped) when io_uring is unavailable.
-inline std::unique_ptr<app::Engine> start_engine(const app::EngineConfig& config) {
-  auto engine = std::make_unique<app::Engine>(config);
+inline std::unique_ptr<app::Node> start_engine(const app::EngineConfig& config) {
+  auto engine = std::make_unique<app::Node>(config);
   try {
     engine->start();
   } catch (const std::system_error& e) {

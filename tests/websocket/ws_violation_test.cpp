@@ -24,7 +24,7 @@ hexwire::app::BackendKind backend_under_test() {
 }
 
 struct Server {
-  std::unique_ptr<hexwire::app::Engine> engine;
+  std::unique_ptr<hexwire::app::Node> engine;
   explicit Server(hexwire::app::BackendKind backend, std::uint32_t echo_limit = 1u << 20) {
     auto config = hexwire::test::test_engine_config(backend);
     config.echo_max_message_bytes = echo_limit;

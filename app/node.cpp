@@ -1,10 +1,11 @@
-// Engine: runtime + HTTP server wiring from the configuration, the built-in endpoints, the stop
-// hook that sends close 1001 to WebSocket peers, and the start-up banner.
-#include "app/engine.hpp"
+// Node: runtime, services and HTTP server wired from the configuration, the built-in endpoints,
+// /ws, the stop hook that sends close 1001 to WebSocket peers, and the start-up banner.
+#include "app/node.hpp"
 
 #include <fmt/format.h>
 
 #include "app/echo_app.hpp"
+#include "app/ws_app.hpp"
 #include "core/clock.hpp"
 
 namespace hexwire::app {
@@ -60,23 +61,36 @@ core::RuntimeConfig runtime_config(const EngineConfig& c) {
   return r;
 }
 
-Engine::Engine(EngineConfig config)
+NodeServicesConfig node_services_config(const EngineConfig& c) {
+  NodeServicesConfig s;
+  s.ws = c.ws_app;
+  s.ws.max_message_bytes = c.ws_max_message_bytes;
+  s.dispatch = c.dispatch;
+  return s;
+}
+
+Node::Node(EngineConfig config)
     : config_(std::move(config)),
       runtime_(std::make_unique<core::Runtime>(runtime_config(config_))),
+      services_(std::make_unique<NodeServices>(*runtime_, runtime_->metrics(),
+                                               node_services_config(config_))),
       server_(std::make_unique<net::HttpServer>(http_server_config(config_))) {
   server_->attach_metrics(runtime_->metrics());
   add_builtin_routes();
+  WsService& ws = services_->ws();
+  server_->add_websocket("/ws", ws.application_factory(),
+                         ws_app_session_config(ws_session_config(config_), ws.config()));
   runtime_->set_stop_hook([](core::Shard& shard) {
     net::HttpServer::close_websockets(shard.reactor(), 1001, "server shutting down");
   });
 }
 
-Engine::~Engine() {
+Node::~Node() {
   runtime_->request_stop();
   runtime_->join();
 }
 
-void Engine::add_builtin_routes() {
+void Node::add_builtin_routes() {
   net::HttpRouter& router = server_->router();
   router.add("GET", "/healthz", [](const net::HttpRequest&) {
     net::HttpResponse response;
@@ -106,13 +120,13 @@ void Engine::add_builtin_routes() {
   }
 }
 
-void Engine::start() {
+void Node::start() {
   runtime_->start();
   port_ = runtime_->listen(config_.host, config_.port, server_->accept_handler_factory());
   started_ns_ = core::monotonic_ns();
 }
 
-std::string Engine::banner() const {
+std::string Node::banner() const {
   std::string endpoints;
   for (const auto& endpoint : server_->websockets()) {
     endpoints += fmt::format("{}ws://{}:{}{}", endpoints.empty() ? "" : ", ", config_.host, port_,

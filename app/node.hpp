@@ -1,8 +1,10 @@
-// The engine composition root: turns an EngineConfig into a core::Runtime plus an
-// net::HttpServer with the built-in endpoints (/healthz, /metrics, /api/stats, /echo with --echo), listens,
-// and stops gracefully (close frames 1001 to WebSocket peers, then drain). Used by the `hexwire`
-// binary and by in-process integration tests. Extra endpoints (the /ws application) are added
-// through server() between construction and start().
+// app::Node: the one composition root of a hexwire process. From an EngineConfig it builds, as
+// siblings with explicit lifetimes, the core::Runtime (the shards), the NodeServices on it (the
+// broker, dispatch with its bridge, the /ws service: app/node_services.hpp) and the
+// net::HttpServer with the built-in endpoints (/healthz, /metrics, /api/stats, /echo with --echo)
+// and /ws; it listens, and stops gracefully (close 1001 to WebSocket peers, then drain). The
+// `hexwire` binary, the simulator's embedded engine and the in-process integration tests all
+// start a node the same way: Node node(config); node.start(); ... node.request_stop(); node.join().
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "app/config.hpp"
+#include "app/node_services.hpp"
 #include "core/metrics.hpp"
 #include "core/runtime.hpp"
 #include "net/http_session.hpp"
@@ -22,19 +25,25 @@ namespace hexwire::app {
 [[nodiscard]] net::HttpServerConfig http_server_config(const EngineConfig& config);
 [[nodiscard]] core::RuntimeConfig runtime_config(const EngineConfig& config);
 
-class Engine {
+/// The NodeServices settings of an engine configuration (/ws message limit from
+/// --ws-max-message-bytes, dispatch on).
+[[nodiscard]] NodeServicesConfig node_services_config(const EngineConfig& config);
+
+class Node {
  public:
-  /// Builds the runtime and the routes; opens nothing yet.
-  explicit Engine(EngineConfig config);
-  /// request_stop() and join().
-  ~Engine();
-  Engine(const Engine&) = delete;
-  Engine& operator=(const Engine&) = delete;
+  /// Builds every part; opens nothing yet. Throws std::invalid_argument for an unusable
+  /// configuration.
+  explicit Node(EngineConfig config);
+  /// request_stop() and join(), then the parts in reverse order of construction.
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
 
   /// Register extra HTTP routes and WebSocket endpoints here, before start().
   [[nodiscard]] net::HttpServer& server() noexcept { return *server_; }
   [[nodiscard]] core::Runtime& runtime() noexcept { return *runtime_; }
   [[nodiscard]] core::MetricsRegistry& metrics() noexcept { return runtime_->metrics(); }
+  [[nodiscard]] NodeServices& services() noexcept { return *services_; }
   [[nodiscard]] const EngineConfig& config() const noexcept { return config_; }
 
   /// Starts the shards and listens on config().host:port. Throws std::system_error when the
@@ -55,8 +64,10 @@ class Engine {
   void add_builtin_routes();
 
   EngineConfig config_;
+  // Declaration order is construction order; each part uses only those above it.
   std::unique_ptr<core::Runtime> runtime_;
-  std::unique_ptr<net::HttpServer> server_;
+  std::unique_ptr<NodeServices> services_;   // broker, dispatch, /ws service on *runtime_
+  std::unique_ptr<net::HttpServer> server_;  // endpoints; /ws sessions use *services_
   std::uint16_t port_ = 0;
   std::uint64_t started_ns_ = 0;
 };

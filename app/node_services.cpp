@@ -1,0 +1,53 @@
+// NodeServices: the wiring of broker, dispatch and /ws on one executor, and the broker seam.
+#include "app/node_services.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "app/dispatch_bridge.hpp"
+#include "app/dispatch_ops.hpp"
+#include "app/ws_app.hpp"
+#include "app/ws_app_state.hpp"
+#include "pubsub/local_broker.hpp"
+
+namespace hexwire::app {
+
+pubsub::Config broker_config(const WsAppConfig& c) {
+  pubsub::Config b;
+  b.max_subscriptions_per_connection = c.max_subscriptions_per_connection;
+  b.max_channels_per_shard = c.max_channels_per_shard;
+  b.max_members_per_channel = c.max_members_per_channel;
+  b.history_keep_messages = c.history_keep_messages;
+  b.history_keep_age_us = static_cast<std::int64_t>(c.history_keep_age_s) * 1'000'000;
+  b.history_max_messages = std::max(c.history_max_messages, c.history_keep_messages);
+  b.presence_flush_interval_ns = static_cast<std::uint64_t>(c.presence_window_ms) * 1'000'000;
+  b.presence_window_per_subscriber_ns =
+      static_cast<std::uint64_t>(c.presence_window_per_subscriber_us) * 1'000;
+  b.presence_max_interval_ns = static_cast<std::uint64_t>(c.presence_max_window_ms) * 1'000'000;
+  b.presence_leave_grace_ns = static_cast<std::uint64_t>(c.presence_leave_grace_ms) * 1'000'000;
+  return b;
+}
+
+std::unique_ptr<pubsub::Broker> make_broker(core::Executor& executor,
+                                            core::MetricsRegistry& metrics,
+                                            pubsub::DeliverySink& sink, const WsAppConfig& config) {
+  return std::make_unique<pubsub::LocalBroker>(executor, metrics, sink, broker_config(config));
+}
+
+NodeServices::NodeServices(core::Executor& executor, core::MetricsRegistry& metrics,
+                           NodeServicesConfig config)
+    : shards_(std::make_unique<WsShards>(executor, metrics, config.ws.max_message_bytes)),
+      sink_(make_ws_delivery_sink(*shards_)),
+      broker_(make_broker(executor, metrics, *sink_, config.ws)) {
+  if (config.dispatch) {
+    bridge_ = std::make_unique<DispatchBridge>(executor, metrics, *broker_);
+    dispatch_engine_ = std::make_unique<geo::DispatchEngine>(executor, metrics,
+                                                             std::move(*config.dispatch), *bridge_);
+    dispatch_ = std::make_unique<DispatchService>(*shards_, *dispatch_engine_);
+  }
+  ws_ = std::make_unique<WsService>(*shards_, *broker_, dispatch_.get(), std::move(config.ws));
+}
+
+NodeServices::~NodeServices() = default;
+
+}  // namespace hexwire::app

@@ -1,0 +1,69 @@
+// The services of a node, on any core::Executor, built as siblings in dependency order and torn
+// down in reverse: the /ws shard state and its DeliverySink, the Broker (the seam: make_broker is
+// the one place that chooses the implementation), dispatch (a DispatchBridge publishing through
+// the broker, the geo::DispatchEngine emitting through the bridge, the op handlers), and the /ws
+// service that uses them all. app::Node builds one on its core::Runtime; unit tests build one on
+// the deterministic executor of core/testing.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "app/ws_app_config.hpp"
+#include "core/executor.hpp"
+#include "core/metrics.hpp"
+#include "geo/dispatch/engine.hpp"
+#include "pubsub/broker.hpp"
+#include "pubsub/delivery_sink.hpp"
+#include "pubsub/types.hpp"
+
+namespace hexwire::app {
+
+class DispatchBridge;
+class DispatchService;
+class WsService;
+class WsShards;
+
+struct NodeServicesConfig {
+  WsAppConfig ws;
+  /// nullopt: no dispatch engine; dispatch ops are answered `unavailable`.
+  std::optional<geo::DispatchConfig> dispatch;
+};
+
+/// pubsub's limits and retention from the /ws configuration.
+[[nodiscard]] pubsub::Config broker_config(const WsAppConfig& config);
+
+/// The broker this node runs, delivering through `sink`: the in-process pubsub::LocalBroker. A
+/// broker that joins nodes (Redis, issue #14) is chosen here too, behind the same interface and
+/// contract (pubsub/broker.hpp).
+[[nodiscard]] std::unique_ptr<pubsub::Broker> make_broker(core::Executor& executor,
+                                                          core::MetricsRegistry& metrics,
+                                                          pubsub::DeliverySink& sink,
+                                                          const WsAppConfig& config);
+
+class NodeServices {
+ public:
+  /// Build before the executor runs tasks; destroy after it stopped (queued tasks and timers point
+  /// into these parts). Throws std::invalid_argument for an unusable dispatch configuration.
+  NodeServices(core::Executor& executor, core::MetricsRegistry& metrics, NodeServicesConfig config);
+  ~NodeServices();
+  NodeServices(const NodeServices&) = delete;
+  NodeServices& operator=(const NodeServices&) = delete;
+
+  [[nodiscard]] WsService& ws() noexcept { return *ws_; }
+  [[nodiscard]] pubsub::Broker& broker() noexcept { return *broker_; }
+  /// Null when the node runs without dispatch.
+  [[nodiscard]] geo::DispatchEngine* dispatch_engine() noexcept { return dispatch_engine_.get(); }
+
+ private:
+  // Declaration order is construction order; each part uses only those above it.
+  std::unique_ptr<WsShards> shards_;
+  std::unique_ptr<pubsub::DeliverySink> sink_;            // over shards_
+  std::unique_ptr<pubsub::Broker> broker_;                // delivers through sink_
+  std::unique_ptr<DispatchBridge> bridge_;                // publishes through broker_
+  std::unique_ptr<geo::DispatchEngine> dispatch_engine_;  // emits through bridge_
+  std::unique_ptr<DispatchService> dispatch_;             // dispatch op handlers
+  std::unique_ptr<WsService> ws_;                         // /ws: uses all of the above
+};
+
+}  // namespace hexwire::app
