@@ -1,7 +1,8 @@
-// DispatchBridge: dispatch events -> publications on the shared router. Each event is written once
-// into the calling shard's FrameWriter (no JSON library, no intermediate strings) and published
-// with Broker::publish as kDispatchPublisher; the broker sequences it on the channel's owner and
-// fans it out like any chat message, so offers queue for offline drivers and riders can resume.
+// DispatchBridge: dispatch events -> typed publications on the shared router. Each event is encoded
+// once into the calling shard's FrameWriter (app/protocol_encode_dispatch.cpp) and published with
+// Broker::publish as kDispatchPublisher with its MessageKind; the broker sequences it on the
+// channel's owner and fans it out like any chat message, so offers queue for offline drivers and
+// riders can resume.
 #include "app/dispatch_bridge.hpp"
 
 #include <array>
@@ -10,16 +11,6 @@
 #include "app/channel_name.hpp"
 
 namespace hexwire::app {
-
-bool is_dispatch_user_event(const pubsub::Message& message) noexcept {
-  return message.from == kDispatchPublisher && channel_kind(message.channel) == ChannelKind::kUser;
-}
-
-core::SharedBuffer encode_dispatch_user_event(FrameWriter& writer, const pubsub::Message& message) {
-  writer.reset();
-  writer.raw(message.payload.view());
-  return writer.finish_text_frame();
-}
 
 namespace {
 
@@ -66,10 +57,30 @@ DispatchBridge::ShardState& DispatchBridge::here() noexcept {
   return *shards_[executor_.current_shard()];
 }
 
-void DispatchBridge::publish(ShardState& shard, std::string_view channel) noexcept {
+namespace {
+
+/// The payload `encode` writes, or an empty buffer when memory ran out (counted in `refused`: the
+/// event is lost).
+template <typename Encode>
+core::SharedBuffer encoded(core::Counter& refused, Encode&& encode) noexcept {
+  try {
+    return encode();
+  } catch (const std::exception&) {
+    refused.add();
+    return {};
+  }
+}
+
+}  // namespace
+
+void DispatchBridge::publish(ShardState& shard, std::string_view channel,
+                             const core::SharedBuffer& payload, MessageKind kind) noexcept {
+  if (!payload) {
+    return;  // not encoded (out of memory), already counted
+  }
   try {
     const pubsub::Status status =
-        broker_.publish(kDispatchPublisher, channel, shard.writer.finish_payload());
+        broker_.publish(kDispatchPublisher, channel, payload, nullptr, to_pubsub(kind));
     (status == pubsub::Status::kOk ? shard.published : shard.refused)->add();
   } catch (const std::exception&) {
     shard.refused->add();  // out of memory: the event is lost, and counted
@@ -79,87 +90,42 @@ void DispatchBridge::publish(ShardState& shard, std::string_view channel) noexce
 void DispatchBridge::offer(std::string_view driver, std::string_view trip, geo::LatLngDeg pickup,
                            double eta_s, std::uint32_t expires_ms) {
   ShardState& s = here();
-  FrameWriter& w = s.writer;
-  w.reset();
-  w.raw("{\"op\":\"offer\",\"trip\":");
-  w.string(trip);
-  w.raw(",\"pickup\":{\"lat\":");
-  w.number(pickup.lat);
-  w.raw(",\"lng\":");
-  w.number(pickup.lng);
-  w.raw("},\"eta_s\":");
-  w.number(eta_s);
-  w.raw(",\"expires_ms\":");
-  w.uint(expires_ms);
-  w.raw('}');
+  const core::SharedBuffer payload = encoded(
+      *s.refused, [&] { return encode_offer_payload(s.writer, trip, pickup, eta_s, expires_ms); });
   s.channel.assign(kUserPrefix);
   s.channel.append(driver);
-  publish(s, s.channel);
+  publish(s, s.channel, payload, MessageKind::kUserEvent);
 }
 
 void DispatchBridge::trip_event(const geo::TripEvent& event) {
   ShardState& s = here();
-  FrameWriter& w = s.writer;
-  w.reset();
-  w.raw("{\"op\":\"trip\",\"trip\":");
-  w.string(event.trip);
-  w.raw(",\"status\":\"");
-  w.raw(geo::to_string(event.status));
-  w.raw("\",\"rider\":");
-  w.string(event.rider);
-  if (!event.driver.empty()) {
-    w.raw(",\"driver\":");
-    w.string(event.driver);
-    w.raw(",\"eta_s\":");
-    w.number(event.eta_s);
-  }
-  w.raw(",\"surge\":");
-  w.number(event.surge);
-  w.raw(",\"fare\":");
-  w.number(event.fare_estimate);
-  w.raw(",\"ts\":");
-  w.int64(event.ts_us);
-  w.raw('}');
+  const core::SharedBuffer payload =
+      encoded(*s.refused, [&] { return encode_trip_event_payload(s.writer, event); });
   s.channel.assign(kUserPrefix);
   s.channel.append(event.rider);
-  publish(s, s.channel);
+  publish(s, s.channel, payload, MessageKind::kUserEvent);
   if (!event.driver.empty() && event.driver != event.rider) {
     s.channel.assign(kUserPrefix);
     s.channel.append(event.driver);
-    publish(s, s.channel);
+    publish(s, s.channel, payload, MessageKind::kUserEvent);
   }
 }
 
 void DispatchBridge::driver_position(geo::CellId cell_res7, std::string_view driver, double lat_deg,
                                      double lng_deg, double heading_deg) {
   ShardState& s = here();
-  FrameWriter& w = s.writer;
-  w.reset();
-  w.raw("{\"driver\":");
-  w.string(driver);
-  w.raw(",\"lat\":");
-  w.number(lat_deg);
-  w.raw(",\"lng\":");
-  w.number(lng_deg);
-  w.raw(",\"heading\":");
-  w.number(heading_deg);
-  w.raw('}');
-  publish(s, cell_channel(cell_res7));
+  const core::SharedBuffer payload = encoded(*s.refused, [&] {
+    return encode_driver_position_payload(s.writer, driver, lat_deg, lng_deg, heading_deg);
+  });
+  publish(s, cell_channel(cell_res7), payload, MessageKind::kDriverPosition);
 }
 
 void DispatchBridge::surge_changed(geo::CellId cell_res7, double multiplier, std::uint32_t supply,
                                    std::uint32_t demand) {
   ShardState& s = here();
-  FrameWriter& w = s.writer;
-  w.reset();
-  w.raw("{\"multiplier\":");
-  w.number(multiplier);
-  w.raw(",\"supply\":");
-  w.uint(supply);
-  w.raw(",\"demand\":");
-  w.uint(demand);
-  w.raw('}');
-  publish(s, surge_channel(cell_res7));
+  const core::SharedBuffer payload = encoded(
+      *s.refused, [&] { return encode_surge_payload(s.writer, multiplier, supply, demand); });
+  publish(s, surge_channel(cell_res7), payload, MessageKind::kSurge);
 }
 
 }  // namespace hexwire::app

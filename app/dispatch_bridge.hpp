@@ -1,9 +1,9 @@
-// DispatchBridge: the DispatchEvents sink of the /ws application. It turns dispatch events into
+// DispatchBridge: the DispatchEvents sink of a node. It turns dispatch events into typed
 // publications on the shared pubsub router: offers and trip events go to user:<id> as whole
-// protocol events ({"op":"offer",...}, {"op":"trip",...}), driver positions to cell:<res-7 cell>
-// and surge changes to surge:<res-7 cell> as ordinary `msg` data (PROTOCOL.md, Dispatch).
-// Events on user: channels are published by kDispatchPublisher; the /ws delivery sink sends their
-// payload as the frame itself instead of wrapping it in `msg` (is_dispatch_user_event).
+// protocol events (MessageKind::kUserEvent: the /ws sink sends the payload as the frame itself),
+// driver positions to cell:<res-7 cell> (kDriverPosition) and surge changes to surge:<res-7 cell>
+// (kSurge) as ordinary `msg` data (PROTOCOL.md, Dispatch). The payloads come from the encoders of
+// app/protocol_encode.hpp.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/json_writer.hpp"
+#include "app/protocol_encode.hpp"
 #include "core/executor.hpp"
 #include "core/metrics.hpp"
 #include "core/shared_buffer.hpp"
@@ -22,16 +23,10 @@
 
 namespace hexwire::app {
 
-/// The `from` of every dispatch publication. '#' is outside the user-id alphabet, so no client
-/// (not even an admin publishing to a user: channel) can publish as this sender.
+/// The `from` of every dispatch publication (the `from` of cell: and surge: msgs on the wire).
+/// '#' is outside the user-id alphabet, so no client can publish as this sender. What a message
+/// is comes from its kind, never from this name.
 inline constexpr std::string_view kDispatchPublisher = "#dispatch";
-
-/// True for a message the bridge published on a `user:` channel: its payload is a complete
-/// protocol event object, to be sent as the frame itself.
-[[nodiscard]] bool is_dispatch_user_event(const pubsub::Message& message) noexcept;
-/// The TEXT frame carrying such a message's payload verbatim.
-[[nodiscard]] core::SharedBuffer encode_dispatch_user_event(FrameWriter& writer,
-                                                            const pubsub::Message& message);
 
 /// "cell:<hex>" / "surge:<hex>" of a res-7 cell (lowercase hex, as h3-js prints it).
 [[nodiscard]] std::string cell_channel(geo::CellId cell_res7);
@@ -57,8 +52,9 @@ class DispatchBridge final : public geo::DispatchEvents {
  private:
   struct ShardState;
   ShardState& here() noexcept;
-  /// Publishes the writer's payload to `channel`; a refusal (channel limits) is counted.
-  void publish(ShardState& shard, std::string_view channel) noexcept;
+  /// Publishes `payload` to `channel` as `kind`; a refusal (channel limits) is counted.
+  void publish(ShardState& shard, std::string_view channel, const core::SharedBuffer& payload,
+               MessageKind kind) noexcept;
 
   core::Executor& executor_;
   pubsub::Broker& broker_;

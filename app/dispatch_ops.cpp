@@ -1,14 +1,13 @@
 // Handlers of the dispatch ops of /ws (loc, nearby, ride, accept, decline, trip): role checks,
-// calls into geo::DispatchEngine, replies encoded in the shard's FrameWriter. Roles: a `rider`
-// never sends loc/accept/decline and a `driver` never requests a ride (forbidden); a connection
-// without a role may do both (tokens without a `role` claim). Trip actions are checked by the
-// engine against the trip's own rider and driver.
+// calls into geo::DispatchEngine, replies from the encoders of app/protocol_encode.hpp. Roles: a
+// `rider` never sends loc/accept/decline and a `driver` never requests a ride (forbidden); a
+// connection without a role may do both (tokens without a `role` claim). Trip actions are checked
+// by the engine against the trip's own rider and driver.
 #include "app/dispatch_ops.hpp"
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include <array>
 #include <initializer_list>
 #include <utility>
 #include <vector>
@@ -57,6 +56,8 @@ struct ReplyTo {
   std::string id;
 
   [[nodiscard]] WsConnection* find() const noexcept { return shards->find(connection); }
+  /// The writer of the shard the reply is sent from.
+  [[nodiscard]] FrameWriter& writer() const noexcept { return shards->here().writer; }
 };
 
 void send(WsConnection& c, core::SharedBuffer frame) noexcept {
@@ -68,18 +69,6 @@ void send_error(WsShards& shards, WsConnection& c, std::string_view id, ErrorCod
   WsShardState& shard = shards.here();
   shard.metrics.errors->add();
   send(c, encode_error(shard.writer, id, code, message));
-}
-
-/// Starts a reply object: {"op":"<op>" and the id when there is one.
-FrameWriter& begin(WsShards& shards, std::string_view op_literal, std::string_view id) {
-  FrameWriter& w = shards.here().writer;
-  w.reset();
-  w.raw(op_literal);
-  if (!id.empty()) {
-    w.raw(",\"id\":");
-    w.raw(id);
-  }
-  return w;
 }
 
 std::string_view role_of(const WsConnection& c) noexcept {
@@ -130,19 +119,7 @@ void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op)
                      {"invalid coordinates"});
           return;
         }
-        FrameWriter& w = begin(*reply.shards, "{\"op\":\"loc\"", reply.id);
-        if (r.cell != 0) {
-          std::array<char, 17> hex{};
-          const std::size_t n = geo::cell_to_string(r.cell, hex);
-          w.raw(",\"cell\":\"");
-          w.raw(std::string_view(hex.data(), n));
-          w.raw('"');
-        } else {
-          w.raw(
-              ",\"held\":true");  // an implausible jump, kept aside until the next fix confirms it
-        }
-        w.raw('}');
-        send(*conn, w.finish_text_frame());
+        send(*conn, encode_loc_reply(reply.writer(), reply.id, r.cell));
       });
 }
 
@@ -164,24 +141,7 @@ void DispatchService::nearby(WsConnection& c, std::string_view id, const NearbyO
                                 {"invalid coordinates"});
                      return;
                    }
-                   FrameWriter& w = begin(*reply.shards, "{\"op\":\"nearby\"", reply.id);
-                   w.raw(",\"drivers\":[");
-                   for (std::size_t i = 0; i < drivers.size(); ++i) {
-                     const geo::NearbyDriver& d = drivers[i];
-                     w.raw(i == 0 ? "{\"driver\":" : ",{\"driver\":");
-                     w.string(d.driver);
-                     w.raw(",\"lat\":");
-                     w.number(d.lat_deg);
-                     w.raw(",\"lng\":");
-                     w.number(d.lng_deg);
-                     w.raw(",\"dist_m\":");
-                     w.number(d.distance_m);
-                     w.raw(",\"eta_s\":");
-                     w.number(d.eta_s);
-                     w.raw('}');
-                   }
-                   w.raw("]}");
-                   send(*conn, w.finish_text_frame());
+                   send(*conn, encode_nearby_reply(reply.writer(), reply.id, drivers));
                  });
 }
 
@@ -190,27 +150,20 @@ void DispatchService::ride(WsConnection& c, std::string_view id, const RideOp& o
     send_error(shards_, c, id, ErrorCode::kForbidden, {"drivers do not request rides"});
     return;
   }
-  engine_.request_ride(c.identity()->user, {op.lat, op.lng}, {op.dest_lat, op.dest_lng},
-                       [reply = ReplyTo{&shards_, c.id(), std::string(id)}](geo::RideReply r) {
-                         WsConnection* conn = reply.find();
-                         if (conn == nullptr) {
-                           return;
-                         }
-                         if (r.error != geo::DispatchError::kOk) {
-                           send_error(*reply.shards, *conn, reply.id, error_code_of(r.error),
-                                      {"invalid pickup or destination"});
-                           return;
-                         }
-                         FrameWriter& w = begin(*reply.shards, "{\"op\":\"ride\"", reply.id);
-                         w.raw(",\"trip\":");
-                         w.string(r.trip);
-                         w.raw(",\"status\":\"requested\",\"surge\":");
-                         w.number(r.surge);
-                         w.raw(",\"fare\":");
-                         w.number(r.fare_estimate);
-                         w.raw('}');
-                         send(*conn, w.finish_text_frame());
-                       });
+  engine_.request_ride(
+      c.identity()->user, {op.lat, op.lng}, {op.dest_lat, op.dest_lng},
+      [reply = ReplyTo{&shards_, c.id(), std::string(id)}](geo::RideReply r) {
+        WsConnection* conn = reply.find();
+        if (conn == nullptr) {
+          return;
+        }
+        if (r.error != geo::DispatchError::kOk) {
+          send_error(*reply.shards, *conn, reply.id, error_code_of(r.error),
+                     {"invalid pickup or destination"});
+          return;
+        }
+        send(*conn, encode_ride_reply(reply.writer(), reply.id, r.trip, r.surge, r.fare_estimate));
+      });
 }
 
 void DispatchService::accept(WsConnection& c, std::string_view id, const AcceptOp& op) {
@@ -241,12 +194,7 @@ void DispatchService::answer_offer(WsConnection& c, std::string_view id, std::st
                  {"no open offer of trip ", trip, " for you (expired, taken or unknown)"});
       return;
     }
-    FrameWriter& w =
-        begin(*reply.shards, accepted ? "{\"op\":\"accept\"" : "{\"op\":\"decline\"", reply.id);
-    w.raw(",\"trip\":");
-    w.string(trip);
-    w.raw('}');
-    send(*conn, w.finish_text_frame());
+    send(*conn, encode_offer_answer(reply.writer(), reply.id, accepted, trip));
   };
   if (accepted) {
     engine_.accept(c.identity()->user, trip, std::move(done));
@@ -274,13 +222,8 @@ void DispatchService::trip(WsConnection& c, std::string_view id, const TripOp& o
                                      {"trip action ", geo::to_string(geo_action(action)), why});
                           return;
                         }
-                        FrameWriter& w = begin(*reply.shards, "{\"op\":\"trip\"", reply.id);
-                        w.raw(",\"trip\":");
-                        w.string(trip);
-                        w.raw(",\"action\":\"");
-                        w.raw(geo::to_string(geo_action(action)));
-                        w.raw("\"}");
-                        send(*conn, w.finish_text_frame());
+                        send(*conn, encode_trip_action_reply(reply.writer(), reply.id, trip,
+                                                             geo::to_string(geo_action(action))));
                       });
 }
 

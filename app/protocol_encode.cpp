@@ -3,29 +3,27 @@
 // validated, so they are copied verbatim.
 #include "app/protocol_encode.hpp"
 
+#include "app/channel_name.hpp"
+#include "app/detail/encode_helpers.hpp"
+
 namespace hexwire::app {
 
 namespace {
+using detail::begin_object;
+using detail::channel_field;
 
-void begin(FrameWriter& w, std::string_view op_literal, std::string_view id) {
+/// A kUserEvent's payload is a whole event object: the frame carries it as it is.
+core::SharedBuffer encode_event_verbatim(FrameWriter& w, const pubsub::Message& message) {
   w.reset();
-  w.raw(op_literal);
-  if (!id.empty()) {
-    w.raw(",\"id\":");
-    w.raw(id);
-  }
-}
-
-void channel_field(FrameWriter& w, std::string_view channel) {
-  w.raw(",\"channel\":");
-  w.string(channel);
+  w.raw(message.payload.view());
+  return w.finish_text_frame();
 }
 
 }  // namespace
 
 core::SharedBuffer encode_error(FrameWriter& w, std::string_view id, ErrorCode code,
                                 std::initializer_list<std::string_view> message) {
-  begin(w, "{\"op\":\"error\"", id);
+  begin_object(w, "{\"op\":\"error\"", id);
   w.raw(",\"code\":\"");
   w.raw(to_string(code));
   w.raw("\",\"message\":");
@@ -43,7 +41,7 @@ core::SharedBuffer encode_parse_error(FrameWriter& w, const ParseResult& parsed)
 }
 
 core::SharedBuffer encode_auth_ok(FrameWriter& w, std::string_view id, std::string_view user) {
-  begin(w, "{\"op\":\"auth\"", id);
+  begin_object(w, "{\"op\":\"auth\"", id);
   w.raw(",\"user\":");
   w.string(user);
   w.raw('}');
@@ -51,7 +49,7 @@ core::SharedBuffer encode_auth_ok(FrameWriter& w, std::string_view id, std::stri
 }
 
 core::SharedBuffer encode_refresh_ok(FrameWriter& w, std::string_view id, std::int64_t exp_s) {
-  begin(w, "{\"op\":\"refresh\"", id);
+  begin_object(w, "{\"op\":\"refresh\"", id);
   w.raw(",\"exp\":");
   w.int64(exp_s);
   w.raw('}');
@@ -60,7 +58,7 @@ core::SharedBuffer encode_refresh_ok(FrameWriter& w, std::string_view id, std::i
 
 core::SharedBuffer encode_subbed(FrameWriter& w, std::string_view id, std::string_view channel,
                                  std::uint64_t seq, bool recovered, std::uint64_t unread) {
-  begin(w, "{\"op\":\"subbed\"", id);
+  begin_object(w, "{\"op\":\"subbed\"", id);
   channel_field(w, channel);
   w.raw(",\"seq\":");
   w.uint(seq);
@@ -73,7 +71,7 @@ core::SharedBuffer encode_subbed(FrameWriter& w, std::string_view id, std::strin
 }
 
 core::SharedBuffer encode_unsubbed(FrameWriter& w, std::string_view id, std::string_view channel) {
-  begin(w, "{\"op\":\"unsubbed\"", id);
+  begin_object(w, "{\"op\":\"unsubbed\"", id);
   channel_field(w, channel);
   w.raw('}');
   return w.finish_text_frame();
@@ -81,7 +79,7 @@ core::SharedBuffer encode_unsubbed(FrameWriter& w, std::string_view id, std::str
 
 core::SharedBuffer encode_ack(FrameWriter& w, std::string_view id, std::string_view channel,
                               std::uint64_t seq, std::int64_t ts_us) {
-  begin(w, "{\"op\":\"ack\"", id);
+  begin_object(w, "{\"op\":\"ack\"", id);
   channel_field(w, channel);
   w.raw(",\"seq\":");
   w.uint(seq);
@@ -120,7 +118,7 @@ core::SharedBuffer encode_notify(FrameWriter& w, const pubsub::Message& message)
 core::SharedBuffer encode_history(FrameWriter& w, std::string_view id, std::string_view channel,
                                   std::span<const pubsub::MessageRef> messages, bool recovered,
                                   std::size_t max_payload_bytes) {
-  begin(w, "{\"op\":\"history\"", id);
+  begin_object(w, "{\"op\":\"history\"", id);
   channel_field(w, channel);
   w.raw(",\"messages\":[");
   bool first = true;
@@ -147,7 +145,7 @@ core::SharedBuffer encode_history(FrameWriter& w, std::string_view id, std::stri
 
 core::SharedBuffer encode_presence(FrameWriter& w, std::string_view id, std::string_view channel,
                                    std::span<const std::string> users) {
-  begin(w, "{\"op\":\"presence\"", id);
+  begin_object(w, "{\"op\":\"presence\"", id);
   channel_field(w, channel);
   w.raw(",\"users\":[");
   bool first = true;
@@ -164,7 +162,7 @@ core::SharedBuffer encode_presence(FrameWriter& w, std::string_view id, std::str
 
 core::SharedBuffer encode_presence_event(FrameWriter& w, std::string_view channel,
                                          std::string_view user, bool joined) {
-  begin(w, joined ? "{\"op\":\"join\"" : "{\"op\":\"leave\"", {});
+  begin_object(w, joined ? "{\"op\":\"join\"" : "{\"op\":\"leave\"", {});
   channel_field(w, channel);
   w.raw(",\"user\":");
   w.string(user);
@@ -174,7 +172,7 @@ core::SharedBuffer encode_presence_event(FrameWriter& w, std::string_view channe
 
 core::SharedBuffer encode_read(FrameWriter& w, std::string_view id, std::string_view channel,
                                std::uint64_t seq) {
-  begin(w, "{\"op\":\"read\"", id);
+  begin_object(w, "{\"op\":\"read\"", id);
   channel_field(w, channel);
   w.raw(",\"seq\":");
   w.uint(seq);
@@ -182,8 +180,21 @@ core::SharedBuffer encode_read(FrameWriter& w, std::string_view id, std::string_
   return w.finish_text_frame();
 }
 
+core::SharedBuffer encode_delivery(FrameWriter& w, const pubsub::Message& message) {
+  return kind_of(message) == MessageKind::kUserEvent ? encode_event_verbatim(w, message)
+                                                     : encode_msg(w, message);
+}
+
+core::SharedBuffer encode_notification(FrameWriter& w, const pubsub::Message& message) {
+  if (kind_of(message) == MessageKind::kUserEvent) {
+    return encode_event_verbatim(w, message);
+  }
+  return channel_kind(message.channel) == ChannelKind::kUser ? encode_msg(w, message)
+                                                             : encode_notify(w, message);
+}
+
 core::SharedBuffer encode_pending_dropped(FrameWriter& w, std::uint64_t dropped) {
-  begin(w, "{\"op\":\"pending\"", {});
+  begin_object(w, "{\"op\":\"pending\"", {});
   w.raw(",\"dropped\":");
   w.uint(dropped);
   w.raw('}');

@@ -1,6 +1,8 @@
-// Encoders of every server->client frame of protocol v1 (replies, events, errors). Each writes one
-// JSON object into a FrameWriter and returns the finished TEXT frame; `id` is the raw JSON of the
-// request id (ParseResult::id), omitted when empty. Field order matches PROTOCOL.md.
+// Encoders of every server->client frame of protocol v1 (replies, events, errors), and of the
+// payloads the app publishes on the router. Each writes one JSON object into a FrameWriter and
+// returns the finished TEXT frame (or, for a published payload, the payload bytes); `id` is the raw
+// JSON of the request id (ParseResult::id), omitted when empty. Field order matches PROTOCOL.md.
+// Chat and pubsub shapes: protocol_encode.cpp; dispatch shapes: protocol_encode_dispatch.cpp.
 #pragma once
 
 #include <cstddef>
@@ -13,9 +15,30 @@
 #include "app/json_writer.hpp"
 #include "app/protocol.hpp"
 #include "core/shared_buffer.hpp"
+#include "geo/dispatch/events.hpp"
+#include "geo/hexgrid.hpp"
 #include "pubsub/types.hpp"
 
+namespace hexwire::geo {
+struct NearbyDriver;  // geo/dispatch/engine.hpp
+}
+
 namespace hexwire::app {
+
+/// The kinds of message the app publishes on the router (pubsub::Message::kind), which decide how
+/// the /ws sink turns a message into a frame.
+enum class MessageKind : pubsub::MessageKind {
+  kChat = 0,            ///< a client's pub: delivered as msg (or notify)
+  kUserEvent = 1,       ///< a whole server event on user:<id> (offer, trip): sent as it is
+  kDriverPosition = 2,  ///< live-map data on cell:<res-7 cell>: delivered as msg
+  kSurge = 3,           ///< surge data on surge:<res-7 cell>: delivered as msg
+};
+[[nodiscard]] constexpr pubsub::MessageKind to_pubsub(MessageKind kind) noexcept {
+  return static_cast<pubsub::MessageKind>(kind);
+}
+[[nodiscard]] constexpr MessageKind kind_of(const pubsub::Message& message) noexcept {
+  return static_cast<MessageKind>(message.kind);
+}
 
 /// {"op":"error","id":ID,"code":CODE,"message":"<pieces...>"}
 core::SharedBuffer encode_error(FrameWriter& w, std::string_view id, ErrorCode code,
@@ -60,5 +83,48 @@ core::SharedBuffer encode_read(FrameWriter& w, std::string_view id, std::string_
                                std::uint64_t seq);
 /// {"op":"pending","dropped":N} sent after an offline queue was drained when it had overflowed.
 core::SharedBuffer encode_pending_dropped(FrameWriter& w, std::uint64_t dropped);
+
+/// The frame of a message for its live subscribers: a kUserEvent's payload as it is, any other
+/// kind as msg.
+core::SharedBuffer encode_delivery(FrameWriter& w, const pubsub::Message& message);
+/// The frame of a message for a member's connections that are not subscribed to its channel (live
+/// or drained from the offline queue): a kUserEvent's payload as it is; a message of the user's
+/// own `user:<id>` channel as msg; any other as notify (so a later resume with `since` never shows
+/// the client the same msg twice).
+core::SharedBuffer encode_notification(FrameWriter& w, const pubsub::Message& message);
+
+// ---- dispatch (docs/dispatch-protocol.md; protocol_encode_dispatch.cpp) ----
+
+/// Payload of an offer event for user:<driver>:
+/// {"op":"offer","trip":T,"pickup":{"lat":..,"lng":..},"eta_s":..,"expires_ms":..}
+core::SharedBuffer encode_offer_payload(FrameWriter& w, std::string_view trip,
+                                        geo::LatLngDeg pickup, double eta_s,
+                                        std::uint32_t expires_ms);
+/// Payload of a trip event for user:<rider> and user:<driver>: {"op":"trip","trip":T,"status":S,
+/// "rider":R[,"driver":D,"eta_s":..],"surge":..,"fare":..,"ts":..}
+core::SharedBuffer encode_trip_event_payload(FrameWriter& w, const geo::TripEvent& event);
+/// msg data on cell:<res-7 cell>: {"driver":D,"lat":..,"lng":..,"heading":..}
+core::SharedBuffer encode_driver_position_payload(FrameWriter& w, std::string_view driver,
+                                                  double lat_deg, double lng_deg,
+                                                  double heading_deg);
+/// msg data on surge:<res-7 cell>: {"multiplier":..,"supply":..,"demand":..}
+core::SharedBuffer encode_surge_payload(FrameWriter& w, double multiplier, std::uint32_t supply,
+                                        std::uint32_t demand);
+
+/// {"op":"loc","id":ID,"cell":"<hex>"} for an accepted fix, {"op":"loc","id":ID,"held":true} for
+/// one held back as an implausible jump (cell 0).
+core::SharedBuffer encode_loc_reply(FrameWriter& w, std::string_view id, geo::CellId cell);
+/// {"op":"nearby","id":ID,"drivers":[{"driver":D,"lat":..,"lng":..,"dist_m":..,"eta_s":..}...]}
+core::SharedBuffer encode_nearby_reply(FrameWriter& w, std::string_view id,
+                                       std::span<const geo::NearbyDriver> drivers);
+/// {"op":"ride","id":ID,"trip":T,"status":"requested","surge":..,"fare":..}
+core::SharedBuffer encode_ride_reply(FrameWriter& w, std::string_view id, std::string_view trip,
+                                     double surge, double fare);
+/// {"op":"accept"|"decline","id":ID,"trip":T}
+core::SharedBuffer encode_offer_answer(FrameWriter& w, std::string_view id, bool accepted,
+                                       std::string_view trip);
+/// {"op":"trip","id":ID,"trip":T,"action":A}
+core::SharedBuffer encode_trip_action_reply(FrameWriter& w, std::string_view id,
+                                            std::string_view trip, std::string_view action);
 
 }  // namespace hexwire::app

@@ -1,14 +1,12 @@
 // The /ws DeliverySink: each message, presence change or read sync reaching a shard is encoded
 // ONCE into a shared TEXT frame and queued on every listed local connection (the same bytes, by
 // reference count). A connection that refuses a frame (slow consumer over its hard limit with the
-// drop policy, or closing) is counted as a drop; the session's backpressure policy decides.
-// Notifications (live or drained from the offline queue) of the user's own `user:<id>` channel
-// are `msg` events; those of other channels are `notify` events, so that a later resume with
-// `since` never shows the client the same `msg` twice.
+// drop policy, or closing) is counted as a drop; the session's backpressure policy decides. Which
+// frame a message becomes (msg, notify, or a dispatch event as it is) follows from its kind and
+// channel: encode_delivery / encode_notification in app/protocol_encode.hpp.
 #include <exception>
 
 #include "app/channel_name.hpp"
-#include "app/dispatch_bridge.hpp"
 #include "app/protocol_encode.hpp"
 #include "app/ws_app.hpp"
 #include "app/ws_app_state.hpp"
@@ -17,14 +15,6 @@
 namespace hexwire::app {
 
 namespace {
-
-core::SharedBuffer encode_notification(FrameWriter& writer, const pubsub::Message& message) {
-  if (is_dispatch_user_event(message)) {
-    return encode_dispatch_user_event(writer, message);  // {"op":"offer"|"trip",...} as it is
-  }
-  return channel_kind(message.channel) == ChannelKind::kUser ? encode_msg(writer, message)
-                                                             : encode_notify(writer, message);
-}
 
 class WsDeliverySink final : public pubsub::DeliverySink {
  public:
@@ -37,13 +27,7 @@ class WsDeliverySink final : public pubsub::DeliverySink {
     const std::int64_t age_us = core::wall_us() - message->ts_us;
     shard.metrics.stage_fanout->record(age_us > 0 ? static_cast<std::uint64_t>(age_us) * 1000 : 0);
     const std::size_t refused = send_all(
-        shard,
-        [&] {
-          return is_dispatch_user_event(*message)
-                     ? encode_dispatch_user_event(shard.writer, *message)
-                     : encode_msg(shard.writer, *message);
-        },
-        subscribers);
+        shard, [&] { return encode_delivery(shard.writer, *message); }, subscribers);
     shard.metrics.stage_send->record(core::monotonic_ns() - start_ns);
     return refused;
   }

@@ -230,7 +230,7 @@ Status LocalBroker::unsubscribe(SubscriberId connection, std::string_view channe
 }
 
 Status LocalBroker::publish(std::string_view from_user, std::string_view channel,
-                            core::SharedBuffer payload, PublishCallback on_ack) {
+                            core::SharedBuffer payload, PublishCallback on_ack, MessageKind kind) {
   ShardState& st = core_->state();
   assert(!st.in_sink && "LocalBroker::publish called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
@@ -241,6 +241,7 @@ Status LocalBroker::publish(std::string_view from_user, std::string_view channel
   message->channel = std::string(channel);
   message->from = std::string(from_user);
   message->payload = std::move(payload);
+  message->kind = kind;
   const std::uint32_t slot = st.publish_callbacks.put(std::move(on_ack));
   core_->executor.submit_to(core_->owner_of(channel),
                             [core = core_.get(), message = std::move(message), from = core_->here(),

@@ -63,10 +63,12 @@ class Broker {
   virtual Status unsubscribe(SubscriberId connection, std::string_view channel) = 0;
 
   /// Publishes `payload` as `from_user` (a connection's user, or a service name for app-generated
-  /// events). Messages published from one shard to one channel are sequenced in call order, and
-  /// their acks arrive in that order. `on_ack` may be empty.
+  /// events), labelled `kind` (Message::kind: delivered with the message, never interpreted).
+  /// Messages published from one shard to one channel are sequenced in call order, and their acks
+  /// arrive in that order. `on_ack` may be empty.
   virtual Status publish(std::string_view from_user, std::string_view channel,
-                         core::SharedBuffer payload, PublishCallback on_ack = nullptr) = 0;
+                         core::SharedBuffer payload, PublishCallback on_ack = nullptr,
+                         MessageKind kind = 0) = 0;
 
   /// Up to `limit` retained messages with seq > since, oldest first.
   virtual Status history(std::string_view channel, std::uint64_t since, std::size_t limit,

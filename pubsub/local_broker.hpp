@@ -39,7 +39,7 @@ class LocalBroker final : public Broker {
                    std::optional<std::uint64_t> since, SubscribeCallback on_done) override;
   Status unsubscribe(SubscriberId connection, std::string_view channel) override;
   Status publish(std::string_view from_user, std::string_view channel, core::SharedBuffer payload,
-                 PublishCallback on_ack = nullptr) override;
+                 PublishCallback on_ack = nullptr, MessageKind kind = 0) override;
   Status history(std::string_view channel, std::uint64_t since, std::size_t limit,
                  HistoryCallback on_done) override;
   Status presence(std::string_view channel, PresenceCallback on_done) override;

@@ -36,6 +36,10 @@ enum class Status : std::uint8_t {
 
 [[nodiscard]] std::string_view to_string(Status status) noexcept;
 
+/// What a message is, as its publisher labels it (the app's own enum: app::MessageKind). pubsub
+/// keeps the label with the message, in history and on every delivery, and never reads it.
+using MessageKind = std::uint8_t;
+
 /// One published message as stored in the owner's history and shared (by reference count) with
 /// every shard it is forwarded to. Immutable after publication.
 struct Message {
@@ -44,6 +48,7 @@ struct Message {
   std::int64_t ts_us = 0;      // wall clock at the owner when sequenced (µs since the Unix epoch)
   std::string from;            // publishing user
   core::SharedBuffer payload;  // opaque bytes (the app's serialized `data`)
+  MessageKind kind = 0;        // the publisher's label, carried as it is
 };
 using MessageRef = std::shared_ptr<const Message>;
 

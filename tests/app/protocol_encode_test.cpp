@@ -205,3 +205,66 @@ TEST_CASE("the writer gives memory back after a large frame and keeps working") 
   w.raw('}');
   CHECK(w.payload() == "{\"a\":1}");
 }
+
+TEST_CASE("a message's kind, not its sender, decides its frame") {
+  FrameWriter w;
+  simdjson::dom::parser parser;
+  const std::string event = R"({"op":"offer","trip":"t0-1","eta_s":60})";
+
+  // A dispatch event on user:<id> is the frame itself, live and from the offline queue.
+  pubsub::Message offer = message("user:d1", 3, "#dispatch", event);
+  offer.kind = to_pubsub(MessageKind::kUserEvent);
+  CHECK(frame_payload(encode_delivery(w, offer)) == event);
+  CHECK(frame_payload(encode_notification(w, offer)) == event);
+
+  // The same bytes published by a client (kind chat) stay data inside a msg, whoever sent them:
+  // the publisher's name no longer carries the kind.
+  for (const char* from : {"#dispatch", "admin"}) {
+    pubsub::Message pub = message("user:d1", 4, from, event);
+    auto delivered = parse_dom(parser, frame_payload(encode_delivery(w, pub)));
+    CHECK(std::string_view(delivered["op"]) == "msg");
+    CHECK(std::string_view(delivered["data"]["op"]) == "offer");
+    auto notified = parse_dom(parser, frame_payload(encode_notification(w, pub)));
+    CHECK(std::string_view(notified["op"]) == "msg");  // the user's own channel: msg
+  }
+
+  // Live-map and surge data are msg data on their channels; away from the user's own channel a
+  // notification is notify.
+  pubsub::Message position = message("cell:872830828ffffff", 1, "#dispatch", R"({"driver":"d1"})");
+  position.kind = to_pubsub(MessageKind::kDriverPosition);
+  CHECK(std::string_view(parse_dom(parser, frame_payload(encode_delivery(w, position)))["op"]) ==
+        "msg");
+  CHECK(std::string_view(
+            parse_dom(parser, frame_payload(encode_notification(w, position)))["op"]) == "notify");
+}
+
+TEST_CASE("dispatch payloads and replies have the PROTOCOL.md shape") {
+  FrameWriter w;
+  simdjson::dom::parser parser;
+  auto offer = parse_dom(
+      parser, std::string(encode_offer_payload(w, "t1-2", {37.5, -122.25}, 95.5, 10000).view()));
+  CHECK(std::string_view(offer["op"]) == "offer");
+  CHECK(std::string_view(offer["trip"]) == "t1-2");
+  CHECK(double(offer["pickup"]["lat"]) == 37.5);
+  CHECK(double(offer["pickup"]["lng"]) == -122.25);
+  CHECK(std::uint64_t(offer["expires_ms"]) == 10000);
+
+  geo::TripEvent trip{"t1-2", geo::TripStatus::kMatched, "r1", "d1", 60.0, 1.5, 12.25, 7};
+  auto event = parse_dom(parser, std::string(encode_trip_event_payload(w, trip).view()));
+  CHECK(std::string_view(event["status"]) == "matched");
+  CHECK(std::string_view(event["driver"]) == "d1");
+  CHECK(std::int64_t(event["ts"]) == 7);
+  trip.driver = {};
+  event = parse_dom(parser, std::string(encode_trip_event_payload(w, trip).view()));
+  CHECK(event["driver"].error() == simdjson::NO_SUCH_FIELD);
+
+  auto loc = parse_dom(parser, frame_payload(encode_loc_reply(w, "5", 0x89283082837ffffull)));
+  CHECK(std::string_view(loc["cell"]) == "89283082837ffff");
+  loc = parse_dom(parser, frame_payload(encode_loc_reply(w, "6", 0)));
+  CHECK(bool(loc["held"]));
+  auto answer = parse_dom(parser, frame_payload(encode_offer_answer(w, "7", false, "t1-2")));
+  CHECK(std::string_view(answer["op"]) == "decline");
+  auto action =
+      parse_dom(parser, frame_payload(encode_trip_action_reply(w, "8", "t1-2", "arrive")));
+  CHECK(std::string_view(action["action"]) == "arrive");
+}
