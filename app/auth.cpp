@@ -35,12 +35,16 @@ Access read_access(const Identity& identity, std::string_view channel) noexcept 
   if (auto owner = user_of_channel(channel)) {
     return *owner == identity.user ? Access::kAllowed : Access::kForbidden;
   }
+  if (channel_kind(channel) == ChannelKind::kSystem && !identity.reads_system) {
+    return Access::kForbidden;
+  }
   return allowed_by_patterns(identity, channel) ? Access::kAllowed : Access::kForbidden;
 }
 
 Access publish_access(const Identity& identity, std::string_view channel) noexcept {
   const ChannelKind kind = channel_kind(channel);
-  if (kind == ChannelKind::kUser || kind == ChannelKind::kCell || kind == ChannelKind::kSurge) {
+  if (kind == ChannelKind::kUser || kind == ChannelKind::kCell || kind == ChannelKind::kSurge ||
+      kind == ChannelKind::kSystem) {
     return identity.is_admin() ? Access::kAllowed : Access::kForbidden;
   }
   return allowed_by_patterns(identity, channel) ? Access::kAllowed : Access::kForbidden;
@@ -64,6 +68,7 @@ AuthOutcome Authenticator::with_token(std::string_view token, std::int64_t now_s
   outcome.identity.channel_patterns = std::move(result.claims.channels);
   outcome.identity.restricted = result.claims.has_channels;
   outcome.identity.expires_at_s = result.claims.expires_at_s;
+  outcome.identity.reads_system = outcome.identity.is_admin() || config_.anonymous;
   return outcome;
 }
 
@@ -89,6 +94,7 @@ AuthOutcome Authenticator::with_op(const AuthOp& op, std::int64_t now_s) const {
   outcome.ok = true;
   outcome.identity.user = std::string(op.user);
   outcome.identity.role = std::string(op.role);
+  outcome.identity.reads_system = true;  // --anonymous: anyone may read sys: channels
   return outcome;
 }
 

@@ -21,6 +21,7 @@ struct Identity {
   bool restricted = false;                    // the token carried a `channels` claim
   /// The token's `exp` (Unix seconds); none for anonymous identities, which do not expire.
   std::optional<std::int64_t> expires_at_s;
+  bool reads_system = false;  // may read sys: channels (role admin, or the engine runs --anonymous)
   [[nodiscard]] bool is_admin() const noexcept { return role == "admin"; }
 };
 
@@ -30,11 +31,12 @@ struct Identity {
 
 enum class Access : std::uint8_t { kAllowed, kForbidden };
 
-/// Reading a channel (sub, history, presence, read): `user:<id>` only by that user; any other
-/// channel when it matches the token's patterns (or the token has none).
+/// Reading a channel (sub, history, presence, read): `user:<id>` only by that user; `sys:` only
+/// with Identity::reads_system; any other channel when it matches the token's patterns (or the
+/// token has none).
 [[nodiscard]] Access read_access(const Identity& identity, std::string_view channel) noexcept;
-/// Publishing: `user:`, `cell:` and `surge:` channels carry engine events, so only an admin may
-/// publish there; any other channel when it matches the token's patterns (or it has none).
+/// Publishing: `user:`, `cell:`, `surge:` and `sys:` channels carry engine events, so only an
+/// admin may publish there; any other channel when it matches the token's patterns (or it has none).
 [[nodiscard]] Access publish_access(const Identity& identity, std::string_view channel) noexcept;
 
 struct AuthConfig {

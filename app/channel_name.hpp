@@ -1,6 +1,6 @@
 // Channel names of protocol v1: 1-128 bytes of [A-Za-z0-9_.:@-], with reserved prefixes for a
 // user's own events (user:<id>), live hexagon maps (cell:<h3>), surge prices (surge:<h3>) and
-// simulator streams (sim:<name>). Pure functions, constexpr where possible, used by the parser and
+// simulator streams (sim:<name>) and the engine's own statistics (sys:<name>). Pure functions, constexpr where possible, used by the parser and
 // by the access rules.
 #pragma once
 
@@ -44,12 +44,13 @@ inline constexpr std::array<bool, 256> kChannelChar = make_channel_char_table();
 }
 
 /// Which reserved family a (valid) channel name belongs to.
-enum class ChannelKind : std::uint8_t { kPlain, kUser, kCell, kSurge, kSim };
+enum class ChannelKind : std::uint8_t { kPlain, kUser, kCell, kSurge, kSim, kSystem };
 
 inline constexpr std::string_view kUserPrefix = "user:";
 inline constexpr std::string_view kCellPrefix = "cell:";
 inline constexpr std::string_view kSurgePrefix = "surge:";
 inline constexpr std::string_view kSimPrefix = "sim:";
+inline constexpr std::string_view kSystemPrefix = "sys:";
 
 [[nodiscard]] constexpr ChannelKind channel_kind(std::string_view name) noexcept {
   if (name.starts_with(kUserPrefix))
@@ -60,6 +61,8 @@ inline constexpr std::string_view kSimPrefix = "sim:";
     return ChannelKind::kSurge;
   if (name.starts_with(kSimPrefix))
     return ChannelKind::kSim;
+  if (name.starts_with(kSystemPrefix))
+    return ChannelKind::kSystem;
   return ChannelKind::kPlain;
 }
 

@@ -112,6 +112,7 @@ ParseOutcome parse_engine_config(int argc, char** argv) {
   add_websocket_flags(cli, c);
   add_ws_app_options(cli, c.ws_app);
   add_dispatch_flags(cli, c.dispatch);
+  add_dashboard_options(cli, c.dashboard);
   cli.add_option("--log-level", c.log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -167,6 +168,9 @@ std::string to_toml(const EngineConfig& c) {
   out += "]\n";
   out += ws_app_config_toml(c.ws_app);
   out += dispatch_config_toml(c.dispatch);
+  out += fmt::format("web-root = \"{}\"\nstats-interval-ms = {}\nstats-top-channels = {}\n",
+                     c.dashboard.web_root, c.dashboard.stats_interval_ms,
+                     c.dashboard.stats_top_channels);
   out += fmt::format("log-level = \"{}\"\n", c.log_level);
   return out;
 }

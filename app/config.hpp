@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/dashboard_config.hpp"
 #include "app/ws_app_config.hpp"
 #include "core/backend.hpp"
 #include "geo/dispatch/engine.hpp"
@@ -54,6 +55,9 @@ struct EngineConfig {
 
   // Dispatch over /ws (matching, offers, live map, surge): app/dispatch_ops.hpp.
   geo::DispatchConfig dispatch;
+
+  // Dashboard: static files at / and the sys:stats / sys:channels streams (app/dashboard.hpp).
+  DashboardConfig dashboard;
 };
 
 /// Result of parsing the command line: either a config to run, or an exit code with the text

@@ -1,10 +1,13 @@
 // Node: runtime, services and HTTP server wired from the configuration, the built-in endpoints,
-// /ws, the stop hook that sends close 1001 to WebSocket peers, and the start-up banner.
+// /ws, the dashboard and its statistics, the stop hook that sends close 1001 to WebSocket peers,
+// and the start-up banner.
 #include "app/node.hpp"
 
 #include <fmt/format.h>
 
+#include "app/dashboard.hpp"
 #include "app/echo_app.hpp"
+#include "app/system_stats.hpp"
 #include "app/ws_app.hpp"
 #include "core/clock.hpp"
 
@@ -74,9 +77,12 @@ Node::Node(EngineConfig config)
       runtime_(std::make_unique<core::Runtime>(runtime_config(config_))),
       services_(std::make_unique<NodeServices>(*runtime_, runtime_->metrics(),
                                                node_services_config(config_))),
-      server_(std::make_unique<net::HttpServer>(http_server_config(config_))) {
+      server_(std::make_unique<net::HttpServer>(http_server_config(config_))),
+      stats_(std::make_shared<SystemStatsPublisher>(*runtime_, runtime_->metrics(),
+                                                    services_->broker(), config_.dashboard)) {
   server_->attach_metrics(runtime_->metrics());
   add_builtin_routes();
+  add_dashboard_routes(server_->router(), config_.dashboard);
   WsService& ws = services_->ws();
   server_->add_websocket("/ws", ws.application_factory(),
                          ws_app_session_config(ws_session_config(config_), ws.config()));
@@ -121,6 +127,7 @@ void Node::add_builtin_routes() {
 }
 
 void Node::start() {
+  runtime_->post(0, [stats = stats_] { stats->start(); });
   runtime_->start();
   port_ = runtime_->listen(config_.host, config_.port, server_->accept_handler_factory());
   started_ns_ = core::monotonic_ns();

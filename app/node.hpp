@@ -1,8 +1,10 @@
 // app::Node: the one composition root of a hexwire process. From an EngineConfig it builds, as
 // siblings with explicit lifetimes, the core::Runtime (the shards), the NodeServices on it (the
-// broker, dispatch with its bridge, the /ws service: app/node_services.hpp) and the
-// net::HttpServer with the built-in endpoints (/healthz, /metrics, /api/stats, /echo with --echo)
-// and /ws; it listens, and stops gracefully (close 1001 to WebSocket peers, then drain). The
+// broker, dispatch with its bridge, the /ws service: app/node_services.hpp), the
+// net::HttpServer with the built-in endpoints (/healthz, /metrics, /api/stats, /echo with --echo),
+// /ws and the dashboard's files at / (app/dashboard.hpp), and the publisher of the node's own
+// statistics on sys:stats / sys:channels (app/system_stats.hpp); it listens, and stops gracefully
+// (close 1001 to WebSocket peers, then drain). The
 // `hexwire` binary, the simulator's embedded engine and the in-process integration tests all
 // start a node the same way: Node node(config); node.start(); ... node.request_stop(); node.join().
 #pragma once
@@ -18,6 +20,8 @@
 #include "net/http_session.hpp"
 
 namespace hexwire::app {
+
+class SystemStatsPublisher;
 
 /// Session settings for /ws and /echo derived from the flags.
 [[nodiscard]] net::WsSessionConfig ws_session_config(const EngineConfig& config);
@@ -46,8 +50,9 @@ class Node {
   [[nodiscard]] NodeServices& services() noexcept { return *services_; }
   [[nodiscard]] const EngineConfig& config() const noexcept { return config_; }
 
-  /// Starts the shards and listens on config().host:port. Throws std::system_error when the
-  /// backend cannot be created or the port is taken (EADDRINUSE, message names the port).
+  /// Starts the shards, the statistics publisher (on shard 0) and listens on config().host:port.
+  /// Throws std::system_error when the backend cannot be created or the port is taken
+  /// (EADDRINUSE, message names the port).
   void start();
   /// The bound port (the kernel's choice when config().port was 0); 0 before start().
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
@@ -68,6 +73,9 @@ class Node {
   std::unique_ptr<core::Runtime> runtime_;
   std::unique_ptr<NodeServices> services_;   // broker, dispatch, /ws service on *runtime_
   std::unique_ptr<net::HttpServer> server_;  // endpoints; /ws sessions use *services_
+  // Publishes through services_->broker() on *runtime_; queued timers share it until the runtime
+  // drops them.
+  std::shared_ptr<SystemStatsPublisher> stats_;
   std::uint16_t port_ = 0;
   std::uint64_t started_ns_ = 0;
 };

@@ -169,6 +169,31 @@ Histogram& MetricsRegistry::histogram(std::string_view name, std::string_view he
   return *family(name, help, kHistogram, unit_scale).histograms[shard];
 }
 
+const MetricsRegistry::Family* MetricsRegistry::find_family(std::string_view name, int kind) const {
+  const std::lock_guard lock(mutex_);
+  for (const auto& existing : families_) {
+    if (existing->name == name && existing->kind == kind) {
+      return existing.get();
+    }
+  }
+  return nullptr;
+}
+
+const Counter* MetricsRegistry::find_counter(std::string_view name, unsigned shard) const {
+  const Family* f = shard < shards_ ? find_family(name, kCounter) : nullptr;
+  return f == nullptr ? nullptr : &f->counters[shard]->value;
+}
+
+const Gauge* MetricsRegistry::find_gauge(std::string_view name, unsigned shard) const {
+  const Family* f = shard < shards_ ? find_family(name, kGauge) : nullptr;
+  return f == nullptr ? nullptr : &f->gauges[shard]->value;
+}
+
+const Histogram* MetricsRegistry::find_histogram(std::string_view name, unsigned shard) const {
+  const Family* f = shard < shards_ ? find_family(name, kHistogram) : nullptr;
+  return f == nullptr ? nullptr : f->histograms[shard].get();
+}
+
 namespace {
 constexpr double kQuantiles[] = {0.5, 0.9, 0.99, 0.999};
 constexpr const char* kQuantileLabels[] = {"0.5", "0.9", "0.99", "0.999"};

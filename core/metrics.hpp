@@ -59,6 +59,12 @@ class MetricsRegistry {
   Histogram& histogram(std::string_view name, std::string_view help, unsigned shard,
                        double unit_scale = 1e9);
 
+  /// Shard `shard`'s instance of an already registered metric, or null when no family of that
+  /// name and kind exists or `shard` is out of range. For exporters that read what others record.
+  [[nodiscard]] const Counter* find_counter(std::string_view name, unsigned shard) const;
+  [[nodiscard]] const Gauge* find_gauge(std::string_view name, unsigned shard) const;
+  [[nodiscard]] const Histogram* find_histogram(std::string_view name, unsigned shard) const;
+
   /// Prometheus text exposition (version 0.0.4): counters and gauges summed over shards (and also
   /// labelled per shard), histograms merged over shards as summaries with quantiles
   /// 0.5, 0.9, 0.99, 0.999 plus _sum and _count.
@@ -72,6 +78,7 @@ class MetricsRegistry {
  private:
   struct Family;
   Family& family(std::string_view name, std::string_view help, int kind, double scale);
+  const Family* find_family(std::string_view name, int kind) const;
 
   unsigned shards_;
   mutable std::mutex mutex_;

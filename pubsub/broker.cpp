@@ -305,7 +305,7 @@ unsigned LocalBroker::home_of(std::string_view user) const noexcept {
   return core_->home_of(user);
 }
 
-std::size_t LocalBroker::local_subscriber_count(std::string_view channel) const {
+std::optional<std::size_t> LocalBroker::local_subscriber_count(std::string_view channel) const {
   const ShardState& st = core_->state();
   auto it = st.local_channels.find(channel);
   return it == st.local_channels.end() ? 0 : it->second.live.size();

@@ -79,6 +79,26 @@ class Broker {
   /// seq; never backwards) and syncs it to the user's other connections.
   virtual Status mark_read(SubscriberId connection, std::string_view channel, std::uint64_t seq,
                            ReadCallback on_done = nullptr) = 0;
+
+  // ---- Observation (optional): what the node's own statistics (sys:channels) show ----------
+  // Synchronous and local: answered from the calling shard's state, no round trip, no callback.
+  // An implementation that cannot answer that way keeps the default, std::nullopt, and the
+  // statistics say "not available" instead of showing a guess.
+
+  /// The busiest channels this shard handles for the node (sequences, or receives from a shared
+  /// store and relays to the node's subscribers) since this shard's previous call: at most `limit`,
+  /// busiest first by ChannelActivity::published. Each channel is counted by exactly one shard of
+  /// the node. Walks every such channel: call it about once a second, never per message.
+  [[nodiscard]] virtual std::optional<ChannelActivityReport> channel_activity(std::size_t limit) {
+    (void)limit;
+    return std::nullopt;
+  }
+  /// Live (fully subscribed) connections of `channel` on the calling shard.
+  [[nodiscard]] virtual std::optional<std::size_t> local_subscriber_count(
+      std::string_view channel) const {
+    (void)channel;
+    return std::nullopt;
+  }
 };
 
 }  // namespace hexwire::pubsub

@@ -3,7 +3,8 @@
 // read cursors, offline queues via each user's home shard) and forwards each message once per
 // subscribed shard; that shard hands it once to the DeliverySink with the span of its local
 // subscribers. Implemented in broker.cpp (entry points on the caller's shard), broker_owner.cpp
-// (the channel owner's work), broker_home.cpp (users' home shards), broker_delivery.cpp.
+// (the channel owner's work), broker_home.cpp (users' home shards), broker_delivery.cpp,
+// broker_stats.cpp (channel_activity).
 #pragma once
 
 #include <cstddef>
@@ -50,8 +51,10 @@ class LocalBroker final : public Broker {
   [[nodiscard]] unsigned owner_of(std::string_view channel) const noexcept;
   /// Shard that holds `user`'s connection list and offline queue.
   [[nodiscard]] unsigned home_of(std::string_view user) const noexcept;
-  /// Live (fully subscribed) local subscribers of `channel` on the calling shard.
-  [[nodiscard]] std::size_t local_subscriber_count(std::string_view channel) const;
+  /// Every field known: the channels this shard owns (the report's `owned`).
+  [[nodiscard]] std::optional<ChannelActivityReport> channel_activity(std::size_t limit) override;
+  [[nodiscard]] std::optional<std::size_t> local_subscriber_count(
+      std::string_view channel) const override;
   [[nodiscard]] const Config& config() const noexcept;
 
  private:

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +89,24 @@ struct ReadResult {
   Status status = Status::kOk;
   std::uint64_t seq = 0;     // the user's read cursor after the update (never moves backwards)
   std::uint64_t unread = 0;  // unread count after the update
+};
+
+/// One channel's activity between two Broker::channel_activity calls on the shard that reports it.
+struct ChannelActivity {
+  std::string channel;
+  std::uint64_t last_seq = 0;
+  std::uint64_t published = 0;    // messages sequenced (or relayed to this node) since the last call
+  std::size_t subscriptions = 0;  // subscribed connections of this node, on every shard
+  // Known only where the channel's state lives; nullopt from a broker that would need a round
+  // trip to its shared store to tell.
+  std::optional<std::size_t> members;  // online and offline members
+  std::optional<std::size_t> history;  // retained messages
+};
+
+struct ChannelActivityReport {
+  std::uint64_t interval_ns = 0;  // since the previous call on this shard (or the broker's start)
+  std::size_t owned = 0;          // channels this shard handles (see Broker::channel_activity)
+  std::vector<ChannelActivity> busiest;
 };
 
 /// Limits and retention. Every limit has a default; exceeding one returns a Status.

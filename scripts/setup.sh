@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything hexwire needs on Debian 12: compilers and libraries from Debian's packages
 # (Redis, hiredis and HAProxy for the scale-out tests; none is started as a service),
-# and the JavaScript test tools (ws, h3-js) from npm into tests/conformance/node_modules.
+# chromium for the browser tests, the JavaScript test tools (ws, h3-js) from npm into
+# tests/conformance/node_modules, and the dashboard's libraries into web/node_modules.
 # Idempotent: a second run installs nothing and finishes in a second or two.
 # Usage: scripts/setup.sh            (run as root, or with sudo available)
 set -euo pipefail
@@ -13,6 +14,7 @@ DEB_PACKAGES=(
   libbenchmark-dev catch2 libcli11-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
   procps
   redis-server redis-tools libhiredis-dev haproxy
+  chromium
 )
 
 missing=()
@@ -36,5 +38,11 @@ if [ -f tests/conformance/package.json ]; then
     echo "setup: installing npm test tools (ws, h3-js)"
     (cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error)
   fi
+fi
+# The dashboard's libraries (uPlot, h3-js) and the browser-test driver (playwright-core, which
+# drives Debian's chromium: it never downloads a browser), pinned by web/package-lock.json.
+if ! (cd web && node -e "require.resolve('uplot'); require.resolve('h3-js'); require.resolve('playwright-core')" 2>/dev/null); then
+  echo "setup: installing the dashboard's npm libraries (uplot, h3-js, playwright-core)"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: ok"

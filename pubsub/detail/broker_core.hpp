@@ -106,6 +106,7 @@ using UserList = std::vector<std::string>;
 struct OwnedChannel {
   std::string name;
   std::uint64_t last_seq = 0;
+  std::uint64_t sampled_seq = 0;  // last_seq at the previous channel_activity() call
   HistoryLog history;
   std::vector<std::uint32_t> shard_subscriptions;  // subscribed connections per shard
   StringMap<Member> members;
@@ -149,7 +150,8 @@ struct ShardMetrics {
 };
 
 struct ShardState {
-  ShardState(core::MetricsRegistry& registry, unsigned shard) : metrics(registry, shard) {}
+  ShardState(core::MetricsRegistry& registry, unsigned shard)
+      : activity_sampled_ns(core::monotonic_ns()), metrics(registry, shard) {}
   // subscriber side
   std::unordered_map<SubscriberId, Connection> connections;
   StringMap<LocalChannel> local_channels;
@@ -164,6 +166,7 @@ struct ShardState {
   std::vector<std::string> presence_dirty_channels;
   bool presence_timer_armed = false;
   bool sweep_timer_armed = false;
+  std::uint64_t activity_sampled_ns;  // previous channel_activity() call (monotonic)
   // home side
   StringMap<UserRecord> users;
   ShardMetrics metrics;
