@@ -154,6 +154,9 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
   app.add_option("--report", o.report_file,
                  "Write the final results as JSON to this file (schema in docs/simulator.md)");
   app.add_option("--csv", o.csv_file, "Write one CSV row per second to this file");
+  app.add_option("--html", o.html_file,
+                 "Write a self-contained HTML report (charts of the JSON report) to this file; "
+                 "`hexwire-sim report a.json [b.json] --html out.html` draws saved reports");
   app.add_option("--seed", o.seed,
                  "Seed for every random choice (schedules, channels, city); the same seed gives "
                  "the same workload (default 1)");

@@ -57,6 +57,7 @@ struct SimOptions {
   bool verify = false;
   std::string report_file;
   std::string csv_file;
+  std::string html_file;  // --html: self-contained HTML report drawn from the JSON report
   std::uint64_t seed = 1;
   std::string source_addrs_text;          // as given
   std::vector<std::string> source_addrs;  // expanded, e.g. 127.0.0.1 ... 127.0.0.8

@@ -250,6 +250,9 @@ std::string format_json_report(const RunReport& report) {
     first = false;
   }
   out += first ? "},\n" : "\n  },\n";
+  out += "  \"latency_histograms_us\": ";
+  out += latency_histograms_json(t);
+  out += ",\n";
 
   out += "  \"errors\": {";
   for (std::size_t i = 0; i < kErrorKindCount; ++i) {
@@ -275,9 +278,23 @@ std::string format_json_report(const RunReport& report) {
       const LatencySummary& l = row.latency[i];
       if (l.count != 0) {
         out += fmt::format(
-            ", \"{0}\": {{\"count\": {1}, \"p50\": {2}, \"p99\": {3}, \"max\": {4}}}",
-            to_string(kind_at(i)), l.count, micros(l.p50_ns), micros(l.p99_ns), micros(l.max_ns));
+            ", \"{0}\": {{\"count\": {1}, \"p50\": {2}, \"p90\": {3}, \"p99\": {4}, "
+            "\"p99_9\": {5}, \"max\": {6}}}",
+            to_string(kind_at(i)), l.count, micros(l.p50_ns), micros(l.p90_ns), micros(l.p99_ns),
+            micros(l.p999_ns), micros(l.max_ns));
       }
+    }
+    if (row.error_total() != 0) {
+      out += ", \"errors_by_kind\": {";
+      bool first_error = true;
+      for (std::size_t i = 0; i < kErrorKindCount; ++i) {
+        if (row.errors[i] != 0) {
+          out += fmt::format("{}\"{}\": {}", first_error ? "" : ", ",
+                             to_string(static_cast<ErrorKind>(i)), row.errors[i]);
+          first_error = false;
+        }
+      }
+      out += "}";
     }
     out += "}";
   }

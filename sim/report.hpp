@@ -84,6 +84,10 @@ std::string format_final_table(const RunReport& report);
 /// The JSON report (one object, pretty-printed, ends with a newline).
 std::string format_json_report(const RunReport& report);
 
+/// {"<kind>": {"buckets": [[lower_us, upper_us, count], ...]}, ...}: every non-empty bucket of
+/// each kind's full histogram (1% wide), for distributions and CDFs (HTML reports).
+std::string latency_histograms_json(const IntervalSample& totals);
+
 /// The CSV: one header line, then one line per second. Columns are fixed (every kind, counter and
 /// error kind, zeros when nothing happened) so files from different scenarios line up.
 std::string csv_header();

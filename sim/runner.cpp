@@ -26,6 +26,7 @@
 #include "core/reactor.hpp"
 #include "core/socket.hpp"
 #include "sim/report.hpp"
+#include "sim/report_html.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schedule.hpp"
 #include "sim/worker.hpp"
@@ -302,6 +303,14 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   if (!options.csv_file.empty()) {
     std::ofstream file(options.csv_file);
     file << csv;
+  }
+  if (!options.html_file.empty()) {
+    std::ofstream file(options.html_file);
+    file << render_html_report({{"this run", format_json_report(report)}});
+    if (!file) {
+      std::fprintf(out, "hexwire-sim: cannot write %s\n", options.html_file.c_str());
+      return 1;
+    }
   }
   if (report.totals.counter(Counter::kConnectsOpened) == 0) {
     std::fprintf(out, "hexwire-sim: no connection opened\n");
