@@ -1,10 +1,9 @@
 // Shared scaffolding of the browser tests: Debian's Chromium through playwright-core (from
 // web/node_modules), child processes that are always stopped (also when a test fails or times
-// out), free loopback ports, HS256 tokens, and the SKIP exit code when Chromium is missing.
+// out), free loopback ports, and the SKIP exit code when Chromium is missing.
 'use strict';
 
 const { spawn } = require('child_process');
-const crypto = require('crypto');
 const fs = require('fs');
 const net = require('net');
 const os = require('os');
@@ -124,17 +123,6 @@ function stopProcess(child, graceMs = 5000) {
   });
 }
 
-function b64url(data) {
-  return Buffer.from(data).toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-}
-
-function hs256Token(secret, claims) {
-  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const body = b64url(JSON.stringify(claims));
-  const signature = crypto.createHmac('sha256', secret).update(`${head}.${body}`).digest();
-  return `${head}.${body}.${b64url(signature)}`;
-}
-
 /// Polls `fn` (async allowed) until it returns a truthy value; throws `what` after timeoutMs.
 async function waitFor(what, fn, timeoutMs = 15000, everyMs = 200) {
   const deadline = Date.now() + timeoutMs;
@@ -178,6 +166,6 @@ function parseArgs(argv) {
 }
 
 module.exports = {
-  SKIP, launchChromium, freePort, startProcess, stopProcess, hs256Token, waitFor, check, runTest,
+  SKIP, launchChromium, freePort, startProcess, stopProcess, waitFor, check, runTest,
   parseArgs, stopAll,
 };

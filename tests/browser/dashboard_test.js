@@ -1,13 +1,12 @@
 // Browser test of the dashboard (web/), run by ctest: starts an engine on a free loopback port and
 // a small hexwire-sim run (chat + drivers) against it, opens the page in headless Chromium at
 // 1280x800 and at a phone size, and checks what a user sees: the page connects and the engine
-// view's numbers move; the map canvas is not blank where drivers are; a surge change recolours a
-// cell; sim: streams and the channel table draw; no console errors; the page survives an engine
+// view's numbers move; the map canvas is not blank where drivers are; rides requested where no
+// driver is make the engine's surge recolour that cell; sim: streams and the channel table draw; no console errors; the page survives an engine
 // restart. Screenshots go to --out. Usage:
 //   node dashboard_test.js --engine build/release/app/hexwire --sim .../hexwire-sim --out DIR
 'use strict';
 
-const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const lib = require('./browser_lib');
@@ -17,13 +16,9 @@ const { check, waitFor } = lib;
 
 const PHONE = { width: 390, height: 844 };
 
-function engineArgs(port, secret) {
-  return ['--host', '127.0.0.1', '--port', String(port), '--shards', '2', '--anonymous',
-    '--jwt-secret', secret, '--live-map-interval-ms', '500'];
-}
-
-function startEngine(port, secret) {
-  return lib.startProcess(args.engine, engineArgs(port, secret), { ready: /listening on/, name: 'hexwire' });
+function startEngine(port) {
+  return lib.startProcess(args.engine, ['--host', '127.0.0.1', '--port', String(port), '--shards', '2',
+    '--anonymous', '--live-map-interval-ms', '500'], { ready: /listening on/, name: 'hexwire' });
 }
 
 function startSimulation(port) {
@@ -116,57 +111,99 @@ function cellColours(page, cell) {
   }, cell);
 }
 
-function publishAsAdmin(page, port, token, channel, data) {
-  return dash(page, ({ port: p, token: t, channel: c, data: d }) => new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${p}/ws?token=${t}`);
+/// Sends `count` ride requests at `where` from a new anonymous rider connection of the page;
+/// resolves with the number of rides the engine accepted.
+function requestRides(page, port, where, count) {
+  return dash(page, ({ port: p, where: w, count: n }) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${p}/ws`);
+    let accepted = 0;
+    let answered = 0;
+    ws.onopen = () => ws.send(JSON.stringify({ op: 'auth', id: 0, user: 'surge-rider', role: 'rider' }));
     ws.onmessage = (event) => {
       const frame = JSON.parse(event.data);
-      if (frame.op === 'auth') ws.send(JSON.stringify({ op: 'pub', id: 1, channel: c, data: d }));
-      else if (frame.id === 1) {
-        ws.close();
-        if (frame.op === 'ack') resolve(frame.seq);
-        else reject(new Error(JSON.stringify(frame)));
+      if (frame.op === 'auth') {
+        for (let i = 1; i <= n; i++) {
+          ws.send(JSON.stringify({ op: 'ride', id: i, lat: w.lat, lng: w.lng, dest_lat: w.lat + 0.02, dest_lng: w.lng }));
+        }
+      } else if (typeof frame.id === 'number' && frame.id >= 1) {
+        answered += 1;
+        if (frame.op === 'ride') accepted += 1;
+        if (answered === n) {
+          ws.close();
+          resolve(accepted);
+        }
       }
     };
-    ws.onerror = () => reject(new Error('admin WebSocket failed'));
-  }), { port, token, channel, data });
+    ws.onerror = () => reject(new Error('rider WebSocket failed'));
+  }), { port, where, count });
 }
 
-async function checkSurgeRecolours(page, port, token) {
+/// Real surge: rides requested where no driver is make the engine raise that cell's multiplier
+/// and publish it on surge:<cell>; the cell on the map turns from empty to warm colours.
+async function checkSurgeRecolours(page, port) {
   await page.selectOption('#city-mode', 'surge');
-  const cell = await dash(page, () => {
+  const where = { lat: 37.8044, lng: -122.2712 };  // Oakland: outside the simulated city's drivers
+  await dash(page, (w) => {
     const v = window.hexwireDashboard.views.city;
-    return h3.latLngToCell(v.projection.lat, v.projection.lng, 7);
-  });
-  await waitFor('the centre cell to be watched', () => dash(page, (c) => window.hexwireDashboard.views.city.watched.has(c), cell));
+    v.projection.lat = w.lat;
+    v.projection.lng = w.lng;
+    v.viewChanged();
+  }, where);
+  const cell = await dash(page, (w) => h3.latLngToCell(w.lat, w.lng, 7), where);
+  await waitFor('the cell to be watched', () => dash(page, (c) => window.hexwireDashboard.views.city.watched.has(c), cell));
+  await page.waitForTimeout(300);  // the subscriptions' replies
   const before = await cellColours(page, cell);
-  await publishAsAdmin(page, port, token, `surge:${cell}`, { multiplier: 2.9, supply: 1, demand: 12 });
-  await waitFor('the surge change to reach the page', () =>
-    dash(page, (c) => (window.hexwireDashboard.views.city.surge.get(c) || {}).multiplier === 2.9, cell));
+  const accepted = await requestRides(page, port, where, 8);
+  check(accepted === 8, `the engine accepted 8 ride requests in cell ${cell}`);
+  const multiplier = await waitFor('the engine to publish a surge of at least 2.2', () =>
+    dash(page, (c) => {
+      const s = window.hexwireDashboard.views.city.surge.get(c);
+      return s && s.multiplier >= 2.2 ? s.multiplier : 0;
+    }, cell), 20000);
   const after = await cellColours(page, cell);
   const changed = after.filter((rgb, i) => rgb.some((v, k) => Math.abs(v - before[i][k]) > 20)).length;
-  const red = after.filter(([r, g, b]) => r > g + 30 && r > b + 30).length;
-  check(changed >= 4 && red >= 4, `a surge change recolours cell ${cell} (${changed}/7 points changed, ${red}/7 red)`);
+  const warm = after.filter(([r, g, b]) => r > g + 30 && r > b + 60).length;
+  check(changed >= 4 && warm >= 4,
+    `the engine's surge (${multiplier.toFixed(2)}) recolours cell ${cell} (${changed}/7 points changed, ${warm}/7 warm)`);
   await page.selectOption('#city-mode', 'drivers');
+  await dash(page, () => {
+    const v = window.hexwireDashboard.views.city;
+    v.projection.lat = 37.765;
+    v.projection.lng = -122.44;
+    v.viewChanged();
+  });
+  await page.waitForTimeout(500);
 }
 
+/// Case-study progress events (docs/cases/README.md): a start naming the key plot, samples, a
+/// figure; published before the view watches (drawn from history), then one more live.
 async function checkSimulationsView(page) {
   const channel = 'sim:browser-test';
-  const point = (i) => ({ plot: 'keys', title: 'keys per node against vnodes', x: i, x_label: 'vnodes',
-    series: { 'node-0': 100 + i, 'node-1': 120 - i } });
-  for (let i = 1; i <= 5; i++) {
-    await dash(page, (d) => window.hexwireDashboard.connection.request({ op: 'pub', channel: d.channel, data: d.data }),
-      { channel, data: point(i) });
-  }
+  const base = { schema: 'hexwire-case-event/1', case: 'dynamo', experiment: 'ring', run: 'dynamo-ring-1-1' };
+  const start = { ...base, type: 'start', mode: 'virtual', seed: 1, params: { nodes: '8' },
+    columns: ['vnodes', 'max_over_mean', 'stddev'],
+    plot: { title: 'load imbalance against vnodes', x: 'vnodes', y: ['max_over_mean', 'stddev'], log_y: false } };
+  const sample = (i) => ({ ...base, type: 'sample', t: i, values: { vnodes: 2 ** i, max_over_mean: 1 + 1 / i, stddev: 0.5 / i } });
+  const figure = { ...base, type: 'figure', name: 'imbalance_at_256', measured: 1.1, reference: 1.1,
+    tolerance: 0.05, compare: 'within', ok: true, unit: '', source: 'test' };
+  const publish = (data) => dash(page, (d) => window.hexwireDashboard.connection.request(
+    { op: 'pub', channel: d.channel, data: d.data }), { channel, data });
+  await publish(start);
+  for (let i = 1; i <= 5; i++) await publish(sample(i));
+  await publish(figure);
   await page.evaluate(() => { location.hash = 'sims'; });
   await page.fill('#sims-channel', channel);
   await page.click('#sims-watch');
-  await waitFor('the retained sim: points', () => dash(page, () => window.hexwireDashboard.views.sims.points >= 5));
-  await dash(page, (d) => window.hexwireDashboard.connection.request({ op: 'pub', channel: d.channel, data: d.data }),
-    { channel, data: point(6) });
-  await waitFor('a live sim: point', () => dash(page, () => window.hexwireDashboard.views.sims.points >= 6));
-  const plots = await dash(page, () => window.hexwireDashboard.views.sims.plots.size);
-  check(plots === 1, 'the Simulations view draws a sim: stream (history, then live)');
+  await waitFor('the retained samples', () => dash(page, () => window.hexwireDashboard.views.sims.points >= 5));
+  await publish(sample(6));
+  await waitFor('a live sample', () => dash(page, () => window.hexwireDashboard.views.sims.points >= 6));
+  const drawn = await dash(page, () => {
+    const run = [...window.hexwireDashboard.views.sims.runs.values()][0];
+    return { runs: window.hexwireDashboard.views.sims.runs.size, points: run.chart.length,
+      figures: run.figures.children.length };
+  });
+  check(drawn.runs === 1 && drawn.points === 6 && drawn.figures === 1,
+    `the Simulations view draws a sim:<case> run: history then live (${drawn.points} points, ${drawn.figures} figure)`);
 }
 
 async function checkChannelsView(page) {
@@ -180,9 +217,7 @@ async function main() {
   fs.mkdirSync(args.out, { recursive: true });
   const shot = (page, name) => page.screenshot({ path: path.join(args.out, name) });
   const port = await lib.freePort();
-  const secret = crypto.randomBytes(16).toString('hex');
-  const token = lib.hs256Token(secret, { sub: 'browser-admin', role: 'admin', exp: Math.floor(Date.now() / 1000) + 900 });
-  let engine = await startEngine(port, secret);
+  let engine = await startEngine(port);
   const simulation = await startSimulation(port);
   const context = await lib.launchChromium();
 
@@ -193,7 +228,7 @@ async function main() {
   await checkEngineView(page, '1280x800');
   await shot(page, 'dashboard-engine-1280x800.png');
   await checkCityView(page, '1280x800');
-  await checkSurgeRecolours(page, port, token);
+  await checkSurgeRecolours(page, port);
   await shot(page, 'dashboard-city-1280x800.png');
   await checkSimulationsView(page);
   await shot(page, 'dashboard-sims-1280x800.png');
@@ -216,7 +251,7 @@ async function main() {
   await lib.stopProcess(simulation);
   await lib.stopProcess(engine);
   await waitFor('the page to notice the engine left', () => dash(page, () => window.hexwireDashboard.connection.state !== 'connected'));
-  engine = await startEngine(port, secret);
+  engine = await startEngine(port);
   await waitFor('the page to reconnect', () =>
     dash(page, () => window.hexwireDashboard.connection.connects >= 2 && window.hexwireDashboard.connection.state === 'connected'), 20000);
   const received = await dash(page, () => window.hexwireDashboard.views.engine.received);
