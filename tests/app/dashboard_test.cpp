@@ -35,7 +35,10 @@ std::string token_for(std::string_view role) {
 }
 
 AuthOutcome authenticate(bool anonymous, std::string_view token, std::string_view user = {}) {
-  Authenticator authenticator(AuthConfig{std::string(kSecret), 30, anonymous});
+  AuthConfig config;
+  config.jwt_secret = std::string(kSecret);
+  config.anonymous = anonymous;
+  Authenticator authenticator(config);
   AuthOp op;
   op.token = token;
   op.user = user;
