@@ -14,6 +14,9 @@
 
 namespace hexwire::core {
 
+// Every byte here is paid per connection (a million connections: 120 MB); see docs/capacity.md.
+static_assert(sizeof(Connection) <= 120, "core::Connection grew: justify it in docs/capacity.md");
+
 std::string_view to_string(CloseReason reason) noexcept {
   switch (reason) {
     case CloseReason::kLocalClose:
@@ -216,7 +219,6 @@ void Reactor::drop_queue(Connection& c) noexcept {
     c.stash_head_ = chunk->next;
     pool_->give_back(chunk);
   }
-  c.stash_tail_ = nullptr;
   metrics_.send_queue_bytes->add(-static_cast<std::int64_t>(c.buffered_bytes_));
   c.buffered_bytes_ = 0;
 }
@@ -251,12 +253,13 @@ void Reactor::stash(Connection& c, std::span<const std::byte> bytes) noexcept {
   chunk->buffer = SharedBuffer::copy_of(bytes);
   chunk->offset = 0;
   chunk->length = bytes.size();
-  if (c.stash_tail_ != nullptr) {
-    c.stash_tail_->next = chunk;
-  } else {
-    c.stash_head_ = chunk;
+  // Appended at the tail by walking: a stash holds the few buffers that completed between
+  // pause_reading() and the cancel taking effect, so the list stays short.
+  detail::OutboundChunk** tail = &c.stash_head_;
+  while (*tail != nullptr) {
+    tail = &(*tail)->next;
   }
-  c.stash_tail_ = chunk;
+  *tail = chunk;
 }
 
 void Reactor::deliver_stash(Connection& c) noexcept {
@@ -264,9 +267,6 @@ void Reactor::deliver_stash(Connection& c) noexcept {
          (c.flags_ & Connection::kPaused) == 0) {
     detail::OutboundChunk* chunk = c.stash_head_;
     c.stash_head_ = chunk->next;
-    if (c.stash_head_ == nullptr) {
-      c.stash_tail_ = nullptr;
-    }
     c.handler_->on_data(c, chunk->buffer.bytes());
     pool_->give_back(chunk);
   }
@@ -354,7 +354,7 @@ void Reactor::begin_close(Connection& c, CloseReason reason, bool abortive, int 
       break;  // escalate to abortive; keep the first reason
     default:
       c.close_reason_ = reason;
-      c.last_error_ = error;
+      c.last_error_ = static_cast<std::uint16_t>(error);
       break;
   }
   if (abortive || c.state_ == Connection::State::kConnecting) {

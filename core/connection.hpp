@@ -1,7 +1,7 @@
 // A TCP connection owned by one shard's reactor, server (accepted) or client (connect()) role,
 // and the handler interface through which its owner sees data, drain and close events. Outbound
 // bytes are reference-counted SharedBuffers queued without copying; an idle connection holds no
-// read buffer and no send state (well under 1 KiB of user space).
+// read buffer and no send state: the whole connection is 120 bytes of user space.
 #pragma once
 
 #include <cstddef>
@@ -109,10 +109,6 @@ class Connection {
   [[nodiscard]] int last_error() const noexcept { return last_error_; }
   [[nodiscard]] Reactor& reactor() const noexcept { return *reactor_; }
 
-  /// Free-form per-connection pointer for the owner (never touched by the core).
-  [[nodiscard]] void* user() const noexcept { return user_; }
-  void set_user(void* user) noexcept { user_ = user; }
-
   [[nodiscard]] ConnectionHandler* handler() const noexcept { return handler_.get(); }
   /// Replaces the handler (e.g. HTTP -> WebSocket upgrade); `handler` must not be null. Safe from
   /// inside the old handler's callback: the old handler is destroyed after that callback returns,
@@ -138,26 +134,28 @@ class Connection {
   Connection() noexcept = default;
   [[nodiscard]] OpTarget target() const noexcept { return {slot_, generation_}; }
 
+  // 120 bytes (asserted in connection.cpp): every field is paid once per connection, so new ones
+  // need a reason (docs/capacity.md).
   Reactor* reactor_ = nullptr;
   std::unique_ptr<ConnectionHandler> handler_;
-  void* user_ = nullptr;
   detail::OutboundChunk* out_head_ = nullptr;  // queued chunks (pooled, intrusive list)
   detail::OutboundChunk* out_tail_ = nullptr;
   detail::SendOp* send_op_ = nullptr;  // pooled iovec/msghdr, only while a send is in flight
   detail::OutboundChunk* stash_head_ = nullptr;  // bytes that arrived after pause_reading()
-  detail::OutboundChunk* stash_tail_ = nullptr;
   std::size_t buffered_bytes_ = 0;
   std::uint64_t close_deadline_ns_ = 0;  // draining/half_closed: when to stop waiting
   int fd_ = -1;
   std::uint32_t slot_ = 0;
   std::uint32_t generation_ = 0;
-  std::uint32_t budget_turn_ = 0;  // loop turn the receive budget below belongs to
-  std::uint32_t budget_used_ = 0;  // receive buffers filled in that turn
-  int last_error_ = 0;
+  union {
+    std::uint32_t budget_turn_ = 0;  // in use: the loop turn the receive budget belongs to
+    std::uint32_t next_free_;        // free slot: the next one on the free list
+  };
+  std::uint16_t budget_used_ = 0;  // receive buffers filled in budget_turn_ (saturates)
+  std::uint16_t flags_ = 0;
+  std::uint16_t last_error_ = 0;  // errno values fit
   State state_ = State::kFree;
   CloseReason close_reason_ = CloseReason::kLocalClose;
-  std::uint16_t flags_ = 0;
-  std::uint32_t next_free_ = 0;  // slot free list
   SocketAddress peer_;
 };
 

@@ -31,7 +31,6 @@ struct Reactor::OwnMetrics {
 };
 
 namespace {
-constexpr std::size_t kConnectionBlock = 64;
 constexpr int kFlushPasses = 4;
 
 template <typename T>
@@ -73,7 +72,8 @@ Reactor::~Reactor() {
   // calls made from on_close are no-ops, tell the handlers, then tear the ring down before the
   // sockets and buffers the kernel may still reference.
   std::vector<Connection*> live;
-  for (Connection* c : slots_) {
+  for (std::uint32_t i = 0; i < slot_count(); ++i) {
+    Connection* c = &slot(i);
     if (c->state_ != Connection::State::kFree) {
       if (c->state_ != Connection::State::kClosing) {
         c->close_reason_ = CloseReason::kShutdown;
@@ -88,7 +88,8 @@ Reactor::~Reactor() {
     }
   }
   backend_.reset();
-  for (Connection* c : slots_) {
+  for (std::uint32_t i = 0; i < slot_count(); ++i) {
+    Connection* c = &slot(i);
     if (c->state_ != Connection::State::kFree) {
       c->flags_ &= static_cast<std::uint16_t>(~(Connection::kSendInFlight));
       if (c->send_op_ != nullptr) {
@@ -108,19 +109,17 @@ Reactor::~Reactor() {
 Connection& Reactor::allocate_connection(int fd, const SocketAddress& peer) {
   if (free_head_ == UINT32_MAX) {
     std::unique_ptr<Connection[]> block(new Connection[kConnectionBlock]);
-    for (std::size_t i = kConnectionBlock; i-- > 0;) {
+    const std::uint32_t first = slot_count();
+    for (std::uint32_t i = kConnectionBlock; i-- > 0;) {
       Connection& c = block[i];
       c.reactor_ = this;
-      c.slot_ = static_cast<std::uint32_t>(slots_.size() + i);
+      c.slot_ = first + i;
       c.next_free_ = free_head_;
       free_head_ = c.slot_;
     }
-    for (std::size_t i = 0; i < kConnectionBlock; ++i) {
-      slots_.push_back(&block[i]);
-    }
     connection_blocks_.push_back(std::move(block));
   }
-  Connection& c = *slots_[free_head_];
+  Connection& c = slot(free_head_);
   free_head_ = c.next_free_;
   c.generation_ = (c.generation_ + 1) & kGenerationMask;
   c.fd_ = fd;
@@ -133,7 +132,6 @@ Connection& Reactor::allocate_connection(int fd, const SocketAddress& peer) {
   c.budget_used_ = 0;
   c.close_deadline_ns_ = 0;
   c.close_reason_ = CloseReason::kLocalClose;
-  c.user_ = nullptr;
   ++live_connections_;
   metrics_.connections_open->add(1);
   return c;
@@ -142,7 +140,6 @@ Connection& Reactor::allocate_connection(int fd, const SocketAddress& peer) {
 void Reactor::release_slot(Connection& c) noexcept {
   c.state_ = Connection::State::kFree;
   c.fd_ = -1;
-  c.user_ = nullptr;
   c.flags_ = 0;
   c.next_free_ = free_head_;
   free_head_ = c.slot_;
@@ -151,10 +148,10 @@ void Reactor::release_slot(Connection& c) noexcept {
 }
 
 Connection* Reactor::lookup(OpTarget target) noexcept {
-  if (target.slot >= slots_.size()) {
+  if (target.slot >= slot_count()) {
     return nullptr;
   }
-  Connection* c = slots_[target.slot];
+  Connection* c = &slot(target.slot);
   if (c->state_ == Connection::State::kFree || c->generation_ != target.generation) {
     return nullptr;
   }
@@ -166,8 +163,8 @@ Connection* Reactor::find(ConnectionId id) noexcept {
 }
 
 void Reactor::for_each_connection(const std::function<void(Connection&)>& fn) {
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    Connection* c = slots_[i];
+  for (std::uint32_t i = 0; i < slot_count(); ++i) {
+    Connection* c = &slot(i);
     if (c->state_ != Connection::State::kFree && c->state_ != Connection::State::kClosing) {
       fn(*c);
     }
@@ -175,8 +172,8 @@ void Reactor::for_each_connection(const std::function<void(Connection&)>& fn) {
 }
 
 void Reactor::close_all(bool abortive) noexcept {
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    Connection* c = slots_[i];
+  for (std::uint32_t i = 0; i < slot_count(); ++i) {
+    Connection* c = &slot(i);
     if (c->state_ != Connection::State::kFree) {
       begin_close(*c, CloseReason::kShutdown, abortive, 0);
     }
@@ -228,14 +225,16 @@ void Reactor::on_received(OpTarget target, std::span<const std::byte> bytes) noe
     return;
   }
   metrics_.bytes_received->add(bytes.size());
+  if (c->state_ != Connection::State::kOpen) {
+    return;  // closing: bytes are read only to see the peer's FIN, then dropped
+  }
   const auto turn = static_cast<std::uint32_t>(turn_);
   if (c->budget_turn_ != turn) {
     c->budget_turn_ = turn;
     c->budget_used_ = 0;
   }
-  ++c->budget_used_;
-  if (c->state_ != Connection::State::kOpen) {
-    return;  // closing: bytes are read only to see the peer's FIN, then dropped
+  if (c->budget_used_ != UINT16_MAX) {
+    ++c->budget_used_;
   }
   if ((c->flags_ & Connection::kPaused) != 0 || c->stash_head_ != nullptr) {
     stash(*c, bytes);  // the kernel had these before the pause took effect: keep them, in order
@@ -327,7 +326,7 @@ void Reactor::on_connected(OpTarget target, int result) noexcept {
   }
   if (result < 0) {
     c->close_reason_ = CloseReason::kConnectFailed;
-    c->last_error_ = -result;
+    c->last_error_ = static_cast<std::uint16_t>(-result);
     c->state_ = Connection::State::kClosing;
     mark_for_flush(*c);
     return;

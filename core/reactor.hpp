@@ -176,8 +176,16 @@ class Reactor final : private BackendEvents {
   ReactorMetrics metrics_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<detail::OutboundPool> pool_;
-  std::vector<std::unique_ptr<Connection[]>> connection_blocks_;  // stable addresses
-  std::vector<Connection*> slots_;
+  /// Slot `index` (blocks of kConnectionBlock never move, so pointers into them stay valid).
+  [[nodiscard]] Connection& slot(std::uint32_t index) const noexcept {
+    return connection_blocks_[index / kConnectionBlock][index % kConnectionBlock];
+  }
+  [[nodiscard]] std::uint32_t slot_count() const noexcept {
+    return static_cast<std::uint32_t>(connection_blocks_.size() * kConnectionBlock);
+  }
+
+  static constexpr std::uint32_t kConnectionBlock = 64;
+  std::vector<std::unique_ptr<Connection[]>> connection_blocks_;
   std::uint32_t free_head_ = UINT32_MAX;
   std::size_t live_connections_ = 0;
   std::vector<std::unique_ptr<Listener>> listeners_;

@@ -1,8 +1,9 @@
 // Hierarchical timing wheel: 6 levels of 64 slots (2^36 ticks, ~2.2 years at 1 ms) plus an overflow
 // list for farther deadlines. A timer sits at the level of the highest 6-bit group in which its
 // expiry tick differs from the current tick, so each level only holds slots ahead of the current
-// one; occupancy bitmaps let advance() jump straight to the next slot that matters. Nodes live in
-// a slab addressed by index, with a generation in the id so stale ids are rejected.
+// one; occupancy bitmaps let advance() jump straight to the next slot that matters. Nodes (56
+// bytes) live in a slab of fixed blocks addressed by index, with a generation in the id so stale
+// ids are rejected; blocks never move, so the slab has no growth slack.
 #include "core/timer_wheel.hpp"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <bit>
 #include <cassert>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -29,10 +31,9 @@ constexpr std::uint16_t kNoList = 0xffff;
 enum class NodeState : std::uint8_t { kFree, kPending, kDue, kCancelledDue };
 
 struct Node {
-  Task fn;
+  TimerTask fn;
   std::uint64_t deadline = 0;
-  std::uint64_t seq = 0;   // insertion order, breaks deadline ties
-  std::uint64_t tick = 0;  // expiry tick: floor((deadline - origin) / tick_ns)
+  std::uint64_t seq = 0;  // insertion order, breaks deadline ties
   std::uint32_t prev = kNil;
   std::uint32_t next = kNil;
   std::uint32_t generation = 0;
@@ -43,6 +44,32 @@ struct Node {
 struct List {
   std::uint32_t head = kNil;
   std::uint32_t tail = kNil;
+};
+
+/// Nodes in blocks of 256: indexes stay valid and nothing is copied as the slab grows.
+class NodeSlab {
+ public:
+  Node& operator[](std::uint32_t index) noexcept {
+    return blocks_[index >> kBlockBits][index & (kBlock - 1)];
+  }
+  const Node& operator[](std::uint32_t index) const noexcept {
+    return blocks_[index >> kBlockBits][index & (kBlock - 1)];
+  }
+  [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return blocks_.size() * kBlock; }
+  /// Appends a default node; returns its index.
+  std::uint32_t grow() {
+    if (size_ == capacity()) {
+      blocks_.push_back(std::make_unique<Node[]>(kBlock));
+    }
+    return size_++;
+  }
+
+ private:
+  static constexpr unsigned kBlockBits = 8;
+  static constexpr std::uint32_t kBlock = 1u << kBlockBits;
+  std::vector<std::unique_ptr<Node[]>> blocks_;
+  std::uint32_t size_ = 0;
 };
 
 // A collected timer with its sort key copied out, so ordering a run does not chase nodes.
@@ -70,7 +97,7 @@ struct TimerWheel::Impl {
   std::uint64_t next_seq = 0;
   std::size_t live = 0;
   bool advancing = false;
-  std::vector<Node> nodes;
+  NodeSlab nodes;
   // Free node indices as a contiguous stack: popping one does not first load a cold node.
   std::vector<std::uint32_t> free_indices;
   std::array<List, kListCount> lists{};
@@ -148,9 +175,9 @@ struct TimerWheel::Impl {
     node.prev = node.next = kNil;
   }
 
-  // Files a pending node relative to current_tick (its tick is >= current_tick).
+  // Files a pending node relative to current_tick (its expiry tick is >= current_tick).
   void place(std::uint32_t index) noexcept {
-    const std::uint64_t tick = nodes[index].tick;
+    const std::uint64_t tick = tick_of(nodes[index].deadline);
     const std::uint64_t diff = tick ^ current_tick;
     const unsigned level =
         diff == 0 ? 0 : static_cast<unsigned>(63 - std::countl_zero(diff)) / kSlotBits;
@@ -171,11 +198,12 @@ struct TimerWheel::Impl {
     if (nodes.size() >= kNil - 1) {
       throw std::length_error("TimerWheel: too many timers");
     }
-    nodes.emplace_back();
+    const std::uint32_t index = nodes.grow();
     if (free_indices.capacity() < nodes.size()) {
-      free_indices.reserve(nodes.capacity());  // geometric like nodes; free_node never allocates
+      // Geometric, so growing to n timers copies O(n); free_node then never allocates.
+      free_indices.reserve(std::max(nodes.capacity(), free_indices.capacity() * 2));
     }
-    return static_cast<std::uint32_t>(nodes.size() - 1);
+    return index;
   }
 
   void free_node(std::uint32_t index) noexcept {
@@ -280,7 +308,7 @@ struct TimerWheel::Impl {
           free_node(index);
           continue;
         }
-        Task fn = std::move(node.fn);
+        TimerTask fn = std::move(node.fn);
         --live;
         free_node(index);
         ++ran;
@@ -325,7 +353,7 @@ TimerWheel::~TimerWheel() {
   delete impl_;
 }
 
-TimerId TimerWheel::add_at(std::uint64_t deadline_ns, Task fn) {
+TimerId TimerWheel::add_at(std::uint64_t deadline_ns, TimerTask fn) {
   Impl& w = *impl_;
   const std::uint32_t index = w.allocate_node();
   Node& node = w.nodes[index];
@@ -337,16 +365,14 @@ TimerId TimerWheel::add_at(std::uint64_t deadline_ns, Task fn) {
   if (deadline_ns <= w.now_ns) {
     // Already due: runs at the next advance() (never within the current one, so a callback that
     // re-arms itself with no delay cannot loop forever).
-    node.tick = w.current_tick;
     w.push_back(kExpiredList, index);
   } else {
-    node.tick = w.tick_of(deadline_ns);  // >= current_tick because deadline > now
-    w.place(index);
+    w.place(index);  // its tick is >= current_tick because deadline > now
   }
   return (static_cast<TimerId>(node.generation) << 32) | (static_cast<TimerId>(index) + 1);
 }
 
-TimerId TimerWheel::add_after(std::uint64_t delay_ns, Task fn) {
+TimerId TimerWheel::add_after(std::uint64_t delay_ns, TimerTask fn) {
   return add_at(saturating_add(impl_->now_ns, delay_ns), std::move(fn));
 }
 

@@ -6,13 +6,18 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/task.hpp"
+#include "core/unique_function.hpp"
 
 namespace hexwire::core {
 
 /// Identifies a scheduled timer; 0 is never a valid id. Ids are not reused while the wheel lives,
 /// so cancelling a timer that already fired (or was cancelled) is a harmless no-op.
 using TimerId = std::uint64_t;
+
+/// A timer's callback. Captures of up to 16 bytes (`this`, or `this` and an id) are stored inside
+/// the timer; larger ones are heap-allocated. The small buffer keeps a timer at 56 bytes, which
+/// matters because every WebSocket connection holds one (docs/capacity.md).
+using TimerTask = UniqueFunction<void(), 16>;
 
 class TimerWheel {
  public:
@@ -25,9 +30,9 @@ class TimerWheel {
 
   /// Schedules `fn` at absolute monotonic time `deadline_ns` (a deadline in the past fires at the
   /// next advance()).
-  TimerId add_at(std::uint64_t deadline_ns, Task fn);
+  TimerId add_at(std::uint64_t deadline_ns, TimerTask fn);
   /// Schedules `fn` `delay_ns` after the wheel's current time.
-  TimerId add_after(std::uint64_t delay_ns, Task fn);
+  TimerId add_after(std::uint64_t delay_ns, TimerTask fn);
   /// Cancels a pending timer; returns false if it already fired, was cancelled or never existed.
   bool cancel(TimerId id) noexcept;
 

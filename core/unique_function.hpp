@@ -1,6 +1,8 @@
-// UniqueFunction<R(Args...)>: a move-only callable with small-buffer storage. Callables up to
-// kInlineSize bytes that are nothrow-movable (and no more aligned than max_align_t) are stored
-// inline without allocation; larger ones go to the heap. core::Task (mailboxes, timers) and the
+// UniqueFunction<R(Args...), InlineSize>: a move-only callable with small-buffer storage.
+// Callables up to InlineSize bytes (48 by default) that are nothrow-movable (and no more aligned
+// than the storage: max_align_t, or a pointer for InlineSize < 32) are stored inline without
+// allocation; larger ones go to the heap. core::Task
+// (mailboxes), core::TimerTask (16 bytes inline: a timer per connection must stay small) and the
 // pubsub result callbacks are instances of it.
 #pragma once
 
@@ -11,13 +13,13 @@
 
 namespace hexwire::core {
 
-template <typename Signature>
+template <typename Signature, std::size_t InlineSize = 48>
 class UniqueFunction;
 
-template <typename R, typename... Args>
-class UniqueFunction<R(Args...)> {
+template <typename R, typename... Args, std::size_t InlineSize>
+class UniqueFunction<R(Args...), InlineSize> {
  public:
-  static constexpr std::size_t kInlineSize = 48;
+  static constexpr std::size_t kInlineSize = InlineSize;
 
   UniqueFunction() noexcept = default;
   UniqueFunction(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor)
@@ -27,7 +29,7 @@ class UniqueFunction<R(Args...)> {
                                         std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
   UniqueFunction(F&& fn) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly
     using Fn = std::decay_t<F>;
-    if constexpr (sizeof(Fn) <= kInlineSize && alignof(Fn) <= alignof(std::max_align_t) &&
+    if constexpr (sizeof(Fn) <= kInlineSize && alignof(Fn) <= kAlign &&
                   std::is_nothrow_move_constructible_v<Fn>) {
       new (storage_) Fn(std::forward<F>(fn));
       ops_ = &inline_ops<Fn>;
@@ -93,7 +95,10 @@ class UniqueFunction<R(Args...)> {
     }
   }
 
-  alignas(std::max_align_t) unsigned char storage_[kInlineSize];
+  // Small instances align their storage to a pointer only, so a 16-byte one is 24 bytes in all.
+  static constexpr std::size_t kAlign =
+      InlineSize >= 32 ? alignof(std::max_align_t) : alignof(void*);
+  alignas(kAlign) unsigned char storage_[kInlineSize];
   const Ops* ops_ = nullptr;
 };
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace hexwire::net {
 namespace {
@@ -182,9 +183,15 @@ bool WsFrameDecoder::consume_payload(std::byte* data, std::size_t size,
     if (whole_frame) {
       return deliver_control({data, size}, sink);
     }
-    std::memcpy(control_.data() + (frame_done_ - size), data, size);
+    if (!control_) {
+      control_.reset(new (std::nothrow) std::array<std::byte, 125>);
+      if (!control_) {
+        return fail(sink, CloseCode::kInternalError, "out of memory");
+      }
+    }
+    std::memcpy(control_->data() + (frame_done_ - size), data, size);
     if (frame_end) {
-      return deliver_control({control_.data(), static_cast<std::size_t>(frame_length_)}, sink);
+      return deliver_control({control_->data(), static_cast<std::size_t>(frame_length_)}, sink);
     }
     return true;
   }

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -127,8 +128,9 @@ class WsFrameDecoder {
   std::uint64_t frame_length_ = 0;
   std::uint64_t frame_done_ = 0;
 
-  // Control frame split across feeds.
-  std::array<std::byte, 125> control_{};
+  // A control frame split across feeds is gathered here. Allocated the first time that happens
+  // (rare: control payloads are at most 125 bytes), so an idle session does not carry it.
+  std::unique_ptr<std::array<std::byte, 125>> control_;
 
   // Current data message.
   Opcode message_opcode_ = Opcode::kContinuation;

@@ -14,7 +14,7 @@
 
 namespace {
 
-using hexwire::core::Task;
+using hexwire::core::TimerTask;
 using hexwire::core::TimerId;
 using hexwire::core::TimerWheel;
 
@@ -25,7 +25,7 @@ constexpr std::uint64_t kStart = 1'000'000'000;
 class HeapTimers {
  public:
   explicit HeapTimers(std::uint64_t now) : now_(now) {}
-  TimerId add_at(std::uint64_t deadline, Task fn) {
+  TimerId add_at(std::uint64_t deadline, TimerTask fn) {
     const TimerId id = ++next_id_;
     heap_.push(Entry{deadline, id, std::move(fn)});
     live_.insert(id);
@@ -37,7 +37,7 @@ class HeapTimers {
     std::size_t ran = 0;
     while (!heap_.empty() && heap_.top().deadline <= now) {
       // priority_queue::top is const; the entry is popped right after, so moving the task is safe.
-      Task fn = std::move(const_cast<Entry&>(heap_.top()).fn);
+      TimerTask fn = std::move(const_cast<Entry&>(heap_.top()).fn);
       const TimerId id = heap_.top().id;
       heap_.pop();
       if (live_.erase(id) != 0) {
@@ -53,7 +53,7 @@ class HeapTimers {
   struct Entry {
     std::uint64_t deadline;
     TimerId id;
-    Task fn;
+    TimerTask fn;
     bool operator<(const Entry& o) const {  // max-heap inverted: earliest deadline on top
       return deadline != o.deadline ? deadline > o.deadline : id > o.id;
     }
