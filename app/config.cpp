@@ -31,11 +31,21 @@ void add_network_flags(CLI::App& cli, EngineConfig& c) {
       ->transform(CLI::CheckedTransformer(backends, CLI::ignore_case))
       ->default_str("io_uring");
   cli.add_flag("!--no-pin", c.pin_threads, "Do not pin shard threads to CPUs");
+  cli.add_option("--write-batching", c.write_batching,
+                 "adaptive: each shard holds output (so frames queued meanwhile share one send) "
+                 "only as long as its load calls for, 0 while it has room; fixed: every send "
+                 "waits --write-delay-us. Giving --write-delay-us selects fixed")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"adaptive", "fixed"}));
   cli.add_option("--write-delay-us", c.write_delay_us,
-                 "Hold a connection's output this long so frames queued meanwhile share one send "
-                 "(fewer TCP segments under fan-out load, up to this much added latency); 0 = off")
+                 "Fixed batching: hold a connection's output this long (fewer TCP segments under "
+                 "fan-out load, up to this much added latency); 0 = send every loop turn")
       ->capture_default_str()
       ->check(CLI::Range(0u, 1'000'000u));
+  cli.add_option("--write-delay-max-us", c.write_delay_max_us,
+                 "Adaptive batching: the longest hold a busy shard may choose")
+      ->capture_default_str()
+      ->check(CLI::Range(100u, 1'000'000u));
   cli.add_option("--shutdown-timeout-ms", c.shutdown_timeout_ms,
                  "On SIGINT/SIGTERM: how long queued output may drain before connections are cut")
       ->capture_default_str();
@@ -124,6 +134,10 @@ ParseOutcome parse_engine_config(int argc, char** argv) {
     outcome.exit_code = cli.exit(e);
     return outcome;
   }
+  // Scripts that pass only --write-delay-us N keep meaning "hold every send N us".
+  if (cli.count("--write-delay-us") > 0 && cli.count("--write-batching") == 0) {
+    c.write_batching = "fixed";
+  }
   if (print_config) {
     std::cout << to_toml(c);
     return outcome;
@@ -146,8 +160,10 @@ std::string to_toml(const EngineConfig& c) {
   std::string out;
   out += fmt::format("host = \"{}\"\nport = {}\nshards = {}\nbackend = \"{}\"\n", c.host, c.port,
                      c.shards, to_string(c.backend));
-  out += fmt::format("write-delay-us = {}\nshutdown-timeout-ms = {}\n", c.write_delay_us,
-                     c.shutdown_timeout_ms);
+  out += fmt::format(
+      "write-batching = \"{}\"\nwrite-delay-us = {}\nwrite-delay-max-us = {}\n"
+      "shutdown-timeout-ms = {}\n",
+      c.write_batching, c.write_delay_us, c.write_delay_max_us, c.shutdown_timeout_ms);
   out += fmt::format("http-max-header-bytes = {}\nhttp-max-body-bytes = {}\nhttp-idle-timeout-ms = {}\n",
                      c.http_max_header_bytes, c.http_max_body_bytes, c.http_idle_timeout_ms);
   out += fmt::format(

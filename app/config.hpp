@@ -24,7 +24,9 @@ struct EngineConfig {
   unsigned shards = 0;  // 0: one per online CPU
   BackendKind backend = BackendKind::kIoUring;
   bool pin_threads = true;
-  std::uint32_t write_delay_us = 0;  // reactor write coalescing (0 = off)
+  std::string write_batching = "adaptive";  // "adaptive" or "fixed" (docs/core.md)
+  std::uint32_t write_delay_us = 0;        // fixed: hold each send this long (0 = none)
+  std::uint32_t write_delay_max_us = 20'000;  // adaptive: the longest hold it may choose
   std::uint32_t shutdown_timeout_ms = 5000;
 
   // HTTP.

@@ -60,7 +60,10 @@ core::RuntimeConfig runtime_config(const EngineConfig& c) {
   // WebSocket soft limit (on_drained fires at a quarter of it).
   r.reactor.send_soft_limit = c.ws_outbound_soft_limit;
   r.reactor.send_low_water = c.ws_outbound_soft_limit / 4;
+  r.reactor.write_batching =
+      c.write_batching == "fixed" ? core::WriteBatching::kFixed : core::WriteBatching::kAdaptive;
   r.reactor.write_delay_ns = static_cast<std::uint64_t>(c.write_delay_us) * 1000;
+  r.reactor.adaptive_batching.max_delay_ns = static_cast<std::uint64_t>(c.write_delay_max_us) * 1000;
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 
@@ -100,18 +101,18 @@ void Reactor::queue_send(Connection& c, SharedBuffer&& bytes, std::size_t offset
   schedule_send(c);
 }
 
-// With write_delay_ns, the first bytes queued on an idle connection start a hold; bytes queued
+// With a write delay, the first bytes queued on an idle connection start a hold; bytes queued
 // while it lasts join the same sendmsg. A send already in flight needs no hold: its completion
 // sends whatever queued up behind it.
 void Reactor::schedule_send(Connection& c) noexcept {
-  if (config_.write_delay_ns == 0 || c.state_ != Connection::State::kOpen ||
+  if (write_delay_ns_ == 0 || c.state_ != Connection::State::kOpen ||
       c.buffered_bytes_ >= config_.write_delay_max_bytes) {
     mark_for_flush(c);
     return;
   }
   if ((c.flags_ & (Connection::kWriteHeld | Connection::kSendInFlight)) == 0) {
     c.flags_ |= Connection::kWriteHeld;
-    held_writes_.push_back({turn_start_ns_ + config_.write_delay_ns, c.target()});
+    held_writes_.push_back({turn_start_ns_ + write_delay_ns_, c.target()});
     metrics_.writes_held->add();
   }
 }
@@ -132,6 +133,36 @@ void Reactor::release_held_writes() noexcept {
     }
     held_writes_.pop_front();
   }
+}
+
+// Adaptive batching: once per window, the share of it this thread spent on CPU (its own work and
+// the kernel's send path, which runs inline) decides the next hold (core/write_batching.hpp).
+void Reactor::adapt_write_delay(std::uint64_t now) noexcept {
+  const std::uint64_t cpu = thread_cpu_ns();
+  if (window_start_ns_ != 0) {
+    const std::uint64_t delay =
+        batching_.update(cpu - window_start_cpu_ns_, now - window_start_ns_);
+    metrics_.loop_busy_permille->set(static_cast<std::int64_t>(batching_.busy() * 1000.0));
+    if (delay != write_delay_ns_) {
+      set_write_delay(delay, now);
+    }
+  }
+  window_start_ns_ = now;
+  window_start_cpu_ns_ = cpu;
+}
+
+// Held writes are a FIFO whose due times must not decrease. A longer delay keeps that (the turn
+// start only moves forward); a shorter one caps every pending due time at now + delay, which
+// keeps the order and sends nothing later than the new delay allows.
+void Reactor::set_write_delay(std::uint64_t delay_ns, std::uint64_t now) noexcept {
+  if (delay_ns < write_delay_ns_) {
+    const std::uint64_t cap = now + delay_ns;
+    for (HeldWrite& held : held_writes_) {
+      held.due_ns = std::min(held.due_ns, cap);
+    }
+  }
+  write_delay_ns_ = delay_ns;
+  metrics_.write_delay_us->set(static_cast<std::int64_t>(delay_ns / 1000));
 }
 
 std::uint64_t Reactor::ns_until_held_write(std::uint64_t now) const noexcept {

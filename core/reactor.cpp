@@ -28,6 +28,8 @@ struct Reactor::OwnMetrics {
   Counter accept_pauses;
   Counter sends_started;
   Counter writes_held;
+  Gauge write_delay_us;
+  Gauge loop_busy_permille;
 };
 
 namespace {
@@ -42,7 +44,10 @@ void default_to(T*& slot, T& fallback) {
 }  // namespace
 
 Reactor::Reactor(const ReactorConfig& config, ReactorMetrics metrics)
-    : config_(config), own_metrics_(std::make_unique<OwnMetrics>()), metrics_(metrics) {
+    : config_(config),
+      own_metrics_(std::make_unique<OwnMetrics>()),
+      metrics_(metrics),
+      batching_(config.adaptive_batching) {
   if (config_.max_iovecs_per_send == 0 || config_.max_iovecs_per_send > detail::kMaxIovecs) {
     config_.max_iovecs_per_send = detail::kMaxIovecs;
   }
@@ -58,6 +63,12 @@ Reactor::Reactor(const ReactorConfig& config, ReactorMetrics metrics)
   default_to(metrics_.accept_pauses, own.accept_pauses);
   default_to(metrics_.sends_started, own.sends_started);
   default_to(metrics_.writes_held, own.writes_held);
+  default_to(metrics_.write_delay_us, own.write_delay_us);
+  default_to(metrics_.loop_busy_permille, own.loop_busy_permille);
+  if (config_.write_batching == WriteBatching::kFixed) {
+    write_delay_ns_ = config_.write_delay_ns;
+    metrics_.write_delay_us->set(static_cast<std::int64_t>(write_delay_ns_ / 1000));
+  }
   backend_ = make_backend(config_.backend, config_.backend_config);
   pool_ = std::make_unique<detail::OutboundPool>();
   flush_list_.reserve(1024);
@@ -343,7 +354,12 @@ void Reactor::on_connected(OpTarget target, int result) noexcept {
 
 std::size_t Reactor::reap() noexcept {
   ++turn_;
-  if (config_.write_delay_ns != 0) {
+  if (config_.write_batching == WriteBatching::kAdaptive) {
+    turn_start_ns_ = monotonic_ns();
+    if (turn_start_ns_ - window_start_ns_ >= config_.adaptive_batching.window_ns) {
+      adapt_write_delay(turn_start_ns_);
+    }
+  } else if (write_delay_ns_ != 0) {
     turn_start_ns_ = monotonic_ns();
   }
   const std::size_t handled = backend_->reap(*this);

@@ -16,6 +16,7 @@
 #include "core/connection.hpp"
 #include "core/metrics.hpp"
 #include "core/socket.hpp"
+#include "core/write_batching.hpp"
 
 namespace hexwire::core {
 
@@ -39,11 +40,16 @@ struct ReactorConfig {
   /// accept() failed for lack of descriptors or memory: stop accepting on that listener this long
   /// (retrying at once would spin the shard on the same failing connection).
   std::uint64_t accept_retry_ns = 100'000'000;
-  /// Write coalescing: when a connection with nothing in flight gets data to send, hold it this
-  /// long so that frames queued meanwhile leave in the same sendmsg (fewer TCP segments per frame
-  /// under fan-out load, at the price of up to this much added latency). 0 = send at the end of
-  /// the loop turn that queued the data (the default).
+  /// Write batching: when a connection with nothing in flight gets data to send, its output is
+  /// held so that frames queued meanwhile leave in the same sendmsg (fewer TCP segments per frame
+  /// under fan-out load, at the price of the hold in latency). `adaptive` (the default) picks the
+  /// hold from this shard's load, 0 while it has room (see docs/core.md); `fixed` holds every
+  /// send write_delay_ns (0: send at the end of the loop turn that queued the data).
+  WriteBatching write_batching = WriteBatching::kAdaptive;
+  /// The hold in `fixed` mode.
   std::uint64_t write_delay_ns = 0;
+  /// The controller's tuning in `adaptive` mode.
+  AdaptiveBatchingConfig adaptive_batching;
   /// A held connection is sent at once when this many bytes are queued.
   std::size_t write_delay_max_bytes = 64u << 10;
 };
@@ -65,7 +71,9 @@ struct ReactorMetrics {
   Gauge* send_queue_bytes = nullptr;         // sum of buffered_bytes() over connections
   Counter* accept_pauses = nullptr;          // listeners paused after EMFILE/ENFILE/ENOBUFS/ENOMEM
   Counter* sends_started = nullptr;          // sendmsg operations handed to the backend
-  Counter* writes_held = nullptr;            // connections held by write_delay_ns before sending
+  Counter* writes_held = nullptr;            // connections held by the write delay before sending
+  Gauge* write_delay_us = nullptr;     // the hold in use now (adaptive: the controller's choice)
+  Gauge* loop_busy_permille = nullptr;  // adaptive: smoothed share of time the thread was on CPU
 };
 
 using ListenerId = std::uint32_t;
@@ -114,8 +122,8 @@ class Reactor final : private BackendEvents {
   void flush() noexcept;
   /// Submits (one io_uring_submit) and sleeps up to timeout_ns (0: no sleep) or until wake().
   void submit_and_wait(std::uint64_t timeout_ns) noexcept;
-  /// Nanoseconds from `now` until the earliest held write is due (write_delay_ns); UINT64_MAX when
-  /// none is held. The loop must not sleep longer than this.
+  /// Nanoseconds from `now` until the earliest held write is due; UINT64_MAX when none is held.
+  /// The loop must not sleep longer than this.
   [[nodiscard]] std::uint64_t ns_until_held_write(std::uint64_t now) const noexcept;
   /// True when the next turn has work that must not wait for I/O (deferred re-arms): sleep 0.
   [[nodiscard]] bool has_pending_work() const noexcept;
@@ -131,6 +139,8 @@ class Reactor final : private BackendEvents {
   /// Loop turns completed (incremented by reap()).
   [[nodiscard]] std::uint64_t turns() const noexcept { return turn_; }
   [[nodiscard]] const ReactorMetrics& metrics() const noexcept { return metrics_; }
+  /// The write hold in use now (fixed: write_delay_ns; adaptive: the controller's last choice).
+  [[nodiscard]] std::uint64_t write_delay_ns() const noexcept { return write_delay_ns_; }
 
  private:
   friend class Connection;
@@ -152,6 +162,8 @@ class Reactor final : private BackendEvents {
   void schedule_send(Connection& c) noexcept;
   [[nodiscard]] bool write_held(const Connection& c) const noexcept;
   void release_held_writes() noexcept;
+  void adapt_write_delay(std::uint64_t now) noexcept;
+  void set_write_delay(std::uint64_t delay_ns, std::uint64_t now) noexcept;
   void queue_rearm(Connection& c) noexcept;
   void start_send(Connection& c) noexcept;
   void complete_send(Connection& c, std::size_t written) noexcept;
@@ -199,8 +211,12 @@ class Reactor final : private BackendEvents {
     std::uint64_t due_ns;
     OpTarget target;
   };
-  std::deque<HeldWrite> held_writes_;  // FIFO = due order (one constant delay)
-  std::uint64_t turn_start_ns_ = 0;    // set by reap() while write_delay_ns > 0
+  std::deque<HeldWrite> held_writes_;  // FIFO = due order (see set_write_delay)
+  std::uint64_t turn_start_ns_ = 0;    // set by reap() while batching may hold writes
+  std::uint64_t write_delay_ns_ = 0;   // the hold in use now
+  BatchingController batching_;
+  std::uint64_t window_start_ns_ = 0;      // adaptive: start of the current measuring window
+  std::uint64_t window_start_cpu_ns_ = 0;  // adaptive: the thread's CPU time at that moment
   std::vector<std::unique_ptr<ConnectionHandler>> retired_handlers_;
   std::uint64_t turn_ = 0;
 };

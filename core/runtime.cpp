@@ -82,7 +82,12 @@ void Shard::setup() {
       &registry.counter("sends_total", "sendmsg operations started (frames per send = "
                         "frames sent / this)", id_);
   metrics.writes_held = &registry.counter(
-      "writes_held_total", "Connections whose sending waited for --write-delay-us", id_);
+      "writes_held_total", "Connections whose sending waited for the write delay", id_);
+  metrics.write_delay_us = &registry.gauge(
+      "write_delay_us", "Write hold in use (adaptive batching's choice, or --write-delay-us)", id_);
+  metrics.loop_busy_permille = &registry.gauge(
+      "loop_busy_permille",
+      "Adaptive batching: smoothed share of time the shard thread was on CPU, per mille", id_);
   metrics.send_queue_bytes =
       &registry.gauge("send_queue_bytes", "Bytes queued for sending, not yet written", id_);
   counters_->loop_turns = &registry.counter("loop_turns_total", "Event loop turns", id_);

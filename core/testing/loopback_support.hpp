@@ -34,6 +34,9 @@ inline ReactorConfig test_reactor_config(BackendKind kind, unsigned buffer_count
   config.backend_config.ring_entries = 256;
   config.backend_config.buffer_count = buffer_count;
   config.backend_config.buffer_size = buffer_size;
+  // Fixed batching (no hold unless a test sets write_delay_ns): the send counts these tests check
+  // must not depend on how busy the machine is. write_batching_test covers the adaptive mode.
+  config.write_batching = WriteBatching::kFixed;
   return config;
 }
 

@@ -10,13 +10,16 @@ struct EmbeddedEngine::State {
 };
 
 EmbeddedEngine::EmbeddedEngine(const std::string& host, unsigned shards,
-                               std::uint32_t write_delay_us)
+                               std::optional<std::uint32_t> write_delay_us)
     : state_(std::make_unique<State>()) {
   app::EngineConfig config;
   config.host = host;
   config.port = 0;
   config.shards = shards;
-  config.write_delay_us = write_delay_us;
+  if (write_delay_us) {
+    config.write_batching = "fixed";
+    config.write_delay_us = *write_delay_us;
+  }
   config.pin_threads = false;  // the simulator's own threads share these cores
   config.log_level = "warn";
   config.echo = true;                   // the echo scenario's endpoint

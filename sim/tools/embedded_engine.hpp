@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "sim/runner.hpp"
@@ -15,9 +16,11 @@ namespace hexwire::sim {
 class EmbeddedEngine final : public LocalEngine {
  public:
   /// Starts listening on host:0 (the kernel picks the port). `shards` 0 = one per CPU;
-  /// `write_delay_us` is the engine's --write-delay-us (0 = off). Throws std::system_error /
-  /// std::runtime_error with the reason when the engine cannot start.
-  EmbeddedEngine(const std::string& host, unsigned shards, std::uint32_t write_delay_us = 0);
+  /// `write_delay_us`: the engine's --write-delay-us (fixed batching; 0 = no hold), or none for
+  /// the engine's default, adaptive batching. Throws std::system_error / std::runtime_error with
+  /// the reason when the engine cannot start.
+  EmbeddedEngine(const std::string& host, unsigned shards,
+                 std::optional<std::uint32_t> write_delay_us = std::nullopt);
   /// Stops the engine (close 1001 to remaining peers, drain) and waits for its threads.
   ~EmbeddedEngine() override;
   EmbeddedEngine(const EmbeddedEngine&) = delete;
