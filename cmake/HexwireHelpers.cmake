@@ -136,7 +136,7 @@ endfunction()
 # uses. Runs as part of the default build.
 function(hexwire_add_header_check)
   set(sources)
-  foreach(module core net pubsub geo redis app sim)
+  foreach(module core net pubsub geo redis scaleout app sim)
     file(GLOB_RECURSE headers RELATIVE ${HEXWIRE_SOURCE_ROOT} CONFIGURE_DEPENDS
          ${HEXWIRE_SOURCE_ROOT}/${module}/*.hpp)
     foreach(header ${headers})
