@@ -2,8 +2,9 @@
 //   1 m (meta hash)  2 l (stream)  3 p (shard pub/sub channel)  4 b (members -> read cursor)
 //   5 o (offline members zset)  6 q (offline member -> notified seq)  7 n ("user|node")
 //   8 c (user -> node count)  9 z (online users, lex order)
-// Messages cross the scripts as flat quadruples: seq, ts (µs), from, data.
-// Frames on the shard channel: "M <epoch> <seq> <ts> <from length> <from><data>" for a message,
+// Messages cross the scripts as flat quintuples: seq, ts (µs), from, kind, data.
+// Frames on the shard channel: "M <epoch> <seq> <ts> <kind> <from length> <from><data>" for a
+// message,
 // "P <+|-> <online count> <user>" for a global join or leave.
 #include "scaleout/channel_scripts.hpp"
 
@@ -49,24 +50,31 @@ local function shard_publish(frame)
     redis.call('PUBLISH', KEYS[3], frame)  -- a server without sharded pub/sub (Redis < 7)
   end
 end
--- Flattens XRANGE/XREVRANGE entries into seq, ts, from, data quadruples appended to `out`.
+-- Flattens XRANGE/XREVRANGE entries into seq, ts, from, kind, data quintuples appended to
+-- `out`, leaving out those from `skip_from`; returns how many were left out.
 local function append_entries(out, entries, skip_from)
+  local skipped = 0
   for _, e in ipairs(entries) do
     local fields = e[2]
-    local f, t, d = '', '0', ''
+    local f, t, k, d = '', '0', '0', ''
     for i = 1, #fields, 2 do
       if fields[i] == 'f' then f = fields[i + 1]
       elseif fields[i] == 't' then t = fields[i + 1]
+      elseif fields[i] == 'k' then k = fields[i + 1]
       elseif fields[i] == 'd' then d = fields[i + 1] end
     end
-    if f ~= skip_from then
+    if f == skip_from then
+      skipped = skipped + 1
+    else
       local id = e[1]
       out[#out + 1] = string.sub(id, 1, string.find(id, '-', 1, true) - 1)
       out[#out + 1] = t
       out[#out + 1] = f
+      out[#out + 1] = k
       out[#out + 1] = d
     end
   end
+  return skipped
 end
 -- Oldest seq still in the stream (0 when empty).
 local function first_seq()
@@ -117,21 +125,24 @@ std::string with_prelude(const char* body) {
 
 }  // namespace
 
-// ARGV: 1 from, 2 data, 3 maxlen (~), 4 epoch for a new channel, 5 ttl ms, 6 offline TTL ms.
+// ARGV: 1 from, 2 data, 3 maxlen (~), 4 epoch for a new channel, 5 ttl ms, 6 offline TTL ms,
+// 7 kind (the publisher's label, a small integer).
 // Reply: {seq, epoch, ts µs (text)}.
 const redis::Script& publish() {
   static const redis::Script script(with_prelude(R"lua(
 local seq, epoch = channel_state(ARGV[4])
 seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local ts = now_us_text()
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'f', ARGV[1], 't', ts, 'd', ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'f', ARGV[1], 't', ts, 'k', ARGV[7],
+           'd', ARGV[2])
 local now = now_ms()
 for _, user in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now - tonumber(ARGV[6]),
                                  'LIMIT', 0, 16)) do
   end_offline_membership(user)
 end
 touch(tonumber(ARGV[5]), now)
-shard_publish('M ' .. epoch .. ' ' .. seq .. ' ' .. ts .. ' ' .. #ARGV[1] .. ' ' .. ARGV[1] .. ARGV[2])
+shard_publish('M ' .. epoch .. ' ' .. seq .. ' ' .. ts .. ' ' .. ARGV[7] .. ' ' .. #ARGV[1] .. ' ' ..
+              ARGV[1] .. ARGV[2])
 return {seq, epoch, ts}
 )lua"));
   return script;
@@ -139,7 +150,7 @@ return {seq, epoch, ts}
 
 // ARGV: 1 user, 2 since ('' = none), 3 epoch of since ('' = trust it), 4 max backlog messages,
 // 5 epoch for a new channel, 6 join ('1': become a member), 7 max members, 8 ttl ms.
-// Reply: {status (0 ok, 1 channel full), seq, epoch, recovered (0/1), unread, quadruples...}.
+// Reply: {status (0 ok, 1 channel full), seq, epoch, recovered (0/1), unread, quintuples...}.
 const redis::Script& open() {
   static const redis::Script script(with_prelude(R"lua(
 local seq, epoch = channel_state(ARGV[5])
@@ -176,7 +187,7 @@ return reply
 }
 
 // ARGV: 1 since, 2 epoch of since ('' = trust it), 3 limit, 4 last seq wanted ('' = newest).
-// Reply: {seq, epoch ('' = no such channel), recovered (0/1), quadruples...}. Read-only.
+// Reply: {seq, epoch ('' = no such channel), recovered (0/1), quintuples...}. Read-only.
 const redis::Script& range() {
   static const redis::Script script(with_prelude(R"lua(
 local meta = redis.call('HMGET', KEYS[1], 'seq', 'epoch')
@@ -283,9 +294,10 @@ return removed
   return script;
 }
 
-// ARGV: 1 user, 2 limit. Reply: {seq, epoch, missed (messages after the notified seq, the
-// user's own included), quadruples newest first (not the user's own)...}; {0, ''} when the user
-// is not an offline member of a live channel.
+// ARGV: 1 user, 2 limit, 3 scan (how many of the newest missed messages are read, >= limit).
+// Reply: {seq, epoch, missed (messages after the notified seq, not counting the user's own among
+// the scanned), quintuples of the newest `limit` of the others, newest first...}; {0, ''} when
+// the user is not an offline member of a live channel.
 const redis::Script& drain_offline() {
   static const redis::Script script(with_prelude(R"lua(
 local meta = redis.call('HMGET', KEYS[1], 'seq', 'epoch')
@@ -294,8 +306,12 @@ if not meta[2] or not seen then return {0, ''} end
 local seq = tonumber(meta[1])
 local reply = {seq, meta[2], seq - tonumber(seen)}
 if seq > tonumber(seen) then
-  append_entries(reply, redis.call('XREVRANGE', KEYS[2], seq .. '-0', (tonumber(seen) + 1) .. '-0',
-                                   'COUNT', tonumber(ARGV[2])), ARGV[1])
+  local scanned = {}
+  local own = append_entries(scanned, redis.call('XREVRANGE', KEYS[2], seq .. '-0',
+                                                 (tonumber(seen) + 1) .. '-0', 'COUNT',
+                                                 tonumber(ARGV[3])), ARGV[1])
+  reply[3] = reply[3] - own
+  for i = 1, math.min(#scanned, 5 * tonumber(ARGV[2])) do reply[#reply + 1] = scanned[i] end
   redis.call('HSET', KEYS[6], ARGV[1], seq)
 end
 return reply

@@ -2,6 +2,7 @@
 // the frames they publish.
 #include "scaleout/channel_store.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <spdlog/spdlog.h>
@@ -28,18 +29,19 @@ std::int64_t to_i64(std::string_view text) noexcept {
   return value;
 }
 
-// Quadruples seq, ts, from, data starting at element `first`.
+// Quintuples seq, ts, from, kind, data starting at element `first`.
 std::vector<StoredMessage> read_messages(redis::ReplyView reply, std::size_t first) {
   std::vector<StoredMessage> out;
   if (reply.size() > first) {
-    out.reserve((reply.size() - first) / 4);
+    out.reserve((reply.size() - first) / 5);
   }
-  for (std::size_t i = first; i + 3 < reply.size(); i += 4) {
+  for (std::size_t i = first; i + 4 < reply.size(); i += 5) {
     StoredMessage m;
     m.seq = to_u64(reply[i].str());
     m.ts_us = to_i64(reply[i + 1].str());
     m.from = std::string(reply[i + 2].str());
-    m.data = std::string(reply[i + 3].str());
+    m.kind = static_cast<std::uint8_t>(to_u64(reply[i + 3].str()));
+    m.data = std::string(reply[i + 4].str());
     out.push_back(std::move(m));
   }
   return out;
@@ -151,7 +153,7 @@ std::uint64_t parse_epoch_text(std::string_view text) noexcept {
 }
 
 bool parse_channel_frame(std::string_view payload, ChannelFrame* out) {
-  // "M <epoch> <seq> <ts> <from length> <from><data>" | "P <+|-> <count> <user>"
+  // "M <epoch> <seq> <ts> <kind> <from length> <from><data>" | "P <+|-> <count> <user>"
   auto next_word = [&payload]() {
     const std::size_t space = payload.find(' ');
     std::string_view word = payload.substr(0, space);
@@ -164,6 +166,7 @@ bool parse_channel_frame(std::string_view payload, ChannelFrame* out) {
     out->epoch = parse_epoch_text(next_word());
     out->message.seq = to_u64(next_word());
     out->message.ts_us = to_i64(next_word());
+    out->message.kind = static_cast<std::uint8_t>(to_u64(next_word()));
     const std::uint64_t from_length = to_u64(next_word());
     if (out->epoch == 0 || out->message.seq == 0 || from_length > payload.size()) {
       return false;
@@ -224,10 +227,11 @@ redis::ReplyCallback adapt(const char* what, ChannelStore::Callback<Result> done
 }  // namespace
 
 void ChannelStore::publish(std::string_view channel, std::string_view from, std::string_view data,
-                           std::uint64_t new_epoch, Callback<PublishResult> done) {
+                           std::uint8_t kind, std::uint64_t new_epoch,
+                           Callback<PublishResult> done) {
   run(scripts::publish(), channel,
       {from, data, decimal(limits_.history_max_messages), epoch_text(new_epoch),
-       decimal(limits_.channel_ttl_ms), decimal(limits_.offline_member_ttl_ms)},
+       decimal(limits_.channel_ttl_ms), decimal(limits_.offline_member_ttl_ms), decimal(kind)},
       adapt("publish", std::move(done), &parse_publish));
 }
 
@@ -282,7 +286,7 @@ void ChannelStore::node_gone(std::string_view channel, std::string_view node,
 
 void ChannelStore::drain_offline(std::string_view channel, std::string_view user,
                                  std::size_t limit, Callback<OfflineDrain> done) {
-  run(scripts::drain_offline(), channel, {user, decimal(limit)},
+  run(scripts::drain_offline(), channel, {user, decimal(limit), decimal(std::max<std::size_t>(limit, 1000))},
       adapt("drain_offline", std::move(done), &parse_drain));
 }
 

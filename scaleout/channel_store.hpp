@@ -42,6 +42,7 @@ struct StoredMessage {
   std::uint64_t seq = 0;
   std::int64_t ts_us = 0;
   std::string from;
+  std::uint8_t kind = 0;  // the publisher's label (pubsub::MessageKind), stored as it is
   std::string data;
 };
 
@@ -103,7 +104,8 @@ struct PresencePage {
 struct OfflineDrain {
   StoreStatus status = StoreStatus::ok;
   std::uint64_t epoch = 0;  // 0: not an offline member of a live channel
-  std::uint64_t missed = 0;  // messages published since the user was last notified
+  std::uint64_t missed = 0;  // messages by others since the user was last notified (exact up to
+                             // 1,000 missed per channel; beyond, the user's own older ones count)
   std::vector<StoredMessage> newest;  // newest first, without the user's own
 };
 
@@ -128,7 +130,7 @@ class ChannelStore {
   /// Sequences and stores one message, then publishes it to the nodes. `new_epoch` is used only
   /// when the channel does not exist in Redis yet.
   void publish(std::string_view channel, std::string_view from, std::string_view data,
-               std::uint64_t new_epoch, Callback<PublishResult> done);
+               std::uint8_t kind, std::uint64_t new_epoch, Callback<PublishResult> done);
   void open(std::string_view channel, const OpenRequest& request, std::uint64_t new_epoch,
             Callback<OpenResult> done);
   /// Up to `limit` messages with seq > since (and <= until when given), oldest first.
