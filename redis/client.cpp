@@ -76,9 +76,8 @@ int RedisClient::find_or_add_node(const Endpoint& endpoint) {
   }
   auto node = std::make_unique<Node>();
   node->endpoint = endpoint;
-  node->commands =
-      std::make_unique<RedisConnection>(reactor_, timers_, endpoint, config_.connection,
-                                        as_owner());
+  node->commands = std::make_unique<RedisConnection>(reactor_, timers_, endpoint,
+                                                     config_.connection, as_owner());
   nodes_.push_back(std::move(node));
   return static_cast<int>(nodes_.size() - 1);
 }
@@ -177,7 +176,7 @@ void RedisClient::run_script(const Script& script, std::span<const std::string_v
 
 void RedisClient::route(Request&& request) {
   Node& node = *nodes_[static_cast<std::size_t>(node_serving(request.slot))];
-  if (request.kind == Request::Kind::subscribe || request.kind == Request::Kind::unsubscribe) {
+  if (request.kind == Request::Kind::kSubscribe || request.kind == Request::Kind::kUnsubscribe) {
     pubsub_connection(node_serving(request.slot)).send(std::move(request));
     return;
   }
@@ -195,11 +194,11 @@ void RedisClient::on_reply(RedisConnection& connection, Request&& request, Reply
   if (reply.is_error() && handle_redirect(connection, request, reply.str())) {
     return;
   }
-  if (request.kind == Request::Kind::subscribe || request.kind == Request::Kind::unsubscribe) {
+  if (request.kind == Request::Kind::kSubscribe || request.kind == Request::Kind::kUnsubscribe) {
     on_subscribe_reply(std::move(request), reply);
     return;
   }
-  complete(std::move(request), RedisStatus::ok, reply);
+  complete(std::move(request), RedisStatus::kOk, reply);
 }
 
 // Returns true when the request was taken care of (re-sent or queued for a retry).
@@ -208,7 +207,8 @@ bool RedisClient::handle_redirect(RedisConnection& connection, Request& request,
   const bool moved = starts_with_word(error, "MOVED");
   const bool ask = starts_with_word(error, "ASK");
   const bool retry = starts_with_word(error, "TRYAGAIN") || starts_with_word(error, "LOADING") ||
-                     starts_with_word(error, "CLUSTERDOWN") || starts_with_word(error, "MASTERDOWN");
+                     starts_with_word(error, "CLUSTERDOWN") ||
+                     starts_with_word(error, "MASTERDOWN");
   const bool noscript = starts_with_word(error, "NOSCRIPT") && request.script != nullptr;
   if (!moved && !ask && !retry && !noscript) {
     return false;
@@ -221,10 +221,9 @@ bool RedisClient::handle_redirect(RedisConnection& connection, Request& request,
   if (noscript) {
     // Load, then re-send on the same connection: pipelined, so the load runs first.
     ++stats_.scripts_loaded;
-    Request load = make_request(request.slot, encode_command({"SCRIPT", "LOAD",
-                                                              request.script->source()}),
-                                nullptr);
-    load.kind = Request::Kind::internal;
+    Request load = make_request(
+        request.slot, encode_command({"SCRIPT", "LOAD", request.script->source()}), nullptr);
+    load.kind = Request::Kind::kInternal;
     connection.send(std::move(load));
     connection.send(std::move(request));
     return true;
@@ -251,8 +250,8 @@ bool RedisClient::handle_redirect(RedisConnection& connection, Request& request,
   }
   ++stats_.asked;
   Request asking = make_request(request.slot, encode_command({"ASKING"}), nullptr);
-  asking.kind = Request::Kind::internal;
-  RedisConnection& next = request.kind == Request::Kind::subscribe
+  asking.kind = Request::Kind::kInternal;
+  RedisConnection& next = request.kind == Request::Kind::kSubscribe
                               ? pubsub_connection(target)
                               : *nodes_[static_cast<std::size_t>(target)]->commands;
   next.send(std::move(asking));
@@ -264,7 +263,7 @@ void RedisClient::retry_later(Request&& request) {
   ++stats_.retries;
   const std::uint64_t due = core::monotonic_ns() + config_.retry_delay_ns;
   if (due > request.deadline_ns) {
-    give_up(std::move(request), RedisStatus::unavailable);
+    give_up(std::move(request), RedisStatus::kUnavailable);
     return;
   }
   retries_.emplace_back(due, std::move(request));
@@ -293,19 +292,19 @@ void RedisClient::run_retries() {
 
 void RedisClient::on_failed(RedisConnection& /*connection*/, Request&& request,
                             RedisStatus status) {
-  if (config_.target.cluster && status != RedisStatus::overloaded) {
+  if (config_.target.cluster && status != RedisStatus::kOverloaded) {
     refresh_slots();  // a failover may have moved the slot
   }
   give_up(std::move(request), status);
 }
 
 void RedisClient::give_up(Request&& request, RedisStatus status) {
-  if (request.kind == Request::Kind::subscribe || request.kind == Request::Kind::unsubscribe) {
+  if (request.kind == Request::Kind::kSubscribe || request.kind == Request::Kind::kUnsubscribe) {
     // The subscription stays wanted; it is sent again when a pub/sub connection comes up.
     auto it = subscriptions_.find(request.channel);
-    if (request.kind == Request::Kind::subscribe && it != subscriptions_.end() &&
+    if (request.kind == Request::Kind::kSubscribe && it != subscriptions_.end() &&
         it->second.token == request.token) {
-      it->second.state = Subscription::State::waiting;
+      it->second.state = Subscription::State::kWaiting;
       schedule_resubscribe();
     }
     return;
@@ -363,21 +362,21 @@ void RedisClient::refresh_slots() {
   refresh_in_flight_ = true;
   last_refresh_ns_ = now;
   Node& node = *nodes_[static_cast<std::size_t>(asked)];
-  Request request = make_request(
-      -1, encode_command({"CLUSTER", "SLOTS"}),
-      [this, host = node.endpoint.host](RedisStatus status, ReplyView reply) {
-        refresh_in_flight_ = false;
-        if (status == RedisStatus::ok && !reply.is_error()) {
-          on_slots(reply, host);
-        } else {
-          spdlog::warn("redis: CLUSTER SLOTS failed: {}",
-                       status == RedisStatus::ok ? std::string(reply.str())
-                                                 : std::string(to_string(status)));
-        }
-        if (std::exchange(refresh_again_, false)) {
-          refresh_slots();
-        }
-      });
+  Request request =
+      make_request(-1, encode_command({"CLUSTER", "SLOTS"}),
+                   [this, host = node.endpoint.host](RedisStatus status, ReplyView reply) {
+                     refresh_in_flight_ = false;
+                     if (status == RedisStatus::kOk && !reply.is_error()) {
+                       on_slots(reply, host);
+                     } else {
+                       spdlog::warn("redis: CLUSTER SLOTS failed: {}",
+                                    status == RedisStatus::kOk ? std::string(reply.str())
+                                                               : std::string(to_string(status)));
+                     }
+                     if (std::exchange(refresh_again_, false)) {
+                       refresh_slots();
+                     }
+                   });
   node.commands->send(std::move(request));
 }
 
@@ -388,7 +387,8 @@ void RedisClient::on_slots(ReplyView reply, const std::string& asked_host) {
     const long long first = range[0].integer(-1);
     const long long last = range[1].integer(-1);
     const ReplyView master = range[2];
-    Endpoint endpoint{std::string(master[0].str()), static_cast<std::uint16_t>(master[1].integer())};
+    Endpoint endpoint{std::string(master[0].str()),
+                      static_cast<std::uint16_t>(master[1].integer())};
     if (first < 0 || last >= kSlotCount || last < first || endpoint.port == 0) {
       continue;
     }

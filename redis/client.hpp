@@ -32,7 +32,7 @@ struct ClientConfig {
   ConnectionOptions connection;
   /// Redirects (MOVED/ASK) and retries (TRYAGAIN/LOADING/CLUSTERDOWN) per command before it fails.
   std::uint8_t max_redirects = 16;
-  std::uint64_t retry_delay_ns = 25'000'000;            // between retries of one command
+  std::uint64_t retry_delay_ns = 25'000'000;              // between retries of one command
   std::uint64_t slots_refresh_interval_ns = 100'000'000;  // at most one CLUSTER SLOTS per this
 };
 
@@ -55,12 +55,12 @@ struct ClientStats {
   std::uint64_t commands = 0;
   std::uint64_t moved = 0;
   std::uint64_t asked = 0;
-  std::uint64_t retries = 0;          // TRYAGAIN / LOADING / CLUSTERDOWN / MASTERDOWN
-  std::uint64_t scripts_loaded = 0;   // NOSCRIPT answered by SCRIPT LOAD
-  std::uint64_t slot_refreshes = 0;   // CLUSTER SLOTS answered
-  std::uint64_t messages = 0;         // pub/sub messages received
-  std::uint64_t connects = 0;         // successful connections, all nodes
-  std::uint64_t timeouts = 0;         // connections dropped for not answering
+  std::uint64_t retries = 0;         // TRYAGAIN / LOADING / CLUSTERDOWN / MASTERDOWN
+  std::uint64_t scripts_loaded = 0;  // NOSCRIPT answered by SCRIPT LOAD
+  std::uint64_t slot_refreshes = 0;  // CLUSTER SLOTS answered
+  std::uint64_t messages = 0;        // pub/sub messages received
+  std::uint64_t connects = 0;        // successful connections, all nodes
+  std::uint64_t timeouts = 0;        // connections dropped for not answering
 };
 
 class RedisClient final : private ConnectionOwner {
@@ -114,7 +114,7 @@ class RedisClient final : private ConnectionOwner {
   };
   struct Subscription {
     int node = -1;
-    enum class State : std::uint8_t { waiting, requested, active } state = State::waiting;
+    enum class State : std::uint8_t { kWaiting, kRequested, kActive } state = State::kWaiting;
     std::uint64_t token = 0;
   };
   struct StringHash {

@@ -36,37 +36,36 @@ void RedisClient::unsubscribe(std::string_view channel) {
   }
   const Subscription subscription = it->second;
   std::string name = std::move(subscriptions_.extract(it).key());
-  if (subscription.state == Subscription::State::waiting || subscription.node < 0) {
+  if (subscription.state == Subscription::State::kWaiting || subscription.node < 0) {
     return;
   }
-  Request request = make_request(-1, encode_command({sharded_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE",
-                                                     name}),
-                                 nullptr);
-  request.kind = Request::Kind::unsubscribe;
+  Request request =
+      make_request(-1, encode_command({sharded_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE", name}), nullptr);
+  request.kind = Request::Kind::kUnsubscribe;
   request.channel = std::move(name);
   pubsub_connection(subscription.node).send(std::move(request));
 }
 
 bool RedisClient::subscription_active(std::string_view channel) const {
   auto it = subscriptions_.find(channel);
-  return it != subscriptions_.end() && it->second.state == Subscription::State::active;
+  return it != subscriptions_.end() && it->second.state == Subscription::State::kActive;
 }
 
 void RedisClient::send_subscribe(std::string_view channel, Subscription& subscription) {
   subscription.token = next_token_++;
-  subscription.state = Subscription::State::requested;
+  subscription.state = Subscription::State::kRequested;
   const std::int32_t slot = config_.target.cluster ? key_slot(channel) : -1;
   subscription.node = node_serving(slot);
-  Request request = make_request(
-      slot, encode_command({sharded_ ? "SSUBSCRIBE" : "SUBSCRIBE", channel}), nullptr);
-  request.kind = Request::Kind::subscribe;
+  Request request =
+      make_request(slot, encode_command({sharded_ ? "SSUBSCRIBE" : "SUBSCRIBE", channel}), nullptr);
+  request.kind = Request::Kind::kSubscribe;
   request.channel = std::string(channel);
   request.token = subscription.token;
   pubsub_connection(subscription.node).send(std::move(request));
 }
 
 void RedisClient::on_subscribe_reply(Request&& request, ReplyView reply) {
-  if (request.kind == Request::Kind::unsubscribe) {
+  if (request.kind == Request::Kind::kUnsubscribe) {
     return;
   }
   auto it = subscriptions_.find(request.channel);
@@ -79,7 +78,7 @@ void RedisClient::on_subscribe_reply(Request&& request, ReplyView reply) {
       spdlog::warn("redis: subscribing to {} failed: {}", request.channel, reply.str());
     }
     if (current) {
-      it->second.state = Subscription::State::waiting;
+      it->second.state = Subscription::State::kWaiting;
       schedule_resubscribe();
     }
     return;
@@ -87,7 +86,7 @@ void RedisClient::on_subscribe_reply(Request&& request, ReplyView reply) {
   if (!current) {
     return;  // superseded by a later unsubscribe or subscribe
   }
-  it->second.state = Subscription::State::active;
+  it->second.state = Subscription::State::kActive;
   if (handler_ != nullptr) {
     handler_->on_subscribed(request.channel);
   }
@@ -100,7 +99,7 @@ void RedisClient::on_push(RedisConnection& connection, ReplyView push) {
     ++stats_.messages;
     auto it = subscriptions_.find(channel);
     if (handler_ != nullptr && it != subscriptions_.end() &&
-        it->second.state == Subscription::State::active) {
+        it->second.state == Subscription::State::kActive) {
       handler_->on_message(channel, push[2].str());
     }
     return;
@@ -117,8 +116,8 @@ void RedisClient::on_push(RedisConnection& connection, ReplyView push) {
 }
 
 void RedisClient::interrupt(std::string_view channel, Subscription& subscription) {
-  const bool was_active = subscription.state == Subscription::State::active;
-  subscription.state = Subscription::State::waiting;
+  const bool was_active = subscription.state == Subscription::State::kActive;
+  subscription.state = Subscription::State::kWaiting;
   if (was_active && handler_ != nullptr) {
     handler_->on_interrupted(channel);
   }
@@ -148,20 +147,20 @@ void RedisClient::handle_pubsub_state(int node, bool up) {
 void RedisClient::resubscribe_waiting() {
   std::vector<std::string> waiting;
   for (auto& [channel, subscription] : subscriptions_) {
-    if (subscription.state != Subscription::State::waiting) {
+    if (subscription.state != Subscription::State::kWaiting) {
       continue;
     }
     // A subscriber connection that is backing off re-sends its channels when it comes up.
     const int node = node_serving(config_.target.cluster ? key_slot(channel) : -1);
     const auto& pubsub = nodes_[static_cast<std::size_t>(node)]->pubsub;
-    if (pubsub && pubsub->state() == RedisConnection::State::backoff) {
+    if (pubsub && pubsub->state() == RedisConnection::State::kBackoff) {
       continue;
     }
     waiting.push_back(channel);
   }
   for (const std::string& channel : waiting) {
     auto it = subscriptions_.find(channel);
-    if (it != subscriptions_.end() && it->second.state == Subscription::State::waiting) {
+    if (it != subscriptions_.end() && it->second.state == Subscription::State::kWaiting) {
       send_subscribe(it->first, it->second);
     }
   }

@@ -13,15 +13,15 @@ namespace hexwire::redis {
 
 std::string_view to_string(RedisStatus status) noexcept {
   switch (status) {
-    case RedisStatus::ok:
+    case RedisStatus::kOk:
       return "ok";
-    case RedisStatus::unavailable:
+    case RedisStatus::kUnavailable:
       return "unavailable";
-    case RedisStatus::timeout:
+    case RedisStatus::kTimeout:
       return "timeout";
-    case RedisStatus::disconnected:
+    case RedisStatus::kDisconnected:
       return "disconnected";
-    case RedisStatus::overloaded:
+    case RedisStatus::kOverloaded:
       return "overloaded";
   }
   return "?";
@@ -39,7 +39,8 @@ class RedisConnection::Link final : public core::ConnectionHandler {
       owner_->on_open();
     }
   }
-  void on_data(core::Connection& /*connection*/, std::span<const std::byte> bytes) noexcept override {
+  void on_data(core::Connection& /*connection*/,
+               std::span<const std::byte> bytes) noexcept override {
     if (owner_ != nullptr) {
       owner_->on_bytes(bytes);
     }
@@ -95,7 +96,7 @@ RedisConnection::~RedisConnection() {
 }
 
 void RedisConnection::connect() {
-  state_ = State::connecting;
+  state_ = State::kConnecting;
   timed_out_ = false;
   int error = 0;
   auto link = std::make_unique<Link>(this);
@@ -115,13 +116,13 @@ void RedisConnection::connect() {
   socket_ = socket;
   connect_timer_ = timers_.add_after(options_.connect_timeout_ns, [this] {
     connect_timer_ = 0;
-    if (state_ == State::connecting && socket_ != nullptr) {
+    if (state_ == State::kConnecting && socket_ != nullptr) {
       socket_->abort();
     }
   });
   if (!options_.password.empty()) {
     Request auth;
-    auth.kind = Request::Kind::internal;
+    auth.kind = Request::Kind::kInternal;
     auth.bytes = encode_command({"AUTH", options_.password});
     auth.deadline_ns = core::monotonic_ns() + options_.command_timeout_ns;
     send(std::move(auth));
@@ -129,7 +130,7 @@ void RedisConnection::connect() {
 }
 
 void RedisConnection::on_open() {
-  state_ = State::ready;
+  state_ = State::kReady;
   backoff_ns_ = 0;
   ++stats_.connects;
   if (connect_timer_ != 0) {
@@ -140,16 +141,16 @@ void RedisConnection::on_open() {
 
 void RedisConnection::send(Request&& request) {
   ++stats_.requests;
-  if (state_ == State::backoff || socket_ == nullptr) {
-    defer_failure(std::move(request), RedisStatus::unavailable);
+  if (state_ == State::kBackoff || socket_ == nullptr) {
+    defer_failure(std::move(request), RedisStatus::kUnavailable);
     return;
   }
   if (in_flight_.size() >= options_.max_in_flight) {
-    defer_failure(std::move(request), RedisStatus::overloaded);
+    defer_failure(std::move(request), RedisStatus::kOverloaded);
     return;
   }
   if (!socket_->send(request.bytes)) {
-    defer_failure(std::move(request), RedisStatus::disconnected);
+    defer_failure(std::move(request), RedisStatus::kDisconnected);
     return;
   }
   in_flight_.push_back(std::move(request));
@@ -168,15 +169,15 @@ void RedisConnection::on_bytes(std::span<const std::byte> bytes) {
   Reply reply;
   for (;;) {
     switch (reader_.next(&reply)) {
-      case ReplyReader::Next::reply:
+      case ReplyReader::Next::kReply:
         dispatch_reply(std::move(reply));
         if (socket_ == nullptr || !socket_->is_open()) {
           return;
         }
         break;
-      case ReplyReader::Next::need_more:
+      case ReplyReader::Next::kNeedMore:
         return;
-      case ReplyReader::Next::error:
+      case ReplyReader::Next::kError:
         spdlog::warn("redis {}: protocol error: {}", endpoint_.to_string(), reader_.error());
         socket_->abort();
         return;
@@ -190,14 +191,15 @@ bool RedisConnection::answers_front(ReplyView reply) const noexcept {
   }
   const Request& front = in_flight_.front();
   const std::string_view kind = reply[0].str();
-  const bool family = (front.kind == Request::Kind::subscribe && is_subscribe_confirmation(kind)) ||
-                      (front.kind == Request::Kind::unsubscribe && is_unsubscribe_confirmation(kind));
+  const bool family =
+      (front.kind == Request::Kind::kSubscribe && is_subscribe_confirmation(kind)) ||
+      (front.kind == Request::Kind::kUnsubscribe && is_unsubscribe_confirmation(kind));
   return family && reply[1].str() == front.channel;
 }
 
 void RedisConnection::dispatch_reply(Reply&& reply) {
   const ReplyView view = reply.view();
-  if (options_.subscriber && view.is_array() && view[0].type() == ReplyType::string) {
+  if (options_.subscriber && view.is_array() && view[0].type() == ReplyType::kString) {
     const std::string_view kind = view[0].str();
     const bool confirmation = is_subscribe_confirmation(kind) || is_unsubscribe_confirmation(kind);
     if (is_message_push(kind) || (confirmation && !answers_front(view))) {
@@ -214,7 +216,7 @@ void RedisConnection::dispatch_reply(Reply&& reply) {
   Request request = std::move(in_flight_.front());
   in_flight_.pop_front();
   ++stats_.replies;
-  if (request.kind == Request::Kind::internal) {
+  if (request.kind == Request::Kind::kInternal) {
     if (view.is_error()) {
       spdlog::warn("redis {}: {}", endpoint_.to_string(), view.str());
     }
@@ -224,7 +226,7 @@ void RedisConnection::dispatch_reply(Reply&& reply) {
 }
 
 void RedisConnection::on_link_closed(int error) {
-  const bool was_ready = state_ == State::ready;
+  const bool was_ready = state_ == State::kReady;
   link_ = nullptr;
   socket_ = nullptr;
   if (connect_timer_ != 0) {
@@ -235,9 +237,9 @@ void RedisConnection::on_link_closed(int error) {
                  timed_out_ ? "no answer within the command timeout"
                             : (error != 0 ? std::system_category().message(error) : "closed"));
   }
-  const RedisStatus status = timed_out_   ? RedisStatus::timeout
-                             : was_ready ? RedisStatus::disconnected
-                                         : RedisStatus::unavailable;
+  const RedisStatus status = timed_out_  ? RedisStatus::kTimeout
+                             : was_ready ? RedisStatus::kDisconnected
+                                         : RedisStatus::kUnavailable;
   reader_.reset();
   enter_backoff();
   fail_all(status);
@@ -251,14 +253,14 @@ void RedisConnection::fail_all(RedisStatus status) {
   failed.swap(in_flight_);
   for (Request& request : failed) {
     ++stats_.failures;
-    if (request.kind != Request::Kind::internal) {
+    if (request.kind != Request::Kind::kInternal) {
       owner_.on_failed(*this, std::move(request), status);
     }
   }
 }
 
 void RedisConnection::enter_backoff() {
-  state_ = State::backoff;
+  state_ = State::kBackoff;
   backoff_ns_ = backoff_ns_ == 0 ? options_.reconnect_min_ns
                                  : std::min(backoff_ns_ * 2, options_.reconnect_max_ns);
   // +-25% jitter so that the nodes of a pool do not reconnect in lockstep.
@@ -311,7 +313,7 @@ void RedisConnection::run_deferred() {
   std::deque<std::pair<Request, RedisStatus>> batch;
   batch.swap(deferred_);
   for (auto& [request, status] : batch) {
-    if (request.kind != Request::Kind::internal) {
+    if (request.kind != Request::Kind::kInternal) {
       owner_.on_failed(*this, std::move(request), status);
     }
   }

@@ -21,13 +21,13 @@ namespace hexwire::redis {
 struct ConnectionOptions {
   std::uint64_t connect_timeout_ns = 1'000'000'000;
   /// The oldest unanswered request may wait this long; then the server is declared unresponsive,
-  /// the connection is dropped and every request on it fails with RedisStatus::timeout.
+  /// the connection is dropped and every request on it fails with RedisStatus::kTimeout.
   std::uint64_t command_timeout_ns = 2'000'000'000;
-  std::uint64_t reconnect_min_ns = 50'000'000;   // first backoff after a failure
+  std::uint64_t reconnect_min_ns = 50'000'000;     // first backoff after a failure
   std::uint64_t reconnect_max_ns = 2'000'000'000;  // backoff doubles up to this
-  std::size_t max_in_flight = 65'536;  // more: RedisStatus::overloaded
-  std::string password;                // AUTH after connecting, when not empty
-  bool subscriber = false;             // pub/sub connection: pushes go to on_push
+  std::size_t max_in_flight = 65'536;              // more: RedisStatus::kOverloaded
+  std::string password;                            // AUTH after connecting, when not empty
+  bool subscriber = false;                         // pub/sub connection: pushes go to on_push
 };
 
 class RedisConnection;
@@ -55,13 +55,13 @@ struct ConnectionStats {
   std::uint64_t requests = 0;
   std::uint64_t replies = 0;
   std::uint64_t failures = 0;
-  std::uint64_t connects = 0;   // successful connections (the first one included)
-  std::uint64_t timeouts = 0;   // connections dropped because the server stopped answering
+  std::uint64_t connects = 0;  // successful connections (the first one included)
+  std::uint64_t timeouts = 0;  // connections dropped because the server stopped answering
 };
 
 class RedisConnection {
  public:
-  enum class State : std::uint8_t { connecting, ready, backoff };
+  enum class State : std::uint8_t { kConnecting, kReady, kBackoff };
 
   /// Starts connecting at once. `reactor` and `timers` belong to the calling shard and must
   /// outlive the connection; so must `owner`.
@@ -78,7 +78,7 @@ class RedisConnection {
   void send(Request&& request);
 
   [[nodiscard]] State state() const noexcept { return state_; }
-  [[nodiscard]] bool ready() const noexcept { return state_ == State::ready; }
+  [[nodiscard]] bool ready() const noexcept { return state_ == State::kReady; }
   [[nodiscard]] const Endpoint& endpoint() const noexcept { return endpoint_; }
   [[nodiscard]] std::size_t in_flight() const noexcept { return in_flight_.size(); }
   [[nodiscard]] const ConnectionStats& stats() const noexcept { return stats_; }
@@ -106,7 +106,7 @@ class RedisConnection {
   Endpoint endpoint_;
   ConnectionOptions options_;
   ConnectionOwner& owner_;
-  State state_ = State::connecting;
+  State state_ = State::kConnecting;
   Link* link_ = nullptr;  // the live socket's handler (owned by the reactor)
   core::Connection* socket_ = nullptr;
   ReplyReader reader_;

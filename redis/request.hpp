@@ -16,11 +16,11 @@ namespace hexwire::redis {
 /// How a request ended when it got no usable answer. `ok` means the server answered: the reply
 /// may still be an error reply (ReplyView::is_error), e.g. a script error or WRONGTYPE.
 enum class RedisStatus : std::uint8_t {
-  ok,
-  unavailable,   // not connected (connecting failed, backing off, cluster slot unserved)
-  timeout,       // no answer within the command timeout (the command may have run)
-  disconnected,  // the connection broke while the command was in flight (it may have run)
-  overloaded,    // too many requests in flight on the connection
+  kOk,
+  kUnavailable,   // not connected (connecting failed, backing off, cluster slot unserved)
+  kTimeout,       // no answer within the command timeout (the command may have run)
+  kDisconnected,  // the connection broke while the command was in flight (it may have run)
+  kOverloaded,    // too many requests in flight on the connection
 };
 [[nodiscard]] std::string_view to_string(RedisStatus status) noexcept;
 
@@ -32,10 +32,10 @@ class Script;
 
 struct Request {
   enum class Kind : std::uint8_t {
-    command,      // an ordinary command
-    internal,     // sent by the client itself (ASKING, SCRIPT LOAD, AUTH): reply ignored
-    subscribe,    // (S)SUBSCRIBE `channel`: answered by its confirmation push
-    unsubscribe,  // (S)UNSUBSCRIBE `channel`: answered by its confirmation push
+    kCommand,      // an ordinary command
+    kInternal,     // sent by the client itself (ASKING, SCRIPT LOAD, AUTH): reply ignored
+    kSubscribe,    // (S)SUBSCRIBE `channel`: answered by its confirmation push
+    kUnsubscribe,  // (S)UNSUBSCRIBE `channel`: answered by its confirmation push
   };
   core::SharedBuffer bytes;
   ReplyCallback callback;
@@ -45,7 +45,7 @@ struct Request {
   std::uint64_t token = 0;         // subscribe: which subscription attempt this confirms
   std::int32_t slot = -1;          // cluster slot of the command's keys, -1: any node
   std::uint8_t redirects = 0;      // MOVED/ASK/TRYAGAIN followed so far
-  Kind kind = Kind::command;
+  Kind kind = Kind::kCommand;
 };
 
 }  // namespace hexwire::redis

@@ -94,17 +94,17 @@ std::uint16_t key_slot(std::string_view key) noexcept {
 
 std::string_view to_string(ReplyType type) noexcept {
   switch (type) {
-    case ReplyType::string:
+    case ReplyType::kString:
       return "string";
-    case ReplyType::array:
+    case ReplyType::kArray:
       return "array";
-    case ReplyType::integer:
+    case ReplyType::kInteger:
       return "integer";
-    case ReplyType::nil:
+    case ReplyType::kNil:
       return "nil";
-    case ReplyType::status:
+    case ReplyType::kStatus:
       return "status";
-    case ReplyType::error:
+    case ReplyType::kError:
       return "error";
   }
   return "?";
@@ -115,29 +115,29 @@ std::string_view to_string(ReplyType type) noexcept {
 
 ReplyType ReplyView::type() const noexcept {
   if (reply_ == nullptr) {
-    return ReplyType::nil;
+    return ReplyType::kNil;
   }
   switch (reply_->type) {
     case REDIS_REPLY_STRING:
-      return ReplyType::string;
+      return ReplyType::kString;
     case REDIS_REPLY_ARRAY:
-      return ReplyType::array;
+      return ReplyType::kArray;
     case REDIS_REPLY_INTEGER:
-      return ReplyType::integer;
+      return ReplyType::kInteger;
     case REDIS_REPLY_STATUS:
-      return ReplyType::status;
+      return ReplyType::kStatus;
     case REDIS_REPLY_ERROR:
-      return ReplyType::error;
+      return ReplyType::kError;
     default:
-      return ReplyType::nil;
+      return ReplyType::kNil;
   }
 }
 
 std::string_view ReplyView::str() const noexcept {
   switch (type()) {
-    case ReplyType::string:
-    case ReplyType::status:
-    case ReplyType::error:
+    case ReplyType::kString:
+    case ReplyType::kStatus:
+    case ReplyType::kError:
       return {reply_->str, reply_->len};
     default:
       return {};
@@ -145,10 +145,10 @@ std::string_view ReplyView::str() const noexcept {
 }
 
 long long ReplyView::integer(long long fallback) const noexcept {
-  if (type() == ReplyType::integer) {
+  if (type() == ReplyType::kInteger) {
     return reply_->integer;
   }
-  if (type() == ReplyType::string) {
+  if (type() == ReplyType::kString) {
     long long value = 0;
     const std::string_view text = str();
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -160,7 +160,7 @@ long long ReplyView::integer(long long fallback) const noexcept {
 }
 
 std::size_t ReplyView::size() const noexcept {
-  return type() == ReplyType::array ? reply_->elements : 0;
+  return type() == ReplyType::kArray ? reply_->elements : 0;
 }
 
 ReplyView ReplyView::operator[](std::size_t index) const noexcept {
@@ -173,13 +173,13 @@ ReplyView ReplyView::operator[](std::size_t index) const noexcept {
 std::string ReplyView::describe() const {
   std::string out(to_string(type()));
   switch (type()) {
-    case ReplyType::array:
+    case ReplyType::kArray:
       out += "[" + std::to_string(size()) + "]";
       break;
-    case ReplyType::integer:
+    case ReplyType::kInteger:
       out += " " + std::to_string(reply_->integer);
       break;
-    case ReplyType::nil:
+    case ReplyType::kNil:
       break;
     default:
       out += " \"";
@@ -216,13 +216,13 @@ ReplyReader::Next ReplyReader::next(Reply* out) noexcept {
   auto* reader = static_cast<redisReader*>(reader_);
   void* reply = nullptr;
   if (redisReaderGetReply(reader, &reply) != REDIS_OK) {
-    return Next::error;
+    return Next::kError;
   }
   if (reply == nullptr) {
-    return Next::need_more;
+    return Next::kNeedMore;
   }
   *out = Reply(static_cast<redisReply*>(reply));
-  return Next::reply;
+  return Next::kReply;
 }
 
 std::string_view ReplyReader::error() const noexcept {

@@ -28,7 +28,7 @@ namespace hexwire::redis {
 [[nodiscard]] std::uint16_t key_slot(std::string_view key) noexcept;
 inline constexpr std::uint16_t kSlotCount = 16384;
 
-enum class ReplyType : std::uint8_t { string, array, integer, nil, status, error };
+enum class ReplyType : std::uint8_t { kString, kArray, kInteger, kNil, kStatus, kError };
 [[nodiscard]] std::string_view to_string(ReplyType type) noexcept;
 
 /// A read-only view of one node of a parsed reply. Valid while the owning Reply lives. An
@@ -39,9 +39,9 @@ class ReplyView {
   explicit ReplyView(const redisReply* reply) noexcept : reply_(reply) {}
 
   [[nodiscard]] ReplyType type() const noexcept;
-  [[nodiscard]] bool is_error() const noexcept { return type() == ReplyType::error; }
-  [[nodiscard]] bool is_nil() const noexcept { return type() == ReplyType::nil; }
-  [[nodiscard]] bool is_array() const noexcept { return type() == ReplyType::array; }
+  [[nodiscard]] bool is_error() const noexcept { return type() == ReplyType::kError; }
+  [[nodiscard]] bool is_nil() const noexcept { return type() == ReplyType::kNil; }
+  [[nodiscard]] bool is_array() const noexcept { return type() == ReplyType::kArray; }
   /// The bytes of a string, status or error reply (empty for the other types).
   [[nodiscard]] std::string_view str() const noexcept;
   /// An integer reply, or a string reply holding a decimal integer; `fallback` otherwise.
@@ -83,7 +83,7 @@ class ReplyReader {
 
   /// Appends received bytes. Returns false on a parser error (see error()).
   bool feed(std::span<const std::byte> bytes) noexcept;
-  enum class Next : std::uint8_t { reply, need_more, error };
+  enum class Next : std::uint8_t { kReply, kNeedMore, kError };
   /// Takes the next complete reply into *out.
   Next next(Reply* out) noexcept;
   [[nodiscard]] std::string_view error() const noexcept;

@@ -13,15 +13,15 @@ namespace hexwire::scaleout {
 
 /// Index of each key in ChannelKeys::keys (also the order scripts receive them in KEYS).
 enum ChannelKey : std::size_t {
-  kMeta = 0,    // hash: seq (last sequence number), epoch (16 hex digits), x (TTL refresh due)
-  kLog,         // stream: one entry per message, id <seq>-0, fields f (from), t (ts µs), d (data)
-  kShard,       // pub/sub channel (SPUBLISH) that carries new messages and presence to nodes
-  kMembers,     // hash: member -> read cursor (seq)
-  kOffline,     // zset: offline member -> ms since epoch when they went offline
-  kQueue,       // hash: offline member -> seq up to which notifications were delivered
-  kNodes,       // hash: "user|node" -> 1 for every node where the user has a subscribed connection
-  kNodeCount,   // hash: user -> number of nodes where the user is subscribed
-  kOnline,      // zset: online users (score 0, ordered by name for paging)
+  kMeta = 0,   // hash: seq (last sequence number), epoch (16 hex digits), x (TTL refresh due)
+  kLog,        // stream: one entry per message, id <seq>-0, fields f (from), t (ts µs), d (data)
+  kShard,      // pub/sub channel (SPUBLISH) that carries new messages and presence to nodes
+  kMembers,    // hash: member -> read cursor (seq)
+  kOffline,    // zset: offline member -> ms since epoch when they went offline
+  kQueue,      // hash: offline member -> seq up to which notifications were delivered
+  kNodes,      // hash: "user|node" -> 1 for every node where the user has a subscribed connection
+  kNodeCount,  // hash: user -> number of nodes where the user is subscribed
+  kOnline,     // zset: online users (score 0, ordered by name for paging)
   kChannelKeyCount,
 };
 

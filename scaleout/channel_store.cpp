@@ -48,13 +48,13 @@ std::vector<StoredMessage> read_messages(redis::ReplyView reply, std::size_t fir
 }
 
 PublishResult parse_publish(redis::ReplyView r) {
-  return {StoreStatus::ok, static_cast<std::uint64_t>(r[0].integer()), parse_epoch_text(r[1].str()),
-          to_i64(r[2].str())};
+  return {StoreStatus::kOk, static_cast<std::uint64_t>(r[0].integer()),
+          parse_epoch_text(r[1].str()), to_i64(r[2].str())};
 }
 
 OpenResult parse_open(redis::ReplyView r) {
   OpenResult out;
-  out.status = r[0].integer() == 1 ? StoreStatus::channel_full : StoreStatus::ok;
+  out.status = r[0].integer() == 1 ? StoreStatus::kChannelFull : StoreStatus::kOk;
   out.seq = static_cast<std::uint64_t>(r[1].integer());
   out.epoch = parse_epoch_text(r[2].str());
   out.recovered = r[3].integer() == 1;
@@ -73,12 +73,12 @@ RangeResult parse_range(redis::ReplyView r) {
 }
 
 ReadCursorResult parse_mark_read(redis::ReplyView r) {
-  return {r[0].integer() == 1 ? StoreStatus::not_member : StoreStatus::ok,
+  return {r[0].integer() == 1 ? StoreStatus::kNotMember : StoreStatus::kOk,
           static_cast<std::uint64_t>(r[1].integer()), static_cast<std::uint64_t>(r[2].integer())};
 }
 
 PresenceUpdate parse_presence(redis::ReplyView r) {
-  return {StoreStatus::ok, r[0].integer() == 1, static_cast<std::uint64_t>(r[1].integer())};
+  return {StoreStatus::kOk, r[0].integer() == 1, static_cast<std::uint64_t>(r[1].integer())};
 }
 
 PresencePage parse_presence_page(redis::ReplyView r) {
@@ -91,7 +91,7 @@ PresencePage parse_presence_page(redis::ReplyView r) {
 }
 
 StoreStatus parse_node_gone(redis::ReplyView /*r*/) {
-  return StoreStatus::ok;
+  return StoreStatus::kOk;
 }
 
 OfflineDrain parse_drain(redis::ReplyView r) {
@@ -119,15 +119,15 @@ Result failed(StoreStatus status) {
 
 std::string_view to_string(StoreStatus status) noexcept {
   switch (status) {
-    case StoreStatus::ok:
+    case StoreStatus::kOk:
       return "ok";
-    case StoreStatus::unavailable:
+    case StoreStatus::kUnavailable:
       return "unavailable";
-    case StoreStatus::channel_full:
+    case StoreStatus::kChannelFull:
       return "channel_full";
-    case StoreStatus::not_member:
+    case StoreStatus::kNotMember:
       return "not_member";
-    case StoreStatus::error:
+    case StoreStatus::kError:
       return "error";
   }
   return "?";
@@ -162,7 +162,7 @@ bool parse_channel_frame(std::string_view payload, ChannelFrame* out) {
   };
   const std::string_view kind = next_word();
   if (kind == "M") {
-    out->kind = ChannelFrame::Kind::message;
+    out->kind = ChannelFrame::Kind::kMessage;
     out->epoch = parse_epoch_text(next_word());
     out->message.seq = to_u64(next_word());
     out->message.ts_us = to_i64(next_word());
@@ -177,7 +177,7 @@ bool parse_channel_frame(std::string_view payload, ChannelFrame* out) {
   }
   if (kind == "P") {
     const std::string_view sign = next_word();
-    out->kind = sign == "+" ? ChannelFrame::Kind::join : ChannelFrame::Kind::leave;
+    out->kind = sign == "+" ? ChannelFrame::Kind::kJoin : ChannelFrame::Kind::kLeave;
     out->online = to_u64(next_word());
     out->user = std::string(payload);
     return (sign == "+" || sign == "-") && !out->user.empty();
@@ -200,7 +200,8 @@ void ChannelStore::run(const redis::Script& script, std::string_view channel,
   for (std::size_t i = 0; i < kChannelKeyCount; ++i) {
     key_views[i] = keys.keys[i];
   }
-  client_.run_script(script, key_views, std::span<const std::string_view>(args.begin(), args.size()),
+  client_.run_script(script, key_views,
+                     std::span<const std::string_view>(args.begin(), args.size()),
                      std::move(parse));
 }
 
@@ -213,11 +214,11 @@ redis::ReplyCallback adapt(const char* what, ChannelStore::Callback<Result> done
                            Result (*parse)(redis::ReplyView)) {
   return [what, done = std::move(done), parse](redis::RedisStatus status,
                                                redis::ReplyView reply) mutable {
-    if (status != redis::RedisStatus::ok) {
-      done(failed<Result>(StoreStatus::unavailable));
+    if (status != redis::RedisStatus::kOk) {
+      done(failed<Result>(StoreStatus::kUnavailable));
     } else if (reply.is_error()) {
       spdlog::error("redis {} script: {}", what, reply.str());
-      done(failed<Result>(StoreStatus::error));
+      done(failed<Result>(StoreStatus::kError));
     } else {
       done(parse(reply));
     }
@@ -238,8 +239,8 @@ void ChannelStore::publish(std::string_view channel, std::string_view from, std:
 void ChannelStore::open(std::string_view channel, const OpenRequest& request,
                         std::uint64_t new_epoch, Callback<OpenResult> done) {
   const std::string since = request.since ? decimal(*request.since) : std::string();
-  const std::string since_epoch = request.since_epoch != 0 ? epoch_text(request.since_epoch)
-                                                           : std::string();
+  const std::string since_epoch =
+      request.since_epoch != 0 ? epoch_text(request.since_epoch) : std::string();
   run(scripts::open(), channel,
       {request.user, since, since_epoch, decimal(limits_.max_backlog), epoch_text(new_epoch),
        request.join ? "1" : "0", decimal(limits_.max_members), decimal(limits_.channel_ttl_ms)},
@@ -250,8 +251,8 @@ void ChannelStore::range(std::string_view channel, std::uint64_t since, std::uin
                          std::size_t limit, std::optional<std::uint64_t> until,
                          Callback<RangeResult> done) {
   run(scripts::range(), channel,
-      {decimal(since), since_epoch != 0 ? epoch_text(since_epoch) : std::string(),
-       decimal(limit), until ? decimal(*until) : std::string()},
+      {decimal(since), since_epoch != 0 ? epoch_text(since_epoch) : std::string(), decimal(limit),
+       until ? decimal(*until) : std::string()},
       adapt("range", std::move(done), &parse_range));
 }
 
@@ -261,14 +262,12 @@ void ChannelStore::mark_read(std::string_view channel, std::string_view user, st
       adapt("mark_read", std::move(done), &parse_mark_read));
 }
 
-void ChannelStore::presence(std::string_view channel, std::string_view user,
-                            std::string_view node, PresenceKind kind,
-                            Callback<PresenceUpdate> done) {
-  const std::string_view kind_text = kind == PresenceKind::online    ? "on"
-                                     : kind == PresenceKind::offline ? "off"
-                                                                     : "leave";
-  run(scripts::presence(), channel,
-      {user, node, kind_text, decimal(limits_.max_offline_members)},
+void ChannelStore::presence(std::string_view channel, std::string_view user, std::string_view node,
+                            PresenceKind kind, Callback<PresenceUpdate> done) {
+  const std::string_view kind_text = kind == PresenceKind::kOnline    ? "on"
+                                     : kind == PresenceKind::kOffline ? "off"
+                                                                      : "leave";
+  run(scripts::presence(), channel, {user, node, kind_text, decimal(limits_.max_offline_members)},
       adapt("presence", std::move(done), &parse_presence));
 }
 
@@ -284,9 +283,10 @@ void ChannelStore::node_gone(std::string_view channel, std::string_view node,
       adapt("node_gone", std::move(done), &parse_node_gone));
 }
 
-void ChannelStore::drain_offline(std::string_view channel, std::string_view user,
-                                 std::size_t limit, Callback<OfflineDrain> done) {
-  run(scripts::drain_offline(), channel, {user, decimal(limit), decimal(std::max<std::size_t>(limit, 1000))},
+void ChannelStore::drain_offline(std::string_view channel, std::string_view user, std::size_t limit,
+                                 Callback<OfflineDrain> done) {
+  run(scripts::drain_offline(), channel,
+      {user, decimal(limit), decimal(std::max<std::size_t>(limit, 1000))},
       adapt("drain_offline", std::move(done), &parse_drain));
 }
 

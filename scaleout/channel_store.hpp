@@ -19,21 +19,21 @@ namespace hexwire::scaleout {
 
 /// Bounds and lifetimes of what the store keeps in Redis (docs/scale-out.md, "Redis keys").
 struct ChannelLimits {
-  std::string prefix = "hw";                          // key namespace
-  std::size_t history_max_messages = 10'000;          // stream MAXLEN ~ (approximate trim)
-  std::uint64_t channel_ttl_ms = 24ull * 3'600'000;   // keys expire this long after last use
-  std::uint64_t offline_member_ttl_ms = 3'600'000;    // offline membership ends after this
-  std::size_t max_offline_members = 10'000;           // per channel; longest-away evicted first
-  std::size_t max_members = 1'000'000;                // per channel: channel_full beyond
-  std::size_t max_backlog = 10'000;                   // resume replays at most this many
+  std::string prefix = "hw";                         // key namespace
+  std::size_t history_max_messages = 10'000;         // stream MAXLEN ~ (approximate trim)
+  std::uint64_t channel_ttl_ms = 24ull * 3'600'000;  // keys expire this long after last use
+  std::uint64_t offline_member_ttl_ms = 3'600'000;   // offline membership ends after this
+  std::size_t max_offline_members = 10'000;          // per channel; longest-away evicted first
+  std::size_t max_members = 1'000'000;               // per channel: channel_full beyond
+  std::size_t max_backlog = 10'000;                  // resume replays at most this many
 };
 
 enum class StoreStatus : std::uint8_t {
-  ok,
-  unavailable,   // Redis did not answer (down, timeout, connection lost: a write may have run)
-  channel_full,  // open: max_members reached
-  not_member,    // mark_read by a user who is not a member
-  error,         // Redis answered with an error (logged): a bug or a misconfigured server
+  kOk,
+  kUnavailable,  // Redis did not answer (down, timeout, connection lost: a write may have run)
+  kChannelFull,  // open: max_members reached
+  kNotMember,    // mark_read by a user who is not a member
+  kError,        // Redis answered with an error (logged): a bug or a misconfigured server
 };
 [[nodiscard]] std::string_view to_string(StoreStatus status) noexcept;
 
@@ -51,7 +51,7 @@ struct StoredMessage {
 [[nodiscard]] std::uint64_t parse_epoch_text(std::string_view text) noexcept;  // 0 if malformed
 
 struct PublishResult {
-  StoreStatus status = StoreStatus::ok;
+  StoreStatus status = StoreStatus::kOk;
   std::uint64_t seq = 0;
   std::uint64_t epoch = 0;
   std::int64_t ts_us = 0;
@@ -65,7 +65,7 @@ struct OpenRequest {
 };
 
 struct OpenResult {
-  StoreStatus status = StoreStatus::ok;
+  StoreStatus status = StoreStatus::kOk;
   std::uint64_t seq = 0;  // the channel's last seq when the read ran
   std::uint64_t epoch = 0;
   bool recovered = true;
@@ -74,7 +74,7 @@ struct OpenResult {
 };
 
 struct RangeResult {
-  StoreStatus status = StoreStatus::ok;
+  StoreStatus status = StoreStatus::kOk;
   std::uint64_t last_seq = 0;
   std::uint64_t epoch = 0;  // 0: Redis holds no such channel
   bool recovered = true;
@@ -82,28 +82,28 @@ struct RangeResult {
 };
 
 struct ReadCursorResult {
-  StoreStatus status = StoreStatus::ok;
+  StoreStatus status = StoreStatus::kOk;
   std::uint64_t cursor = 0;
   std::uint64_t unread = 0;
 };
 
-enum class PresenceKind : std::uint8_t { online, offline, leave };
+enum class PresenceKind : std::uint8_t { kOnline, kOffline, kLeave };
 
 struct PresenceUpdate {
-  StoreStatus status = StoreStatus::ok;
+  StoreStatus status = StoreStatus::kOk;
   bool changed = false;  // a global join/leave was published
   std::uint64_t online = 0;
 };
 
 struct PresencePage {
-  StoreStatus status = StoreStatus::ok;
+  StoreStatus status = StoreStatus::kOk;
   std::uint64_t online = 0;
   std::vector<std::string> users;  // in name order
 };
 
 struct OfflineDrain {
-  StoreStatus status = StoreStatus::ok;
-  std::uint64_t epoch = 0;  // 0: not an offline member of a live channel
+  StoreStatus status = StoreStatus::kOk;
+  std::uint64_t epoch = 0;   // 0: not an offline member of a live channel
   std::uint64_t missed = 0;  // messages by others since the user was last notified (exact up to
                              // 1,000 missed per channel; beyond, the user's own older ones count)
   std::vector<StoredMessage> newest;  // newest first, without the user's own
@@ -111,11 +111,11 @@ struct OfflineDrain {
 
 /// A frame received on a channel's shard pub/sub channel.
 struct ChannelFrame {
-  enum class Kind : std::uint8_t { message, join, leave } kind = Kind::message;
-  std::uint64_t epoch = 0;       // message
-  StoredMessage message;         // message (data is a view copy)
-  std::string user;              // join / leave
-  std::uint64_t online = 0;      // join / leave: online members after the change
+  enum class Kind : std::uint8_t { kMessage, kJoin, kLeave } kind = Kind::kMessage;
+  std::uint64_t epoch = 0;   // message
+  StoredMessage message;     // message (data is a view copy)
+  std::string user;          // join / leave
+  std::uint64_t online = 0;  // join / leave: online members after the change
 };
 /// False for a frame this version does not understand (counted and dropped by the caller).
 [[nodiscard]] bool parse_channel_frame(std::string_view payload, ChannelFrame* out);

@@ -102,21 +102,20 @@ void NodeRegistry::heartbeat() {
   const std::string ttl = std::to_string(config_.node_ttl_ms);
   const std::string_view keys[] = {live_key_, dead_key_, address_key_};
   const std::string_view args[] = {config_.node_id, ttl, config_.address};
-  client_.run_script(heartbeat_script(), keys, args,
-                     [this](redis::RedisStatus status, redis::ReplyView reply) {
-                       in_flight_ = false;
-                       if (status != redis::RedisStatus::ok || reply.is_error()) {
-                         if (registered_) {
-                           spdlog::warn("node {}: heartbeat failed ({})", config_.node_id,
-                                        status != redis::RedisStatus::ok
-                                            ? std::string(redis::to_string(status))
-                                            : std::string(reply.str()));
-                         }
-                         registered_ = false;
-                         return;
-                       }
-                       on_heartbeat(reply);
-                     });
+  client_.run_script(
+      heartbeat_script(), keys, args, [this](redis::RedisStatus status, redis::ReplyView reply) {
+        in_flight_ = false;
+        if (status != redis::RedisStatus::kOk || reply.is_error()) {
+          if (registered_) {
+            spdlog::warn("node {}: heartbeat failed ({})", config_.node_id,
+                         status != redis::RedisStatus::kOk ? std::string(redis::to_string(status))
+                                                           : std::string(reply.str()));
+          }
+          registered_ = false;
+          return;
+        }
+        on_heartbeat(reply);
+      });
 }
 
 void NodeRegistry::on_heartbeat(redis::ReplyView reply) {

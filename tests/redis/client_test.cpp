@@ -7,18 +7,18 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.hpp"
 #include "client_helpers.hpp"
+#include "core/clock.hpp"
 #include "redis/client.hpp"
 #include "redis_server.hpp"
 
 using namespace hexwire;
 using namespace hexwire::redis;
 using testing::ReactorLoop;
+using testing::record;
 using testing::RedisServer;
 using testing::ReplyRecord;
 using testing::SubscriptionRecorder;
-using testing::record;
 using testing::until_ok;
 
 namespace {
@@ -44,7 +44,7 @@ TEST_CASE("pipelined commands are answered in order - never inline") {
     in_command = true;
     client.command("counter", {"INCR", "counter"}, [&](RedisStatus status, ReplyView reply) {
       inline_call = inline_call || in_command;
-      CHECK(status == RedisStatus::ok);
+      CHECK(status == RedisStatus::kOk);
       answers.push_back(reply.integer());
     });
     in_command = false;
@@ -57,8 +57,8 @@ TEST_CASE("pipelined commands are answered in order - never inline") {
   ReplyRecord wrong;
   client.command("counter", {"LPUSH", "counter", "x"}, record(wrong));
   REQUIRE(loop.run_until([&] { return wrong.done; }));
-  CHECK(wrong.status == RedisStatus::ok);  // the server answered...
-  CHECK(wrong.error);                      // ...with an error reply
+  CHECK(wrong.status == RedisStatus::kOk);  // the server answered...
+  CHECK(wrong.error);                       // ...with an error reply
   CHECK(wrong.text.starts_with("WRONGTYPE"));
 }
 
@@ -111,7 +111,8 @@ TEST_CASE("subscriptions deliver in order and come back after a server restart")
   server.start();
   REQUIRE(loop.run_until([&] { return client.subscription_active("news"); }));
   // The command connection reconnects on its own schedule: publish once it is back.
-  CHECK(until_ok(loop, client, {std::string(client.publish_command()), "news", "after"}).integer == 1);
+  CHECK(until_ok(loop, client, {std::string(client.publish_command()), "news", "after"}).integer ==
+        1);
   REQUIRE(loop.run_until([&] { return recorder.saw("news=after"); }));
 
   client.unsubscribe("news");
@@ -134,7 +135,7 @@ TEST_CASE("nothing listening - commands fail unavailable - then the client recon
   const std::uint64_t start = core::monotonic_ns();
   client.command("k", {"GET", "k"}, record(first));
   REQUIRE(loop.run_until([&] { return first.done; }));
-  CHECK(first.status == RedisStatus::unavailable);
+  CHECK(first.status == RedisStatus::kUnavailable);
   CHECK(core::monotonic_ns() - start < 4 * timeout);  // the deadline, not a hang
 
   server.start();
@@ -151,7 +152,7 @@ TEST_CASE("a server that stops answering - commands time out within the deadline
   ReplyRecord warm;
   client.command("k", {"SET", "k", "1"}, record(warm));
   REQUIRE(loop.run_until([&] { return warm.done; }));
-  REQUIRE(warm.status == RedisStatus::ok);
+  REQUIRE(warm.status == RedisStatus::kOk);
 
   server.pause();
   std::vector<ReplyRecord> stuck(20);
@@ -164,7 +165,7 @@ TEST_CASE("a server that stops answering - commands time out within the deadline
   }));
   const std::uint64_t waited = core::monotonic_ns() - start;
   for (const auto& out : stuck) {
-    CHECK(out.status == RedisStatus::timeout);
+    CHECK(out.status == RedisStatus::kTimeout);
   }
   CHECK(waited >= timeout);
   CHECK(waited < 4 * timeout);

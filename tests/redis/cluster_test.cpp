@@ -15,10 +15,10 @@
 using namespace hexwire;
 using namespace hexwire::redis;
 using testing::ReactorLoop;
+using testing::record;
 using testing::RedisCluster;
 using testing::ReplyRecord;
 using testing::SubscriptionRecorder;
-using testing::record;
 
 namespace {
 
@@ -55,7 +55,7 @@ TEST_CASE("commands follow slots - MOVED and ASK in a 3-master cluster") {
   for (int i = 0; i < 300; ++i) {
     const std::string key = "k" + std::to_string(i);
     ReplyRecord set = run(loop, client, {"SET", key, std::to_string(i)});
-    REQUIRE(set.status == RedisStatus::ok);
+    REQUIRE(set.status == RedisStatus::kOk);
     REQUIRE(set.text == "OK");
     const unsigned owner = cluster.owner_of(key_slot(key));
     CHECK(cluster.node(owner).command({"GET", key}).str() == std::to_string(i));
@@ -90,15 +90,17 @@ TEST_CASE("commands follow slots - MOVED and ASK in a 3-master cluster") {
   CHECK(run(loop, client, {"SET", fresh, "new"}).text == "OK");
   CHECK(client.stats().asked > asked_before);
   CHECK(run(loop, client, {"GET", staying}).text == "old");  // still on the source
-  CHECK(cluster.node(0).command({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(migrating)})
+  CHECK(cluster.node(0)
+            .command({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(migrating)})
             .integer() == 1);
   cluster.finish_migration(migrating, 0);
   CHECK(run(loop, client, {"GET", fresh}).text == "new");
   CHECK(run(loop, client, {"GET", staying}).text == "old");
 
   // A script with hash-tagged keys runs where its slot lives, on every node.
-  static const Script kPair("redis.call('SET', KEYS[1], ARGV[1]); "
-                            "return redis.call('INCR', KEYS[2])");
+  static const Script kPair(
+      "redis.call('SET', KEYS[1], ARGV[1]); "
+      "return redis.call('INCR', KEYS[2])");
   for (unsigned node = 0; node < 3; ++node) {
     const std::string tag = key_on(cluster, node, 9000);
     const std::string a = "{" + tag + "}:a";

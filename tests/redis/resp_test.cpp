@@ -38,12 +38,13 @@ TEST_CASE("key slots match Redis Cluster's CRC16 and hash tags") {
 
 TEST_CASE("the reader assembles replies fed byte by byte and reports garbage") {
   ReplyReader reader;
-  const std::string wire = "+OK\r\n:42\r\n$5\r\nhello\r\n*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$-1\r\n-ERR boom\r\n";
+  const std::string wire =
+      "+OK\r\n:42\r\n$5\r\nhello\r\n*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$-1\r\n-ERR boom\r\n";
   std::vector<std::string> seen;
   for (char c : wire) {
     REQUIRE(reader.feed(std::as_bytes(std::span<const char>(&c, 1))));
     Reply reply;
-    while (reader.next(&reply) == ReplyReader::Next::reply) {
+    while (reader.next(&reply) == ReplyReader::Next::kReply) {
       seen.push_back(reply.view().describe());
       if (reply.view().is_array()) {
         CHECK(reply[0].str() == "message");
@@ -58,7 +59,7 @@ TEST_CASE("the reader assembles replies fed byte by byte and reports garbage") {
   const std::string garbage = "?what\r\n";
   broken.feed(std::as_bytes(std::span<const char>(garbage.data(), garbage.size())));
   Reply reply;
-  CHECK(broken.next(&reply) == ReplyReader::Next::error);
+  CHECK(broken.next(&reply) == ReplyReader::Next::kError);
   CHECK_FALSE(broken.error().empty());
 }
 
@@ -68,8 +69,8 @@ TEST_CASE("integers read from integer and decimal string replies only") {
   reader.feed(std::as_bytes(std::span<const char>(wire.data(), wire.size())));
   Reply a;
   Reply b;
-  REQUIRE(reader.next(&a) == ReplyReader::Next::reply);
-  REQUIRE(reader.next(&b) == ReplyReader::Next::reply);
+  REQUIRE(reader.next(&a) == ReplyReader::Next::kReply);
+  REQUIRE(reader.next(&b) == ReplyReader::Next::kReply);
   CHECK(a.view().integer(0) == -17);
   CHECK(b.view().integer(99) == 99);
 }

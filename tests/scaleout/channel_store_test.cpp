@@ -46,14 +46,12 @@ struct Fixture {
 
   PublishResult publish(std::string_view channel, std::string_view from, std::string_view data,
                         std::uint64_t epoch = kEpochA) {
-    return wait<PublishResult>(loop, [&](auto done) {
-      store.publish(channel, from, data, 7, std::move(done));
-    });
+    return wait<PublishResult>(
+        loop, [&](auto done) { store.publish(channel, from, data, 7, epoch, std::move(done)); });
   }
   OpenResult open(std::string_view channel, OpenRequest request, std::uint64_t epoch = kEpochA) {
-    return wait<OpenResult>(loop, [&](auto done) {
-      store.open(channel, request, epoch, std::move(done));
-    });
+    return wait<OpenResult>(
+        loop, [&](auto done) { store.open(channel, request, epoch, std::move(done)); });
   }
   RangeResult range(std::string_view channel, std::uint64_t since, std::size_t limit,
                     std::optional<std::uint64_t> until = std::nullopt,
@@ -64,19 +62,16 @@ struct Fixture {
   }
   PresenceUpdate presence(std::string_view channel, std::string_view user, std::string_view node,
                           PresenceKind kind) {
-    return wait<PresenceUpdate>(loop, [&](auto done) {
-      store.presence(channel, user, node, kind, std::move(done));
-    });
+    return wait<PresenceUpdate>(
+        loop, [&](auto done) { store.presence(channel, user, node, kind, std::move(done)); });
   }
   ReadCursorResult mark_read(std::string_view channel, std::string_view user, std::uint64_t seq) {
-    return wait<ReadCursorResult>(loop, [&](auto done) {
-      store.mark_read(channel, user, seq, std::move(done));
-    });
+    return wait<ReadCursorResult>(
+        loop, [&](auto done) { store.mark_read(channel, user, seq, std::move(done)); });
   }
   OfflineDrain drain(std::string_view channel, std::string_view user, std::size_t limit = 100) {
-    return wait<OfflineDrain>(loop, [&](auto done) {
-      store.drain_offline(channel, user, limit, std::move(done));
-    });
+    return wait<OfflineDrain>(
+        loop, [&](auto done) { store.drain_offline(channel, user, limit, std::move(done)); });
   }
   // Frames received on `channel`'s shard channel, parsed.
   std::vector<ChannelFrame> frames_of(std::string_view channel) {
@@ -110,8 +105,9 @@ TEST_CASE("publish sequences per channel in one epoch and sends each message to 
   Fixture f;
   f.listen("general");
   for (int i = 1; i <= 5; ++i) {
-    const PublishResult r = f.publish("general", "u" + std::to_string(i), "{\"n\":" + std::to_string(i) + "}");
-    REQUIRE(r.status == StoreStatus::ok);
+    const PublishResult r =
+        f.publish("general", "u" + std::to_string(i), "{\"n\":" + std::to_string(i) + "}");
+    REQUIRE(r.status == StoreStatus::kOk);
     CHECK(r.seq == static_cast<std::uint64_t>(i));
     CHECK(r.epoch == kEpochA);
     CHECK(r.ts_us > 1'700'000'000'000'000);
@@ -125,7 +121,7 @@ TEST_CASE("publish sequences per channel in one epoch and sends each message to 
   REQUIRE(f.loop.run_until([&] { return f.frames_of("general").size() == 6; }));
   const auto frames = f.frames_of("general");
   for (std::size_t i = 0; i < frames.size(); ++i) {
-    CHECK(frames[i].kind == ChannelFrame::Kind::message);
+    CHECK(frames[i].kind == ChannelFrame::Kind::kMessage);
     CHECK(frames[i].epoch == kEpochA);
     CHECK(frames[i].message.seq == i + 1);
   }
@@ -135,7 +131,8 @@ TEST_CASE("publish sequences per channel in one epoch and sends each message to 
   CHECK(f.frames_of("random").empty());  // not subscribed
 }
 
-TEST_CASE("the stream is the history - capped approximately - and resume beyond it is unrecovered") {
+TEST_CASE(
+    "the stream is the history - capped approximately - and resume beyond it is unrecovered") {
   ChannelLimits limits;
   limits.history_max_messages = 100;
   Fixture f(limits);
@@ -154,7 +151,7 @@ TEST_CASE("the stream is the history - capped approximately - and resume beyond 
   CHECK(resumed.backlog.back().data == "1000");
   CHECK(f.open("c", {.user = "v", .since = 1}).recovered == false);
   CHECK(f.open("c", {.user = "v", .since = 1000}).backlog.empty());
-  CHECK(f.open("c", {.user = "v", .since = 1001}).recovered == false);     // ahead of the channel
+  CHECK(f.open("c", {.user = "v", .since = 1001}).recovered == false);  // ahead of the channel
   CHECK(f.open("c", {.user = "v", .since = 995, .since_epoch = kEpochB}).recovered == false);
   CHECK(f.open("c", {.user = "v", .since = 995, .since_epoch = kEpochA}).backlog.size() == 5);
 
@@ -186,9 +183,9 @@ TEST_CASE("members - read cursors and unread counts - and the member cap") {
   ChannelLimits limits;
   limits.max_members = 2;
   Fixture f(limits);
-  CHECK(f.mark_read("c", "alice", 1).status == StoreStatus::not_member);
+  CHECK(f.mark_read("c", "alice", 1).status == StoreStatus::kNotMember);
   OpenResult alice = f.open("c", {.user = "alice"});
-  CHECK(alice.status == StoreStatus::ok);
+  CHECK(alice.status == StoreStatus::kOk);
   CHECK(alice.unread == 0);
   for (int i = 0; i < 5; ++i) {
     f.publish("c", "bob", "m");
@@ -199,57 +196,55 @@ TEST_CASE("members - read cursors and unread counts - and the member cap") {
   CHECK(read.unread == 2);
   CHECK(f.mark_read("c", "alice", 2).cursor == 3);   // never backwards
   CHECK(f.mark_read("c", "alice", 99).cursor == 5);  // clamped to the last seq
-  CHECK(f.open("c", {.user = "bob"}).status == StoreStatus::ok);
-  CHECK(f.open("c", {.user = "carol"}).status == StoreStatus::channel_full);
-  CHECK(f.open("c", {.user = "carol", .join = false}).status == StoreStatus::ok);  // a reader
+  CHECK(f.open("c", {.user = "bob"}).status == StoreStatus::kOk);
+  CHECK(f.open("c", {.user = "carol"}).status == StoreStatus::kChannelFull);
+  CHECK(f.open("c", {.user = "carol", .join = false}).status == StoreStatus::kOk);  // a reader
 }
 
 TEST_CASE("presence across nodes - a user joins with their first node and leaves with the last") {
   Fixture f;
   f.listen("c");
   f.open("c", {.user = "ann"});
-  CHECK(f.presence("c", "ann", "nodeA", PresenceKind::online).changed);
-  CHECK_FALSE(f.presence("c", "ann", "nodeB", PresenceKind::online).changed);
-  CHECK_FALSE(f.presence("c", "ann", "nodeA", PresenceKind::online).changed);  // idempotent
-  CHECK_FALSE(f.presence("c", "ann", "nodeA", PresenceKind::offline).changed);
-  const PresenceUpdate gone = f.presence("c", "ann", "nodeB", PresenceKind::offline);
+  CHECK(f.presence("c", "ann", "nodeA", PresenceKind::kOnline).changed);
+  CHECK_FALSE(f.presence("c", "ann", "nodeB", PresenceKind::kOnline).changed);
+  CHECK_FALSE(f.presence("c", "ann", "nodeA", PresenceKind::kOnline).changed);  // idempotent
+  CHECK_FALSE(f.presence("c", "ann", "nodeA", PresenceKind::kOffline).changed);
+  const PresenceUpdate gone = f.presence("c", "ann", "nodeB", PresenceKind::kOffline);
   CHECK(gone.changed);
   CHECK(gone.online == 0);
-  CHECK(f.open("c", {.user = "ann", .join = false}).status == StoreStatus::ok);
+  CHECK(f.open("c", {.user = "ann", .join = false}).status == StoreStatus::kOk);
   CHECK(f.server.command({"HEXISTS", "hw:{c}:b", "ann"}).integer() == 1);  // offline member
   CHECK(f.server.command({"ZSCORE", "hw:{c}:o", "ann"}).str() != "(nil)");
 
-  f.presence("c", "ann", "nodeA", PresenceKind::online);
-  CHECK(f.presence("c", "ann", "nodeA", PresenceKind::leave).changed);
+  f.presence("c", "ann", "nodeA", PresenceKind::kOnline);
+  CHECK(f.presence("c", "ann", "nodeA", PresenceKind::kLeave).changed);
   CHECK(f.server.command({"HEXISTS", "hw:{c}:b", "ann"}).integer() == 0);  // membership ended
   REQUIRE(f.loop.run_until([&] { return f.frames_of("c").size() == 4; }));
   const auto frames = f.frames_of("c");
-  CHECK(frames[0].kind == ChannelFrame::Kind::join);
+  CHECK(frames[0].kind == ChannelFrame::Kind::kJoin);
   CHECK(frames[0].user == "ann");
   CHECK(frames[0].online == 1);
-  CHECK(frames[1].kind == ChannelFrame::Kind::leave);
+  CHECK(frames[1].kind == ChannelFrame::Kind::kLeave);
   CHECK(frames[1].online == 0);
 
   // Paging in name order with the total count; a dead node's users go offline.
   for (const char* user : {"dora", "bea", "cy", "al", "ed"}) {
     f.open("c", {.user = user});
-    f.presence("c", user, std::string_view(user) == "cy" ? "nodeB" : "nodeA", PresenceKind::online);
+    f.presence("c", user, std::string_view(user) == "cy" ? "nodeB" : "nodeA",
+               PresenceKind::kOnline);
   }
-  PresencePage first = wait<PresencePage>(f.loop, [&](auto done) {
-    f.store.presence_page("c", "", 2, std::move(done));
-  });
+  PresencePage first = wait<PresencePage>(
+      f.loop, [&](auto done) { f.store.presence_page("c", "", 2, std::move(done)); });
   CHECK(first.online == 5);
   CHECK(first.users == std::vector<std::string>{"al", "bea"});
-  PresencePage next = wait<PresencePage>(f.loop, [&](auto done) {
-    f.store.presence_page("c", "bea", 10, std::move(done));
-  });
+  PresencePage next = wait<PresencePage>(
+      f.loop, [&](auto done) { f.store.presence_page("c", "bea", 10, std::move(done)); });
   CHECK(next.users == std::vector<std::string>{"cy", "dora", "ed"});
   CHECK(wait<StoreStatus>(f.loop, [&](auto done) {
           f.store.node_gone("c", "nodeA", std::move(done));
-        }) == StoreStatus::ok);
-  PresencePage after = wait<PresencePage>(f.loop, [&](auto done) {
-    f.store.presence_page("c", "", 10, std::move(done));
-  });
+        }) == StoreStatus::kOk);
+  PresencePage after = wait<PresencePage>(
+      f.loop, [&](auto done) { f.store.presence_page("c", "", 10, std::move(done)); });
   CHECK(after.users == std::vector<std::string>{"cy"});
 }
 
@@ -259,9 +254,9 @@ TEST_CASE("offline members - missed notifications - the cap and the TTL") {
   Fixture f(limits);
   for (const char* user : {"u1", "u2", "u3"}) {
     f.open("c", {.user = user});
-    f.presence("c", user, "n", PresenceKind::online);
+    f.presence("c", user, "n", PresenceKind::kOnline);
   }
-  f.presence("c", "u1", "n", PresenceKind::offline);
+  f.presence("c", "u1", "n", PresenceKind::kOffline);
   f.publish("c", "u2", "a");
   f.publish("c", "u1", "own");  // the user's own message is not a notification
   f.publish("c", "u3", "b");
@@ -275,9 +270,9 @@ TEST_CASE("offline members - missed notifications - the cap and the TTL") {
   CHECK(f.drain("c", "u2").epoch == 0);      // online: nothing to drain
 
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  f.presence("c", "u2", "n", PresenceKind::offline);
+  f.presence("c", "u2", "n", PresenceKind::kOffline);
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  f.presence("c", "u3", "n", PresenceKind::offline);  // third offline member: u1 (oldest) ends
+  f.presence("c", "u3", "n", PresenceKind::kOffline);  // third offline member: u1 (oldest) ends
   CHECK(f.server.command({"HEXISTS", "hw:{c}:b", "u1"}).integer() == 0);
   CHECK(f.server.command({"ZCARD", "hw:{c}:o"}).integer() == 2);
 
@@ -285,14 +280,15 @@ TEST_CASE("offline members - missed notifications - the cap and the TTL") {
   short_ttl.offline_member_ttl_ms = 1;
   Fixture g(short_ttl);
   g.open("c", {.user = "gone"});
-  g.presence("c", "gone", "n", PresenceKind::online);
-  g.presence("c", "gone", "n", PresenceKind::offline);
+  g.presence("c", "gone", "n", PresenceKind::kOnline);
+  g.presence("c", "gone", "n", PresenceKind::kOffline);
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   g.publish("c", "x", "y");  // publishes expire offline members past the TTL
   CHECK(g.server.command({"HEXISTS", "hw:{c}:b", "gone"}).integer() == 0);
 }
 
-TEST_CASE("with appendfsync always nothing acknowledged is lost across kill -9 and the epoch stays") {
+TEST_CASE(
+    "with appendfsync always nothing acknowledged is lost across kill -9 and the epoch stays") {
   testing::RedisServerOptions options;
   options.append_only = true;
   options.appendfsync = "always";
@@ -304,7 +300,7 @@ TEST_CASE("with appendfsync always nothing acknowledged is lost across kill -9 a
   std::uint64_t epoch = 0;
   for (int i = 0; i < 200; ++i) {
     store.publish("c", "u", std::to_string(i), 0, kEpochA, [&](PublishResult&& r) {
-      if (r.status == StoreStatus::ok) {
+      if (r.status == StoreStatus::kOk) {
         acked = std::max(acked, r.seq);
         epoch = r.epoch;
       }
@@ -315,12 +311,12 @@ TEST_CASE("with appendfsync always nothing acknowledged is lost across kill -9 a
   durable.start();
   std::optional<PublishResult> next;
   REQUIRE(loop.run_until([&] {
-    if (!next || next->status != StoreStatus::ok) {
+    if (!next || next->status != StoreStatus::kOk) {
       next.reset();
       store.publish("c", "u", "after", 0, kEpochB, [&](PublishResult&& r) { next = std::move(r); });
       loop.run_until([&] { return next.has_value(); });
     }
-    return next->status == StoreStatus::ok;
+    return next->status == StoreStatus::kOk;
   }));
   CHECK(next->seq == 201);
   CHECK(next->epoch == epoch);
@@ -344,8 +340,10 @@ TEST_CASE("every script runs on the master of its channel in a 3-master cluster"
       client.subscribe(store.shard_channel(name));
     }
   }
-  REQUIRE(loop.run_until([&] { return client.subscription_count() == 3 &&
-                                      client.subscription_active(store.shard_channel(channels[2])); }));
+  REQUIRE(loop.run_until([&] {
+    return client.subscription_count() == 3 &&
+           client.subscription_active(store.shard_channel(channels[2]));
+  }));
   loop.run_until([&] {
     return std::all_of(channels.begin(), channels.end(), [&](const std::string& c) {
       return client.subscription_active(store.shard_channel(c));
@@ -356,7 +354,7 @@ TEST_CASE("every script runs on the master of its channel in a 3-master cluster"
       const auto r = wait<PublishResult>(loop, [&](auto done) {
         store.publish(channel, "u", std::to_string(i), 0, kEpochA, std::move(done));
       });
-      CHECK(r.status == StoreStatus::ok);
+      CHECK(r.status == StoreStatus::kOk);
       CHECK(r.seq == static_cast<std::uint64_t>(i));
     }
     const auto opened = wait<OpenResult>(loop, [&](auto done) {
@@ -367,9 +365,8 @@ TEST_CASE("every script runs on the master of its channel in a 3-master cluster"
   for (const std::string& channel : channels) {
     const std::string expect = store.shard_channel(channel) + "=";
     REQUIRE(loop.run_until([&] {
-      return std::count_if(frames.events.begin(), frames.events.end(), [&](const std::string& e) {
-               return e.starts_with(expect);
-             }) == 3;
+      return std::count_if(frames.events.begin(), frames.events.end(),
+                           [&](const std::string& e) { return e.starts_with(expect); }) == 3;
     }));
   }
 }

@@ -18,19 +18,23 @@ namespace {
 
 struct Member {
   Member(testing::ReactorLoop& loop, const std::string& url, std::string id)
-      : client(loop.reactor(), loop.timers(), [&] {
-          redis::ClientConfig c;
-          c.target = redis::parse_target(url);
-          return c;
-        }()),
-        registry(client, loop.timers(),
-                 {.node_id = std::move(id), .address = "ws://127.0.0.1:1",
-                  .heartbeat_interval_ns = 50'000'000, .node_ttl_ms = 400},
-                 [this](const std::vector<std::string>& live) { views.push_back(live); },
-                 [this](const std::string& node, core::UniqueFunction<void()> done) {
-                   cleaned.push_back(node);
-                   done();
-                 }) {}
+      : client(loop.reactor(), loop.timers(),
+               [&] {
+                 redis::ClientConfig c;
+                 c.target = redis::parse_target(url);
+                 return c;
+               }()),
+        registry(
+            client, loop.timers(),
+            {.node_id = std::move(id),
+             .address = "ws://127.0.0.1:1",
+             .heartbeat_interval_ns = 50'000'000,
+             .node_ttl_ms = 400},
+            [this](const std::vector<std::string>& live) { views.push_back(live); },
+            [this](const std::string& node, core::UniqueFunction<void()> done) {
+              cleaned.push_back(node);
+              done();
+            }) {}
 
   redis::RedisClient client;
   std::vector<std::vector<std::string>> views;

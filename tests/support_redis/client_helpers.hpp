@@ -15,7 +15,7 @@ namespace hexwire::testing {
 
 struct ReplyRecord {
   bool done = false;
-  redis::RedisStatus status = redis::RedisStatus::ok;
+  redis::RedisStatus status = redis::RedisStatus::kOk;
   std::string text;
   long long integer = 0;
   bool error = false;
@@ -47,7 +47,7 @@ inline ReplyRecord until_ok(ReactorLoop& loop, redis::RedisClient& client,
   ReplyRecord out;
   loop.run_until([&] {
     out = run_command(loop, client, args);
-    return out.done && out.status == redis::RedisStatus::ok;
+    return out.done && out.status == redis::RedisStatus::kOk;
   });
   return out;
 }

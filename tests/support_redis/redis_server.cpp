@@ -168,14 +168,22 @@ std::string RedisServer::url() const {
 
 void RedisServer::launch() {
   std::vector<std::string> args = {"redis-server",
-                                   "--port", std::to_string(port_),
-                                   "--bind", "127.0.0.1",
-                                   "--dir", dir_,
-                                   "--save", "",
-                                   "--daemonize", "no",
-                                   "--protected-mode", "no",
-                                   "--appendonly", options_.append_only ? "yes" : "no",
-                                   "--appendfsync", options_.appendfsync};
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_,
+                                   "--save",
+                                   "",
+                                   "--daemonize",
+                                   "no",
+                                   "--protected-mode",
+                                   "no",
+                                   "--appendonly",
+                                   options_.append_only ? "yes" : "no",
+                                   "--appendfsync",
+                                   options_.appendfsync};
   if (options_.cluster) {
     args.insert(args.end(), {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                              "--cluster-node-timeout", "2000"});
@@ -357,8 +365,8 @@ void RedisCluster::finish_migration(std::uint16_t slot, unsigned to) {
     if (keys.values.empty()) {
       break;
     }
-    std::vector<std::string> migrate = {"MIGRATE", "127.0.0.1", std::to_string(nodes_[to]->port()),
-                                        "", "0", "5000", "KEYS"};
+    std::vector<std::string> migrate = {
+        "MIGRATE", "127.0.0.1", std::to_string(nodes_[to]->port()), "", "0", "5000", "KEYS"};
     migrate.insert(migrate.end(), keys.values.begin(), keys.values.end());
     const SyncReply moved = nodes_[from]->command(migrate);
     if (moved.error) {

@@ -27,8 +27,8 @@ struct RedisServerOptions {
 /// The reply of a blocking command, flattened: strings, statuses and errors as text, integers in
 /// decimal, nil as "(nil)", arrays element by element (nested arrays flattened in order).
 struct SyncReply {
-  bool error = false;               // an error reply
-  std::vector<std::string> values;  // one entry for a scalar
+  bool error = false;                            // an error reply
+  std::vector<std::string> values;               // one entry for a scalar
   [[nodiscard]] const std::string& str() const;  // values[0] (empty string when none)
   [[nodiscard]] long long integer() const;
 };
