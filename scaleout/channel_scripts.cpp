@@ -150,23 +150,26 @@ return {seq, epoch, ts}
 
 // ARGV: 1 user, 2 since ('' = none), 3 epoch of since ('' = trust it), 4 max backlog messages,
 // 5 epoch for a new channel, 6 join ('1': become a member), 7 max members, 8 ttl ms.
-// Reply: {status (0 ok, 1 channel full), seq, epoch, recovered (0/1), unread, quintuples...}.
+// Reply: {status (0 ok, 1 channel full), seq, epoch, recovered (0/1), unread, joined (0/1: a
+// new member), quintuples...}.
 const redis::Script& open() {
   static const redis::Script script(with_prelude(R"lua(
 local seq, epoch = channel_state(ARGV[5])
 local user = ARGV[1]
 local cursor = redis.call('HGET', KEYS[4], user)
+local joined = 0
 if not cursor and ARGV[6] == '1' then
   if redis.call('HLEN', KEYS[4]) >= tonumber(ARGV[7]) then
-    return {1, seq, epoch, 0, 0}
+    return {1, seq, epoch, 0, 0, 0}
   end
   redis.call('HSET', KEYS[4], user, seq)
   cursor = seq
+  joined = 1
 end
 local retained = redis.call('XLEN', KEYS[2])
 local unread = 0
 if cursor then unread = math.min(seq - tonumber(cursor), retained) end
-local reply = {0, seq, epoch, 1, unread}
+local reply = {0, seq, epoch, 1, unread, joined}
 if ARGV[2] ~= '' then
   local since = tonumber(ARGV[2])
   if (ARGV[3] ~= '' and ARGV[3] ~= epoch) or since > seq then
@@ -214,22 +217,28 @@ if first > since + 1 then
 end
 local last = '+'
 if ARGV[4] ~= '' then last = ARGV[4] .. '-0' end
-append_entries(reply, redis.call('XRANGE', KEYS[2], (since + 1) .. '-0', last, 'COUNT',
-                                 tonumber(ARGV[3])), nil)
+if tonumber(ARGV[3]) > 0 then  -- XRANGE ... COUNT 0 answers nil, not an empty list
+  append_entries(reply, redis.call('XRANGE', KEYS[2], (since + 1) .. '-0', last, 'COUNT',
+                                   tonumber(ARGV[3])), nil)
+end
 return reply
 )lua"));
   return script;
 }
 
-// ARGV: 1 user, 2 seq. Reply: {status (0 ok, 1 not a member), cursor, unread}.
+// ARGV: 1 user, 2 seq. Reply: {status (0 ok, 1 not a member), cursor, unread, moved (0/1)}.
 const redis::Script& mark_read() {
   static const redis::Script script(with_prelude(R"lua(
 local old = redis.call('HGET', KEYS[4], ARGV[1])
 if not old then return {1, 0, 0} end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 local cursor = math.max(tonumber(old), math.min(tonumber(ARGV[2]), seq))
-if cursor ~= tonumber(old) then redis.call('HSET', KEYS[4], ARGV[1], cursor) end
-return {0, cursor, math.min(seq - cursor, redis.call('XLEN', KEYS[2]))}
+local moved = 0
+if cursor ~= tonumber(old) then
+  redis.call('HSET', KEYS[4], ARGV[1], cursor)
+  moved = 1
+end
+return {0, cursor, math.min(seq - cursor, redis.call('XLEN', KEYS[2])), moved}
 )lua"));
   return script;
 }
@@ -315,6 +324,19 @@ if seq > tonumber(seen) then
   redis.call('HSET', KEYS[6], ARGV[1], seq)
 end
 return reply
+)lua"));
+  return script;
+}
+
+// ARGV: 1 user, 2 seq. Reply: 1 when the notified seq moved forward, else 0.
+const redis::Script& mark_notified() {
+  static const redis::Script script(with_prelude(R"lua(
+local seen = redis.call('HGET', KEYS[6], ARGV[1])
+if seen and tonumber(seen) < tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[6], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
 )lua"));
   return script;
 }

@@ -28,5 +28,7 @@ const redis::Script& presence_page();
 const redis::Script& node_gone();
 /// Notifications an offline member missed (newest first, at most a limit), then marks them seen.
 const redis::Script& drain_offline();
+/// Marks messages up to a seq as notified to an offline member (they were delivered live).
+const redis::Script& mark_notified();
 
 }  // namespace hexwire::scaleout::scripts

@@ -59,7 +59,8 @@ OpenResult parse_open(redis::ReplyView r) {
   out.epoch = parse_epoch_text(r[2].str());
   out.recovered = r[3].integer() == 1;
   out.unread = static_cast<std::uint64_t>(r[4].integer());
-  out.backlog = read_messages(r, 5);
+  out.joined = r[5].integer() == 1;
+  out.backlog = read_messages(r, 6);
   return out;
 }
 
@@ -74,7 +75,8 @@ RangeResult parse_range(redis::ReplyView r) {
 
 ReadCursorResult parse_mark_read(redis::ReplyView r) {
   return {r[0].integer() == 1 ? StoreStatus::kNotMember : StoreStatus::kOk,
-          static_cast<std::uint64_t>(r[1].integer()), static_cast<std::uint64_t>(r[2].integer())};
+          static_cast<std::uint64_t>(r[1].integer()), static_cast<std::uint64_t>(r[2].integer()),
+          r[3].integer() == 1};
 }
 
 PresenceUpdate parse_presence(redis::ReplyView r) {
@@ -90,7 +92,7 @@ PresencePage parse_presence_page(redis::ReplyView r) {
   return out;
 }
 
-StoreStatus parse_node_gone(redis::ReplyView /*r*/) {
+StoreStatus parse_status_only(redis::ReplyView /*r*/) {
   return StoreStatus::kOk;
 }
 
@@ -280,7 +282,7 @@ void ChannelStore::presence_page(std::string_view channel, std::string_view afte
 void ChannelStore::node_gone(std::string_view channel, std::string_view node,
                              Callback<StoreStatus> done) {
   run(scripts::node_gone(), channel, {node, decimal(limits_.max_offline_members)},
-      adapt("node_gone", std::move(done), &parse_node_gone));
+      adapt("node_gone", std::move(done), &parse_status_only));
 }
 
 void ChannelStore::drain_offline(std::string_view channel, std::string_view user, std::size_t limit,
@@ -288,6 +290,12 @@ void ChannelStore::drain_offline(std::string_view channel, std::string_view user
   run(scripts::drain_offline(), channel,
       {user, decimal(limit), decimal(std::max<std::size_t>(limit, 1000))},
       adapt("drain_offline", std::move(done), &parse_drain));
+}
+
+void ChannelStore::mark_notified(std::string_view channel, std::string_view user,
+                                 std::uint64_t seq, Callback<StoreStatus> done) {
+  run(scripts::mark_notified(), channel, {user, decimal(seq)},
+      adapt("mark_notified", std::move(done), &parse_status_only));
 }
 
 }  // namespace hexwire::scaleout

@@ -70,6 +70,7 @@ struct OpenResult {
   std::uint64_t epoch = 0;
   bool recovered = true;
   std::uint64_t unread = 0;
+  bool joined = false;                 // the user became a member with this call
   std::vector<StoredMessage> backlog;  // (since, seq], oldest first
 };
 
@@ -85,6 +86,7 @@ struct ReadCursorResult {
   StoreStatus status = StoreStatus::kOk;
   std::uint64_t cursor = 0;
   std::uint64_t unread = 0;
+  bool moved = false;  // the cursor moved forward
 };
 
 enum class PresenceKind : std::uint8_t { kOnline, kOffline, kLeave };
@@ -145,6 +147,9 @@ class ChannelStore {
   void node_gone(std::string_view channel, std::string_view node, Callback<StoreStatus> done);
   void drain_offline(std::string_view channel, std::string_view user, std::size_t limit,
                      Callback<OfflineDrain> done);
+  /// Records that an offline member was notified live of everything up to `seq`.
+  void mark_notified(std::string_view channel, std::string_view user, std::uint64_t seq,
+                     Callback<StoreStatus> done);
 
   [[nodiscard]] const ChannelLimits& limits() const noexcept { return limits_; }
   [[nodiscard]] redis::RedisClient& client() noexcept { return client_; }
