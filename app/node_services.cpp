@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "app/channel_name.hpp"
 #include "app/dispatch_bridge.hpp"
 #include "app/dispatch_ops.hpp"
 #include "app/ws_app.hpp"
@@ -25,6 +26,17 @@ pubsub::Config broker_config(const WsAppConfig& c) {
       static_cast<std::uint64_t>(c.presence_window_per_subscriber_us) * 1'000;
   b.presence_max_interval_ns = static_cast<std::uint64_t>(c.presence_max_window_ms) * 1'000'000;
   b.presence_leave_grace_ns = static_cast<std::uint64_t>(c.presence_leave_grace_ms) * 1'000'000;
+  b.presence_max_members = c.presence_max_members;
+  b.presence_count_interval_ns =
+      static_cast<std::uint64_t>(c.presence_count_interval_ms) * 1'000'000;
+  b.history_max_bytes_per_shard = c.history_max_bytes_per_shard;
+  b.short_history_prefixes = {std::string(kUserPrefix), std::string(kCellPrefix),
+                              std::string(kSurgePrefix)};
+  b.short_history_max_messages = c.engine_history_max_messages;
+  b.short_history_max_age_us = static_cast<std::int64_t>(c.engine_history_max_age_s) * 1'000'000;
+  b.channel_idle_ttl_ns = static_cast<std::uint64_t>(c.channel_idle_ttl_s) * 1'000'000'000;
+  b.offline_member_ttl_ns = static_cast<std::uint64_t>(c.offline_member_ttl_s) * 1'000'000'000;
+  b.max_offline_members_per_channel = c.max_offline_members_per_channel;
   return b;
 }
 

@@ -38,6 +38,8 @@ struct RefreshOp {
 struct SubOp {
   std::string_view channel;
   std::optional<std::uint64_t> since;
+  std::optional<std::uint64_t> epoch;  // the epoch `since` belongs to ("epoch":"<16 hex>")
+  std::optional<bool> presence;        // absent: the engine's default (--presence-by-default)
 };
 struct UnsubOp {
   std::string_view channel;
@@ -51,9 +53,13 @@ struct HistoryOp {
   std::string_view channel;
   std::uint64_t since = 0;
   std::uint64_t limit = kDefaultLimit;
+  std::optional<std::uint64_t> epoch;
 };
 struct PresenceOp {
+  static constexpr std::uint64_t kDefaultLimit = 1'000;  // also the maximum
   std::string_view channel;
+  std::uint64_t limit = kDefaultLimit;
+  std::string_view cursor;  // empty: the first page
 };
 struct ReadOp {
   std::string_view channel;

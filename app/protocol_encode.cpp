@@ -5,6 +5,7 @@
 
 #include "app/channel_name.hpp"
 #include "app/detail/encode_helpers.hpp"
+#include "app/epoch_text.hpp"
 
 namespace hexwire::app {
 
@@ -17,6 +18,13 @@ core::SharedBuffer encode_event_verbatim(FrameWriter& w, const pubsub::Message& 
   w.reset();
   w.raw(message.payload.view());
   return w.finish_text_frame();
+}
+
+void epoch_field(FrameWriter& w, std::uint64_t epoch) {
+  const auto hex = epoch_to_hex(epoch);
+  w.raw(",\"epoch\":\"");
+  w.raw(std::string_view(hex.data(), hex.size()));
+  w.raw('"');
 }
 
 }  // namespace
@@ -57,11 +65,13 @@ core::SharedBuffer encode_refresh_ok(FrameWriter& w, std::string_view id, std::i
 }
 
 core::SharedBuffer encode_subbed(FrameWriter& w, std::string_view id, std::string_view channel,
-                                 std::uint64_t seq, bool recovered, std::uint64_t unread) {
+                                 std::uint64_t seq, std::uint64_t epoch, bool recovered,
+                                 std::uint64_t unread) {
   begin_object(w, "{\"op\":\"subbed\"", id);
   channel_field(w, channel);
   w.raw(",\"seq\":");
   w.uint(seq);
+  epoch_field(w, epoch);
   w.raw(",\"recovered\":");
   w.boolean(recovered);
   w.raw(",\"unread\":");
@@ -78,11 +88,12 @@ core::SharedBuffer encode_unsubbed(FrameWriter& w, std::string_view id, std::str
 }
 
 core::SharedBuffer encode_ack(FrameWriter& w, std::string_view id, std::string_view channel,
-                              std::uint64_t seq, std::int64_t ts_us) {
+                              std::uint64_t seq, std::uint64_t epoch, std::int64_t ts_us) {
   begin_object(w, "{\"op\":\"ack\"", id);
   channel_field(w, channel);
   w.raw(",\"seq\":");
   w.uint(seq);
+  epoch_field(w, epoch);
   w.raw(",\"ts\":");
   w.int64(ts_us);
   w.raw('}');
@@ -94,6 +105,7 @@ void write_msg_object(FrameWriter& w, const pubsub::Message& message, std::strin
   channel_field(w, message.channel);
   w.raw(",\"seq\":");
   w.uint(message.seq);
+  epoch_field(w, message.epoch);
   w.raw(",\"from\":");
   w.string(message.from);
   w.raw(",\"ts\":");
@@ -116,10 +128,14 @@ core::SharedBuffer encode_notify(FrameWriter& w, const pubsub::Message& message)
 }
 
 core::SharedBuffer encode_history(FrameWriter& w, std::string_view id, std::string_view channel,
+                                  std::uint64_t epoch,
                                   std::span<const pubsub::MessageRef> messages, bool recovered,
                                   std::size_t max_payload_bytes) {
   begin_object(w, "{\"op\":\"history\"", id);
   channel_field(w, channel);
+  if (epoch != 0) {
+    epoch_field(w, epoch);
+  }
   w.raw(",\"messages\":[");
   bool first = true;
   bool more = false;
@@ -144,7 +160,8 @@ core::SharedBuffer encode_history(FrameWriter& w, std::string_view id, std::stri
 }
 
 core::SharedBuffer encode_presence(FrameWriter& w, std::string_view id, std::string_view channel,
-                                   std::span<const std::string> users) {
+                                   std::span<const std::string> users, std::uint64_t count,
+                                   std::string_view cursor) {
   begin_object(w, "{\"op\":\"presence\"", id);
   channel_field(w, channel);
   w.raw(",\"users\":[");
@@ -156,7 +173,23 @@ core::SharedBuffer encode_presence(FrameWriter& w, std::string_view id, std::str
     first = false;
     w.string(user);
   }
-  w.raw("]}");
+  w.raw("],\"count\":");
+  w.uint(count);
+  if (!cursor.empty()) {
+    w.raw(",\"cursor\":");
+    w.string(cursor);
+  }
+  w.raw('}');
+  return w.finish_text_frame();
+}
+
+core::SharedBuffer encode_presence_count(FrameWriter& w, std::string_view channel,
+                                         std::uint64_t count) {
+  begin(w, "{\"op\":\"presence\"", {});
+  channel_field(w, channel);
+  w.raw(",\"count\":");
+  w.uint(count);
+  w.raw('}');
   return w.finish_text_frame();
 }
 

@@ -50,15 +50,17 @@ core::SharedBuffer encode_parse_error(FrameWriter& w, const ParseResult& parsed)
 core::SharedBuffer encode_auth_ok(FrameWriter& w, std::string_view id, std::string_view user);
 /// {"op":"refresh","id":ID,"exp":EXP}: the connection now lives until the new token's exp.
 core::SharedBuffer encode_refresh_ok(FrameWriter& w, std::string_view id, std::int64_t exp_s);
-/// {"op":"subbed","id":ID,"channel":C,"seq":S,"recovered":B,"unread":U}
+/// {"op":"subbed","id":ID,"channel":C,"seq":S,"epoch":E,"recovered":B,"unread":U}
 core::SharedBuffer encode_subbed(FrameWriter& w, std::string_view id, std::string_view channel,
-                                 std::uint64_t seq, bool recovered, std::uint64_t unread);
+                                 std::uint64_t seq, std::uint64_t epoch, bool recovered,
+                                 std::uint64_t unread);
 /// {"op":"unsubbed","id":ID,"channel":C}
 core::SharedBuffer encode_unsubbed(FrameWriter& w, std::string_view id, std::string_view channel);
-/// {"op":"ack","id":ID,"channel":C,"seq":S,"ts":T}
+/// {"op":"ack","id":ID,"channel":C,"seq":S,"epoch":E,"ts":T}
 core::SharedBuffer encode_ack(FrameWriter& w, std::string_view id, std::string_view channel,
-                              std::uint64_t seq, std::int64_t ts_us);
-/// {"op":"msg","channel":C,"seq":S,"from":U,"ts":T,"data":DATA} (message.payload is raw JSON)
+                              std::uint64_t seq, std::uint64_t epoch, std::int64_t ts_us);
+/// {"op":"msg","channel":C,"seq":S,"epoch":E,"from":U,"ts":T,"data":DATA} (payload is raw JSON).
+/// E is the channel epoch as 16 hex digits (app/epoch_text.hpp).
 core::SharedBuffer encode_msg(FrameWriter& w, const pubsub::Message& message);
 /// {"op":"notify",...same fields as msg...}: a message of a channel the user belongs to but this
 /// connection is not subscribed to (live, or from the offline queue on reconnect).
@@ -66,15 +68,22 @@ core::SharedBuffer encode_notify(FrameWriter& w, const pubsub::Message& message)
 /// Writes the msg object (no frame) into `w` after whatever it holds (history lists).
 void write_msg_object(FrameWriter& w, const pubsub::Message& message,
                       std::string_view op_literal = "{\"op\":\"msg\"");
-/// {"op":"history","id":ID,"channel":C,"messages":[MSG...],"recovered":B} with the oldest
-/// messages first; once the payload passes `max_payload_bytes` (after at least one message) the
-/// rest is left out and `"more":true` is added: the client asks again since the last seq it got.
+/// {"op":"history","id":ID,"channel":C,"epoch":E,"messages":[MSG...],"recovered":B} with the
+/// oldest messages first (no epoch when it is 0: the channel has no state); once the payload
+/// passes `max_payload_bytes` (after at least one message) the rest is left out and
+/// `"more":true` is added: the client asks again since the last seq it got.
 core::SharedBuffer encode_history(FrameWriter& w, std::string_view id, std::string_view channel,
+                                  std::uint64_t epoch,
                                   std::span<const pubsub::MessageRef> messages, bool recovered,
                                   std::size_t max_payload_bytes = SIZE_MAX);
-/// {"op":"presence","id":ID,"channel":C,"users":[...]}
+/// {"op":"presence","id":ID,"channel":C,"users":[...],"count":N[,"cursor":CURSOR]}: one page of
+/// the online members, their total count, and the cursor of the next page when there is one.
 core::SharedBuffer encode_presence(FrameWriter& w, std::string_view id, std::string_view channel,
-                                   std::span<const std::string> users);
+                                   std::span<const std::string> users, std::uint64_t count,
+                                   std::string_view cursor);
+/// {"op":"presence","channel":C,"count":N}: the member count event of a large channel.
+core::SharedBuffer encode_presence_count(FrameWriter& w, std::string_view channel,
+                                         std::uint64_t count);
 /// {"op":"join"|"leave","channel":C,"user":U}
 core::SharedBuffer encode_presence_event(FrameWriter& w, std::string_view channel,
                                          std::string_view user, bool joined);

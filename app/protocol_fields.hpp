@@ -32,12 +32,16 @@ enum Field : std::uint8_t {
   kTrip,
   kAction,
   kRole,
+  kEpoch,
+  kPresence,
+  kCursor,
   kFieldCount
 };
 inline constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
     "op",        "id",        "channel", "since", "limit",    "seq",      "data",
     "token",     "user",      "lat",     "lng",   "dest_lat", "dest_lng", "heading",
-    "speed_mps", "available", "k",       "trip",  "action",   "role"};
+    "speed_mps", "available", "k",       "trip",  "action",   "role",     "epoch",
+    "presence",  "cursor"};
 
 enum class FieldType : std::uint8_t { kString, kUint, kDouble, kBool, kRawJson, kId };
 inline constexpr std::array<FieldType, kFieldCount> kFieldTypes = {
@@ -45,7 +49,8 @@ inline constexpr std::array<FieldType, kFieldCount> kFieldTypes = {
     FieldType::kUint,   FieldType::kUint,   FieldType::kRawJson, FieldType::kString,
     FieldType::kString, FieldType::kDouble, FieldType::kDouble,  FieldType::kDouble,
     FieldType::kDouble, FieldType::kDouble, FieldType::kDouble,  FieldType::kBool,
-    FieldType::kUint,   FieldType::kString, FieldType::kString,  FieldType::kString};
+    FieldType::kUint,   FieldType::kString, FieldType::kString,  FieldType::kString,
+    FieldType::kString, FieldType::kBool,   FieldType::kString};
 
 inline int field_index(std::string_view key) noexcept {
   for (std::size_t i = 0; i < kFieldNames.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "app/channel_name.hpp"
+#include "app/epoch_text.hpp"
 #include "app/protocol.hpp"
 #include "app/protocol_fields.hpp"
 
@@ -50,6 +51,19 @@ std::optional<double> optional_number(const Fields& fields, Field f) noexcept {
   return fields.has(f) ? std::optional<double>(fields.values[f].number) : std::nullopt;
 }
 
+/// The optional "epoch" field: 1-16 hex digits. False (error reported) when present but invalid.
+bool optional_epoch(ParseContext& walk, std::optional<std::uint64_t>& out) noexcept {
+  if (!walk.fields.has(kEpoch)) {
+    return true;
+  }
+  out = epoch_from_hex(walk.fields.values[kEpoch].text);
+  if (!out) {
+    walk.fail(ParseProblem::kInvalidValue, "epoch");
+    return false;
+  }
+  return true;
+}
+
 /// Builds the typed op from the collected fields; reports the first missing/invalid field.
 }  // namespace
 
@@ -65,9 +79,12 @@ void build_op(ParseContext& walk, std::string_view op) noexcept {
     }
   } else if (op == "sub") {
     SubOp sub;
-    if (require_channel(walk, sub.channel)) {
+    if (require_channel(walk, sub.channel) && optional_epoch(walk, sub.epoch)) {
       if (fields.has(kSince)) {
         sub.since = fields.values[kSince].uint;
+      }
+      if (fields.has(kPresence)) {
+        sub.presence = fields.values[kPresence].flag;
       }
       result.op = sub;
     }
@@ -88,7 +105,7 @@ void build_op(ParseContext& walk, std::string_view op) noexcept {
     }
   } else if (op == "history") {
     HistoryOp history;
-    if (require_channel(walk, history.channel)) {
+    if (require_channel(walk, history.channel) && optional_epoch(walk, history.epoch)) {
       history.since = fields.has(kSince) ? fields.values[kSince].uint : 0;
       history.limit = fields.has(kLimit) ? fields.values[kLimit].uint : HistoryOp::kDefaultLimit;
       result.op = history;
@@ -96,6 +113,9 @@ void build_op(ParseContext& walk, std::string_view op) noexcept {
   } else if (op == "presence") {
     PresenceOp presence;
     if (require_channel(walk, presence.channel)) {
+      presence.limit =
+          fields.has(kLimit) ? fields.values[kLimit].uint : PresenceOp::kDefaultLimit;
+      presence.cursor = text(kCursor);
       result.op = presence;
     }
   } else if (op == "read") {

@@ -301,6 +301,7 @@ void WsConnection::authenticated(Identity identity, std::string_view request_id)
                          [service, id](const pubsub::SubscribeResult& result) {
                            if (WsConnection* c = service->find(id)) {
                              c->user_channel_seq_ = result.seq;
+                             c->user_channel_epoch_ = result.epoch;
                            }
                          });
   send(encode_auth_ok(shard_.writer, request_id, identity_->user));

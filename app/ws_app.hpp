@@ -103,6 +103,7 @@ class WsConnection {
   std::optional<Identity> identity_;
   std::string user_channel_;            // "user:<id>" once authenticated
   std::uint64_t user_channel_seq_ = 0;  // last seq of user_channel_ when its subscription began
+  std::uint64_t user_channel_epoch_ = 0;
   TokenBucket publish_bucket_;
   TokenBucket op_bucket_;         // cheap ops (all but pub and the expensive ones)
   TokenBucket expensive_bucket_;  // sub, history, presence, nearby, ride

@@ -92,6 +92,44 @@ void add_ws_app_options(CLI::App& cli, WsAppConfig& c) {
                  "offline this long (a reconnect within it sends no events; 0 = at once)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 600'000u));
+  cli.add_option("--presence-max-members", c.presence_max_members,
+                 "A channel with more online members sends no join/leave events, only its member "
+                 "count (at most once per --presence-count-interval-ms)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
+  cli.add_option("--presence-count-interval-ms", c.presence_count_interval_ms,
+                 "Least time between two member-count events of one large channel")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 600'000u));
+  cli.add_flag("--presence-by-default", c.presence_by_default,
+               "Send presence events to subscriptions that do not say \"presence\" on sub (as "
+               "protocol v1 did before presence became opt-in)");
+  cli.add_option("--history-max-bytes-per-shard", c.history_max_bytes_per_shard,
+                 "History bytes one shard keeps over all its channels (payload + names + ~160 B "
+                 "per message); beyond it the shard's oldest messages go first; 0 = no budget")
+      ->capture_default_str();
+  cli.add_option("--engine-history-max-messages", c.engine_history_max_messages,
+                 "History of user:, cell: and surge: channels: at most this many messages")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}));
+  cli.add_option("--engine-history-max-age-s", c.engine_history_max_age_s,
+                 "History of user:, cell: and surge: channels: no message older than this")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 86'400u));
+  cli.add_option("--channel-idle-ttl-s", c.channel_idle_ttl_s,
+                 "Forget a channel (and its history) with no members and no subscription that "
+                 "has not been published to for this long")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 31'536'000u));
+  cli.add_option("--offline-member-ttl-s", c.offline_member_ttl_s,
+                 "End the membership of a user offline this long in a channel, and drop the "
+                 "offline queue of a user with no connection for this long")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 31'536'000u));
+  cli.add_option("--max-offline-members-per-channel", c.max_offline_members_per_channel,
+                 "Offline members kept per channel; beyond it the one offline longest stops being "
+                 "a member")
+      ->capture_default_str();
   cli.add_option("--auth-timeout-ms,--ws-auth-timeout-ms", c.auth_timeout_ms,
                  "Close (1008) /ws connections that have not authenticated after this long "
                  "(0 = never)")
@@ -175,6 +213,16 @@ std::string ws_app_config_toml(const WsAppConfig& c) {
       "presence-max-window-ms = {}\npresence-leave-grace-ms = {}\n",
       c.presence_window_ms, c.presence_window_per_subscriber_us, c.presence_max_window_ms,
       c.presence_leave_grace_ms);
+  out += fmt::format(
+      "presence-max-members = {}\npresence-count-interval-ms = {}\npresence-by-default = {}\n",
+      c.presence_max_members, c.presence_count_interval_ms,
+      c.presence_by_default ? "true" : "false");
+  out += fmt::format(
+      "history-max-bytes-per-shard = {}\nengine-history-max-messages = {}\n"
+      "engine-history-max-age-s = {}\nchannel-idle-ttl-s = {}\noffline-member-ttl-s = {}\n"
+      "max-offline-members-per-channel = {}\n",
+      c.history_max_bytes_per_shard, c.engine_history_max_messages, c.engine_history_max_age_s,
+      c.channel_idle_ttl_s, c.offline_member_ttl_s, c.max_offline_members_per_channel);
   return out;
 }
 

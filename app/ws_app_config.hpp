@@ -50,6 +50,17 @@ struct WsAppConfig {
   std::uint32_t presence_window_per_subscriber_us = 500;
   std::uint32_t presence_max_window_ms = 2'000;
   std::uint32_t presence_leave_grace_ms = 1'000;  // larger channels: leaves wait this long
+  // Presence in large channels and for clients that do not say (pubsub::Config).
+  std::size_t presence_max_members = 1'000;          // above: member counts, not join/leave
+  std::uint32_t presence_count_interval_ms = 1'000;  // at most one count event per interval
+  bool presence_by_default = false;                  // `sub` without "presence" gets events
+  // Bounds of what the broker keeps (pubsub::Config).
+  std::size_t history_max_bytes_per_shard = 128u << 20;
+  std::size_t engine_history_max_messages = 100;  // user:, cell:, surge: channels
+  std::uint32_t engine_history_max_age_s = 60;
+  std::uint32_t channel_idle_ttl_s = 600;
+  std::uint32_t offline_member_ttl_s = 3'600;
+  std::size_t max_offline_members_per_channel = 10'000;
 };
 
 /// Adds the /ws flags (names in docs/protocol.md "Limits") to `cli`, bound to `config`.

@@ -2,6 +2,7 @@
 // parser produced. Each checks identity and access, calls the Broker, and answers from the
 // Broker's callback, which runs later on this shard: the connection is looked up again by id there
 // because it may have gone in between. Request ids and channels are copied into the callbacks.
+#include <algorithm>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -105,7 +106,8 @@ class WsOpHandlers {
     }
     if (op.channel == c_.user_channel_) {
       // Already subscribed since auth: answering changes nothing, events still arrive once.
-      c_.send(encode_subbed(c_.shard_.writer, id_, op.channel, c_.user_channel_seq_, true, 0));
+      c_.send(encode_subbed(c_.shard_.writer, id_, op.channel, c_.user_channel_seq_,
+                            c_.user_channel_epoch_, true, 0));
       return;
     }
     if (op.since) {
@@ -115,8 +117,10 @@ class WsOpHandlers {
     const pubsub::SubscriberId conn = c_.id_;
     std::string id(id_);
     std::string channel(op.channel);
+    const pubsub::SubscribeOptions options{
+        op.since, op.epoch, op.presence.value_or(c_.service_.config().presence_by_default)};
     const pubsub::Status status = c_.service_.broker().subscribe(
-        c_.id_, op.channel, op.since,
+        c_.id_, op.channel, options,
         [service, conn, id = std::move(id),
          channel = std::move(channel)](const pubsub::SubscribeResult& result) {
           WsConnection* c = service->find(conn);
@@ -131,8 +135,8 @@ class WsOpHandlers {
           if (!result.recovered) {
             c->shard_.metrics.resume_unrecovered->add();
           }
-          c->send(encode_subbed(c->shard_.writer, id, channel, result.seq, result.recovered,
-                                result.unread));
+          c->send(encode_subbed(c->shard_.writer, id, channel, result.seq, result.epoch,
+                                result.recovered, result.unread));
         });
     refuse_unless_ok(status);
   }
@@ -182,7 +186,8 @@ class WsOpHandlers {
             c->send_error(pending.id, r.code, {r.message});
           } else {
             shard.metrics.stage_route->record(core::monotonic_ns() - pending.received_ns);
-            c->send(encode_ack(shard.writer, pending.id, pending.channel, ack.seq, ack.ts_us));
+            c->send(encode_ack(shard.writer, pending.id, pending.channel, ack.seq, ack.epoch,
+                               ack.ts_us));
           }
           c->free_publish_slots_.push_back(slot);
         });
@@ -200,7 +205,7 @@ class WsOpHandlers {
     WsService* service = &c_.service_;
     const pubsub::SubscriberId conn = c_.id_;
     const pubsub::Status status = c_.service_.broker().history(
-        op.channel, op.since, static_cast<std::size_t>(limit),
+        op.channel, pubsub::HistoryQuery{op.since, static_cast<std::size_t>(limit), op.epoch},
         [service, conn, id = std::string(id_),
          channel = std::string(op.channel)](pubsub::HistoryResult&& result) {
           if (WsConnection* c = service->find(conn)) {
@@ -209,7 +214,8 @@ class WsOpHandlers {
               c->send_error(id, r.code, {r.message});
               return;
             }
-            c->send(encode_history(c->shard_.writer, id, channel, result.messages, result.recovered,
+            c->send(encode_history(c->shard_.writer, id, channel, result.epoch, result.messages,
+                                   result.recovered,
                                    c->service_.config().history_max_reply_bytes));
             // A long history reply may have grown the shard's scratch well past a usual frame.
             c->shard_.writer.trim(4 * c->service_.config().max_message_bytes);
@@ -224,8 +230,11 @@ class WsOpHandlers {
     }
     WsService* service = &c_.service_;
     const pubsub::SubscriberId conn = c_.id_;
+    pubsub::PresenceQuery query{static_cast<std::size_t>(std::clamp<std::uint64_t>(
+                                    op.limit, 1, pubsub::kMaxPresencePage)),
+                                std::string(op.cursor)};
     const pubsub::Status status = c_.service_.broker().presence(
-        op.channel, [service, conn, id = std::string(id_),
+        op.channel, std::move(query), [service, conn, id = std::string(id_),
                      channel = std::string(op.channel)](pubsub::PresenceResult&& result) {
           if (WsConnection* c = service->find(conn)) {
             if (result.status != pubsub::Status::kOk) {
@@ -233,7 +242,10 @@ class WsOpHandlers {
               c->send_error(id, r.code, {r.message});
               return;
             }
-            c->send(encode_presence(c->shard_.writer, id, channel, result.users));
+            c->send(encode_presence(c->shard_.writer, id, channel, result.users, result.count,
+                                    result.next_cursor));
+            // A 1,000-user page may have grown the shard's scratch well past a usual frame.
+            c->shard_.writer.trim(4 * c->service_.config().max_message_bytes);
           }
         });
     refuse_unless_ok(status);

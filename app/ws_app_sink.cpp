@@ -46,6 +46,13 @@ class WsDeliverySink final : public pubsub::DeliverySink {
     }
   }
 
+  void presence_count(std::string_view channel, std::uint64_t count,
+                      std::span<const pubsub::SubscriberId> subscribers) noexcept override {
+    WsShardState& shard = service_.shard();
+    (void)send_all(
+        shard, [&] { return encode_presence_count(shard.writer, channel, count); }, subscribers);
+  }
+
   void read_synced(std::string_view channel, std::uint64_t seq,
                    std::span<const pubsub::SubscriberId> connections) noexcept override {
     WsShardState& shard = shards_.here();

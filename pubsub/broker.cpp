@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <random>
+
+#include "core/clock.hpp"
 
 #include "pubsub/detail/broker_core.hpp"
 
@@ -49,9 +52,14 @@ ShardMetrics::ShardMetrics(core::MetricsRegistry& r, unsigned s)
       resumes(r.counter("pubsub_resumes_total", "Subscriptions with a since seq", s)),
       resume_unrecovered(r.counter("pubsub_resume_unrecovered_total",
                                    "Resumes whose since was older than the history", s)),
+      resume_other_epoch(r.counter("pubsub_resume_other_epoch_total",
+                                   "Resumes whose since belonged to another channel epoch", s)),
       presence_events(r.counter("pubsub_presence_events_total", "Join/leave events sent", s)),
       presence_coalesced(r.counter("pubsub_presence_coalesced_total",
                                    "Join/leave transitions folded away by coalescing", s)),
+      presence_counts(r.counter("pubsub_presence_counts_total",
+                                "Member-count events sent instead of join/leave (large channels)",
+                                s)),
       offline_queued(
           r.counter("pubsub_offline_queued_total", "Notifications queued for offline users", s)),
       offline_dropped(r.counter("pubsub_offline_dropped_total",
@@ -60,18 +68,41 @@ ShardMetrics::ShardMetrics(core::MetricsRegistry& r, unsigned s)
                               "Messages notified to online users not subscribed to the channel",
                               s)),
       read_syncs(r.counter("pubsub_read_syncs_total", "Read cursor updates", s)),
+      history_budget_evictions(r.counter("pubsub_history_budget_evictions_total",
+                                         "Messages dropped by the shard's history byte budget", s)),
+      history_short_trimmed(r.counter("pubsub_history_short_trimmed_total",
+                                      "Messages trimmed by the short retention of engine channels",
+                                      s)),
+      channels_reclaimed(r.counter("pubsub_channels_reclaimed_total",
+                                   "Channels forgotten after the idle TTL (with their history)",
+                                   s)),
+      offline_members_expired(r.counter("pubsub_offline_members_expired_total",
+                                        "Memberships ended by the offline member TTL", s)),
+      offline_members_evicted(
+          r.counter("pubsub_offline_members_evicted_total",
+                    "Memberships ended by the cap on offline members per channel", s)),
+      offline_queues_expired(r.counter("pubsub_offline_queues_expired_total",
+                                       "Offline queues dropped by the offline TTL", s)),
       history_messages(r.gauge("pubsub_history_messages", "Messages retained in history", s)),
+      history_bytes(r.gauge("pubsub_history_bytes", "Bytes retained in history (budgeted)", s)),
       subscriptions(r.gauge("pubsub_subscriptions", "Live subscriptions on this shard", s)),
-      channels(r.gauge("pubsub_channels", "Channels owned by this shard", s)) {}
+      channels(r.gauge("pubsub_channels", "Channels owned by this shard", s)),
+      offline_members(r.gauge("pubsub_offline_members", "Offline members of owned channels", s)) {}
 
 BrokerCore::BrokerCore(core::Executor& exec, core::MetricsRegistry& metrics, DeliverySink& s,
                        Config cfg)
     : executor(exec), sink(s), config(std::move(cfg)), shard_count_(exec.shard_count()) {
   history_limits = HistoryLimits{config.history_keep_messages, config.history_keep_age_us,
                                  config.history_max_messages};
+  short_history_limits =
+      HistoryLimits{0, config.short_history_max_age_us, config.short_history_max_messages};
+  // Epochs must differ across restarts of the process, so they are seeded from the OS.
+  std::random_device entropy;
   shards_.reserve(shard_count_);
   for (unsigned i = 0; i < shard_count_; ++i) {
-    shards_.push_back(std::make_unique<ShardState>(metrics, i));
+    const std::uint64_t seed = (std::uint64_t{entropy()} << 32) ^ entropy() ^
+                               static_cast<std::uint64_t>(core::monotonic_ns()) ^ i;
+    shards_.push_back(std::make_unique<ShardState>(metrics, i, seed));
   }
 }
 
@@ -99,9 +130,12 @@ void BrokerCore::detach_subscription(ShardState& st, SubscriberId connection,
   }
   LocalChannel& lc = it->second;
   if (lc.live.remove(connection)) {
+    const bool presence = lc.presence.remove(connection);
     st.metrics.subscriptions.add(-1);
-    executor.submit_to(owner_of(channel), [this, ch = std::string(channel), user, from = here(),
-                                           leave] { on_unsubscribe(ch, user, from, leave); });
+    executor.submit_to(owner_of(channel),
+                       [this, ch = std::string(channel), user, from = here(), leave, presence] {
+                         on_unsubscribe(ch, user, from, leave, presence);
+                       });
   } else {
     // Still waiting for the owner: the reply will undo the owner's side (see on_subscribe_reply).
     for (PendingSubscribe& p : lc.pending) {
@@ -174,7 +208,7 @@ void LocalBroker::connection_closed(SubscriberId connection) {
 }
 
 Status LocalBroker::subscribe(SubscriberId connection, std::string_view channel,
-                              std::optional<std::uint64_t> since, SubscribeCallback on_done) {
+                              SubscribeOptions options, SubscribeCallback on_done) {
   ShardState& st = core_->state();
   assert(!st.in_sink && "LocalBroker::subscribe called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
@@ -194,10 +228,11 @@ Status LocalBroker::subscribe(SubscriberId connection, std::string_view channel,
   channels.emplace_back(channel);
   const std::uint64_t token = st.next_token++;
   detail::LocalChannel& lc = st.local_channels[std::string(channel)];
-  lc.pending.push_back(
-      detail::PendingSubscribe{connection, token, conn->second.user, std::move(on_done)});
-  detail::SubscribeRequest request{
-      std::string(channel), conn->second.user, connection, token, since, core_->here()};
+  lc.pending.push_back(detail::PendingSubscribe{connection, token, conn->second.user,
+                                                std::move(on_done), options.presence});
+  detail::SubscribeRequest request{std::string(channel), conn->second.user, connection,
+                                   token,                options.since,     options.epoch,
+                                   options.presence,     core_->here()};
   core_->executor.submit_to(core_->owner_of(channel),
                             [core = core_.get(), request = std::move(request)]() mutable {
                               core->on_subscribe_request(std::move(request));
@@ -249,7 +284,7 @@ Status LocalBroker::publish(std::string_view from_user, std::string_view channel
   return Status::kOk;
 }
 
-Status LocalBroker::history(std::string_view channel, std::uint64_t since, std::size_t limit,
+Status LocalBroker::history(std::string_view channel, HistoryQuery query,
                             HistoryCallback on_done) {
   ShardState& st = core_->state();
   assert(!st.in_sink && "LocalBroker::history called from inside a sink callback");
@@ -259,22 +294,25 @@ Status LocalBroker::history(std::string_view channel, std::uint64_t since, std::
   const std::uint32_t slot = st.history_callbacks.put(std::move(on_done));
   core_->executor.submit_to(
       core_->owner_of(channel),
-      [core = core_.get(), ch = std::string(channel), since, limit, from = core_->here(), slot] {
-        core->on_history(ch, since, limit, from, slot);
+      [core = core_.get(), ch = std::string(channel), query, from = core_->here(), slot] {
+        core->on_history(ch, query, from, slot);
       });
   return Status::kOk;
 }
 
-Status LocalBroker::presence(std::string_view channel, PresenceCallback on_done) {
+Status LocalBroker::presence(std::string_view channel, PresenceQuery query,
+                             PresenceCallback on_done) {
   ShardState& st = core_->state();
   assert(!st.in_sink && "LocalBroker::presence called from inside a sink callback");
   if (!core_->valid_channel(channel)) {
     return Status::kInvalidChannel;
   }
+  query.limit = std::clamp<std::size_t>(query.limit, 1, kMaxPresencePage);
   const std::uint32_t slot = st.presence_callbacks.put(std::move(on_done));
   core_->executor.submit_to(core_->owner_of(channel),
-                            [core = core_.get(), ch = std::string(channel), from = core_->here(),
-                             slot] { core->on_presence_query(ch, from, slot); });
+                            [core = core_.get(), ch = std::string(channel),
+                             query = std::move(query), from = core_->here(),
+                             slot] { core->on_presence_query(ch, query, from, slot); });
   return Status::kOk;
 }
 

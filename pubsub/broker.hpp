@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "core/shared_buffer.hpp"
 #include "core/unique_function.hpp"
@@ -52,11 +53,19 @@ class Broker {
   /// offline) and forgets it. Unknown ids are ignored.
   virtual void connection_closed(SubscriberId connection) = 0;
 
-  /// Subscribes the connection. With `since` (the last seq the client saw), the missed messages
-  /// (since, result.seq] are delivered to it right after the callback, then live ones: no gap, no
-  /// duplicate. result.recovered is false when history no longer reaches back to `since`.
+  /// Subscribes the connection. With `options.since` (the last seq the client saw), the missed
+  /// messages (since, result.seq] are delivered to it right after the callback, then live ones:
+  /// no gap, no duplicate. result.recovered is false when history no longer reaches back to
+  /// `since` or `options.epoch` is not the channel's epoch (nothing is replayed then). With
+  /// `options.presence` the subscription also gets the channel's presence events.
   virtual Status subscribe(SubscriberId connection, std::string_view channel,
-                           std::optional<std::uint64_t> since, SubscribeCallback on_done) = 0;
+                           SubscribeOptions options, SubscribeCallback on_done) = 0;
+  /// Shorthand: subscribe with only `since` (no epoch check, no presence events).
+  Status subscribe(SubscriberId connection, std::string_view channel,
+                   std::optional<std::uint64_t> since, SubscribeCallback on_done) {
+    return subscribe(connection, channel, SubscribeOptions{since, std::nullopt, false},
+                     std::move(on_done));
+  }
   /// Ends the subscription at once (no further deliveries to it on this shard) and the user's
   /// membership when it was their last connection in the channel. A subscribe still in flight is
   /// cancelled (its callback gets Status::kCancelled).
@@ -70,11 +79,18 @@ class Broker {
                          core::SharedBuffer payload, PublishCallback on_ack = nullptr,
                          MessageKind kind = 0) = 0;
 
-  /// Up to `limit` retained messages with seq > since, oldest first.
-  virtual Status history(std::string_view channel, std::uint64_t since, std::size_t limit,
-                         HistoryCallback on_done) = 0;
-  /// Online members of the channel.
-  virtual Status presence(std::string_view channel, PresenceCallback on_done) = 0;
+  /// Up to `query.limit` retained messages with seq > query.since, oldest first; a `since` of
+  /// another epoch (query.epoch) reads from the oldest retained message with recovered=false.
+  virtual Status history(std::string_view channel, HistoryQuery query, HistoryCallback on_done) = 0;
+  /// Shorthand: history without an epoch check.
+  Status history(std::string_view channel, std::uint64_t since, std::size_t limit,
+                 HistoryCallback on_done) {
+    return history(channel, HistoryQuery{since, limit, std::nullopt}, std::move(on_done));
+  }
+  /// One page of the channel's online members in name order (at most query.limit, clamped to
+  /// 1..kMaxPresencePage), their total count, and the cursor of the next page.
+  virtual Status presence(std::string_view channel, PresenceQuery query,
+                          PresenceCallback on_done) = 0;
   /// Moves the connection's user's read cursor of `channel` forward to `seq` (clamped to the last
   /// seq; never backwards) and syncs it to the user's other connections.
   virtual Status mark_read(SubscriberId connection, std::string_view channel, std::uint64_t seq,

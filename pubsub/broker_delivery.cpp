@@ -44,10 +44,11 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
   if (pending.cancelled || !accepted) {
     if (pending.cancelled && accepted) {
       // The owner counted this subscription; undo it the normal way.
-      executor.submit_to(owner_of(channel), [this, channel, user = std::move(pending.user),
-                                             from = here(), leave = pending.leave_on_cancel] {
-        on_unsubscribe(channel, user, from, leave);
-      });
+      executor.submit_to(owner_of(channel),
+                         [this, channel, user = std::move(pending.user), from = here(),
+                          leave = pending.leave_on_cancel, presence = pending.presence] {
+                           on_unsubscribe(channel, user, from, leave, presence);
+                         });
     }
     if (!accepted && !pending.cancelled) {
       if (auto conn = st.connections.find(pending.connection); conn != st.connections.end()) {
@@ -72,6 +73,9 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
   lc.last_forwarded_seq =
       lc.live.empty() ? result.seq : std::max(lc.last_forwarded_seq, result.seq);
   lc.live.add(connection);
+  if (pending.presence) {
+    lc.presence.add(connection);
+  }
   st.metrics.subscriptions.add(1);
   if (pending.on_done) {
     pending.on_done(result);
@@ -108,11 +112,15 @@ void BrokerCore::on_forward(const MessageRef& message) noexcept {
 void BrokerCore::on_presence_batch(const std::shared_ptr<const PresenceBatch>& batch) {
   ShardState& st = state();
   auto it = st.local_channels.find(batch->channel);
-  if (it == st.local_channels.end() || it->second.live.empty()) {
+  if (it == st.local_channels.end() || it->second.presence.empty()) {
     return;
   }
   st.in_sink = true;
-  sink.presence_changed(batch->channel, batch->changes, it->second.live.span());
+  if (batch->count) {
+    sink.presence_count(batch->channel, *batch->count, it->second.presence.span());
+  } else {
+    sink.presence_changed(batch->channel, batch->changes, it->second.presence.span());
+  }
   st.in_sink = false;
 }
 

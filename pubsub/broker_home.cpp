@@ -1,6 +1,7 @@
 // The user's home shard (hash(user) % N): which connections a user has open on which shards, the
-// bounded offline queue (standing in for push notifications), and fan-out of read-cursor sync to
-// the user's other connections. Everything here runs on the home shard's thread.
+// bounded offline queue (standing in for push notifications; it expires with the offline TTL, see
+// broker_retention.cpp), and fan-out of read-cursor sync to the user's other connections.
+// Everything here runs on the home shard's thread.
 #include <algorithm>
 #include <utility>
 
@@ -43,8 +44,13 @@ void BrokerCore::on_user_detached(const std::string& user, unsigned shard,
   if (pos != connections.end()) {
     connections.erase(pos);
   }
-  if (connections.empty() && it->second.pending.empty() && it->second.dropped == 0) {
+  if (!connections.empty()) {
+    return;
+  }
+  if (it->second.pending.empty() && it->second.dropped == 0) {
     st.users.erase(it);
+  } else {
+    note_user_offline(st, it->first, it->second);  // the queue expires with the offline TTL
   }
 }
 
@@ -56,7 +62,11 @@ void BrokerCore::on_offline_message(const MessageRef& message,
     if (user == message->from) {
       continue;
     }
-    UserRecord& record = st.users[user];
+    auto [it, inserted] = st.users.try_emplace(user);
+    UserRecord& record = it->second;
+    if (inserted) {
+      note_user_offline(st, it->first, record);
+    }
     if (!record.connections.empty()) {
       // Online elsewhere but not subscribed to this channel: a live notification.
       for (const auto& [shard, connection] : record.connections) {

@@ -23,9 +23,15 @@ class DeliverySink {
   virtual std::size_t deliver(const MessageRef& message,
                               std::span<const SubscriberId> subscribers) noexcept = 0;
 
-  /// Coalesced join/leave events of `channel` for its local `subscribers`.
+  /// Coalesced join/leave events of `channel` for its local `subscribers` that asked for presence.
   virtual void presence_changed(std::string_view channel, std::span<const PresenceChange> changes,
                                 std::span<const SubscriberId> subscribers) noexcept = 0;
+
+  /// The online member count of a channel too large for per-user events (more online members
+  /// than Config::presence_max_members), for its local `subscribers` that asked for presence. At
+  /// most once per Config::presence_count_interval_ns per channel, only when it changed.
+  virtual void presence_count(std::string_view channel, std::uint64_t count,
+                              std::span<const SubscriberId> subscribers) noexcept = 0;
 
   /// The user of `connections` moved their read cursor of `channel` to `seq` from another
   /// connection (the connection that called mark_read is never listed).

@@ -3,7 +3,8 @@
 // read cursors, offline queues via each user's home shard) and forwards each message once per
 // subscribed shard; that shard hands it once to the DeliverySink with the span of its local
 // subscribers. Implemented in broker.cpp (entry points on the caller's shard), broker_owner.cpp
-// (the channel owner's work), broker_home.cpp (users' home shards), broker_delivery.cpp,
+// (the channel owner's work), broker_presence.cpp (members and presence), broker_retention.cpp
+// (every bound on what it keeps), broker_home.cpp (users' home shards), broker_delivery.cpp,
 // broker_stats.cpp (channel_activity).
 #pragma once
 
@@ -36,14 +37,16 @@ class LocalBroker final : public Broker {
 
   Status connection_opened(SubscriberId connection, std::string_view user) override;
   void connection_closed(SubscriberId connection) override;
-  Status subscribe(SubscriberId connection, std::string_view channel,
-                   std::optional<std::uint64_t> since, SubscribeCallback on_done) override;
+  using Broker::history;  // the shorthands
+  using Broker::subscribe;
+  Status subscribe(SubscriberId connection, std::string_view channel, SubscribeOptions options,
+                   SubscribeCallback on_done) override;
   Status unsubscribe(SubscriberId connection, std::string_view channel) override;
   Status publish(std::string_view from_user, std::string_view channel, core::SharedBuffer payload,
                  PublishCallback on_ack = nullptr, MessageKind kind = 0) override;
-  Status history(std::string_view channel, std::uint64_t since, std::size_t limit,
-                 HistoryCallback on_done) override;
-  Status presence(std::string_view channel, PresenceCallback on_done) override;
+  Status history(std::string_view channel, HistoryQuery query, HistoryCallback on_done) override;
+  Status presence(std::string_view channel, PresenceQuery query,
+                  PresenceCallback on_done) override;
   Status mark_read(SubscriberId connection, std::string_view channel, std::uint64_t seq,
                    ReadCallback on_done = nullptr) override;
 

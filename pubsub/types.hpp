@@ -46,6 +46,7 @@ using MessageKind = std::uint8_t;
 struct Message {
   std::string channel;
   std::uint64_t seq = 0;       // strictly increasing per channel, starting at 1
+  std::uint64_t epoch = 0;     // the channel incarnation the seq belongs to (see Epoch below)
   std::int64_t ts_us = 0;      // wall clock at the owner when sequenced (µs since the Unix epoch)
   std::string from;            // publishing user
   core::SharedBuffer payload;  // opaque bytes (the app's serialized `data`)
@@ -59,9 +60,25 @@ struct PresenceChange {
   bool joined = false;
 };
 
+/// Epoch: a random non-zero id drawn when a channel's state is created on its owner (first
+/// subscribe or publish, and again after the channel was forgotten or the process restarted). A
+/// seq means something only together with its epoch: seqs of a new incarnation start again at 1.
+
+/// How a subscription starts and what it receives besides messages.
+struct SubscribeOptions {
+  /// Resume: the last seq the client saw; the missed messages (since, seq] follow the result.
+  std::optional<std::uint64_t> since;
+  /// The epoch `since` belongs to. When it is not the channel's current epoch nothing is
+  /// replayed and the result says recovered=false. Without it `since` is trusted as is.
+  std::optional<std::uint64_t> epoch;
+  /// Receive presence events (join/leave, or the member count in large channels).
+  bool presence = false;
+};
+
 struct SubscribeResult {
   Status status = Status::kOk;
   std::uint64_t seq = 0;     // the channel's last seq when the subscription took effect
+  std::uint64_t epoch = 0;   // the channel's current epoch
   bool recovered = true;     // false: history no longer reaches back to `since` (client reloads)
   std::uint64_t unread = 0;  // seq - the user's read cursor, at most the retained history
   std::size_t backlog = 0;   // how many missed messages follow (delivered right after)
@@ -70,19 +87,41 @@ struct SubscribeResult {
 struct PublishAck {
   Status status = Status::kOk;
   std::uint64_t seq = 0;
+  std::uint64_t epoch = 0;
   std::int64_t ts_us = 0;
+};
+
+/// A history request: retained messages with seq > since, oldest first, at most `limit`.
+struct HistoryQuery {
+  std::uint64_t since = 0;
+  std::size_t limit = 100;
+  /// The epoch `since` belongs to; another epoch reads from the oldest retained message and
+  /// reports recovered=false.
+  std::optional<std::uint64_t> epoch;
 };
 
 struct HistoryResult {
   Status status = Status::kOk;
   std::vector<MessageRef> messages;  // seq ascending, all with seq > since
-  bool recovered = true;             // false: messages after `since` were already trimmed
+  bool recovered = true;             // false: messages after `since` were trimmed (or other epoch)
   std::uint64_t last_seq = 0;
+  std::uint64_t epoch = 0;  // the channel's current epoch (0: the channel does not exist)
+};
+
+/// Most users one presence reply lists (larger limits are clamped to it).
+inline constexpr std::size_t kMaxPresencePage = 1'000;
+
+/// A page of the online members, in name order, starting after `after` (empty: from the start).
+struct PresenceQuery {
+  std::size_t limit = kMaxPresencePage;
+  std::string after;
 };
 
 struct PresenceResult {
   Status status = Status::kOk;
   std::vector<std::string> users;  // online members (at least one subscribed connection), sorted
+  std::uint64_t count = 0;         // online members in total
+  std::string next_cursor;         // the `after` of the next page; empty when this was the last
 };
 
 struct ReadResult {
@@ -109,7 +148,8 @@ struct ChannelActivityReport {
   std::vector<ChannelActivity> busiest;
 };
 
-/// Limits and retention. Every limit has a default; exceeding one returns a Status.
+/// Limits and retention. Every limit has a default; exceeding one returns a Status or is counted
+/// on a metric (docs/pubsub.md, "Limits").
 struct Config {
   std::size_t max_subscriptions_per_connection = 1'000;
   std::size_t max_channels_per_shard = 1'000'000;   // channels owned by one shard
@@ -122,24 +162,52 @@ struct Config {
   std::int64_t history_keep_age_us = 10LL * 60 * 1'000'000;
   std::size_t history_max_messages = 10'000;
   std::uint64_t history_sweep_interval_ns = 1'000'000'000;  // age trimming of idle channels
+  /// All histories of one owner shard together hold at most this many bytes (payload + names +
+  /// kHistoryMessageOverheadBytes each); beyond it the shard's oldest messages go first, whatever
+  /// their channel. 0 = no budget.
+  std::size_t history_max_bytes_per_shard = 128u << 20;
+  /// Channels with names starting with one of these (the app's engine channels: user:, cell:,
+  /// surge:) keep a short history instead: at most `short_history_max_messages`, none older than
+  /// `short_history_max_age_us`.
+  std::vector<std::string> short_history_prefixes;
+  std::size_t short_history_max_messages = 100;
+  std::int64_t short_history_max_age_us = 60LL * 1'000'000;
+  /// A channel with no members (online or offline) and no subscription that has not been
+  /// published to for this long is forgotten with its history (its next use starts a new epoch).
+  std::uint64_t channel_idle_ttl_ns = 600ULL * 1'000'000'000;
 
   std::uint64_t presence_flush_interval_ns = 50'000'000;  // join/leave coalescing window
   /// Large channels coalesce longer, so presence cannot swamp them: a channel's window is
-  /// subscribers x this (at least presence_flush_interval_ns, at most presence_max_interval_ns),
-  /// counted from its first unannounced change. 1,000 subscribers: 500 ms.
+  /// presence subscribers x this (at least presence_flush_interval_ns, at most
+  /// presence_max_interval_ns), counted from its first unannounced change. 1,000 of them: 500 ms.
   std::uint64_t presence_window_per_subscriber_ns = 500'000;
   std::uint64_t presence_max_interval_ns = 2'000'000'000;
   /// In those larger channels a leave is announced only once the member has stayed offline this
   /// long, so a reconnect (drop, then back within the grace) produces no events at all.
   std::uint64_t presence_leave_grace_ns = 1'000'000'000;
+  /// A channel with more online members than this sends no join/leave events, only its member
+  /// count, at most once per `presence_count_interval_ns` (per-user events to every member cost
+  /// members^2 frames when they all arrive at once).
+  std::size_t presence_max_members = 1'000;
+  std::uint64_t presence_count_interval_ns = 1'000'000'000;
+
   std::size_t pending_notifications_per_user = 100;       // offline queue bound (oldest dropped)
   /// Offline delivery (queue or notify) costs O(offline members) per message at their home
   /// shards; false turns it off (members then learn of missed messages from unread counts).
   bool offline_notifications = true;
+  /// A member offline (no subscribed connection) for this long stops being a member, and a user
+  /// with no open connection for this long loses their offline queue.
+  std::uint64_t offline_member_ttl_ns = 3600ULL * 1'000'000'000;
+  /// Offline members kept per channel; going beyond ends the membership offline the longest.
+  std::size_t max_offline_members_per_channel = 10'000;
 
   /// Wall clock for message timestamps and history age (tests inject a controllable one). Called
   /// from every shard thread, so it must be thread-safe.
   std::function<std::int64_t()> wall_clock_us = [] { return core::wall_us(); };
 };
+
+/// What one retained message counts against Config::history_max_bytes_per_shard besides its
+/// payload and names (the record, its reference count block, the log slot).
+inline constexpr std::size_t kHistoryMessageOverheadBytes = 160;
 
 }  // namespace hexwire::pubsub

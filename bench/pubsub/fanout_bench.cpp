@@ -86,6 +86,8 @@ class SinkBase : public DeliverySink {
   explicit SinkBase(core::Executor& executor) : executor_(executor) {}
   void presence_changed(std::string_view, std::span<const PresenceChange>,
                         std::span<const SubscriberId>) noexcept override {}
+  void presence_count(std::string_view, std::uint64_t,
+                      std::span<const SubscriberId>) noexcept override {}
   void read_synced(std::string_view, std::uint64_t,
                    std::span<const SubscriberId>) noexcept override {}
   void notify(const MessageRef&, std::span<const SubscriberId>) noexcept override {}

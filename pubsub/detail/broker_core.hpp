@@ -8,6 +8,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -72,12 +74,14 @@ struct PendingSubscribe {
   std::uint64_t token = 0;
   std::string user;
   Broker::SubscribeCallback on_done;
+  bool presence = false;
   bool cancelled = false;
   bool leave_on_cancel = false;
 };
 
 struct LocalChannel {
-  SubscriberList live;  // live.span() is what the sink walks
+  SubscriberList live;      // every live subscriber: the span handed to the sink for messages
+  SubscriberList presence;  // those of `live` that asked for presence events
   // Waiting for the owner's reply. Replies come back in request order (one owner, FIFO), so the
   // reply always matches the front: O(1) even when 100k connections resubscribe at once.
   RingQueue<PendingSubscribe> pending;
@@ -103,23 +107,42 @@ struct Member {
 
 using UserList = std::vector<std::string>;
 
-struct OwnedChannel {
+/// A member that went offline at `since_ns`, in the order they went (for the offline TTL and the
+/// cap). Entries go stale when the member comes back or is removed; they are checked on use.
+struct OfflineEntry {
+  std::string user;
+  std::uint64_t since_ns = 0;
+};
+
+struct OwnedChannel : std::enable_shared_from_this<OwnedChannel> {
   std::string name;
+  std::uint64_t epoch = 0;  // random, non-zero: this incarnation of the channel
   std::uint64_t last_seq = 0;
   std::uint64_t sampled_seq = 0;  // last_seq at the previous channel_activity() call
   HistoryLog history;
+  bool short_history = false;       // an engine channel (Config::short_history_prefixes)
+  std::uint64_t last_used_ns = 0;   // last publish, subscribe or member change (idle TTL)
   std::vector<std::uint32_t> shard_subscriptions;  // subscribed connections per shard
+  std::vector<std::uint32_t> shard_presence;       // of those, asking for presence, per shard
   StringMap<Member> members;
+  std::uint64_t online_members = 0;
   std::vector<std::string> presence_dirty;  // users whose online state changed this window
   std::uint64_t presence_transitions = 0;   // raw join/leave transitions this window
   std::uint64_t presence_dirty_since_ns = 0;  // when presence_dirty became non-empty
+  std::uint64_t announced_count = 0;          // the last member count sent (large channels)
+  std::uint64_t count_sent_ns = 0;            // when it was sent
   // Offline members grouped by home shard, copy-on-write so a publish shares them by reference.
   std::vector<std::shared_ptr<UserList>> offline_by_home;
+  std::uint64_t offline_members = 0;
+  RingQueue<OfflineEntry> offline_order;  // oldest first; may hold stale entries
 };
 
+/// What a presence flush sends to the subscriber shards of one channel: per-user changes, or (in
+/// a channel above Config::presence_max_members) only the member count.
 struct PresenceBatch {
   std::string channel;
   std::vector<PresenceChange> changes;
+  std::optional<std::uint64_t> count;
 };
 
 // ---- home side: users whose home is this shard ----
@@ -128,6 +151,15 @@ struct UserRecord {
   std::vector<std::pair<unsigned, SubscriberId>> connections;  // (shard, id) of open connections
   RingQueue<MessageRef> pending;  // offline queue, oldest first
   std::uint64_t dropped = 0;
+  std::uint64_t offline_since_ns = 0;  // when the last connection closed (or the queue began)
+};
+
+/// One retained message in the owner shard's publish order, for the history byte budget. The
+/// channel may have been forgotten meanwhile (the weak reference expires) or may have trimmed
+/// the message already (its oldest seq is past `seq`): such entries are stale and skipped.
+struct BudgetEntry {
+  std::weak_ptr<OwnedChannel> channel;
+  std::uint64_t seq = 0;
 };
 
 struct ShardMetrics {
@@ -138,20 +170,30 @@ struct ShardMetrics {
   core::Counter& delivery_drops;
   core::Counter& resumes;
   core::Counter& resume_unrecovered;
+  core::Counter& resume_other_epoch;
   core::Counter& presence_events;
   core::Counter& presence_coalesced;
+  core::Counter& presence_counts;
   core::Counter& offline_queued;
   core::Counter& offline_dropped;
   core::Counter& notifications;
   core::Counter& read_syncs;
+  core::Counter& history_budget_evictions;
+  core::Counter& history_short_trimmed;
+  core::Counter& channels_reclaimed;
+  core::Counter& offline_members_expired;
+  core::Counter& offline_members_evicted;
+  core::Counter& offline_queues_expired;
   core::Gauge& history_messages;
+  core::Gauge& history_bytes;
   core::Gauge& subscriptions;
   core::Gauge& channels;
+  core::Gauge& offline_members;
 };
 
 struct ShardState {
-  ShardState(core::MetricsRegistry& registry, unsigned shard)
-      : activity_sampled_ns(core::monotonic_ns()), metrics(registry, shard) {}
+  ShardState(core::MetricsRegistry& registry, unsigned shard, std::uint64_t seed)
+      : epochs(seed), activity_sampled_ns(core::monotonic_ns()), metrics(registry, shard) {}
   // subscriber side
   std::unordered_map<SubscriberId, Connection> connections;
   StringMap<LocalChannel> local_channels;
@@ -162,13 +204,19 @@ struct ShardState {
   CallbackSlots<Broker::ReadCallback> read_callbacks;
   bool in_sink = false;
   // owner side
-  StringMap<std::unique_ptr<OwnedChannel>> owned;
+  StringMap<std::shared_ptr<OwnedChannel>> owned;
+  std::mt19937_64 epochs;  // draws channel epochs
   std::vector<std::string> presence_dirty_channels;
   bool presence_timer_armed = false;
   bool sweep_timer_armed = false;
   std::uint64_t activity_sampled_ns;  // previous channel_activity() call (monotonic)
+  std::size_t history_bytes = 0;           // retained by every owned channel together
+  std::size_t history_messages = 0;
+  RingQueue<BudgetEntry> budget_order;  // retained messages in publish order (may be stale)
   // home side
   StringMap<UserRecord> users;
+  RingQueue<OfflineEntry> offline_users;  // users with a queue and no connection, oldest first
+  bool home_sweep_armed = false;
   ShardMetrics metrics;
 };
 
@@ -178,6 +226,8 @@ struct SubscribeRequest {
   SubscriberId connection = 0;
   std::uint64_t token = 0;
   std::optional<std::uint64_t> since;
+  std::optional<std::uint64_t> epoch;
+  bool presence = false;
   unsigned from_shard = 0;
 };
 
@@ -189,7 +239,8 @@ class BrokerCore {
   core::Executor& executor;
   DeliverySink& sink;
   const Config config;
-  HistoryLimits history_limits;
+  HistoryLimits history_limits;        // ordinary channels
+  HistoryLimits short_history_limits;  // Config::short_history_prefixes
 
   [[nodiscard]] unsigned shard_count() const noexcept { return shard_count_; }
   [[nodiscard]] unsigned here() const noexcept { return executor.current_shard(); }
@@ -212,13 +263,15 @@ class BrokerCore {
   // Owner side (broker_owner.cpp).
   void on_subscribe_request(SubscribeRequest request);
   void on_unsubscribe(std::string_view channel, std::string_view user, unsigned from_shard,
-                      bool leave);
+                      bool leave, bool presence);
   void on_publish(std::shared_ptr<Message> message, unsigned from_shard, std::uint32_t slot);
-  void on_history(std::string_view channel, std::uint64_t since, std::size_t limit,
-                  unsigned from_shard, std::uint32_t slot);
-  void on_presence_query(std::string_view channel, unsigned from_shard, std::uint32_t slot);
+  void on_history(std::string_view channel, const HistoryQuery& query, unsigned from_shard,
+                  std::uint32_t slot);
   void on_mark_read(std::string_view channel, std::string_view user, std::uint64_t seq,
                     unsigned from_shard, SubscriberId origin, std::uint32_t slot);
+  // Owner side, presence (broker_presence.cpp).
+  void on_presence_query(std::string_view channel, const PresenceQuery& query,
+                         unsigned from_shard, std::uint32_t slot);
 
   // Home side (broker_home.cpp).
   void on_user_attached(const std::string& user, unsigned shard, SubscriberId connection);
@@ -228,19 +281,38 @@ class BrokerCore {
                     unsigned origin_shard, SubscriberId origin);
 
  private:
+  // Channel life cycle (broker_owner.cpp).
   OwnedChannel* find_owned(ShardState& st, std::string_view channel);
   OwnedChannel* get_or_create_owned(ShardState& st, std::string_view channel);
+
+  // Members and presence (broker_presence.cpp).
   void set_member_online(ShardState& st, OwnedChannel& ch, const std::string& user, Member& m,
                          std::uint32_t new_live);
-  void update_offline_list(OwnedChannel& ch, const std::string& user, Member& m);
+  void update_offline_list(ShardState& st, OwnedChannel& ch, const std::string& user, Member& m);
   void arm_presence_timer(ShardState& st);
   void flush_presence(ShardState& st);
   [[nodiscard]] std::uint64_t presence_window_ns(const OwnedChannel& ch) const noexcept;
-  std::shared_ptr<const PresenceBatch> take_presence_changes(ShardState& st, OwnedChannel& ch,
-                                                             bool large, std::uint64_t now);
-  void arm_sweep_timer(ShardState& st);
-  void sweep_history(ShardState& st);
+  std::shared_ptr<PresenceBatch> take_presence_changes(ShardState& st, OwnedChannel& ch,
+                                                       bool large, std::uint64_t now);
+  void send_presence_batch(OwnedChannel& ch, std::shared_ptr<const PresenceBatch> batch);
+
+  // Retention: history trimming and budget, idle channels, offline members and queues
+  // (broker_retention.cpp).
+  void retain(ShardState& st, OwnedChannel& ch, MessageRef message);
   void trim_history(ShardState& st, OwnedChannel& ch);
+  void forget_history(ShardState& st, const Trimmed& trimmed);
+  void enforce_history_budget(ShardState& st);
+  void arm_sweep_timer(ShardState& st);
+  void sweep_owned(ShardState& st);
+  void expire_offline_members(ShardState& st, OwnedChannel& ch, std::uint64_t now);
+  void end_offline_membership(ShardState& st, OwnedChannel& ch, const std::string& user);
+  void forget_member_if_gone(OwnedChannel& ch, const std::string& user);
+  void note_user_offline(ShardState& st, const std::string& user, UserRecord& record);
+  void arm_home_sweep(ShardState& st);
+  void sweep_home(ShardState& st);
+  /// Runs `run` on this shard after `delay_ns` unless the flag says it is already scheduled.
+  void arm_once(ShardState& st, bool ShardState::*armed, std::uint64_t delay_ns,
+                void (BrokerCore::*run)(ShardState&));
 
   unsigned shard_count_;
   std::vector<std::unique_ptr<ShardState>> shards_;

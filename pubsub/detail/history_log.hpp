@@ -1,6 +1,7 @@
 // Bounded per-channel message log kept by the channel's owner shard: contiguous seqs, newest at
-// the back, trimmed by count and age (see Config's history_* fields). Serves resume backlogs and
-// history ranges in O(1) lookup plus the copied range.
+// the back, trimmed by count and age (see Config's history_* fields), counting the bytes it holds
+// for the shard's history budget. Serves resume backlogs and history ranges in O(1) lookup plus
+// the copied range.
 #pragma once
 
 #include <algorithm>
@@ -19,22 +20,57 @@ struct HistoryLimits {
   std::size_t max_messages = 10'000;
 };
 
+/// What a message counts against the shard's history budget.
+[[nodiscard]] inline std::size_t retained_bytes(const Message& message) noexcept {
+  return message.payload.size() + message.channel.size() + message.from.size() +
+         kHistoryMessageOverheadBytes;
+}
+
+/// Messages and bytes a trim removed.
+struct Trimmed {
+  std::size_t messages = 0;
+  std::size_t bytes = 0;
+  Trimmed& operator+=(const Trimmed& other) noexcept {
+    messages += other.messages;
+    bytes += other.bytes;
+    return *this;
+  }
+};
+
 class HistoryLog {
  public:
   /// Appends the next message; its seq must follow the previous one's.
-  void append(MessageRef message) { messages_.push_back(std::move(message)); }
+  void append(MessageRef message) {
+    bytes_ += retained_bytes(*message);
+    messages_.push_back(std::move(message));
+  }
 
-  /// Drops messages beyond the limits; returns how many were dropped.
-  std::size_t trim(const HistoryLimits& limits, std::int64_t now_us) {
-    std::size_t dropped = 0;
+  /// Drops messages beyond the limits.
+  Trimmed trim(const HistoryLimits& limits, std::int64_t now_us) {
+    Trimmed dropped;
     const std::size_t hard_cap = std::max(limits.max_messages, limits.keep_messages);
     while (
         messages_.size() > limits.keep_messages &&
         (messages_.size() > hard_cap || now_us - messages_.front()->ts_us > limits.keep_age_us)) {
-      messages_.pop_front();
-      ++dropped;
+      dropped += pop_oldest();
     }
     return dropped;
+  }
+
+  /// Drops the oldest message (the log must not be empty).
+  Trimmed pop_oldest() {
+    const std::size_t size = retained_bytes(*messages_.front());
+    bytes_ -= size;
+    messages_.pop_front();
+    return Trimmed{1, size};
+  }
+
+  /// Drops everything.
+  Trimmed clear() {
+    const Trimmed all{messages_.size(), bytes_};
+    messages_.clear();
+    bytes_ = 0;
+    return all;
   }
 
   /// True when every message with seq in (since, last_seq] is retained.
@@ -66,9 +102,15 @@ class HistoryLog {
 
   [[nodiscard]] std::size_t size() const noexcept { return messages_.size(); }
   [[nodiscard]] bool empty() const noexcept { return messages_.empty(); }
+  [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
+  /// Seq of the oldest retained message, 0 when empty.
+  [[nodiscard]] std::uint64_t first_seq() const noexcept {
+    return messages_.empty() ? 0 : messages_.front()->seq;
+  }
 
  private:
   RingQueue<MessageRef> messages_;
+  std::size_t bytes_ = 0;
 };
 
 }  // namespace hexwire::pubsub::detail

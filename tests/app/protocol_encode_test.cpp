@@ -54,6 +54,7 @@ pubsub::Message message(std::string channel, std::uint64_t seq, std::string from
   pubsub::Message m;
   m.channel = std::move(channel);
   m.seq = seq;
+  m.epoch = ~std::uint64_t{0};
   m.ts_us = 1'800'000'000'123'456;
   m.from = std::move(from);
   m.payload = core::SharedBuffer::copy_of(data);
@@ -120,16 +121,19 @@ TEST_CASE("every reply and event is valid JSON with the PROTOCOL.md shape") {
   FrameWriter w;
   simdjson::dom::parser parser;
 
-  auto root = parse_dom(parser, frame_payload(encode_subbed(w, "1", "general", 57, true, 3)));
+  auto root = parse_dom(
+      parser, frame_payload(encode_subbed(w, "1", "general", 57, 0xc0ffee12345678ull, true, 3)));
   CHECK(std::string_view(root["op"]) == "subbed");
   CHECK(std::int64_t(root["id"]) == 1);
   CHECK(std::string_view(root["channel"]) == "general");
   CHECK(std::uint64_t(root["seq"]) == 57);
+  CHECK(std::string_view(root["epoch"]) == "00c0ffee12345678");  // 16 hex digits, a string
   CHECK(bool(root["recovered"]) == true);
   CHECK(std::uint64_t(root["unread"]) == 3);
 
-  root = parse_dom(parser, frame_payload(encode_ack(w, "\"req-3\"", "general", 58, 1700)));
+  root = parse_dom(parser, frame_payload(encode_ack(w, "\"req-3\"", "general", 58, 7, 1700)));
   CHECK(std::string_view(root["op"]) == "ack");
+  CHECK(std::string_view(root["epoch"]) == "0000000000000007");
   CHECK(std::string_view(root["id"]) == "req-3");
   CHECK(std::int64_t(root["ts"]) == 1700);
 
@@ -137,29 +141,40 @@ TEST_CASE("every reply and event is valid JSON with the PROTOCOL.md shape") {
   const std::string msg = frame_payload(encode_msg(w, m));
   CHECK(
       msg ==
-      R"({"op":"msg","channel":"general","seq":58,"from":"u\"1","ts":1800000000123456,"data":{"text":"hi","n":[1,2]}})");
+      R"({"op":"msg","channel":"general","seq":58,"epoch":"ffffffffffffffff","from":"u\"1","ts":1800000000123456,"data":{"text":"hi","n":[1,2]}})");
   root = parse_dom(parser, msg);
   CHECK(std::string_view(root["data"]["text"]) == "hi");
 
   std::vector<pubsub::MessageRef> list = {
       std::make_shared<pubsub::Message>(message("g", 1, "a", "1")),
       std::make_shared<pubsub::Message>(message("g", 2, "b", "[true]"))};
-  root = parse_dom(parser, frame_payload(encode_history(w, "4", "g", list, false)));
+  root = parse_dom(parser, frame_payload(encode_history(w, "4", "g", 0xab, list, false)));
+  CHECK(std::string_view(root["epoch"]) == "00000000000000ab");
   CHECK(simdjson::dom::array(root["messages"]).size() == 2);
   CHECK(std::uint64_t(root["messages"].at(1)["seq"]) == 2);
   CHECK(bool(root["recovered"]) == false);
   CHECK(root["more"].error() == simdjson::NO_SUCH_FIELD);
   // A byte budget keeps the oldest messages that fit (at least one) and flags the rest.
-  root = parse_dom(parser, frame_payload(encode_history(w, "4", "g", list, true, 10)));
+  root = parse_dom(parser, frame_payload(encode_history(w, "4", "g", 0xab, list, true, 10)));
   CHECK(simdjson::dom::array(root["messages"]).size() == 1);
   CHECK(std::uint64_t(root["messages"].at(0)["seq"]) == 1);
   CHECK(bool(root["more"]));
-  root = parse_dom(parser, frame_payload(encode_history(w, "4", "g", {}, true)));
+  root = parse_dom(parser, frame_payload(encode_history(w, "4", "g", 0, {}, true)));
   CHECK(simdjson::dom::array(root["messages"]).size() == 0);
+  CHECK(root["epoch"].error() == simdjson::NO_SUCH_FIELD);  // a channel without state
 
   std::vector<std::string> users = {"u1", "u2"};
-  root = parse_dom(parser, frame_payload(encode_presence(w, "5", "g", users)));
+  root = parse_dom(parser, frame_payload(encode_presence(w, "5", "g", users, 1500, "u2")));
   CHECK(std::string_view(root["users"].at(1)) == "u2");
+  CHECK(std::uint64_t(root["count"]) == 1500);
+  CHECK(std::string_view(root["cursor"]) == "u2");
+  root = parse_dom(parser, frame_payload(encode_presence(w, "5", "g", users, 2, "")));
+  CHECK(root["cursor"].error() == simdjson::NO_SUCH_FIELD);  // the last page
+  root = parse_dom(parser, frame_payload(encode_presence_count(w, "g", 4321)));
+  CHECK(std::string_view(root["op"]) == "presence");
+  CHECK(root["id"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(root["users"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(std::uint64_t(root["count"]) == 4321);
   root = parse_dom(parser, frame_payload(encode_presence_event(w, "g", "u3", false)));
   CHECK(std::string_view(root["op"]) == "leave");
   CHECK(root["id"].error() == simdjson::NO_SUCH_FIELD);

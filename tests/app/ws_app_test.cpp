@@ -5,114 +5,16 @@
 
 #include <simdjson.h>
 
-#include <deque>
-#include <memory>
 #include <string>
-#include <vector>
 
 #include "app/jwt.hpp"
-#include "app/node_services.hpp"
-#include "app/ws_app.hpp"
-#include "core/testing/fake_executor.hpp"
+#include "tests/app/ws_app_fixture.hpp"
 
 using namespace hexwire;
 using namespace hexwire::app;
+using namespace hexwire::app::testing;
 
 namespace {
-
-constexpr std::string_view kSecret = "ws-app-test-secret";
-
-class RecordingLink final : public ClientLink {
- public:
-  net::WsSendResult send_frame(core::SharedBuffer frame) noexcept override {
-    if (refuse) {
-      return net::WsSendResult::kDropped;
-    }
-    const auto* p = reinterpret_cast<const unsigned char*>(frame.data());
-    std::size_t header = 2;
-    if ((p[1] & 0x7F) == 126)
-      header = 4;
-    if ((p[1] & 0x7F) == 127)
-      header = 10;
-    frames.emplace_back(frame.view().substr(header));
-    return net::WsSendResult::kQueued;
-  }
-  void close(std::uint16_t code, std::string_view) noexcept override { close_code = code; }
-
-  std::deque<std::string> frames;
-  std::uint16_t close_code = 0;
-  bool refuse = false;
-};
-
-struct Client {
-  unsigned shard;
-  RecordingLink link;
-  std::unique_ptr<WsConnection> connection;
-};
-
-class Fixture {
- public:
-  explicit Fixture(WsAppConfig config = default_config())
-      : executor(2), metrics(2), services(executor, metrics, {std::move(config), std::nullopt}) {}
-
-  static WsAppConfig default_config() {
-    WsAppConfig config;
-    config.auth.jwt_secret = std::string(kSecret);
-    config.auth.anonymous = true;
-    return config;
-  }
-
-  Client& connect(unsigned shard, std::string token = {}) {
-    clients.push_back(std::make_unique<Client>());
-    Client& c = *clients.back();
-    c.shard = shard;
-    executor.run_on(shard, [&] {
-      c.connection = std::make_unique<WsConnection>(service, c.link, std::move(token));
-      c.connection->opened();
-    });
-    executor.run_until_idle();
-    return c;
-  }
-  Client& login(unsigned shard, std::string_view user) {
-    Client& c = connect(shard);
-    send(c, R"({"op":"auth","id":0,"user":")" + std::string(user) + "\"}");
-    REQUIRE(op_of(next(c)) == "auth");
-    return c;
-  }
-  void send(Client& c, const std::string& text) {
-    executor.run_on(c.shard, [&] { c.connection->on_text(text, core::monotonic_ns()); });
-    executor.run_until_idle();
-  }
-  void close(Client& c) {
-    executor.run_on(c.shard, [&] { c.connection.reset(); });
-    executor.run_until_idle();
-  }
-  void flush_presence() {
-    executor.advance_time(200'000'000);
-    executor.run_until_idle();
-  }
-
-  simdjson::dom::element next(Client& c) {
-    REQUIRE_FALSE(c.link.frames.empty());
-    last_text = c.link.frames.front();
-    c.link.frames.pop_front();
-    simdjson::dom::element e;
-    INFO(last_text);
-    REQUIRE(dom.parse(last_text).get(e) == simdjson::SUCCESS);
-    return e;
-  }
-  static std::string op_of(simdjson::dom::element e) {
-    return std::string(std::string_view(e["op"]));
-  }
-
-  core::testing::FakeExecutor executor;
-  core::MetricsRegistry metrics;
-  NodeServices services;  // without dispatch
-  WsService& service = services.ws();
-  std::vector<std::unique_ptr<Client>> clients;
-  simdjson::dom::parser dom;
-  std::string last_text;
-};
 
 std::string token(std::string_view claims) {
   return sign_hs256_jwt(claims, kSecret);
@@ -293,7 +195,10 @@ TEST_CASE("history, presence and read sync across a user's connections") {
   Client& a1 = f.login(0, "alice");
   Client& a2 = f.login(1, "alice");
   Client& b = f.login(1, "bob");
-  for (Client* c : {&a1, &a2, &b}) {
+  // Only a1 asks for presence events; the others subscribe as before.
+  f.send(a1, R"({"op":"sub","id":1,"channel":"team","presence":true})");
+  f.next(a1);
+  for (Client* c : {&a2, &b}) {
     f.send(*c, R"({"op":"sub","id":1,"channel":"team"})");
     f.next(*c);
   }
@@ -302,8 +207,11 @@ TEST_CASE("history, presence and read sync across a user's connections") {
   simdjson::dom::element e;
   do {
     e = f.next(b);
+    CHECK(Fixture::op_of(e) != "join");  // b did not ask for presence events
   } while (Fixture::op_of(e) != "presence");
   CHECK(simdjson::dom::array(e["users"]).size() == 2);
+  CHECK(std::uint64_t(e["count"]) == 2);
+  CHECK(e["cursor"].error() == simdjson::NO_SUCH_FIELD);
 
   for (int i = 0; i < 3; ++i) {
     f.send(b, R"({"op":"pub","channel":"team","data":"m)" + std::to_string(i) + "\"}");
@@ -334,6 +242,10 @@ TEST_CASE("history, presence and read sync across a user's connections") {
     saw_leave |= Fixture::op_of(e) == "leave" && std::string_view(e["user"]) == "bob";
   }
   CHECK(saw_leave);
+  while (!a2.link.frames.empty()) {
+    e = f.next(a2);
+    CHECK(Fixture::op_of(e) != "leave");
+  }
 }
 
 TEST_CASE("a refusing (slow) subscriber is counted as a drop and does not affect others") {

@@ -110,15 +110,15 @@ TEST_CASE("a user with several connections joins once and leaves with the last o
   Harness h(3);
   const std::string channel = h.channel_owned_by(2);
   h.open(0, 1, "watcher");
-  REQUIRE(h.subscribe(0, 1, channel).status == Status::kOk);
+  REQUIRE(h.subscribe_presence(0, 1, channel).status == Status::kOk);
   h.exec.advance_time(100'000'000);
   h.sink.shard(0).presence.clear();
 
   h.open(0, 10, "alice");  // two devices on two shards
   h.open(1, 11, "alice");
-  REQUIRE(h.subscribe(0, 10, channel).status == Status::kOk);
+  REQUIRE(h.subscribe_presence(0, 10, channel).status == Status::kOk);
   h.exec.advance_time(100'000'000);
-  REQUIRE(h.subscribe(1, 11, channel).status == Status::kOk);
+  REQUIRE(h.subscribe_presence(1, 11, channel).status == Status::kOk);
   h.exec.advance_time(100'000'000);
   CHECK(h.presence(1, channel) == std::vector<std::string>{"alice", "watcher"});
 
@@ -148,7 +148,7 @@ TEST_CASE("join/leave bursts are coalesced into one batch per shard per tick",
   Harness h(2);
   const std::string channel = h.channel_owned_by(0);
   h.open(1, 1, "watcher");
-  REQUIRE(h.subscribe(1, 1, channel).status == Status::kOk);
+  REQUIRE(h.subscribe_presence(1, 1, channel).status == Status::kOk);
   h.exec.advance_time(100'000'000);
   h.sink.shard(1).presence.clear();
   const std::uint64_t coalesced_before = h.counter("pubsub_presence_coalesced_total");
@@ -156,7 +156,7 @@ TEST_CASE("join/leave bursts are coalesced into one batch per shard per tick",
   for (SubscriberId id = 100; id < 1100; ++id) {  // 1,000 users join within one tick...
     const unsigned shard = static_cast<unsigned>(id % 2);
     h.open(shard, id, "user" + std::to_string(id));
-    REQUIRE(h.subscribe(shard, id, channel).status == Status::kOk);
+    REQUIRE(h.subscribe_presence(shard, id, channel).status == Status::kOk);
   }
   for (SubscriberId id = 100; id < 600; ++id) {  // ...and 500 of them leave again
     h.close(static_cast<unsigned>(id % 2), id);
@@ -181,7 +181,7 @@ TEST_CASE("large channels coalesce presence longer and announce leaves after a g
   for (SubscriberId id = 100; id < 1100; ++id) {  // 1,000 members: a 500 ms window
     const unsigned shard = static_cast<unsigned>(id % 2);
     h.open(shard, id, "user" + std::to_string(id));
-    REQUIRE(h.subscribe(shard, id, channel).status == Status::kOk);
+    REQUIRE(h.subscribe_presence(shard, id, channel).status == Status::kOk);
   }
   h.exec.advance_time(2'000'000'000);
   auto& events = h.sink.shard(1).presence;
@@ -192,7 +192,7 @@ TEST_CASE("large channels coalesce presence longer and announce leaves after a g
   h.close(0, 100);  // user100 drops...
   h.exec.advance_time(100'000'000);
   h.open(1, 5000, "user100");  // ...and is back 100 ms later on another shard
-  REQUIRE(h.subscribe(1, 5000, channel).status == Status::kOk);
+  REQUIRE(h.subscribe_presence(1, 5000, channel).status == Status::kOk);
   h.close(0, 102);  // user102 leaves for good
   h.exec.advance_time(300'000'000);
   CHECK(events.empty());  // 400 ms after the first change: still inside the window
@@ -210,11 +210,11 @@ TEST_CASE("small channels keep the short presence window", "[pubsub][presence]")
   Harness h(1);
   const std::string channel = h.channel_owned_by(0);
   h.open(0, 1, "watcher");
-  REQUIRE(h.subscribe(0, 1, channel).status == Status::kOk);
+  REQUIRE(h.subscribe_presence(0, 1, channel).status == Status::kOk);
   h.exec.advance_time(100'000'000);
   h.sink.shard(0).presence.clear();
   h.open(0, 2, "bob");
-  REQUIRE(h.subscribe(0, 2, channel).status == Status::kOk);
+  REQUIRE(h.subscribe_presence(0, 2, channel).status == Status::kOk);
   h.exec.advance_time(60'000'000);  // 2 subscribers: the 50 ms base window
   REQUIRE(h.sink.shard(0).presence.size() == 1);
   CHECK(h.sink.shard(0).presence[0].changes[0].user == "bob");
@@ -466,7 +466,7 @@ TEST_CASE("presence under random opens, closes and resubscriptions matches a mod
     std::mt19937_64 rng(seed);
     const std::string channel = "lobby";
     h.open(0, 1, "observer");
-    REQUIRE(h.subscribe(0, 1, channel).status == Status::kOk);
+    REQUIRE(h.subscribe_presence(0, 1, channel).status == Status::kOk);
 
     struct Conn {
       unsigned shard;

@@ -49,9 +49,18 @@ struct Harness {
   }
   SubscribeResult subscribe(unsigned shard, SubscriberId id, std::string_view channel,
                             std::optional<std::uint64_t> since = std::nullopt) {
+    return subscribe_with(shard, id, channel, SubscribeOptions{since, std::nullopt, false});
+  }
+  /// Subscribes asking for presence events.
+  SubscribeResult subscribe_presence(unsigned shard, SubscriberId id, std::string_view channel) {
+    return subscribe_with(shard, id, channel, SubscribeOptions{std::nullopt, std::nullopt, true});
+  }
+  SubscribeResult subscribe_with(unsigned shard, SubscriberId id, std::string_view channel,
+                                 SubscribeOptions options) {
     std::optional<SubscribeResult> result;
     const Status status = exec.run_on(shard, [&] {
-      return broker.subscribe(id, channel, since, [&](const SubscribeResult& r) { result = r; });
+      return broker.subscribe(id, channel, options,
+                              [&](const SubscribeResult& r) { result = r; });
     });
     if (status != Status::kOk) {
       SubscribeResult failed;
@@ -85,13 +94,16 @@ struct Harness {
     return std::move(*result);
   }
   std::vector<std::string> presence(unsigned shard, std::string_view channel) {
+    return presence_page(shard, channel, PresenceQuery{}).users;
+  }
+  PresenceResult presence_page(unsigned shard, std::string_view channel, PresenceQuery query) {
     std::optional<PresenceResult> result;
     REQUIRE(exec.run_on(shard, [&] {
-      return broker.presence(channel, [&](PresenceResult&& r) { result = std::move(r); });
+      return broker.presence(channel, query, [&](PresenceResult&& r) { result = std::move(r); });
     }) == Status::kOk);
     exec.run_until_idle();
     REQUIRE(result.has_value());
-    return result->users;
+    return std::move(*result);
   }
   ReadResult mark_read(unsigned shard, SubscriberId id, std::string_view channel,
                        std::uint64_t seq) {

@@ -26,6 +26,11 @@ class RecordingSink : public DeliverySink {
     std::vector<PresenceChange> changes;
     std::vector<SubscriberId> subscribers;
   };
+  struct CountCall {
+    std::string channel;
+    std::uint64_t count;
+    std::vector<SubscriberId> subscribers;
+  };
   struct ReadCall {
     std::string channel;
     std::uint64_t seq;
@@ -44,6 +49,7 @@ class RecordingSink : public DeliverySink {
     std::vector<DeliverCall> delivers;
     std::map<SubscriberId, std::vector<MessageRef>> received;  // accepted messages per connection
     std::vector<PresenceCall> presence;
+    std::vector<CountCall> counts;
     std::vector<ReadCall> reads;
     std::vector<NotifyCall> notifies;
     std::vector<DrainCall> drains;
@@ -74,6 +80,11 @@ class RecordingSink : public DeliverySink {
     here().presence.push_back({std::string(channel),
                                {changes.begin(), changes.end()},
                                {subscribers.begin(), subscribers.end()}});
+  }
+  void presence_count(std::string_view channel, std::uint64_t count,
+                      std::span<const SubscriberId> subscribers) noexcept override {
+    here().counts.push_back(
+        {std::string(channel), count, {subscribers.begin(), subscribers.end()}});
   }
   void read_synced(std::string_view channel, std::uint64_t seq,
                    std::span<const SubscriberId> connections) noexcept override {
