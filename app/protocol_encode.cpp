@@ -185,7 +185,7 @@ core::SharedBuffer encode_presence(FrameWriter& w, std::string_view id, std::str
 
 core::SharedBuffer encode_presence_count(FrameWriter& w, std::string_view channel,
                                          std::uint64_t count) {
-  begin(w, "{\"op\":\"presence\"", {});
+  begin_object(w, "{\"op\":\"presence\"", {});
   channel_field(w, channel);
   w.raw(",\"count\":");
   w.uint(count);

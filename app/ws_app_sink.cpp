@@ -48,7 +48,7 @@ class WsDeliverySink final : public pubsub::DeliverySink {
 
   void presence_count(std::string_view channel, std::uint64_t count,
                       std::span<const pubsub::SubscriberId> subscribers) noexcept override {
-    WsShardState& shard = service_.shard();
+    WsShardState& shard = shards_.here();
     (void)send_all(
         shard, [&] { return encode_presence_count(shard.writer, channel, count); }, subscribers);
   }
