@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Connection storms against one engine (issue #11, section 1). Two phases per run, each on a fresh
+# `hexwire --shards 1` (anonymous, free port):
+#   join:  the issue's command — CONNS connections (16,000) ramp in at 8,000/s, each subscribes to
+#          PER_USER (4) of CHANNELS (100) channels (about 640 members per channel), 10 publishes/s;
+#   storm: the same, then STORM_AT seconds into the load every connection drops and comes back
+#          within 1 s, resuming every channel with `since` (and `epoch`) (hexwire-sim
+#          --reconnect-storm; skipped when the simulator has no such flag).
+# Both run with --verify (nothing lost, duplicated or unrecovered) and, when the simulator has
+# --presence-share, with PRESENCE_SHARE of the users asking for presence. Per phase it records
+# the connections whose every `sub` was answered (`subbed`) against the connections opened,
+# connect and subscribe p99 (subscribe = intended open -> last `subbed`), the engine's peak RSS
+# (VmHWM), the bytes it sent and its presence counters from /metrics, and the verifier's counts.
+# Prints one JSON row per phase and run and the medians per phase; writes every report and row to
+# OUT_DIR. Run it under `quiet` (the machine otherwise idle) when quoting figures.
+# Usage: bench/e2e/storm.sh [BUILD_DIR=build/release] [OUT_DIR=bench/results/storm-<date>]
+# Knobs (environment): RUNS=3 CONNS=16000 CHANNELS=100 PER_USER=4 PRESENCE_SHARE=0 STORM_AT=3
+#   DURATION=4 (join) STORM_DURATION=7 PHASES="join storm" ENGINE_ARGS="" ENGINE=<hexwire binary>
+#   SIM=<hexwire-sim binary> (defaults: those of BUILD_DIR)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-build/release}
+out=${2:-$root/bench/results/storm-$(date -u +%Y-%m-%d)}
+runs=${RUNS:-3}
+conns=${CONNS:-16000}
+channels=${CHANNELS:-100}
+per_user=${PER_USER:-4}
+presence_share=${PRESENCE_SHARE:-0}
+storm_at=${STORM_AT:-3}
+duration=${DURATION:-4}
+storm_duration=${STORM_DURATION:-7}
+phases=${PHASES:-"join storm"}
+engine=${ENGINE:-$root/$build/app/hexwire}
+sim=${SIM:-$root/$build/sim/tools/hexwire-sim}
+for bin in "$engine" "$sim"; do
+  [[ -x "$bin" ]] || { echo "storm: $bin missing (cmake --build $build --target hexwire hexwire-sim)"; exit 1; }
+done
+need_fds=$((conns + 1000))  # the simulator and the engine each hold one socket per connection
+if (($(ulimit -n) < need_fds)); then
+  ulimit -n "$need_fds" 2>/dev/null || { echo "storm: ulimit -n $(ulimit -n) < $need_fds"; exit 1; }
+fi
+mkdir -p "$out"
+: >"$out/rows.jsonl"
+trap '[[ -n "${engine_pid:-}" ]] && kill "$engine_pid" 2>/dev/null || true' EXIT
+# shellcheck source=engine_lib.sh
+source "$root/bench/e2e/engine_lib.sh"
+
+sim_help=$("$sim" chat --help)
+has_flag() { grep -q -- "$1" <<<"$sim_help"; }
+presence_args=()
+if has_flag --presence-share; then
+  presence_args=(--presence-share "$presence_share")
+else
+  echo "storm: this hexwire-sim has no --presence-share; nobody asks for presence"
+fi
+
+metric() { awk -v name="$2" '$1 == name {print $2}' "$1"; }
+
+run_phase() {
+  local phase=$1 run=$2 tag="$out/$1-$2"
+  local args=(--duration "$duration")
+  if [[ "$phase" == storm ]]; then
+    if ! has_flag --reconnect-storm; then
+      echo "storm: this hexwire-sim has no --reconnect-storm; phase 'storm' skipped"
+      return 0
+    fi
+    # The comeback opens a second set of connections while the first set's ports sit in
+    # TIME_WAIT: more source addresses than the ~28k ephemeral ports of one.
+    args=(--duration "$storm_duration" --reconnect-storm "$storm_at" --source-addrs 127.0.0.1-127.0.0.4)
+  fi
+  # shellcheck disable=SC2086
+  start_engine "$engine" --shards 1 ${ENGINE_ARGS:-}
+  local sim_rc=0
+  "$sim" chat --url "ws://127.0.0.1:$port" --connections "$conns" --channels "$channels" \
+    --channels-per-user "$per_user" --publish-rate 10 --churn 0 --read-sync-rate 0 \
+    --ramp-rate 8000 --threads 1 --verify "${presence_args[@]}" "${args[@]}" \
+    --report "$tag.json" >"$tag.sim.txt" 2>&1 || sim_rc=$?
+  grep -E '^VmHWM' "/proc/$engine_pid/status" >"$tag.engine.txt"
+  curl -s "127.0.0.1:$port/metrics" | grep -v '{' >>"$tag.engine.txt"
+  stop_engine
+  python3 - "$phase" "$run" "$tag" "$sim_rc" "$conns" "$per_user" <<'PY' | tee -a "$out/rows.jsonl"
+import json, os, sys
+phase, run, tag, sim_rc, conns, per_user = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+engine = {}
+for line in open(tag + ".engine.txt"):
+    parts = line.split()
+    if parts and parts[0] == "VmHWM:":
+        engine["peak_rss_mb"] = int(parts[1]) / 1024
+    elif len(parts) == 2 and not parts[0].startswith("#"):
+        engine[parts[0]] = float(parts[1])
+row = {"phase": phase, "run": run, "sim_exit": sim_rc, "engine_peak_rss_mb": round(engine.get("peak_rss_mb", 0), 1),
+       "engine_sent_mb": round(engine.get("hexwire_bytes_sent_total", 0) / 2**20, 1),
+       "presence_events": int(engine.get("hexwire_pubsub_presence_events_total", 0)),
+       "presence_counts": int(engine.get("hexwire_pubsub_presence_counts_total", 0))}
+if os.path.exists(tag + ".json"):
+    r = json.load(open(tag + ".json"))
+    lat = r.get("latency_us", {})
+    def p99_ms(kind):
+        return round(lat[kind]["p99"] / 1e3, 1) if kind in lat and lat[kind].get("count") else None
+    v = r.get("verification") or {}
+    # A connection is "subscribed" once every one of its `sub`s was answered `subbed` (one sample
+    # of the subscribe latency); each connects once, and in the storm once more on its way back.
+    row["subscribed_expected"] = conns * (2 if phase == "storm" else 1)
+    row["subscribed"] = lat.get("subscribe", {}).get("count")
+    row["subscription_windows"] = v.get("subscriptions")
+    row["connect_p99_ms"] = p99_ms("connect")
+    row["subscribe_p99_ms"] = p99_ms("subscribe")
+    row["deliveries"] = r["counters"].get("deliveries", r["counters"].get("received"))
+    for key in ("lost", "duplicated", "reordered", "unrecovered", "new_epochs", "clean"):
+        row[key] = v.get(key)
+    row["errors"] = r["errors"]["total"]
+print(json.dumps(row))
+PY
+}
+
+for run in $(seq "$runs"); do
+  for phase in $phases; do
+    run_phase "$phase" "$run"
+  done
+done
+
+python3 - "$out/rows.jsonl" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+for phase in sorted({r["phase"] for r in rows}):
+    mine = [r for r in rows if r["phase"] == phase]
+    summary = {"phase": phase, "runs": len(mine)}
+    for key in ("subscribed", "subscription_windows", "connect_p99_ms", "subscribe_p99_ms", "engine_peak_rss_mb",
+                "engine_sent_mb", "presence_events", "presence_counts", "lost", "duplicated",
+                "unrecovered", "errors"):
+        values = [r[key] for r in mine if isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool)]
+        summary[key] = statistics.median(values) if values else None
+    summary["subscribed_expected"] = mine[0].get("subscribed_expected")
+    summary["all_clean"] = all(r.get("clean") for r in mine)
+    print("median", json.dumps(summary))
+PY
