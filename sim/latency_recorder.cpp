@@ -35,6 +35,10 @@ std::string_view to_string(Counter counter) noexcept {
       return "bytes_sent";
     case Counter::kBytesReceived:
       return "bytes_received";
+    case Counter::kAcks:
+      return "acks";
+    case Counter::kDeliveries:
+      return "deliveries";
   }
   return "?";
 }
@@ -53,6 +57,8 @@ std::string_view to_string(ErrorKind kind) noexcept {
       return "protocol";
     case ErrorKind::kVerify:
       return "verify";
+    case ErrorKind::kUnsent:
+      return "unsent";
   }
   return "?";
 }

@@ -29,16 +29,19 @@ enum class LatencyKind : std::uint8_t {
 inline constexpr std::size_t kLatencyKindCount = 5;
 std::string_view to_string(LatencyKind kind) noexcept;
 
-/// Event counters.
+/// Event counters. Each kind of message is counted on its own: an ack is not a delivery.
 enum class Counter : std::uint8_t {
   kSent,            // application messages sent (echo requests, publishes, loc, ride requests)
-  kReceived,        // application messages received (echo replies, acks, msgs, trip events)
+  kReceived,        // application messages received, every kind (echo replies, acks, msgs,
+                    // loc answers, dispatch replies and events)
   kConnectsOpened,  // handshakes completed
   kConnectsClosed,  // connections that ended (for any reason)
   kBytesSent,       // WebSocket payload bytes sent
   kBytesReceived,   // WebSocket payload bytes received
+  kAcks,            // chat: `ack` replies read by publishers (part of kReceived)
+  kDeliveries,      // chat: `msg` frames of workload channels read by subscribers (part of kReceived)
 };
-inline constexpr std::size_t kCounterCount = 6;
+inline constexpr std::size_t kCounterCount = 8;
 std::string_view to_string(Counter counter) noexcept;
 
 /// Error kinds, reported separately so a reader can tell a refused connection from a lost reply.
@@ -49,8 +52,9 @@ enum class ErrorKind : std::uint8_t {
   kTimeout,      // no reply within the reply deadline
   kProtocol,     // a frame or reply the simulator could not understand
   kVerify,       // --verify found an anomaly (details in the verification summary)
+  kUnsent,       // a scheduled send that could not be issued (no ready client, send refused)
 };
-inline constexpr std::size_t kErrorKindCount = 6;
+inline constexpr std::size_t kErrorKindCount = 7;
 std::string_view to_string(ErrorKind kind) noexcept;
 
 /// One interval (normally one second) of one worker, or several merged: latency histograms in

@@ -47,6 +47,7 @@ struct SimOptions {
   double publish_rate = 1000.0;  // publishes per second, all users together
   double churn = 0.01;           // reconnects per second per connection (resume with since)
   double read_sync_rate = 0.5;   // read-cursor updates per second per second device
+  std::uint64_t history_keep_messages = 1000;  // --verify: resumes within this must recover
 
   // rides
   std::uint32_t drivers = 1000;

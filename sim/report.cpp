@@ -45,6 +45,12 @@ std::string format_errors(const std::array<std::uint64_t, kErrorKindCount>& erro
 
 }  // namespace
 
+int RunReport::verification_exit_code() const noexcept {
+  const bool clean = (!verification || verification->clean()) &&
+                     (!rides_verification || rides_verification->clean());
+  return clean ? 0 : kVerifyFailedExitCode;
+}
+
 LatencySummary summarize(const core::Histogram& histogram) {
   LatencySummary s;
   s.count = histogram.count();
@@ -125,6 +131,12 @@ std::string format_progress_line(const IntervalRow& row, double total_s,
                                  total_s, row.connections_open, connections_target,
                                  format_rate(static_cast<double>(row.counter(Counter::kSent))),
                                  format_rate(static_cast<double>(row.counter(Counter::kReceived))));
+  const std::uint64_t acks = row.counter(Counter::kAcks);
+  const std::uint64_t deliveries = row.counter(Counter::kDeliveries);
+  if (acks + deliveries != 0) {
+    line += fmt::format(" (acks {}, deliveries {})", format_rate(static_cast<double>(acks)),
+                        format_rate(static_cast<double>(deliveries)));
+  }
   for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
     const LatencySummary& l = row.latency[i];
     if (l.count != 0) {
@@ -146,8 +158,9 @@ std::string format_final_table(const RunReport& report) {
       report.seed);
   out += fmt::format("{:<18}{:>14}{:>14}\n", "throughput", "total", "per second");
   for (const Counter c :
-       {Counter::kSent, Counter::kReceived, Counter::kBytesSent, Counter::kBytesReceived,
-        Counter::kConnectsOpened, Counter::kConnectsClosed}) {
+       {Counter::kSent, Counter::kReceived, Counter::kAcks, Counter::kDeliveries,
+        Counter::kBytesSent, Counter::kBytesReceived, Counter::kConnectsOpened,
+        Counter::kConnectsClosed}) {
     out += fmt::format("{:<18}{:>14}{:>14.1f}\n", to_string(c), t.counter(c),
                        rate(t.counter(c), seconds));
   }
@@ -183,6 +196,9 @@ std::string format_final_table(const RunReport& report) {
   if (report.verification) {
     out += report.verification->describe() + "\n";
   }
+  if (report.rides_verification) {
+    out += report.rides_verification->describe() + "\n";
+  }
   return out;
 }
 
@@ -196,16 +212,43 @@ void append_latency_json(std::string& out, const LatencySummary& l, std::string_
       micros(l.p99_ns), micros(l.p999_ns), micros(l.max_ns));
 }
 
-void append_verification_json(std::string& out, const VerificationSummary& v) {
+void append_rides_json(std::string& out, const RidesVerificationSummary& r) {
   out += fmt::format(
-      "{{\n    \"clean\": {},\n    \"publishes_sent\": {},\n    \"publishes_acked\": {},\n"
+      "{{\"clean\": {}, \"requests\": {}, \"refused\": {}, \"matched\": {}, "
+      "\"unmatched\": {}, \"cancelled\": {}, \"trip_events\": {}, \"unanswered\": {}, "
+      "\"unended\": {}, \"ended_twice\": {}, \"double_booked\": {}, "
+      "\"illegal_transitions\": {}, \"unknown_trips\": {}}}",
+      r.clean() ? "true" : "false", r.requests, r.refused, r.matched, r.unmatched, r.cancelled,
+      r.trip_events, r.unanswered, r.unended, r.ended_twice, r.double_booked,
+      r.illegal_transitions, r.unknown_trips);
+}
+
+/// The chat/echo counts, each on its own line after the object's previous field.
+void append_counts_json(std::string& out, const VerificationSummary& v) {
+  out += fmt::format(
+      ",\n    \"publishes_sent\": {},\n    \"publishes_acked\": {},\n"
       "    \"publishes_unacked\": {},\n    \"subscriptions\": {},\n    \"receipts\": {},\n"
       "    \"deliveries_expected\": {},\n    \"deliveries_received\": {},\n    \"lost\": {},\n"
       "    \"duplicated\": {},\n    \"reordered\": {},\n    \"unmatched\": {},\n    \"late\": {},\n"
-      "    \"ignored\": {}\n  }}",
-      v.clean() ? "true" : "false", v.publishes_sent, v.publishes_acked, v.publishes_unacked,
-      v.subscriptions, v.receipts, v.deliveries_expected, v.deliveries_received, v.lost,
-      v.duplicated, v.reordered, v.unmatched, v.late, v.ignored);
+      "    \"ignored\": {},\n    \"unrecovered\": {},\n    \"reloads\": {}",
+      v.publishes_sent, v.publishes_acked, v.publishes_unacked, v.subscriptions, v.receipts,
+      v.deliveries_expected, v.deliveries_received, v.lost, v.duplicated, v.reordered,
+      v.unmatched, v.late, v.ignored, v.unrecovered, v.reloads);
+}
+
+/// The "verification" object: the chat/echo counts when checked, a "rides" object when rides were
+/// checked, and "clean" for everything that was checked.
+void append_verification_json(std::string& out, const RunReport& report) {
+  const bool clean = report.verification_exit_code() == 0;
+  out += fmt::format("{{\n    \"clean\": {}", clean ? "true" : "false");
+  if (report.verification) {
+    append_counts_json(out, *report.verification);
+  }
+  if (report.rides_verification) {
+    out += ",\n    \"rides\": ";
+    append_rides_json(out, *report.rides_verification);
+  }
+  out += "\n  }";
 }
 
 }  // namespace
@@ -234,9 +277,11 @@ std::string format_json_report(const RunReport& report) {
                        t.counters[i]);
   }
   out += "\n  },\n";
-  out += fmt::format("  \"rates_per_s\": {{\"sent\": {:.3f}, \"received\": {:.3f}}},\n",
-                     rate(t.counter(Counter::kSent), seconds),
-                     rate(t.counter(Counter::kReceived), seconds));
+  out += fmt::format(
+      "  \"rates_per_s\": {{\"sent\": {:.3f}, \"received\": {:.3f}, \"acks\": {:.3f}, "
+      "\"deliveries\": {:.3f}}},\n",
+      rate(t.counter(Counter::kSent), seconds), rate(t.counter(Counter::kReceived), seconds),
+      rate(t.counter(Counter::kAcks), seconds), rate(t.counter(Counter::kDeliveries), seconds));
 
   out += "  \"latency_us\": {";
   bool first = true;
@@ -261,8 +306,8 @@ std::string format_json_report(const RunReport& report) {
   out += fmt::format("\n    \"total\": {}\n  }},\n", t.error_total());
 
   out += "  \"verification\": ";
-  if (report.verification) {
-    append_verification_json(out, *report.verification);
+  if (report.verification || report.rides_verification) {
+    append_verification_json(out, report);
   } else {
     out += "null";
   }
@@ -271,9 +316,11 @@ std::string format_json_report(const RunReport& report) {
     const IntervalRow& row = report.intervals[r];
     out += fmt::format(
         "{}\n    {{\"second\": {}, \"connections\": {}, \"sent\": {}, "
-        "\"received\": {}, \"errors\": {}",
+        "\"received\": {}, \"acks\": {}, \"deliveries\": {}, \"errors\": {}, \"unsent\": {}",
         r == 0 ? "" : ",", row.second, row.connections_open, row.counter(Counter::kSent),
-        row.counter(Counter::kReceived), row.error_total());
+        row.counter(Counter::kReceived), row.counter(Counter::kAcks),
+        row.counter(Counter::kDeliveries), row.error_total(),
+        row.errors[static_cast<std::size_t>(ErrorKind::kUnsent)]);
     for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
       const LatencySummary& l = row.latency[i];
       if (l.count != 0) {
@@ -302,18 +349,41 @@ std::string format_json_report(const RunReport& report) {
   return out;
 }
 
+namespace {
+
+// The CSV's first columns, in the order of the first release; columns added since are appended at
+// the end (kCsvAddedCounters, kCsvAddedErrors) so readers that go by position keep working.
+constexpr std::array kCsvCounters = {Counter::kSent,           Counter::kReceived,
+                                     Counter::kConnectsOpened, Counter::kConnectsClosed,
+                                     Counter::kBytesSent,      Counter::kBytesReceived};
+constexpr std::array kCsvErrors = {ErrorKind::kConnect, ErrorKind::kClosed,
+                                   ErrorKind::kServerError, ErrorKind::kTimeout,
+                                   ErrorKind::kProtocol, ErrorKind::kVerify};
+constexpr std::array kCsvAddedCounters = {Counter::kAcks, Counter::kDeliveries};
+constexpr std::array kCsvAddedErrors = {ErrorKind::kUnsent};
+static_assert(kCsvCounters.size() + kCsvAddedCounters.size() == kCounterCount);
+static_assert(kCsvErrors.size() + kCsvAddedErrors.size() == kErrorKindCount);
+
+}  // namespace
+
 std::string csv_header() {
   std::string out = "second,connections";
-  for (std::size_t i = 0; i < kCounterCount; ++i) {
-    out += fmt::format(",{}", to_string(static_cast<Counter>(i)));
+  for (const Counter c : kCsvCounters) {
+    out += fmt::format(",{}", to_string(c));
   }
   out += ",errors";
-  for (std::size_t i = 0; i < kErrorKindCount; ++i) {
-    out += fmt::format(",errors_{}", to_string(static_cast<ErrorKind>(i)));
+  for (const ErrorKind e : kCsvErrors) {
+    out += fmt::format(",errors_{}", to_string(e));
   }
   for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
     const auto name = to_string(kind_at(i));
     out += fmt::format(",{0}_count,{0}_p50_us,{0}_p90_us,{0}_p99_us,{0}_p999_us,{0}_max_us", name);
+  }
+  for (const Counter c : kCsvAddedCounters) {
+    out += fmt::format(",{}", to_string(c));
+  }
+  for (const ErrorKind e : kCsvAddedErrors) {
+    out += fmt::format(",errors_{}", to_string(e));
   }
   out += "\n";
   return out;
@@ -321,16 +391,22 @@ std::string csv_header() {
 
 std::string csv_row(const IntervalRow& row) {
   std::string out = fmt::format("{},{}", row.second, row.connections_open);
-  for (const std::uint64_t c : row.counters) {
-    out += fmt::format(",{}", c);
+  for (const Counter c : kCsvCounters) {
+    out += fmt::format(",{}", row.counter(c));
   }
   out += fmt::format(",{}", row.error_total());
-  for (const std::uint64_t e : row.errors) {
-    out += fmt::format(",{}", e);
+  for (const ErrorKind e : kCsvErrors) {
+    out += fmt::format(",{}", row.errors[static_cast<std::size_t>(e)]);
   }
   for (const LatencySummary& l : row.latency) {
     out += fmt::format(",{},{},{},{},{},{}", l.count, micros(l.p50_ns), micros(l.p90_ns),
                        micros(l.p99_ns), micros(l.p999_ns), micros(l.max_ns));
+  }
+  for (const Counter c : kCsvAddedCounters) {
+    out += fmt::format(",{}", row.counter(c));
+  }
+  for (const ErrorKind e : kCsvAddedErrors) {
+    out += fmt::format(",{}", row.errors[static_cast<std::size_t>(e)]);
   }
   out += "\n";
   return out;

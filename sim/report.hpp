@@ -15,6 +15,7 @@
 
 #include "core/histogram.hpp"
 #include "sim/latency_recorder.hpp"
+#include "sim/rides_verifier.hpp"
 #include "sim/verifier.hpp"
 
 namespace hexwire::sim {
@@ -74,7 +75,12 @@ struct RunReport {
   std::vector<std::pair<std::string, std::string>> settings;  // flag name -> value, as run
   IntervalSample totals;
   std::vector<IntervalRow> intervals;
-  std::optional<VerificationSummary> verification;
+  std::optional<VerificationSummary> verification;             // chat or echo, with --verify
+  std::optional<RidesVerificationSummary> rides_verification;  // rides or mixed, with --verify
+
+  /// Exit status of a run that got this far: 0, or kVerifyFailedExitCode when a verification
+  /// found an anomaly.
+  [[nodiscard]] int verification_exit_code() const noexcept;
 };
 
 /// Throughput, p50/p90/p99/p99.9/max for each latency that has samples, errors by kind, and the

@@ -188,7 +188,9 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
 
   std::unique_ptr<SharedVerifier> verifier;
   if (options.verify && options.scenario != Scenario::kEcho) {
-    verifier = std::make_unique<SharedVerifier>();
+    VerifierOptions verifier_options;
+    verifier_options.history_keep_messages = options.history_keep_messages;
+    verifier = std::make_unique<SharedVerifier>(verifier_options);
   }
   RunAggregator aggregator(workers);
   std::vector<WorkerOutput> outputs(workers);
@@ -266,7 +268,12 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   if (options.verify) {
     if (verifier) {
       std::lock_guard<std::mutex> lock(verifier->mutex);
-      report.verification = verifier->verifier.finish();
+      if (options.scenario != Scenario::kRides) {
+        report.verification = verifier->verifier.finish();
+      }
+      if (options.scenario == Scenario::kRides || options.scenario == Scenario::kMixed) {
+        report.rides_verification = verifier->rides.finish();
+      }
     } else {
       VerificationSummary echo;
       for (const WorkerOutput& output : outputs) {
@@ -316,10 +323,7 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
     std::fprintf(out, "hexwire-sim: no connection opened\n");
     return 1;
   }
-  if (report.verification) {
-    return verification_exit_code(*report.verification);
-  }
-  return 0;
+  return report.verification_exit_code();
 }
 
 }  // namespace hexwire::sim

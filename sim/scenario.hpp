@@ -14,6 +14,7 @@
 #include "sim/client_pool.hpp"
 #include "sim/latency_recorder.hpp"
 #include "sim/options.hpp"
+#include "sim/rides_verifier.hpp"
 #include "sim/verifier.hpp"
 #include "sim/wire.hpp"
 
@@ -30,8 +31,10 @@ struct RunTimeline {
 /// The chat verifier is shared by every worker (publisher and receivers of one channel live on
 /// different workers): each call takes the mutex. Only used with --verify.
 struct SharedVerifier {
+  explicit SharedVerifier(VerifierOptions options) : verifier(options) {}
   std::mutex mutex;
   Verifier verifier;
+  RidesVerifier rides;
 };
 
 /// A worker thread's shared tools. Single-threaded except `verifier`.
@@ -55,7 +58,7 @@ struct WorkerContext {
   ClientPool* pool = nullptr;
   SharedVerifier* verifier;  // null without --verify (or for echo)
   std::string out;           // scratch for building requests
-  std::uint64_t now_ns = 0;  // sampled once per loop turn
+  std::uint64_t now_ns = 0;  // read when the current event (frame, open, close, turn) is handled
   bool closing = false;      // end of run: closes are expected, not errors
 
   /// Parses a server frame into `event`; counts a protocol error and returns false when it is not
@@ -67,7 +70,8 @@ struct WorkerContext {
     }
     return true;
   }
-  /// Sends `out` on slot `local`, counting it; false (and a `closed` error) if the slot is gone.
+  /// Sends `out` on slot `local`, counting its bytes; false when the slot is not open or the
+  /// session refused it (the caller decides whether that send counts as `unsent`).
   bool send_out(std::uint32_t local) noexcept {
     if (!pool->send(local, out)) {
       return false;
@@ -75,6 +79,8 @@ struct WorkerContext {
     recorder.count(Counter::kBytesSent, out.size());
     return true;
   }
+  /// A scheduled send that could not be issued: counted, never silently skipped.
+  void unsent(std::uint64_t n = 1) noexcept { recorder.error(ErrorKind::kUnsent, n); }
 };
 
 /// A scenario's share of one worker. Every call runs on the worker thread.

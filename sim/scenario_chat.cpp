@@ -59,12 +59,6 @@ class ChatPart final : public ScenarioPart {
       client_of_local_[c.local] = static_cast<std::uint32_t>(clients_.size());
       (c.reader_device ? readers_here_ : publishers_here_)
           .push_back(static_cast<std::uint32_t>(clients_.size()));
-      if (!c.reader_device) {
-        if (c.user / ctx.workers >= client_of_user_.size()) {
-          client_of_user_.resize(c.user / ctx.workers + 1, UINT32_MAX);
-        }
-        client_of_user_[c.user / ctx.workers] = static_cast<std::uint32_t>(clients_.size());
-      }
       clients_.push_back(std::move(c));
     }
     const std::uint64_t start = ctx.timeline.load_start_ns;
@@ -174,8 +168,9 @@ class ChatPart final : public ScenarioPart {
     facts["chat channels resumed with recovered:true"] += resumed_;
     facts["chat channels not recovered (reload)"] += not_recovered_;
     facts["chat reconnects that failed"] += reconnect_failures_;
-    facts["chat publishes skipped (publisher not ready)"] += skipped_;
+    facts["chat reconnects not started (no idle client)"] += churn_skipped_;
     facts["chat read updates sent by second devices"] += reads_sent_;
+    facts["chat read updates with nothing read yet (not sent)"] += reads_nothing_to_sync_;
     facts["chat read updates acknowledged"] += reads_acknowledged_;
     facts["chat read syncs received by other devices"] += reads_synced_;
   }
@@ -234,6 +229,14 @@ class ChatPart final : public ScenarioPart {
         ++not_recovered_;  // history no longer reaches back: a real client would reload
       }
     }
+    if (c.resuming && !e.recovered) {
+      // Resumes within the engine's guaranteed history must recover; others are a real reload.
+      with_verifier(ctx, [&](Verifier& v) {
+        if (!v.on_not_recovered(seen, e.seq)) {
+          ctx.recorder.error(ErrorKind::kVerify);
+        }
+      });
+    }
     if (!c.resuming || !e.recovered) {
       seen = e.seq;
     }
@@ -244,32 +247,34 @@ class ChatPart final : public ScenarioPart {
   }
 
   void publish(WorkerContext& ctx, std::uint64_t intended) noexcept {
-    for (int attempt = 0; attempt < 32; ++attempt) {
-      const PublishChoice choice = workload_.choose_publish(rng_);
-      if (ChatWorkload::worker_of(choice.publisher, ctx.workers) != ctx.worker) {
+    // The publishes are one Poisson stream of the whole population, so an offline user does not
+    // publish: another ready user of this worker does, at the same intended time.
+    for (int attempt = 0; attempt < 32 && !publishers_here_.empty(); ++attempt) {
+      // A uniformly chosen user of this worker and one of its channels (ChatWorkload's rule).
+      ChatClient& c = clients_[publishers_here_[rng_.below(publishers_here_.size())]];
+      const auto channels = workload_.channels_of(c.user);
+      if (!c.ready || channels.empty()) {
         continue;
       }
-      ChatClient& c = clients_[client_of_user_[choice.publisher / ctx.workers]];
-      if (!c.ready) {
-        continue;
-      }
+      const PublishChoice choice{c.user, channels[rng_.below(channels.size())]};
       const Probe probe{intended, choice.publisher, c.publish_number + 1};
       std::string channel;
       append_channel_name(channel, choice.channel);
       ctx.out.clear();
       encode_pub(ctx.out, intended, channel, probe, ctx.options.message_size);
-      with_verifier(ctx, [&](Verifier& v) {
-        v.on_publish_sent(PublishKey{probe.sender, probe.number}, choice.channel);
-      });
       if (!ctx.send_out(c.local)) {
         continue;
       }
+      // Registered only once the send was issued: a refused send is not a publish.
+      with_verifier(ctx, [&](Verifier& v) {
+        v.on_publish_sent(PublishKey{probe.sender, probe.number}, choice.channel);
+      });
       c.publish_number = probe.number;
       c.pending.emplace_back(intended, probe.number);
       ctx.recorder.count(Counter::kSent);
       return;
     }
-    ++skipped_;
+    ctx.unsent();  // no ready publisher found: the offered publish is counted, not skipped
   }
 
   void on_ack(WorkerContext& ctx, ChatClient& c) noexcept {
@@ -283,6 +288,7 @@ class ChatPart final : public ScenarioPart {
     const auto channel = parse_indexed_name(e.channel, 'c');
     ctx.recorder.record(LatencyKind::kAck, it->first, ctx.now_ns);
     ctx.recorder.count(Counter::kReceived);
+    ctx.recorder.count(Counter::kAcks);
     if (channel) {
       with_verifier(ctx, [&](Verifier& v) {
         v.on_ack(PublishKey{c.user, it->second}, *channel, e.seq);
@@ -303,6 +309,7 @@ class ChatPart final : public ScenarioPart {
       return;
     }
     ctx.recorder.record(LatencyKind::kDeliver, e.probe->intended_ns, ctx.now_ns);
+    ctx.recorder.count(Counter::kDeliveries);
     const auto channels = workload_.channels_of(c.user);
     const auto pos = std::find(channels.begin(), channels.end(), *channel);
     if (pos != channels.end()) {
@@ -357,29 +364,35 @@ class ChatPart final : public ScenarioPart {
       ++reconnects_done_;
       return;
     }
+    ++churn_skipped_;
   }
 
   void sync_read(WorkerContext& ctx) noexcept {
-    if (readers_here_.empty()) {
-      return;
+    // Like publishes, read syncs come from whichever second device is ready; one that has read
+    // nothing yet has no cursor to report (a fact, not a failure). When no device is ready the
+    // send is counted as unsent.
+    for (int attempt = 0; attempt < 8 && !readers_here_.empty(); ++attempt) {
+      ChatClient& c = clients_[readers_here_[rng_.below(readers_here_.size())]];
+      const auto channels = workload_.channels_of(c.user);
+      if (!c.ready || channels.empty()) {
+        continue;
+      }
+      const std::size_t k = rng_.below(channels.size());
+      const std::uint64_t seen = last_seen_[c.membership_offset + k];
+      if (seen == 0) {
+        ++reads_nothing_to_sync_;
+        return;
+      }
+      ctx.out.clear();
+      fmt::format_to(std::back_inserter(ctx.out),
+                     R"({{"op":"read","id":{},"channel":"c{}","seq":{}}})",
+                     kFirstReadId + reads_sent_, channels[k], seen);
+      if (ctx.send_out(c.local)) {
+        ++reads_sent_;
+        return;
+      }
     }
-    ChatClient& c = clients_[readers_here_[rng_.below(readers_here_.size())]];
-    const auto channels = workload_.channels_of(c.user);
-    if (!c.ready || channels.empty()) {
-      return;
-    }
-    const std::size_t k = rng_.below(channels.size());
-    const std::uint64_t seen = last_seen_[c.membership_offset + k];
-    if (seen == 0) {
-      return;
-    }
-    ctx.out.clear();
-    fmt::format_to(std::back_inserter(ctx.out),
-                   R"({{"op":"read","id":{},"channel":"c{}","seq":{}}})",
-                   kFirstReadId + reads_sent_, channels[k], seen);
-    if (ctx.send_out(c.local)) {
-      ++reads_sent_;
-    }
+    ctx.unsent();
   }
 
   std::uint32_t first_global_;
@@ -389,7 +402,6 @@ class ChatPart final : public ScenarioPart {
   Rng rng_;
   std::vector<ChatClient> clients_;
   std::vector<std::uint32_t> client_of_local_;
-  std::vector<std::uint32_t> client_of_user_;  // by user / workers (this worker's users)
   std::vector<std::uint32_t> publishers_here_;
   std::vector<std::uint32_t> readers_here_;
   std::vector<std::uint64_t> last_seen_;  // per membership: highest seq received
@@ -402,8 +414,9 @@ class ChatPart final : public ScenarioPart {
   std::uint64_t resumed_ = 0;
   std::uint64_t not_recovered_ = 0;
   std::uint64_t reconnect_failures_ = 0;
-  std::uint64_t skipped_ = 0;
+  std::uint64_t churn_skipped_ = 0;
   std::uint64_t reads_sent_ = 0;
+  std::uint64_t reads_nothing_to_sync_ = 0;
   std::uint64_t reads_acknowledged_ = 0;
   std::uint64_t reads_synced_ = 0;
 };

@@ -36,6 +36,7 @@ class EchoPart final : public ScenarioPart {
           ctx.out.clear();
           write_probe_text(Probe{intended, slot.global, number}, ctx.options.message_size, ctx.out);
           if (!ctx.send_out(local)) {
+            ctx.unsent();  // the connection is gone or refused the send: counted, not skipped
             return;
           }
           numbers_[local] = number;
@@ -78,8 +79,12 @@ class EchoPart final : public ScenarioPart {
     }
   }
 
-  void on_closed(WorkerContext& /*ctx*/, ClientSlot& slot, bool /*was_open*/) noexcept override {
-    scheduler_.remove(slot.local);
+  void on_closed(WorkerContext& ctx, ClientSlot& slot, bool /*was_open*/) noexcept override {
+    // A connection the server dropped keeps its schedule: each send it can no longer issue is
+    // counted as unsent, so the offered load stays visible.
+    if (ctx.closing) {
+      scheduler_.remove(slot.local);
+    }
   }
 
   void finish(WorkerContext& ctx, VerificationSummary* echo_verification) noexcept override {

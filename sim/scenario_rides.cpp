@@ -5,6 +5,8 @@
 // runs from the intended request time to the rider's `trip` event `matched`; `rtt` from a loc's
 // intended time to the engine's answer (each loc carries an id). Every {"op":"error"}
 // the engine sends (e.g. `unavailable` while dispatch is not served) is counted, never hidden.
+// When the load ends, riders cancel requests still waiting for a driver, so that every request
+// ends within the drain; with --verify the RidesVerifier checks outcomes, drivers and transitions.
 #include <algorithm>
 #include <cstdio>
 #include <queue>
@@ -25,6 +27,7 @@ constexpr std::uint64_t kCompleteAfterNs = 2'000'000'000;
 enum class RiderState : std::uint8_t { kIdle, kRequested, kMatched };
 
 struct Driver {
+  std::string name;  // d<i>, as the engine names it in trip events
   std::uint32_t local = 0;
   std::uint32_t city_index = 0;
   bool ready = false;
@@ -39,6 +42,7 @@ struct Rider {
   RiderState state = RiderState::kIdle;
   std::uint64_t request_id = 0;  // the intended time of the request
   std::string trip;
+  bool cancel_sent = false;  // end of load: the waiting request was cancelled
 };
 
 struct PendingAction {
@@ -71,6 +75,7 @@ class RidesPart final : public ScenarioPart {
       }
       if (driver) {
         Driver d;
+        append_driver_name(d.name, i);
         d.local = local;
         d.city_index = static_cast<std::uint32_t>(drivers_.size());
         index_of_local_[local] = static_cast<std::uint32_t>(drivers_.size());
@@ -101,6 +106,12 @@ class RidesPart final : public ScenarioPart {
       const PendingAction a = actions_.top();
       actions_.pop();
       run_action(ctx, a);
+    }
+    if (!load_over_ && ctx.now_ns >= ctx.timeline.load_end_ns) {
+      load_over_ = true;
+      for (Rider& r : riders_) {
+        cancel_if_waiting(ctx, r);
+      }
     }
   }
 
@@ -136,11 +147,17 @@ class RidesPart final : public ScenarioPart {
     }
   }
 
-  void on_closed(WorkerContext& /*ctx*/, ClientSlot& slot, bool /*was_open*/) noexcept override {
+  void on_closed(WorkerContext& ctx, ClientSlot& slot, bool /*was_open*/) noexcept override {
     if (slot.kind == ClientKind::kDriver) {
       Driver& d = drivers_[index_of_local_[slot.local]];
       d.ready = false;
-      locs_.remove(d.city_index);
+      if (ctx.closing) {
+        locs_.remove(d.city_index);  // else its locs keep coming due and count as unsent
+      }
+      with_verifier(ctx, [&](RidesVerifier& v) {
+        v.on_driver_gone(slot.global);
+        return true;
+      });
     } else {
       riders_[index_of_local_[slot.local]].ready = false;
     }
@@ -164,7 +181,7 @@ class RidesPart final : public ScenarioPart {
     facts["rides loc updates answered (cell)"] += locs_answered_;
     facts["rides requests sent"] += requests_sent_;
     facts["rides requests accepted by the engine (trip id)"] += requests_accepted_;
-    facts["rides requests skipped (no idle rider)"] += requests_skipped_;
+    facts["rides requests cancelled at the end of the load"] += cancels_sent_;
     facts["rides trips matched"] += matched_;
     facts["rides trips completed"] += completed_;
     facts["rides trips unmatched or cancelled"] += unmatched_;
@@ -179,6 +196,7 @@ class RidesPart final : public ScenarioPart {
  private:
   void send_loc(WorkerContext& ctx, Driver& d, std::uint64_t intended) noexcept {
     if (!d.ready) {
+      ctx.unsent();
       return;
     }
     const double elapsed_s =
@@ -196,6 +214,8 @@ class RidesPart final : public ScenarioPart {
     if (ctx.send_out(d.local)) {
       ctx.recorder.count(Counter::kSent);
       ++locs_sent_;
+    } else {
+      ctx.unsent();
     }
   }
 
@@ -215,11 +235,41 @@ class RidesPart final : public ScenarioPart {
       r.state = RiderState::kRequested;
       r.request_id = intended;
       r.trip.clear();
+      r.cancel_sent = false;
       ctx.recorder.count(Counter::kSent);
       ++requests_sent_;
+      const std::uint32_t rider = ctx.pool->slot(r.local).global;
+      with_verifier(ctx, [&](RidesVerifier& v) {
+        v.on_request_sent(rider, intended);
+        return true;
+      });
       return;
     }
-    ++requests_skipped_;
+    ctx.unsent();  // no idle rider could ask: counted, not skipped
+  }
+
+  /// End of load: a request still waiting for a driver is cancelled so that it ends in the drain.
+  void cancel_if_waiting(WorkerContext& ctx, Rider& r) noexcept {
+    if (r.state != RiderState::kRequested || r.trip.empty() || r.cancel_sent || !r.ready) {
+      return;
+    }
+    ctx.out.clear();
+    encode_trip_action(ctx.out, next_id_++, r.trip, to_string(TripAction::kCancel));
+    if (ctx.send_out(r.local)) {
+      r.cancel_sent = true;
+      ctx.recorder.count(Counter::kSent);
+      ++cancels_sent_;
+    }
+  }
+
+  template <typename Fn>
+  void with_verifier(WorkerContext& ctx, Fn&& fn) {
+    if (ctx.verifier != nullptr) {
+      std::lock_guard<std::mutex> lock(ctx.verifier->mutex);
+      if (!fn(ctx.verifier->rides)) {
+        ctx.recorder.error(ErrorKind::kVerify);
+      }
+    }
   }
 
   void on_driver_frame(WorkerContext& ctx, ClientSlot& slot, Driver& d) noexcept {
@@ -251,6 +301,8 @@ class RidesPart final : public ScenarioPart {
         if (ctx.send_out(d.local)) {
           ctx.recorder.count(Counter::kSent);
           (accept ? accepted_ : declined_) += 1;
+        } else {
+          ctx.unsent();
         }
         break;
       }
@@ -259,6 +311,12 @@ class RidesPart final : public ScenarioPart {
         break;
       case ServerOp::kTrip:
         ctx.recorder.count(Counter::kReceived);
+        if (!e.has_id) {
+          const bool mine = e.driver == d.name;
+          with_verifier(ctx, [&](RidesVerifier& v) {
+            return v.on_driver_event(slot.global, e.trip, e.status, mine);
+          });
+        }
         if (!e.has_id && e.status == kTripMatched && (!d.on_trip || e.trip != d.trip)) {
           // The trip event, not the accept reply, says the trip is ours (they may come in
           // either order).
@@ -292,10 +350,24 @@ class RidesPart final : public ScenarioPart {
       case ServerOp::kRide:
         ctx.recorder.count(Counter::kReceived);
         ++requests_accepted_;
-        r.trip = e.trip;
+        if (e.has_id && e.id == r.request_id) {
+          r.trip = e.trip;
+          with_verifier(ctx, [&](RidesVerifier& v) {
+            v.on_request_answered(slot.global, e.id, e.trip);
+            return true;
+          });
+          if (load_over_) {
+            cancel_if_waiting(ctx, r);  // answered after the load ended
+          }
+        }
         break;
       case ServerOp::kTrip:
         ctx.recorder.count(Counter::kReceived);
+        if (!e.has_id) {
+          with_verifier(ctx, [&](RidesVerifier& v) {
+            return v.on_rider_event(slot.global, e.trip, e.status);
+          });
+        }
         if (e.has_id || r.state == RiderState::kIdle) {
           break;
         }
@@ -313,8 +385,13 @@ class RidesPart final : public ScenarioPart {
         break;
       case ServerOp::kError:
         count_error(ctx);
-        if (e.has_id && e.id == r.request_id) {
+        if (e.has_id && e.id == r.request_id && r.state == RiderState::kRequested &&
+            r.trip.empty()) {
           r.state = RiderState::kIdle;  // refused: the rider may ask again later
+          with_verifier(ctx, [&](RidesVerifier& v) {
+            v.on_request_refused(slot.global, e.id);
+            return true;
+          });
         }
         break;
       default:
@@ -342,6 +419,7 @@ class RidesPart final : public ScenarioPart {
     ctx.out.clear();
     encode_trip_action(ctx.out, next_id_++, d.trip, to_string(a.action));
     if (!ctx.send_out(d.local)) {
+      ctx.unsent();
       return;
     }
     ctx.recorder.count(Counter::kSent);
@@ -366,7 +444,8 @@ class RidesPart final : public ScenarioPart {
   std::uint64_t locs_answered_ = 0;
   std::uint64_t requests_sent_ = 0;
   std::uint64_t requests_accepted_ = 0;
-  std::uint64_t requests_skipped_ = 0;
+  std::uint64_t cancels_sent_ = 0;
+  bool load_over_ = false;
   std::uint64_t matched_ = 0;
   std::uint64_t completed_ = 0;
   std::uint64_t unmatched_ = 0;

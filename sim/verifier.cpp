@@ -12,15 +12,17 @@ std::string VerificationSummary::describe() const {
   std::snprintf(
       line, sizeof line,
       "verify: %s  publishes %llu sent / %llu acked / %llu unacked, deliveries %llu/%llu, "
-      "lost %llu, duplicated %llu, reordered %llu, unmatched %llu (late %llu, ignored %llu)",
+      "lost %llu, duplicated %llu, reordered %llu, unmatched %llu, unrecovered resumes %llu "
+      "(late %llu, ignored %llu, reloads %llu)",
       clean() ? "OK" : "FAILED", static_cast<unsigned long long>(publishes_sent),
       static_cast<unsigned long long>(publishes_acked),
       static_cast<unsigned long long>(publishes_unacked),
       static_cast<unsigned long long>(deliveries_received),
       static_cast<unsigned long long>(deliveries_expected), static_cast<unsigned long long>(lost),
       static_cast<unsigned long long>(duplicated), static_cast<unsigned long long>(reordered),
-      static_cast<unsigned long long>(unmatched), static_cast<unsigned long long>(late),
-      static_cast<unsigned long long>(ignored));
+      static_cast<unsigned long long>(unmatched), static_cast<unsigned long long>(unrecovered),
+      static_cast<unsigned long long>(late), static_cast<unsigned long long>(ignored),
+      static_cast<unsigned long long>(reloads));
   return line;
 }
 
@@ -77,6 +79,16 @@ void Verifier::close(Subscription& subscription, Channel& channel) {
   if (end > subscription.start && end > channel.settled_through) {
     channel.closed_windows.emplace_back(subscription.start, end);
   }
+}
+
+bool Verifier::on_not_recovered(std::uint64_t since, std::uint64_t seq) {
+  const std::uint64_t missed = seq > since ? seq - since : 0;
+  if (missed > options_.history_keep_messages) {
+    ++summary_.reloads;
+    return true;
+  }
+  ++summary_.unrecovered;
+  return false;
 }
 
 void Verifier::on_publish_sent(PublishKey key, std::uint32_t channel) {
@@ -343,6 +355,8 @@ void merge_into(VerificationSummary& into, const VerificationSummary& from) noex
   into.unmatched += from.unmatched;
   into.late += from.late;
   into.ignored += from.ignored;
+  into.unrecovered += from.unrecovered;
+  into.reloads += from.reloads;
 }
 
 }  // namespace hexwire::sim

@@ -30,6 +30,9 @@ struct VerifierOptions {
   std::uint64_t ledger_window = 4096;
   /// Open gaps remembered per subscription; beyond that the oldest gap is declared lost.
   std::size_t max_gap_ranges = 64;
+  /// Messages the engine keeps per channel whatever their age (its --history-keep-messages): a
+  /// resume that missed at most this many must be answered recovered:true.
+  std::uint64_t history_keep_messages = 1000;
 };
 
 /// What one receipt turned out to be.
@@ -57,11 +60,14 @@ struct VerificationSummary {
   std::uint64_t unmatched = 0;   // receipts/acks that match no subscription or no publish
   std::uint64_t late = 0;        // informational: too old to classify
   std::uint64_t ignored = 0;     // informational: arrived after unsub was sent
+  std::uint64_t unrecovered = 0;  // resumes answered recovered:false within the kept history
+  std::uint64_t reloads = 0;      // informational: recovered:false beyond the kept history
 
-  /// True when nothing was lost, duplicated, reordered, unmatched or left unacked.
+  /// True when nothing was lost, duplicated, reordered, unmatched, left unacked or refused a
+  /// resume the engine promised to serve.
   [[nodiscard]] bool clean() const noexcept {
     return lost == 0 && duplicated == 0 && reordered == 0 && unmatched == 0 &&
-           publishes_unacked == 0;
+           publishes_unacked == 0 && unrecovered == 0;
   }
   /// One line for humans, e.g. "verify: OK 1200 publishes, 48000/48000 deliveries".
   [[nodiscard]] std::string describe() const;
@@ -87,7 +93,11 @@ class Verifier {
   /// The client sends `unsub`: the window ends at the highest seq received so far; gaps below it
   /// count as lost; later receipts on it are ignored.
   void on_unsubscribing(std::uint32_t receiver, std::uint32_t channel);
-  /// A publish is sent (before its ack).
+  /// A resume (`sub` with `since`) was answered recovered:false with the channel at `seq`.
+  /// Expected when more than options.history_keep_messages were missed (the client reloads);
+  /// otherwise it is an anomaly (`unrecovered`). Returns false for an anomaly.
+  bool on_not_recovered(std::uint64_t since, std::uint64_t seq);
+  /// A publish was sent (its send was issued; before its ack).
   void on_publish_sent(PublishKey key, std::uint32_t channel);
   /// Its `ack` arrived with the seq the engine assigned.
   void on_ack(PublishKey key, std::uint32_t channel, std::uint64_t seq);

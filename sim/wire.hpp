@@ -75,8 +75,12 @@ enum class ServerOp : std::uint8_t {
 };
 std::string_view to_string(ServerOp op) noexcept;
 
-/// The `status` values of trip events (and ride replies) that simulated clients act on.
+/// The `status` values of trip events and ride replies (docs/dispatch-protocol.md).
+inline constexpr std::string_view kTripRequested = "requested";
+inline constexpr std::string_view kTripOffered = "offered";
 inline constexpr std::string_view kTripMatched = "matched";
+inline constexpr std::string_view kTripArrived = "arrived";
+inline constexpr std::string_view kTripOnTrip = "on_trip";
 inline constexpr std::string_view kTripCompleted = "completed";
 inline constexpr std::string_view kTripCancelled = "cancelled";
 inline constexpr std::string_view kTripUnmatched = "unmatched";

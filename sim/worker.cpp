@@ -71,11 +71,15 @@ class SimWorker::Impl final : public ClientEvents {
   }
 
   // ---- ClientEvents ----
+  // Each event reads the clock when it is handled: a loop turn may handle thousands of frames, and
+  // a time read once per turn would charge them all the turn's start (docs/simulator.md).
   void on_open(ClientSlot& slot) noexcept override {
+    ctx_.now_ns = core::monotonic_ns();
     ctx_.recorder.count(Counter::kConnectsOpened);
     by_local_[slot.local]->on_open(ctx_, slot);
   }
   void on_text(ClientSlot& slot, std::string_view text) noexcept override {
+    ctx_.now_ns = core::monotonic_ns();
     if (!ctx_.closing) {
       last_receive_ns_ = ctx_.now_ns;
     }
@@ -83,6 +87,7 @@ class SimWorker::Impl final : public ClientEvents {
   }
   void on_closed(ClientSlot& slot, bool was_open, bool by_us, std::uint16_t /*code*/,
                  std::string_view why) noexcept override {
+    ctx_.now_ns = core::monotonic_ns();
     if (was_open) {
       ctx_.recorder.count(Counter::kConnectsClosed);
       if (!by_us && !ctx_.closing) {
@@ -135,8 +140,7 @@ class SimWorker::Impl final : public ClientEvents {
   }
 
   void turn(RunAggregator& aggregator, RampSchedule* ramp, std::uint64_t until_ns) noexcept {
-    ctx_.now_ns = core::monotonic_ns();
-    reactor_->reap();
+    reactor_->reap();  // every event handled here reads its own time
     ctx_.now_ns = core::monotonic_ns();
     std::uint64_t next = until_ns;
     if (ramp != nullptr) {

@@ -95,7 +95,10 @@ chosen_us, shard_busy = samples[0::2], [b / 1000 for b in samples[1::2]]
 machine_busy = (busy1 - busy0) / (total1 - total0)
 r = json.load(open(report))
 window = t1 - t0
-delivered = r["rates_per_s"]["received"]
+# Deliveries are the msg frames subscribers read; acks are counted apart (an ack is not a
+# delivery). Frames per send counts every frame the clients read (deliveries and acks).
+delivered = r["rates_per_s"]["deliveries"]
+frames = r["rates_per_s"]["received"]
 lat = r["latency_us"]["deliver"]
 engine_cpu = (e1 - e0) / tick / window
 sim_cpu = (s1 - s0) / tick / window
@@ -107,14 +110,15 @@ row = {
     "chosen_delay_us": chosen_us, "shard_busy": shard_busy,
     "message_size": int(os.environ.get("MESSAGE_SIZE", "100")),
     "publishes_per_s": rate, "deliveries_per_s": round(delivered),
+    "acks_per_s": round(r["rates_per_s"]["acks"]), "unsent": r["errors"]["unsent"],
     "p50_ms": lat["p50"] / 1e3, "p99_ms": lat["p99"] / 1e3, "p999_ms": lat["p99_9"] / 1e3,
     "engine_cpu": engine_cpu, "sim_cpu": sim_cpu,
     "engine_us_per_delivery": engine_cpu * 1e6 / delivered, "sim_us_per_delivery": sim_cpu * 1e6 / delivered,
-    "frames_per_send": delivered / sends if sends else 0, "errors": r["errors"]["total"],
+    "frames_per_send": frames / sends if sends else 0, "errors": r["errors"]["total"],
     "machine_busy": machine_busy,
 }
 # Steadiness: deliveries per second over the full seconds of load (first and last dropped).
-loaded = [i["received"] for i in r.get("intervals", []) if i.get("sent", 0) > 0][1:-1]
+loaded = [i["deliveries"] for i in r.get("intervals", []) if i.get("sent", 0) > 0][1:-1]
 if loaded:
     row["per_second_min"], row["per_second_max"] = min(loaded), max(loaded)
 hold = (f"adaptive ({min(chosen_us) / 1000:.1f}-{max(chosen_us) / 1000:.1f} ms)" if adaptive

@@ -19,6 +19,7 @@
 #include "core/runtime.hpp"
 #include "net/http_session.hpp"
 #include "net/ws_session.hpp"
+#include "app/node.hpp"
 #include "sim/tools/embedded_engine.hpp"
 
 namespace {
@@ -165,6 +166,14 @@ TEST_CASE(
   simdjson::dom::parser parser;
   const simdjson::dom::element doc = check_verified_chat(run, parser);
   CHECK(double(doc["rates_per_s"]["received"]) > 0.0);
+  // Acks and deliveries are counted apart: one ack per publish, one delivery per receipt.
+  const simdjson::dom::element counters = doc["counters"];
+  CHECK(uint64_t(counters["acks"]) == uint64_t(doc["verification"]["publishes_acked"]));
+  CHECK(uint64_t(counters["deliveries"]) == uint64_t(doc["latency_us"]["deliver"]["count"]));
+  CHECK(uint64_t(counters["deliveries"]) == uint64_t(doc["verification"]["receipts"]));
+  CHECK(uint64_t(counters["received"]) ==
+        uint64_t(counters["acks"]) + uint64_t(counters["deliveries"]));
+  CHECK(uint64_t(doc["errors"]["unsent"]) == 0);
   // 300 clients churn at 1% per second: about 9 reconnects with resume in 3 s.
   CHECK(run.output.find("chat reconnects (churn)") != std::string::npos);
 }
@@ -218,6 +227,83 @@ TEST_CASE("hexwire-sim rides against the engine: locations answered, rides match
   REQUIRE(doc["latency_us"]["match"].error() == simdjson::SUCCESS);
   CHECK(uint64_t(doc["latency_us"]["match"]["count"]) > 0);
   CHECK(run.output.find("rides trips completed") != std::string::npos);
+}
+
+TEST_CASE("hexwire-sim rides --verify: every request ends once, no driver on two trips") {
+  hexwire::sim::EmbeddedEngine engine("127.0.0.1", 2);
+  // Few drivers for the requests: some are matched, the rest are cancelled when the load ends.
+  const SimRun run = run_sim("rides " + url(engine.port()) +
+                             " --duration 3 --drain 2 --drivers 20 --riders 150 --ride-rate 40 "
+                             "--verify");
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  simdjson::dom::parser parser;
+  const simdjson::dom::element doc = parser.parse(run.report_json);
+  const simdjson::dom::element rides = doc["verification"]["rides"];
+  CHECK(bool(doc["verification"]["clean"]));
+  CHECK(bool(rides["clean"]));
+  const std::uint64_t requests = rides["requests"];
+  CHECK(requests > 60);
+  CHECK(uint64_t(rides["matched"]) > 0);
+  CHECK(uint64_t(rides["cancelled"]) > 0);
+  CHECK(uint64_t(rides["matched"]) + uint64_t(rides["unmatched"]) + uint64_t(rides["cancelled"]) +
+            uint64_t(rides["refused"]) ==
+        requests);
+  CHECK(uint64_t(rides["trip_events"]) > requests);
+  CHECK(uint64_t(doc["errors"]["total"]) == 0);
+}
+
+namespace {
+/// The engine as the embedded one, but keeping only `keep` messages of history per channel.
+struct ShortHistoryEngine {
+  std::unique_ptr<hexwire::app::Node> node;
+  explicit ShortHistoryEngine(std::size_t keep) {
+    hexwire::app::EngineConfig config;
+    config.host = "127.0.0.1";
+    config.port = 0;
+    config.shards = 1;
+    config.pin_threads = false;
+    config.log_level = "warn";
+    config.ws_app.auth.anonymous = true;
+    config.ws_app.history_keep_messages = keep;
+    config.ws_app.history_max_messages = keep;
+    config.ws_app.history_keep_age_s = 0;
+    node = std::make_unique<hexwire::app::Node>(std::move(config));
+    node->start();
+  }
+  ~ShortHistoryEngine() {
+    node->request_stop();
+    node->join();
+  }
+};
+}  // namespace
+
+TEST_CASE("hexwire-sim chat --verify fails on recovered:false within the history kept") {
+  ShortHistoryEngine engine(5);
+  // 10 publishes per channel and second, 20% of clients reconnect per second after 100 ms away:
+  // resumes miss more than the 5 messages kept.
+  const std::string load = "chat " + url(engine.node->port()) +
+                           " --duration 2 --drain 1 --connections 100 --channels 5 "
+                           "--channels-per-user 2 --publish-rate 250 --churn 0.2 --verify";
+  simdjson::dom::parser parser;
+  {
+    const SimRun run = run_sim(load);  // the simulator expects the default 1000 kept
+    INFO(run.output);
+    CHECK(run.exit_code == 3);
+    const simdjson::dom::element doc = parser.parse(run.report_json);
+    CHECK_FALSE(bool(doc["verification"]["clean"]));
+    CHECK(uint64_t(doc["verification"]["unrecovered"]) > 0);
+    CHECK(uint64_t(doc["errors"]["verify"]) > 0);
+  }
+  {
+    const SimRun run = run_sim(load + " --history-keep-messages 5");  // told the truth
+    INFO(run.output);
+    CHECK(run.exit_code == 0);
+    const simdjson::dom::element doc = parser.parse(run.report_json);
+    CHECK(bool(doc["verification"]["clean"]));
+    CHECK(uint64_t(doc["verification"]["unrecovered"]) == 0);
+    CHECK(uint64_t(doc["verification"]["reloads"]) > 0);
+  }
 }
 
 TEST_CASE("hexwire-sim latency is open loop: a 300 ms server stall shows in p99") {

@@ -85,6 +85,8 @@ TEST_CASE("every flag parses into its field") {
                         "0",
                         "--read-sync-rate",
                         "2",
+                        "--history-keep-messages",
+                        "250",
                         "--verify",
                         "--report",
                         "r.json",
@@ -110,6 +112,7 @@ TEST_CASE("every flag parses into its field") {
   CHECK(o.publish_rate == 77.0);
   CHECK(o.churn == 0.0);
   CHECK(o.read_sync_rate == 2.0);
+  CHECK(o.history_keep_messages == 250);
   CHECK(o.verify);
   CHECK(o.report_file == "r.json");
   CHECK(o.csv_file == "r.csv");
@@ -148,7 +151,9 @@ TEST_CASE("bad values get clear errors") {
   CHECK(mentions(parse({"chat", "--channels", "3", "--channels-per-user", "4"}),
                  "--channels-per-user 4 is more than --channels 3"));
   CHECK(mentions(parse({"--url", "http://x"}), "must start with ws://"));
-  CHECK(mentions(parse({"rides", "--verify"}), "no verification"));
+  CHECK(parse({"rides", "--verify"}).options);  // rides have their own verification
+  CHECK(mentions(parse({"echo", "--history-keep-messages", "5"}),
+                 "--history-keep-messages has no effect in the echo scenario"));
   CHECK(mentions(parse({"rides", "--riders", "0"}), "--ride-rate needs riders"));
   CHECK(mentions(parse({"--arrival", "bursty"}), "--arrival"));
   CHECK(mentions(parse({"chat", "--churn", "1.5"}), "--churn"));  // a share per second, at most 1
@@ -207,6 +212,7 @@ TEST_CASE("--help explains every scenario and every flag and exits 0") {
                            "--publish-rate",
                            "--churn",
                            "--read-sync-rate",
+                           "--history-keep-messages",
                            "--drivers",
                            "--riders",
                            "--loc-rate",

@@ -98,6 +98,77 @@ TEST_CASE("the JSON report is valid with no samples, no settings and no verifica
   CHECK(simdjson::dom::array(doc["intervals"]).size() == 0);
 }
 
+TEST_CASE("acks, deliveries and unsent sends are reported on their own") {
+  LatencyRecorder recorder(0);
+  recorder.count(Counter::kSent, 100);
+  recorder.count(Counter::kAcks, 100);
+  recorder.count(Counter::kDeliveries, 7900);
+  recorder.count(Counter::kReceived, 8000);
+  recorder.error(ErrorKind::kUnsent, 3);
+  RunReport report;
+  report.scenario = "chat";
+  report.measured_duration_s = 2.0;
+  IntervalSample sample = recorder.take();
+  IntervalSummarizer rows;
+  report.intervals.push_back(rows.add(sample));
+  report.totals = std::move(sample);
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(format_json_report(report)).get(doc) == simdjson::SUCCESS);
+  CHECK(int64_t(doc["counters"]["acks"]) == 100);
+  CHECK(int64_t(doc["counters"]["deliveries"]) == 7900);
+  CHECK(double(doc["rates_per_s"]["deliveries"]) == Approx(3950.0));
+  CHECK(double(doc["rates_per_s"]["acks"]) == Approx(50.0));
+  CHECK(int64_t(doc["errors"]["unsent"]) == 3);
+  CHECK(int64_t(doc["errors"]["total"]) == 3);
+  CHECK(int64_t(doc["intervals"].at(0)["deliveries"]) == 7900);
+  CHECK(int64_t(doc["intervals"].at(0)["acks"]) == 100);
+  CHECK(int64_t(doc["intervals"].at(0)["unsent"]) == 3);
+
+  // New CSV columns come last, so the columns of older files keep their positions.
+  const std::string header = csv_header();
+  const std::string row = csv_row(report.intervals[0]);
+  CHECK(header.find("errors_verify,rtt_count") != std::string::npos);
+  CHECK(header.ends_with(",acks,deliveries,errors_unsent\n"));
+  CHECK(row.ends_with(",100,7900,3\n"));
+
+  const std::string line = format_progress_line(report.intervals[0], 2.0, 0);
+  CHECK(line.find("(acks 100/s, deliveries 7.90k/s)") != std::string::npos);
+  CHECK(line.find("unsent 3") != std::string::npos);
+  const std::string table = format_final_table(report);
+  CHECK(table.find("deliveries") != std::string::npos);
+  CHECK(table.find("unsent") != std::string::npos);
+}
+
+TEST_CASE("rides verification joins the report's verification object") {
+  RunReport report;
+  report.scenario = "mixed";
+  report.verification = VerificationSummary{};
+  RidesVerificationSummary rides;
+  rides.requests = 4;
+  rides.matched = 3;
+  rides.double_booked = 1;
+  report.rides_verification = rides;
+  CHECK(report.verification_exit_code() == kVerifyFailedExitCode);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(format_json_report(report)).get(doc) == simdjson::SUCCESS);
+  CHECK_FALSE(bool(doc["verification"]["clean"]));
+  CHECK(int64_t(doc["verification"]["lost"]) == 0);  // the chat part is there and clean
+  CHECK_FALSE(bool(doc["verification"]["rides"]["clean"]));
+  CHECK(int64_t(doc["verification"]["rides"]["double_booked"]) == 1);
+  CHECK(int64_t(doc["verification"]["rides"]["matched"]) == 3);
+  CHECK(format_final_table(report).find("verify rides: FAILED") != std::string::npos);
+
+  report.verification.reset();
+  report.rides_verification = RidesVerificationSummary{};
+  CHECK(report.verification_exit_code() == 0);
+  REQUIRE(parser.parse(format_json_report(report)).get(doc) == simdjson::SUCCESS);
+  CHECK(bool(doc["verification"]["clean"]));
+  CHECK(doc["verification"]["lost"].error() == simdjson::NO_SUCH_FIELD);  // rides only
+}
+
 TEST_CASE("json_quote escapes what JSON requires") {
   CHECK(json_quote("a\"b\\c\n\x01") == "\"a\\\"b\\\\c\\n\\u0001\"");
 }

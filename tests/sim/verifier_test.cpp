@@ -344,3 +344,23 @@ TEST_CASE("windows stay exact when subscriptions come and go while the ledger sl
   CHECK(s.deliveries_received == 60);
   CHECK(s.subscriptions == 4);
 }
+
+TEST_CASE("recovered:false fails verification only within the history the engine keeps") {
+  VerifierOptions options;
+  options.history_keep_messages = 100;
+  Verifier v(options);
+  CHECK_FALSE(v.on_not_recovered(50, 150));  // missed exactly 100: the engine promised them
+  CHECK_FALSE(v.on_not_recovered(0, 1));
+  CHECK(v.on_not_recovered(50, 151));  // missed 101: a reload is the right answer
+  CHECK(v.on_not_recovered(0, 1'000'000));
+  const VerificationSummary s = v.finish();
+  CHECK(s.unrecovered == 2);
+  CHECK(s.reloads == 2);
+  CHECK_FALSE(s.clean());
+  CHECK(s.describe().find("unrecovered resumes 2") != std::string::npos);
+  VerificationSummary merged;
+  merge_into(merged, s);
+  merge_into(merged, s);
+  CHECK(merged.unrecovered == 4);
+  CHECK(merged.reloads == 4);
+}
