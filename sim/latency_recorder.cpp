@@ -17,6 +17,8 @@ std::string_view to_string(LatencyKind kind) noexcept {
       return "match";
     case LatencyKind::kConnect:
       return "connect";
+    case LatencyKind::kSubscribe:
+      return "subscribe";
   }
   return "?";
 }

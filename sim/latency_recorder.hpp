@@ -25,8 +25,9 @@ enum class LatencyKind : std::uint8_t {
   kDeliver,  // chat: intended publish -> a subscriber reads the `msg` (one sample per receiver)
   kMatch,    // rides: intended ride request -> the rider reads the `trip` event `matched`
   kConnect,  // intended open (ramp schedule) -> WebSocket handshake complete
+  kSubscribe,  // chat: intended open (ramp, churn or storm) -> the last `subbed` of the client
 };
-inline constexpr std::size_t kLatencyKindCount = 5;
+inline constexpr std::size_t kLatencyKindCount = 6;
 std::string_view to_string(LatencyKind kind) noexcept;
 
 /// Event counters. Each kind of message is counted on its own: an ack is not a delivery.

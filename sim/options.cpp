@@ -134,6 +134,16 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
                  "chat: read-cursor updates per second sent by each second device (default 0.5)")
       ->check(number_at_least(0.0, true));
 
+  app.add_option("--presence-share", o.presence_share,
+                 "chat: share of users that subscribe with \"presence\":true and so receive "
+                 "join/leave events or member counts; 0 = nobody, the engine's default (default 0)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--reconnect-storm", o.reconnect_storm_s,
+                 "chat: S seconds into the load every connection drops (each once its publishes "
+                 "are acked) and comes back within 1 s, resuming every channel with since and "
+                 "epoch (default: no storm)")
+      ->check(number_at_least(0.0, true));
+
   app.add_option("--drivers", o.drivers,
                  "rides: simulated drivers, one connection each "
                  "(default 1000)");
@@ -255,6 +265,10 @@ std::vector<std::pair<std::string, std::string>> SimOptions::settings() const {
     s.emplace_back("churn", fmt::format("{}", churn));
     s.emplace_back("read-sync-rate", fmt::format("{}", read_sync_rate));
     s.emplace_back("history-keep-messages", fmt::format("{}", history_keep_messages));
+    s.emplace_back("presence-share", fmt::format("{}", presence_share));
+    if (reconnect_storm_s >= 0.0) {
+      s.emplace_back("reconnect-storm", fmt::format("{}", reconnect_storm_s));
+    }
   }
   if (uses_rides(scenario)) {
     s.emplace_back("drivers", fmt::format("{}", drivers));
@@ -330,6 +344,11 @@ std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_s
     errors.push_back(fmt::format("--message-size {} is over the echo limit; use at most {}",
                                  o.message_size, kMaxEchoMessageSize));
   }
+  if (chat && o.reconnect_storm_s >= o.duration_s) {
+    errors.push_back(fmt::format("--reconnect-storm {} s is not within the load: it must be "
+                                 "less than --duration {} s",
+                                 o.reconnect_storm_s, o.duration_s));
+  }
   if (chat && o.channels_per_user > o.channels) {
     errors.push_back(fmt::format("--channels-per-user {} is more than --channels {}",
                                  o.channels_per_user, o.channels));
@@ -399,6 +418,8 @@ ParseOutcome parse_options(int argc, const char* const* argv, std::uint32_t port
       {"--churn", uses_chat},
       {"--read-sync-rate", uses_chat},
       {"--history-keep-messages", uses_chat},
+      {"--presence-share", uses_chat},
+      {"--reconnect-storm", uses_chat},
       {"--drivers", uses_rides},
       {"--riders", uses_rides},
       {"--loc-rate", uses_rides},

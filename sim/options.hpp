@@ -48,6 +48,8 @@ struct SimOptions {
   double churn = 0.01;           // reconnects per second per connection (resume with since)
   double read_sync_rate = 0.5;   // read-cursor updates per second per second device
   std::uint64_t history_keep_messages = 1000;  // --verify: resumes within this must recover
+  double presence_share = 0.0;     // share of users whose subs ask for presence ("presence":true)
+  double reconnect_storm_s = -1.0;  // seconds into the load when every connection drops; <0 = none
 
   // rides
   std::uint32_t drivers = 1000;

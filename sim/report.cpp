@@ -230,10 +230,11 @@ void append_counts_json(std::string& out, const VerificationSummary& v) {
       "    \"publishes_unacked\": {},\n    \"subscriptions\": {},\n    \"receipts\": {},\n"
       "    \"deliveries_expected\": {},\n    \"deliveries_received\": {},\n    \"lost\": {},\n"
       "    \"duplicated\": {},\n    \"reordered\": {},\n    \"unmatched\": {},\n    \"late\": {},\n"
-      "    \"ignored\": {},\n    \"unrecovered\": {},\n    \"reloads\": {}",
+      "    \"ignored\": {},\n    \"unrecovered\": {},\n    \"reloads\": {},\n"
+      "    \"new_epochs\": {}",
       v.publishes_sent, v.publishes_acked, v.publishes_unacked, v.subscriptions, v.receipts,
       v.deliveries_expected, v.deliveries_received, v.lost, v.duplicated, v.reordered,
-      v.unmatched, v.late, v.ignored, v.unrecovered, v.reloads);
+      v.unmatched, v.late, v.ignored, v.unrecovered, v.reloads, v.new_epochs);
 }
 
 /// The "verification" object: the chat/echo counts when checked, a "rides" object when rides were
@@ -352,7 +353,8 @@ std::string format_json_report(const RunReport& report) {
 namespace {
 
 // The CSV's first columns, in the order of the first release; columns added since are appended at
-// the end (kCsvAddedCounters, kCsvAddedErrors) so readers that go by position keep working.
+// the end (kCsvAddedCounters, kCsvAddedErrors, then the latency kinds from kCsvFirstKinds on) so
+// readers that go by position keep working.
 constexpr std::array kCsvCounters = {Counter::kSent,           Counter::kReceived,
                                      Counter::kConnectsOpened, Counter::kConnectsClosed,
                                      Counter::kBytesSent,      Counter::kBytesReceived};
@@ -361,8 +363,26 @@ constexpr std::array kCsvErrors = {ErrorKind::kConnect, ErrorKind::kClosed,
                                    ErrorKind::kProtocol, ErrorKind::kVerify};
 constexpr std::array kCsvAddedCounters = {Counter::kAcks, Counter::kDeliveries};
 constexpr std::array kCsvAddedErrors = {ErrorKind::kUnsent};
+constexpr std::size_t kCsvFirstKinds = 5;  // rtt, ack, deliver, match, connect
 static_assert(kCsvCounters.size() + kCsvAddedCounters.size() == kCounterCount);
 static_assert(kCsvErrors.size() + kCsvAddedErrors.size() == kErrorKindCount);
+
+/// The six columns of each latency kind in [first, last).
+void append_latency_headers(std::string& out, std::size_t first, std::size_t last) {
+  for (std::size_t i = first; i < last; ++i) {
+    const auto name = to_string(kind_at(i));
+    out += fmt::format(",{0}_count,{0}_p50_us,{0}_p90_us,{0}_p99_us,{0}_p999_us,{0}_max_us", name);
+  }
+}
+
+void append_latency_cells(std::string& out, const IntervalRow& row, std::size_t first,
+                          std::size_t last) {
+  for (std::size_t i = first; i < last; ++i) {
+    const LatencySummary& l = row.latency[i];
+    out += fmt::format(",{},{},{},{},{},{}", l.count, micros(l.p50_ns), micros(l.p90_ns),
+                       micros(l.p99_ns), micros(l.p999_ns), micros(l.max_ns));
+  }
+}
 
 }  // namespace
 
@@ -375,16 +395,14 @@ std::string csv_header() {
   for (const ErrorKind e : kCsvErrors) {
     out += fmt::format(",errors_{}", to_string(e));
   }
-  for (std::size_t i = 0; i < kLatencyKindCount; ++i) {
-    const auto name = to_string(kind_at(i));
-    out += fmt::format(",{0}_count,{0}_p50_us,{0}_p90_us,{0}_p99_us,{0}_p999_us,{0}_max_us", name);
-  }
+  append_latency_headers(out, 0, kCsvFirstKinds);
   for (const Counter c : kCsvAddedCounters) {
     out += fmt::format(",{}", to_string(c));
   }
   for (const ErrorKind e : kCsvAddedErrors) {
     out += fmt::format(",errors_{}", to_string(e));
   }
+  append_latency_headers(out, kCsvFirstKinds, kLatencyKindCount);
   out += "\n";
   return out;
 }
@@ -398,16 +416,14 @@ std::string csv_row(const IntervalRow& row) {
   for (const ErrorKind e : kCsvErrors) {
     out += fmt::format(",{}", row.errors[static_cast<std::size_t>(e)]);
   }
-  for (const LatencySummary& l : row.latency) {
-    out += fmt::format(",{},{},{},{},{},{}", l.count, micros(l.p50_ns), micros(l.p90_ns),
-                       micros(l.p99_ns), micros(l.p999_ns), micros(l.max_ns));
-  }
+  append_latency_cells(out, row, 0, kCsvFirstKinds);
   for (const Counter c : kCsvAddedCounters) {
     out += fmt::format(",{}", row.counter(c));
   }
   for (const ErrorKind e : kCsvAddedErrors) {
     out += fmt::format(",{}", row.errors[static_cast<std::size_t>(e)]);
   }
+  append_latency_cells(out, row, kCsvFirstKinds, kLatencyKindCount);
   out += "\n";
   return out;
 }

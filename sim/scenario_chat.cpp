@@ -2,14 +2,16 @@
 // Zipf-sized channels who publish on an open-loop schedule (--publish-rate in total); one in ten is
 // a second device of an existing user that only reads and syncs read cursors (--read-sync-rate).
 // During the load, clients drop their connection and come back (--churn, 1% of clients per second
-// by default) and resume every channel with `since`, so replay after reconnect is exercised and,
-// with --verify, checked.
+// by default) and resume every channel with `since` and `epoch`, so replay after reconnect is
+// exercised and, with --verify, checked. --reconnect-storm S drops every connection at once, S
+// seconds into the load; each comes back within 1 s. --presence-share F of the users subscribe
+// with "presence":true.
 #include <algorithm>
-#include <deque>
 
 #include <fmt/format.h>
 
 #include "sim/chat_workload.hpp"
+#include "sim/detail/reconnect_queue.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schedule.hpp"
 
@@ -17,6 +19,7 @@ namespace hexwire::sim {
 namespace {
 
 constexpr std::uint64_t kReconnectDelayNs = 100'000'000;
+constexpr std::uint64_t kStormComebackNs = 1'000'000'000;  // storm: back within 1 s
 constexpr std::uint64_t kAuthId = 1;
 constexpr std::uint64_t kFirstSubId = 2;
 constexpr std::uint64_t kFirstReadId = 1'000'000;
@@ -29,9 +32,18 @@ struct ChatClient {
   bool reader_device = false;
   bool ready = false;
   bool resuming = false;  // connected before: subscribe with since
+  bool presence = false;  // subscribes with "presence":true
+  bool storm_due = false;  // the storm has begun: drop as soon as no publish awaits its ack
   std::uint64_t publish_number = 0;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> pending;  // (request id, publish number)
 };
+
+/// Whether user `user` asks for presence: the same answer on every worker and device.
+bool wants_presence(std::uint64_t seed, std::uint32_t user, double share) noexcept {
+  const double draw = static_cast<double>(derive_seed(seed, 5'000'000'000ull + user) >> 11) *
+                      0x1.0p-53;
+  return draw < share;
+}
 
 class ChatPart final : public ScenarioPart {
  public:
@@ -51,8 +63,10 @@ class ChatPart final : public ScenarioPart {
       c.reader_device = i >= users_;
       c.user = c.reader_device ? spread_reader(i - users_) : i;
       c.local = ctx.pool->add(ClientKind::kChat, first_global_ + i, c.user);
+      c.presence = wants_presence(o.seed, c.user, o.presence_share);
       c.membership_offset = static_cast<std::uint32_t>(last_seen_.size());
       last_seen_.resize(last_seen_.size() + workload_.channels_of(c.user).size(), 0);
+      epoch_.resize(last_seen_.size(), 0);
       if (c.local >= client_of_local_.size()) {
         client_of_local_.resize(c.local + 1, UINT32_MAX);
       }
@@ -70,6 +84,9 @@ class ChatPart final : public ScenarioPart {
                    derive_seed(o.seed, 3000 + ctx.worker), end);
     reads_.emplace(o.arrival, o.read_sync_rate * static_cast<double>(readers_here_.size()),
                    start, derive_seed(o.seed, 4000 + ctx.worker), end);
+    if (o.reconnect_storm_s >= 0.0) {
+      storm_at_ns_ = start + static_cast<std::uint64_t>(o.reconnect_storm_s * 1e9);
+    }
   }
 
   void tick(WorkerContext& ctx) noexcept override {
@@ -79,24 +96,21 @@ class ChatPart final : public ScenarioPart {
         ctx.now_ns, [&](std::uint64_t) { churn_one(ctx); }, 256);
     reads_->drain_due(
         ctx.now_ns, [&](std::uint64_t) { sync_read(ctx); }, 256);
-    while (!reconnects_.empty() && reconnects_.front().first <= ctx.now_ns) {
-      const auto [due, local] = reconnects_.front();
-      reconnects_.pop_front();
-      ctx.pool->connect(local, due);
+    if (ctx.now_ns >= storm_at_ns_) {
+      start_storm(ctx);
     }
+    reconnects_.start_due(*ctx.pool, ctx.now_ns);
   }
 
   std::uint64_t next_due_ns() noexcept override {
-    std::uint64_t next = std::min({publishes_->next_ns(), churn_->next_ns(), reads_->next_ns()});
-    if (!reconnects_.empty()) {
-      next = std::min(next, reconnects_.front().first);
-    }
-    return next;
+    return std::min({publishes_->next_ns(), churn_->next_ns(), reads_->next_ns(), storm_at_ns_,
+                     reconnects_.next_due_ns()});
   }
 
   void on_open(WorkerContext& ctx, ClientSlot& slot) noexcept override {
     ChatClient& c = client(slot);
     c.ready = false;
+    c.storm_due = false;
     c.pending.clear();
     ctx.out.clear();
     append_user_name(ctx.out, c.user);
@@ -133,15 +147,23 @@ class ChatPart final : public ScenarioPart {
       case ServerOp::kError:
         on_error(ctx, c);
         break;
+      case ServerOp::kJoin:
+      case ServerOp::kLeave:
+        ++presence_events_;
+        break;
+      case ServerOp::kPresence:
+        presence_counts_ += e.has_id ? 0 : 1;  // a member count event, not a reply
+        break;
       default:
-        break;  // presence (join/leave), unsubbed, notifications: not measured
+        break;  // unsubbed, notifications: not measured
     }
   }
 
   void on_closed(WorkerContext& ctx, ClientSlot& slot, bool was_open) noexcept override {
     ChatClient& c = client(slot);
-    const bool was_ready = c.ready;
+    const bool was_ready = c.ready || c.storm_due;  // a storm_due client is ready but paused
     c.ready = false;
+    c.storm_due = false;
     if (ctx.closing) {
       return;
     }
@@ -169,6 +191,11 @@ class ChatPart final : public ScenarioPart {
     facts["chat channels not recovered (reload)"] += not_recovered_;
     facts["chat reconnects that failed"] += reconnect_failures_;
     facts["chat reconnects not started (no idle client)"] += churn_skipped_;
+    facts["chat storm: connections dropped"] += storm_dropped_;
+    facts["chat storm: clients not connected at the storm (left alone)"] += storm_absent_;
+    facts["chat resumes answered with a new epoch"] += new_epochs_;
+    facts["chat presence events received (join/leave)"] += presence_events_;
+    facts["chat presence member counts received"] += presence_counts_;
     facts["chat read updates sent by second devices"] += reads_sent_;
     facts["chat read updates with nothing read yet (not sent)"] += reads_nothing_to_sync_;
     facts["chat read updates acknowledged"] += reads_acknowledged_;
@@ -201,14 +228,24 @@ class ChatPart final : public ScenarioPart {
       std::string channel;
       append_channel_name(channel, channels[k]);
       ctx.out.clear();
-      const std::uint64_t seen = last_seen_[c.membership_offset + k];
-      encode_sub(ctx.out, kFirstSubId + k, channel,
-                 c.resuming ? std::optional<std::uint64_t>(seen) : std::nullopt);
+      SubOptions sub;
+      sub.presence = c.presence;
+      if (c.resuming) {
+        sub.since = last_seen_[c.membership_offset + k];
+        sub.epoch = epoch_[c.membership_offset + k];
+      }
+      encode_sub(ctx.out, kFirstSubId + k, channel, sub);
       ctx.send_out(c.local);
     }
     if (channels.empty()) {
-      c.ready = true;
+      become_ready(ctx, ctx.pool->slot(c.local), c);
     }
+  }
+
+  /// Every subscription of the client is answered: it may publish, and `subscribe` is timed.
+  void become_ready(WorkerContext& ctx, const ClientSlot& slot, ChatClient& c) noexcept {
+    c.ready = true;
+    ctx.recorder.record(LatencyKind::kSubscribe, slot.connect_intended_ns, ctx.now_ns);
   }
 
   void on_subbed(WorkerContext& ctx, const ClientSlot& slot, ChatClient& c) noexcept {
@@ -220,6 +257,13 @@ class ChatPart final : public ScenarioPart {
     }
     const std::size_t k = e.id - kFirstSubId;
     std::uint64_t& seen = last_seen_[c.membership_offset + k];
+    std::uint64_t& epoch = epoch_[c.membership_offset + k];
+    // The resume named an epoch and the engine answers with another one: a new incarnation.
+    const bool epoch_changed = c.resuming && epoch != 0 && e.has_epoch && e.epoch != epoch;
+    new_epochs_ += epoch_changed ? 1 : 0;
+    if (e.has_epoch) {
+      epoch = e.epoch;
+    }
     std::uint64_t start = e.seq;
     if (c.resuming) {
       if (e.recovered) {
@@ -232,7 +276,7 @@ class ChatPart final : public ScenarioPart {
     if (c.resuming && !e.recovered) {
       // Resumes within the engine's guaranteed history must recover; others are a real reload.
       with_verifier(ctx, [&](Verifier& v) {
-        if (!v.on_not_recovered(seen, e.seq)) {
+        if (!v.on_not_recovered(seen, e.seq, epoch_changed)) {
           ctx.recorder.error(ErrorKind::kVerify);
         }
       });
@@ -242,7 +286,7 @@ class ChatPart final : public ScenarioPart {
     }
     with_verifier(ctx, [&](Verifier& v) { v.on_subscribed(slot.global, channels[k], start); });
     if (c.subs_pending > 0 && --c.subs_pending == 0) {
-      c.ready = true;
+      become_ready(ctx, slot, c);
     }
   }
 
@@ -295,6 +339,7 @@ class ChatPart final : public ScenarioPart {
       });
     }
     c.pending.erase(it);
+    drop_if_storm_due(ctx, c);
   }
 
   void on_msg(WorkerContext& ctx, ClientSlot& slot, ChatClient& c) noexcept {
@@ -313,8 +358,11 @@ class ChatPart final : public ScenarioPart {
     const auto channels = workload_.channels_of(c.user);
     const auto pos = std::find(channels.begin(), channels.end(), *channel);
     if (pos != channels.end()) {
-      std::uint64_t& seen = last_seen_[c.membership_offset + (pos - channels.begin())];
-      seen = std::max(seen, e.seq);
+      const std::size_t m = c.membership_offset + (pos - channels.begin());
+      last_seen_[m] = std::max(last_seen_[m], e.seq);
+      if (e.has_epoch) {
+        epoch_[m] = e.epoch;
+      }
     }
     with_verifier(ctx, [&](Verifier& v) {
       const ReceiptVerdict verdict =
@@ -335,6 +383,7 @@ class ChatPart final : public ScenarioPart {
         c.pending.erase(it);  // refused: never acked (the verifier counts it unacked)
       }
     }
+    drop_if_storm_due(ctx, c);
   }
 
   void end_windows(WorkerContext& ctx, ChatClient& c) noexcept {
@@ -356,16 +405,45 @@ class ChatPart final : public ScenarioPart {
       if (!c.ready || !c.pending.empty()) {
         continue;  // an unacked publish would be cut off: pick someone idle
       }
-      end_windows(ctx, c);  // the windows end at what was received; resume replays the rest
-      c.ready = false;
-      c.resuming = true;
-      ctx.pool->close(c.local);
-      reconnects_.emplace_back(ctx.now_ns + kReconnectDelayNs, c.local);
+      drop(ctx, c, ctx.now_ns + kReconnectDelayNs);
       ++reconnects_done_;
       return;
     }
     ++churn_skipped_;
   }
+
+  /// Closes the client's connection and schedules its comeback at `back_ns`, resuming with since.
+  void drop(WorkerContext& ctx, ChatClient& c, std::uint64_t back_ns) noexcept {
+    end_windows(ctx, c);  // the windows end at what was received; resume replays the rest
+    c.ready = false;
+    c.storm_due = false;
+    c.resuming = true;
+    ctx.pool->close(c.local);
+    reconnects_.push(c.local, back_ns);
+  }
+
+  /// The storm: every ready client drops, each once its publishes are acked (cutting one off would
+  /// leave it unacked for good), and comes back within 1 s.
+  void start_storm(WorkerContext& ctx) noexcept {
+    storm_at_ns_ = UINT64_MAX;
+    for (ChatClient& c : clients_) {
+      if (!c.ready) {
+        ++storm_absent_;  // connecting or already reconnecting: it comes back on its own
+        continue;
+      }
+      c.ready = false;  // publishes and read syncs pick other clients from now on
+      c.storm_due = true;
+      drop_if_storm_due(ctx, c);
+    }
+  }
+
+  void drop_if_storm_due(WorkerContext& ctx, ChatClient& c) noexcept {
+    if (c.storm_due && c.pending.empty()) {
+      drop(ctx, c, ctx.now_ns + rng_.below(kStormComebackNs));
+      ++storm_dropped_;
+    }
+  }
+
 
   void sync_read(WorkerContext& ctx) noexcept {
     // Like publishes, read syncs come from whichever second device is ready; one that has read
@@ -405,16 +483,23 @@ class ChatPart final : public ScenarioPart {
   std::vector<std::uint32_t> publishers_here_;
   std::vector<std::uint32_t> readers_here_;
   std::vector<std::uint64_t> last_seen_;  // per membership: highest seq received
+  std::vector<std::uint64_t> epoch_;      // per membership: its epoch (0 = not known yet)
   std::optional<ArrivalSchedule> publishes_;
   std::optional<ArrivalSchedule> churn_;
   std::optional<ArrivalSchedule> reads_;
-  std::deque<std::pair<std::uint64_t, std::uint32_t>> reconnects_;  // (due, local slot)
+  detail::ReconnectQueue reconnects_;
+  std::uint64_t storm_at_ns_ = UINT64_MAX;  // UINT64_MAX: no storm (or it has begun)
   std::string name_;
   std::uint64_t reconnects_done_ = 0;
   std::uint64_t resumed_ = 0;
   std::uint64_t not_recovered_ = 0;
   std::uint64_t reconnect_failures_ = 0;
   std::uint64_t churn_skipped_ = 0;
+  std::uint64_t storm_dropped_ = 0;
+  std::uint64_t storm_absent_ = 0;
+  std::uint64_t new_epochs_ = 0;
+  std::uint64_t presence_events_ = 0;
+  std::uint64_t presence_counts_ = 0;
   std::uint64_t reads_sent_ = 0;
   std::uint64_t reads_nothing_to_sync_ = 0;
   std::uint64_t reads_acknowledged_ = 0;

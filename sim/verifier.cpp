@@ -13,7 +13,7 @@ std::string VerificationSummary::describe() const {
       line, sizeof line,
       "verify: %s  publishes %llu sent / %llu acked / %llu unacked, deliveries %llu/%llu, "
       "lost %llu, duplicated %llu, reordered %llu, unmatched %llu, unrecovered resumes %llu "
-      "(late %llu, ignored %llu, reloads %llu)",
+      "(late %llu, ignored %llu, reloads %llu, new epochs %llu)",
       clean() ? "OK" : "FAILED", static_cast<unsigned long long>(publishes_sent),
       static_cast<unsigned long long>(publishes_acked),
       static_cast<unsigned long long>(publishes_unacked),
@@ -22,7 +22,7 @@ std::string VerificationSummary::describe() const {
       static_cast<unsigned long long>(duplicated), static_cast<unsigned long long>(reordered),
       static_cast<unsigned long long>(unmatched), static_cast<unsigned long long>(unrecovered),
       static_cast<unsigned long long>(late), static_cast<unsigned long long>(ignored),
-      static_cast<unsigned long long>(reloads));
+      static_cast<unsigned long long>(reloads), static_cast<unsigned long long>(new_epochs));
   return line;
 }
 
@@ -81,7 +81,11 @@ void Verifier::close(Subscription& subscription, Channel& channel) {
   }
 }
 
-bool Verifier::on_not_recovered(std::uint64_t since, std::uint64_t seq) {
+bool Verifier::on_not_recovered(std::uint64_t since, std::uint64_t seq, bool epoch_changed) {
+  if (epoch_changed) {
+    ++summary_.new_epochs;  // a new incarnation of the channel: nothing of `since` can be replayed
+    return true;
+  }
   const std::uint64_t missed = seq > since ? seq - since : 0;
   if (missed > options_.history_keep_messages) {
     ++summary_.reloads;
@@ -357,6 +361,7 @@ void merge_into(VerificationSummary& into, const VerificationSummary& from) noex
   into.ignored += from.ignored;
   into.unrecovered += from.unrecovered;
   into.reloads += from.reloads;
+  into.new_epochs += from.new_epochs;
 }
 
 }  // namespace hexwire::sim

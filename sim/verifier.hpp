@@ -62,6 +62,7 @@ struct VerificationSummary {
   std::uint64_t ignored = 0;     // informational: arrived after unsub was sent
   std::uint64_t unrecovered = 0;  // resumes answered recovered:false within the kept history
   std::uint64_t reloads = 0;      // informational: recovered:false beyond the kept history
+  std::uint64_t new_epochs = 0;   // informational: recovered:false because the epoch changed
 
   /// True when nothing was lost, duplicated, reordered, unmatched, left unacked or refused a
   /// resume the engine promised to serve.
@@ -94,9 +95,11 @@ class Verifier {
   /// count as lost; later receipts on it are ignored.
   void on_unsubscribing(std::uint32_t receiver, std::uint32_t channel);
   /// A resume (`sub` with `since`) was answered recovered:false with the channel at `seq`.
-  /// Expected when more than options.history_keep_messages were missed (the client reloads);
-  /// otherwise it is an anomaly (`unrecovered`). Returns false for an anomaly.
-  bool on_not_recovered(std::uint64_t since, std::uint64_t seq);
+  /// Expected when the channel's epoch is not the one `since` belongs to (`epoch_changed`: the
+  /// engine restarted or forgot the channel; counted in `new_epochs`) or when more than
+  /// options.history_keep_messages were missed (the client reloads; `reloads`); otherwise it is an
+  /// anomaly (`unrecovered`). Returns false for an anomaly.
+  bool on_not_recovered(std::uint64_t since, std::uint64_t seq, bool epoch_changed = false);
   /// A publish was sent (its send was issued; before its ack).
   void on_publish_sent(PublishKey key, std::uint32_t channel);
   /// Its `ack` arrived with the seq the engine assigned.

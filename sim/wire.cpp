@@ -39,6 +39,15 @@ constexpr OpName kOps[] = {
     {"presence", ServerOp::kPresence}, {"history", ServerOp::kHistory},
 };
 
+/// An epoch as the engine writes it: 1 to 16 hex digits. False for anything else.
+bool parse_epoch(std::string_view text, std::uint64_t& out) noexcept {
+  if (text.empty() || text.size() > 16) {
+    return false;
+  }
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out, 16);
+  return error == std::errc{} && end == text.data() + text.size();
+}
+
 ServerOp op_from_name(std::string_view name) noexcept {
   for (const OpName& entry : kOps) {
     if (entry.name == name) {
@@ -87,12 +96,18 @@ void encode_auth(std::string& out, std::uint64_t id, std::string_view user, std:
 }
 
 void encode_sub(std::string& out, std::uint64_t id, std::string_view channel,
-                std::optional<std::uint64_t> since) {
+                const SubOptions& options) {
   append_head(out, "sub", id);
   out += ",\"channel\":";
   append_json_string(out, channel);
-  if (since) {
-    fmt::format_to(std::back_inserter(out), ",\"since\":{}", *since);
+  if (options.since) {
+    fmt::format_to(std::back_inserter(out), ",\"since\":{}", *options.since);
+    if (options.epoch != 0) {
+      fmt::format_to(std::back_inserter(out), ",\"epoch\":\"{:016x}\"", options.epoch);
+    }
+  }
+  if (options.presence) {
+    out += ",\"presence\":true";
   }
   out.push_back('}');
 }
@@ -176,6 +191,9 @@ void ServerEvent::reset() noexcept {
   id = 0;
   channel.clear();
   seq = 0;
+  epoch = 0;
+  has_epoch = false;
+  count = 0;
   ts_us = 0;
   recovered = true;
   from.clear();
@@ -244,6 +262,14 @@ ParseStatus ServerFrameParser::parse(std::string_view frame, ServerEvent& event)
       string_into(event.channel);
     } else if (key == "seq") {
       (void)value.get_uint64().get(event.seq);
+    } else if (key == "epoch") {
+      event.has_epoch = value.get_string().get(text) == simdjson::SUCCESS &&
+                        parse_epoch(text, event.epoch);
+      if (!event.has_epoch) {
+        event.epoch = 0;
+      }
+    } else if (key == "count") {
+      (void)value.get_uint64().get(event.count);
     } else if (key == "ts") {
       (void)value.get_int64().get(event.ts_us);
     } else if (key == "recovered") {

@@ -27,9 +27,16 @@ std::optional<std::uint32_t> parse_indexed_name(std::string_view name, char pref
 /// {"op":"auth","id":ID,"user":USER[,"role":ROLE]} — the anonymous form for --anonymous engines.
 void encode_auth(std::string& out, std::uint64_t id, std::string_view user,
                  std::string_view role = {});
-/// {"op":"sub","id":ID,"channel":C[,"since":SINCE]}
+/// Optional fields of a `sub`: resume position and presence opt-in.
+struct SubOptions {
+  std::optional<std::uint64_t> since;  // resume after this seq
+  std::uint64_t epoch = 0;             // the epoch `since` belongs to; 0 = unknown (not sent)
+  bool presence = false;               // ask for join/leave events (and member counts)
+};
+/// {"op":"sub","id":ID,"channel":C[,"since":SINCE[,"epoch":"<16 hex digits>"]][,"presence":true]}
+/// (epoch only with since).
 void encode_sub(std::string& out, std::uint64_t id, std::string_view channel,
-                std::optional<std::uint64_t> since = std::nullopt);
+                const SubOptions& options = {});
 void encode_unsub(std::string& out, std::uint64_t id, std::string_view channel);
 /// {"op":"pub","id":ID,"channel":C,"data":"<probe>"}; data is exactly max(data_size, 47) bytes.
 /// Using the probe's intended time as the id lets the ack be timed without per-request state.
@@ -93,6 +100,9 @@ struct ServerEvent {
   std::uint64_t id = 0;  // numeric ids only (the simulator only sends numeric ids)
   std::string channel;
   std::uint64_t seq = 0;
+  std::uint64_t epoch = 0;  // the seq's epoch (1-16 hex digits on the wire); 0 when absent/invalid
+  bool has_epoch = false;
+  std::uint64_t count = 0;  // presence: the channel's online member count
   std::int64_t ts_us = 0;
   bool recovered = true;
   std::string from;

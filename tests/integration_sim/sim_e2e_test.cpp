@@ -190,6 +190,46 @@ TEST_CASE(
   CHECK(uint64_t(doc["counters"]["connects_opened"]) == 200);  // every client connected once
 }
 
+/// The count a fact line of the simulator's output ends with ("name   42"), or -1.
+long long fact(const std::string& output, const std::string& name) {
+  const auto at = output.find(name);
+  if (at == std::string::npos) {
+    return -1;
+  }
+  const auto digits = output.find_first_of("0123456789", at + name.size());
+  return digits == std::string::npos ? -1 : std::atoll(output.c_str() + digits);
+}
+
+TEST_CASE(
+    "hexwire-sim chat --reconnect-storm: every client drops once, comes back and resumes with "
+    "nothing lost; presence is asked for by --presence-share") {
+  hexwire::sim::EmbeddedEngine engine("127.0.0.1", 2);
+  const SimRun run = run_sim("chat " + url(engine.port()) +
+                             " --duration 3 --drain 1 --connections 200 --channels 10 "
+                             "--publish-rate 300 --churn 0 --read-sync-rate 0 "
+                             "--reconnect-storm 1 --presence-share 1 --verify");
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  simdjson::dom::parser parser;
+  const simdjson::dom::element doc = parser.parse(run.report_json);
+  check_clean(doc);
+  CHECK(uint64_t(doc["verification"]["publishes_acked"]) ==
+        uint64_t(doc["verification"]["publishes_sent"]));
+  // Publishes due while every client is away cannot be sent: they are counted (unsent), and are
+  // the only errors allowed.
+  const simdjson::dom::element errors = doc["errors"];
+  CHECK(uint64_t(errors["total"]) == uint64_t(errors["unsent"]));
+  // Each client connected and subscribed twice: at the start and after the storm.
+  CHECK(uint64_t(doc["counters"]["connects_opened"]) == 400);
+  CHECK(uint64_t(doc["latency_us"]["subscribe"]["count"]) == 400);
+  CHECK(std::string_view(doc["settings"]["reconnect-storm"]) == "1");
+  CHECK(fact(run.output, "chat storm: connections dropped") == 200);
+  CHECK(fact(run.output, "chat storm: clients not connected at the storm") == 0);
+  CHECK(fact(run.output, "chat channels resumed with recovered:true") > 0);
+  CHECK(fact(run.output, "chat presence events received (join/leave)") > 0);
+  CHECK(uint64_t(doc["verification"]["unrecovered"]) == 0);
+}
+
 TEST_CASE("hexwire-sim mixed --verify against the engine: chat verified, rides answered") {
   hexwire::sim::EmbeddedEngine engine("127.0.0.1", 2);
   const SimRun run = run_sim(url(engine.port()) +

@@ -87,6 +87,10 @@ TEST_CASE("every flag parses into its field") {
                         "2",
                         "--history-keep-messages",
                         "250",
+                        "--presence-share",
+                        "0.25",
+                        "--reconnect-storm",
+                        "4.5",
                         "--verify",
                         "--report",
                         "r.json",
@@ -113,6 +117,8 @@ TEST_CASE("every flag parses into its field") {
   CHECK(o.churn == 0.0);
   CHECK(o.read_sync_rate == 2.0);
   CHECK(o.history_keep_messages == 250);
+  CHECK(o.presence_share == 0.25);
+  CHECK(o.reconnect_storm_s == 4.5);
   CHECK(o.verify);
   CHECK(o.report_file == "r.json");
   CHECK(o.csv_file == "r.csv");
@@ -155,6 +161,15 @@ TEST_CASE("bad values get clear errors") {
   CHECK(mentions(parse({"echo", "--history-keep-messages", "5"}),
                  "--history-keep-messages has no effect in the echo scenario"));
   CHECK(mentions(parse({"rides", "--riders", "0"}), "--ride-rate needs riders"));
+  CHECK(mentions(parse({"chat", "--duration", "5", "--reconnect-storm", "5"}),
+                 "--reconnect-storm 5 s is not within the load"));
+  CHECK(parse({"chat", "--duration", "5", "--reconnect-storm", "0"}).options);
+  CHECK(mentions(parse({"chat", "--reconnect-storm", "-1"}), "--reconnect-storm"));
+  CHECK(mentions(parse({"chat", "--presence-share", "1.5"}), "--presence-share"));
+  CHECK(mentions(parse({"echo", "--presence-share", "0.5"}),
+                 "--presence-share has no effect in the echo scenario"));
+  CHECK(mentions(parse({"rides", "--reconnect-storm", "1"}),
+                 "--reconnect-storm has no effect in the rides scenario"));
   CHECK(mentions(parse({"--arrival", "bursty"}), "--arrival"));
   CHECK(mentions(parse({"chat", "--churn", "1.5"}), "--churn"));  // a share per second, at most 1
   CHECK(mentions(parse({"chat", "--read-sync-rate", "-1"}), "--read-sync-rate"));
@@ -213,6 +228,8 @@ TEST_CASE("--help explains every scenario and every flag and exits 0") {
                            "--churn",
                            "--read-sync-rate",
                            "--history-keep-messages",
+                           "--presence-share",
+                           "--reconnect-storm",
                            "--drivers",
                            "--riders",
                            "--loc-rate",

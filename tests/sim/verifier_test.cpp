@@ -364,3 +364,18 @@ TEST_CASE("recovered:false fails verification only within the history the engine
   CHECK(merged.unrecovered == 4);
   CHECK(merged.reloads == 4);
 }
+
+TEST_CASE("recovered:false after the channel's epoch changed is a new incarnation, not a loss") {
+  VerifierOptions options;
+  options.history_keep_messages = 100;
+  Verifier v(options);
+  // The engine restarted: the channel is at seq 3 of a new epoch, the client resumes from 50 of
+  // the old one. Nothing of the old epoch can be replayed; the client reloads.
+  CHECK(v.on_not_recovered(50, 3, /*epoch_changed=*/true));
+  CHECK_FALSE(v.on_not_recovered(50, 60, /*epoch_changed=*/false));  // same epoch: promised
+  const VerificationSummary s = v.finish();
+  CHECK(s.new_epochs == 1);
+  CHECK(s.unrecovered == 1);
+  CHECK(s.reloads == 0);
+  CHECK(s.describe().find("new epochs 1") != std::string::npos);
+}

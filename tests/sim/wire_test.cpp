@@ -49,15 +49,32 @@ TEST_CASE("requests have the protocol shapes") {
   CHECK(std::string_view(doc["role"]) == "driver");
 
   out.clear();
-  encode_sub(out, 3, "c1", 42);
+  encode_sub(out, 3, "c1", SubOptions{42});
   doc = parse_dom(parser, out);
   CHECK(std::string_view(doc["op"]) == "sub");
   CHECK(uint64_t(doc["since"]) == 42);
+  simdjson::dom::element absent;
+  CHECK(doc["epoch"].get(absent) == simdjson::NO_SUCH_FIELD);  // epoch unknown: not sent
+  CHECK(doc["presence"].get(absent) == simdjson::NO_SUCH_FIELD);
   out.clear();
   encode_sub(out, 3, "c1");
   doc = parse_dom(parser, out);
-  simdjson::dom::element absent;
   CHECK(doc["since"].get(absent) == simdjson::NO_SUCH_FIELD);
+  // A resume names the epoch its since belongs to, as 16 hex digits; presence is opt-in.
+  out.clear();
+  encode_sub(out, 3, "c1", SubOptions{42, 0x5e1f03a9c2b8d047ull, true});
+  doc = parse_dom(parser, out);
+  CHECK(uint64_t(doc["since"]) == 42);
+  CHECK(std::string_view(doc["epoch"]) == "5e1f03a9c2b8d047");
+  CHECK(bool(doc["presence"]));
+  out.clear();
+  encode_sub(out, 3, "c1", SubOptions{7, 0xabull, false});
+  CHECK(std::string_view(parse_dom(parser, out)["epoch"]) == "00000000000000ab");
+  out.clear();
+  encode_sub(out, 3, "c1", SubOptions{std::nullopt, 0xabull, true});  // no since: no epoch
+  doc = parse_dom(parser, out);
+  CHECK(doc["epoch"].get(absent) == simdjson::NO_SUCH_FIELD);
+  CHECK(bool(doc["presence"]));
 
   out.clear();
   encode_unsub(out, 4, "c1");
@@ -174,6 +191,29 @@ TEST_CASE("server frames parse into events") {
   REQUIRE(parser.parse(R"({"op":"join","channel":"c1","user":"u3"})", e) == ParseStatus::kOk);
   CHECK(e.op == ServerOp::kJoin);
   CHECK(e.user == "u3");
+
+  // Epochs: 1-16 hex digits as a string; anything else leaves has_epoch false.
+  REQUIRE(parser.parse(
+              R"({"op":"subbed","id":2,"channel":"c1","seq":9,"epoch":"5e1f03a9c2b8d047"})", e) ==
+          ParseStatus::kOk);
+  CHECK(e.has_epoch);
+  CHECK(e.epoch == 0x5e1f03a9c2b8d047ull);
+  REQUIRE(parser.parse(R"({"op":"msg","channel":"c1","seq":10,"epoch":"Ab"})", e) ==
+          ParseStatus::kOk);
+  CHECK(e.epoch == 0xabull);
+  for (const std::string_view frame :
+       {R"({"op":"msg","epoch":""})", R"({"op":"msg","epoch":"12345678901234567"})",
+        R"({"op":"msg","epoch":"xyz"})", R"({"op":"msg","epoch":"-1"})",
+        R"({"op":"msg","epoch":12})"}) {
+    CAPTURE(frame);
+    REQUIRE(parser.parse(frame, e) == ParseStatus::kOk);
+    CHECK_FALSE(e.has_epoch);
+    CHECK(e.epoch == 0);
+  }
+  REQUIRE(parser.parse(R"({"op":"presence","channel":"c1","count":1532})", e) == ParseStatus::kOk);
+  CHECK(e.op == ServerOp::kPresence);
+  CHECK(e.count == 1532);
+  CHECK_FALSE(e.has_id);
 
   REQUIRE(parser.parse(R"({"op":"brand_new_op","id":5})", e) == ParseStatus::kOk);
   CHECK(e.op == ServerOp::kUnknown);
