@@ -14,21 +14,25 @@ namespace hexwire::app {
 
 namespace {
 
-std::string prefixed_cell(std::string_view prefix, geo::CellId cell) {
+/// Writes "<prefix><hex of cell>" into `name`, reusing its capacity.
+void assign_cell_channel(std::string& name, std::string_view prefix, geo::CellId cell) {
   std::array<char, 17> hex{};
   const std::size_t n = geo::cell_to_string(cell, hex);
-  std::string name(prefix);
+  name.assign(prefix);
   name.append(hex.data(), n);
-  return name;
 }
 
 }  // namespace
 
 std::string cell_channel(geo::CellId cell_res7) {
-  return prefixed_cell(kCellPrefix, cell_res7);
+  std::string name;
+  assign_cell_channel(name, kCellPrefix, cell_res7);
+  return name;
 }
 std::string surge_channel(geo::CellId cell_res7) {
-  return prefixed_cell(kSurgePrefix, cell_res7);
+  std::string name;
+  assign_cell_channel(name, kSurgePrefix, cell_res7);
+  return name;
 }
 
 struct DispatchBridge::ShardState {
@@ -117,7 +121,8 @@ void DispatchBridge::driver_position(geo::CellId cell_res7, std::string_view dri
   const core::SharedBuffer payload = encoded(*s.refused, [&] {
     return encode_driver_position_payload(s.writer, driver, lat_deg, lng_deg, heading_deg);
   });
-  publish(s, cell_channel(cell_res7), payload, MessageKind::kDriverPosition);
+  assign_cell_channel(s.channel, kCellPrefix, cell_res7);
+  publish(s, s.channel, payload, MessageKind::kDriverPosition);
 }
 
 void DispatchBridge::surge_changed(geo::CellId cell_res7, double multiplier, std::uint32_t supply,
@@ -125,7 +130,8 @@ void DispatchBridge::surge_changed(geo::CellId cell_res7, double multiplier, std
   ShardState& s = here();
   const core::SharedBuffer payload = encoded(
       *s.refused, [&] { return encode_surge_payload(s.writer, multiplier, supply, demand); });
-  publish(s, surge_channel(cell_res7), payload, MessageKind::kSurge);
+  assign_cell_channel(s.channel, kSurgePrefix, cell_res7);
+  publish(s, s.channel, payload, MessageKind::kSurge);
 }
 
 }  // namespace hexwire::app

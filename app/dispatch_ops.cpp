@@ -94,17 +94,17 @@ void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op)
   fix.speed_mps = op.speed_mps.value_or(0.0);
   fix.available = op.available.value_or(true);
   if (id.empty()) {
-    // The common case (a stream of fixes): only a rejection is answered. Two words of capture:
-    // std::function keeps them inline, so the callback costs no allocation.
+    // The common case (a stream of fixes): only a rejection is answered, so the engine sends
+    // nothing back for an applied fix. Two words of capture: std::function keeps them inline, so
+    // the callback costs no allocation.
     engine_.update_location(
-        c.identity()->user, fix, [shards = &shards_, conn_id = c.id()](geo::LocationReply r) {
-          if (r.error == geo::DispatchError::kOk) {
-            return;
-          }
+        c.identity()->user, fix,
+        [shards = &shards_, conn_id = c.id()](geo::LocationReply r) {
           if (WsConnection* conn = shards->find(conn_id)) {
             send_error(*shards, *conn, {}, error_code_of(r.error), {"invalid coordinates"});
           }
-        });
+        },
+        geo::LocationReplies::kErrorsOnly);
     return;
   }
   engine_.update_location(

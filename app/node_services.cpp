@@ -42,19 +42,44 @@ pubsub::Config broker_config(const WsAppConfig& c) {
 
 std::unique_ptr<pubsub::Broker> make_broker(core::Executor& executor,
                                             core::MetricsRegistry& metrics,
-                                            pubsub::DeliverySink& sink, const WsAppConfig& config) {
-  return std::make_unique<pubsub::LocalBroker>(executor, metrics, sink, broker_config(config));
+                                            pubsub::DeliverySink& sink, pubsub::Config config) {
+  return std::make_unique<pubsub::LocalBroker>(executor, metrics, sink, std::move(config));
 }
+
+namespace {
+
+/// The broker's settings, with the node's placement for cell: and surge: channels.
+pubsub::Config placed_broker_config(const WsAppConfig& ws, const ShardPlacement& placement) {
+  pubsub::Config config = broker_config(ws);
+  config.channel_owner = [placement](std::string_view channel) {
+    return placement.channel_owner(channel);
+  };
+  return config;
+}
+
+/// The dispatch settings, with the node's placement of regions.
+geo::DispatchConfig placed_dispatch_config(geo::DispatchConfig dispatch,
+                                           const ShardPlacement& placement) {
+  dispatch.region_shard = [placement](geo::CellId coarse) {
+    return placement.region_shard(coarse);
+  };
+  return dispatch;
+}
+
+}  // namespace
 
 NodeServices::NodeServices(core::Executor& executor, core::MetricsRegistry& metrics,
                            NodeServicesConfig config)
-    : shards_(std::make_unique<WsShards>(executor, metrics, config.ws.max_message_bytes)),
+    : placement_(executor.shard_count(),
+                 config.dispatch ? config.dispatch->coarse_res : geo::DispatchConfig{}.coarse_res),
+      shards_(std::make_unique<WsShards>(executor, metrics, config.ws.max_message_bytes)),
       sink_(make_ws_delivery_sink(*shards_)),
-      broker_(make_broker(executor, metrics, *sink_, config.ws)) {
+      broker_(make_broker(executor, metrics, *sink_, placed_broker_config(config.ws, placement_))) {
   if (config.dispatch) {
     bridge_ = std::make_unique<DispatchBridge>(executor, metrics, *broker_);
-    dispatch_engine_ = std::make_unique<geo::DispatchEngine>(executor, metrics,
-                                                             std::move(*config.dispatch), *bridge_);
+    dispatch_engine_ = std::make_unique<geo::DispatchEngine>(
+        executor, metrics, placed_dispatch_config(std::move(*config.dispatch), placement_),
+        *bridge_);
     dispatch_ = std::make_unique<DispatchService>(*shards_, *dispatch_engine_);
   }
   ws_ = std::make_unique<WsService>(*shards_, *broker_, dispatch_.get(), std::move(config.ws));

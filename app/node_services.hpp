@@ -1,7 +1,8 @@
 // The services of a node, on any core::Executor, built as siblings in dependency order and torn
-// down in reverse: the /ws shard state and its DeliverySink, the Broker (the seam: make_broker is
-// the one place that chooses the implementation), dispatch (a DispatchBridge publishing through
-// the broker, the geo::DispatchEngine emitting through the bridge, the op handlers), and the /ws
+// down in reverse: the node's ShardPlacement (the one sharding rule, given to both the broker and
+// dispatch), the /ws shard state and its DeliverySink, the Broker (the seam: make_broker is the one
+// place that chooses the implementation), dispatch (a DispatchBridge publishing through the
+// broker, the geo::DispatchEngine emitting through the bridge, the op handlers), and the /ws
 // service that uses them all. app::Node builds one on its core::Runtime; unit tests build one on
 // the deterministic executor of core/testing.
 #pragma once
@@ -9,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "app/placement.hpp"
 #include "app/ws_app_config.hpp"
 #include "core/executor.hpp"
 #include "core/metrics.hpp"
@@ -39,7 +41,7 @@ struct NodeServicesConfig {
 [[nodiscard]] std::unique_ptr<pubsub::Broker> make_broker(core::Executor& executor,
                                                           core::MetricsRegistry& metrics,
                                                           pubsub::DeliverySink& sink,
-                                                          const WsAppConfig& config);
+                                                          pubsub::Config config);
 
 class NodeServices {
  public:
@@ -54,9 +56,11 @@ class NodeServices {
   [[nodiscard]] pubsub::Broker& broker() noexcept { return *broker_; }
   /// Null when the node runs without dispatch.
   [[nodiscard]] geo::DispatchEngine* dispatch_engine() noexcept { return dispatch_engine_.get(); }
+  [[nodiscard]] const ShardPlacement& placement() const noexcept { return placement_; }
 
  private:
   // Declaration order is construction order; each part uses only those above it.
+  ShardPlacement placement_;
   std::unique_ptr<WsShards> shards_;
   std::unique_ptr<pubsub::DeliverySink> sink_;            // over shards_
   std::unique_ptr<pubsub::Broker> broker_;                // delivers through sink_

@@ -107,6 +107,12 @@ BrokerCore::BrokerCore(core::Executor& exec, core::MetricsRegistry& metrics, Del
 }
 
 unsigned BrokerCore::owner_of(std::string_view channel) const noexcept {
+  if (config.channel_owner) {
+    if (const std::optional<unsigned> owner = config.channel_owner(channel)) {
+      assert(*owner < shard_count_ && "Config::channel_owner named a shard that does not exist");
+      return *owner;
+    }
+  }
   return static_cast<unsigned>(std::hash<std::string_view>{}(channel) % shard_count_);
 }
 

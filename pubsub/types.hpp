@@ -204,6 +204,13 @@ struct Config {
   /// Wall clock for message timestamps and history age (tests inject a controllable one). Called
   /// from every shard thread, so it must be thread-safe.
   std::function<std::int64_t()> wall_clock_us = [] { return core::wall_us(); };
+
+  /// Placement override: the owner shard of `channel` (< the executor's shard count), or nullopt
+  /// for the default rule, std::hash(channel) % shards. The node uses it to sequence a cell's
+  /// live-map channel on the shard that holds the cell's drivers (app/placement.hpp). Called on
+  /// every shard for every channel operation: it must be cheap, thread-safe and always give the
+  /// same answer for the same channel.
+  std::function<std::optional<unsigned>(std::string_view channel)> channel_owner;
 };
 
 /// What one retained message counts against Config::history_max_bytes_per_shard besides its

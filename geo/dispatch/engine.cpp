@@ -16,19 +16,20 @@ namespace hexwire::geo {
 namespace {
 constexpr std::size_t kMaxNearby = 100;
 
-std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64 finaliser: spreads neighbouring cells
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 bool in_trip(DriverStatus status) noexcept {
   return status == DriverStatus::kOffered || status == DriverStatus::kEnRoute ||
          status == DriverStatus::kOnTrip;
 }
 }  // namespace
+
+unsigned default_region_shard(CellId coarse_cell, unsigned shards) noexcept {
+  std::uint64_t x = coarse_cell;  // splitmix64 finaliser: spreads neighbouring cells
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  return static_cast<unsigned>((x ^ (x >> 31)) % shards);
+}
 
 const char* to_string(DispatchError error) noexcept {
   switch (error) {
@@ -104,9 +105,22 @@ DispatchEngine::Shard& DispatchEngine::here() {
 }
 
 unsigned DispatchEngine::owner_shard(LatLng point) const noexcept {
+  CellId cell = 0;
+  (void)lat_lng_to_cell(point, config_.fleet.index_res, &cell);
+  return shard_of_index_cell(cell);
+}
+
+unsigned DispatchEngine::shard_of_index_cell(CellId index_cell) const noexcept {
+  // The region of a point is the coarse parent of its index cell, as for the fleet's lists, the
+  // searches and the live-map cell: one rule, even at borders where H3 cells do not nest.
   CellId coarse = 0;
-  (void)lat_lng_to_cell(point, config_.coarse_res, &coarse);
-  return static_cast<unsigned>(mix(coarse) % executor_.shard_count());
+  (void)cell_to_parent(index_cell, config_.coarse_res, &coarse);
+  return region_shard(coarse);
+}
+
+unsigned DispatchEngine::region_shard(CellId coarse_cell) const noexcept {
+  return config_.region_shard ? config_.region_shard(coarse_cell)
+                              : default_region_shard(coarse_cell, executor_.shard_count());
 }
 
 std::uint64_t DispatchEngine::now_ns() noexcept {
@@ -143,8 +157,8 @@ void DispatchEngine::periodic(unsigned shard_id) {
   executor_.timers().add_after(config_.sweep_interval_ns, [this, shard_id] { periodic(shard_id); });
 }
 
-void DispatchEngine::update_location(std::string_view driver, const GpsFix& fix,
-                                     LocationDone done) {
+void DispatchEngine::update_location(std::string_view driver, const GpsFix& fix, LocationDone done,
+                                     LocationReplies replies) {
   // The one validation of a fix on its way: the holder shard applies it as valid.
   if (driver.empty() || !valid_fix(fix)) {
     here().fixes_rejected.add();
@@ -158,20 +172,27 @@ void DispatchEngine::update_location(std::string_view driver, const GpsFix& fix,
                               : owner_shard({degs_to_rads(fix.lat_deg), degs_to_rads(fix.lng_deg)});
   const unsigned caller = s.id;
   if (target == caller) {
-    apply_location(driver, fix, caller, 0, std::move(done));  // local: no copy of the id
+    apply_location(driver, fix, caller, 0, replies, std::move(done));  // local: no copy of the id
     return;
   }
-  executor_.submit_to(
-      target, [this, name = std::string(driver), fix, caller, done = std::move(done)]() mutable {
-        apply_location(name, fix, caller, 0, std::move(done));
-      });
+  if (hint == s.owner_hint.end()) {
+    // Remembered now: a fix applied where it was sent may not come back to tell (kErrorsOnly).
+    s.owner_hint.emplace(std::string(driver), target);
+  }
+  executor_.submit_to(target, [this, name = std::string(driver), fix, caller, replies,
+                               done = std::move(done)]() mutable {
+    apply_location(name, fix, caller, 0, replies, std::move(done));
+  });
 }
 
 void DispatchEngine::apply_location(std::string_view driver, const GpsFix& fix, unsigned caller,
-                                    int hops, LocationDone done) {
+                                    int hops, LocationReplies replies, LocationDone done) {
   Shard& s = here();
-  const LatLng point{degs_to_rads(fix.lat_deg), degs_to_rads(fix.lng_deg)};
-  const unsigned owner = owner_shard(point);
+  // The fix's index cell, computed once: it names the owner and is what the fleet indexes.
+  CellId cell = 0;
+  const bool located = lat_lng_to_cell({degs_to_rads(fix.lat_deg), degs_to_rads(fix.lng_deg)},
+                                       config_.fleet.index_res, &cell) == H3Error::kSuccess;
+  const unsigned owner = located ? shard_of_index_cell(cell) : s.id;
   const int max_hops = static_cast<int>(shards_.size()) + 2;
   DriverIndex index = s.fleet.find(driver);
   if (index == kNoDriver && hops < max_hops) {
@@ -179,9 +200,9 @@ void DispatchEngine::apply_location(std::string_view driver, const GpsFix& fix, 
     const auto moved = s.moved_to.find(driver);
     const unsigned next = moved != s.moved_to.end() ? moved->second : owner;
     if (next != s.id) {
-      executor_.submit_to(next, [this, name = std::string(driver), fix, caller, hops,
+      executor_.submit_to(next, [this, name = std::string(driver), fix, caller, hops, replies,
                                  done = std::move(done)]() mutable {
-        apply_location(name, fix, caller, hops + 1, std::move(done));
+        apply_location(name, fix, caller, hops + 1, replies, std::move(done));
       });
       return;
     }
@@ -195,7 +216,8 @@ void DispatchEngine::apply_location(std::string_view driver, const GpsFix& fix, 
     evict_elsewhere(std::string(driver));
   }
   const std::uint64_t now = now_ns();
-  const FixOutcome outcome = s.fleet.apply_valid_fix(index, fix, now);
+  const FixOutcome outcome =
+      located ? s.fleet.apply_valid_fix(index, fix, now, cell) : FixOutcome::kInvalidCoordinates;
   LocationReply result{
       outcome == FixOutcome::kInvalidCoordinates ? DispatchError::kBadRequest : DispatchError::kOk,
       outcome, 0};
@@ -223,16 +245,24 @@ void DispatchEngine::apply_location(std::string_view driver, const GpsFix& fix, 
   } else {
     s.fixes_rejected.add();
   }
+  const bool answer = replies == LocationReplies::kAll || result.error != DispatchError::kOk;
   if (caller == s.id) {
     remember_holder(s, driver, holder);
-    done(result);
+    if (answer) {
+      done(result);
+    }
     return;
   }
-  executor_.submit_to(caller,
-                      [this, name = std::string(driver), holder, result, done = std::move(done)] {
-                        remember_holder(here(), name, holder);
-                        done(result);
-                      });
+  if (!answer && hops == 0 && holder == s.id) {
+    return;  // came straight here and stays here: the caller's hint is right, nobody waits
+  }
+  executor_.submit_to(
+      caller, [this, name = std::string(driver), holder, result, answer, done = std::move(done)] {
+        remember_holder(here(), name, holder);
+        if (answer) {
+          done(result);
+        }
+      });
 }
 
 void DispatchEngine::remember_holder(Shard& caller, std::string_view driver, unsigned holder) {
@@ -372,7 +402,7 @@ void DispatchEngine::search(LatLng point, std::size_t k, std::vector<std::string
     std::vector<unsigned> remote;
     if (sharded) {
       for (const CellId coarse : s.searcher.coarse_cells()) {
-        const unsigned owner = static_cast<unsigned>(mix(coarse) % shards_.size());
+        const unsigned owner = region_shard(coarse);
         if (owner != s.id && std::find(remote.begin(), remote.end(), owner) == remote.end()) {
           remote.push_back(owner);
         }

@@ -28,10 +28,18 @@ enum class MatchMode : std::uint8_t { kImmediate, kBatched };
 enum class DispatchError : std::uint8_t { kOk, kBadRequest, kForbidden, kNotFound, kConflict };
 const char* to_string(DispatchError error) noexcept;
 
+/// The default placement of a coarse region (a cell at DispatchConfig::coarse_res) on `shards`:
+/// splitmix64(cell) % shards, which spreads neighbouring regions over the shards.
+[[nodiscard]] unsigned default_region_shard(CellId coarse_cell, unsigned shards) noexcept;
+
 struct DispatchConfig {
   FleetConfig fleet;  ///< index_res (9), max_speed_mps, driver_ttl_ns
   SurgeConfig surge;
   int coarse_res = 3;  ///< shard partition resolution (0..7)
+  /// The shard of a coarse region; empty: default_region_shard. A node sets it so that the broker
+  /// and dispatch share one placement (app/placement.hpp). Called on every shard: it must be
+  /// thread-safe, give the same answer for the same cell, and name an existing shard.
+  std::function<unsigned(CellId coarse_cell)> region_shard;
   MatchMode mode = MatchMode::kImmediate;
   std::uint64_t batch_window_ns = 2'000'000'000;
   std::size_t candidates = 5;       ///< drivers considered per request (immediate and batched)
@@ -49,6 +57,12 @@ struct DispatchConfig {
   double base_fare = 2.5;
   double fare_per_km = 1.5;
   std::function<std::int64_t()> wall_clock_us;  ///< default core::wall_us
+};
+
+/// Which outcomes of update_location are answered through its callback.
+enum class LocationReplies : std::uint8_t {
+  kAll,        ///< every outcome
+  kErrorsOnly  ///< only a rejected fix: an applied or held fix sends nothing back to the caller
 };
 
 struct LocationReply {
@@ -90,8 +104,11 @@ class DispatchEngine {
   DispatchEngine& operator=(const DispatchEngine&) = delete;
 
   /// A driver's GPS fix. Invalid coordinates answer bad_request; a held jump answers ok with
-  /// outcome jump_held and cell 0.
-  void update_location(std::string_view driver, const GpsFix& fix, LocationDone done);
+  /// outcome jump_held and cell 0. With kErrorsOnly (a stream of fixes nobody waits for) `done`
+  /// runs only for a rejected fix, and a fix applied by the shard it was sent to costs no hop
+  /// back to the caller's shard.
+  void update_location(std::string_view driver, const GpsFix& fix, LocationDone done,
+                       LocationReplies replies = LocationReplies::kAll);
   /// Up to k nearest available drivers (exact, across shards), nearest first, ties by id.
   void nearby(double lat_deg, double lng_deg, std::size_t k, NearbyDone done);
   /// Creates a trip (status requested) and starts matching; answers with the trip id and surge.
@@ -109,6 +126,10 @@ class DispatchEngine {
 
   /// The shard that owns a point (its coarse parent cell), as used for drivers and trips.
   [[nodiscard]] unsigned owner_shard(LatLng point) const noexcept;
+  /// The shard that owns a coarse region (config().region_shard, or default_region_shard).
+  [[nodiscard]] unsigned region_shard(CellId coarse_cell) const noexcept;
+  /// The shard of the region of an index cell (a cell at config().fleet.index_res).
+  [[nodiscard]] unsigned shard_of_index_cell(CellId index_cell) const noexcept;
   [[nodiscard]] const DispatchConfig& config() const noexcept { return config_; }
 
  private:
@@ -124,7 +145,7 @@ class DispatchEngine {
   void arm_periodic(Shard& shard);
   void periodic(unsigned shard_id);
   void apply_location(std::string_view driver, const GpsFix& fix, unsigned caller, int hops,
-                      LocationDone done);
+                      LocationReplies replies, LocationDone done);
   void remember_holder(Shard& caller, std::string_view driver, unsigned holder);
   void evict_elsewhere(const std::string& driver);
   void set_driver_state(unsigned shard, std::string driver, std::string trip, DriverStatus status,

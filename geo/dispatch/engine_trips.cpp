@@ -63,7 +63,10 @@ void DispatchEngine::create_trip(std::string rider, LatLng pickup, LatLng destin
   trip.rider = std::move(rider);
   trip.pickup = pickup;
   trip.destination = destination;
-  (void)lat_lng_to_cell(pickup, 7, &trip.pickup_res7);
+  CellId pickup_cell = 0;  // the res-7 cell as the fleet derives it (fleet.hpp, kLiveMapRes)
+  (void)lat_lng_to_cell(pickup, config_.fleet.index_res, &pickup_cell);
+  (void)cell_to_parent(pickup_cell, std::min(kLiveMapRes, config_.fleet.index_res),
+                       &trip.pickup_res7);
   s.surge.record_request(trip.pickup_res7, now_ns());
   trip.surge = s.surge.multiplier(trip.pickup_res7);
   trip.fare_estimate =

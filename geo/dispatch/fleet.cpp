@@ -10,7 +10,6 @@ namespace hexwire::geo {
 
 namespace {
 constexpr std::uint32_t kNoSlot = UINT32_MAX;
-constexpr int kLiveMapRes = 7;
 
 double distance_m(LatLng a, LatLng b) noexcept {
   return great_circle_distance_km(a, b) * 1000.0;
@@ -72,14 +71,17 @@ DriverIndex FleetIndex::find_or_add(std::string_view id) {
 }
 
 FixOutcome FleetIndex::apply_fix(DriverIndex index, const GpsFix& fix, std::uint64_t now_ns) {
-  if (!valid_fix(fix)) {
+  CellId cell = 0;
+  if (!valid_fix(fix) || lat_lng_to_cell({degs_to_rads(fix.lat_deg), degs_to_rads(fix.lng_deg)},
+                                         config_.index_res, &cell) != H3Error::kSuccess) {
     return FixOutcome::kInvalidCoordinates;
   }
-  return apply_valid_fix(index, fix, now_ns);
+  return apply_valid_fix(index, fix, now_ns, cell);
 }
 
-FixOutcome FleetIndex::apply_valid_fix(DriverIndex index, const GpsFix& fix, std::uint64_t now_ns) {
-  assert(valid_fix(fix));
+FixOutcome FleetIndex::apply_valid_fix(DriverIndex index, const GpsFix& fix, std::uint64_t now_ns,
+                                       CellId cell) {
+  assert(valid_fix(fix) && get_resolution(cell) == config_.index_res);
   Driver& d = drivers_[index];
   const LatLng point{degs_to_rads(fix.lat_deg), degs_to_rads(fix.lng_deg)};
   if (d.has_position) {
@@ -102,10 +104,8 @@ FixOutcome FleetIndex::apply_valid_fix(DriverIndex index, const GpsFix& fix, std
       }
     }
   }
-  CellId cell = 0;
   CellId cell7 = 0;
-  if (lat_lng_to_cell(point, config_.index_res, &cell) != H3Error::kSuccess ||
-      cell_to_parent(cell, std::min(kLiveMapRes, config_.index_res), &cell7) != H3Error::kSuccess) {
+  if (cell_to_parent(cell, std::min(kLiveMapRes, config_.index_res), &cell7) != H3Error::kSuccess) {
     return FixOutcome::kInvalidCoordinates;
   }
   const bool was_indexed = d.slot != kNoSlot;

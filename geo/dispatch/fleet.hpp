@@ -40,6 +40,11 @@ enum class FixOutcome : std::uint8_t {
 };
 const char* to_string(FixOutcome outcome) noexcept;
 
+/// Resolution of the live-map and surge cells (cell:<h3>, surge:<h3>). A point's res-7 cell is
+/// always the res-7 parent of its index cell (H3 children do not nest exactly, so computing it
+/// directly could name a neighbour near a border).
+inline constexpr int kLiveMapRes = 7;
+
 struct FleetConfig {
   int index_res = 9;                             ///< resolution of the per-cell driver lists
   double max_speed_mps = 70.0;                   ///< faster implied motion is a suspicious jump
@@ -95,9 +100,11 @@ class FleetIndex {
   /// Validates and applies a fix taken at now_ns. An accepted fix also applies fix.available
   /// (offline <-> available; trip states are left alone).
   FixOutcome apply_fix(DriverIndex index, const GpsFix& fix, std::uint64_t now_ns);
-  /// apply_fix for a fix its caller has validated already (DispatchEngine does, once per fix, on
-  /// the caller's shard). Precondition: valid_fix(fix) (asserted in debug builds).
-  FixOutcome apply_valid_fix(DriverIndex index, const GpsFix& fix, std::uint64_t now_ns);
+  /// apply_fix for a fix its caller has validated already and whose index cell it has computed
+  /// (DispatchEngine does both once per fix). Preconditions: valid_fix(fix), and `cell` is the
+  /// fix's cell at config().index_res (both asserted in debug builds).
+  FixOutcome apply_valid_fix(DriverIndex index, const GpsFix& fix, std::uint64_t now_ns,
+                             CellId cell);
   /// Sets the status and keeps the cell lists in step (only available drivers are indexed).
   void set_status(DriverIndex index, DriverStatus status);
 

@@ -97,6 +97,52 @@ TEST_CASE("a driver crossing into another shard's coarse cell is handed over and
   REQUIRE(h.counter("dispatch_driver_handovers_total") >= 3);
 }
 
+TEST_CASE("a stream of unanswered fixes follows its driver across shards without replies",
+          "[engine]") {
+  Harness h(3, sharded_config());
+  int answered = 0;
+  const auto stream = [&](double lat, double lng) {
+    GpsFix fix;
+    fix.lat_deg = lat;
+    fix.lng_deg = lng;
+    h.exec.run_on(1, [&] {
+      h.engine.update_location(
+          "walker", fix,
+          [&](LocationReply r) {
+            REQUIRE(r.error == DispatchError::kBadRequest);  // only rejections come back
+            ++answered;
+          },
+          LocationReplies::kErrorsOnly);
+    });
+    h.exec.run_until_idle();
+  };
+  unsigned last = h.engine.owner_shard({degs_to_rads(at(0).lat), degs_to_rads(at(0).lng)});
+  int changes = 0;
+  for (int step = 0; step < 200 && changes < 3; ++step) {
+    const LatLngDeg p = at(0.15 * step);
+    h.exec.advance_time(10 * kSecond);
+    const unsigned owner = h.engine.owner_shard({degs_to_rads(p.lat), degs_to_rads(p.lng)});
+    const std::uint64_t to_caller_before = h.exec.sent(owner, 1);
+    stream(p.lat, p.lng);
+    const std::uint64_t to_caller = h.exec.sent(owner, 1) - to_caller_before;
+    const auto found = h.nearby(p.lat, p.lng, 5, 0);
+    REQUIRE(found.size() == 1);
+    REQUIRE(found[0].driver == "walker");
+    REQUIRE(found[0].shard == owner);
+    if (owner != last) {
+      ++changes;
+      last = owner;
+    } else if (owner != 1 && step > 0) {
+      // Applied where it was sent and still held there: nothing travels back to shard 1.
+      REQUIRE(to_caller == 0);
+    }
+  }
+  REQUIRE(changes == 3);
+  REQUIRE(answered == 0);
+  stream(std::nan(""), 0);
+  REQUIRE(answered == 1);
+}
+
 TEST_CASE("bad coordinates answer bad_request; an implausible jump is held", "[engine]") {
   Harness h(2);
   const LocationReply bad = h.locate("d", std::nan(""), 1);
