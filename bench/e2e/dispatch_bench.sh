@@ -5,7 +5,8 @@
 # /metrics over the measured window) and nearest-k queries per second (replies counted by the
 # client, with latency percentiles). /metrics lists each counter once unlabelled (all shards). Client and engine share this machine's cores.
 # Usage: bench/e2e/dispatch_bench.sh [BUILD_DIR=build/release] [SECONDS=5]
-# Knobs (environment): RUN=loc,nearby LOC_CONNS LOC_THREADS NEARBY_DRIVERS NEARBY_SPREAD NEARBY_CONNS
+# Knobs (environment): RUN=loc,nearby LOC_CONNS LOC_THREADS LOC_RATE (fixes/s offered in total on a
+# fixed schedule; 0, the default: as fast as the engine reads) NEARBY_DRIVERS NEARBY_SPREAD NEARBY_CONNS
 # NEARBY_WINDOW NEARBY_K NEARBY_THREADS; ENGINE_ARGS: extra engine flags for both runs (e.g.
 # "--live-map-interval-ms 0": every accepted fix is published on its cell:<h3> channel)
 set -euo pipefail
@@ -35,10 +36,11 @@ sample() {  # "<processed> <accepted> <mailbox tasks> <engine CPU ticks>" from o
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the runs"
 if [[ ${RUN:=loc,nearby} == *loc* ]]; then
-echo "== location updates: ${LOC_CONNS:=200} driver connections, ${LOC_THREADS:=1} client thread(s)"
+echo "== location updates: ${LOC_CONNS:=200} driver connections, ${LOC_THREADS:=1} client thread(s), offered ${LOC_RATE:-flood} fixes/s"
 start_engine "$engine" --shards 2 "${no_op_limits[@]}" ${ENGINE_ARGS:-}
 # Steady state: the engine's counters are sampled 2 s into the run and again SECONDS later.
-"$load" loc --port "$port" --conns "$LOC_CONNS" --threads "$LOC_THREADS" --seconds $((seconds + 3)) &
+"$load" loc --port "$port" --conns "$LOC_CONNS" --threads "$LOC_THREADS" --seconds $((seconds + 3)) \
+  --rate "${LOC_RATE:-0}" &
 load_pid=$!
 sleep 2
 read -r before before_ok tasks0 ticks0 <<<"$(sample)"; t0=$(date +%s.%N)

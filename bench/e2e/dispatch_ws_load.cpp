@@ -7,7 +7,9 @@
 // Self-contained (POSIX sockets + epoll, hand-written RFC 6455 client frames) so that it builds
 // with one compiler call; see dispatch_bench.sh.
 // Usage: dispatch_ws_load loc|nearby --port P [--conns N] [--threads T] [--seconds S]
-//        [--drivers D] [--window W] [--k K] [--spread-deg 0.18]
+//        [--drivers D] [--window W] [--k K] [--spread-deg 0.18] [--rate R]
+// --rate (loc): offer R fixes/s in total on a fixed schedule instead of flooding, so that two
+// engines can be compared by their cost per fix at the same load.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -172,6 +174,7 @@ struct Options {
   int window = 16;
   int k = 10;
   double spread_deg = 0.18;  // side of each city's square, degrees of latitude
+  double rate = 0;           // loc: fixes per second in total, paced; 0 = as fast as possible
 };
 
 std::string fmt_loc(double lat, double lng, double heading, const char* id_field) {
@@ -225,9 +228,19 @@ int run_loc(const Options& o) {
   for (int t = 0; t < o.threads; ++t) {
     threads.emplace_back([&, t] {
       std::uint64_t mine = 0;
+      // With --rate, each thread writes one batch every `gap` (its share of the rate), on a fixed
+      // schedule: a late batch is written at once, not skipped (the offered load stays the rate).
+      const auto gap = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+          o.rate > 0 ? kRing * o.threads / o.rate : 0.0));
+      auto next = Clock::now();
       while (!stop.load(std::memory_order_relaxed)) {
-        for (std::size_t c = static_cast<std::size_t>(t); c < fds.size();
+        for (std::size_t c = static_cast<std::size_t>(t);
+             c < fds.size() && !stop.load(std::memory_order_relaxed);
              c += static_cast<std::size_t>(o.threads)) {
+          if (o.rate > 0) {
+            next += gap;
+            std::this_thread::sleep_until(next);
+          }
           write_all(fds[c], rings[c].data(), rings[c].size());
           mine += kRing;
         }
@@ -430,7 +443,7 @@ int main(int argc, char** argv) {
   Options o;
   if (argc < 2) {
     std::fprintf(stderr, "usage: dispatch_ws_load loc|nearby --port P [--conns N] [--threads T] "
-                         "[--seconds S] [--drivers D] [--window W] [--k K] [--spread-deg X]\n");
+                         "[--seconds S] [--drivers D] [--window W] [--k K] [--spread-deg X] [--rate R]\n");
     return 2;
   }
   o.mode = argv[1];
@@ -445,6 +458,7 @@ int main(int argc, char** argv) {
     else if (flag == "--window") o.window = std::atoi(v);
     else if (flag == "--k") o.k = std::atoi(v);
     else if (flag == "--spread-deg") o.spread_deg = std::atof(v);
+    else if (flag == "--rate") o.rate = std::atof(v);
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
