@@ -142,21 +142,22 @@ void idle_shard_sends_at_once(BackendKind kind) {
 
 void overloaded_shard_holds_and_delivers(BackendKind kind) {
   skip_unless_supported(kind);
-  // high_busy below zero: every window counts as overloaded, so the hold climbs to the cap.
+  // high_busy below zero: every window counts as overloaded, so the hold climbs to the cap. The cap
+  // is long (200 ms) so that the 50 sends below fall into one hold even on a loaded machine.
   AdaptiveFixture f(kind, AdaptiveBatchingConfig{.window_ns = 1'000,
                                                  .min_delay_ns = 1'000'000,
-                                                 .max_delay_ns = 4'000'000,
+                                                 .max_delay_ns = 200'000'000,
                                                  .high_busy = -1.0,
                                                  .low_busy = -2.0,
                                                  .step = 2.0,
                                                  .smoothing = 1.0});
   std::string expected;
-  for (int turn = 0; f.reactor.write_delay_ns() < 4'000'000 && turn < 100; ++turn) {
+  for (int turn = 0; f.reactor.write_delay_ns() < 200'000'000 && turn < 100; ++turn) {
     f.reactor.run_once(0);
     ::usleep(100);  // let a window pass
   }
-  REQUIRE(f.reactor.write_delay_ns() == 4'000'000);
-  CHECK(f.delay_us.value() == 4'000);
+  REQUIRE(f.reactor.write_delay_ns() == 200'000'000);
+  CHECK(f.delay_us.value() == 200'000);
   for (int i = 0; i < 50; ++i) {
     const std::string piece = std::to_string(i) + ";";
     f.send_text(piece);
