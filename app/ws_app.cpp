@@ -52,11 +52,12 @@ WsAppMetrics bind_ws_app_metrics(core::MetricsRegistry& r, unsigned shard) {
   m.stage_route = &r.histogram("ws_stage_route_seconds",
                                "Pub received -> ack (sequenced by the owner shard)", shard);
   m.stage_fanout = &r.histogram("ws_stage_fanout_seconds",
-                                "Message sequenced -> delivery starts on a subscriber shard "
-                                "(wall clock, microsecond resolution)",
+                                "Message sequenced -> live delivery starts on a subscriber shard "
+                                "(wall clock, microsecond resolution; resume backlogs excluded)",
                                 shard);
   m.stage_send = &r.histogram("ws_stage_send_seconds",
-                              "Delivery starts -> frame queued on every local subscriber", shard);
+                              "Live delivery starts -> frame queued on every local subscriber",
+                              shard);
   return m;
 }
 

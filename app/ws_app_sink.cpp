@@ -3,7 +3,8 @@
 // reference count). A connection that refuses a frame (slow consumer over its hard limit with the
 // drop policy, or closing) is counted as a drop; the session's backpressure policy decides. Which
 // frame a message becomes (msg, notify, or a dispatch event as it is) follows from its kind and
-// channel: encode_delivery / encode_notification in app/protocol_encode.hpp.
+// channel: encode_delivery / encode_notification in app/protocol_encode.hpp. Live deliveries are
+// timed (ws_stage_fanout_seconds, ws_stage_send_seconds); a resume backlog's replay is not.
 #include <exception>
 
 #include "app/channel_name.hpp"
@@ -26,10 +27,17 @@ class WsDeliverySink final : public pubsub::DeliverySink {
     const std::uint64_t start_ns = core::monotonic_ns();
     const std::int64_t age_us = core::wall_us() - message->ts_us;
     shard.metrics.stage_fanout->record(age_us > 0 ? static_cast<std::uint64_t>(age_us) * 1000 : 0);
-    const std::size_t refused = send_all(
-        shard, [&] { return encode_delivery(shard.writer, *message); }, subscribers);
+    const std::size_t refused = send_message(shard, *message, subscribers);
     shard.metrics.stage_send->record(core::monotonic_ns() - start_ns);
     return refused;
+  }
+
+  // A replayed message is as old as the subscriber's gap: it says nothing about fan-out latency,
+  // so it is sent without touching the stage histograms.
+  std::size_t deliver_backlog(const pubsub::MessageRef& message,
+                              pubsub::SubscriberId connection) noexcept override {
+    const pubsub::SubscriberId one[] = {connection};
+    return send_message(shards_.here(), *message, one);
   }
 
   void presence_changed(std::string_view channel, std::span<const pubsub::PresenceChange> changes,
@@ -82,6 +90,11 @@ class WsDeliverySink final : public pubsub::DeliverySink {
   }
 
  private:
+  std::size_t send_message(WsShardState& shard, const pubsub::Message& message,
+                           std::span<const pubsub::SubscriberId> targets) noexcept {
+    return send_all(shard, [&] { return encode_delivery(shard.writer, message); }, targets);
+  }
+
   /// Encodes lazily (only when at least one listed connection is still here) and sends the same
   /// frame to each. Returns how many refused it.
   template <typename Encode>

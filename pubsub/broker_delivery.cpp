@@ -9,10 +9,12 @@
 namespace hexwire::pubsub::detail {
 
 std::size_t BrokerCore::deliver_to_sink(const MessageRef& message,
-                                        std::span<const SubscriberId> to) noexcept {
+                                        std::span<const SubscriberId> to, bool backlog) noexcept {
   ShardState& st = state();
   st.in_sink = true;
-  const std::size_t dropped = std::min(sink.deliver(message, to), to.size());
+  const std::size_t refused =
+      backlog ? sink.deliver_backlog(message, to.front()) : sink.deliver(message, to);
+  const std::size_t dropped = std::min(refused, to.size());
   st.in_sink = false;
   st.metrics.deliveries.add(to.size() - dropped);
   st.metrics.delivery_drops.add(dropped);
@@ -87,7 +89,7 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
     if (again == st.local_channels.end() || !again->second.live.contains(connection)) {
       break;
     }
-    deliver_to_sink(message, std::span<const SubscriberId>(&connection, 1));
+    deliver_to_sink(message, std::span<const SubscriberId>(&connection, 1), /*backlog=*/true);
   }
 }
 

@@ -16,12 +16,21 @@ class DeliverySink {
  public:
   virtual ~DeliverySink() = default;
 
-  /// A channel message for `subscribers` (connections of the calling shard). Called once per
-  /// (shard, message) for live fan-out, and once per (connection, message) for a resume backlog.
-  /// Returns how many of the subscribers refused or dropped it (slow consumer policy is the
-  /// sink's; pubsub only counts). Must not block. `subscribers` is valid only during the call.
+  /// A channel message for `subscribers` (connections of the calling shard), once per
+  /// (shard, message) of live fan-out. Returns how many of the subscribers refused or dropped it
+  /// (slow consumer policy is the sink's; pubsub only counts). Must not block. `subscribers` is
+  /// valid only during the call.
   virtual std::size_t deliver(const MessageRef& message,
                               std::span<const SubscriberId> subscribers) noexcept = 0;
+
+  /// One message of a resume backlog (retained history after the subscriber's `since`, sequenced
+  /// before it subscribed) for `connection`, oldest first, before any live message. Returns 1 when
+  /// refused, else 0. By default the same as deliver(); a sink that times live fan-out overrides
+  /// it, because a replayed message's age is not a fan-out delay.
+  virtual std::size_t deliver_backlog(const MessageRef& message,
+                                      SubscriberId connection) noexcept {
+    return deliver(message, std::span<const SubscriberId>(&connection, 1));
+  }
 
   /// Coalesced join/leave events of `channel` for its local `subscribers` that asked for presence.
   virtual void presence_changed(std::string_view channel, std::span<const PresenceChange> changes,

@@ -257,8 +257,9 @@ class BrokerCore {
                           std::vector<MessageRef> backlog);
   void on_forward(const MessageRef& message) noexcept;
   void on_presence_batch(const std::shared_ptr<const PresenceBatch>& batch);
-  std::size_t deliver_to_sink(const MessageRef& message,
-                              std::span<const SubscriberId> to) noexcept;
+  /// Live fan-out (`backlog` false) or one replayed message of a resume backlog for to[0].
+  std::size_t deliver_to_sink(const MessageRef& message, std::span<const SubscriberId> to,
+                              bool backlog = false) noexcept;
 
   // Owner side (broker_owner.cpp).
   void on_subscribe_request(SubscribeRequest request);

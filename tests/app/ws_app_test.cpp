@@ -90,6 +90,13 @@ TEST_CASE("every subscriber on either shard sees the same order, and the publish
 
 TEST_CASE("resume with since delivers the missed messages, then live ones") {
   Fixture f;
+  const auto timed = [&f](std::string_view stage) {  // deliveries the stage histograms counted
+    std::uint64_t count = 0;
+    for (unsigned shard = 0; shard < 2; ++shard) {
+      count += f.metrics.find_histogram(stage, shard)->count();
+    }
+    return count;
+  };
   Client& p = f.login(0, "pub");
   for (int i = 1; i <= 5; ++i) {
     f.send(p, R"({"op":"pub","channel":"room","data":)" + std::to_string(i) + "}");
@@ -105,10 +112,15 @@ TEST_CASE("resume with since delivers the missed messages, then live ones") {
     CHECK(std::uint64_t(e["seq"]) == seq);
     CHECK(std::int64_t(e["data"]) == static_cast<std::int64_t>(seq));
   }
+  // The replayed backlog is as old as the reader's gap: not a fan-out delay, so not timed.
+  CHECK(timed("ws_stage_fanout_seconds") == 0);
+  CHECK(timed("ws_stage_send_seconds") == 0);
   f.send(p, R"({"op":"pub","channel":"room","data":6})");
   e = f.next(r);
   CHECK(std::uint64_t(e["seq"]) == 6);
   CHECK(r.link.frames.empty());
+  CHECK(timed("ws_stage_fanout_seconds") == 1);
+  CHECK(timed("ws_stage_send_seconds") == 1);
 }
 
 TEST_CASE("user channels: own events without sub and once, other users channels forbidden") {

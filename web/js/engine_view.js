@@ -6,8 +6,10 @@ import { SeriesChart, formatBytes, formatMicros, formatNumber } from './charts.j
 
 const CHANNEL = 'sys:stats';
 const WINDOW_POINTS = 300;  // 5 minutes at one publication per second
-const STAGES = [['parse', 'recv → parse'], ['route', 'parse → route (ack)'],
-  ['fanout', 'route → fan-out'], ['send', 'fan-out → send']];
+// What each engine histogram times (docs/protocol.md "Metrics"). They overlap: route starts at
+// receive, so it includes parse; fanout and send time live deliveries only.
+const STAGES = [['parse', 'receive → parsed'], ['route', 'pub received → ack (route)'],
+  ['fanout', 'sequenced → delivery starts (fan-out)'], ['send', 'delivery → frames queued (send)']];
 
 const TILES = [
   ['connections', 'connections', (s) => formatNumber(s.connections.tcp)],
