@@ -113,6 +113,11 @@ void DispatchBridge::trip_event(const geo::TripEvent& event) {
     s.channel.append(event.driver);
     publish(s, s.channel, payload, MessageKind::kUserEvent);
   }
+  if (event.pickup_res7 != 0) {  // the live map of the pickup's cell shows the trip, not the rider
+    const core::SharedBuffer map_payload =
+        encoded(*s.refused, [&] { return encode_trip_map_payload(s.writer, event); });
+    publish(s, cell_channel(event.pickup_res7), map_payload, MessageKind::kTripMap);
+  }
 }
 
 void DispatchBridge::driver_position(geo::CellId cell_res7, std::string_view driver, double lat_deg,

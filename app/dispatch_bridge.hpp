@@ -1,7 +1,8 @@
 // DispatchBridge: the DispatchEvents sink of a node. It turns dispatch events into typed
 // publications on the shared pubsub router: offers and trip events go to user:<id> as whole
 // protocol events (MessageKind::kUserEvent: the /ws sink sends the payload as the frame itself),
-// driver positions to cell:<res-7 cell> (kDriverPosition) and surge changes to surge:<res-7 cell>
+// driver positions to cell:<res-7 cell> (kDriverPosition), each trip status change also to its
+// pickup's cell:<res-7 cell> without the rider (kTripMap), and surge changes to surge:<res-7 cell>
 // (kSurge) as ordinary `msg` data (PROTOCOL.md, Dispatch). The payloads come from the encoders of
 // app/protocol_encode.hpp.
 #pragma once

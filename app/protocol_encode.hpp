@@ -32,6 +32,7 @@ enum class MessageKind : pubsub::MessageKind {
   kUserEvent = 1,       ///< a whole server event on user:<id> (offer, trip): sent as it is
   kDriverPosition = 2,  ///< live-map data on cell:<res-7 cell>: delivered as msg
   kSurge = 3,           ///< surge data on surge:<res-7 cell>: delivered as msg
+  kTripMap = 4,         ///< a trip's status on its pickup's cell:<res-7 cell>: delivered as msg
 };
 [[nodiscard]] constexpr pubsub::MessageKind to_pubsub(MessageKind kind) noexcept {
   return static_cast<pubsub::MessageKind>(kind);
@@ -112,6 +113,10 @@ core::SharedBuffer encode_offer_payload(FrameWriter& w, std::string_view trip,
 /// Payload of a trip event for user:<rider> and user:<driver>: {"op":"trip","trip":T,"status":S,
 /// "rider":R[,"driver":D,"eta_s":..],"surge":..,"fare":..,"ts":..}
 core::SharedBuffer encode_trip_event_payload(FrameWriter& w, const geo::TripEvent& event);
+/// msg data on cell:<res-7 cell of the pickup> for every trip status change, without the rider:
+/// {"trip":T,"status":S[,"driver":D],"pickup":{"lat":..,"lng":..},
+/// "destination":{"lat":..,"lng":..},"ts":..}
+core::SharedBuffer encode_trip_map_payload(FrameWriter& w, const geo::TripEvent& event);
 /// msg data on cell:<res-7 cell>: {"driver":D,"lat":..,"lng":..,"heading":..}
 core::SharedBuffer encode_driver_position_payload(FrameWriter& w, std::string_view driver,
                                                   double lat_deg, double lng_deg,

@@ -1,6 +1,6 @@
 // The dispatch shapes of protocol v1 (docs/dispatch-protocol.md): the payloads the DispatchBridge
-// publishes (offer and trip events for user:<id>, live-map positions for cell:<h3>, surge for
-// surge:<h3>) and the replies to loc, nearby, ride, accept/decline and trip actions. Written field
+// publishes (offer and trip events for user:<id>, live-map positions and trips for cell:<h3>,
+// surge for surge:<h3>) and the replies to loc, nearby, ride, accept/decline and trip actions. Written field
 // by field into a FrameWriter, like every other encoder (protocol_encode.cpp).
 #include <array>
 
@@ -12,17 +12,27 @@ namespace hexwire::app {
 
 using detail::begin_object;
 
+namespace {
+
+void write_point(FrameWriter& w, geo::LatLngDeg point) {
+  w.raw("{\"lat\":");
+  w.number(point.lat);
+  w.raw(",\"lng\":");
+  w.number(point.lng);
+  w.raw('}');
+}
+
+}  // namespace
+
 core::SharedBuffer encode_offer_payload(FrameWriter& w, std::string_view trip,
                                         geo::LatLngDeg pickup, double eta_s,
                                         std::uint32_t expires_ms) {
   begin_object(w, "{\"op\":\"offer\"", {});
   w.raw(",\"trip\":");
   w.string(trip);
-  w.raw(",\"pickup\":{\"lat\":");
-  w.number(pickup.lat);
-  w.raw(",\"lng\":");
-  w.number(pickup.lng);
-  w.raw("},\"eta_s\":");
+  w.raw(",\"pickup\":");
+  write_point(w, pickup);
+  w.raw(",\"eta_s\":");
   w.number(eta_s);
   w.raw(",\"expires_ms\":");
   w.uint(expires_ms);
@@ -48,6 +58,27 @@ core::SharedBuffer encode_trip_event_payload(FrameWriter& w, const geo::TripEven
   w.number(event.surge);
   w.raw(",\"fare\":");
   w.number(event.fare_estimate);
+  w.raw(",\"ts\":");
+  w.int64(event.ts_us);
+  w.raw('}');
+  return w.finish_payload();
+}
+
+core::SharedBuffer encode_trip_map_payload(FrameWriter& w, const geo::TripEvent& event) {
+  w.reset();
+  w.raw("{\"trip\":");
+  w.string(event.trip);
+  w.raw(",\"status\":\"");
+  w.raw(geo::to_string(event.status));
+  w.raw('"');
+  if (!event.driver.empty()) {
+    w.raw(",\"driver\":");
+    w.string(event.driver);
+  }
+  w.raw(",\"pickup\":");
+  write_point(w, event.pickup);
+  w.raw(",\"destination\":");
+  write_point(w, event.destination);
   w.raw(",\"ts\":");
   w.int64(event.ts_us);
   w.raw('}');

@@ -227,7 +227,8 @@ void DispatchEngine::transition(Trip& trip, TripStatus next) {
 
 void DispatchEngine::emit_trip(const Trip& trip) {
   events_.trip_event({trip.id, trip.status, trip.rider, trip.driver, trip.eta_s, trip.surge,
-                      trip.fare_estimate, wall_us()});
+                      trip.fare_estimate, wall_us(), degrees(trip.pickup),
+                      degrees(trip.destination), trip.pickup_res7});
 }
 
 void DispatchEngine::retire_if_terminal(Trip& trip) {

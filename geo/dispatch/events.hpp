@@ -1,7 +1,7 @@
 // The sink through which dispatch talks to the outside world without knowing sockets or JSON: the
 // app turns each call into a publication on the shared router (offer -> user:<driver>, trip_event
-// -> user:<rider> and user:<driver>, driver_position -> cell:<res7>, surge_changed ->
-// surge:<res7>). Calls come from whichever shard produced the event, possibly several shards at
+// -> user:<rider> and user:<driver> and, without the rider, the pickup's cell:<res7>,
+// driver_position -> cell:<res7>, surge_changed -> surge:<res7>). Calls come from whichever shard produced the event, possibly several shards at
 // once: an implementation must be safe to call concurrently from different shard threads.
 #pragma once
 
@@ -28,6 +28,9 @@ struct TripEvent {
   double surge = 1.0;        ///< multiplier fixed at request time
   double fare_estimate = 0;  ///< surge * (base + per_km * pickup-to-destination distance)
   std::int64_t ts_us = 0;    ///< wall clock, microseconds since the Unix epoch
+  LatLngDeg pickup{};        ///< where the rider is picked up
+  LatLngDeg destination{};
+  CellId pickup_res7 = 0;    ///< the res-7 cell of `pickup` (its live map, cell:<res7>)
 };
 
 class DispatchEvents {

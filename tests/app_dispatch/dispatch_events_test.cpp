@@ -1,6 +1,6 @@
-// Dispatch over /ws end to end, events and input checks: live-map positions on cell:<res7>, surge
-// on surge:<res7>, bad coordinates and k, and the role rules (anonymous role or JWT `role` claim).
-// No timing assertions.
+// Dispatch over /ws end to end, events and input checks: live-map positions and trips on
+// cell:<res7>, surge on surge:<res7>, bad coordinates and k, and the role rules (anonymous role or
+// JWT `role` claim). No timing assertions.
 #include <catch2/catch.hpp>
 
 #include "tests/app_dispatch/dispatch_test_fixture.hpp"
@@ -8,16 +8,29 @@
 using namespace hexwire;
 using namespace hexwire::dispatch_test;
 
+namespace {
+
+/// The res-7 cell around the fixture's pickup point (its cell: and surge: channels).
+geo::CellId pickup_cell() {
+  geo::CellId cell = 0;
+  REQUIRE(geo::lat_lng_to_cell({geo::degs_to_rads(kPickupLat), geo::degs_to_rads(kPickupLng)}, 7,
+                               &cell) == geo::H3Error::kSuccess);
+  return cell;
+}
+
+void subscribe(Client& client, const std::string& channel) {
+  client.send(R"({"op":"sub","id":1,"channel":")" + channel + "\"}");
+  REQUIRE(std::string_view(client.reply(1)["op"]) == "subbed");
+}
+
+}  // namespace
+
 TEST_CASE("a rider subscribed to a cell channel sees drivers move") {
   Server server;
   Client rider(server.port, "watcher", "rider");
   Client driver(server.port, "mover", "driver");
-  geo::CellId cell = 0;
-  REQUIRE(geo::lat_lng_to_cell({geo::degs_to_rads(kPickupLat), geo::degs_to_rads(kPickupLng)}, 7,
-                               &cell) == geo::H3Error::kSuccess);
-  const std::string channel = app::cell_channel(cell);
-  rider.send(R"({"op":"sub","id":1,"channel":")" + channel + "\"}");
-  REQUIRE(std::string_view(rider.reply(1)["op"]) == "subbed");
+  const std::string channel = app::cell_channel(pickup_cell());
+  subscribe(rider, channel);
 
   // Three fixes a few metres apart, all inside the same res-7 cell.
   for (int step = 0; step < 3; ++step) {
@@ -32,15 +45,52 @@ TEST_CASE("a rider subscribed to a cell channel sees drivers move") {
   }
 }
 
+TEST_CASE("a trip's status changes show on its pickup cell's live map, without the rider") {
+  Server server;
+  Client watcher(server.port, "map-watcher", "rider");
+  Client driver(server.port, "map-driver", "driver");
+  Client rider(server.port, "map-rider", "rider");
+  const std::string channel = app::cell_channel(pickup_cell());
+  subscribe(watcher, channel);
+  driver.locate(kPickupLat + 0.001, kPickupLng, 2);  // the same res-7 cell
+  // A position: the map tells it from a trip by the missing `trip`.
+  auto position = watcher.receive_op("msg")["data"];
+  CHECK(std::string_view(position["driver"]) == "map-driver");
+  CHECK(position["trip"].error() == simdjson::NO_SUCH_FIELD);
+
+  const std::string trip = rider.ride(3);
+  const auto on_map = [&](std::string_view status) {  // valid until the watcher's next wait
+    return watcher.take([&](simdjson::dom::element e) {
+      std::string_view t;
+      return std::string_view(e["op"]) == "msg" && e["data"]["trip"].get(t) == simdjson::SUCCESS &&
+             t == trip && std::string_view(e["data"]["status"]) == status;
+    })["data"];
+  };
+  auto requested = on_map("requested");
+  CHECK(requested["rider"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(requested["driver"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(double(requested["pickup"]["lat"]) == Approx(kPickupLat).epsilon(1e-9));
+  CHECK(double(requested["pickup"]["lng"]) == Approx(kPickupLng).epsilon(1e-9));
+  CHECK(double(requested["destination"]["lat"]) == Approx(37.80).epsilon(1e-9));
+  CHECK(double(requested["destination"]["lng"]) == Approx(-122.41).epsilon(1e-9));
+
+  driver.receive_op("offer");
+  CHECK(std::string_view(on_map("offered")["driver"]) == "map-driver");
+  driver.send(R"({"op":"accept","id":4,"trip":")" + trip + "\"}");
+  REQUIRE(std::string_view(driver.reply(4)["op"]) == "accept");
+  auto matched = on_map("matched");
+  CHECK(std::string_view(matched["driver"]) == "map-driver");
+  CHECK(matched["rider"].error() == simdjson::NO_SUCH_FIELD);
+  driver.send(R"({"op":"trip","id":5,"trip":")" + trip + R"(","action":"cancel"})");
+  (void)driver.reply(5);
+  CHECK(std::string_view(on_map("cancelled")["trip"]) == trip);
+}
+
 TEST_CASE("surge channels report the multiplier when demand outruns supply") {
   Server server;
   Client rider(server.port, "crowd", "rider");
-  geo::CellId cell = 0;
-  REQUIRE(geo::lat_lng_to_cell({geo::degs_to_rads(kPickupLat), geo::degs_to_rads(kPickupLng)}, 7,
-                               &cell) == geo::H3Error::kSuccess);
-  const std::string channel = app::surge_channel(cell);
-  rider.send(R"({"op":"sub","id":1,"channel":")" + channel + "\"}");
-  REQUIRE(std::string_view(rider.reply(1)["op"]) == "subbed");
+  const std::string channel = app::surge_channel(pickup_cell());
+  subscribe(rider, channel);
   for (int i = 0; i < 4; ++i) {
     rider.ride(10 + i);  // no driver anywhere: demand 4, supply 0
   }

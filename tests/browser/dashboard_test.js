@@ -2,8 +2,8 @@
 // a small hexwire-sim run (chat + drivers) against it, opens the page in headless Chromium at
 // 1280x800 and at a phone size, and checks what a user sees: the page connects and the engine
 // view's numbers move; the map canvas is not blank where drivers are; rides requested where no
-// driver is make the engine's surge recolour that cell; sim: streams and the channel table draw; no console errors; the page survives an engine
-// restart. Screenshots go to --out. Usage:
+// driver is make the engine's surge recolour that cell and are drawn as trip lines; sim: streams
+// and the channel table draw; no console errors; the page survives an engine restart. Screenshots go to --out. Usage:
 //   node dashboard_test.js --engine build/release/app/hexwire --sim .../hexwire-sim --out DIR
 'use strict';
 
@@ -165,6 +165,7 @@ async function checkSurgeRecolours(page, port) {
   const warm = after.filter(([r, g, b]) => r > g + 30 && r > b + 60).length;
   check(changed >= 4 && warm >= 4,
     `the engine's surge (${multiplier.toFixed(2)}) recolours cell ${cell} (${changed}/7 points changed, ${warm}/7 warm)`);
+  await checkTripLines(page, where);
   await page.selectOption('#city-mode', 'drivers');
   await dash(page, () => {
     const v = window.hexwireDashboard.views.city;
@@ -173,6 +174,37 @@ async function checkSurgeRecolours(page, port) {
     v.viewChanged();
   });
   await page.waitForTimeout(500);
+}
+
+/// The rides just requested arrive on their pickup cell's channel as trips and are drawn as lines
+/// from the pickup to the destination (0.02° north), in the colour of their status.
+async function checkTripLines(page, where) {
+  const trips = await waitFor('the requested trips on the map', () => dash(page, (w) => {
+    const near = [...window.hexwireDashboard.views.city.trips.values()].filter((t) =>
+      Math.abs(t.pickup[0] - w.lat) < 1e-6 && Math.abs(t.destination[0] - (w.lat + 0.02)) < 1e-6);
+    return near.length >= 8 ? near.length : 0;
+  }, where), 10000);
+  const drawn = await dash(page, (w) => {
+    const v = window.hexwireDashboard.views.city;
+    v.draw();
+    const dpr = window.devicePixelRatio || 1;
+    const ctx = v.canvas.getContext('2d');
+    const styles = [...v.trips.values()].map((t) => t.status);
+    // Points a third and two thirds up the line, each searched ±3 px across it.
+    return [1 / 3, 2 / 3].map((f) => {
+      const [x, y] = v.projection.toScreen(w.lat + 0.02 * f, w.lng);
+      const row = ctx.getImageData(Math.round((x - 3) * dpr), Math.round(y * dpr), Math.ceil(7 * dpr), 1).data;
+      const found = [];
+      for (let i = 0; i < row.length; i += 4) found.push([row[i], row[i + 1], row[i + 2]]);
+      return found;
+    }).concat([styles]);
+  }, where);
+  const statuses = drawn.pop();
+  const tripColour = ([r, g, b]) => (r > 180 && g > 140 && b < 110) ||  // waiting: amber
+    (r > 150 && g > 140 && b > 200) || (g > 180 && r < 140 && b < 160);  // on the way / on board
+  const hits = drawn.filter((row) => row.some(tripColour)).length;
+  check(hits === 2, `${trips} trips are drawn as pickup → destination lines (${hits}/2 points on the line; ` +
+    `statuses ${[...new Set(statuses)].join(', ')})`);
 }
 
 /// Case-study progress events (docs/cases/README.md): a start naming the key plot, samples, a

@@ -1,15 +1,19 @@
 // City view: a canvas map of hexagons (h3-js outlines) coloured by available drivers, open
-// requests or surge, with drivers as dots and their recent tracks as lines, live from the
-// cell:<res-7> and surge:<res-7> channels of the visible area (docs/dispatch-protocol.md).
+// requests or surge, with drivers as dots, their recent tracks, and trips as pickup → destination
+// lines, live from the cell:<res-7> and surge:<res-7> channels of the visible area
+// (docs/dispatch-protocol.md).
 // Pan by dragging, zoom with the wheel or the buttons; projection in map_projection.js.
 
 import { Projection } from './map_projection.js';
-import { drawLegend, rampColor } from './city_legend.js';
+import { TRIP_STYLES, drawLegend, rampColor } from './city_legend.js';
 
 const ENGINE_RES = 7;          // the engine publishes cell: and surge: per res-7 cell
 const MAX_WATCHED_CELLS = 150; // 2 subscriptions each; the engine allows 1,000 per connection
 const DRIVER_TTL_MS = 15_000;  // a driver not heard of for this long is no longer shown
 const TRACK_MS = 60_000;       // track length kept per driver
+const TRIP_TTL_MS = 600_000;   // a trip not heard of for this long (its cell left the view) goes
+const ENDED_TRIP_MS = 5_000;   // a completed, cancelled or unmatched trip stays this long, faded
+const ENDED = new Set(['completed', 'cancelled', 'unmatched']);
 const MIN_SCALE = 300;         // pixels per degree of latitude
 const MAX_SCALE = 400_000;
 const SF = [37.765, -122.44];  // hexwire-sim's city (docs/simulator.md)
@@ -25,9 +29,14 @@ export class CityView {
     this.projection = new Projection(SF[0], SF[1], 7000);
     this.drivers = new Map();   // driver -> {lat, lng, heading, seen, track: [[lat, lng, t]]}
     this.surge = new Map();     // res-7 cell -> {multiplier, supply, demand, seen}
+    this.trips = new Map();     // trip -> {status, driver, pickup: [lat, lng], destination, seen}
     this.watched = new Set();   // res-7 cells subscribed
     this.boundaries = new Map(); // cell -> [[lat, lng]] (cache)
-    this.handlers = { cell: (m) => this.onPosition(m), surge: (m) => this.onSurge(m) };
+    this.handlers = {
+      // cell: carries driver positions and, in a pickup's cell, trips (they have `trip`)
+      cell: (m) => (m.data && typeof m.data.trip === 'string' ? this.onTrip(m) : this.onPosition(m)),
+      surge: (m) => this.onSurge(m),
+    };
     this.dirty = true;
     this.visible = false;
     this.bindInput(root);
@@ -165,6 +174,18 @@ export class CityView {
     this.dirty = true;
   }
 
+  onTrip(msg) {
+    const d = msg.data;
+    const point = (p) => (p && typeof p.lat === 'number' && typeof p.lng === 'number'
+      ? [p.lat, p.lng] : null);
+    const pickup = point(d.pickup);
+    const destination = point(d.destination);
+    if (!pickup || !destination || typeof d.status !== 'string') return;
+    this.trips.set(d.trip, { status: d.status, driver: d.driver || '', pickup, destination,
+      seen: Date.now() });
+    this.dirty = true;
+  }
+
   onSurge(msg) {
     const cell = msg.channel.slice('surge:'.length);
     const d = msg.data;
@@ -178,6 +199,10 @@ export class CityView {
     for (const [id, driver] of this.drivers) {
       if (now - driver.seen > DRIVER_TTL_MS) this.drivers.delete(id);
       else driver.track = driver.track.filter(([, , t]) => now - t <= TRACK_MS);
+    }
+    for (const [id, trip] of this.trips) {
+      const ttl = ENDED.has(trip.status) ? ENDED_TRIP_MS : TRIP_TTL_MS;
+      if (now - trip.seen > ttl) this.trips.delete(id);
     }
     if (this.boundaries.size > 20_000) this.boundaries.clear();
     this.dirty = true;
@@ -214,6 +239,30 @@ export class CityView {
     let max = this.mode === 'drivers' ? 3 : 5;
     for (const v of values.values()) max = Math.max(max, v);
     return [0, max];
+  }
+
+  /// Each trip as a line from its pickup (ring) to its destination (square), styled by status:
+  /// waiting for a driver, driver on the way, rider on board; ended trips fade out.
+  drawTrips(ctx) {
+    const p = this.projection;
+    for (const trip of this.trips.values()) {
+      const style = TRIP_STYLES[trip.status] || TRIP_STYLES.ended;
+      const [x0, y0] = p.toScreen(trip.pickup[0], trip.pickup[1]);
+      const [x1, y1] = p.toScreen(trip.destination[0], trip.destination[1]);
+      ctx.strokeStyle = style.color;
+      ctx.fillStyle = style.color;
+      ctx.lineWidth = 2;
+      ctx.setLineDash(style.dash);
+      ctx.beginPath();
+      ctx.moveTo(x0, y0);
+      ctx.lineTo(x1, y1);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.beginPath();
+      ctx.arc(x0, y0, 4, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.fillRect(x1 - 3, y1 - 3, 6, 6);
+    }
   }
 
   draw() {
@@ -258,6 +307,7 @@ export class CityView {
       });
       ctx.stroke();
     }
+    this.drawTrips(ctx);
     ctx.fillStyle = '#ffffff';
     for (const d of this.drivers.values()) {
       const [x, y] = p.toScreen(d.lat, d.lng);
@@ -266,7 +316,8 @@ export class CityView {
       ctx.fill();
     }
     drawLegend(this.legend, this.mode, lo, hi, this.resolution);
-    this.info.textContent = `${this.drivers.size} drivers · ${this.watched.size} res-7 cells watched` +
+    this.info.textContent = `${this.drivers.size} drivers · ${this.trips.size} trips · ` +
+      `${this.watched.size} res-7 cells watched` +
       ` · ${Math.round(p.metresPerPixel() * 100)} m per 100 px`;
   }
 }
