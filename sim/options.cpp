@@ -38,6 +38,9 @@ constexpr std::string_view kFooter = R"(Scenarios:
 Every latency starts at the intended send time from the schedule (see docs/simulator.md: the
 open-loop model avoids coordinated omission). Progress is printed once a second.
 
+Case studies (a model of a published system, measured against reference figures):
+  hexwire-sim dynamo|s3|lambda <experiment> [flags]   (hexwire-sim dynamo --help; docs/cases/)
+
 Examples:
   hexwire-sim echo --duration 10 --rate 20000 --connections 100
   hexwire-sim chat --url ws://10.0.0.5:8080 --connections 10000 --publish-rate 500 --verify

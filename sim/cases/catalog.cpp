@@ -2,6 +2,8 @@
 #include "sim/cases/catalog.hpp"
 
 #include "sim/cases/dynamo/dynamo_case.hpp"
+#include "sim/cases/lambda/lambda_case.hpp"
+#include "sim/cases/s3/s3_case.hpp"
 
 namespace hexwire::sim::cases {
 
@@ -9,6 +11,8 @@ const std::vector<CaseSpec>& case_catalog() {
   static const std::vector<CaseSpec> cases = [] {
     std::vector<CaseSpec> list;
     list.push_back(dynamo::dynamo_case());
+    list.push_back(s3::s3_case());
+    list.push_back(lambda::lambda_case());
     return list;
   }();
   return cases;

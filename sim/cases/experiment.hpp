@@ -44,6 +44,8 @@ class RunContext {
   [[nodiscard]] Network& network() noexcept { return network_; }
   [[nodiscard]] bool live() const noexcept { return network_.mode() == "live"; }
   [[nodiscard]] const RunIdentity& identity() const noexcept { return identity_; }
+  /// The --latency of the virtual links (meaningless in live mode, where latencies are real).
+  [[nodiscard]] const LatencyDistribution& link_latency() const noexcept { return latency_; }
 
   /// The --fail plan, set by the command line before the run.
   void set_fault_plan(std::vector<FaultSpec> plan) { fault_plan_ = std::move(plan); }

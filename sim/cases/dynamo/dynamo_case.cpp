@@ -10,6 +10,7 @@ CaseSpec dynamo_case() {
   spec.docs = "docs/cases/dynamo.md";
   spec.experiments.push_back(ring_experiment());
   spec.experiments.push_back(quorum_experiment());
+  spec.experiments.push_back(capacity_experiment());
   spec.experiments.push_back(coordination_experiment());
   return spec;
 }

@@ -12,6 +12,7 @@ CaseSpec dynamo_case();
 // One function per experiment (each in its own file).
 ExperimentSpec ring_experiment();
 ExperimentSpec quorum_experiment();
+ExperimentSpec capacity_experiment();
 ExperimentSpec coordination_experiment();
 
 }  // namespace hexwire::sim::cases::dynamo
