@@ -95,6 +95,13 @@ void encode_auth(std::string& out, std::uint64_t id, std::string_view user, std:
   out.push_back('}');
 }
 
+void encode_auth_token(std::string& out, std::uint64_t id, std::string_view token) {
+  append_head(out, "auth", id);
+  out += ",\"token\":";
+  append_json_string(out, token);
+  out.push_back('}');
+}
+
 void encode_sub(std::string& out, std::uint64_t id, std::string_view channel,
                 const SubOptions& options) {
   append_head(out, "sub", id);
@@ -126,6 +133,16 @@ void encode_pub(std::string& out, std::uint64_t id, std::string_view channel, co
   append_json_string(out, channel);
   out += ",\"data\":";
   write_probe_json(probe, data_size, out);
+  out.push_back('}');
+}
+
+void encode_pub_json(std::string& out, std::uint64_t id, std::string_view channel,
+                     std::string_view data_json) {
+  append_head(out, "pub", id);
+  out += ",\"channel\":";
+  append_json_string(out, channel);
+  out += ",\"data\":";
+  out += data_json;
   out.push_back('}');
 }
 
@@ -200,6 +217,7 @@ void ServerEvent::reset() noexcept {
   user.clear();
   probe.reset();
   has_data = false;
+  data_text.clear();
   trip.clear();
   status.clear();
   driver.clear();
@@ -282,6 +300,9 @@ ParseStatus ServerFrameParser::parse(std::string_view frame, ServerEvent& event)
       event.has_data = true;
       if (value.get_string().get(text) == simdjson::SUCCESS) {
         event.probe = read_probe_text(text);
+        if (!event.probe) {
+          event.data_text.assign(text);
+        }
       }
     } else if (key == "trip") {
       string_into(event.trip);

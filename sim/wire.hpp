@@ -27,6 +27,8 @@ std::optional<std::uint32_t> parse_indexed_name(std::string_view name, char pref
 /// {"op":"auth","id":ID,"user":USER[,"role":ROLE]} — the anonymous form for --anonymous engines.
 void encode_auth(std::string& out, std::uint64_t id, std::string_view user,
                  std::string_view role = {});
+/// {"op":"auth","id":ID,"token":TOKEN} — a JWT for engines that require one.
+void encode_auth_token(std::string& out, std::uint64_t id, std::string_view token);
 /// Optional fields of a `sub`: resume position and presence opt-in.
 struct SubOptions {
   std::optional<std::uint64_t> since;  // resume after this seq
@@ -42,6 +44,10 @@ void encode_unsub(std::string& out, std::uint64_t id, std::string_view channel);
 /// Using the probe's intended time as the id lets the ack be timed without per-request state.
 void encode_pub(std::string& out, std::uint64_t id, std::string_view channel, const Probe& probe,
                 std::size_t data_size);
+/// {"op":"pub","id":ID,"channel":C,"data":DATA} with DATA already JSON (a value the caller built
+/// with core::append_json_string or its own encoder).
+void encode_pub_json(std::string& out, std::uint64_t id, std::string_view channel,
+                     std::string_view data_json);
 /// {"op":"loc","lat":..,"lng":..,"heading":..,"speed_mps":..,"available":..} (no reply).
 void encode_loc(std::string& out, double lat, double lng, double heading_deg, double speed_mps,
                 bool available);
@@ -109,6 +115,7 @@ struct ServerEvent {
   std::string user;
   std::optional<Probe> probe;  // from a string `data` that holds a valid probe
   bool has_data = false;       // a `data` field was present (probe or not)
+  std::string data_text;       // a string `data` that is not a probe (case-study messages)
   std::string trip;
   std::string status;
   std::string driver;

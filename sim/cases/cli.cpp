@@ -14,6 +14,7 @@
 
 #include "sim/cases/catalog.hpp"
 #include "sim/cases/latency.hpp"
+#include "sim/cases/live_network.hpp"
 #include "sim/cases/report.hpp"
 #include "sim/cases/virtual_network.hpp"
 
@@ -28,6 +29,9 @@ struct CommonFlags {
   std::string events_file;
   std::string latency;
   std::vector<std::string> fail;
+  bool live = false;
+  std::string url;
+  std::string token;
 };
 
 /// What the flags resolved to for a networked experiment.
@@ -59,6 +63,8 @@ constexpr std::string_view kCommonFooter = R"(Common flags:
                   tolerance, compare, ok, unit, source)
   --csv FILE      the experiment's series (the data behind its plot), one row per line
   --events FILE   the progress events (one JSON object per line; docs/cases/README.md)
+  --url URL       also publish the progress events to sim:<case> on a running engine
+                  (ws://HOST:PORT; the engine needs --anonymous, or pass --token JWT)
 Exit status: 0 done, 1 the run failed, 2 bad flags, 4 --check and a figure missed.)";
 
 constexpr std::string_view kNetworkFooter = R"(
@@ -67,7 +73,10 @@ Network flags (this experiment's nodes exchange messages):
                   lognormal:1ms,0.6 (median, sigma) or empirical:0.4ms,0.5ms,7ms
   --fail SPEC     inject a fault; repeatable: crash:n2@10s+30s (restart, keeps its disk),
                   wipe:n2@10s+30s (comes back empty), partition:n0..2|n3..7@20s+10s,
-                  slow:n4*10@0s (10x latency); without +DURATION it lasts to the end)";
+                  slow:n4*10@0s (10x latency); without +DURATION it lasts to the end
+  --live          run on the engine at --url instead of the simulated network: each node is a
+                  /ws connection, a message to node B is a pub on sim:<case>:<B>, time and
+                  latencies are real (so --duration is wall-clock time))";
 
 void define_flags(CLI::App& app, const CaseSpec& c, const ExperimentSpec& e, CommonFlags& common,
                   std::map<std::string, std::string>& raw) {
@@ -95,12 +104,38 @@ void define_flags(CLI::App& app, const CaseSpec& c, const ExperimentSpec& e, Com
   app.add_option("--events", common.events_file, "Write the progress events here, one per line");
   app.add_option("--latency", common.latency, "Link latency distribution (networked experiments)");
   app.add_option("--fail", common.fail, "Fault to inject (networked experiments; repeatable)");
+  app.add_flag("--live", common.live, "Run on a real engine (--url) instead of the simulated network");
+  app.add_option("--url", common.url, "Engine to publish progress to (and to run on with --live)");
+  app.add_option("--token", common.token, "JWT to authenticate with (default: anonymous users)");
 }
 
 /// Checks the flags that depend on the experiment; returns the network plan or an error.
 std::optional<NetworkPlan> plan_network(const ExperimentSpec& e, const CommonFlags& common,
                                         std::string& error) {
   NetworkPlan plan;
+  if (common.live && common.url.empty()) {
+    error = "--live needs --url ws://HOST:PORT of a running engine (started with --anonymous, or "
+            "pass --token)";
+    return std::nullopt;
+  }
+  if (!common.token.empty() && common.url.empty()) {
+    error = "--token is for the engine at --url; give --url too";
+    return std::nullopt;
+  }
+  if (!common.url.empty() && common.url.rfind("ws://", 0) != 0) {
+    error = fmt::format("--url {}: must start with ws:// (e.g. ws://127.0.0.1:8080)", common.url);
+    return std::nullopt;
+  }
+  if (common.live && !e.networked) {
+    error = fmt::format("{} is a computation without messages between nodes, so it cannot run "
+                        "--live; --url alone publishes its progress",
+                        e.name);
+    return std::nullopt;
+  }
+  if (common.live && !common.latency.empty()) {
+    error = "--latency sets the simulated links; with --live the latencies are the engine's";
+    return std::nullopt;
+  }
   if (!e.networked && (!common.latency.empty() || !common.fail.empty())) {
     error = fmt::format("{} is a computation without messages between nodes: --latency and --fail "
                         "do not apply to it",
@@ -141,24 +176,56 @@ std::string make_run_id(const CaseSpec& c, const ExperimentSpec& e, std::uint64_
   return fmt::format("{}-{}-{}-{}", c.name, e.name, seed, ms);
 }
 
+/// Live-mode figures: how the engine carried the model's messages.
+void add_live_figures(RunContext& context, const LiveNetwork& network) {
+  const LiveLinkStats& stats = network.link_stats();
+  const core::Histogram& latency = network.message_latency();
+  if (!stats.first_error.empty()) {
+    context.note("first publish error from the engine: " + stats.first_error);
+  }
+  context.figure(Figure::info("live_messages_delivered", static_cast<double>(network.counters().delivered)));
+  context.figure(Figure::info("live_message_p50_ms", static_cast<double>(latency.percentile(50)) / 1e6, "ms"));
+  context.figure(Figure::info("live_message_p99_ms", static_cast<double>(latency.percentile(99)) / 1e6, "ms"));
+  context.figure(Figure::within("live_publish_errors", static_cast<double>(stats.errors), 0.0, 0.0,
+                                "every message must pass the engine (rate limits, channel rules)"));
+}
+
 int run_experiment(const CaseSpec& c, const ExperimentSpec& e, const Params& params,
                    const CommonFlags& common, const NetworkPlan& plan, std::FILE* out,
                    std::FILE* err) {
   const RngStreams rng(common.seed);
-  VirtualNetwork network(plan.latency, rng.stream("network"));
   ProgressFanout progress;
   std::unique_ptr<FileProgressSink> events_file;
-  RunIdentity identity{c.name, e.name, make_run_id(c, e, common.seed), "virtual", common.seed};
+  std::unique_ptr<StandaloneProgressSink> events_live;
+  RunIdentity identity{c.name, e.name, make_run_id(c, e, common.seed),
+                       common.live ? "live" : "virtual", common.seed};
   try {
+    std::unique_ptr<Network> network;
+    LiveNetwork* live = nullptr;
+    if (common.live) {
+      auto owned = std::make_unique<LiveNetwork>(common.url, common.token, c.name);
+      live = owned.get();
+      progress.add(live->progress());
+      network = std::move(owned);
+    } else {
+      network = std::make_unique<VirtualNetwork>(plan.latency, rng.stream("network"));
+      if (!common.url.empty()) {
+        events_live = std::make_unique<StandaloneProgressSink>(common.url, common.token, c.name);
+        progress.add(*events_live);
+      }
+    }
     if (!common.events_file.empty()) {
       events_file = std::make_unique<FileProgressSink>(common.events_file);
       progress.add(*events_file);
     }
-    RunContext context(params, rng, network, progress, identity, plan.latency);
+    RunContext context(params, rng, *network, progress, identity, plan.latency);
     context.set_fault_plan(plan.faults);
     e.run(context);
+    if (live != nullptr) {
+      add_live_figures(context, *live);
+    }
     RunSummary summary{identity, params.settings(), context.wall_seconds(),
-                       to_seconds(network.now()), &context.outcome()};
+                       to_seconds(network->now()), &context.outcome()};
     progress.publish(encode_end_event(identity, context.outcome().ok(),
                                       context.outcome().figures.size(),
                                       context.outcome().misses(), summary.wall_s, summary.sim_s));

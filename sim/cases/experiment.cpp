@@ -24,6 +24,7 @@ void RunContext::open_network() {
 }
 
 void RunContext::open_network(Network& network) {
+  network.open();
   const std::string error = network.schedule_faults(fault_plan_);
   if (!error.empty()) {
     throw UsageError(error);

@@ -82,6 +82,17 @@ bool Network::timer_still_valid(NodeId node, std::uint32_t epoch) const noexcept
   return node == kNoNode || (nodes_[node].up && nodes_[node].epoch == epoch);
 }
 
+core::Task Network::node_timer(NodeId node, core::Task task) {
+  if (node == kNoNode) {
+    return task;
+  }
+  return [this, node, when = epoch(node), task = std::move(task)]() mutable {
+    if (timer_still_valid(node, when)) {
+      task();
+    }
+  };
+}
+
 std::optional<std::vector<NodeId>> Network::resolve(const std::vector<std::string>& names,
                                                     std::string& error) const {
   std::vector<NodeId> ids;

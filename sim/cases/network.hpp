@@ -35,6 +35,8 @@ class Network : public Transport {
   /// Where messages and crash/recover notices go. Must be set before the first run_until().
   void set_events(NodeEvents& events) noexcept { events_ = &events; }
 
+  /// Called once all nodes are added (by RunContext::open_network): live mode connects them here.
+  virtual void open() {}
   /// Runs the model until time `until` (virtual: as fast as the events execute; live: in real
   /// time), or until stop(). Returns false when the run cannot go on (live: the engine is gone).
   virtual bool run_until(SimTime until) = 0;
@@ -75,6 +77,9 @@ class Network : public Transport {
   [[nodiscard]] std::uint32_t epoch(NodeId node) const noexcept { return nodes_[node].epoch; }
   /// For node timers: true when `node` is kNoNode, or up and not crashed since `epoch`.
   [[nodiscard]] bool timer_still_valid(NodeId node, std::uint32_t epoch) const noexcept;
+  /// `task` as a timer of `node`: it does nothing if the node crashed after now (the contract of
+  /// Transport::after). kNoNode timers are returned unchanged.
+  [[nodiscard]] core::Task node_timer(NodeId node, core::Task task);
   /// Live mode closes and reopens the node's connection here.
   virtual void node_went_down(NodeId node) {}
   virtual void node_came_up(NodeId node) {}

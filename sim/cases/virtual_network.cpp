@@ -32,14 +32,7 @@ void VirtualNetwork::send(NodeId from, NodeId to, std::string_view body) {
 }
 
 TimerId VirtualNetwork::after(NodeId node, SimTime delay, core::Task task) {
-  if (node == kNoNode) {
-    return loop_.after(delay, std::move(task));
-  }
-  return loop_.after(delay, [this, node, when = epoch(node), task = std::move(task)]() mutable {
-    if (timer_still_valid(node, when)) {
-      task();
-    }
-  });
+  return loop_.after(delay, node_timer(node, std::move(task)));
 }
 
 bool VirtualNetwork::run_until(SimTime until) {

@@ -171,3 +171,27 @@ TEST_CASE("the same seed gives the same figures; another seed does not") {
   CHECK(figures(run(args).out) == figures(run(args).out));
   CHECK(figures(run(args).out) != figures(run(seed2).out));
 }
+
+TEST_CASE("live flags: what is missing or does not apply is a usage error") {
+  const CommandResult no_url = run({"dynamo", "quorum", "--live"});
+  CHECK(no_url.status == 2);
+  CHECK(no_url.err.find("--live needs --url") != std::string::npos);
+  const CommandResult computation = run({"dynamo", "ring", "--live", "--url", "ws://127.0.0.1:1"});
+  CHECK(computation.status == 2);
+  CHECK(computation.err.find("cannot run --live") != std::string::npos);
+  const CommandResult scheme = run({"s3", "consistency", "--url", "http://127.0.0.1:8080"});
+  CHECK(scheme.status == 2);
+  CHECK(scheme.err.find("must start with ws://") != std::string::npos);
+  const CommandResult token = run({"lambda", "boot", "--token", "abc"});
+  CHECK(token.status == 2);
+  const CommandResult latency =
+      run({"lambda", "boot", "--live", "--url", "ws://127.0.0.1:1", "--latency", "constant:1ms"});
+  CHECK(latency.status == 2);
+}
+
+TEST_CASE("an engine that is not there: exit 1 and a message naming the URL") {
+  // Port 1 on loopback: nothing listens there, the connection is refused at once.
+  const CommandResult r = run({"dynamo", "ring", "--trials", "5", "--url", "ws://127.0.0.1:1"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("ws://127.0.0.1:1") != std::string::npos);
+}
