@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Regenerates the case-study plots in docs/cases/plots/: runs each experiment in virtual mode with
+# --csv (seed 1, the default), then renders every docs/cases/plots/*.gp with gnuplot (Debian's
+# gnuplot-nox) to the PNG of the same name. The CSVs and PNGs are checked in; rerun this after a
+# model change and commit what changed.
+# Usage: scripts/case_plots.sh [path/to/hexwire-sim]   (default: build/release/sim/tools/hexwire-sim)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sim="${1:-build/release/sim/tools/hexwire-sim}"
+out=docs/cases/plots
+[ -x "$sim" ] || { echo "case_plots.sh: no hexwire-sim at $sim (build it: scripts/build.sh release)" >&2; exit 2; }
+command -v gnuplot >/dev/null || { echo "case_plots.sh: gnuplot not found (apt-get install gnuplot-nox)" >&2; exit 2; }
+
+run() {  # run NAME ARGS...: hexwire-sim ARGS --check --csv $out/NAME.csv (a miss stops the script)
+  local name="$1"; shift
+  "$sim" "$@" --check --csv "$out/$name.csv" >/dev/null
+}
+
+# dynamo ring: one run per vnode count; measured and reference figures from each --report.
+figure() {  # figure REPORT NAME: "measured,reference" of one figure line of a report JSON
+  grep -F "\"name\":\"$2\"" "$1" | sed -E 's/.*"measured":([^,]*),"reference":([^,]*),.*/\1,\2/'
+}
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+echo "vnodes,max_over_mean,max_over_mean_ref,cv,cv_ref" > "$out/dynamo_ring.csv"
+for v in 1 2 5 10 20 50 100 200 500 1000; do
+  "$sim" dynamo ring --vnodes "$v" --trials 200 --check --report "$report" >/dev/null
+  echo "$v,$(figure "$report" max_over_mean),$(figure "$report" cv)" >> "$out/dynamo_ring.csv"
+done
+run dynamo_quorum_crash dynamo quorum --duration 120s --fail crash:n1@30s+40s
+for p in static burst gac; do run "dynamo_capacity_$p" dynamo capacity --policy "$p"; done
+run dynamo_coordination dynamo coordination
+run s3_durability_rs54 s3 durability --scheme rs:5+4 --afr 0.02 --mttr-days 1
+run s3_durability_replica3 s3 durability --scheme replica:3 --afr 0.02 --mttr-days 1
+for w in on off; do run "s3_consistency_$w" s3 consistency --witness "$w"; done
+for p in fixed:10m fixed:20m hybrid; do
+  run "lambda_keepalive_${p/:/_}" lambda keepalive --policy "$p" --trace periodic:60m
+done
+for m in boot snapshot; do run "lambda_boot_$m" lambda boot --mode "$m"; done
+
+cd "$out"
+for gp in *.gp; do gnuplot "$gp"; done
+echo "case_plots.sh: wrote $(ls -1 *.png | wc -l) plots to $out"
