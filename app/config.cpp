@@ -46,6 +46,22 @@ void add_network_flags(CLI::App& cli, EngineConfig& c) {
                  "Adaptive batching: the longest hold a busy shard may choose")
       ->capture_default_str()
       ->check(CLI::Range(100u, 1'000'000u));
+  cli.add_option("--recv-buffers", c.recv_buffers,
+                 "Receive buffers each shard gives the kernel (io_uring provided buffers; a power "
+                 "of two). With --recv-buffer-kib this is the shard's fixed receive memory, "
+                 "resident from start-up (docs/capacity.md)")
+      ->capture_default_str()
+      ->check(CLI::Range(16u, 32768u))
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            const unsigned long n = std::stoul(text);
+            return (n & (n - 1)) == 0 ? std::string() : std::string("must be a power of two");
+          },
+          "POWER OF TWO"));
+  cli.add_option("--recv-buffer-kib", c.recv_buffer_kib,
+                 "Size of one receive buffer in KiB (also the epoll backend's read size)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));
   cli.add_option("--shutdown-timeout-ms", c.shutdown_timeout_ms,
                  "On SIGINT/SIGTERM: how long queued output may drain before connections are cut")
       ->capture_default_str();
@@ -162,8 +178,9 @@ std::string to_toml(const EngineConfig& c) {
                      c.shards, to_string(c.backend));
   out += fmt::format(
       "write-batching = \"{}\"\nwrite-delay-us = {}\nwrite-delay-max-us = {}\n"
-      "shutdown-timeout-ms = {}\n",
-      c.write_batching, c.write_delay_us, c.write_delay_max_us, c.shutdown_timeout_ms);
+      "shutdown-timeout-ms = {}\nrecv-buffers = {}\nrecv-buffer-kib = {}\n",
+      c.write_batching, c.write_delay_us, c.write_delay_max_us, c.shutdown_timeout_ms,
+      c.recv_buffers, c.recv_buffer_kib);
   out += fmt::format("http-max-header-bytes = {}\nhttp-max-body-bytes = {}\nhttp-idle-timeout-ms = {}\n",
                      c.http_max_header_bytes, c.http_max_body_bytes, c.http_idle_timeout_ms);
   out += fmt::format(

@@ -28,6 +28,8 @@ struct EngineConfig {
   std::uint32_t write_delay_us = 0;        // fixed: hold each send this long (0 = none)
   std::uint32_t write_delay_max_us = 20'000;  // adaptive: the longest hold it may choose
   std::uint32_t shutdown_timeout_ms = 5000;
+  std::uint32_t recv_buffers = 1024;     // provided receive buffers per shard (power of two)
+  std::uint32_t recv_buffer_kib = 16;    // bytes per receive buffer, in KiB
 
   // HTTP.
   std::uint32_t http_max_header_bytes = 8 * 1024;

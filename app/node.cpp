@@ -63,6 +63,8 @@ core::RuntimeConfig runtime_config(const EngineConfig& c) {
   r.reactor.write_batching =
       c.write_batching == "fixed" ? core::WriteBatching::kFixed : core::WriteBatching::kAdaptive;
   r.reactor.write_delay_ns = static_cast<std::uint64_t>(c.write_delay_us) * 1000;
+  r.reactor.backend_config.buffer_count = c.recv_buffers;
+  r.reactor.backend_config.buffer_size = c.recv_buffer_kib * 1024;
   r.reactor.adaptive_batching.max_delay_ns = static_cast<std::uint64_t>(c.write_delay_max_us) * 1000;
   return r;
 }
