@@ -13,7 +13,7 @@
 
 #include "core/reactor.hpp"
 #include "core/write_batching.hpp"
-#include "core/testing/loopback_support.hpp"
+#include "core/testing/single_connection.hpp"
 
 using namespace hexwire::core;
 using namespace hexwire::core::testing;
@@ -67,69 +67,17 @@ TEST_CASE("batching controller: smoothing ignores a single busy window") {
 
 namespace {
 
-struct Capture : ConnectionHandler {
-  Connection** slot;
-  explicit Capture(Connection** s) : slot(s) {}
-  void on_open(Connection& c) noexcept override { *slot = &c; }
-  void on_data(Connection&, std::span<const std::byte>) noexcept override {}
-  void on_close(Connection&, CloseReason) noexcept override { *slot = nullptr; }
-};
-
-/// One accepted connection on an adaptive reactor and a plain client socket reading from it.
-struct AdaptiveFixture {
-  Counter sends;
-  Counter held;
-  Gauge delay_us;
-  Reactor reactor;
-  Connection* server = nullptr;
-  int client = -1;
-
-  AdaptiveFixture(BackendKind kind, const AdaptiveBatchingConfig& batching)
-      : reactor(config(kind, batching), metrics()) {
-    const LoopbackListener listener = open_loopback_listener(kind);
-    reactor.add_listener(listener.fd,
-                         [this](Connection&) { return std::make_unique<Capture>(&server); });
-    client = connect_plain(listener.port);
-    REQUIRE(client >= 0);
-    REQUIRE(run_until(reactor, [&] { return server != nullptr; }));
-  }
-  ~AdaptiveFixture() { ::close(client); }
-
-  static ReactorConfig config(BackendKind kind, const AdaptiveBatchingConfig& batching) {
-    ReactorConfig c = test_reactor_config(kind, 64, 16384);
-    c.write_batching = WriteBatching::kAdaptive;
-    c.adaptive_batching = batching;
-    return c;
-  }
-  ReactorMetrics metrics() {
-    ReactorMetrics m;
-    m.sends_started = &sends;
-    m.writes_held = &held;
-    m.write_delay_us = &delay_us;
-    return m;
-  }
-  void send_text(const std::string& text) {
-    SharedBuffer b = SharedBuffer::allocate(text.size());
-    std::memcpy(b.mutable_data(), text.data(), text.size());
-    REQUIRE(server->send(std::move(b)));
-  }
-  std::string read_exactly(std::size_t expected) {
-    std::string got;
-    run_until(reactor, [&] {
-      char buf[4096];
-      ssize_t n;
-      while ((n = ::recv(client, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
-        got.append(buf, static_cast<std::size_t>(n));
-      }
-      return got.size() >= expected;
-    });
-    return got;
-  }
-};
+/// An adaptive-batching reactor with the given controller settings.
+ReactorConfig adaptive_config(BackendKind kind, const AdaptiveBatchingConfig& batching) {
+  ReactorConfig c = test_reactor_config(kind, 64, 16384);
+  c.write_batching = WriteBatching::kAdaptive;
+  c.adaptive_batching = batching;
+  return c;
+}
 
 void idle_shard_sends_at_once(BackendKind kind) {
   skip_unless_supported(kind);
-  AdaptiveFixture f(kind, AdaptiveBatchingConfig{.window_ns = 1'000'000});
+  SingleConnection f(adaptive_config(kind, AdaptiveBatchingConfig{.window_ns = 1'000'000}));
   for (int i = 0; i < 20; ++i) {
     f.send_text("x");
     f.reactor.run_once(0);
@@ -144,13 +92,14 @@ void overloaded_shard_holds_and_delivers(BackendKind kind) {
   skip_unless_supported(kind);
   // high_busy below zero: every window counts as overloaded, so the hold climbs to the cap. The cap
   // is long (200 ms) so that the 50 sends below fall into one hold even on a loaded machine.
-  AdaptiveFixture f(kind, AdaptiveBatchingConfig{.window_ns = 1'000,
+  const AdaptiveBatchingConfig always_overloaded{.window_ns = 1'000,
                                                  .min_delay_ns = 1'000'000,
                                                  .max_delay_ns = 200'000'000,
                                                  .high_busy = -1.0,
                                                  .low_busy = -2.0,
                                                  .step = 2.0,
-                                                 .smoothing = 1.0});
+                                                 .smoothing = 1.0};
+  SingleConnection f(adaptive_config(kind, always_overloaded));
   std::string expected;
   for (int turn = 0; f.reactor.write_delay_ns() < 200'000'000 && turn < 100; ++turn) {
     f.reactor.run_once(0);

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "core/reactor.hpp"
-#include "core/testing/loopback_support.hpp"
+#include "core/testing/single_connection.hpp"
 
 using namespace hexwire::core;
 using namespace hexwire::core::testing;
@@ -21,82 +21,17 @@ namespace {
 
 constexpr std::uint64_t kForeverNs = 3'600'000'000'000ull;  // an hour: never reached by a test
 
-struct Capture : ConnectionHandler {
-  Connection** slot;
-  explicit Capture(Connection** s) : slot(s) {}
-  void on_open(Connection& c) noexcept override { *slot = &c; }
-  void on_data(Connection&, std::span<const std::byte>) noexcept override {}
-  void on_close(Connection&, CloseReason) noexcept override { *slot = nullptr; }
-};
-
-/// A reactor with one accepted server connection and a plain blocking client socket.
-struct Fixture {
-  Counter sends;
-  Counter held;
-  Reactor reactor;
-  Connection* server = nullptr;
-  int client = -1;
-
-  Fixture(BackendKind kind, std::uint64_t delay_ns, std::size_t max_bytes)
-      : reactor(config(kind, delay_ns, max_bytes), metrics()) {
-    const LoopbackListener listener = open_loopback_listener(kind);
-    reactor.add_listener(listener.fd, [this](Connection&) { return std::make_unique<Capture>(&server); });
-    client = connect_plain(listener.port);
-    REQUIRE(client >= 0);
-    REQUIRE(run_until(reactor, [&] { return server != nullptr; }));
-  }
-  ~Fixture() {
-    if (client >= 0) {
-      ::close(client);
-    }
-  }
-
-  static ReactorConfig config(BackendKind kind, std::uint64_t delay_ns, std::size_t max_bytes) {
-    ReactorConfig c = test_reactor_config(kind, 64, 16384);
-    c.write_delay_ns = delay_ns;
-    c.write_delay_max_bytes = max_bytes;
-    return c;
-  }
-  ReactorMetrics metrics() {
-    ReactorMetrics m;
-    m.sends_started = &sends;
-    m.writes_held = &held;
-    return m;
-  }
-
-  void send_text(const std::string& text) {
-    SharedBuffer b = SharedBuffer::allocate(text.size());
-    std::memcpy(b.mutable_data(), text.data(), text.size());
-    REQUIRE(server->send(std::move(b)));
-  }
-
-  /// Reads what the client socket has now without blocking; "" when nothing arrived.
-  std::string read_available() {
-    std::string out;
-    char buf[4096];
-    while (true) {
-      const ssize_t n = ::recv(client, buf, sizeof buf, MSG_DONTWAIT);
-      if (n <= 0) {
-        return out;
-      }
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-
-  /// Runs the reactor until the client has read `expected` bytes (or EOF / hang guard).
-  std::string read_exactly(std::size_t expected) {
-    std::string got;
-    run_until(reactor, [&] {
-      got += read_available();
-      return got.size() >= expected;
-    });
-    return got;
-  }
-};
+/// A fixed-delay reactor: output waits up to `delay_ns` or until `max_bytes` are queued.
+ReactorConfig delay_config(BackendKind kind, std::uint64_t delay_ns, std::size_t max_bytes) {
+  ReactorConfig c = test_reactor_config(kind, 64, 16384);
+  c.write_delay_ns = delay_ns;
+  c.write_delay_max_bytes = max_bytes;
+  return c;
+}
 
 void held_until_max_bytes(BackendKind kind) {
   skip_unless_supported(kind);
-  Fixture f(kind, kForeverNs, 64);
+  SingleConnection f(delay_config(kind, kForeverNs, 64));
   std::string expected;
   for (int turn = 0; turn < 5; ++turn) {
     const std::string piece = "turn" + std::to_string(turn) + ";";
@@ -118,7 +53,7 @@ void held_until_max_bytes(BackendKind kind) {
 
 void released_after_delay(BackendKind kind) {
   skip_unless_supported(kind);
-  Fixture f(kind, 20'000'000, 1 << 16);
+  SingleConnection f(delay_config(kind, 20'000'000, 1 << 16));
   f.reactor.run_once(0);
   f.send_text("a;");
   f.send_text("b;");
@@ -131,7 +66,7 @@ void released_after_delay(BackendKind kind) {
 
 void close_sends_held_bytes(BackendKind kind) {
   skip_unless_supported(kind);
-  Fixture f(kind, kForeverNs, 1 << 16);
+  SingleConnection f(delay_config(kind, kForeverNs, 1 << 16));
   f.send_text("last words");
   f.reactor.run_once(0);
   CHECK(f.read_available().empty());
@@ -141,7 +76,7 @@ void close_sends_held_bytes(BackendKind kind) {
 
 void no_delay_sends_each_turn(BackendKind kind) {
   skip_unless_supported(kind);
-  Fixture f(kind, 0, 1 << 16);
+  SingleConnection f(delay_config(kind, 0, 1 << 16));
   f.send_text("one;");
   f.send_text("two;");
   CHECK(f.read_exactly(8) == "one;two;");
