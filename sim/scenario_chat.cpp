@@ -8,35 +8,11 @@
 // with "presence":true.
 #include <algorithm>
 
-#include <fmt/format.h>
-
-#include "sim/chat_workload.hpp"
-#include "sim/detail/reconnect_queue.hpp"
-#include "sim/scenario.hpp"
-#include "sim/schedule.hpp"
+#include "sim/detail/chat_part.hpp"
 
 namespace hexwire::sim {
+namespace detail {
 namespace {
-
-constexpr std::uint64_t kReconnectDelayNs = 100'000'000;
-constexpr std::uint64_t kStormComebackNs = 1'000'000'000;  // storm: back within 1 s
-constexpr std::uint64_t kAuthId = 1;
-constexpr std::uint64_t kFirstSubId = 2;
-constexpr std::uint64_t kFirstReadId = 1'000'000;
-
-struct ChatClient {
-  std::uint32_t local = 0;
-  std::uint32_t user = 0;
-  std::uint32_t membership_offset = 0;  // into last_seen_ / subscribed_
-  std::uint16_t subs_pending = 0;
-  bool reader_device = false;
-  bool ready = false;
-  bool resuming = false;  // connected before: subscribe with since
-  bool presence = false;  // subscribes with "presence":true
-  bool storm_due = false;  // the storm has begun: drop as soon as no publish awaits its ack
-  std::uint64_t publish_number = 0;
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> pending;  // (request id, publish number)
-};
 
 /// Whether user `user` asks for presence: the same answer on every worker and device.
 bool wants_presence(std::uint64_t seed, std::uint32_t user, double share) noexcept {
@@ -45,472 +21,293 @@ bool wants_presence(std::uint64_t seed, std::uint32_t user, double share) noexce
   return draw < share;
 }
 
-class ChatPart final : public ScenarioPart {
- public:
-  ChatPart(const SimOptions& options, std::uint32_t first_global)
-      : first_global_(first_global),
-        readers_(options.connections >= 10 ? options.connections / 10 : 0),
-        users_(options.connections - readers_),
-        workload_(users_, options.channels, options.channels_per_user, options.zipf_s,
-                  options.seed),
-        rng_(options.seed) {}
+}  // namespace
 
-  void populate(WorkerContext& ctx) override {
-    const SimOptions& o = ctx.options;
-    rng_ = Rng(derive_seed(o.seed, 1000 + ctx.worker));
-    for (std::uint32_t i = ctx.worker; i < o.connections; i += ctx.workers) {
-      ChatClient c;
-      c.reader_device = i >= users_;
-      c.user = c.reader_device ? spread_reader(i - users_) : i;
-      c.local = ctx.pool->add(ClientKind::kChat, first_global_ + i, c.user);
-      c.presence = wants_presence(o.seed, c.user, o.presence_share);
-      c.membership_offset = static_cast<std::uint32_t>(last_seen_.size());
-      last_seen_.resize(last_seen_.size() + workload_.channels_of(c.user).size(), 0);
-      epoch_.resize(last_seen_.size(), 0);
-      if (c.local >= client_of_local_.size()) {
-        client_of_local_.resize(c.local + 1, UINT32_MAX);
-      }
-      client_of_local_[c.local] = static_cast<std::uint32_t>(clients_.size());
-      (c.reader_device ? readers_here_ : publishers_here_)
-          .push_back(static_cast<std::uint32_t>(clients_.size()));
-      clients_.push_back(std::move(c));
+void ChatPart::populate(WorkerContext& ctx) {
+  const SimOptions& o = ctx.options;
+  rng_ = Rng(derive_seed(o.seed, 1000 + ctx.worker));
+  for (std::uint32_t i = ctx.worker; i < o.connections; i += ctx.workers) {
+    ChatClient c;
+    c.reader_device = i >= users_;
+    c.user = c.reader_device ? spread_reader(i - users_) : i;
+    c.local = ctx.pool->add(ClientKind::kChat, first_global_ + i, c.user);
+    c.presence = wants_presence(o.seed, c.user, o.presence_share);
+    c.membership_offset = static_cast<std::uint32_t>(last_seen_.size());
+    last_seen_.resize(last_seen_.size() + workload_.channels_of(c.user).size(), 0);
+    epoch_.resize(last_seen_.size(), 0);
+    if (c.local >= client_of_local_.size()) {
+      client_of_local_.resize(c.local + 1, UINT32_MAX);
     }
-    const std::uint64_t start = ctx.timeline.load_start_ns;
-    const std::uint64_t end = ctx.timeline.load_end_ns;
-    const double share = 1.0 / ctx.workers;
-    publishes_.emplace(o.arrival, o.publish_rate * share, start,
-                       derive_seed(o.seed, 2000 + ctx.worker), end);
-    churn_.emplace(o.arrival, o.churn * static_cast<double>(clients_.size()), start,
-                   derive_seed(o.seed, 3000 + ctx.worker), end);
-    reads_.emplace(o.arrival, o.read_sync_rate * static_cast<double>(readers_here_.size()),
-                   start, derive_seed(o.seed, 4000 + ctx.worker), end);
-    if (o.reconnect_storm_s >= 0.0) {
-      storm_at_ns_ = start + static_cast<std::uint64_t>(o.reconnect_storm_s * 1e9);
-    }
+    client_of_local_[c.local] = static_cast<std::uint32_t>(clients_.size());
+    (c.reader_device ? readers_here_ : publishers_here_)
+        .push_back(static_cast<std::uint32_t>(clients_.size()));
+    clients_.push_back(std::move(c));
   }
-
-  void tick(WorkerContext& ctx) noexcept override {
-    publishes_->drain_due(
-        ctx.now_ns, [&](std::uint64_t intended) { publish(ctx, intended); }, 4096);
-    churn_->drain_due(
-        ctx.now_ns, [&](std::uint64_t) { churn_one(ctx); }, 256);
-    reads_->drain_due(
-        ctx.now_ns, [&](std::uint64_t) { sync_read(ctx); }, 256);
-    if (ctx.now_ns >= storm_at_ns_) {
-      start_storm(ctx);
-    }
-    reconnects_.start_due(*ctx.pool, ctx.now_ns);
+  const std::uint64_t start = ctx.timeline.load_start_ns;
+  const std::uint64_t end = ctx.timeline.load_end_ns;
+  const double share = 1.0 / ctx.workers;
+  publishes_.emplace(o.arrival, o.publish_rate * share, start,
+                     derive_seed(o.seed, 2000 + ctx.worker), end);
+  churn_.emplace(o.arrival, o.churn * static_cast<double>(clients_.size()), start,
+                 derive_seed(o.seed, 3000 + ctx.worker), end);
+  reads_.emplace(o.arrival, o.read_sync_rate * static_cast<double>(readers_here_.size()),
+                 start, derive_seed(o.seed, 4000 + ctx.worker), end);
+  if (o.reconnect_storm_s >= 0.0) {
+    storm_at_ns_ = start + static_cast<std::uint64_t>(o.reconnect_storm_s * 1e9);
   }
+}
 
-  std::uint64_t next_due_ns() noexcept override {
-    return std::min({publishes_->next_ns(), churn_->next_ns(), reads_->next_ns(), storm_at_ns_,
-                     reconnects_.next_due_ns()});
+void ChatPart::tick(WorkerContext& ctx) noexcept {
+  publishes_->drain_due(
+      ctx.now_ns, [&](std::uint64_t intended) { publish(ctx, intended); }, 4096);
+  churn_->drain_due(
+      ctx.now_ns, [&](std::uint64_t) { churn_one(ctx); }, 256);
+  reads_->drain_due(
+      ctx.now_ns, [&](std::uint64_t) { sync_read(ctx); }, 256);
+  if (ctx.now_ns >= storm_at_ns_) {
+    start_storm(ctx);
   }
+  reconnects_.start_due(*ctx.pool, ctx.now_ns);
+}
 
-  void on_open(WorkerContext& ctx, ClientSlot& slot) noexcept override {
-    ChatClient& c = client(slot);
-    c.ready = false;
-    c.storm_due = false;
-    c.pending.clear();
+std::uint64_t ChatPart::next_due_ns() noexcept {
+  return std::min({publishes_->next_ns(), churn_->next_ns(), reads_->next_ns(), storm_at_ns_,
+                   reconnects_.next_due_ns()});
+}
+
+void ChatPart::on_open(WorkerContext& ctx, ClientSlot& slot) noexcept {
+  ChatClient& c = client(slot);
+  c.ready = false;
+  c.storm_due = false;
+  c.pending.clear();
+  ctx.out.clear();
+  append_user_name(ctx.out, c.user);
+  name_ = ctx.out;
+  ctx.out.clear();
+  encode_auth(ctx.out, kAuthId, name_);
+  ctx.send_out(slot.local);
+}
+
+void ChatPart::on_text(WorkerContext& ctx, ClientSlot& slot, std::string_view text) noexcept {
+  ctx.recorder.count(Counter::kBytesReceived, text.size());
+  if (!ctx.parse(text)) {
+    return;
+  }
+  ChatClient& c = client(slot);
+  const ServerEvent& e = ctx.event;
+  switch (e.op) {
+    case ServerOp::kAuth:
+      ctx.recorder.record(LatencyKind::kConnect, slot.connect_intended_ns, ctx.now_ns);
+      subscribe_all(ctx, c);
+      break;
+    case ServerOp::kSubbed:
+      on_subbed(ctx, slot, c);
+      break;
+    case ServerOp::kAck:
+      on_ack(ctx, c);
+      break;
+    case ServerOp::kMsg:
+      on_msg(ctx, slot, c);
+      break;
+    case ServerOp::kRead:
+      (e.has_id ? reads_acknowledged_ : reads_synced_) += 1;
+      break;
+    case ServerOp::kError:
+      on_error(ctx, c);
+      break;
+    case ServerOp::kJoin:
+    case ServerOp::kLeave:
+      ++presence_events_;
+      break;
+    case ServerOp::kPresence:
+      presence_counts_ += e.has_id ? 0 : 1;  // a member count event, not a reply
+      break;
+    default:
+      break;  // unsubbed, notifications: not measured
+  }
+}
+
+void ChatPart::on_closed(WorkerContext& ctx, ClientSlot& slot, bool was_open) noexcept {
+  ChatClient& c = client(slot);
+  const bool was_ready = c.ready || c.storm_due;  // a storm_due client is ready but paused
+  c.ready = false;
+  c.storm_due = false;
+  if (ctx.closing) {
+    return;
+  }
+  if (c.resuming && !was_open) {
+    ++reconnect_failures_;
+  }
+  if (was_open && was_ready) {
+    end_windows(ctx, c);  // the server or the network closed it: its windows end here
+  }
+}
+
+void ChatPart::finish(WorkerContext& ctx, VerificationSummary* /*echo*/) noexcept {
+  std::uint64_t unacked = 0;
+  for (const ChatClient& c : clients_) {
+    unacked += c.pending.size();
+  }
+  if (unacked > 0) {
+    ctx.recorder.error(ErrorKind::kTimeout, unacked);
+  }
+}
+
+void ChatPart::add_facts(std::map<std::string, std::uint64_t>& facts) const {
+  facts["chat reconnects (churn)"] += reconnects_done_;
+  facts["chat channels resumed with recovered:true"] += resumed_;
+  facts["chat channels not recovered (reload)"] += not_recovered_;
+  facts["chat reconnects that failed"] += reconnect_failures_;
+  facts["chat reconnects not started (no idle client)"] += churn_skipped_;
+  facts["chat storm: connections dropped"] += storm_dropped_;
+  facts["chat storm: clients not connected at the storm (left alone)"] += storm_absent_;
+  facts["chat resumes answered with a new epoch"] += new_epochs_;
+  facts["chat presence events received (join/leave)"] += presence_events_;
+  facts["chat presence member counts received"] += presence_counts_;
+  facts["chat read updates sent by second devices"] += reads_sent_;
+  facts["chat read updates with nothing read yet (not sent)"] += reads_nothing_to_sync_;
+  facts["chat read updates acknowledged"] += reads_acknowledged_;
+  facts["chat read syncs received by other devices"] += reads_synced_;
+}
+
+void ChatPart::subscribe_all(WorkerContext& ctx, ChatClient& c) noexcept {
+  const auto channels = workload_.channels_of(c.user);
+  c.subs_pending = static_cast<std::uint16_t>(channels.size());
+  for (std::size_t k = 0; k < channels.size(); ++k) {
+    std::string channel;
+    append_channel_name(channel, channels[k]);
     ctx.out.clear();
-    append_user_name(ctx.out, c.user);
-    name_ = ctx.out;
-    ctx.out.clear();
-    encode_auth(ctx.out, kAuthId, name_);
-    ctx.send_out(slot.local);
-  }
-
-  void on_text(WorkerContext& ctx, ClientSlot& slot, std::string_view text) noexcept override {
-    ctx.recorder.count(Counter::kBytesReceived, text.size());
-    if (!ctx.parse(text)) {
-      return;
-    }
-    ChatClient& c = client(slot);
-    const ServerEvent& e = ctx.event;
-    switch (e.op) {
-      case ServerOp::kAuth:
-        ctx.recorder.record(LatencyKind::kConnect, slot.connect_intended_ns, ctx.now_ns);
-        subscribe_all(ctx, c);
-        break;
-      case ServerOp::kSubbed:
-        on_subbed(ctx, slot, c);
-        break;
-      case ServerOp::kAck:
-        on_ack(ctx, c);
-        break;
-      case ServerOp::kMsg:
-        on_msg(ctx, slot, c);
-        break;
-      case ServerOp::kRead:
-        (e.has_id ? reads_acknowledged_ : reads_synced_) += 1;
-        break;
-      case ServerOp::kError:
-        on_error(ctx, c);
-        break;
-      case ServerOp::kJoin:
-      case ServerOp::kLeave:
-        ++presence_events_;
-        break;
-      case ServerOp::kPresence:
-        presence_counts_ += e.has_id ? 0 : 1;  // a member count event, not a reply
-        break;
-      default:
-        break;  // unsubbed, notifications: not measured
-    }
-  }
-
-  void on_closed(WorkerContext& ctx, ClientSlot& slot, bool was_open) noexcept override {
-    ChatClient& c = client(slot);
-    const bool was_ready = c.ready || c.storm_due;  // a storm_due client is ready but paused
-    c.ready = false;
-    c.storm_due = false;
-    if (ctx.closing) {
-      return;
-    }
-    if (c.resuming && !was_open) {
-      ++reconnect_failures_;
-    }
-    if (was_open && was_ready) {
-      end_windows(ctx, c);  // the server or the network closed it: its windows end here
-    }
-  }
-
-  void finish(WorkerContext& ctx, VerificationSummary* /*echo*/) noexcept override {
-    std::uint64_t unacked = 0;
-    for (const ChatClient& c : clients_) {
-      unacked += c.pending.size();
-    }
-    if (unacked > 0) {
-      ctx.recorder.error(ErrorKind::kTimeout, unacked);
-    }
-  }
-
-  void add_facts(std::map<std::string, std::uint64_t>& facts) const override {
-    facts["chat reconnects (churn)"] += reconnects_done_;
-    facts["chat channels resumed with recovered:true"] += resumed_;
-    facts["chat channels not recovered (reload)"] += not_recovered_;
-    facts["chat reconnects that failed"] += reconnect_failures_;
-    facts["chat reconnects not started (no idle client)"] += churn_skipped_;
-    facts["chat storm: connections dropped"] += storm_dropped_;
-    facts["chat storm: clients not connected at the storm (left alone)"] += storm_absent_;
-    facts["chat resumes answered with a new epoch"] += new_epochs_;
-    facts["chat presence events received (join/leave)"] += presence_events_;
-    facts["chat presence member counts received"] += presence_counts_;
-    facts["chat read updates sent by second devices"] += reads_sent_;
-    facts["chat read updates with nothing read yet (not sent)"] += reads_nothing_to_sync_;
-    facts["chat read updates acknowledged"] += reads_acknowledged_;
-    facts["chat read syncs received by other devices"] += reads_synced_;
-  }
-
- private:
-  std::uint32_t spread_reader(std::uint32_t j) const noexcept {
-    // Second devices belong to users spread over the whole population (big and small users).
-    const std::uint64_t stride = users_ / std::max<std::uint32_t>(1, readers_);
-    return static_cast<std::uint32_t>((j * std::max<std::uint64_t>(1, stride)) % users_);
-  }
-
-  ChatClient& client(const ClientSlot& slot) noexcept {
-    return clients_[client_of_local_[slot.local]];
-  }
-
-  template <typename Fn>
-  void with_verifier(WorkerContext& ctx, Fn&& fn) {
-    if (ctx.verifier != nullptr) {
-      std::lock_guard<std::mutex> lock(ctx.verifier->mutex);
-      fn(ctx.verifier->verifier);
-    }
-  }
-
-  void subscribe_all(WorkerContext& ctx, ChatClient& c) noexcept {
-    const auto channels = workload_.channels_of(c.user);
-    c.subs_pending = static_cast<std::uint16_t>(channels.size());
-    for (std::size_t k = 0; k < channels.size(); ++k) {
-      std::string channel;
-      append_channel_name(channel, channels[k]);
-      ctx.out.clear();
-      SubOptions sub;
-      sub.presence = c.presence;
-      if (c.resuming) {
-        sub.since = last_seen_[c.membership_offset + k];
-        sub.epoch = epoch_[c.membership_offset + k];
-      }
-      encode_sub(ctx.out, kFirstSubId + k, channel, sub);
-      ctx.send_out(c.local);
-    }
-    if (channels.empty()) {
-      become_ready(ctx, ctx.pool->slot(c.local), c);
-    }
-  }
-
-  /// Every subscription of the client is answered: it may publish, and `subscribe` is timed.
-  void become_ready(WorkerContext& ctx, const ClientSlot& slot, ChatClient& c) noexcept {
-    c.ready = true;
-    ctx.recorder.record(LatencyKind::kSubscribe, slot.connect_intended_ns, ctx.now_ns);
-  }
-
-  void on_subbed(WorkerContext& ctx, const ClientSlot& slot, ChatClient& c) noexcept {
-    const ServerEvent& e = ctx.event;
-    const auto channels = workload_.channels_of(c.user);
-    if (!e.has_id || e.id < kFirstSubId || e.id - kFirstSubId >= channels.size()) {
-      ctx.recorder.error(ErrorKind::kProtocol);
-      return;
-    }
-    const std::size_t k = e.id - kFirstSubId;
-    std::uint64_t& seen = last_seen_[c.membership_offset + k];
-    std::uint64_t& epoch = epoch_[c.membership_offset + k];
-    // The resume named an epoch and the engine answers with another one: a new incarnation.
-    const bool epoch_changed = c.resuming && epoch != 0 && e.has_epoch && e.epoch != epoch;
-    new_epochs_ += epoch_changed ? 1 : 0;
-    if (e.has_epoch) {
-      epoch = e.epoch;
-    }
-    std::uint64_t start = e.seq;
+    SubOptions sub;
+    sub.presence = c.presence;
     if (c.resuming) {
-      if (e.recovered) {
-        start = seen;  // the missed messages follow
-        ++resumed_;
-      } else {
-        ++not_recovered_;  // history no longer reaches back: a real client would reload
-      }
+      sub.since = last_seen_[c.membership_offset + k];
+      sub.epoch = epoch_[c.membership_offset + k];
     }
-    if (c.resuming && !e.recovered) {
-      // Resumes within the engine's guaranteed history must recover; others are a real reload.
-      with_verifier(ctx, [&](Verifier& v) {
-        if (!v.on_not_recovered(seen, e.seq, epoch_changed)) {
-          ctx.recorder.error(ErrorKind::kVerify);
-        }
-      });
-    }
-    if (!c.resuming || !e.recovered) {
-      seen = e.seq;
-    }
-    with_verifier(ctx, [&](Verifier& v) { v.on_subscribed(slot.global, channels[k], start); });
-    if (c.subs_pending > 0 && --c.subs_pending == 0) {
-      become_ready(ctx, slot, c);
+    encode_sub(ctx.out, kFirstSubId + k, channel, sub);
+    ctx.send_out(c.local);
+  }
+  if (channels.empty()) {
+    become_ready(ctx, ctx.pool->slot(c.local), c);
+  }
+}
+
+void ChatPart::become_ready(WorkerContext& ctx, const ClientSlot& slot, ChatClient& c) noexcept {
+  c.ready = true;
+  ctx.recorder.record(LatencyKind::kSubscribe, slot.connect_intended_ns, ctx.now_ns);
+}
+
+void ChatPart::on_subbed(WorkerContext& ctx, const ClientSlot& slot, ChatClient& c) noexcept {
+  const ServerEvent& e = ctx.event;
+  const auto channels = workload_.channels_of(c.user);
+  if (!e.has_id || e.id < kFirstSubId || e.id - kFirstSubId >= channels.size()) {
+    ctx.recorder.error(ErrorKind::kProtocol);
+    return;
+  }
+  const std::size_t k = e.id - kFirstSubId;
+  std::uint64_t& seen = last_seen_[c.membership_offset + k];
+  std::uint64_t& epoch = epoch_[c.membership_offset + k];
+  // The resume named an epoch and the engine answers with another one: a new incarnation.
+  const bool epoch_changed = c.resuming && epoch != 0 && e.has_epoch && e.epoch != epoch;
+  new_epochs_ += epoch_changed ? 1 : 0;
+  if (e.has_epoch) {
+    epoch = e.epoch;
+  }
+  std::uint64_t start = e.seq;
+  if (c.resuming) {
+    if (e.recovered) {
+      start = seen;  // the missed messages follow
+      ++resumed_;
+    } else {
+      ++not_recovered_;  // history no longer reaches back: a real client would reload
     }
   }
-
-  void publish(WorkerContext& ctx, std::uint64_t intended) noexcept {
-    // The publishes are one Poisson stream of the whole population, so an offline user does not
-    // publish: another ready user of this worker does, at the same intended time.
-    for (int attempt = 0; attempt < 32 && !publishers_here_.empty(); ++attempt) {
-      // A uniformly chosen user of this worker and one of its channels (ChatWorkload's rule).
-      ChatClient& c = clients_[publishers_here_[rng_.below(publishers_here_.size())]];
-      const auto channels = workload_.channels_of(c.user);
-      if (!c.ready || channels.empty()) {
-        continue;
-      }
-      const PublishChoice choice{c.user, channels[rng_.below(channels.size())]};
-      const Probe probe{intended, choice.publisher, c.publish_number + 1};
-      std::string channel;
-      append_channel_name(channel, choice.channel);
-      ctx.out.clear();
-      encode_pub(ctx.out, intended, channel, probe, ctx.options.message_size);
-      if (!ctx.send_out(c.local)) {
-        continue;
-      }
-      // Registered only once the send was issued: a refused send is not a publish.
-      with_verifier(ctx, [&](Verifier& v) {
-        v.on_publish_sent(PublishKey{probe.sender, probe.number}, choice.channel);
-      });
-      c.publish_number = probe.number;
-      c.pending.emplace_back(intended, probe.number);
-      ctx.recorder.count(Counter::kSent);
-      return;
-    }
-    ctx.unsent();  // no ready publisher found: the offered publish is counted, not skipped
-  }
-
-  void on_ack(WorkerContext& ctx, ChatClient& c) noexcept {
-    const ServerEvent& e = ctx.event;
-    const auto it = std::find_if(c.pending.begin(), c.pending.end(),
-                                 [&](const auto& p) { return e.has_id && p.first == e.id; });
-    if (it == c.pending.end()) {
-      ctx.recorder.error(ErrorKind::kProtocol);
-      return;
-    }
-    const auto channel = parse_indexed_name(e.channel, 'c');
-    ctx.recorder.record(LatencyKind::kAck, it->first, ctx.now_ns);
-    ctx.recorder.count(Counter::kReceived);
-    ctx.recorder.count(Counter::kAcks);
-    if (channel) {
-      with_verifier(ctx, [&](Verifier& v) {
-        v.on_ack(PublishKey{c.user, it->second}, *channel, e.seq);
-      });
-    }
-    c.pending.erase(it);
-    drop_if_storm_due(ctx, c);
-  }
-
-  void on_msg(WorkerContext& ctx, ClientSlot& slot, ChatClient& c) noexcept {
-    const ServerEvent& e = ctx.event;
-    const auto channel = parse_indexed_name(e.channel, 'c');
-    if (!channel) {
-      return;  // user: channels and others are not part of the workload
-    }
-    ctx.recorder.count(Counter::kReceived);
-    if (!e.probe) {
-      ctx.recorder.error(ErrorKind::kProtocol);
-      return;
-    }
-    ctx.recorder.record(LatencyKind::kDeliver, e.probe->intended_ns, ctx.now_ns);
-    ctx.recorder.count(Counter::kDeliveries);
-    const auto channels = workload_.channels_of(c.user);
-    const auto pos = std::find(channels.begin(), channels.end(), *channel);
-    if (pos != channels.end()) {
-      const std::size_t m = c.membership_offset + (pos - channels.begin());
-      last_seen_[m] = std::max(last_seen_[m], e.seq);
-      if (e.has_epoch) {
-        epoch_[m] = e.epoch;
-      }
-    }
+  if (c.resuming && !e.recovered) {
+    // Resumes within the engine's guaranteed history must recover; others are a real reload.
     with_verifier(ctx, [&](Verifier& v) {
-      const ReceiptVerdict verdict =
-          v.on_receive(slot.global, *channel, e.seq, PublishKey{e.probe->sender, e.probe->number});
-      if (verdict != ReceiptVerdict::kInOrder && verdict != ReceiptVerdict::kIgnored) {
+      if (!v.on_not_recovered(seen, e.seq, epoch_changed)) {
         ctx.recorder.error(ErrorKind::kVerify);
       }
     });
   }
-
-  void on_error(WorkerContext& ctx, ChatClient& c) noexcept {
-    const ServerEvent& e = ctx.event;
-    ctx.recorder.error(ErrorKind::kServerError);
-    if (e.has_id) {
-      const auto it = std::find_if(c.pending.begin(), c.pending.end(),
-                                   [&](const auto& p) { return p.first == e.id; });
-      if (it != c.pending.end()) {
-        c.pending.erase(it);  // refused: never acked (the verifier counts it unacked)
-      }
-    }
-    drop_if_storm_due(ctx, c);
+  if (!c.resuming || !e.recovered) {
+    seen = e.seq;
   }
+  with_verifier(ctx, [&](Verifier& v) { v.on_subscribed(slot.global, channels[k], start); });
+  if (c.subs_pending > 0 && --c.subs_pending == 0) {
+    become_ready(ctx, slot, c);
+  }
+}
 
-  void end_windows(WorkerContext& ctx, ChatClient& c) noexcept {
-    const auto channels = workload_.channels_of(c.user);
-    const std::uint32_t receiver = ctx.pool->slot(c.local).global;
+void ChatPart::on_ack(WorkerContext& ctx, ChatClient& c) noexcept {
+  const ServerEvent& e = ctx.event;
+  const auto it = std::find_if(c.pending.begin(), c.pending.end(),
+                               [&](const auto& p) { return e.has_id && p.first == e.id; });
+  if (it == c.pending.end()) {
+    ctx.recorder.error(ErrorKind::kProtocol);
+    return;
+  }
+  const auto channel = parse_indexed_name(e.channel, 'c');
+  ctx.recorder.record(LatencyKind::kAck, it->first, ctx.now_ns);
+  ctx.recorder.count(Counter::kReceived);
+  ctx.recorder.count(Counter::kAcks);
+  if (channel) {
     with_verifier(ctx, [&](Verifier& v) {
-      for (const std::uint32_t channel : channels) {
-        v.on_unsubscribing(receiver, channel);
-      }
+      v.on_ack(PublishKey{c.user, it->second}, *channel, e.seq);
     });
   }
+  c.pending.erase(it);
+  drop_if_storm_due(ctx, c);
+}
 
-  void churn_one(WorkerContext& ctx) noexcept {
-    if (clients_.empty()) {
-      return;
-    }
-    for (int attempt = 0; attempt < 8; ++attempt) {
-      ChatClient& c = clients_[rng_.below(clients_.size())];
-      if (!c.ready || !c.pending.empty()) {
-        continue;  // an unacked publish would be cut off: pick someone idle
-      }
-      drop(ctx, c, ctx.now_ns + kReconnectDelayNs);
-      ++reconnects_done_;
-      return;
-    }
-    ++churn_skipped_;
+void ChatPart::on_msg(WorkerContext& ctx, ClientSlot& slot, ChatClient& c) noexcept {
+  const ServerEvent& e = ctx.event;
+  const auto channel = parse_indexed_name(e.channel, 'c');
+  if (!channel) {
+    return;  // user: channels and others are not part of the workload
   }
-
-  /// Closes the client's connection and schedules its comeback at `back_ns`, resuming with since.
-  void drop(WorkerContext& ctx, ChatClient& c, std::uint64_t back_ns) noexcept {
-    end_windows(ctx, c);  // the windows end at what was received; resume replays the rest
-    c.ready = false;
-    c.storm_due = false;
-    c.resuming = true;
-    ctx.pool->close(c.local);
-    reconnects_.push(c.local, back_ns);
+  ctx.recorder.count(Counter::kReceived);
+  if (!e.probe) {
+    ctx.recorder.error(ErrorKind::kProtocol);
+    return;
   }
-
-  /// The storm: every ready client drops, each once its publishes are acked (cutting one off would
-  /// leave it unacked for good), and comes back within 1 s.
-  void start_storm(WorkerContext& ctx) noexcept {
-    storm_at_ns_ = UINT64_MAX;
-    for (ChatClient& c : clients_) {
-      if (!c.ready) {
-        ++storm_absent_;  // connecting or already reconnecting: it comes back on its own
-        continue;
-      }
-      c.ready = false;  // publishes and read syncs pick other clients from now on
-      c.storm_due = true;
-      drop_if_storm_due(ctx, c);
+  ctx.recorder.record(LatencyKind::kDeliver, e.probe->intended_ns, ctx.now_ns);
+  ctx.recorder.count(Counter::kDeliveries);
+  const auto channels = workload_.channels_of(c.user);
+  const auto pos = std::find(channels.begin(), channels.end(), *channel);
+  if (pos != channels.end()) {
+    const std::size_t m = c.membership_offset + (pos - channels.begin());
+    last_seen_[m] = std::max(last_seen_[m], e.seq);
+    if (e.has_epoch) {
+      epoch_[m] = e.epoch;
     }
   }
+  with_verifier(ctx, [&](Verifier& v) {
+    const ReceiptVerdict verdict =
+        v.on_receive(slot.global, *channel, e.seq, PublishKey{e.probe->sender, e.probe->number});
+    if (verdict != ReceiptVerdict::kInOrder && verdict != ReceiptVerdict::kIgnored) {
+      ctx.recorder.error(ErrorKind::kVerify);
+    }
+  });
+}
 
-  void drop_if_storm_due(WorkerContext& ctx, ChatClient& c) noexcept {
-    if (c.storm_due && c.pending.empty()) {
-      drop(ctx, c, ctx.now_ns + rng_.below(kStormComebackNs));
-      ++storm_dropped_;
+void ChatPart::on_error(WorkerContext& ctx, ChatClient& c) noexcept {
+  const ServerEvent& e = ctx.event;
+  ctx.recorder.error(ErrorKind::kServerError);
+  if (e.has_id) {
+    const auto it = std::find_if(c.pending.begin(), c.pending.end(),
+                                 [&](const auto& p) { return p.first == e.id; });
+    if (it != c.pending.end()) {
+      c.pending.erase(it);  // refused: never acked (the verifier counts it unacked)
     }
   }
+  drop_if_storm_due(ctx, c);
+}
 
-
-  void sync_read(WorkerContext& ctx) noexcept {
-    // Like publishes, read syncs come from whichever second device is ready; one that has read
-    // nothing yet has no cursor to report (a fact, not a failure). When no device is ready the
-    // send is counted as unsent.
-    for (int attempt = 0; attempt < 8 && !readers_here_.empty(); ++attempt) {
-      ChatClient& c = clients_[readers_here_[rng_.below(readers_here_.size())]];
-      const auto channels = workload_.channels_of(c.user);
-      if (!c.ready || channels.empty()) {
-        continue;
-      }
-      const std::size_t k = rng_.below(channels.size());
-      const std::uint64_t seen = last_seen_[c.membership_offset + k];
-      if (seen == 0) {
-        ++reads_nothing_to_sync_;
-        return;
-      }
-      ctx.out.clear();
-      fmt::format_to(std::back_inserter(ctx.out),
-                     R"({{"op":"read","id":{},"channel":"c{}","seq":{}}})",
-                     kFirstReadId + reads_sent_, channels[k], seen);
-      if (ctx.send_out(c.local)) {
-        ++reads_sent_;
-        return;
-      }
-    }
-    ctx.unsent();
-  }
-
-  std::uint32_t first_global_;
-  std::uint32_t readers_;
-  std::uint32_t users_;
-  ChatWorkload workload_;
-  Rng rng_;
-  std::vector<ChatClient> clients_;
-  std::vector<std::uint32_t> client_of_local_;
-  std::vector<std::uint32_t> publishers_here_;
-  std::vector<std::uint32_t> readers_here_;
-  std::vector<std::uint64_t> last_seen_;  // per membership: highest seq received
-  std::vector<std::uint64_t> epoch_;      // per membership: its epoch (0 = not known yet)
-  std::optional<ArrivalSchedule> publishes_;
-  std::optional<ArrivalSchedule> churn_;
-  std::optional<ArrivalSchedule> reads_;
-  detail::ReconnectQueue reconnects_;
-  std::uint64_t storm_at_ns_ = UINT64_MAX;  // UINT64_MAX: no storm (or it has begun)
-  std::string name_;
-  std::uint64_t reconnects_done_ = 0;
-  std::uint64_t resumed_ = 0;
-  std::uint64_t not_recovered_ = 0;
-  std::uint64_t reconnect_failures_ = 0;
-  std::uint64_t churn_skipped_ = 0;
-  std::uint64_t storm_dropped_ = 0;
-  std::uint64_t storm_absent_ = 0;
-  std::uint64_t new_epochs_ = 0;
-  std::uint64_t presence_events_ = 0;
-  std::uint64_t presence_counts_ = 0;
-  std::uint64_t reads_sent_ = 0;
-  std::uint64_t reads_nothing_to_sync_ = 0;
-  std::uint64_t reads_acknowledged_ = 0;
-  std::uint64_t reads_synced_ = 0;
-};
-
-}  // namespace
+}  // namespace detail
 
 std::unique_ptr<ScenarioPart> make_chat_part(const SimOptions& options,
                                              std::uint32_t first_global) {
-  return std::make_unique<ChatPart>(options, first_global);
+  return std::make_unique<detail::ChatPart>(options, first_global);
 }
 
 }  // namespace hexwire::sim
