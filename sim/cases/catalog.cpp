@@ -3,6 +3,7 @@
 
 #include "sim/cases/dynamo/dynamo_case.hpp"
 #include "sim/cases/lambda/lambda_case.hpp"
+#include "sim/cases/primevideo/primevideo_case.hpp"
 #include "sim/cases/s3/s3_case.hpp"
 
 namespace hexwire::sim::cases {
@@ -13,6 +14,7 @@ const std::vector<CaseSpec>& case_catalog() {
     list.push_back(dynamo::dynamo_case());
     list.push_back(s3::s3_case());
     list.push_back(lambda::lambda_case());
+    list.push_back(primevideo::primevideo_case());
     return list;
   }();
   return cases;

@@ -119,3 +119,9 @@ TEST_CASE("live: s3 consistency over the engine, witness on") {
 TEST_CASE("live: lambda boot over the engine, a burst of 100") {
   check_live_report(run_live("lambda", "boot --duration 2s --burst 100 --rate 10"));
 }
+
+TEST_CASE("live: primevideo cost over the engine, distributed above its ceiling") {
+  // 20 streams need 120 transitions a second; the budget is 60: the orchestrator serves 10.
+  check_live_report(run_live("primevideo", "cost --arch distributed --streams 20 "
+                                           "--transition-limit 60 --duration 4s"));
+}
