@@ -37,6 +37,7 @@ for p in fixed:10m fixed:20m hybrid; do
   run "lambda_keepalive_${p/:/_}" lambda keepalive --policy "$p" --trace periodic:60m
 done
 for m in boot snapshot; do run "lambda_boot_$m" lambda boot --mode "$m"; done
+run primevideo_cost primevideo cost --duration 20s
 
 cd "$out"
 for gp in *.gp; do gnuplot "$gp"; done

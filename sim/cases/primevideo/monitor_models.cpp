@@ -131,9 +131,9 @@ void DistributedMonitor::pump() {
   refill();
   while (tokens_ >= 1.0) {
     if (!ready_.empty()) {
-      const Ready next = ready_.front();
-      ready_.pop_front();
-      transition(next);
+      const auto [workflow, key] = *ready_.begin();
+      ready_.erase(ready_.begin());
+      transition(Ready{workflow, static_cast<Step>(key >> 8), key & 0xff});
     } else if (!waiting_.empty() && net_.now() < arrivals_end()) {
       const std::uint64_t id = workflows_.size();
       workflows_.push_back(Workflow{waiting_.front().produced, 0});
@@ -148,6 +148,10 @@ void DistributedMonitor::pump() {
   net_.after(orchestrator_, kPumpInterval, [this] { pump(); });
 }
 
+void DistributedMonitor::push_ready(const Ready& ready) {
+  ready_.emplace(ready.workflow, (static_cast<std::uint32_t>(ready.step) << 8) | ready.detector);
+}
+
 void DistributedMonitor::transition(const Ready& next) {
   tokens_ -= 1.0;
   ++counts_.transitions;
@@ -158,7 +162,7 @@ void DistributedMonitor::transition(const Ready& next) {
       break;
     case Step::kParallel:
       for (std::uint32_t d = 0; d < detectors_.size(); ++d) {
-        ready_.push_back(Ready{next.workflow, Step::kDetect, d});
+        push_ready(Ready{next.workflow, Step::kDetect, d});
       }
       break;
     case Step::kDetect:
@@ -206,9 +210,9 @@ void DistributedMonitor::on_message(NodeId to, NodeId from, std::string_view bod
     });
   } else if (to == orchestrator_ && id < workflows_.size()) {
     if (kind == "converted") {
-      ready_.push_back(Ready{id, Step::kParallel, 0});
+      push_ready(Ready{id, Step::kParallel, 0});
     } else if (kind == "verdict" && ++workflows_[id].verdicts == detectors_.size()) {
-      ready_.push_back(Ready{id, Step::kAggregate, 0});
+      push_ready(Ready{id, Step::kAggregate, 0});
     }
   }
 }

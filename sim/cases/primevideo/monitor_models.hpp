@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "core/histogram.hpp"
@@ -101,6 +103,7 @@ class DistributedMonitor final : public MonitorModel {
   void on_start() override;
   void on_chunks(std::uint32_t phase, std::uint64_t count) override;
   void pump();
+  void push_ready(const Ready& ready);
   void transition(const Ready& next);
   void refill();
 
@@ -112,7 +115,9 @@ class DistributedMonitor final : public MonitorModel {
   double tokens_ = 0;
   SimTime refilled_at_ = 0;
   std::deque<Batch> waiting_;  // produced chunks whose workflow has not begun
-  std::deque<Ready> ready_;    // transitions of running workflows, first come first served
+  /// Transitions of running workflows, the oldest workflow first (then its detectors in order), so
+  /// admitted work finishes before more is started and completions do not come in waves.
+  std::set<std::pair<std::uint64_t, std::uint32_t>> ready_;  // (workflow, step * 256 + detector)
   std::vector<Workflow> workflows_;
 };
 
