@@ -38,6 +38,14 @@ for p in fixed:10m fixed:20m hybrid; do
 done
 for m in boot snapshot; do run "lambda_boot_$m" lambda boot --mode "$m"; done
 run primevideo_cost primevideo cost --duration 20s
+# search tail: the share of slowed queries against the shard count (p = 0.01), then hedging.
+echo "shards,slowed_share,slowed_share_ref" > "$out/search_tail_shards.csv"
+for s in 1 3 10 30 100 300; do
+  "$sim" search tail --shards "$s" --slow-p 0.01 --queries 2000 --check --report "$report" >/dev/null
+  echo "$s,$(figure "$report" slowed_query_share)" >> "$out/search_tail_shards.csv"
+done
+run search_tail_hedge search tail --shards 100 --slow-p 0.001 --slow-ms 1000 --hedge p95
+run search_cache search cache --zipf-s 0.8 --entries 1000
 
 cd "$out"
 for gp in *.gp; do gnuplot "$gp"; done

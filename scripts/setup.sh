@@ -2,7 +2,8 @@
 # Installs everything hexwire needs on Debian 12: compilers and libraries from Debian's packages
 # (Redis, hiredis and HAProxy for the scale-out tests; none is started as a service),
 # chromium for the browser tests, linux-perf and heaptrack for scripts/profile.sh and the memory
-# benchmark (docs/profiling.md), gnuplot-nox for scripts/case_plots.sh, the JavaScript test tools
+# benchmark (docs/profiling.md), gnuplot-nox for scripts/case_plots.sh, wamerican (the word list
+# of the search case's corpus), the JavaScript test tools
 # (ws, h3-js) from npm into tests/conformance/node_modules, and the dashboard's libraries into
 # web/node_modules.
 # Idempotent: a second run installs nothing and finishes in a second or two.
@@ -19,6 +20,7 @@ DEB_PACKAGES=(
   chromium
   linux-perf heaptrack
   gnuplot-nox
+  wamerican
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include "sim/cases/lambda/lambda_case.hpp"
 #include "sim/cases/primevideo/primevideo_case.hpp"
 #include "sim/cases/s3/s3_case.hpp"
+#include "sim/cases/search/search_case.hpp"
 
 namespace hexwire::sim::cases {
 
@@ -15,6 +16,7 @@ const std::vector<CaseSpec>& case_catalog() {
     list.push_back(s3::s3_case());
     list.push_back(lambda::lambda_case());
     list.push_back(primevideo::primevideo_case());
+    list.push_back(search::search_case());
     return list;
   }();
   return cases;

@@ -125,3 +125,9 @@ TEST_CASE("live: primevideo cost over the engine, distributed above its ceiling"
   check_live_report(run_live("primevideo", "cost --arch distributed --streams 20 "
                                            "--transition-limit 60 --duration 4s"));
 }
+
+TEST_CASE("live: search tail over the engine, 8 shards with hedging") {
+  // 17 connections (root + 2 replicas of 8 shards); every query is a publish to each shard.
+  check_live_report(run_live("search", "tail --shards 8 --docs 2000 --queries 150 --rate 60 "
+                                       "--slow-p 0.05 --slow-ms 200 --hedge p95"));
+}
