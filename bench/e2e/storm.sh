@@ -10,7 +10,8 @@
 # --presence-share, with PRESENCE_SHARE of the users asking for presence. Per phase it records
 # the connections whose every `sub` was answered (`subbed`) against the connections opened,
 # connect and subscribe p99 (subscribe = intended open -> last `subbed`), the engine's peak RSS
-# (VmHWM), the bytes it sent and its presence counters from /metrics, and the verifier's counts.
+# (VmHWM), the bytes it sent and its presence counters from /metrics, the kernel's listen-queue
+# overflows and SYN retransmits during the run (/proc/net/netstat), and the verifier's counts.
 # Prints one JSON row per phase and run and the medians per phase; writes every report and row to
 # OUT_DIR. Run it under `quiet` (the machine otherwise idle) when quoting figures.
 # Usage: bench/e2e/storm.sh [BUILD_DIR=build/release] [OUT_DIR=bench/results/storm-<date>]
@@ -56,6 +57,16 @@ fi
 
 metric() { awk -v name="$2" '$1 == name {print $2}' "$1"; }
 
+# The kernel's TCP listen counters (system-wide, from /proc/net/netstat): an accept queue that
+# overflows drops the handshake's last ACK and the client's SYN is retransmitted after 1 s, so
+# these explain connect latencies of about 1 s and 3 s. Other loopback traffic on the machine
+# counts too: run under `quiet`.
+tcp_listen_counters() {
+  awk '$1 == "TcpExt:" { if (!names) { for (i = 2; i <= NF; i++) n[i] = $i; names = 1 }
+                         else for (i = 2; i <= NF; i++) if (n[i] ~ /^(ListenOverflows|ListenDrops|TCPSynRetrans)$/) print n[i], $i }' \
+    /proc/net/netstat
+}
+
 run_phase() {
   local phase=$1 run=$2 tag="$out/$1-$2"
   local args=(--duration "$duration")
@@ -70,11 +81,13 @@ run_phase() {
   fi
   # shellcheck disable=SC2086
   start_engine "$engine" --shards 1 ${ENGINE_ARGS:-}
+  tcp_listen_counters >"$tag.kernel-before.txt"
   local sim_rc=0
   "$sim" chat --url "ws://127.0.0.1:$port" --connections "$conns" --channels "$channels" \
     --channels-per-user "$per_user" --publish-rate 10 --churn 0 --read-sync-rate 0 \
     --ramp-rate 8000 --threads 1 --verify "${presence_args[@]}" "${args[@]}" \
     --report "$tag.json" >"$tag.sim.txt" 2>&1 || sim_rc=$?
+  tcp_listen_counters >"$tag.kernel-after.txt"
   grep -E '^VmHWM' "/proc/$engine_pid/status" >"$tag.engine.txt"
   curl -s "127.0.0.1:$port/metrics" | grep -v '{' >>"$tag.engine.txt"
   stop_engine
@@ -109,6 +122,11 @@ if os.path.exists(tag + ".json"):
     for key in ("lost", "duplicated", "reordered", "unrecovered", "new_epochs", "clean"):
         row[key] = v.get(key)
     row["errors"] = r["errors"]["total"]
+def counters(path):
+    return {name: int(value) for name, value in (line.split() for line in open(path) if line.strip())}
+before, after = counters(tag + ".kernel-before.txt"), counters(tag + ".kernel-after.txt")
+for name, key in (("ListenOverflows", "listen_overflows"), ("TCPSynRetrans", "syn_retransmits")):
+    row[key] = after.get(name, 0) - before.get(name, 0)
 print(json.dumps(row))
 PY
 }
@@ -127,7 +145,7 @@ for phase in sorted({r["phase"] for r in rows}):
     summary = {"phase": phase, "runs": len(mine)}
     for key in ("subscribed", "subscription_windows", "connect_p99_ms", "subscribe_p99_ms", "engine_peak_rss_mb",
                 "engine_sent_mb", "presence_events", "presence_counts", "lost", "duplicated",
-                "unrecovered", "errors"):
+                "unrecovered", "errors", "listen_overflows", "syn_retransmits"):
         values = [r[key] for r in mine if isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool)]
         summary[key] = statistics.median(values) if values else None
     summary["subscribed_expected"] = mine[0].get("subscribed_expected")
