@@ -202,10 +202,11 @@ void LocalBroker::connection_closed(SubscriberId connection) {
     return;
   }
   const std::string user = std::move(it->second.user);
-  const std::vector<std::string> channels = std::move(it->second.channels);
+  const std::vector<const std::string*> channels = std::move(it->second.channels);
   st.connections.erase(it);
-  for (const std::string& channel : channels) {
-    core_->detach_subscription(st, connection, user, channel, /*leave=*/false);
+  for (const std::string* channel : channels) {
+    // Detaching erases at most this channel's own entry, never the one a later pointer names.
+    core_->detach_subscription(st, connection, user, *channel, /*leave=*/false);
   }
   core_->executor.submit_to(core_->home_of(user),
                             [core = core_.get(), user, from = core_->here(), connection] {
@@ -224,16 +225,20 @@ Status LocalBroker::subscribe(SubscriberId connection, std::string_view channel,
   if (conn == st.connections.end()) {
     return Status::kUnknownConnection;
   }
-  std::vector<std::string>& channels = conn->second.channels;
-  if (std::find(channels.begin(), channels.end(), channel) != channels.end()) {
+  std::vector<const std::string*>& channels = conn->second.channels;
+  if (detail::find_name(channels, channel) != channels.end()) {
     return Status::kAlreadySubscribed;
   }
   if (channels.size() >= core_->config.max_subscriptions_per_connection) {
     return Status::kTooManySubscriptions;
   }
-  channels.emplace_back(channel);
+  auto local = st.local_channels.find(channel);
+  if (local == st.local_channels.end()) {
+    local = st.local_channels.try_emplace(std::string(channel)).first;
+  }
+  channels.push_back(&local->first);
   const std::uint64_t token = st.next_token++;
-  detail::LocalChannel& lc = st.local_channels[std::string(channel)];
+  detail::LocalChannel& lc = local->second;
   lc.pending.push_back(detail::PendingSubscribe{connection, token, conn->second.user,
                                                 std::move(on_done), options.presence});
   detail::SubscribeRequest request{std::string(channel), conn->second.user, connection,
@@ -252,8 +257,8 @@ Status LocalBroker::unsubscribe(SubscriberId connection, std::string_view channe
   if (conn == st.connections.end()) {
     return Status::kUnknownConnection;
   }
-  std::vector<std::string>& channels = conn->second.channels;
-  auto pos = std::find(channels.begin(), channels.end(), channel);
+  std::vector<const std::string*>& channels = conn->second.channels;
+  auto pos = detail::find_name(channels, channel);
   if (pos == channels.end()) {
     return Status::kNotSubscribed;
   }

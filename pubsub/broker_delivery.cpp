@@ -55,7 +55,9 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
     if (!accepted && !pending.cancelled) {
       if (auto conn = st.connections.find(pending.connection); conn != st.connections.end()) {
         auto& channels = conn->second.channels;
-        channels.erase(std::remove(channels.begin(), channels.end(), channel), channels.end());
+        if (auto name = find_name(channels, channel); name != channels.end()) {
+          channels.erase(name);
+        }
       }
     }
     if (lc.live.empty() && lc.pending.empty()) {

@@ -44,8 +44,6 @@ OwnedChannel* BrokerCore::get_or_create_owned(ShardState& st, std::string_view c
   created->short_history = has_prefix(config.short_history_prefixes, channel);
   created->last_used_ns = executor.timers().now_ns();
   created->shard_subscriptions.assign(shard_count_, 0);
-  created->shard_presence.assign(shard_count_, 0);
-  created->offline_by_home.resize(shard_count_);
   OwnedChannel* raw = created.get();
   st.owned.emplace(raw->name, std::move(created));
   st.metrics.channels.add(1);
@@ -75,7 +73,7 @@ void BrokerCore::on_subscribe_request(SubscribeRequest request) {
     ch->last_used_ns = executor.timers().now_ns();
     ++ch->shard_subscriptions[request.from_shard];
     if (request.presence) {
-      ++ch->shard_presence[request.from_shard];
+      ++ch->extras_for(shard_count_).shard_presence[request.from_shard];
     }
     set_member_online(st, *ch, member->first, m, m.live_connections + 1);
     trim_history(st, *ch);
@@ -118,8 +116,8 @@ void BrokerCore::on_unsubscribe(std::string_view channel, std::string_view user,
   assert(ch->shard_subscriptions[from_shard] > 0);
   --ch->shard_subscriptions[from_shard];
   if (presence) {
-    assert(ch->shard_presence[from_shard] > 0);
-    --ch->shard_presence[from_shard];
+    assert(ch->extras && ch->extras->shard_presence[from_shard] > 0);
+    --ch->extras->shard_presence[from_shard];
   }
   ch->last_used_ns = executor.timers().now_ns();
   auto member = ch->members.find(user);
@@ -163,8 +161,9 @@ void BrokerCore::on_publish(std::shared_ptr<Message> message, unsigned from_shar
         st.metrics.forwards.add();
       }
     }
-    for (unsigned home = 0; config.offline_notifications && home < shard_count_; ++home) {
-      const std::shared_ptr<UserList>& offline = ch->offline_by_home[home];
+    const bool notify = config.offline_notifications && ch->extras != nullptr;
+    for (unsigned home = 0; notify && home < shard_count_; ++home) {
+      const std::shared_ptr<UserList>& offline = ch->extras->offline_by_home[home];
       if (offline && !offline->empty()) {
         executor.submit_to(home, [this, ref, users = std::shared_ptr<const UserList>(offline)] {
           on_offline_message(ref, users);

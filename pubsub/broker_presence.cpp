@@ -5,19 +5,10 @@
 // Config::presence_max_members online members sends its member count at most once per
 // presence_count_interval_ns instead of per-user events. Runs on the owner shard's thread.
 #include <algorithm>
-#include <numeric>
 
 #include "pubsub/detail/broker_core.hpp"
 
 namespace hexwire::pubsub::detail {
-
-namespace {
-
-std::uint64_t total(const std::vector<std::uint32_t>& per_shard) {
-  return std::accumulate(per_shard.begin(), per_shard.end(), std::uint64_t{0});
-}
-
-}  // namespace
 
 void BrokerCore::update_offline_list(ShardState& st, OwnedChannel& ch, const std::string& user,
                                      Member& m) {
@@ -26,7 +17,8 @@ void BrokerCore::update_offline_list(ShardState& st, OwnedChannel& ch, const std
   if (want == have) {
     return;
   }
-  std::shared_ptr<UserList>& shared = ch.offline_by_home[home_of(user)];
+  ChannelExtras& extras = ch.extras_for(shard_count_);
+  std::shared_ptr<UserList>& shared = extras.offline_by_home[home_of(user)];
   // Copy-on-write: in-flight publishes may still hold the current list. Only this thread makes
   // new references, so a count of 1 cannot grow behind our back.
   if (!shared) {
@@ -38,8 +30,8 @@ void BrokerCore::update_offline_list(ShardState& st, OwnedChannel& ch, const std
   if (want) {
     m.offline_pos = static_cast<std::uint32_t>(list.size());
     list.push_back(user);
-    ch.offline_order.push_back(OfflineEntry{user, m.offline_since_ns});
-    ++ch.offline_members;
+    extras.offline_order.push_back(OfflineEntry{user, m.offline_since_ns});
+    ++extras.offline_members;
     st.metrics.offline_members.add(1);
     return;
   }
@@ -50,7 +42,7 @@ void BrokerCore::update_offline_list(ShardState& st, OwnedChannel& ch, const std
   }
   list.pop_back();
   m.offline_pos = UINT32_MAX;
-  --ch.offline_members;
+  --extras.offline_members;
   st.metrics.offline_members.add(-1);
 }
 
@@ -65,17 +57,18 @@ void BrokerCore::set_member_online(ShardState& st, OwnedChannel& ch, const std::
   if (was_online != online) {
     ch.online_members += online ? 1 : -1;
     ch.last_used_ns = executor.timers().now_ns();
-    if (!m.presence_dirty && total(ch.shard_presence) == 0) {
+    if (!m.presence_dirty && ch.presence_listeners() == 0) {
       m.announced_online = online;  // nobody listens: as if announced, at no cost
     } else {
-      ++ch.presence_transitions;
+      ChannelExtras& extras = ch.extras_for(shard_count_);
+      ++extras.presence_transitions;
       if (!m.presence_dirty) {
         m.presence_dirty = true;
-        if (ch.presence_dirty.empty()) {
+        if (extras.presence_dirty.empty()) {
           st.presence_dirty_channels.push_back(ch.name);
-          ch.presence_dirty_since_ns = executor.timers().now_ns();
+          extras.presence_dirty_since_ns = executor.timers().now_ns();
         }
-        ch.presence_dirty.push_back(user);
+        extras.presence_dirty.push_back(user);
         arm_presence_timer(st);
       }
     }
@@ -135,10 +128,10 @@ void BrokerCore::arm_presence_timer(ShardState& st) {
 }
 
 std::uint64_t BrokerCore::presence_window_ns(const OwnedChannel& ch) const noexcept {
-  const std::uint64_t window = std::clamp(
-      total(ch.shard_presence) * config.presence_window_per_subscriber_ns,
-      config.presence_flush_interval_ns,
-      std::max(config.presence_max_interval_ns, config.presence_flush_interval_ns));
+  const std::uint64_t window =
+      std::clamp(ch.presence_listeners() * config.presence_window_per_subscriber_ns,
+                 config.presence_flush_interval_ns,
+                 std::max(config.presence_max_interval_ns, config.presence_flush_interval_ns));
   const bool count_only = ch.online_members > config.presence_max_members;
   return count_only ? std::max(window, config.presence_count_interval_ns) : window;
 }
@@ -149,33 +142,34 @@ void BrokerCore::flush_presence(ShardState& st) {
   const std::uint64_t now = executor.timers().now_ns();
   for (const std::string& name : channels) {
     OwnedChannel* ch = find_owned(st, name);
-    if (ch == nullptr) {
+    if (ch == nullptr || ch->extras == nullptr) {
       continue;
     }
+    ChannelExtras& extras = *ch->extras;
     const std::uint64_t window = presence_window_ns(*ch);
     const bool large = window > config.presence_flush_interval_ns;
     const bool count_only = ch->online_members > config.presence_max_members;
-    if ((large && now - ch->presence_dirty_since_ns < window) ||
-        (count_only && now - ch->count_sent_ns < config.presence_count_interval_ns)) {
+    if ((large && now - extras.presence_dirty_since_ns < window) ||
+        (count_only && now - extras.count_sent_ns < config.presence_count_interval_ns)) {
       st.presence_dirty_channels.push_back(name);  // keep coalescing
       continue;
     }
     std::shared_ptr<PresenceBatch> batch = take_presence_changes(st, *ch, large, now);
-    if (!ch->presence_dirty.empty()) {
+    if (!extras.presence_dirty.empty()) {
       st.presence_dirty_channels.push_back(name);  // leaves still in their grace period
     }
-    const std::uint64_t listeners = total(ch->shard_presence);
+    const std::uint64_t listeners = ch->presence_listeners();
     if (listeners == 0) {
       continue;  // changes consumed, nobody to tell
     }
     if (count_only) {
-      if (ch->online_members == ch->announced_count) {
+      if (ch->online_members == extras.announced_count) {
         continue;
       }
       batch->changes.clear();
       batch->count = ch->online_members;
-      ch->announced_count = ch->online_members;
-      ch->count_sent_ns = now;
+      extras.announced_count = ch->online_members;
+      extras.count_sent_ns = now;
       st.metrics.presence_counts.add();
     } else if (batch->changes.empty()) {
       continue;
@@ -190,8 +184,8 @@ void BrokerCore::flush_presence(ShardState& st) {
 }
 
 void BrokerCore::send_presence_batch(OwnedChannel& ch, std::shared_ptr<const PresenceBatch> batch) {
-  for (unsigned shard = 0; shard < shard_count_; ++shard) {
-    if (ch.shard_presence[shard] > 0) {
+  for (unsigned shard = 0; ch.extras && shard < shard_count_; ++shard) {
+    if (ch.extras->shard_presence[shard] > 0) {
       executor.submit_to(shard, [this, batch] { on_presence_batch(batch); });
     }
   }
@@ -204,8 +198,9 @@ std::shared_ptr<PresenceBatch> BrokerCore::take_presence_changes(ShardState& st,
                                                                  bool large, std::uint64_t now) {
   auto batch = std::make_shared<PresenceBatch>();
   batch->channel = ch.name;
-  std::vector<std::string> users = std::move(ch.presence_dirty);
-  ch.presence_dirty.clear();
+  ChannelExtras& extras = ch.extras_for(shard_count_);
+  std::vector<std::string> users = std::move(extras.presence_dirty);
+  extras.presence_dirty.clear();
   for (std::string& user : users) {
     auto member = ch.members.find(user);
     if (member == ch.members.end()) {
@@ -215,7 +210,7 @@ std::shared_ptr<PresenceBatch> BrokerCore::take_presence_changes(ShardState& st,
     const bool online = m.live_connections > 0;
     if (large && !online && m.announced_online &&
         now - m.offline_since_ns < config.presence_leave_grace_ns) {
-      ch.presence_dirty.push_back(std::move(user));  // maybe reconnecting: decide later
+      extras.presence_dirty.push_back(std::move(user));  // maybe reconnecting: decide later
       continue;
     }
     m.presence_dirty = false;
@@ -227,12 +222,13 @@ std::shared_ptr<PresenceBatch> BrokerCore::take_presence_changes(ShardState& st,
       ch.members.erase(member);
     }
   }
-  const std::uint64_t waiting = ch.presence_dirty.size();
-  st.metrics.presence_coalesced.add(ch.presence_transitions - std::min<std::uint64_t>(
-                                        ch.presence_transitions, batch->changes.size() + waiting));
-  ch.presence_transitions = waiting;
+  const std::uint64_t waiting = extras.presence_dirty.size();
+  st.metrics.presence_coalesced.add(
+      extras.presence_transitions -
+      std::min<std::uint64_t>(extras.presence_transitions, batch->changes.size() + waiting));
+  extras.presence_transitions = waiting;
   if (waiting != 0) {
-    ch.presence_dirty_since_ns = now;
+    extras.presence_dirty_since_ns = now;
   }
   return batch;
 }

@@ -108,7 +108,7 @@ void BrokerCore::sweep_owned(ShardState& st) {
     OwnedChannel& ch = *it->second;
     trim_history(st, ch);
     expire_offline_members(st, ch, now);
-    const bool unused = ch.members.empty() && ch.presence_dirty.empty() &&
+    const bool unused = ch.members.empty() && !ch.presence_pending() &&
                         std::all_of(ch.shard_subscriptions.begin(), ch.shard_subscriptions.end(),
                                     [](std::uint32_t n) { return n == 0; });
     const bool idle = now - ch.last_used_ns >= config.channel_idle_ttl_ns;
@@ -129,28 +129,32 @@ void BrokerCore::sweep_owned(ShardState& st) {
 }
 
 void BrokerCore::expire_offline_members(ShardState& st, OwnedChannel& ch, std::uint64_t now) {
+  if (ch.extras == nullptr) {
+    return;  // never had an offline member
+  }
+  ChannelExtras& extras = *ch.extras;
   const auto is_stale = [&ch](const OfflineEntry& entry) {
     auto it = ch.members.find(entry.user);
     return it == ch.members.end() || it->second.offline_pos == UINT32_MAX ||
            it->second.offline_since_ns != entry.since_ns;
   };
-  while (!ch.offline_order.empty()) {
-    OfflineEntry& oldest = ch.offline_order.front();
+  while (!extras.offline_order.empty()) {
+    OfflineEntry& oldest = extras.offline_order.front();
     if (is_stale(oldest)) {
-      ch.offline_order.pop_front();
+      extras.offline_order.pop_front();
       continue;
     }
     const bool expired = now - oldest.since_ns >= config.offline_member_ttl_ns;
-    const bool over_cap = ch.offline_members > config.max_offline_members_per_channel;
+    const bool over_cap = extras.offline_members > config.max_offline_members_per_channel;
     if (!expired && !over_cap) {
       break;
     }
     std::string user = std::move(oldest.user);
-    ch.offline_order.pop_front();
+    extras.offline_order.pop_front();
     end_offline_membership(st, ch, user);
     (expired ? st.metrics.offline_members_expired : st.metrics.offline_members_evicted).add();
   }
-  compact(ch.offline_order, ch.offline_members, is_stale);
+  compact(extras.offline_order, extras.offline_members, is_stale);
 }
 
 void BrokerCore::end_offline_membership(ShardState& st, OwnedChannel& ch, const std::string& user) {

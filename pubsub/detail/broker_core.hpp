@@ -3,6 +3,7 @@
 // shards, which is what makes resume gap-free without buffering: see docs/pubsub.md).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -19,6 +20,7 @@
 #include "core/executor.hpp"
 #include "core/metrics.hpp"
 #include "pubsub/broker.hpp"
+#include "pubsub/detail/flat_string_map.hpp"
 #include "pubsub/detail/history_log.hpp"
 #include "pubsub/detail/ring_queue.hpp"
 #include "pubsub/detail/subscriber_list.hpp"
@@ -90,20 +92,32 @@ struct LocalChannel {
 
 struct Connection {
   std::string user;
-  std::vector<std::string> channels;  // subscribed or subscribing
+  // Subscribed or subscribing: the keys of their ShardState::local_channels entries (an entry
+  // lives while this connection is live or pending in it, and map nodes never move), 8 bytes
+  // a subscription instead of a copy of the name.
+  std::vector<const std::string*> channels;
 };
+
+/// The entry of `channels` that names `channel`, or end().
+inline std::vector<const std::string*>::iterator find_name(
+    std::vector<const std::string*>& channels, std::string_view channel) noexcept {
+  return std::find_if(channels.begin(), channels.end(),
+                      [channel](const std::string* name) { return *name == channel; });
+}
 
 // ---- owner side: channels owned by this shard ----
 
+/// 24 bytes: with its key, one entry of a channel's FlatStringMap<Member> is 56 bytes.
 struct Member {
-  std::uint32_t live_connections = 0;  // subscribed connections on any shard
   std::uint64_t read_seq = 0;
-  bool left = false;              // explicit unsubscribe of the last connection: no longer a member
-  bool announced_online = false;  // what the last presence batch told subscribers
-  bool presence_dirty = false;
-  std::uint64_t offline_since_ns = 0;  // when live_connections last fell to 0
-  std::uint32_t offline_pos = UINT32_MAX;  // index in OwnedChannel::offline_by_home[home]
+  std::uint64_t offline_since_ns = 0;       // when live_connections last fell to 0
+  std::uint32_t offline_pos = UINT32_MAX;   // index in the channel's offline list of its home
+  std::uint32_t live_connections : 29 = 0;  // subscribed connections on any shard
+  std::uint32_t left : 1 = 0;  // explicit unsubscribe of the last connection: no longer a member
+  std::uint32_t announced_online : 1 = 0;  // what the last presence batch told subscribers
+  std::uint32_t presence_dirty : 1 = 0;
 };
+static_assert(sizeof(Member) == 24);
 
 using UserList = std::vector<std::string>;
 
@@ -114,18 +128,13 @@ struct OfflineEntry {
   std::uint64_t since_ns = 0;
 };
 
-struct OwnedChannel : std::enable_shared_from_this<OwnedChannel> {
-  std::string name;
-  std::uint64_t epoch = 0;  // random, non-zero: this incarnation of the channel
-  std::uint64_t last_seq = 0;
-  std::uint64_t sampled_seq = 0;  // last_seq at the previous channel_activity() call
-  HistoryLog history;
-  bool short_history = false;       // an engine channel (Config::short_history_prefixes)
-  std::uint64_t last_used_ns = 0;   // last publish, subscribe or member change (idle TTL)
-  std::vector<std::uint32_t> shard_subscriptions;  // subscribed connections per shard
-  std::vector<std::uint32_t> shard_presence;       // of those, asking for presence, per shard
-  StringMap<Member> members;
-  std::uint64_t online_members = 0;
+/// The parts of an owned channel that only presence listeners and offline members use. Most
+/// channels (every idle user:<id> channel among them) never need them, so they live behind one
+/// pointer, created the first time a presence subscription or an offline member appears.
+struct ChannelExtras {
+  explicit ChannelExtras(unsigned shards) : shard_presence(shards, 0), offline_by_home(shards) {}
+  std::vector<std::uint32_t>
+      shard_presence;                       // subscribed connections asking for presence, per shard
   std::vector<std::string> presence_dirty;  // users whose online state changed this window
   std::uint64_t presence_transitions = 0;   // raw join/leave transitions this window
   std::uint64_t presence_dirty_since_ns = 0;  // when presence_dirty became non-empty
@@ -135,6 +144,41 @@ struct OwnedChannel : std::enable_shared_from_this<OwnedChannel> {
   std::vector<std::shared_ptr<UserList>> offline_by_home;
   std::uint64_t offline_members = 0;
   RingQueue<OfflineEntry> offline_order;  // oldest first; may hold stale entries
+};
+
+struct OwnedChannel : std::enable_shared_from_this<OwnedChannel> {
+  std::string name;
+  std::uint64_t epoch = 0;  // random, non-zero: this incarnation of the channel
+  std::uint64_t last_seq = 0;
+  std::uint64_t sampled_seq = 0;  // last_seq at the previous channel_activity() call
+  HistoryLog history;
+  bool short_history = false;      // an engine channel (Config::short_history_prefixes)
+  std::uint64_t last_used_ns = 0;  // last publish, subscribe or member change (idle TTL)
+  std::vector<std::uint32_t> shard_subscriptions;  // subscribed connections per shard
+  FlatStringMap<Member> members;
+  std::uint64_t online_members = 0;
+  std::unique_ptr<ChannelExtras> extras;  // null until presence or offline members need it
+
+  /// The extras, created on first use.
+  ChannelExtras& extras_for(unsigned shards) {
+    if (!extras) {
+      extras = std::make_unique<ChannelExtras>(shards);
+    }
+    return *extras;
+  }
+  /// Connections on every shard that asked for presence events.
+  [[nodiscard]] std::uint64_t presence_listeners() const noexcept {
+    std::uint64_t sum = 0;
+    if (extras) {
+      for (const std::uint32_t n : extras->shard_presence) {
+        sum += n;
+      }
+    }
+    return sum;
+  }
+  [[nodiscard]] bool presence_pending() const noexcept {
+    return extras && !extras->presence_dirty.empty();
+  }
 };
 
 /// What a presence flush sends to the subscriber shards of one channel: per-user changes, or (in
