@@ -7,6 +7,7 @@
 #include <limits>
 #include <utility>
 
+#include "app/channel_name.hpp"
 #include "app/dispatch_ops.hpp"
 #include "app/protocol_encode.hpp"
 #include "app/ws_app_state.hpp"
@@ -88,7 +89,10 @@ WsService::WsService(WsShards& shards, pubsub::Broker& broker, DispatchService* 
       broker_(broker),
       dispatch_(dispatch),
       config_(std::move(config)),
-      authenticator_(config_.auth) {}
+      authenticator_(config_.auth),
+      rates_{TokenRate(config_.publish_rate_per_s, config_.publish_burst),
+             TokenRate(config_.op_rate_per_s, config_.op_burst),
+             TokenRate(config_.expensive_op_rate_per_s, config_.expensive_op_burst)} {}
 
 WsService::~WsService() = default;
 
@@ -113,11 +117,9 @@ WsConnection::WsConnection(WsService& service, ClientLink& link, std::string url
       shard_(service.shard()),
       id_(shard_.next_id++),
       url_token_(std::move(url_token)),
-      publish_bucket_(service.config().publish_rate_per_s, service.config().publish_burst,
-                      core::monotonic_ns()),
-      op_bucket_(service.config().op_rate_per_s, service.config().op_burst, core::monotonic_ns()),
-      expensive_bucket_(service.config().expensive_op_rate_per_s,
-                        service.config().expensive_op_burst, core::monotonic_ns()) {
+      publish_bucket_(service.rates().publish, core::monotonic_ns()),
+      op_bucket_(service.rates().cheap, core::monotonic_ns()),
+      expensive_bucket_(service.rates().expensive, core::monotonic_ns()) {
   shard_.connections.emplace(id_, this);
 }
 
@@ -278,6 +280,10 @@ void WsConnection::arm_token_expiry() noexcept {
   });
 }
 
+bool WsConnection::is_own_channel(std::string_view channel) const noexcept {
+  return identity_ && user_of_channel(channel) == std::string_view(identity_->user);
+}
+
 void WsConnection::token_expiry_due() noexcept {
   shard_.metrics.token_expiries->add();
   refuse_and_close("token expired");
@@ -290,7 +296,6 @@ void WsConnection::authenticated(Identity identity, std::string_view request_id)
   }
   identity_ = std::move(identity);
   arm_token_expiry();
-  user_channel_ = "user:" + identity_->user;
   shard_.metrics.connections->add(1);
   pubsub::Broker& broker = service_.broker();
   (void)broker.connection_opened(id_, identity_->user);
@@ -298,7 +303,7 @@ void WsConnection::authenticated(Identity identity, std::string_view request_id)
   // the same channel later is answered from this subscription (each event still arrives once).
   WsService* service = &service_;
   const pubsub::SubscriberId id = id_;
-  (void)broker.subscribe(id_, user_channel_, std::nullopt,
+  (void)broker.subscribe(id_, std::string(kUserPrefix) + identity_->user, std::nullopt,
                          [service, id](const pubsub::SubscribeResult& result) {
                            if (WsConnection* c = service->find(id)) {
                              c->user_channel_seq_ = result.seq;

@@ -83,6 +83,8 @@ class WsConnection {
   void send(core::SharedBuffer frame) noexcept;
   void send_error(std::string_view id, ErrorCode code,
                   std::initializer_list<std::string_view> message) noexcept;
+  /// True for "user:<id>" of the authenticated user.
+  [[nodiscard]] bool is_own_channel(std::string_view channel) const noexcept;
   /// Sends `unauthorized` with `reason`, then closes with 1008.
   void refuse_and_close(std::string_view reason) noexcept;
   void authenticated(Identity identity, std::string_view request_id) noexcept;
@@ -101,9 +103,11 @@ class WsConnection {
   pubsub::SubscriberId id_;
   std::string url_token_;
   std::optional<Identity> identity_;
-  std::string user_channel_;            // "user:<id>" once authenticated
-  std::uint64_t user_channel_seq_ = 0;  // last seq of user_channel_ when its subscription began
+  // The user's own channel, user:<id>, subscribed once authenticated (the name is not stored:
+  // is_own_channel() compares against the identity).
+  std::uint64_t user_channel_seq_ = 0;  // its last seq when the subscription began
   std::uint64_t user_channel_epoch_ = 0;
+  // Rate limits: the rates are the service's (WsService::rates()), the levels are this client's.
   TokenBucket publish_bucket_;
   TokenBucket op_bucket_;         // cheap ops (all but pub and the expensive ones)
   TokenBucket expensive_bucket_;  // sub, history, presence, nearby, ride
@@ -118,6 +122,13 @@ class WsConnection {
 
 /// The /ws service of a node. Build before the executor runs tasks (the node does); destroy after
 /// it stopped. Every other method runs on a shard thread.
+/// The rates of a service's per-connection token buckets (from WsAppConfig).
+struct WsOpRates {
+  TokenRate publish;
+  TokenRate cheap;
+  TokenRate expensive;
+};
+
 class WsService {
  public:
   /// `shards`, `broker` and `dispatch` (null: dispatch ops are answered `unavailable`) must
@@ -132,6 +143,7 @@ class WsService {
   [[nodiscard]] DispatchService* dispatch() noexcept { return dispatch_; }
   [[nodiscard]] const WsAppConfig& config() const noexcept { return config_; }
   [[nodiscard]] const Authenticator& authenticator() const noexcept { return authenticator_; }
+  [[nodiscard]] const WsOpRates& rates() const noexcept { return rates_; }
   [[nodiscard]] core::Executor& executor() noexcept;
   /// The calling shard's state (parser, writer, connection table, metrics).
   [[nodiscard]] WsShardState& shard() noexcept;
@@ -148,6 +160,7 @@ class WsService {
   DispatchService* dispatch_;
   WsAppConfig config_;
   Authenticator authenticator_;
+  WsOpRates rates_;
 };
 
 /// The session settings for /ws: the engine's, with the whole-message limit raised to the frame

@@ -104,7 +104,7 @@ class WsOpHandlers {
     if (!authorized() || !readable(op.channel)) {
       return;
     }
-    if (op.channel == c_.user_channel_) {
+    if (c_.is_own_channel(op.channel)) {
       // Already subscribed since auth: answering changes nothing, events still arrive once.
       c_.send(encode_subbed(c_.shard_.writer, id_, op.channel, c_.user_channel_seq_,
                             c_.user_channel_epoch_, true, 0));
@@ -145,7 +145,7 @@ class WsOpHandlers {
     if (!authorized()) {
       return;
     }
-    if (op.channel == c_.user_channel_) {
+    if (c_.is_own_channel(op.channel)) {
       c_.send(encode_unsubbed(c_.shard_.writer, id_, op.channel));  // own events keep coming
       return;
     }
@@ -378,10 +378,14 @@ OpBucket bucket_of(const ParseResult* parsed) noexcept {
 
 bool WsConnection::admit(const ParseResult* parsed) noexcept {
   const OpBucket bucket = bucket_of(parsed);
+  const WsOpRates& rates = service_.rates();
   TokenBucket& tokens = bucket == OpBucket::kPublish     ? publish_bucket_
                         : bucket == OpBucket::kExpensive ? expensive_bucket_
                                                          : op_bucket_;
-  if (tokens.try_take(core::monotonic_ns())) {
+  const TokenRate& rate = bucket == OpBucket::kPublish     ? rates.publish
+                          : bucket == OpBucket::kExpensive ? rates.expensive
+                                                           : rates.cheap;
+  if (tokens.try_take(rate, core::monotonic_ns())) {
     return true;
   }
   WsAppMetrics& m = shard_.metrics;
