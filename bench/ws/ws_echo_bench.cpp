@@ -5,6 +5,7 @@
 // (epoll is the baseline: every speed claim is the io_uring/epoll ratio of the same run).
 // Usage: hexwire-ws-echo-bench [--connections 100,1000] [--window 8] [--size 512] [--seconds 3]
 //        [--backends io_uring,epoll] [--payload binary|json] [--deflate] [--deflate-level 6]
+//        [--recv-buffers 1024] [--recv-buffer-kib 16]   (the engine shard's receive ring)
 #include <sys/resource.h>
 
 #include <atomic>
@@ -37,6 +38,8 @@ struct Options {
   bool json = false;
   bool deflate = false;
   int deflate_level = 6;
+  std::uint32_t recv_buffers = app::EngineConfig{}.recv_buffers;
+  std::uint32_t recv_buffer_kib = app::EngineConfig{}.recv_buffer_kib;
 };
 
 enum class Phase : int { kWarmup, kMeasure, kStop };
@@ -194,6 +197,8 @@ Result run_once(const Options& options, const std::string& backend, unsigned con
   config.ws_deflate = options.deflate;
   config.ws_deflate_level = options.deflate_level;
   config.ws_outbound_hard_limit = 64u << 20;  // measure the engine, not the slow-reader policy
+  config.recv_buffers = options.recv_buffers;
+  config.recv_buffer_kib = options.recv_buffer_kib;
   app::Node engine(config);
   engine.start();
 
@@ -305,10 +310,16 @@ Options parse(int argc, char** argv) {
       o.deflate = true;
     } else if (arg == "--deflate-level") {
       o.deflate_level = std::stoi(value());
+    } else if (arg == "--recv-buffers") {
+      o.recv_buffers = static_cast<std::uint32_t>(std::stoul(value()));
+    } else if (arg == "--recv-buffer-kib") {
+      o.recv_buffer_kib = static_cast<std::uint32_t>(std::stoul(value()));
     } else {
       std::fprintf(stderr,
                    "usage: %s [--connections 100,1000] [--window 8] [--size 512] [--seconds 3] "
-                   "[--warmup 1] [--backends io_uring,epoll] [--payload binary|json] [--deflate] [--deflate-level 6]\n",
+                   "[--warmup 1] [--backends io_uring,epoll] [--payload binary|json] [--deflate] "
+                   "[--deflate-level 6] "
+                   "[--recv-buffers 1024] [--recv-buffer-kib 16]\n",
                    argv[0]);
       std::exit(arg == "--help" ? 0 : 2);
     }
@@ -331,6 +342,8 @@ int main(int argc, char** argv) {
       options.size, options.json ? "JSON text" : "binary", options.window,
       options.deflate ? "permessage-deflate on" : "no compression", options.seconds,
       options.warmup);
+  std::printf("engine receive ring: %u buffers x %u KiB = %u KiB per shard\n", options.recv_buffers,
+              options.recv_buffer_kib, options.recv_buffers * options.recv_buffer_kib);
   std::printf("%-9s %6s %12s %9s %9s %9s %11s %10s\n", "backend", "conns", "msgs/s", "p50_us",
               "p99_us", "p99.9_us", "wire_B/msg", "cpu_us/msg");
   for (const unsigned connections : options.connections) {
