@@ -46,6 +46,8 @@ for s in 1 3 10 30 100 300; do
 done
 run search_tail_hedge search tail --shards 100 --slow-p 0.001 --slow-ms 1000 --hedge p95
 run search_cache search cache --zipf-s 0.8 --entries 1000
+run netflix_breaker netflix breaker
+run netflix_breaker_hang_shared netflix breaker --failure hang --isolation shared
 
 cd "$out"
 for gp in *.gp; do gnuplot "$gp"; done

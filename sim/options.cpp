@@ -39,7 +39,7 @@ Every latency starts at the intended send time from the schedule (see docs/simul
 open-loop model avoids coordinated omission). Progress is printed once a second.
 
 Case studies (a model of a published system, measured against reference figures):
-  hexwire-sim dynamo|s3|lambda|primevideo <experiment> [flags]   (hexwire-sim dynamo --help; docs/cases/)
+  hexwire-sim dynamo|s3|lambda|primevideo|netflix <experiment> [flags]   (hexwire-sim dynamo --help; docs/cases/)
 
 Examples:
   hexwire-sim echo --duration 10 --rate 20000 --connections 100

@@ -3,6 +3,7 @@
 
 #include "sim/cases/dynamo/dynamo_case.hpp"
 #include "sim/cases/lambda/lambda_case.hpp"
+#include "sim/cases/netflix/netflix_case.hpp"
 #include "sim/cases/primevideo/primevideo_case.hpp"
 #include "sim/cases/s3/s3_case.hpp"
 #include "sim/cases/search/search_case.hpp"
@@ -17,6 +18,7 @@ const std::vector<CaseSpec>& case_catalog() {
     list.push_back(lambda::lambda_case());
     list.push_back(primevideo::primevideo_case());
     list.push_back(search::search_case());
+    list.push_back(netflix::netflix_case());
     return list;
   }();
   return cases;

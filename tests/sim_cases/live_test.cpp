@@ -131,3 +131,9 @@ TEST_CASE("live: search tail over the engine, 8 shards with hedging") {
   check_live_report(run_live("search", "tail --shards 8 --docs 2000 --queries 150 --rate 60 "
                                        "--slow-p 0.05 --slow-ms 200 --hedge p95"));
 }
+
+TEST_CASE("live: netflix breaker over the engine, the dependency failing then healing") {
+  // Opens at 0.5 s, trials at about 2.5 and 4.5 s; heals at 4 s, so the second trial closes it.
+  check_live_report(run_live("netflix", "breaker --breaker on --duration 6s --heal-at 4s --sleep 2s "
+                                        "--rate 50 --healthy-rate 20"));
+}
