@@ -7,6 +7,7 @@
 #include "sim/cases/primevideo/primevideo_case.hpp"
 #include "sim/cases/s3/s3_case.hpp"
 #include "sim/cases/search/search_case.hpp"
+#include "sim/cases/spotify/spotify_case.hpp"
 
 namespace hexwire::sim::cases {
 
@@ -19,6 +20,7 @@ const std::vector<CaseSpec>& case_catalog() {
     list.push_back(primevideo::primevideo_case());
     list.push_back(search::search_case());
     list.push_back(netflix::netflix_case());
+    list.push_back(spotify::spotify_case());
     return list;
   }();
   return cases;

@@ -137,3 +137,7 @@ TEST_CASE("live: netflix breaker over the engine, the dependency failing then he
   check_live_report(run_live("netflix", "breaker --breaker on --duration 6s --heal-at 4s --sleep 2s "
                                         "--rate 50 --healthy-rate 20"));
 }
+
+TEST_CASE("live: spotify bandits over the engine, 7 recommenders for 10 rounds") {
+  check_live_report(run_live("spotify", "bandits --rounds 10 --visits 100 --round-time 300ms"));
+}
