@@ -65,6 +65,10 @@ void add_network_flags(CLI::App& cli, EngineConfig& c) {
   cli.add_option("--shutdown-timeout-ms", c.shutdown_timeout_ms,
                  "On SIGINT/SIGTERM: how long queued output may drain before connections are cut")
       ->capture_default_str();
+  cli.add_option("--max-connections", c.max_connections,
+                 "Open connections the engine accepts (all shards); more get 503 and are closed. "
+                 "0 = the process's open-file limit minus 64")
+      ->capture_default_str();
 }
 
 void add_http_flags(CLI::App& cli, EngineConfig& c) {
@@ -77,6 +81,11 @@ void add_http_flags(CLI::App& cli, EngineConfig& c) {
       ->capture_default_str();
   cli.add_option("--http-idle-timeout-ms", c.http_idle_timeout_ms,
                  "Close an HTTP keep-alive connection idle for this long")
+      ->capture_default_str();
+  cli.add_option("--http-header-timeout-ms", c.http_header_timeout_ms,
+                 "A request head must be complete this long after its first byte, and a new "
+                 "connection must send one within this long (slowloris); else 408 and close. "
+                 "0 = no deadline")
       ->capture_default_str();
 }
 
@@ -178,11 +187,14 @@ std::string to_toml(const EngineConfig& c) {
                      c.shards, to_string(c.backend));
   out += fmt::format(
       "write-batching = \"{}\"\nwrite-delay-us = {}\nwrite-delay-max-us = {}\n"
-      "shutdown-timeout-ms = {}\nrecv-buffers = {}\nrecv-buffer-kib = {}\n",
+      "shutdown-timeout-ms = {}\nrecv-buffers = {}\nrecv-buffer-kib = {}\nmax-connections = {}\n",
       c.write_batching, c.write_delay_us, c.write_delay_max_us, c.shutdown_timeout_ms,
-      c.recv_buffers, c.recv_buffer_kib);
-  out += fmt::format("http-max-header-bytes = {}\nhttp-max-body-bytes = {}\nhttp-idle-timeout-ms = {}\n",
-                     c.http_max_header_bytes, c.http_max_body_bytes, c.http_idle_timeout_ms);
+      c.recv_buffers, c.recv_buffer_kib, c.max_connections);
+  out += fmt::format(
+      "http-max-header-bytes = {}\nhttp-max-body-bytes = {}\nhttp-idle-timeout-ms = {}\n"
+      "http-header-timeout-ms = {}\n",
+      c.http_max_header_bytes, c.http_max_body_bytes, c.http_idle_timeout_ms,
+      c.http_header_timeout_ms);
   out += fmt::format(
       "ws-max-frame-bytes = {}\nws-max-message-bytes = {}\necho = {}\necho-max-message-bytes = {}\n"
       "ws-ping-interval-ms = {}\nws-idle-timeout-ms = {}\nws-close-timeout-ms = {}\n",

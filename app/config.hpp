@@ -30,11 +30,13 @@ struct EngineConfig {
   std::uint32_t shutdown_timeout_ms = 5000;
   std::uint32_t recv_buffers = 1024;     // provided receive buffers per shard (power of two)
   std::uint32_t recv_buffer_kib = 16;    // bytes per receive buffer, in KiB
+  std::uint32_t max_connections = 0;  // open connections; 0 = the open-file limit - 64
 
   // HTTP.
   std::uint32_t http_max_header_bytes = 8 * 1024;
   std::uint32_t http_max_body_bytes = 1024 * 1024;
   std::uint32_t http_idle_timeout_ms = 60'000;
+  std::uint32_t http_header_timeout_ms = 10'000;  // a request head must arrive within this
 
   // WebSocket sessions (net/ws_session.hpp; docs/websocket-sessions.md).
   std::uint32_t ws_max_frame_bytes = 1024 * 1024;     // one frame's payload; above: close 1009

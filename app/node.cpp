@@ -3,6 +3,8 @@
 // and the start-up banner.
 #include "app/node.hpp"
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 
 #include "app/dashboard.hpp"
@@ -10,6 +12,7 @@
 #include "app/system_stats.hpp"
 #include "app/ws_app.hpp"
 #include "core/clock.hpp"
+#include "net/http_response.hpp"
 
 namespace hexwire::app {
 
@@ -44,14 +47,33 @@ net::HttpServerConfig http_server_config(const EngineConfig& c) {
   h.limits.max_header_bytes = c.http_max_header_bytes;
   h.limits.max_body_bytes = c.http_max_body_bytes;
   h.idle_timeout_ns = static_cast<std::uint64_t>(c.http_idle_timeout_ms) * kNsPerMs;
+  h.header_timeout_ns = static_cast<std::uint64_t>(c.http_header_timeout_ms) * kNsPerMs;
   h.allowed_origins = c.ws_allowed_origins;
   h.deflate.enabled = c.ws_deflate;
   h.deflate.compression_level = c.ws_deflate_level;
   return h;
 }
 
+std::size_t effective_max_connections(const EngineConfig& c) {
+  if (c.max_connections != 0) {
+    return c.max_connections;
+  }
+  constexpr std::size_t kReservedDescriptors = 64;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+    return 1'000'000;
+  }
+  const auto files = static_cast<std::size_t>(limit.rlim_cur);
+  return files > 2 * kReservedDescriptors ? files - kReservedDescriptors : kReservedDescriptors;
+}
+
 core::RuntimeConfig runtime_config(const EngineConfig& c) {
   core::RuntimeConfig r;
+  r.max_connections = effective_max_connections(c);
+  net::HttpResponse refusal = net::make_status_response(503, false);
+  refusal.body = "too many connections\n";
+  refusal.headers.emplace_back("Retry-After", "1");
+  r.refusal = std::string(net::encode_response(refusal).view());
   r.shards = c.shards;
   r.backend = c.backend;
   r.pin_threads = c.pin_threads;

@@ -28,6 +28,9 @@ class SystemStatsPublisher;
 [[nodiscard]] net::WsSessionConfig echo_session_config(const EngineConfig& config);
 [[nodiscard]] net::HttpServerConfig http_server_config(const EngineConfig& config);
 [[nodiscard]] core::RuntimeConfig runtime_config(const EngineConfig& config);
+/// The connection limit in force: `--max-connections`, or when it is 0 the process's open-file
+/// limit (soft) minus 64 descriptors for everything else (rings, eventfds, listeners, files).
+[[nodiscard]] std::size_t effective_max_connections(const EngineConfig& config);
 
 /// The NodeServices settings of an engine configuration (/ws message limit from
 /// --ws-max-message-bytes, dispatch on).

@@ -130,6 +130,7 @@ class Connection {
   static constexpr std::uint16_t kPeerFin = 512;         // the peer's EOF was seen
   static constexpr std::uint16_t kLingering = 1024;      // on the reactor's deadline list
   static constexpr std::uint16_t kWriteHeld = 2048;      // queued data waits for write_delay_ns
+  static constexpr std::uint16_t kCapped = 4096;         // holds a ConnectionCap slot
 
   Connection() noexcept = default;
   [[nodiscard]] OpTarget target() const noexcept { return {slot_, generation_}; }

@@ -1,17 +1,53 @@
 // The reactor's server role: listening sockets handed to the backend (multishot accept or
 // EPOLLIN + accept4), and each accepted socket turned into a Connection whose handler comes from
-// the listener's factory.
+// the listener's factory — or, when the engine-wide ConnectionCap is full, into a short-lived
+// connection that sends the refusal bytes and closes in order.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
+#include <span>
+#include <string_view>
 
 #include "core/clock.hpp"
 #include "core/detail/reactor_listener.hpp"
 #include "core/reactor.hpp"
 
 namespace hexwire::core {
+
+namespace {
+
+/// Refuses a connection over the cap: the refusal bytes, then an orderly close (flush, FIN, and
+/// the peer's input read and dropped for a moment, so its request does not turn our close into a
+/// reset that destroys the answer).
+class RefusalHandler final : public ConnectionHandler {
+ public:
+  RefusalHandler(std::string_view refusal, std::size_t& refusing)
+      : refusal_(refusal), refusing_(refusing) {
+    ++refusing_;
+  }
+  ~RefusalHandler() override { --refusing_; }
+  void on_open(Connection& connection) noexcept override {
+    if (!refusal_.empty()) {
+      connection.send(SharedBuffer::copy_of(std::as_bytes(std::span(refusal_))));
+    }
+    connection.close();
+  }
+  void on_data(Connection& /*connection*/, std::span<const std::byte> /*bytes*/) noexcept override {}
+  void on_close(Connection& /*connection*/, CloseReason /*reason*/) noexcept override {}
+
+ private:
+  std::string_view refusal_;
+  std::size_t& refusing_;
+};
+
+/// Refused connections still being answered per reactor; past this a refusal is a plain close,
+/// so a connection storm cannot pile up answers (and descriptors) beyond the cap.
+constexpr std::size_t kMaxRefusing = 64;
+
+}  // namespace
 
 ListenerId Reactor::add_listener(int fd, AcceptHandlerFactory factory) {
   const auto id = static_cast<ListenerId>(listeners_.size());
@@ -79,6 +115,15 @@ void Reactor::on_accepted(std::uint32_t listener, int fd) noexcept {
     ::close(fd);
     return;
   }
+  const bool capped = config_.connection_cap != nullptr;
+  const bool admitted = !capped || config_.connection_cap->try_acquire();
+  if (!admitted) {
+    metrics_.connections_refused->add();
+    if (refusing_ >= kMaxRefusing) {
+      ::close(fd);
+      return;
+    }
+  }
   (void)set_no_delay(fd);
   sockaddr_storage storage{};
   socklen_t length = sizeof(storage);
@@ -88,7 +133,14 @@ void Reactor::on_accepted(std::uint32_t listener, int fd) noexcept {
   metrics_.connections_accepted->add();
   std::unique_ptr<ConnectionHandler> handler;
   try {
-    handler = listeners_[listener]->factory(c);
+    if (admitted) {
+      if (capped) {
+        c.flags_ |= Connection::kCapped;
+      }
+      handler = listeners_[listener]->factory(c);
+    } else {
+      handler = std::make_unique<RefusalHandler>(config_.connection_cap->refusal(), refusing_);
+    }
   } catch (...) {
     handler.reset();  // a throwing factory refuses the connection like a null one
   }

@@ -158,6 +158,20 @@ Counter& MetricsRegistry::counter(std::string_view name, std::string_view help, 
   return family(name, help, kCounter, 1.0).counters[shard]->value;
 }
 
+std::uint64_t MetricsRegistry::counter_total(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& f : families_) {
+    if (f->name == name && f->kind == kCounter) {
+      std::uint64_t total = 0;
+      for (const auto& counter : f->counters) {
+        total += counter->value.value();
+      }
+      return total;
+    }
+  }
+  return 0;
+}
+
 Gauge& MetricsRegistry::gauge(std::string_view name, std::string_view help, unsigned shard) {
   check_shard(shard, shards_, name);
   return family(name, help, kGauge, 1.0).gauges[shard]->value;

@@ -64,6 +64,9 @@ class MetricsRegistry {
   [[nodiscard]] const Counter* find_counter(std::string_view name, unsigned shard) const;
   [[nodiscard]] const Gauge* find_gauge(std::string_view name, unsigned shard) const;
   [[nodiscard]] const Histogram* find_histogram(std::string_view name, unsigned shard) const;
+  /// The named counter summed over shards (name without the `hexwire_` prefix); 0 when no such
+  /// counter is registered. Any thread.
+  [[nodiscard]] std::uint64_t counter_total(std::string_view name) const;
 
   /// Prometheus text exposition (version 0.0.4): counters and gauges summed over shards (and also
   /// labelled per shard), histograms merged over shards as summaries with quantiles

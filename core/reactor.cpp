@@ -30,6 +30,7 @@ struct Reactor::OwnMetrics {
   Counter writes_held;
   Gauge write_delay_us;
   Gauge loop_busy_permille;
+  Counter connections_refused;
 };
 
 namespace {
@@ -65,6 +66,7 @@ Reactor::Reactor(const ReactorConfig& config, ReactorMetrics metrics)
   default_to(metrics_.writes_held, own.writes_held);
   default_to(metrics_.write_delay_us, own.write_delay_us);
   default_to(metrics_.loop_busy_permille, own.loop_busy_permille);
+  default_to(metrics_.connections_refused, own.connections_refused);
   if (config_.write_batching == WriteBatching::kFixed) {
     write_delay_ns_ = config_.write_delay_ns;
     metrics_.write_delay_us->set(static_cast<std::int64_t>(write_delay_ns_ / 1000));
@@ -111,6 +113,9 @@ Reactor::~Reactor() {
       ::close(c->fd_);
       drop_queue(*c);
       c->handler_.reset();
+      if ((c->flags_ & Connection::kCapped) != 0) {
+        config_.connection_cap->release();
+      }
       c->state_ = Connection::State::kFree;
     }
   }
@@ -149,6 +154,9 @@ Connection& Reactor::allocate_connection(int fd, const SocketAddress& peer) {
 }
 
 void Reactor::release_slot(Connection& c) noexcept {
+  if ((c.flags_ & Connection::kCapped) != 0) {
+    config_.connection_cap->release();
+  }
   c.state_ = Connection::State::kFree;
   c.fd_ = -1;
   c.flags_ = 0;

@@ -14,6 +14,7 @@
 
 #include "core/backend.hpp"
 #include "core/connection.hpp"
+#include "core/connection_cap.hpp"
 #include "core/metrics.hpp"
 #include "core/socket.hpp"
 #include "core/write_batching.hpp"
@@ -52,6 +53,9 @@ struct ReactorConfig {
   AdaptiveBatchingConfig adaptive_batching;
   /// A held connection is sent at once when this many bytes are queued.
   std::size_t write_delay_max_bytes = 64u << 10;
+  /// Engine-wide limit on accepted connections, shared with the other reactors (null: none).
+  /// Must outlive the reactor.
+  ConnectionCap* connection_cap = nullptr;
 };
 
 /// Called on the accepting shard for each new connection; returns its handler, or nullptr to
@@ -74,6 +78,7 @@ struct ReactorMetrics {
   Counter* writes_held = nullptr;            // connections held by the write delay before sending
   Gauge* write_delay_us = nullptr;     // the hold in use now (adaptive: the controller's choice)
   Gauge* loop_busy_permille = nullptr;  // adaptive: smoothed share of time the thread was on CPU
+  Counter* connections_refused = nullptr;    // accepted sockets refused: the ConnectionCap was full
 };
 
 using ListenerId = std::uint32_t;
@@ -218,6 +223,7 @@ class Reactor final : private BackendEvents {
   std::uint64_t window_start_ns_ = 0;      // adaptive: start of the current measuring window
   std::uint64_t window_start_cpu_ns_ = 0;  // adaptive: the thread's CPU time at that moment
   std::vector<std::unique_ptr<ConnectionHandler>> retired_handlers_;
+  std::size_t refusing_ = 0;  // connections over the cap still being answered
   std::uint64_t turn_ = 0;
 };
 

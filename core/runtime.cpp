@@ -90,6 +90,9 @@ void Shard::setup() {
       "Adaptive batching: smoothed share of time the shard thread was on CPU, per mille", id_);
   metrics.send_queue_bytes =
       &registry.gauge("send_queue_bytes", "Bytes queued for sending, not yet written", id_);
+  metrics.connections_refused = &registry.counter(
+      "connections_refused_total",
+      "Connections refused at accept because --max-connections were open", id_);
   counters_->loop_turns = &registry.counter("loop_turns_total", "Event loop turns", id_);
   counters_->mailbox_tasks = &registry.counter("mailbox_tasks_total", "Cross-shard tasks run", id_);
   counters_->mailbox_depth =
@@ -97,6 +100,7 @@ void Shard::setup() {
 
   ReactorConfig config = runtime_->config().reactor;
   config.backend = runtime_->config().backend;
+  config.connection_cap = runtime_->connection_cap_.get();
   reactor_ = std::make_unique<Reactor>(config, metrics);
   now_ns_ = monotonic_ns();
   timers_ = std::make_unique<TimerWheel>(now_ns_, runtime_->config().timer_tick_ns);
@@ -206,7 +210,11 @@ Runtime::Runtime(RuntimeConfig config)
       owned_metrics_(config_.metrics == nullptr ? std::make_unique<MetricsRegistry>(shard_count_)
                                                 : nullptr),
       metrics_(config_.metrics != nullptr ? config_.metrics : owned_metrics_.get()),
-      mailboxes_(shard_count_, config_.mailbox_capacity) {
+      mailboxes_(shard_count_, config_.mailbox_capacity),
+      connection_cap_(config_.max_connections != 0
+                          ? std::make_unique<ConnectionCap>(config_.max_connections,
+                                                            config_.refusal)
+                          : nullptr) {
   if (metrics_->shards() < shard_count_) {
     throw std::invalid_argument("RuntimeConfig::metrics has fewer shards than the runtime");
   }

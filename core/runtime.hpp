@@ -30,6 +30,11 @@ struct RuntimeConfig {
   ReactorConfig reactor;                // buffer ring size/count, send limits, linger
   std::size_t mailbox_capacity = 4096;  // initial tasks per ordered shard pair
   std::size_t mailbox_batch = 256;      // tasks run per sender per loop turn
+  /// Open accepted connections, engine-wide; over it a new connection gets `refusal` and is
+  /// closed. 0 = no limit.
+  std::size_t max_connections = 0;
+  /// Bytes written to a connection refused by max_connections before it is closed.
+  std::string refusal;
   std::uint64_t timer_tick_ns = 1'000'000;  // timer wheel resolution
   std::uint64_t max_sleep_ns =
       100'000'000;  // upper bound of one sleep (gauges refresh at least this often)
@@ -142,6 +147,10 @@ class Runtime final : public Executor {
   [[nodiscard]] Shard& shard(unsigned id) noexcept { return *shards_[id]; }
   [[nodiscard]] MetricsRegistry& metrics() noexcept { return *metrics_; }
   [[nodiscard]] const RuntimeConfig& config() const noexcept { return config_; }
+  /// The engine-wide connection limit (null when max_connections is 0).
+  [[nodiscard]] const ConnectionCap* connection_cap() const noexcept {
+    return connection_cap_.get();
+  }
 
  private:
   friend class Shard;
@@ -152,6 +161,7 @@ class Runtime final : public Executor {
   std::unique_ptr<MetricsRegistry> owned_metrics_;
   MetricsRegistry* metrics_;
   MailboxMesh mailboxes_;
+  std::unique_ptr<ConnectionCap> connection_cap_;  // null without max_connections
   std::vector<Shard*> shards_;
   std::vector<std::thread> threads_;
   std::function<void(Shard&)> stop_hook_;

@@ -189,6 +189,14 @@ HttpParseStatus HttpRequestParser::feed(std::span<const std::byte> bytes) {
   return impl_->parse();
 }
 
+bool HttpRequestParser::reading_head() const noexcept {
+  const Impl& impl = *impl_;
+  if (impl.status != HttpParseStatus::kNeedMore || !impl.parser || impl.parser->is_header_done()) {
+    return false;
+  }
+  return impl.start < impl.buffer.size() || impl.parser->got_some();
+}
+
 HttpParseStatus HttpRequestParser::next() {
   if (impl_->status == HttpParseStatus::kError) {
     return HttpParseStatus::kError;

@@ -80,6 +80,9 @@ class HttpRequestParser {
   [[nodiscard]] HttpParseError error() const noexcept;
   /// Bytes received but not part of any completed request.
   [[nodiscard]] std::span<const std::byte> pending() const noexcept;
+  /// True while a request has begun (at least one byte of it arrived) and its head (request line
+  /// and headers) is not complete yet: what a head deadline (slowloris) must bound.
+  [[nodiscard]] bool reading_head() const noexcept;
   /// Moves the pending bytes out (e.g. to hand them to the WebSocket decoder after an upgrade).
   [[nodiscard]] std::string take_pending();
 

@@ -1,8 +1,10 @@
 // HttpSession: request loop (parse, route, answer in order), parse errors (answer, then orderly
-// close), idle timeout, and the WebSocket upgrade that replaces this handler with a WsSession.
+// close), idle timeout and request-head deadline (one lazily re-armed timer), and the WebSocket
+// upgrade that replaces this handler with a WsSession.
 // HttpServer: routes, WebSocket endpoints, per-shard metrics and the accept factory.
 #include "net/http_session.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <stdexcept>
 
@@ -16,8 +18,8 @@ namespace {
 
 const HttpMetrics* fallback_http_metrics() noexcept {
   struct Fallback {
-    core::Counter counters[4];
-    HttpMetrics metrics{&counters[0], &counters[1], &counters[2], &counters[3]};
+    core::Counter counters[5];
+    HttpMetrics metrics{&counters[0], &counters[1], &counters[2], &counters[3], &counters[4]};
   };
   thread_local Fallback fallback;
   return &fallback.metrics;
@@ -63,6 +65,10 @@ void HttpServer::attach_metrics(core::MetricsRegistry& registry) {
     m.upgrades = &registry.counter("http_upgrades_total", "WebSocket handshakes accepted", shard);
     m.rejected_upgrades = &registry.counter(
         "http_upgrades_rejected_total", "WebSocket handshakes refused with an HTTP error", shard);
+    m.header_timeouts = &registry.counter(
+        "http_header_timeouts_total",
+        "Connections closed because a request head did not arrive within --http-header-timeout-ms",
+        shard);
     http_metrics_.push_back(m);
     ws_metrics_.push_back(bind_ws_metrics(registry, shard));
   }
@@ -115,7 +121,9 @@ void HttpSession::on_open(core::Connection& connection) noexcept {
     timers_ = &shard->timers();
   }
   last_activity_ns_ = core::monotonic_ns();
-  arm_idle_timer();
+  const std::uint64_t head_timeout = server_->config().header_timeout_ns;
+  head_deadline_ns_ = head_timeout != 0 ? last_activity_ns_ + head_timeout : 0;
+  arm_timer();
 }
 
 void HttpSession::on_data(core::Connection& connection, std::span<const std::byte> bytes) noexcept {
@@ -134,6 +142,26 @@ void HttpSession::on_data(core::Connection& connection, std::span<const std::byt
     status = HttpParseStatus::kError;  // allocation failure inside the parser: give up on it
   }
   serve(connection, status);
+  if (!done_) {
+    track_head_deadline();
+  }
+}
+
+void HttpSession::track_head_deadline() noexcept {
+  const std::uint64_t head_timeout = server_->config().header_timeout_ns;
+  if (head_timeout == 0) {
+    return;
+  }
+  if (!parser_->reading_head()) {
+    head_deadline_ns_ = 0;  // between requests (the idle timeout applies), or a body is arriving
+    return;
+  }
+  if (head_deadline_ns_ == 0) {
+    head_deadline_ns_ = last_activity_ns_ + head_timeout;  // the first byte of a new request
+    if (head_deadline_ns_ < timer_due_ns_ || timer_ == 0) {
+      arm_timer();
+    }
+  }
 }
 
 void HttpSession::serve(core::Connection& connection, HttpParseStatus status) noexcept {
@@ -149,6 +177,7 @@ void HttpSession::serve(core::Connection& connection, HttpParseStatus status) no
         // control slows it down) and stop answering until the queued answers drain.
         paused_status_ = status;
         answering_paused_ = true;
+        head_deadline_ns_ = 0;  // we stopped reading: the next head's clock starts after resuming
         connection.pause_reading();
         return;
       }
@@ -262,27 +291,42 @@ void HttpSession::respond(core::Connection& connection, const HttpResponse& resp
   }
 }
 
-void HttpSession::arm_idle_timer() noexcept {
+void HttpSession::arm_timer() noexcept {
   const std::uint64_t idle = server_->config().idle_timeout_ns;
-  if (timers_ == nullptr || idle == 0) {
-    return;
+  std::uint64_t due = idle != 0 ? last_activity_ns_ + idle : UINT64_MAX;
+  if (head_deadline_ns_ != 0) {
+    due = std::min(due, head_deadline_ns_);
   }
   cancel_timer();
-  timer_ = timers_->add_at(last_activity_ns_ + idle, [this] { on_idle_timer(); });
+  if (timers_ == nullptr || due == UINT64_MAX) {
+    return;
+  }
+  timer_due_ns_ = due;
+  timer_ = timers_->add_at(due, [this] { on_timer(); });
 }
 
-void HttpSession::on_idle_timer() noexcept {
+void HttpSession::on_timer() noexcept {
   timer_ = 0;
   if (done_ || connection_ == nullptr) {
     return;
   }
-  const std::uint64_t idle = server_->config().idle_timeout_ns;
-  if (core::monotonic_ns() >= last_activity_ns_ + idle) {
+  const std::uint64_t now = core::monotonic_ns();
+  if (head_deadline_ns_ != 0 && now >= head_deadline_ns_) {
+    metrics_->header_timeouts->add();
+    if (parser_ && parser_->reading_head()) {
+      respond(*connection_, make_status_response(408, false));  // it sent part of a request
+    }
     done_ = true;
     connection_->close();
     return;
   }
-  arm_idle_timer();  // there was activity since: wait for the rest of the period
+  const std::uint64_t idle = server_->config().idle_timeout_ns;
+  if (idle != 0 && now >= last_activity_ns_ + idle) {
+    done_ = true;
+    connection_->close();
+    return;
+  }
+  arm_timer();  // there was activity since: wait for the rest of the period
 }
 
 void HttpSession::cancel_timer() noexcept {

@@ -1,7 +1,8 @@
 // HTTP/1.1 on a core::Connection and the server object that owns the routes. HttpSession feeds the
 // incremental parser, answers pipelined requests in order through the HttpRouter (pausing reads
 // while a client that does not read its answers has more than the soft limit queued), answers bad
-// requests with 400/413/431 and closes, closes idle keep-alive connections (shard timer wheel), and
+// requests with 400/413/431 and closes, closes idle keep-alive connections and requests whose head
+// does not arrive within the header timeout (slowloris; shard timer wheel), and
 // upgrades GET requests on registered WebSocket paths to a WsSession (handing over the bytes that
 // followed the handshake). HttpServer holds the router, the WebSocket endpoints and the settings.
 #pragma once
@@ -50,6 +51,10 @@ struct WsEndpoint {
 struct HttpServerConfig {
   HttpParserLimits limits;
   std::uint64_t idle_timeout_ns = 60'000'000'000;  // keep-alive connection idle this long: closed
+  /// A request head (request line and headers) must be complete this long after its first byte,
+  /// and a new connection must send a complete head this long after it was accepted (slowloris);
+  /// otherwise 408 (when it sent part of one) and close. 0 = no deadline.
+  std::uint64_t header_timeout_ns = 10'000'000'000;
   std::vector<std::string> allowed_origins;        // empty: any origin
   std::vector<std::string> subprotocols = {std::string(kSubprotocolV1)};
   DeflateConfig deflate;  // permessage-deflate (off by default)
@@ -61,6 +66,7 @@ struct HttpMetrics {
   core::Counter* bad_requests = nullptr;  // 400/413/431 from the parser
   core::Counter* upgrades = nullptr;      // successful WebSocket handshakes
   core::Counter* rejected_upgrades = nullptr;
+  core::Counter* header_timeouts = nullptr;  // 408 / closed: a request head came too slowly
 };
 
 class HttpServer {
@@ -128,8 +134,11 @@ class HttpSession final : public core::ConnectionHandler {
   bool upgrade(core::Connection& connection, const HttpRequest& request,
                const WsEndpoint& endpoint) noexcept;
   void respond(core::Connection& connection, const HttpResponse& response) noexcept;
-  void arm_idle_timer() noexcept;
-  void on_idle_timer() noexcept;
+  /// Starts or ends the head deadline after the parser saw new bytes.
+  void track_head_deadline() noexcept;
+  /// (Re-)arms the timer at the earlier of the idle deadline and the head deadline.
+  void arm_timer() noexcept;
+  void on_timer() noexcept;
   void cancel_timer() noexcept;
 
   const HttpServer* server_;
@@ -140,6 +149,8 @@ class HttpSession final : public core::ConnectionHandler {
   core::TimerWheel* timers_ = nullptr;
   core::TimerId timer_ = 0;
   std::uint64_t last_activity_ns_ = 0;
+  std::uint64_t head_deadline_ns_ = 0;  // a request head must be complete by then; 0: none due
+  std::uint64_t timer_due_ns_ = 0;      // when the armed timer fires
   HttpParseStatus paused_status_ = HttpParseStatus::kNeedMore;  // parser state when paused
   bool answering_paused_ = false;  // reading paused until the queued answers drain
   bool done_ = false;              // closing or upgraded: ignore further bytes

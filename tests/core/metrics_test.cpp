@@ -306,3 +306,13 @@ TEST_CASE("invalid names and out of range shards are rejected") {
   CHECK_THROWS_AS(registry.counter("fine", "x", 2), std::out_of_range);
   CHECK_THROWS_AS(registry.histogram("lat", "x", 0, 0.0), std::invalid_argument);
 }
+
+TEST_CASE("counter_total sums a counter over shards and is 0 for unknown names") {
+  hexwire::core::MetricsRegistry registry(3);
+  registry.counter("hits_total", "Hits", 0).add(2);
+  registry.counter("hits_total", "Hits", 2).add(5);
+  registry.gauge("level", "Level", 1).set(9);
+  CHECK(registry.counter_total("hits_total") == 7);
+  CHECK(registry.counter_total("level") == 0);  // a gauge, not a counter
+  CHECK(registry.counter_total("missing_total") == 0);
+}

@@ -170,3 +170,21 @@ TEST_CASE("response heads are parsed for the client role") {
   CHECK(parse_response_head(std::as_bytes(std::span<const char>("NOPE\r\n\r\n", 8)), head).status ==
         HttpParseStatus::kError);
 }
+
+TEST_CASE("reading_head is true from a request's first byte until its head is complete") {
+  HttpRequestParser parser;
+  CHECK_FALSE(parser.reading_head());  // nothing received: idle, not a head in progress
+  REQUIRE(parser.feed("GE") == HttpParseStatus::kNeedMore);
+  CHECK(parser.reading_head());
+  REQUIRE(parser.feed("T / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n") ==
+          HttpParseStatus::kNeedMore);
+  CHECK(parser.reading_head());
+  REQUIRE(parser.feed("\r\nab") == HttpParseStatus::kNeedMore);
+  CHECK_FALSE(parser.reading_head());  // the head is done; a slow body is the idle timeout's job
+  REQUIRE(parser.feed("cd") == HttpParseStatus::kComplete);
+  CHECK_FALSE(parser.reading_head());
+  REQUIRE(parser.next() == HttpParseStatus::kNeedMore);
+  CHECK_FALSE(parser.reading_head());  // keep-alive, waiting for the next request
+  REQUIRE(parser.feed("G") == HttpParseStatus::kNeedMore);
+  CHECK(parser.reading_head());
+}

@@ -1,9 +1,16 @@
 // The engine's HTTP side over real loopback sockets: built-in endpoints (/healthz, /metrics,
 // /api/stats), 404/405, parse errors (400, 431) followed by a close, keep-alive with pipelined
-// requests answered in order, and the idle timeout of a keep-alive connection.
+// requests answered in order, the idle timeout of a keep-alive connection, the request-head
+// deadline (slowloris), the connection limit (503) and /echo only with --echo.
 #include <catch2/catch.hpp>
 
+#include <poll.h>
+#include <sys/resource.h>
+
 #include <simdjson.h>
+
+#include <chrono>
+#include <thread>
 
 #include "tests/websocket/ws_test_support.hpp"
 
@@ -231,4 +238,83 @@ TEST_CASE("http: /echo is not served without --echo (404); with it, frames up to
   REQUIRE(client.upgrade("/echo") == 101);
   client.send_all(RawClient::frame(0x2, std::string((1u << 20) + 1, 'e')));
   CHECK(client.read_close_code() == 1009);
+}
+
+TEST_CASE("http: a request head trickled byte by byte gets 408 at the header deadline (slowloris)",
+          "[http][slowloris]") {
+  auto config = hexwire::test::test_engine_config();
+  config.http_header_timeout_ms = 300;  // the idle timeout stays at 60 s: only the head deadline
+  auto engine = start(config);
+  RawClient client(engine->port(), 5000);
+  const std::string head = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(200, 'p');
+  std::optional<RawClient::HttpAnswer> answer;
+  for (std::size_t i = 0; i < head.size(); ++i) {  // 50 ms per byte: ~10 s for the whole head
+    if (!client.try_send_all(head.substr(i, 1), 500)) {
+      break;
+    }
+    pollfd ready{client.fd(), POLLIN, 0};
+    if (::poll(&ready, 1, 50) > 0) {
+      break;  // the server answered (or closed)
+    }
+  }
+  answer = client.read_http();
+  REQUIRE(answer);
+  CHECK(answer->status == 408);
+  CHECK(answer->head.find("Connection: close") != std::string::npos);
+  CHECK(client.wait_closed());
+  CHECK(engine->metrics().counter_total("http_header_timeouts_total") == 1);
+}
+
+TEST_CASE("http: a connection that sends nothing is closed at the header deadline; keep-alive "
+          "waits between requests are not",
+          "[http][slowloris]") {
+  auto config = hexwire::test::test_engine_config();
+  config.http_header_timeout_ms = 200;
+  config.http_idle_timeout_ms = 5000;
+  auto engine = start(config);
+  {
+    RawClient silent(engine->port(), 3000);
+    CHECK(silent.wait_closed());  // no 408: it never started a request
+  }
+  CHECK(engine->metrics().counter_total("http_header_timeouts_total") == 1);
+  RawClient client(engine->port(), 3000);
+  for (int i = 0; i < 2; ++i) {
+    client.send_all("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const auto answer = client.read_http();
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // twice the head deadline
+  }
+  CHECK(engine->metrics().counter_total("http_header_timeouts_total") == 1);
+}
+
+TEST_CASE("http: over --max-connections a new connection gets 503 with Retry-After, then EOF",
+          "[http][limits]") {
+  auto config = hexwire::test::test_engine_config();
+  config.max_connections = 2;
+  auto engine = start(config);
+  CHECK(hexwire::app::effective_max_connections(config) == 2);
+  RawClient first(engine->port());
+  RawClient second(engine->port());
+  for (RawClient* client : {&first, &second}) {  // each answered: both hold a slot
+    client->send_all("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const auto answer = client->read_http();
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+  }
+  RawClient third(engine->port());
+  const auto refused = third.read_http();
+  REQUIRE(refused);
+  CHECK(refused->status == 503);
+  CHECK(refused->head.find("Retry-After: 1") != std::string::npos);
+  CHECK(refused->body == "too many connections\n");
+  CHECK(third.wait_closed());
+  CHECK(engine->metrics().counter_total("connections_refused_total") == 1);
+  // Without the flag the limit follows the open-file limit.
+  rlimit files{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &files) == 0);
+  if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur > 128) {
+    CHECK(hexwire::app::effective_max_connections(hexwire::app::EngineConfig{}) ==
+          files.rlim_cur - 64);
+  }
 }

@@ -17,13 +17,6 @@ constexpr std::uint8_t kBinary = 0x2;
 constexpr std::uint8_t kPing = 0x9;
 constexpr std::uint8_t kPong = 0xA;
 
-std::uint64_t counter_total(hexwire::app::Node& engine, const std::string& name) {
-  const std::string text = engine.metrics().prometheus_text();
-  const std::string needle = "\nhexwire_" + name + " ";
-  const std::size_t at = text.find(needle);
-  return at == std::string::npos ? 0 : std::stoull(text.substr(at + needle.size()));
-}
-
 /// Floods /echo with 16 KiB messages while reading nothing, until the server stops taking bytes
 /// or 2,000 messages (32 MiB) went out. Returns the number sent.
 int flood(RawClient& client) {
@@ -107,14 +100,14 @@ TEST_CASE("ws backpressure: a slow reader is closed with 1008 under the close po
   CHECK(close_code == 1008);
   CHECK(echoed < sent);
   CHECK(client.wait_closed());
-  CHECK(counter_total(*engine, "ws_slow_events_total") >= 1);
+  CHECK(engine->metrics().counter_total("ws_slow_events_total") >= 1);
   // The session ends once the server's side of the TCP close completes (bounded wait).
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (counter_total(*engine, "ws_closes_1008_total") == 0 &&
+  while (engine->metrics().counter_total("ws_closes_1008_total") == 0 &&
          std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  CHECK(counter_total(*engine, "ws_closes_1008_total") == 1);
+  CHECK(engine->metrics().counter_total("ws_closes_1008_total") == 1);
 }
 
 TEST_CASE("ws backpressure: the drop policy drops and counts data but keeps control frames",
@@ -137,8 +130,8 @@ TEST_CASE("ws backpressure: the drop policy drops and counts data but keeps cont
     ++echoed;
   }
   CHECK(got_pong);
-  const std::uint64_t dropped = counter_total(*engine, "ws_messages_dropped_total");
+  const std::uint64_t dropped = engine->metrics().counter_total("ws_messages_dropped_total");
   CHECK(dropped > 0);
   CHECK(echoed + static_cast<int>(dropped) == sent);
-  CHECK(counter_total(*engine, "ws_slow_events_total") >= 1);
+  CHECK(engine->metrics().counter_total("ws_slow_events_total") >= 1);
 }
