@@ -109,7 +109,8 @@ void add_websocket_flags(CLI::App& cli, EngineConfig& c) {
                  "Send a ping to a WebSocket peer silent for this long; 0 = never")
       ->capture_default_str();
   cli.add_option("--ws-idle-timeout-ms", c.ws_idle_timeout_ms,
-                 "Close (1001) a WebSocket peer silent for this long, pongs included; 0 = never")
+                 "Close (1001) a WebSocket peer that sent no data and answered no ping for this "
+                 "long (its own pings do not count); 0 = never")
       ->capture_default_str();
   cli.add_option("--ws-close-timeout-ms", c.ws_close_timeout_ms,
                  "After sending a close frame, wait this long for the peer's reply")
@@ -120,8 +121,14 @@ void add_websocket_flags(CLI::App& cli, EngineConfig& c) {
   cli.add_option("--ws-outbound-hard-limit", c.ws_outbound_hard_limit,
                  "Queued outbound bytes above which --ws-slow-policy applies")
       ->capture_default_str();
+  cli.add_option("--ws-outbound-reply-reserve", c.ws_outbound_reply_reserve,
+                 "Replies and pongs are never dropped; a connection whose queue passes the hard "
+                 "limit + this is closed 1008 (a peer that sends requests or pings and does not "
+                 "read)")
+      ->capture_default_str();
   cli.add_option("--ws-slow-policy", c.ws_slow_policy,
-                 "Above the hard limit: close (close 1008) or drop (drop data messages, counted)")
+                 "Above the hard limit: close (close 1008) or drop (drop events, counted, and tell "
+                 "the client how many with {\"op\":\"dropped\"})")
       ->capture_default_str()
       ->check(CLI::IsMember({"close", "drop"}));
   cli.add_flag("--ws-deflate", c.ws_deflate,
@@ -202,9 +209,10 @@ std::string to_toml(const EngineConfig& c) {
       c.echo_max_message_bytes,
       c.ws_ping_interval_ms, c.ws_idle_timeout_ms, c.ws_close_timeout_ms);
   out += fmt::format(
-      "ws-outbound-soft-limit = {}\nws-outbound-hard-limit = {}\nws-slow-policy = \"{}\"\n"
-      "ws-deflate = {}\nws-deflate-level = {}\n",
-      c.ws_outbound_soft_limit, c.ws_outbound_hard_limit, c.ws_slow_policy,
+      "ws-outbound-soft-limit = {}\nws-outbound-hard-limit = {}\nws-outbound-reply-reserve = {}\n"
+      "ws-slow-policy = \"{}\"\nws-deflate = {}\nws-deflate-level = {}\n",
+      c.ws_outbound_soft_limit, c.ws_outbound_hard_limit, c.ws_outbound_reply_reserve,
+      c.ws_slow_policy,
       c.ws_deflate ? "true" : "false", c.ws_deflate_level);
   out += "ws-allowed-origin = [";
   for (std::size_t i = 0; i < c.ws_allowed_origins.size(); ++i) {

@@ -48,6 +48,7 @@ struct EngineConfig {
   std::uint32_t ws_close_timeout_ms = 5'000;          // wait for the peer's close reply
   std::uint32_t ws_outbound_soft_limit = 256 * 1024;  // queued bytes: above = slow connection
   std::uint32_t ws_outbound_hard_limit = 1024 * 1024; // queued bytes: above = policy applies
+  std::uint32_t ws_outbound_reply_reserve = 256 * 1024;  // replies/pongs past hard + this: 1008
   std::string ws_slow_policy = "close";               // "close" (1008) or "drop" (count and drop)
   bool ws_deflate = false;                            // accept permessage-deflate offers
   int ws_deflate_level = 6;                           // zlib level 1..9

@@ -60,8 +60,9 @@ struct ReplyTo {
   [[nodiscard]] FrameWriter& writer() const noexcept { return shards->here().writer; }
 };
 
+/// Replies to dispatch ops (never dropped by the slow-consumer policy).
 void send(WsConnection& c, core::SharedBuffer frame) noexcept {
-  (void)c.link().send_frame(std::move(frame));
+  (void)c.link().send_frame(std::move(frame), net::WsSendKind::kReply);
 }
 
 void send_error(WsShards& shards, WsConnection& c, std::string_view id, ErrorCode code,

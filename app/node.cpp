@@ -29,6 +29,7 @@ net::WsSessionConfig ws_session_config(const EngineConfig& c) {
   s.close_timeout_ns = c.ws_close_timeout_ms * kNsPerMs;
   s.outbound_soft_limit = c.ws_outbound_soft_limit;
   s.outbound_hard_limit = c.ws_outbound_hard_limit;
+  s.outbound_reply_reserve = c.ws_outbound_reply_reserve;
   s.policy =
       c.ws_slow_policy == "drop" ? net::BackpressurePolicy::kDrop : net::BackpressurePolicy::kClose;
   s.deflate_level = c.ws_deflate_level;

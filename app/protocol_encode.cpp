@@ -226,12 +226,27 @@ core::SharedBuffer encode_notification(FrameWriter& w, const pubsub::Message& me
                                                              : encode_notify(w, message);
 }
 
-core::SharedBuffer encode_pending_dropped(FrameWriter& w, std::uint64_t dropped) {
-  begin_object(w, "{\"op\":\"pending\"", {});
-  w.raw(",\"dropped\":");
-  w.uint(dropped);
+namespace {
+
+/// An event carrying one count: {"op":...,"<field>":N} (`op_literal` and `field_literal` are
+/// written as they are: `{"op":"x"` and `,"n":`).
+core::SharedBuffer encode_count_event(FrameWriter& w, std::string_view op_literal,
+                                      std::string_view field_literal, std::uint64_t count) {
+  begin_object(w, op_literal, {});
+  w.raw(field_literal);
+  w.uint(count);
   w.raw('}');
   return w.finish_text_frame();
+}
+
+}  // namespace
+
+core::SharedBuffer encode_pending_dropped(FrameWriter& w, std::uint64_t dropped) {
+  return encode_count_event(w, "{\"op\":\"pending\"", ",\"dropped\":", dropped);
+}
+
+core::SharedBuffer encode_dropped(FrameWriter& w, std::uint64_t count) {
+  return encode_count_event(w, "{\"op\":\"dropped\"", ",\"count\":", count);
 }
 
 }  // namespace hexwire::app

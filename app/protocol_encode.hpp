@@ -93,6 +93,9 @@ core::SharedBuffer encode_read(FrameWriter& w, std::string_view id, std::string_
                                std::uint64_t seq);
 /// {"op":"pending","dropped":N} sent after an offline queue was drained when it had overflowed.
 core::SharedBuffer encode_pending_dropped(FrameWriter& w, std::uint64_t dropped);
+/// {"op":"dropped","count":N}: N events before this point were dropped because the connection
+/// read too slowly (--ws-slow-policy drop).
+core::SharedBuffer encode_dropped(FrameWriter& w, std::uint64_t count);
 
 /// The frame of a message for its live subscribers: a kUserEvent's payload as it is, any other
 /// kind as msg.

@@ -4,6 +4,7 @@
 #include "app/ws_app.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <limits>
 #include <utility>
 
@@ -218,7 +219,7 @@ void WsConnection::on_text(std::string_view text, std::uint64_t received_ns) noe
 
 void WsConnection::send(core::SharedBuffer frame) noexcept {
   if (open_) {
-    (void)link_.send_frame(std::move(frame));
+    (void)link_.send_frame(std::move(frame), net::WsSendKind::kReply);
   }
 }
 
@@ -227,12 +228,24 @@ bool WsConnection::deliver(const core::SharedBuffer& frame) noexcept {
     shard_.metrics.drops->add();
     return false;
   }
-  if (link_.send_frame(frame) != net::WsSendResult::kQueued) {
+  if (link_.send_frame(frame, net::WsSendKind::kData) != net::WsSendResult::kQueued) {
     shard_.metrics.drops->add();
     return false;
   }
   shard_.metrics.deliveries->add();
   return true;
+}
+
+bool WsConnection::deliver_stream(std::unique_ptr<net::WsFrameStream> stream) noexcept {
+  return open_ && link_.send_stream(std::move(stream)) == net::WsSendResult::kQueued;
+}
+
+core::SharedBuffer WsConnection::drop_notice(std::uint64_t count) noexcept {
+  try {
+    return encode_dropped(shard_.writer, count);
+  } catch (const std::exception&) {
+    return {};  // out of memory: the gap still shows in the channels' seqs
+  }
 }
 
 void WsConnection::send_error(std::string_view id, ErrorCode code,
@@ -343,12 +356,22 @@ class WsEndpointApplication final : public net::WsApplication, public ClientLink
     connection_.closed();
     session_ = nullptr;
   }
+  core::SharedBuffer drop_notice(net::WsSession& /*session*/,
+                                 std::uint64_t dropped) noexcept override {
+    return connection_.drop_notice(dropped);
+  }
 
-  net::WsSendResult send_frame(core::SharedBuffer frame) noexcept override {
+  net::WsSendResult send_frame(core::SharedBuffer frame, net::WsSendKind kind) noexcept override {
     if (session_ == nullptr) {
       return net::WsSendResult::kClosed;
     }
-    return session_->send_frame(std::move(frame));
+    return session_->send_frame(std::move(frame), kind);
+  }
+  net::WsSendResult send_stream(std::unique_ptr<net::WsFrameStream> stream) noexcept override {
+    if (session_ == nullptr) {
+      return net::WsSendResult::kClosed;
+    }
+    return session_->send_stream(std::move(stream));
   }
   void close(std::uint16_t code, std::string_view reason) noexcept override {
     if (session_ != nullptr) {

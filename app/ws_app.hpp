@@ -31,11 +31,16 @@ class WsService;
 class WsShards;  // app/ws_app_state.hpp
 struct WsShardState;
 
-/// Where a connection's frames go. Every call happens on the connection's shard.
+/// Where a connection's frames go. Every call happens on the connection's shard; frames leave in
+/// call order (a stream included: what is sent after it waits behind it).
 class ClientLink {
  public:
-  /// Queues one prebuilt server TEXT frame (possibly shared with other connections).
-  virtual net::WsSendResult send_frame(core::SharedBuffer frame) noexcept = 0;
+  /// Queues one prebuilt server TEXT frame (possibly shared with other connections). kData may be
+  /// dropped by the slow-consumer policy; kReply never is (net::WsSendKind).
+  virtual net::WsSendResult send_frame(core::SharedBuffer frame, net::WsSendKind kind) noexcept = 0;
+  /// Queues frames produced as the connection drains (a resume backlog, an offline drain): never
+  /// dropped, whatever their total size.
+  virtual net::WsSendResult send_stream(std::unique_ptr<net::WsFrameStream> stream) noexcept = 0;
   /// Starts closing the connection with `code` (the reason is a constant string).
   virtual void close(std::uint16_t code, std::string_view reason) noexcept = 0;
 
@@ -65,8 +70,13 @@ class WsConnection {
     return identity_ ? &*identity_ : nullptr;
   }
   [[nodiscard]] ClientLink& link() noexcept { return link_; }
-  /// Sends a frame and counts it as a delivery or a drop.
+  /// Sends an event frame and counts it as a delivery or a drop.
   bool deliver(const core::SharedBuffer& frame) noexcept;
+  /// Queues a stream of event frames (a resume backlog, an offline drain) pulled as the connection
+  /// drains: nothing in it is dropped. False when the connection is closing.
+  bool deliver_stream(std::unique_ptr<net::WsFrameStream> stream) noexcept;
+  /// The {"op":"dropped"} notice for `count` events dropped by the slow-consumer policy.
+  core::SharedBuffer drop_notice(std::uint64_t count) noexcept;
 
  private:
   friend class WsOpHandlers;
@@ -80,6 +90,7 @@ class WsConnection {
   std::uint32_t hold_publish(std::string_view id, std::string_view channel,
                              std::uint64_t received_ns);
 
+  /// Sends a reply (never dropped).
   void send(core::SharedBuffer frame) noexcept;
   void send_error(std::string_view id, ErrorCode code,
                   std::initializer_list<std::string_view> message) noexcept;

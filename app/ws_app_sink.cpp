@@ -4,8 +4,12 @@
 // drop policy, or closing) is counted as a drop; the session's backpressure policy decides. Which
 // frame a message becomes (msg, notify, or a dispatch event as it is) follows from its kind and
 // channel: encode_delivery / encode_notification in app/protocol_encode.hpp. Live deliveries are
-// timed (ws_stage_fanout_seconds, ws_stage_send_seconds); a resume backlog's replay is not.
+// timed (ws_stage_fanout_seconds, ws_stage_send_seconds). A resume backlog and an offline drain
+// are not (a replayed message's age is the reader's gap, not a fan-out delay), and they are
+// streamed: encoded one message at a time as the connection drains, never dropped, however long.
 #include <exception>
+#include <utility>
+#include <vector>
 
 #include "app/channel_name.hpp"
 #include "app/protocol_encode.hpp"
@@ -16,6 +20,37 @@
 namespace hexwire::app {
 
 namespace {
+
+/// Messages for one connection, encoded one at a time when the session pulls the next frame (as
+/// its socket drains), so a backlog of any length costs a reference per message, not its frames.
+class MessageStream final : public net::WsFrameStream {
+ public:
+  MessageStream(WsShardState& shard, std::vector<pubsub::MessageRef> messages,
+                bool as_notifications)
+      : shard_(shard), messages_(std::move(messages)), as_notifications_(as_notifications) {}
+
+  core::SharedBuffer next() noexcept override {
+    while (next_ < messages_.size()) {
+      const pubsub::MessageRef message = std::move(messages_[next_++]);  // released as it goes
+      try {
+        core::SharedBuffer frame = as_notifications_
+                                       ? encode_notification(shard_.writer, *message)
+                                       : encode_delivery(shard_.writer, *message);
+        shard_.metrics.deliveries->add();
+        return frame;
+      } catch (const std::exception&) {
+        shard_.metrics.drops->add();  // out of memory for this one frame
+      }
+    }
+    return {};
+  }
+
+ private:
+  WsShardState& shard_;
+  std::vector<pubsub::MessageRef> messages_;
+  std::size_t next_ = 0;
+  bool as_notifications_;
+};
 
 class WsDeliverySink final : public pubsub::DeliverySink {
  public:
@@ -32,12 +67,10 @@ class WsDeliverySink final : public pubsub::DeliverySink {
     return refused;
   }
 
-  // A replayed message is as old as the subscriber's gap: it says nothing about fan-out latency,
-  // so it is sent without touching the stage histograms.
-  std::size_t deliver_backlog(const pubsub::MessageRef& message,
-                              pubsub::SubscriberId connection) noexcept override {
-    const pubsub::SubscriberId one[] = {connection};
-    return send_message(shards_.here(), *message, one);
+  std::size_t deliver_backlog(pubsub::SubscriberId subscriber,
+                              std::span<const pubsub::MessageRef> messages) noexcept override {
+    WsShardState& shard = shards_.here();
+    return stream_to(shard, subscriber, messages, false) ? 0 : messages.size();
   }
 
   void presence_changed(std::string_view channel, std::span<const pubsub::PresenceChange> changes,
@@ -78,21 +111,43 @@ class WsDeliverySink final : public pubsub::DeliverySink {
   void pending_drained(pubsub::SubscriberId connection, std::span<const pubsub::MessageRef> pending,
                        std::uint64_t dropped) noexcept override {
     WsShardState& shard = shards_.here();
-    const pubsub::SubscriberId one[] = {connection};
     if (dropped > 0) {
-      (void)send_all(
-          shard, [&] { return encode_pending_dropped(shard.writer, dropped); }, one);
+      if (WsConnection* c = shards_.find(connection)) {
+        try {
+          (void)c->link().send_frame(encode_pending_dropped(shard.writer, dropped),
+                                     net::WsSendKind::kReply);
+        } catch (const std::exception&) {
+          // out of memory: the notice is lost, the drained notifications still follow
+        }
+      }
     }
-    for (const pubsub::MessageRef& message : pending) {
-      (void)send_all(
-          shard, [&] { return encode_notification(shard.writer, *message); }, one);
-    }
+    (void)stream_to(shard, connection, pending, true);
   }
 
  private:
   std::size_t send_message(WsShardState& shard, const pubsub::Message& message,
                            std::span<const pubsub::SubscriberId> targets) noexcept {
     return send_all(shard, [&] { return encode_delivery(shard.writer, message); }, targets);
+  }
+
+  /// Streams `messages` to `connection` (as notifications or as `msg`); false when it has gone.
+  bool stream_to(WsShardState& shard, pubsub::SubscriberId connection,
+                 std::span<const pubsub::MessageRef> messages, bool as_notifications) noexcept {
+    WsConnection* c = shards_.find(connection);
+    if (c == nullptr) {
+      return false;
+    }
+    if (messages.empty()) {
+      return true;
+    }
+    try {
+      return c->deliver_stream(std::make_unique<MessageStream>(
+          shard, std::vector<pubsub::MessageRef>(messages.begin(), messages.end()),
+          as_notifications));
+    } catch (const std::exception&) {
+      c->link().close(1011, "out of memory");
+      return false;
+    }
   }
 
   /// Encodes lazily (only when at least one listed connection is still here) and sends the same

@@ -93,6 +93,11 @@ class WsFrameDecoder {
   [[nodiscard]] bool in_message() const noexcept {
     return message_opcode_ != Opcode::kContinuation;
   }
+  /// True while a data message is under way: a fragmented message has started, or the payload of
+  /// a data frame is only partly in.
+  [[nodiscard]] bool in_data_frame() const noexcept {
+    return in_message() || (in_payload_ && !is_control(frame_opcode_));
+  }
   /// RSV1 of the current message's first frame (permessage-deflate); valid inside on_message.
   [[nodiscard]] bool message_compressed() const noexcept { return message_compressed_; }
   /// Heap bytes held for assembling a message (0 when idle).

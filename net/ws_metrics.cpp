@@ -16,7 +16,7 @@ constexpr std::array<std::string_view, 10> kCloseMetricNames = {
 /// Metrics for sessions created without a registry (tests, single-reactor programs).
 struct FallbackMetrics {
   core::Gauge gauges[2];
-  core::Counter counters[16];
+  core::Counter counters[20];
   WsMetrics metrics;
   FallbackMetrics() {
     metrics.sessions_open = &gauges[0];
@@ -27,8 +27,12 @@ struct FallbackMetrics {
     metrics.pings_sent = &counters[3];
     metrics.slow_events = &counters[4];
     metrics.messages_dropped = &counters[5];
+    metrics.drop_notices = &counters[6];
+    metrics.outbound_overflows = &counters[7];
+    metrics.idle_closes = &counters[8];
+    metrics.streamed_frames = &counters[9];
     for (std::size_t i = 0; i < 10; ++i) {
-      metrics.closes_by_code[i] = &counters[6 + i];
+      metrics.closes_by_code[i] = &counters[10 + i];
     }
   }
 };
@@ -73,6 +77,19 @@ WsMetrics bind_ws_metrics(core::MetricsRegistry& registry, unsigned shard) {
       "ws_slow_events_total", "Times a session's outbound queue passed the soft limit", shard);
   m.messages_dropped = &registry.counter(
       "ws_messages_dropped_total", "Data messages dropped above the outbound hard limit", shard);
+  m.drop_notices = &registry.counter(
+      "ws_drop_notices_total", "Notices telling a peer how many data messages were dropped", shard);
+  m.outbound_overflows = &registry.counter(
+      "ws_outbound_overflows_total",
+      "Sessions closed 1008 because replies or pongs passed the hard limit + reply reserve "
+      "(a peer that sends requests or pings and does not read)",
+      shard);
+  m.idle_closes = &registry.counter(
+      "ws_idle_timeouts_total", "Sessions closed 1001 after no data or pong for the idle timeout",
+      shard);
+  m.streamed_frames = &registry.counter(
+      "ws_streamed_frames_total",
+      "Frames of streamed backlogs (resume, offline drain) sent as the socket drained", shard);
   for (std::size_t i = 0; i < kCloseMetricNames.size(); ++i) {
     const std::string name = "ws_closes_" + std::string(kCloseMetricNames[i]) + "_total";
     m.closes_by_code[i] =

@@ -1,6 +1,7 @@
 // WebSocket session metrics: the per-shard counters and gauges a WsSession updates (sessions
-// open, messages in/out, pings, slow connections, dropped messages, closes by code), registered in
-// the engine's core::MetricsRegistry as hexwire_ws_* families.
+// open, messages in/out, pings, slow connections, dropped messages and drop notices, outbound
+// overflows, idle timeouts, streamed frames, closes by code), registered in the engine's
+// core::MetricsRegistry as hexwire_ws_* families.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +22,10 @@ struct WsMetrics {
   core::Gauge* slow_connections = nullptr;    // currently above the soft limit
   core::Counter* slow_events = nullptr;       // transitions into "slow"
   core::Counter* messages_dropped = nullptr;  // dropped by BackpressurePolicy::kDrop
+  core::Counter* drop_notices = nullptr;      // notices telling a peer how many were dropped
+  core::Counter* outbound_overflows = nullptr;  // closed 1008: replies/pongs past hard + reserve
+  core::Counter* idle_closes = nullptr;         // closed 1001: no data or pong for the idle timeout
+  core::Counter* streamed_frames = nullptr;     // frames pulled from streams as the socket drained
   core::Counter* closes_by_code[10] = {};     // see close_metric_index()
 };
 

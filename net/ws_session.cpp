@@ -1,7 +1,8 @@
-// WsSession: RFC 6455 session state machine on a core::Connection (see ws_session.hpp). Closing
-// handshake: open -> (we send close) closing -> (peer's close or timeout) closed; a peer-initiated
-// close is echoed at once. A protocol violation sends its close code and closes TCP right away.
-// One timer per session drives pings, the idle timeout and the close timeout.
+// WsSession: RFC 6455 session state machine on a core::Connection (see ws_session.hpp), receive
+// side and life cycle. Closing handshake: open -> (we send close) closing -> (peer's close or
+// timeout) closed; a peer-initiated close is echoed at once. A protocol violation sends its close
+// code and closes TCP right away. One timer per session drives pings, the idle timeout and the
+// close timeout. Sending, admission and streams: ws_session_send.cpp.
 #include "net/ws_session.hpp"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "core/clock.hpp"
 #include "core/runtime.hpp"
+#include "net/detail/ws_session_state.hpp"
 #include "net/utf8.hpp"
 #include "net/ws_close.hpp"
 
@@ -24,27 +26,7 @@ std::vector<std::byte>& inflate_scratch() noexcept {
   return buffer;
 }
 
-/// Separate scratch for compressing: an application may send the very message it is being handed
-/// (echo), which lives in inflate_scratch().
-std::vector<std::byte>& deflate_scratch() noexcept {
-  thread_local std::vector<std::byte> buffer;
-  return buffer;
-}
-
 }  // namespace
-
-struct WsSession::DeflateState {
-  WsDeflater deflater;
-  WsInflater inflater;
-  DeflateState(Role role, const DeflateParams& p, int level)
-      : deflater(
-            role == Role::kServer ? p.server_max_window_bits : p.client_max_window_bits,
-            role == Role::kServer ? p.server_no_context_takeover : p.client_no_context_takeover,
-            level),
-        inflater(
-            role == Role::kServer ? p.client_max_window_bits : p.server_max_window_bits,
-            role == Role::kServer ? p.client_no_context_takeover : p.server_no_context_takeover) {}
-};
 
 WsSession::WsSession(Role role, const WsSessionConfig& config, const WsMetrics* metrics,
                      std::unique_ptr<WsApplication> app, std::optional<DeflateParams> deflate)
@@ -75,17 +57,13 @@ std::uint64_t WsSession::now_ns() const noexcept {
   return core::monotonic_ns();
 }
 
-std::size_t WsSession::buffered_bytes() const noexcept {
-  return connection_ != nullptr ? connection_->buffered_bytes() : 0;
-}
-
 void WsSession::start(core::Connection& connection, std::span<const std::byte> initial) noexcept {
   connection_ = &connection;
   started_ = true;
   if (core::Shard* shard = core::Runtime::this_shard()) {
     timers_ = &shard->timers();
   }
-  last_receive_ns_ = now_ns();
+  last_activity_ns_ = now_ns();
   metrics_->sessions_open->add(1);
   metrics_->sessions_opened->add();
   app_->on_open(*this);
@@ -94,7 +72,7 @@ void WsSession::start(core::Connection& connection, std::span<const std::byte> i
         std::min(config_->ping_interval_ns != 0 ? config_->ping_interval_ns : UINT64_MAX,
                  config_->idle_timeout_ns != 0 ? config_->idle_timeout_ns : UINT64_MAX);
     if (first != UINT64_MAX) {
-      arm_timer(last_receive_ns_ + first);
+      arm_timer(last_activity_ns_ + first);
     }
   }
   if (!initial.empty() && connection_ != nullptr && connection.is_open()) {
@@ -108,14 +86,21 @@ void WsSession::on_data(core::Connection& /*connection*/,
 }
 
 void WsSession::decode(std::span<const std::byte> bytes) noexcept {
-  last_receive_ns_ = now_ns();
   // The decoder unmasks in place. The bytes are this shard's receive buffer (or a private copy)
   // for the duration of the call and nobody else reads them, so writing into them is safe.
   std::span<std::byte> writable(const_cast<std::byte*>(bytes.data()), bytes.size());
+  activity_ = false;
   decoder_.feed(writable, *this);
+  // Activity is data (whole messages, or a data frame still arriving) and pongs answering our
+  // pings. A peer's own pings and unsolicited pongs are not: they must not keep an otherwise idle
+  // connection open forever.
+  if (activity_ || decoder_.in_data_frame()) {
+    last_activity_ns_ = now_ns();
+  }
 }
 
 void WsSession::on_message(Opcode opcode, std::span<std::byte> payload, bool /*final*/) noexcept {
+  activity_ = true;
   if (state_ != State::kOpen) {
     return;  // closing: data after our close frame is discarded (RFC 6455 section 5.5.1)
   }
@@ -146,12 +131,19 @@ void WsSession::on_message(Opcode opcode, std::span<std::byte> payload, bool /*f
 void WsSession::on_control(Opcode opcode, std::span<const std::byte> payload) noexcept {
   switch (opcode) {
     case Opcode::kPing:
-      if (state_ == State::kOpen) {
+      // A pong is a reply: a peer that pings without reading is closed 1008 (see admit()).
+      if (state_ == State::kOpen &&
+          admit(frame_header_size(payload.size(), role_ == Role::kClient) + payload.size(),
+                WsSendKind::kReply) == WsSendResult::kQueued) {
         send_control(Opcode::kPong, payload);
       }
       return;
     case Opcode::kPong:
-      return;  // liveness is tracked by last_receive_ns_
+      if (awaiting_pong_) {
+        awaiting_pong_ = false;
+        activity_ = true;
+      }
+      return;
     case Opcode::kClose: {
       if (state_ == State::kOpen) {
         const ClosePayload close = parse_close_payload(payload);
@@ -183,6 +175,7 @@ void WsSession::fail(std::uint16_t code, std::string_view reason) noexcept {
     close_code_ = code;
   }
   state_ = State::kClosed;
+  outbox_.reset();  // nothing more is sent: release streamed backlogs now
   if (connection_ != nullptr) {
     connection_->close();
   }
@@ -195,120 +188,9 @@ void WsSession::close(std::uint16_t code, std::string_view reason) noexcept {
   send_close_frame(code, reason, false);
   close_code_ = code;
   state_ = State::kClosing;
+  outbox_.reset();
   close_deadline_ns_ = now_ns() + config_->close_timeout_ns;
   arm_timer(close_deadline_ns_);
-}
-
-// ---- sending ----
-
-WsSendResult WsSession::send_text(std::string_view text) noexcept {
-  return send_data(Opcode::kText, std::as_bytes(std::span<const char>(text.data(), text.size())));
-}
-
-WsSendResult WsSession::send_binary(std::span<const std::byte> bytes) noexcept {
-  return send_data(Opcode::kBinary, bytes);
-}
-
-WsSendResult WsSession::send_frame(core::SharedBuffer frame) noexcept {
-  return queue_data_frame(std::move(frame));
-}
-
-WsSendResult WsSession::send_data(Opcode opcode, std::span<const std::byte> payload) noexcept {
-  if (state_ != State::kOpen || connection_ == nullptr) {
-    return WsSendResult::kClosed;
-  }
-  // Admission is decided on the uncompressed size BEFORE compressing: a dropped message must not
-  // enter the deflate context window the peer never sees.
-  const std::size_t buffered = connection_->buffered_bytes();
-  if (buffered > 0 && buffered + payload.size() > config_->outbound_hard_limit) {
-    return queue_data_frame(core::SharedBuffer());  // applies the policy
-  }
-  FrameFlags flags;
-  std::span<const std::byte> body = payload;
-  if (deflate_ && payload.size() >= config_->deflate_min_size) {
-    std::vector<std::byte>& out = deflate_scratch();
-    out.clear();
-    if (deflate_->deflater.compress(payload, out)) {
-      body = out;
-      flags.rsv1 = true;
-    }
-  }
-  core::SharedBuffer frame = role_ == Role::kServer
-                                 ? encode_frame(opcode, body, flags)
-                                 : encode_masked_frame(opcode, body, keys_, flags);
-  return queue_data_frame(std::move(frame));
-}
-
-WsSendResult WsSession::queue_data_frame(core::SharedBuffer frame) noexcept {
-  if (state_ != State::kOpen || connection_ == nullptr) {
-    return WsSendResult::kClosed;
-  }
-  const std::size_t buffered = connection_->buffered_bytes();
-  // A message is always admitted into an empty queue, so the bound per connection is
-  // hard limit + one message (control frames aside).
-  if (!frame || (buffered > 0 && buffered + frame.size() > config_->outbound_hard_limit)) {
-    note_slow();
-    if (config_->policy == BackpressurePolicy::kDrop) {
-      metrics_->messages_dropped->add();
-      return WsSendResult::kDropped;
-    }
-    fail(to_wire(CloseCode::kPolicyViolation), "outbound buffer full");
-    return WsSendResult::kClosed;
-  }
-  connection_->send(std::move(frame));
-  metrics_->messages_sent->add();
-  const std::size_t now_buffered = connection_->buffered_bytes();
-  if (now_buffered > config_->outbound_soft_limit) {
-    note_slow();
-  } else if (slow_ && now_buffered <= config_->outbound_soft_limit / 4) {
-    clear_slow();
-  }
-  return WsSendResult::kQueued;
-}
-
-void WsSession::send_control(Opcode opcode, std::span<const std::byte> payload) noexcept {
-  if (connection_ == nullptr) {
-    return;
-  }
-  core::SharedBuffer frame = role_ == Role::kServer ? encode_frame(opcode, payload)
-                                                    : encode_masked_frame(opcode, payload, keys_);
-  connection_->send(std::move(frame));
-}
-
-void WsSession::send_close_frame(std::uint16_t code, std::string_view reason, bool empty) noexcept {
-  std::array<std::byte, 125> payload{};
-  const std::size_t length = empty ? 0 : close_frame_payload(code, reason, payload);
-  send_control(Opcode::kClose, std::span<const std::byte>(payload.data(), length));
-}
-
-void WsSession::ping(std::span<const std::byte> payload) noexcept {
-  if (state_ != State::kOpen) {
-    return;
-  }
-  send_control(Opcode::kPing, payload.subspan(0, std::min<std::size_t>(payload.size(), 125)));
-  metrics_->pings_sent->add();
-}
-
-void WsSession::note_slow() noexcept {
-  if (!slow_) {
-    slow_ = true;
-    metrics_->slow_connections->add(1);
-    metrics_->slow_events->add();
-  }
-}
-
-void WsSession::clear_slow() noexcept {
-  if (slow_) {
-    slow_ = false;
-    metrics_->slow_connections->add(-1);
-  }
-}
-
-void WsSession::on_drained(core::Connection& /*connection*/) noexcept {
-  clear_slow();
-  if (state_ == State::kOpen) {
-    app_->on_drained(*this);
-  }
 }
 
 // ---- timers ----
@@ -338,20 +220,24 @@ void WsSession::on_timer() noexcept {
     }
     return;
   }
-  const std::uint64_t silent = now - std::min(now, last_receive_ns_);
+  const std::uint64_t silent = now - std::min(now, last_activity_ns_);
   const std::uint64_t idle = config_->idle_timeout_ns;
   const std::uint64_t interval = config_->ping_interval_ns;
   if (idle != 0 && silent >= idle) {
+    metrics_->idle_closes->add();
     close(to_wire(CloseCode::kGoingAway), "idle timeout");
     return;
   }
-  std::uint64_t next = idle != 0 ? last_receive_ns_ + idle : UINT64_MAX;
+  std::uint64_t next = idle != 0 ? last_activity_ns_ + idle : UINT64_MAX;
   if (interval != 0) {
     if (silent >= interval) {
       ping();
+      if (state_ != State::kOpen) {
+        return;  // the ping found the queue overflowing and closed the session
+      }
       next = std::min(next, now + interval);
     } else {
-      next = std::min(next, last_receive_ns_ + interval);
+      next = std::min(next, last_activity_ns_ + interval);
     }
   }
   if (next != UINT64_MAX) {
@@ -365,6 +251,7 @@ void WsSession::on_close(core::Connection& /*connection*/, core::CloseReason /*r
   }
   timer_ = 0;
   clear_slow();
+  outbox_.reset();
   if (started_) {
     metrics_->sessions_open->add(-1);
     metrics_->closes_by_code[close_metric_index(close_code_)]->add();

@@ -9,12 +9,10 @@
 namespace hexwire::pubsub::detail {
 
 std::size_t BrokerCore::deliver_to_sink(const MessageRef& message,
-                                        std::span<const SubscriberId> to, bool backlog) noexcept {
+                                        std::span<const SubscriberId> to) noexcept {
   ShardState& st = state();
   st.in_sink = true;
-  const std::size_t refused =
-      backlog ? sink.deliver_backlog(message, to.front()) : sink.deliver(message, to);
-  const std::size_t dropped = std::min(refused, to.size());
+  const std::size_t dropped = std::min(sink.deliver(message, to), to.size());
   st.in_sink = false;
   st.metrics.deliveries.add(to.size() - dropped);
   st.metrics.delivery_drops.add(dropped);
@@ -86,13 +84,17 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
   }
 
   // The callback may have unsubscribed or closed the connection; deliver only to a live one.
-  for (const MessageRef& message : backlog) {
-    auto again = st.local_channels.find(channel);
-    if (again == st.local_channels.end() || !again->second.live.contains(connection)) {
-      break;
-    }
-    deliver_to_sink(message, std::span<const SubscriberId>(&connection, 1), /*backlog=*/true);
+  // (Sink callbacks defer such calls, so the check holds for the whole backlog.)
+  auto again = st.local_channels.find(channel);
+  if (backlog.empty() || again == st.local_channels.end() ||
+      !again->second.live.contains(connection)) {
+    return;
   }
+  st.in_sink = true;
+  const std::size_t refused = std::min(sink.deliver_backlog(connection, backlog), backlog.size());
+  st.in_sink = false;
+  st.metrics.deliveries.add(backlog.size() - refused);
+  st.metrics.delivery_drops.add(refused);
 }
 
 void BrokerCore::on_forward(const MessageRef& message) noexcept {

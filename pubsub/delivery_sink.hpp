@@ -23,13 +23,20 @@ class DeliverySink {
   virtual std::size_t deliver(const MessageRef& message,
                               std::span<const SubscriberId> subscribers) noexcept = 0;
 
-  /// One message of a resume backlog (retained history after the subscriber's `since`, sequenced
-  /// before it subscribed) for `connection`, oldest first, before any live message. Returns 1 when
-  /// refused, else 0. By default the same as deliver(); a sink that times live fan-out overrides
-  /// it, because a replayed message's age is not a fan-out delay.
-  virtual std::size_t deliver_backlog(const MessageRef& message,
-                                      SubscriberId connection) noexcept {
-    return deliver(message, std::span<const SubscriberId>(&connection, 1));
+  /// The missed messages of a resume (`since`), oldest first, for `subscriber`, right after its
+  /// subscribe callback; the channel's live messages follow through deliver(). A sink may send
+  /// them as the connection drains rather than at once (a backlog can be far larger than what a
+  /// connection may queue), as long as they reach the client before anything handed to it later.
+  /// Returns how many it refused. The default delivers them one by one through deliver(); a sink
+  /// that times live fan-out overrides it, because a replayed message's age is the subscriber's
+  /// gap, not a fan-out delay. A broker hands only a resume backlog here, never live fan-out.
+  virtual std::size_t deliver_backlog(SubscriberId subscriber,
+                                      std::span<const MessageRef> messages) noexcept {
+    std::size_t refused = 0;
+    for (const MessageRef& message : messages) {
+      refused += deliver(message, std::span<const SubscriberId>(&subscriber, 1));
+    }
+    return refused;
   }
 
   /// Coalesced join/leave events of `channel` for its local `subscribers` that asked for presence.

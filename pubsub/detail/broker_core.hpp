@@ -301,9 +301,10 @@ class BrokerCore {
                           std::vector<MessageRef> backlog);
   void on_forward(const MessageRef& message) noexcept;
   void on_presence_batch(const std::shared_ptr<const PresenceBatch>& batch);
-  /// Live fan-out (`backlog` false) or one replayed message of a resume backlog for to[0].
-  std::size_t deliver_to_sink(const MessageRef& message, std::span<const SubscriberId> to,
-                              bool backlog = false) noexcept;
+  /// Live fan-out of `message` to the local subscribers `to` (a resume backlog goes to
+  /// DeliverySink::deliver_backlog in on_subscribe_reply).
+  std::size_t deliver_to_sink(const MessageRef& message,
+                              std::span<const SubscriberId> to) noexcept;
 
   // Owner side (broker_owner.cpp).
   void on_subscribe_request(SubscribeRequest request);

@@ -21,6 +21,7 @@
 #include "app/ws_app.hpp"
 #include "app/ws_app_state.hpp"
 #include "core/testing/fake_executor.hpp"
+#include "tests/app/recording_link.hpp"
 
 using namespace hexwire;
 using namespace hexwire::app;
@@ -127,17 +128,7 @@ TEST_CASE("the web folder is served from memory: / is index.html, types by exten
 
 namespace {
 
-class Link final : public ClientLink {
- public:
-  net::WsSendResult send_frame(core::SharedBuffer frame) noexcept override {
-    const auto* p = reinterpret_cast<const unsigned char*>(frame.data());
-    const std::size_t header = (p[1] & 0x7F) == 126 ? 4 : (p[1] & 0x7F) == 127 ? 10 : 2;
-    frames.emplace_back(frame.view().substr(header));
-    return net::WsSendResult::kQueued;
-  }
-  void close(std::uint16_t, std::string_view) noexcept override {}
-  std::deque<std::string> frames;
-};
+using Link = app::testing::RecordingLink;
 
 struct StatsFixture {
   explicit StatsFixture(bool anonymous)

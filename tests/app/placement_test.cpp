@@ -15,6 +15,7 @@
 #include "core/testing/fake_executor.hpp"
 #include "geo/dispatch/engine.hpp"
 #include "geo/hexgrid.hpp"
+#include "tests/app/recording_link.hpp"
 
 using namespace hexwire;
 using namespace hexwire::app;
@@ -41,16 +42,6 @@ geo::CellId live_map_cell(double lat_deg, double lng_deg) {
   return cell7;
 }
 
-class NullLink final : public ClientLink {
- public:
-  net::WsSendResult send_frame(core::SharedBuffer frame) noexcept override {
-    frames.push_back(std::string(frame.view()));
-    return net::WsSendResult::kQueued;
-  }
-  void close(std::uint16_t, std::string_view) noexcept override {}
-  std::vector<std::string> frames;
-};
-
 /// A node with dispatch on 2 deterministic shards; every fix is published on the live map.
 struct Node2 {
   Node2() : executor(2), metrics(2), services(executor, metrics, config()) {}
@@ -66,7 +57,7 @@ struct Node2 {
   }
 
   struct Client {
-    NullLink link;
+    testing::RecordingLink link;
     std::unique_ptr<WsConnection> connection;
     unsigned shard = 0;
   };

@@ -185,6 +185,8 @@ TEST_CASE("every reply and event is valid JSON with the PROTOCOL.md shape") {
   CHECK(std::string_view(root["op"]) == "unsubbed");
   root = parse_dom(parser, frame_payload(encode_auth_ok(w, "1", "u1")));
   CHECK(std::string_view(root["user"]) == "u1");
+  CHECK(frame_payload(encode_dropped(w, 12)) == R"({"op":"dropped","count":12})");
+  CHECK(frame_payload(encode_pending_dropped(w, 3)) == R"({"op":"pending","dropped":3})");
 }
 
 TEST_CASE("parse errors become bad_request replies echoing the id") {

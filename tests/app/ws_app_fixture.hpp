@@ -16,32 +16,11 @@
 #include "app/ws_app.hpp"
 #include "core/clock.hpp"
 #include "core/testing/fake_executor.hpp"
+#include "tests/app/recording_link.hpp"
 
 namespace hexwire::app::testing {
 
 constexpr std::string_view kSecret = "ws-app-test-secret";
-
-class RecordingLink final : public ClientLink {
- public:
-  net::WsSendResult send_frame(core::SharedBuffer frame) noexcept override {
-    if (refuse) {
-      return net::WsSendResult::kDropped;
-    }
-    const auto* p = reinterpret_cast<const unsigned char*>(frame.data());
-    std::size_t header = 2;
-    if ((p[1] & 0x7F) == 126)
-      header = 4;
-    if ((p[1] & 0x7F) == 127)
-      header = 10;
-    frames.emplace_back(frame.view().substr(header));
-    return net::WsSendResult::kQueued;
-  }
-  void close(std::uint16_t code, std::string_view) noexcept override { close_code = code; }
-
-  std::deque<std::string> frames;
-  std::uint16_t close_code = 0;
-  bool refuse = false;
-};
 
 struct Client {
   unsigned shard;

@@ -3,25 +3,12 @@
 // timeouts, so a hung server fails a test instead of hanging it. No timing assertions.
 #include <catch2/catch.hpp>
 
-#include <sys/socket.h>
-
-#include <simdjson.h>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
-
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
-#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "app/jwt.hpp"
-#include "app/node.hpp"
-#include "app/ws_app.hpp"
-#include "tests/app/test_engine_config.hpp"
+#include "tests/app/ws_app_loopback.hpp"
 
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
@@ -29,133 +16,11 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using namespace hexwire;
 
-namespace {
-
-constexpr std::string_view kSecret = "integration-secret";
-
-struct Server {
-  std::unique_ptr<app::Node> engine;
-  std::uint16_t port = 0;
-
-  explicit Server(app::WsAppConfig ws = default_ws_config()) {
-    app::EngineConfig config = app::testing::loopback_engine_config();
-    config.ws_app = std::move(ws);
-    engine = std::make_unique<app::Node>(std::move(config));
-    port = app::testing::start_or_skip(*engine);
-  }
-  ~Server() {
-    engine->request_stop();
-    engine->join();
-  }
-
-  static app::WsAppConfig default_ws_config() {
-    app::WsAppConfig ws;
-    ws.auth.jwt_secret = std::string(kSecret);
-    ws.auth.anonymous = true;
-    ws.publish_rate_per_s = 0;  // the load below is far above the default rate
-    return ws;
-  }
-};
-
-struct Client {
-  asio::io_context io;
-  websocket::stream<tcp::socket> ws{io};
-  simdjson::dom::parser dom;
-  std::string text;
-
-  explicit Client(std::uint16_t port, std::string target = "/ws", int receive_buffer = 0) {
-    if (receive_buffer > 0) {
-      ws.next_layer().open(tcp::v4());
-      ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVBUF, &receive_buffer,
-                   sizeof(receive_buffer));
-    }
-    ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    timeval tv{10, 0};
-    ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    ws.read_message_max(32u << 20);
-    ws.handshake("127.0.0.1", target);
-  }
-
-  void send(const std::string& message) {
-    ws.text(true);
-    ws.write(asio::buffer(message));
-  }
-  /// Throws on a read error, a binary frame or invalid JSON (no Catch macros here: helpers run on
-  /// several threads, and Catch2 assertions are not thread-safe).
-  simdjson::dom::element receive() {
-    beast::flat_buffer buffer;
-    ws.read(buffer);
-    if (!ws.got_text()) {
-      throw std::runtime_error("binary frame on /ws");
-    }
-    text = beast::buffers_to_string(buffer.data());
-    simdjson::dom::element e;
-    if (dom.parse(text).get(e) != simdjson::SUCCESS) {
-      throw std::runtime_error("invalid JSON frame: " + text);
-    }
-    return e;
-  }
-  /// Reads until a frame with this op (skipping presence events and others).
-  simdjson::dom::element receive_op(std::string_view op) {
-    for (;;) {
-      auto e = receive();
-      if (std::string_view(e["op"]) == op) {
-        return e;
-      }
-    }
-  }
-  void login(std::string_view user) {
-    send(R"({"op":"auth","id":0,"user":")" + std::string(user) + "\"}");
-    if (std::string_view(receive_op("auth")["user"]) != user) {
-      throw std::runtime_error("auth answered for another user");
-    }
-  }
-  std::uint64_t subscribe(std::string_view channel, std::optional<std::uint64_t> since = {}) {
-    std::string m = R"({"op":"sub","id":1,"channel":")" + std::string(channel) + "\"";
-    if (since) {
-      m += ",\"since\":" + std::to_string(*since);
-    }
-    send(m + "}");
-    auto e = receive_op("subbed");
-    return std::uint64_t(e["seq"]);
-  }
-};
-
-/// Publishes `count` messages "<tag>-<i>", each waiting for its ack. Returns how many acks
-/// echoed the right id (runs on helper threads: no Catch macros).
-int publish_many(std::uint16_t port, std::string tag, std::string channel, int count,
-                 std::size_t padding = 0) {
-  Client p(port);
-  p.login(tag);
-  const std::string pad(padding, 'p');
-  int acked = 0;
-  for (int i = 0; i < count; ++i) {
-    p.send(R"({"op":"pub","id":)" + std::to_string(i) + R"(,"channel":")" + channel +
-           R"(","data":{"m":")" + tag + "-" + std::to_string(i) + R"(","pad":")" + pad + "\"}}");
-    acked += std::int64_t(p.receive_op("ack")["id"]) == i;
-  }
-  return acked;
-}
-
-/// Runs publish_many on a thread, keeping its result or its exception's message.
-struct Publisher {
-  int acked = 0;
-  std::string error;
-  std::thread thread;
-  Publisher(std::uint16_t port, std::string tag, std::string channel, int count,
-            std::size_t padding = 0)
-      : thread([=, this] {
-          try {
-            acked = publish_many(port, tag, channel, count, padding);
-          } catch (const std::exception& e) {
-            error = e.what();
-          }
-        }) {}
-  void join() { thread.join(); }
-};
-
-}  // namespace
+using app::testing::Client;
+using app::testing::kSecret;
+using app::testing::Publisher;
+using app::testing::Server;
+using app::testing::publish_many;
 
 TEST_CASE("subscribers on different shards see one order of concurrent publications") {
   Server server;
@@ -317,15 +182,6 @@ TEST_CASE("a subscriber that stops reading does not hold back the others") {
   CHECK(drops > 0);
 }
 
-namespace {
-std::uint64_t counter_total(Server& server, std::string_view name) {
-  std::uint64_t total = 0;
-  for (unsigned shard = 0; shard < 2; ++shard) {
-    total += server.engine->metrics().counter(name, "", shard).value();
-  }
-  return total;
-}
-}  // namespace
 
 TEST_CASE("a hostile client: op floods are answered rate_limited and the connection stays") {
   app::WsAppConfig ws = Server::default_ws_config();
@@ -363,8 +219,8 @@ TEST_CASE("a hostile client: op floods are answered rate_limited and the connect
   CHECK(limited == 2 * kFlood - 20 - 49);
   c.send(R"({"op":"pub","id":"alive","channel":"g","data":1})");
   CHECK(std::string_view(c.receive_op("ack")["id"]) == "alive");
-  CHECK(counter_total(server, "ws_app_rate_limited_expensive_total") == kFlood - 20);
-  CHECK(counter_total(server, "ws_app_rate_limited_cheap_total") == kFlood - 49);
+  CHECK(server.engine->metrics().counter_total("ws_app_rate_limited_expensive_total") == kFlood - 20);
+  CHECK(server.engine->metrics().counter_total("ws_app_rate_limited_cheap_total") == kFlood - 49);
 }
 
 TEST_CASE("a hostile client: a connection that never authenticates is closed 1008") {
@@ -384,5 +240,5 @@ TEST_CASE("a hostile client: a connection that never authenticates is closed 100
   CHECK(silent.ws.reason().code == 1008);
   prompt.send(R"({"op":"pub","id":1,"channel":"g","data":1})");
   CHECK(std::string_view(prompt.receive_op("ack")["op"]) == "ack");
-  CHECK(counter_total(server, "ws_app_auth_timeouts_total") == 1);
+  CHECK(server.engine->metrics().counter_total("ws_app_auth_timeouts_total") == 1);
 }

@@ -476,3 +476,17 @@ TEST_CASE("refresh keeps the identity: other users, roles and bad tokens are ref
   f.send(fresh, R"({"op":"refresh","id":6,"token":")" + expiring_token("u4", 600) + "\"}");
   CHECK(std::string_view(f.next(fresh)["code"]) == "unauthorized");
 }
+
+TEST_CASE("replies are sent as replies: a link refusing data still gets acks, subbed and errors") {
+  Fixture f;
+  Client& slow = f.login(0, "slow");
+  slow.link.refuse = true;  // the slow-consumer policy drops every data frame
+  f.send(slow, R"({"op":"sub","id":1,"channel":"g"})");
+  CHECK(Fixture::op_of(f.next(slow)) == "subbed");
+  f.send(slow, R"({"op":"pub","id":2,"channel":"g","data":1})");
+  CHECK(Fixture::op_of(f.next(slow)) == "ack");  // the msg to its own subscription is dropped
+  f.send(slow, R"({"op":"nope","id":3})");
+  CHECK(Fixture::op_of(f.next(slow)) == "error");
+  CHECK(slow.link.frames.empty());
+  CHECK(f.metrics.counter("ws_app_drops_total", "", slow.shard).value() == 1);
+}
