@@ -69,6 +69,10 @@ void add_network_flags(CLI::App& cli, EngineConfig& c) {
                  "Open connections the engine accepts (all shards); more get 503 and are closed. "
                  "0 = the process's open-file limit minus 64")
       ->capture_default_str();
+  cli.add_option("--mailbox-high-water", c.mailbox_high_water,
+                 "Cross-shard tasks a shard may have queued for another before it stops reading "
+                 "its connections (backpressure; reading resumes at half); 0 = unbounded")
+      ->capture_default_str();
 }
 
 void add_http_flags(CLI::App& cli, EngineConfig& c) {
@@ -194,9 +198,10 @@ std::string to_toml(const EngineConfig& c) {
                      c.shards, to_string(c.backend));
   out += fmt::format(
       "write-batching = \"{}\"\nwrite-delay-us = {}\nwrite-delay-max-us = {}\n"
-      "shutdown-timeout-ms = {}\nrecv-buffers = {}\nrecv-buffer-kib = {}\nmax-connections = {}\n",
+      "shutdown-timeout-ms = {}\nrecv-buffers = {}\nrecv-buffer-kib = {}\nmax-connections = {}\n"
+      "mailbox-high-water = {}\n",
       c.write_batching, c.write_delay_us, c.write_delay_max_us, c.shutdown_timeout_ms,
-      c.recv_buffers, c.recv_buffer_kib, c.max_connections);
+      c.recv_buffers, c.recv_buffer_kib, c.max_connections, c.mailbox_high_water);
   out += fmt::format(
       "http-max-header-bytes = {}\nhttp-max-body-bytes = {}\nhttp-idle-timeout-ms = {}\n"
       "http-header-timeout-ms = {}\n",

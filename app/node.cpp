@@ -75,6 +75,7 @@ core::RuntimeConfig runtime_config(const EngineConfig& c) {
   refusal.body = "too many connections\n";
   refusal.headers.emplace_back("Retry-After", "1");
   r.refusal = std::string(net::encode_response(refusal).view());
+  r.mailbox_high_water = c.mailbox_high_water;
   r.shards = c.shards;
   r.backend = c.backend;
   r.pin_threads = c.pin_threads;

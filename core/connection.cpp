@@ -257,10 +257,20 @@ void Reactor::drop_queue(Connection& c) noexcept {
 // ---- reading: pause, resume, stash ----
 
 void Reactor::pause(Connection& c) noexcept {
-  if ((c.flags_ & Connection::kPaused) != 0) {
+  stop_reading(c, Connection::kPaused);
+}
+
+void Reactor::resume(Connection& c) noexcept {
+  restart_reading(c, Connection::kPaused);
+}
+
+// Two independent reasons stop reading: the owner's pause and the input gate. Reading restarts
+// only when neither holds, so the gate opening never resumes a connection its owner paused.
+void Reactor::stop_reading(Connection& c, std::uint16_t reason) noexcept {
+  if ((c.flags_ & reason) != 0) {
     return;
   }
-  c.flags_ |= Connection::kPaused;
+  c.flags_ |= reason;
   if ((c.flags_ & (Connection::kRecvArmed | Connection::kRecvCancelling)) ==
           Connection::kRecvArmed &&
       c.state_ == Connection::State::kOpen) {
@@ -269,14 +279,36 @@ void Reactor::pause(Connection& c) noexcept {
   }
 }
 
-void Reactor::resume(Connection& c) noexcept {
-  if ((c.flags_ & Connection::kPaused) == 0) {
+void Reactor::restart_reading(Connection& c, std::uint16_t reason) noexcept {
+  if ((c.flags_ & reason) == 0) {
     return;
   }
-  c.flags_ &= static_cast<std::uint16_t>(~Connection::kPaused);
-  if (c.state_ == Connection::State::kOpen) {
+  c.flags_ &= static_cast<std::uint16_t>(~reason);
+  if ((c.flags_ & Connection::kReadStopped) == 0 && c.state_ == Connection::State::kOpen) {
     mark_for_flush(c);  // stash delivery and re-arm happen at flush, never inside a callback
   }
+}
+
+void Reactor::gate(Connection& c) noexcept {
+  if ((c.flags_ & Connection::kGated) != 0) {
+    return;
+  }
+  stop_reading(c, Connection::kGated);
+  gated_.push_back(c.target());
+  metrics_.gated_reads->add();
+}
+
+void Reactor::set_input_gate(bool closed) noexcept {
+  input_gate_closed_ = closed;
+  if (closed) {
+    return;
+  }
+  for (const OpTarget target : gated_) {
+    if (Connection* c = lookup(target)) {
+      restart_reading(*c, Connection::kGated);
+    }
+  }
+  gated_.clear();
 }
 
 void Reactor::stash(Connection& c, std::span<const std::byte> bytes) noexcept {
@@ -295,7 +327,11 @@ void Reactor::stash(Connection& c, std::span<const std::byte> bytes) noexcept {
 
 void Reactor::deliver_stash(Connection& c) noexcept {
   while (c.stash_head_ != nullptr && c.state_ == Connection::State::kOpen &&
-         (c.flags_ & Connection::kPaused) == 0) {
+         (c.flags_ & Connection::kReadStopped) == 0) {
+    if (input_gate_closed_) {
+      gate(c);  // what this connection sent waits until the mailboxes have drained
+      return;
+    }
     detail::OutboundChunk* chunk = c.stash_head_;
     c.stash_head_ = chunk->next;
     c.handler_->on_data(c, chunk->buffer.bytes());
@@ -319,7 +355,7 @@ void Reactor::process_flush(Connection& c) noexcept {
         return;
       }
       if (c.state_ == Connection::State::kOpen &&
-          (c.flags_ & (kReceiving | Connection::kPaused | Connection::kPeerFin)) == 0 &&
+          (c.flags_ & (kReceiving | Connection::kReadStopped | Connection::kPeerFin)) == 0 &&
           c.stash_head_ == nullptr) {
         arm_receive(c);
       }

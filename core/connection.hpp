@@ -83,7 +83,8 @@ class Connection {
   /// Stops delivering on_data (the receive is cancelled, so the kernel's buffer fills and TCP flow
   /// control slows the peer). Idempotent.
   void pause_reading() noexcept;
-  /// Resumes after pause_reading(). Idempotent.
+  /// Resumes after pause_reading(). Idempotent. (Reading stays stopped while the reactor's input
+  /// gate holds it; see Reactor::set_input_gate.)
   void resume_reading() noexcept;
   [[nodiscard]] bool reading_paused() const noexcept { return (flags_ & kPaused) != 0; }
 
@@ -131,6 +132,8 @@ class Connection {
   static constexpr std::uint16_t kLingering = 1024;      // on the reactor's deadline list
   static constexpr std::uint16_t kWriteHeld = 2048;      // queued data waits for write_delay_ns
   static constexpr std::uint16_t kCapped = 4096;         // holds a ConnectionCap slot
+  static constexpr std::uint16_t kGated = 8192;          // reading stopped by the input gate
+  static constexpr std::uint16_t kReadStopped = kPaused | kGated;
 
   Connection() noexcept = default;
   [[nodiscard]] OpTarget target() const noexcept { return {slot_, generation_}; }

@@ -5,6 +5,7 @@
 
 #include <readerwriterqueue/readerwriterqueue.h>
 
+#include <atomic>
 #include <stdexcept>
 
 namespace hexwire::core {
@@ -12,6 +13,11 @@ namespace hexwire::core {
 struct MailboxMesh::Queue {
   explicit Queue(std::size_t capacity) : tasks(capacity) {}
   moodycamel::ReaderWriterQueue<Task> tasks;
+  // Tasks pushed; touched only by the producer's thread.
+  alignas(64) std::size_t pushed = 0;
+  // Tasks run; written only by the consumer, once per drain batch (relaxed: the producer reads it
+  // for its backlog, where a stale, smaller value only overstates the backlog for a while).
+  alignas(64) std::atomic<std::size_t> ran{0};
 };
 
 // Per-receiver drain cursor, written only by the receiving shard's thread; padded so receivers
@@ -34,17 +40,23 @@ MailboxMesh::MailboxMesh(unsigned shards, std::size_t initial_capacity)
 MailboxMesh::~MailboxMesh() = default;
 
 void MailboxMesh::push(unsigned from, unsigned to, Task&& task) {
-  queues_[static_cast<std::size_t>(from) * shards_ + to]->tasks.enqueue(std::move(task));
+  Queue& queue = *queues_[static_cast<std::size_t>(from) * shards_ + to];
+  queue.tasks.enqueue(std::move(task));
+  ++queue.pushed;
 }
 
 bool MailboxMesh::try_push(unsigned from, unsigned to, Task& task, std::size_t max_depth) {
-  auto& queue = queues_[static_cast<std::size_t>(from) * shards_ + to]->tasks;
+  Queue& queue = *queues_[static_cast<std::size_t>(from) * shards_ + to];
   // Only this thread adds to the queue, so the depth can only shrink between the check and the
   // push.
-  if (queue.size_approx() >= max_depth) {
+  if (queue.tasks.size_approx() >= max_depth) {
     return false;
   }
-  return queue.enqueue(std::move(task));
+  if (!queue.tasks.enqueue(std::move(task))) {
+    return false;
+  }
+  ++queue.pushed;
+  return true;
 }
 
 std::size_t MailboxMesh::drain(unsigned to, std::size_t max_per_sender) {
@@ -58,14 +70,23 @@ std::size_t MailboxMesh::drain(unsigned to, std::size_t max_per_sender) {
     if (from >= shards_) {
       from -= shards_;
     }
-    auto& queue = queues_[static_cast<std::size_t>(from) * shards_ + to]->tasks;
-    for (std::size_t n = 0; n < max_per_sender && queue.try_dequeue(task); ++n) {
+    Queue& queue = *queues_[static_cast<std::size_t>(from) * shards_ + to];
+    std::size_t n = 0;
+    for (; n < max_per_sender && queue.tasks.try_dequeue(task); ++n) {
       task();
       task.reset();  // release captures before the next task, as if it had run alone
-      ++ran;
+    }
+    if (n != 0) {
+      queue.ran.store(queue.ran.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+      ran += n;
     }
   }
   return ran;
+}
+
+std::size_t MailboxMesh::backlog(unsigned from, unsigned to) const noexcept {
+  const Queue& queue = *queues_[static_cast<std::size_t>(from) * shards_ + to];
+  return queue.pushed - queue.ran.load(std::memory_order_relaxed);
 }
 
 std::size_t MailboxMesh::depth(unsigned to) const noexcept {

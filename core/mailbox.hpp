@@ -1,7 +1,8 @@
 // Cross-shard mailboxes: one single-producer/single-consumer queue (moodycamel ReaderWriterQueue)
 // per ordered pair of shards, so no two threads ever push into the same queue. The receiving shard
-// drains its inbound queues in batches once per loop turn. Waking a sleeping receiver is the
-// runtime's job (see core/runtime.hpp); this class only moves tasks.
+// drains its inbound queues in batches once per loop turn. Waking a sleeping receiver and the
+// backpressure that bounds a queue (the sender stops reading its connections) are the runtime's
+// job (see core/runtime.hpp); this class moves tasks and tells a sender its backlog.
 #pragma once
 
 #include <cstddef>
@@ -34,6 +35,10 @@ class MailboxMesh {
   [[nodiscard]] std::size_t depth(unsigned to) const noexcept;
   /// Approximate number of tasks queued from `from` to `to` (any thread).
   [[nodiscard]] std::size_t depth(unsigned from, unsigned to) const noexcept;
+  /// Tasks `from` pushed to `to` that have not run yet, as far as `from` can tell: exact up to
+  /// the receiver's last drain batch, never less than the truth. Only shard `from`'s thread may
+  /// call this; it costs one load of a counter the receiver writes once per batch.
+  [[nodiscard]] std::size_t backlog(unsigned from, unsigned to) const noexcept;
   [[nodiscard]] unsigned shards() const noexcept { return shards_; }
 
  private:

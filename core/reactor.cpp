@@ -31,6 +31,7 @@ struct Reactor::OwnMetrics {
   Gauge write_delay_us;
   Gauge loop_busy_permille;
   Counter connections_refused;
+  Counter gated_reads;
 };
 
 namespace {
@@ -67,6 +68,7 @@ Reactor::Reactor(const ReactorConfig& config, ReactorMetrics metrics)
   default_to(metrics_.write_delay_us, own.write_delay_us);
   default_to(metrics_.loop_busy_permille, own.loop_busy_permille);
   default_to(metrics_.connections_refused, own.connections_refused);
+  default_to(metrics_.gated_reads, own.gated_reads);
   if (config_.write_batching == WriteBatching::kFixed) {
     write_delay_ns_ = config_.write_delay_ns;
     metrics_.write_delay_us->set(static_cast<std::int64_t>(write_delay_ns_ / 1000));
@@ -255,8 +257,11 @@ void Reactor::on_received(OpTarget target, std::span<const std::byte> bytes) noe
   if (c->budget_used_ != UINT16_MAX) {
     ++c->budget_used_;
   }
-  if ((c->flags_ & Connection::kPaused) != 0 || c->stash_head_ != nullptr) {
+  if ((c->flags_ & Connection::kReadStopped) != 0 || c->stash_head_ != nullptr) {
     stash(*c, bytes);  // the kernel had these before the pause took effect: keep them, in order
+  } else if (input_gate_closed_) {
+    stash(*c, bytes);  // backpressure: not handled (it would feed the full mailboxes) until open
+    gate(*c);
   } else {
     c->handler_->on_data(*c, bytes);
   }
@@ -291,7 +296,7 @@ void Reactor::on_receive_stopped(OpTarget target, int result) noexcept {
         if (result == -ENOBUFS) {
           metrics_.recv_enobufs_rearms->add();
         }
-        if ((c->flags_ & Connection::kPaused) == 0) {
+        if ((c->flags_ & Connection::kReadStopped) == 0) {
           queue_rearm(*c);
         }
       } else {

@@ -79,6 +79,7 @@ struct ReactorMetrics {
   Gauge* write_delay_us = nullptr;     // the hold in use now (adaptive: the controller's choice)
   Gauge* loop_busy_permille = nullptr;  // adaptive: smoothed share of time the thread was on CPU
   Counter* connections_refused = nullptr;    // accepted sockets refused: the ConnectionCap was full
+  Counter* gated_reads = nullptr;            // connections whose reading the input gate stopped
 };
 
 using ListenerId = std::uint32_t;
@@ -115,6 +116,13 @@ class Reactor final : private BackendEvents {
   /// The live connection with this id, or nullptr when it has closed.
   [[nodiscard]] Connection* find(ConnectionId id) noexcept;
   [[nodiscard]] std::size_t connection_count() const noexcept { return live_connections_; }
+  /// The input gate (backpressure from the runtime's mailboxes): while closed, a connection that
+  /// receives data has its bytes kept (not delivered) and its reading stopped, as if paused; when
+  /// it opens, those connections resume (their kept bytes first). Connections with nothing to
+  /// read cost nothing. Idempotent.
+  void set_input_gate(bool closed) noexcept;
+  [[nodiscard]] bool input_gate_closed() const noexcept { return input_gate_closed_; }
+
   /// Calls fn(Connection&) for every connection not yet finished (e.g. to send close frames).
   void for_each_connection(const std::function<void(Connection&)>& fn);
   /// Begins closing every connection: orderly (flush first) or abortive. Reason: shutdown.
@@ -178,6 +186,12 @@ class Reactor final : private BackendEvents {
   void drop_queue(Connection& c) noexcept;
   void pause(Connection& c) noexcept;
   void resume(Connection& c) noexcept;
+  /// Stops receiving on `c` (cancel) because of `reason` (kPaused or kGated).
+  void stop_reading(Connection& c, std::uint16_t reason) noexcept;
+  /// Clears `reason`; reading restarts at the next flush once no reason is left.
+  void restart_reading(Connection& c, std::uint16_t reason) noexcept;
+  /// Input gate closed while `c` received data: stop its reading until the gate opens.
+  void gate(Connection& c) noexcept;
   void retire_handler(std::unique_ptr<ConnectionHandler> handler) noexcept;
   void check_deadlines() noexcept;
   void go_closing(Connection& c) noexcept;
@@ -223,8 +237,10 @@ class Reactor final : private BackendEvents {
   std::uint64_t window_start_ns_ = 0;      // adaptive: start of the current measuring window
   std::uint64_t window_start_cpu_ns_ = 0;  // adaptive: the thread's CPU time at that moment
   std::vector<std::unique_ptr<ConnectionHandler>> retired_handlers_;
-  std::size_t refusing_ = 0;  // connections over the cap still being answered
+  std::vector<OpTarget> gated_;  // connections whose reading the input gate stopped
+  std::size_t refusing_ = 0;     // connections over the cap still being answered
   std::uint64_t turn_ = 0;
+  bool input_gate_closed_ = false;
 };
 
 }  // namespace hexwire::core

@@ -27,6 +27,9 @@ namespace {
 thread_local Shard* tls_shard = nullptr;
 constexpr std::uint64_t kStopPollNs = 5'000'000;        // sleep bound while stopping
 constexpr std::uint64_t kAbortGraceNs = 1'000'000'000;  // after aborting, wait this for completions
+// While backpressure stops reading, the receivers' drains are polled this often (they do not wake
+// the sender): the gate reopens within about this much of the backlog falling to low water.
+constexpr std::uint64_t kGatedPollNs = 1'000'000;
 
 unsigned online_cpus() noexcept {
   const long count = ::sysconf(_SC_NPROCESSORS_ONLN);
@@ -45,6 +48,8 @@ struct Shard::Counters {
   Counter* loop_turns = nullptr;
   Counter* mailbox_tasks = nullptr;
   Gauge* mailbox_depth = nullptr;
+  Gauge* mailbox_outgoing = nullptr;
+  Counter* mailbox_backpressure = nullptr;
 };
 
 Shard::Shard(Runtime& runtime, unsigned id)
@@ -93,10 +98,21 @@ void Shard::setup() {
   metrics.connections_refused = &registry.counter(
       "connections_refused_total",
       "Connections refused at accept because --max-connections were open", id_);
+  metrics.gated_reads = &registry.counter(
+      "mailbox_backpressure_paused_total",
+      "Connections whose reading mailbox backpressure stopped (they sent while it held)", id_);
   counters_->loop_turns = &registry.counter("loop_turns_total", "Event loop turns", id_);
   counters_->mailbox_tasks = &registry.counter("mailbox_tasks_total", "Cross-shard tasks run", id_);
   counters_->mailbox_depth =
       &registry.gauge("mailbox_depth", "Tasks waiting in this shard's inbound mailboxes", id_);
+  counters_->mailbox_outgoing = &registry.gauge(
+      "mailbox_outgoing_backlog",
+      "Largest backlog of tasks this shard queued for one shard that have not run yet", id_);
+  counters_->mailbox_backpressure = &registry.counter(
+      "mailbox_backpressure_total",
+      "Times this shard stopped reading its connections: an outgoing mailbox reached "
+      "--mailbox-high-water",
+      id_);
 
   ReactorConfig config = runtime_->config().reactor;
   config.backend = runtime_->config().backend;
@@ -130,6 +146,7 @@ void Shard::turn(std::uint64_t max_sleep_ns) noexcept {
   MailboxMesh& mailboxes = runtime_->mailboxes_;
   const std::size_t ran = mailboxes.drain(id_, runtime_->config().mailbox_batch);
   counters_->mailbox_tasks->add(ran);
+  check_outgoing();
   timers_->advance(now_ns_);
   reactor_->flush();
   counters_->loop_turns->add();
@@ -137,7 +154,8 @@ void Shard::turn(std::uint64_t max_sleep_ns) noexcept {
   counters_->mailbox_depth->set(static_cast<std::int64_t>(depth));
 
   std::uint64_t timeout = std::min({max_sleep_ns, timers_->ns_until_next(now_ns_),
-                                    reactor_->ns_until_held_write(now_ns_)});
+                                    reactor_->ns_until_held_write(now_ns_),
+                                    gated_ ? kGatedPollNs : UINT64_MAX});
   if (reactor_->has_pending_work() || depth > 0) {
     timeout = 0;
   }
@@ -158,6 +176,29 @@ void Shard::turn(std::uint64_t max_sleep_ns) noexcept {
   // Relaxed: only an optimisation hint for senders from here on (a stale `true` costs one
   // redundant eventfd write, never a lost wake-up).
   sleeping_.store(false, std::memory_order_relaxed);
+}
+
+void Shard::close_gate() noexcept {
+  gated_ = true;
+  reactor_->set_input_gate(true);
+  counters_->mailbox_backpressure->add();
+}
+
+void Shard::check_outgoing() noexcept {
+  const std::size_t high_water = runtime_->config().mailbox_high_water;
+  if (high_water == 0) {
+    return;
+  }
+  const MailboxMesh& mailboxes = runtime_->mailboxes_;
+  std::size_t largest = 0;
+  for (unsigned to = 0; to < mailboxes.shards(); ++to) {
+    largest = std::max(largest, mailboxes.backlog(id_, to));
+  }
+  counters_->mailbox_outgoing->set(static_cast<std::int64_t>(largest));
+  if (gated_ && largest <= high_water / 2) {
+    gated_ = false;
+    reactor_->set_input_gate(false);
+  }
 }
 
 void Shard::begin_stop() noexcept {
@@ -339,6 +380,10 @@ void Runtime::submit_to(unsigned shard, Task task) {
   mailboxes_.push(self->id_, shard, std::move(task));
   if (shard != self->id_) {
     wake_if_sleeping(*shards_[shard]);
+  }
+  if (!self->gated_ && config_.mailbox_high_water != 0 &&
+      mailboxes_.backlog(self->id_, shard) >= config_.mailbox_high_water) {
+    self->close_gate();  // connections being read now still finish; the next ones wait
   }
 }
 

@@ -30,6 +30,10 @@ struct RuntimeConfig {
   ReactorConfig reactor;                // buffer ring size/count, send limits, linger
   std::size_t mailbox_capacity = 4096;  // initial tasks per ordered shard pair
   std::size_t mailbox_batch = 256;      // tasks run per sender per loop turn
+  /// Backpressure: when the tasks a shard queued for another (or itself) and that have not run
+  /// reach this, the shard stops reading its connections (they feed the mailboxes) until every
+  /// one of its outgoing queues is back to half of it. 0 = unbounded (no backpressure).
+  std::size_t mailbox_high_water = 32768;
   /// Open accepted connections, engine-wide; over it a new connection gets `refusal` and is
   /// closed. 0 = no limit.
   std::size_t max_connections = 0;
@@ -57,6 +61,8 @@ class Shard {
   [[nodiscard]] std::uint64_t now_ns() const noexcept { return now_ns_; }
   /// True once the runtime is stopping (listeners closed, connections draining).
   [[nodiscard]] bool stopping() const noexcept { return stopping_; }
+  /// True while mailbox backpressure keeps this shard from reading its connections.
+  [[nodiscard]] bool reading_gated() const noexcept { return gated_; }
 
  private:
   friend class Runtime;
@@ -70,6 +76,11 @@ class Shard {
   void begin_stop() noexcept;
   [[nodiscard]] bool stop_finished() noexcept;
   void run_inbox() noexcept;
+  /// Mailbox backpressure: stop reading connections (an outgoing queue reached the high water).
+  void close_gate() noexcept;
+  /// Reopens the gate once every outgoing queue is at or below half the high water; refreshes
+  /// the outgoing-backlog gauge.
+  void check_outgoing() noexcept;
 
   Runtime* runtime_;
   unsigned id_;
@@ -82,6 +93,7 @@ class Shard {
   std::uint64_t abort_deadline_ns_ = 0;  // stopping: aborted connections must be gone by then
   bool stopping_ = false;
   bool aborted_ = false;
+  bool gated_ = false;  // mailbox backpressure: connections are not read
   // The sleep/wake handshake (see Runtime::submit_to and docs/core.md). Written by the shard
   // (seq_cst store before its final mailbox check) and read by senders after their push.
   alignas(64) std::atomic<bool> sleeping_{false};
