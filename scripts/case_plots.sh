@@ -61,6 +61,8 @@ for seed in 1 2 3 4 5 6 7 8 9 10; do
   for f in $ratios; do line="$line,$(measured "$report" "$f")"; done
   echo "$line" >> "$out/spotify_bandits_seeds.csv"
 done
+run airbnb_search airbnb search
+run airbnb_coldstart airbnb coldstart
 
 cd "$out"
 for gp in *.gp; do gnuplot "$gp"; done

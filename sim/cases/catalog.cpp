@@ -1,6 +1,7 @@
 // The case catalog: one line per case study.
 #include "sim/cases/catalog.hpp"
 
+#include "sim/cases/airbnb/airbnb_case.hpp"
 #include "sim/cases/dynamo/dynamo_case.hpp"
 #include "sim/cases/lambda/lambda_case.hpp"
 #include "sim/cases/netflix/netflix_case.hpp"
@@ -21,6 +22,7 @@ const std::vector<CaseSpec>& case_catalog() {
     list.push_back(search::search_case());
     list.push_back(netflix::netflix_case());
     list.push_back(spotify::spotify_case());
+    list.push_back(airbnb::airbnb_case());
     return list;
   }();
   return cases;

@@ -141,3 +141,8 @@ TEST_CASE("live: netflix breaker over the engine, the dependency failing then he
 TEST_CASE("live: spotify bandits over the engine, 7 recommenders for 10 rounds") {
   check_live_report(run_live("spotify", "bandits --rounds 10 --visits 100 --round-time 300ms"));
 }
+
+TEST_CASE("live: airbnb search over the engine") {
+  // 6 connections: the search service and 5 guests; every search and answer crosses the engine.
+  check_live_report(run_live("airbnb", "search --guests 5 --searches 300 --rate 100"));
+}
