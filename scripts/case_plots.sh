@@ -49,6 +49,7 @@ run search_cache search cache --zipf-s 0.8 --entries 1000
 run netflix_breaker netflix breaker
 run netflix_breaker_hang_shared netflix breaker --failure hang --isolation shared
 run spotify_bandits spotify bandits
+run spotify_features spotify features
 # spotify bandits over ten worlds (seeds): the judged ratios of each (docs/cases/spotify.md).
 measured() {  # measured REPORT NAME: the measured value of one figure of a report JSON
   grep -F "\"name\":\"$2\"" "$1" | sed -E 's/.*"measured":([^,]*),.*/\1/'

@@ -146,3 +146,8 @@ TEST_CASE("live: airbnb search over the engine") {
   // 6 connections: the search service and 5 guests; every search and answer crosses the engine.
   check_live_report(run_live("airbnb", "search --guests 5 --searches 300 --rate 100"));
 }
+
+TEST_CASE("live: spotify features over the engine, the store down for 1 s") {
+  check_live_report(run_live("spotify", "features --fallback on --duration 4s --rate 50 "
+                                        "--outage-at 1s --outage-for 1s --deadline 30ms"));
+}

@@ -9,6 +9,7 @@ CaseSpec spotify_case() {
   spec.summary = "Spotify: carousel bandits (segments, cascade), feature store with a deadline";
   spec.docs = "docs/cases/spotify.md";
   spec.experiments.push_back(bandits_experiment());
+  spec.experiments.push_back(features_experiment());
   return spec;
 }
 

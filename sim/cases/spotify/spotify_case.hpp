@@ -10,5 +10,6 @@ namespace hexwire::sim::cases::spotify {
 CaseSpec spotify_case();
 
 ExperimentSpec bandits_experiment();
+ExperimentSpec features_experiment();
 
 }  // namespace hexwire::sim::cases::spotify
