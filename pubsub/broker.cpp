@@ -136,7 +136,7 @@ void BrokerCore::detach_subscription(ShardState& st, SubscriberId connection,
   }
   LocalChannel& lc = it->second;
   if (lc.live.remove(connection)) {
-    const bool presence = lc.presence.remove(connection);
+    const bool presence = lc.presence != nullptr && lc.presence->remove(connection);
     st.metrics.subscriptions.add(-1);
     executor.submit_to(owner_of(channel),
                        [this, ch = std::string(channel), user, from = here(), leave, presence] {

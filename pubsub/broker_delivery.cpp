@@ -76,7 +76,10 @@ void BrokerCore::on_subscribe_reply(std::string channel, std::uint64_t token,
       lc.live.empty() ? result.seq : std::max(lc.last_forwarded_seq, result.seq);
   lc.live.add(connection);
   if (pending.presence) {
-    lc.presence.add(connection);
+    if (lc.presence == nullptr) {
+      lc.presence = std::make_unique<SubscriberList>();
+    }
+    lc.presence->add(connection);
   }
   st.metrics.subscriptions.add(1);
   if (pending.on_done) {
@@ -118,14 +121,15 @@ void BrokerCore::on_forward(const MessageRef& message) noexcept {
 void BrokerCore::on_presence_batch(const std::shared_ptr<const PresenceBatch>& batch) {
   ShardState& st = state();
   auto it = st.local_channels.find(batch->channel);
-  if (it == st.local_channels.end() || it->second.presence.empty()) {
+  if (it == st.local_channels.end() || it->second.presence == nullptr ||
+      it->second.presence->empty()) {
     return;
   }
   st.in_sink = true;
   if (batch->count) {
-    sink.presence_count(batch->channel, *batch->count, it->second.presence.span());
+    sink.presence_count(batch->channel, *batch->count, it->second.presence->span());
   } else {
-    sink.presence_changed(batch->channel, batch->changes, it->second.presence.span());
+    sink.presence_changed(batch->channel, batch->changes, it->second.presence->span());
   }
   st.in_sink = false;
 }

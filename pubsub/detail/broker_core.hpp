@@ -83,7 +83,8 @@ struct PendingSubscribe {
 
 struct LocalChannel {
   SubscriberList live;      // every live subscriber: the span handed to the sink for messages
-  SubscriberList presence;  // those of `live` that asked for presence events
+  // Those of `live` that asked for presence events; null until one does (most never do).
+  std::unique_ptr<SubscriberList> presence;
   // Waiting for the owner's reply. Replies come back in request order (one owner, FIFO), so the
   // reply always matches the front: O(1) even when 100k connections resubscribe at once.
   RingQueue<PendingSubscribe> pending;
