@@ -28,7 +28,9 @@ struct EngineConfig {
   std::uint32_t write_delay_us = 0;        // fixed: hold each send this long (0 = none)
   std::uint32_t write_delay_max_us = 20'000;  // adaptive: the longest hold it may choose
   std::uint32_t shutdown_timeout_ms = 5000;
-  std::uint32_t recv_buffers = 1024;     // provided receive buffers per shard (power of two)
+  // Provided receive buffers per shard (power of two): 256 x 16 KiB = 4 MiB resident per shard.
+  // 1,024 (16 MiB) received no faster in bench/results/recv-ring-2026-12-05.txt (docs/capacity.md).
+  std::uint32_t recv_buffers = 256;
   std::uint32_t recv_buffer_kib = 16;    // bytes per receive buffer, in KiB
   std::uint32_t max_connections = 0;  // open connections; 0 = the open-file limit - 64
   std::uint32_t mailbox_high_water = 32768;  // cross-shard backlog that stops reading; 0 = off

@@ -23,7 +23,7 @@ refused "write-delay-max-us" --write-delay-max-us 50
 
 config=$(timeout 10 "$binary" --print-config) || fail "--print-config failed"
 echo "$config" | grep -qx 'write-batching = "adaptive"' || fail "default is not adaptive: $config"
-echo "$config" | grep -qx 'recv-buffers = 1024' || fail "default recv-buffers: $config"
+echo "$config" | grep -qx 'recv-buffers = 256' || fail "default recv-buffers: $config"
 config=$(timeout 10 "$binary" --print-config --write-delay-us 2000) || fail "--write-delay-us refused"
 echo "$config" | grep -qx 'write-batching = "fixed"' || fail "--write-delay-us alone did not select fixed: $config"
 echo "$config" | grep -qx 'write-delay-us = 2000' || fail "write-delay-us not kept: $config"
