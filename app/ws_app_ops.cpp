@@ -41,6 +41,8 @@ Refusal refusal_of(pubsub::Status status) noexcept {
       return {ErrorCode::kNotFound, "not a member of this channel"};
     case pubsub::Status::kCancelled:
       return {ErrorCode::kConflict, "cancelled by unsub"};
+    case pubsub::Status::kUnavailable:
+      return {ErrorCode::kUnavailable, "the message store did not answer in time; retry"};
     case pubsub::Status::kUnknownConnection:
     case pubsub::Status::kConnectionExists:
     case pubsub::Status::kOk:

@@ -37,6 +37,8 @@ std::string_view to_string(Status status) noexcept {
       return "not_member";
     case Status::kCancelled:
       return "cancelled";
+    case Status::kUnavailable:
+      return "unavailable";
   }
   return "unknown";
 }

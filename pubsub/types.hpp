@@ -33,6 +33,7 @@ enum class Status : std::uint8_t {
   kChannelFull,            // Config::max_members_per_channel reached
   kNotMember,              // mark_read by a user who is not a member of the channel
   kCancelled,               // the subscription was cancelled (unsubscribe/close) before it completed
+  kUnavailable,  // a broker backed by a shared store (Redis) got no answer in time: retry later
 };
 
 [[nodiscard]] std::string_view to_string(Status status) noexcept;

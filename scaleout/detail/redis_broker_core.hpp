@@ -1,0 +1,289 @@
+// Private state of RedisBroker. One Slice per shard, touched only by that shard's thread; shards
+// exchange plain tasks through the executor (FIFO per ordered pair). Three roles, as in
+// LocalBroker: the subscriber shard of a connection (live lists, the sink), the owner shard of a
+// channel inside this node (its Redis subscription, the delivery point, joins, presence), and the
+// home shard of a user inside this node (their connections, offline drain, read sync, notify).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/executor.hpp"
+#include "core/metrics.hpp"
+#include "pubsub/broker.hpp"
+#include "redis/client.hpp"
+#include "scaleout/channel_store.hpp"
+#include "scaleout/detail/subscriber_list.hpp"
+#include "scaleout/node_registry.hpp"
+#include "scaleout/redis_broker.hpp"
+
+namespace hexwire::scaleout::detail {
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept {
+    return std::hash<std::string_view>{}(text);
+  }
+};
+template <typename Value>
+using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
+
+using pubsub::MessageRef;
+using pubsub::SubscriberId;
+
+// ---- subscriber side --------------------------------------------------------------------------
+
+struct PendingSubscribe {
+  SubscriberId connection = 0;
+  std::uint64_t token = 0;
+  std::string user;
+  pubsub::Broker::SubscribeCallback on_done;
+  bool cancelled = false;
+  bool leave_on_cancel = false;
+};
+
+struct LocalChannel {
+  SubscriberList live;                   // the span handed to the sink
+  std::deque<PendingSubscribe> pending;  // replies come back in request order (one owner, FIFO)
+  std::uint64_t epoch = 0;               // of last_seq
+  std::uint64_t last_seq = 0;            // dedup guard: highest seq handed to the sink here
+};
+
+struct LocalConnection {
+  std::string user;
+  std::vector<std::string> channels;  // subscribed or subscribing
+};
+
+// ---- owner side ---------------------------------------------------------------------------------
+
+/// A subscribe on its way through the channel's owner.
+struct JoinRequest {
+  unsigned shard = 0;
+  std::uint64_t token = 0;
+  std::string user;
+  std::optional<std::uint64_t> since;
+  std::uint64_t since_epoch = 0;
+};
+
+/// A subscribe Redis has answered, waiting until the node has delivered up to its seq.
+struct Joiner {
+  JoinRequest request;
+  OpenResult result;
+};
+
+/// Presence of one user in a channel as the owner announces it to subscribers.
+struct AnnouncedUser {
+  bool online = false;     // what Redis last said (frames)
+  bool announced = false;  // what subscribers were last told
+  std::uint64_t changed_ns = 0;
+  bool dirty = false;
+};
+
+/// A user of this node who is an offline member of a channel: notified of its messages live.
+struct NotifyEntry {
+  std::uint32_t registrations = 0;  // home registrations (one per attach)
+  std::uint64_t notified = 0;       // last seq notified (written to Redis when they leave)
+};
+
+/// A channel as seen by its owner shard inside this node.
+struct NodeChannel {
+  enum class State : std::uint8_t {
+    kSubscribing,  // SSUBSCRIBE sent, not confirmed
+    kSyncing,      // confirmed; reading the channel's position (frames held meanwhile)
+    kLive,         // every frame is forwarded as it arrives
+    kCatchingUp,   // the subscription was interrupted: reading what was missed
+  };
+  State state = State::kSubscribing;
+  std::uint64_t epoch = 0;      // of `delivered`
+  std::uint64_t delivered = 0;  // last seq forwarded to this node's shards
+  bool positioned = false;      // `delivered` is known
+  std::deque<MessageRef> recent;          // the newest forwarded messages, oldest first
+  std::vector<ChannelFrame> held;         // frames that arrived while syncing / catching up
+  std::vector<std::uint32_t> shard_subscriptions;  // subscriptions (live + pending) per shard
+  std::vector<JoinRequest> waiting;       // until the subscription is live
+  std::vector<Joiner> joiners;            // until `delivered` reaches their seq
+  StringMap<std::uint32_t> users;         // this node's subscribed connections per user
+  StringMap<AnnouncedUser> presence;      // presence as announced to subscribers
+  std::vector<std::string> presence_dirty;
+  std::uint64_t presence_dirty_since_ns = 0;
+  StringMap<NotifyEntry> notify;          // users with a local connection, offline in the channel
+  bool in_node_set = false;               // listed in this node's channel set in Redis
+  [[nodiscard]] std::uint32_t subscriptions() const noexcept {
+    std::uint32_t total = 0;
+    for (std::uint32_t n : shard_subscriptions) {
+      total += n;
+    }
+    return total;
+  }
+};
+
+// ---- home side ----------------------------------------------------------------------------------
+
+struct UserHome {
+  std::vector<std::pair<unsigned, SubscriberId>> connections;  // (shard, id) on this node
+  bool attached = false;          // Redis counts this node among the user's nodes
+  bool attaching = false;         // the attach is in flight
+  std::vector<std::string> notify_channels;  // registered at their owners for notify
+};
+
+struct BrokerMetrics {
+  BrokerMetrics(core::MetricsRegistry& registry, unsigned shard);
+  core::Counter& publishes;
+  core::Counter& publish_failures;
+  core::Counter& forwards;
+  core::Counter& deliveries;
+  core::Counter& delivery_drops;
+  core::Counter& resumes;
+  core::Counter& resume_unrecovered;
+  core::Counter& unavailable;
+  core::Counter& catch_ups;
+  core::Counter& lost;
+  core::Counter& presence_events;
+  core::Counter& notifications;
+  core::Counter& offline_drained;
+  core::Counter& read_syncs;
+  core::Gauge& channels;
+  core::Gauge& subscriptions;
+};
+
+struct Slice {
+  Slice(core::MetricsRegistry& registry, unsigned shard) : metrics(registry, shard) {}
+  std::unique_ptr<redis::RedisClient> client;
+  std::unique_ptr<ChannelStore> store;
+  std::unique_ptr<NodeRegistry> registry;  // shard 0 only
+  bool started = false;
+  bool stopped = false;
+  // subscriber side
+  std::unordered_map<SubscriberId, LocalConnection> connections;
+  StringMap<LocalChannel> local;
+  std::uint64_t next_token = 1;
+  bool in_sink = false;
+  std::vector<std::function<void()>> after_sink;  // closes/unsubscribes made from the sink
+  // owner side
+  StringMap<NodeChannel> owned;
+  std::vector<std::string> presence_channels;  // channels with dirty presence
+  core::TimerId presence_timer = 0;
+  // home side
+  StringMap<UserHome> users;
+  std::shared_ptr<const std::vector<std::string>> live_nodes =
+      std::make_shared<const std::vector<std::string>>();
+  std::uint64_t epoch_state = 0;  // xorshift state for new channel epochs
+  BrokerMetrics metrics;
+};
+
+class RedisBrokerCore final : public redis::SubscriptionHandler {
+ public:
+  RedisBrokerCore(core::Executor& executor, core::MetricsRegistry& metrics,
+                  pubsub::DeliverySink& sink, RedisBrokerConfig config);
+
+  core::Executor& executor;
+  pubsub::DeliverySink& sink;
+  const RedisBrokerConfig config;
+
+  [[nodiscard]] unsigned here() const noexcept { return executor.current_shard(); }
+  [[nodiscard]] unsigned shard_count() const noexcept { return executor.shard_count(); }
+  /// The calling shard's slice, started (Redis connections open) on first use.
+  Slice& slice();
+  /// The calling shard's slice as it is (stop_shard must not open connections to close them).
+  Slice& slice_unstarted() noexcept { return *slices_[here()]; }
+  /// False once the shard stopped: its Redis client is gone, tasks and timers still queued for it
+  /// (a closing connection's release, a retry) do nothing.
+  [[nodiscard]] static bool running(const Slice& s) noexcept { return !s.stopped; }
+  [[nodiscard]] unsigned owner_of(std::string_view channel) const noexcept;
+  [[nodiscard]] unsigned home_of(std::string_view user) const noexcept;
+  [[nodiscard]] bool valid_channel(std::string_view channel) const noexcept;
+  [[nodiscard]] const std::string& node_id() const noexcept { return node_id_; }
+  [[nodiscard]] static std::uint64_t new_epoch(Slice& s) noexcept;
+  [[nodiscard]] MessageRef make_message(std::string_view channel, std::uint64_t epoch,
+                                        const StoredMessage& stored) const;
+  void start(Slice& s);
+  void stop(Slice& s);
+
+  // Sink calls, with closes/unsubscribes from inside deferred until the sink returns.
+  std::size_t deliver(Slice& s, const MessageRef& message, std::span<const SubscriberId> to);
+  template <typename Fn>
+  void in_sink(Slice& s, Fn&& fn) {
+    s.in_sink = true;
+    fn();
+    s.in_sink = false;
+    while (!s.after_sink.empty()) {
+      auto deferred = std::move(s.after_sink);
+      for (auto& run : deferred) {
+        run();
+      }
+    }
+  }
+
+  // Subscriber side (redis_broker.cpp).
+  void detach(Slice& s, SubscriberId connection, const std::string& user, std::string_view channel,
+              bool leave);
+  void on_join_reply(std::string channel, std::uint64_t token, std::uint64_t epoch,
+                     pubsub::SubscribeResult result, std::vector<MessageRef> backlog);
+  void on_forward(std::uint64_t epoch, const MessageRef& message);
+  void on_presence_changes(const std::string& channel,
+                           const std::shared_ptr<const std::vector<pubsub::PresenceChange>>& changes);
+
+  // Owner side (redis_broker_channels.cpp).
+  void on_join(std::string channel, JoinRequest request);
+  void on_release(const std::string& channel, const std::string& user, unsigned shard, bool leave);
+  // redis::SubscriptionHandler (the owner's Redis subscriptions)
+  void on_subscribed(std::string_view shard_channel) override;
+  void on_interrupted(std::string_view shard_channel) override;
+  void on_message(std::string_view shard_channel, std::string_view payload) override;
+
+  // Presence, members and users (redis_broker_members.cpp).
+  void presence_transition(Slice& s, const std::string& channel, NodeChannel& nc,
+                           const std::string& user, PresenceKind kind);
+  void on_presence_frame(Slice& s, const std::string& channel, NodeChannel& nc,
+                         const ChannelFrame& frame);
+  void on_user_attached(const std::string& user, unsigned shard, SubscriberId connection);
+  void on_user_detached(const std::string& user, unsigned shard, SubscriberId connection);
+  void on_read_moved(const std::string& user, const std::string& channel, std::uint64_t seq,
+                     unsigned origin_shard, SubscriberId origin, bool from_other_node);
+  void on_notify_register(const std::string& channel, const std::string& user, bool add);
+  void notify_members(Slice& s, NodeChannel& nc, const MessageRef& message);
+  void on_notify(const std::string& user, const MessageRef& message);
+  void on_inbox(std::string_view payload);
+  void clean_dead_node(const std::string& node, core::UniqueFunction<void()> done);
+  void set_live_nodes(std::shared_ptr<const std::vector<std::string>> live);
+
+ private:
+  // Owner side helpers (redis_broker_channels.cpp).
+  NodeChannel& own(Slice& s, const std::string& channel);
+  void run_join(Slice& s, const std::string& channel, JoinRequest request);
+  void settle_join(Slice& s, const std::string& channel, NodeChannel& nc, Joiner joiner);
+  void release_joiners(Slice& s, const std::string& channel, NodeChannel& nc);
+  void position(Slice& s, const std::string& channel, std::uint64_t epoch, std::uint64_t seq);
+  void catch_up(Slice& s, const std::string& channel);
+  void accept_frame(Slice& s, const std::string& channel, NodeChannel& nc, ChannelFrame frame);
+  void forward(Slice& s, const std::string& channel, NodeChannel& nc, MessageRef message);
+  void drop_if_unused(Slice& s, const std::string& channel);
+  void fail_waiting(Slice& s, const std::string& channel, NodeChannel& nc, pubsub::Status status);
+  void reply_join(const std::string& channel, const JoinRequest& request,
+                  pubsub::SubscribeResult result, std::vector<MessageRef> backlog);
+  // Presence helpers (redis_broker_members.cpp).
+  void arm_presence_timer(Slice& s);
+  void flush_presence(Slice& s);
+  void drain_offline(const std::string& user, unsigned shard, SubscriberId connection,
+                     std::vector<std::string> channels);
+  std::string inbox_of(std::string_view node) const;
+  std::string user_key(std::string_view user, std::string_view suffix) const;
+
+  std::vector<std::unique_ptr<Slice>> slices_;
+  std::string node_id_;
+  std::string inbox_;
+};
+
+/// Converts a store status into the broker's.
+[[nodiscard]] pubsub::Status broker_status(StoreStatus status) noexcept;
+
+}  // namespace hexwire::scaleout::detail

@@ -1,0 +1,490 @@
+// RedisBroker, people: presence (this node's transitions written to Redis, the channel's global
+// joins/leaves announced to subscribers with the local broker's coalescing), users' home shards
+// (attach to Redis, drain missed notifications, notify live, sync read cursors across nodes through
+// the node inboxes), and the janitor's cleanup after a dead node.
+#include <algorithm>
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+
+#include "redis/script.hpp"
+#include "scaleout/detail/redis_broker_core.hpp"
+
+namespace hexwire::scaleout::detail {
+
+namespace {
+
+// KEYS: 1 the user's nodes hash, 2 the user's member-channel set. ARGV: 1 this node, 2 ttl ms,
+// 3 '1' when the live node list is known, 4... live nodes. Forgets nodes that are not live, adds
+// this one. Reply: {other live nodes holding the user, channels the user may be a member of...}.
+const redis::Script& attach_script() {
+  static const redis::Script script(R"lua(
+local others = 0
+for _, node in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local alive = ARGV[3] ~= '1'
+  for i = 4, #ARGV do
+    if ARGV[i] == node then alive = true end
+  end
+  if not alive then
+    redis.call('HDEL', KEYS[1], node)
+  elseif node ~= ARGV[1] then
+    others = others + 1
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local reply = {others}
+for _, channel in ipairs(redis.call('SMEMBERS', KEYS[2])) do reply[#reply + 1] = channel end
+return reply
+)lua");
+  return script;
+}
+
+std::uint64_t now_ns(core::Executor& executor) {
+  return executor.timers().now_ns();
+}
+
+}  // namespace
+
+std::string RedisBrokerCore::inbox_of(std::string_view node) const {
+  return config.channels.prefix + ":{node:" + std::string(node) + "}:in";
+}
+
+std::string RedisBrokerCore::user_key(std::string_view user, std::string_view suffix) const {
+  return config.channels.prefix + ":{u:" + std::string(user) + "}:" + std::string(suffix);
+}
+
+void RedisBrokerCore::set_live_nodes(std::shared_ptr<const std::vector<std::string>> live) {
+  slice().live_nodes = std::move(live);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Presence: this node's transitions
+
+void RedisBrokerCore::presence_transition(Slice& s, const std::string& channel, NodeChannel& nc,
+                                          const std::string& user, PresenceKind kind) {
+  if (!running(s)) {
+    return;
+  }
+  if (kind == PresenceKind::kOnline && !nc.in_node_set) {
+    // So that the janitor can find this node's entries if it dies.
+    nc.in_node_set = true;
+    const std::string key = config.channels.prefix + ":{node:" + node_id_ + "}:ch";
+    s.client->command(key, {"SADD", key, channel}, nullptr);
+  }
+  s.store->presence(channel, user, node_id_, kind, [this, channel, user](PresenceUpdate&& r) {
+    if (r.status == StoreStatus::kOk) {
+      return;
+    }
+    // Redis missed it: write the state this node has then, later (the scripts are idempotent).
+    slice().metrics.unavailable.add();
+    executor.timers().add_after(config.redis.connection.reconnect_max_ns, [this, channel, user] {
+      Slice& again = slice();
+      if (again.stopped) {
+        return;
+      }
+      auto it = again.owned.find(channel);
+      const bool online = it != again.owned.end() && it->second.users.contains(user);
+      if (it != again.owned.end()) {
+        presence_transition(again, channel, it->second, user,
+                            online ? PresenceKind::kOnline : PresenceKind::kOffline);
+      } else {
+        again.store->presence(channel, user, node_id_, PresenceKind::kOffline, [](auto&&) {});
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Presence: the channel's global changes, coalesced for subscribers
+
+void RedisBrokerCore::on_presence_frame(Slice& s, const std::string& channel, NodeChannel& nc,
+                                        const ChannelFrame& frame) {
+  AnnouncedUser& user = nc.presence[frame.user];
+  user.online = frame.kind == ChannelFrame::Kind::kJoin;
+  user.changed_ns = now_ns(executor);
+  if (!user.dirty) {
+    user.dirty = true;
+    if (nc.presence_dirty.empty()) {
+      nc.presence_dirty_since_ns = user.changed_ns;
+      s.presence_channels.push_back(channel);
+    }
+    nc.presence_dirty.push_back(frame.user);
+  }
+  arm_presence_timer(s);
+}
+
+void RedisBrokerCore::arm_presence_timer(Slice& s) {
+  if (s.presence_timer != 0 || s.presence_channels.empty()) {
+    return;
+  }
+  s.presence_timer = executor.timers().add_after(config.pubsub.presence_flush_interval_ns, [this] {
+    Slice& again = slice();
+    again.presence_timer = 0;
+    flush_presence(again);
+  });
+}
+
+// As the local broker: per user only the net change of the window is sent; larger channels use a
+// longer window (subscriptions x presence_window_per_subscriber_ns, at most the max) and announce a
+// leave only after the user stayed away for presence_leave_grace_ns.
+void RedisBrokerCore::flush_presence(Slice& s) {
+  const std::uint64_t now = now_ns(executor);
+  std::vector<std::string> channels = std::move(s.presence_channels);
+  s.presence_channels.clear();
+  for (const std::string& channel : channels) {
+    auto it = s.owned.find(channel);
+    if (it == s.owned.end()) {
+      continue;
+    }
+    NodeChannel& nc = it->second;
+    const std::uint64_t window = std::clamp<std::uint64_t>(
+        nc.subscriptions() * config.pubsub.presence_window_per_subscriber_ns,
+        config.pubsub.presence_flush_interval_ns, config.pubsub.presence_max_interval_ns);
+    const bool large = window > config.pubsub.presence_flush_interval_ns;
+    if (now < nc.presence_dirty_since_ns + window) {
+      s.presence_channels.push_back(channel);
+      continue;
+    }
+    auto changes = std::make_shared<std::vector<pubsub::PresenceChange>>();
+    std::vector<std::string> still_dirty;
+    for (const std::string& name : nc.presence_dirty) {
+      auto u = nc.presence.find(name);
+      if (u == nc.presence.end()) {
+        continue;
+      }
+      AnnouncedUser& user = u->second;
+      if (large && !user.online && user.announced && now < user.changed_ns + config.pubsub.presence_leave_grace_ns) {
+        still_dirty.push_back(name);
+        continue;
+      }
+      user.dirty = false;
+      if (user.online != user.announced) {
+        user.announced = user.online;
+        changes->push_back(pubsub::PresenceChange{name, user.online});
+      }
+      if (!user.online && !nc.notify.contains(name)) {
+        nc.presence.erase(u);
+      }
+    }
+    nc.presence_dirty = std::move(still_dirty);
+    if (!nc.presence_dirty.empty()) {
+      nc.presence_dirty_since_ns = now;
+      s.presence_channels.push_back(channel);
+    }
+    if (changes->empty()) {
+      continue;
+    }
+    s.metrics.presence_events.add(changes->size());
+    std::shared_ptr<const std::vector<pubsub::PresenceChange>> shared = std::move(changes);
+    for (unsigned shard = 0; shard < shard_count(); ++shard) {
+      if (nc.shard_subscriptions[shard] > 0) {
+        executor.submit_to(shard, [this, channel, shared] { on_presence_changes(channel, shared); });
+      }
+    }
+  }
+  arm_presence_timer(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users: home shard inside this node
+
+void RedisBrokerCore::on_user_attached(const std::string& user, unsigned shard,
+                                       SubscriberId connection) {
+  Slice& s = slice();
+  if (!running(s)) {
+    return;
+  }
+  UserHome& home = s.users[user];
+  home.connections.emplace_back(shard, connection);
+  if (home.attached || home.attaching) {
+    return;  // only the user's first connection on this node drains and registers
+  }
+  home.attaching = true;
+  const std::string nodes = user_key(user, "n");
+  const std::string members = user_key(user, "m");
+  const std::string ttl = std::to_string(config.channels.channel_ttl_ms);
+  std::vector<std::string_view> args = {node_id_, ttl, s.live_nodes->empty() ? "0" : "1"};
+  for (const std::string& node : *s.live_nodes) {
+    args.push_back(node);
+  }
+  const std::string_view keys[] = {nodes, members};
+  s.client->run_script(
+      attach_script(), keys, args,
+      [this, user](redis::RedisStatus status, redis::ReplyView reply) {
+        Slice& again = slice();
+        auto it = again.users.find(user);
+        if (it == again.users.end()) {
+          return;  // every connection closed meanwhile (detach sent nothing: not attached)
+        }
+        UserHome& home = it->second;
+        home.attaching = false;
+        if (status != redis::RedisStatus::kOk || reply.is_error()) {
+          again.metrics.unavailable.add();
+          return;  // no drain this time; the next first connection tries again
+        }
+        home.attached = true;
+        const bool alone = reply[0].integer() == 0;
+        std::vector<std::string> channels;
+        for (std::size_t i = 1; i < reply.size(); ++i) {
+          channels.emplace_back(reply[i].str());
+        }
+        if (!channels.empty() && config.pubsub.offline_notifications) {
+          const auto [first_shard, first_id] = home.connections.front();
+          drain_offline(user, alone ? first_shard : ~0u, first_id, std::move(channels));
+        }
+      });
+}
+
+namespace {
+
+struct DrainState {
+  std::size_t outstanding = 0;
+  std::uint64_t missed = 0;
+  std::vector<MessageRef> messages;
+  std::vector<std::string> member_channels;
+};
+
+}  // namespace
+
+// Reads what the user missed in each channel they are an offline member of; the newest
+// pending_notifications_per_user of them go to `connection` (when `shard` is ~0u, another node
+// holds the user too and notified them live: nothing is delivered, the channels still register
+// for live notification here).
+void RedisBrokerCore::drain_offline(const std::string& user, unsigned shard,
+                                    SubscriberId connection, std::vector<std::string> channels) {
+  Slice& s = slice();
+  auto state = std::make_shared<DrainState>();
+  state->outstanding = channels.size();
+  const std::size_t limit = config.pubsub.pending_notifications_per_user;
+  for (const std::string& channel : channels) {
+    s.store->drain_offline(channel, user, limit, [this, state, user, channel, shard, connection,
+                                                  limit](OfflineDrain&& d) {
+      Slice& again = slice();
+      if (d.status == StoreStatus::kOk && d.epoch == 0) {
+        const std::string key = user_key(user, "m");  // no longer a member: forget it
+        again.client->command(key, {"SREM", key, channel}, nullptr);
+      } else if (d.status == StoreStatus::kOk) {
+        state->member_channels.push_back(channel);
+        state->missed += d.missed;
+        for (const StoredMessage& m : d.newest) {
+          state->messages.push_back(make_message(channel, d.epoch, m));
+        }
+      }
+      if (--state->outstanding != 0) {
+        return;
+      }
+      auto home = again.users.find(user);
+      if (home == again.users.end()) {
+        return;
+      }
+      for (const std::string& member : state->member_channels) {
+        home->second.notify_channels.push_back(member);
+        executor.submit_to(owner_of(member), [this, member, user] {
+          on_notify_register(member, user, true);
+        });
+      }
+      if (shard == ~0u || state->messages.empty()) {
+        return;
+      }
+      auto& all = state->messages;
+      std::sort(all.begin(), all.end(), [](const MessageRef& a, const MessageRef& b) {
+        return a->ts_us != b->ts_us ? a->ts_us > b->ts_us : a->seq > b->seq;
+      });
+      const std::uint64_t dropped =
+          state->missed > std::min(all.size(), limit) ? state->missed - std::min(all.size(), limit)
+                                                      : 0;
+      if (all.size() > limit) {
+        all.resize(limit);
+      }
+      std::reverse(all.begin(), all.end());  // oldest first
+      again.metrics.offline_drained.add(all.size());
+      executor.submit_to(shard, [this, connection, messages = std::move(all), dropped] {
+        Slice& target = slice();
+        if (!target.connections.contains(connection)) {
+          return;
+        }
+        in_sink(target, [&] { sink.pending_drained(connection, messages, dropped); });
+      });
+    });
+  }
+}
+
+void RedisBrokerCore::on_user_detached(const std::string& user, unsigned shard,
+                                       SubscriberId connection) {
+  Slice& s = slice();
+  auto it = s.users.find(user);
+  if (it == s.users.end()) {
+    return;
+  }
+  UserHome& home = it->second;
+  std::erase(home.connections, std::pair<unsigned, SubscriberId>(shard, connection));
+  if (!home.connections.empty()) {
+    return;
+  }
+  for (const std::string& channel : home.notify_channels) {
+    executor.submit_to(owner_of(channel),
+                       [this, channel, user] { on_notify_register(channel, user, false); });
+  }
+  if (home.attached && running(s)) {
+    const std::string key = user_key(user, "n");
+    s.client->command(key, {"HDEL", key, node_id_}, nullptr);
+  }
+  s.users.erase(it);
+}
+
+void RedisBrokerCore::on_notify_register(const std::string& channel, const std::string& user,
+                                         bool add) {
+  Slice& s = slice();
+  if (!running(s)) {
+    return;
+  }
+  if (add) {
+    ++own(s, channel).notify[user].registrations;
+    return;
+  }
+  auto it = s.owned.find(channel);
+  if (it == s.owned.end()) {
+    return;
+  }
+  auto entry = it->second.notify.find(user);
+  if (entry == it->second.notify.end() || --entry->second.registrations != 0) {
+    return;
+  }
+  if (entry->second.notified != 0) {
+    s.store->mark_notified(channel, user, entry->second.notified, [](StoreStatus) {});
+  }
+  it->second.notify.erase(entry);
+  drop_if_unused(s, channel);
+}
+
+void RedisBrokerCore::notify_members(Slice& s, NodeChannel& nc, const MessageRef& message) {
+  for (auto& [user, entry] : nc.notify) {
+    auto presence = nc.presence.find(user);
+    if (user == message->from || (presence != nc.presence.end() && presence->second.online)) {
+      continue;  // never one's own message; and an online member gets the message itself
+    }
+    entry.notified = message->seq;
+    s.metrics.notifications.add();
+    executor.submit_to(home_of(user), [this, u = user, message] { on_notify(u, message); });
+  }
+}
+
+void RedisBrokerCore::on_notify(const std::string& user, const MessageRef& message) {
+  Slice& s = slice();
+  auto it = s.users.find(user);
+  if (it == s.users.end()) {
+    return;
+  }
+  for (const auto& [shard, connection] : it->second.connections) {
+    executor.submit_to(shard, [this, message, id = connection] {
+      Slice& target = slice();
+      if (target.connections.contains(id)) {
+        in_sink(target, [&] { sink.notify(message, std::span<const SubscriberId>(&id, 1)); });
+      }
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read sync across connections and nodes
+
+void RedisBrokerCore::on_read_moved(const std::string& user, const std::string& channel,
+                                    std::uint64_t seq, unsigned origin_shard,
+                                    SubscriberId origin, bool from_other_node) {
+  Slice& s = slice();
+  if (auto it = s.users.find(user); it != s.users.end()) {
+    for (const auto& [shard, connection] : it->second.connections) {
+      if (shard == origin_shard && connection == origin) {
+        continue;
+      }
+      s.metrics.read_syncs.add();
+      executor.submit_to(shard, [this, channel, seq, id = connection] {
+        Slice& target = slice();
+        if (target.connections.contains(id)) {
+          in_sink(target, [&] {
+            sink.read_synced(channel, seq, std::span<const SubscriberId>(&id, 1));
+          });
+        }
+      });
+    }
+  }
+  if (from_other_node || !running(s)) {
+    return;
+  }
+  // The user's other nodes hear it through their inboxes.
+  const std::string key = user_key(user, "n");
+  s.client->command(key, {"HKEYS", key},
+                    [this, user, channel, seq](redis::RedisStatus status, redis::ReplyView nodes) {
+                      if (status != redis::RedisStatus::kOk) {
+                        return;
+                      }
+                      Slice& again = slice();
+                      const std::string frame =
+                          "R " + std::to_string(seq) + " " + user + " " + channel;
+                      for (std::size_t i = 0; i < nodes.size(); ++i) {
+                        const std::string_view node = nodes[i].str();
+                        const auto& live = *again.live_nodes;
+                        if (node == node_id_ ||
+                            std::find(live.begin(), live.end(), node) == live.end()) {
+                          continue;
+                        }
+                        const std::string inbox = inbox_of(node);
+                        again.client->command(inbox, {again.client->publish_command(), inbox, frame},
+                                              nullptr);
+                      }
+                    });
+}
+
+void RedisBrokerCore::on_inbox(std::string_view payload) {
+  // "R <seq> <user> <channel>": a read cursor moved on another node.
+  if (!payload.starts_with("R ")) {
+    return;
+  }
+  payload.remove_prefix(2);
+  const std::size_t a = payload.find(' ');
+  const std::size_t b = payload.find(' ', a + 1);
+  if (a == std::string_view::npos || b == std::string_view::npos) {
+    return;
+  }
+  std::uint64_t seq = 0;
+  std::from_chars(payload.data(), payload.data() + a, seq);
+  std::string user(payload.substr(a + 1, b - a - 1));
+  std::string channel(payload.substr(b + 1));
+  executor.submit_to(home_of(user), [this, user = std::move(user), channel = std::move(channel),
+                                     seq] { on_read_moved(user, channel, seq, ~0u, 0, true); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The janitor
+
+void RedisBrokerCore::clean_dead_node(const std::string& node, core::UniqueFunction<void()> done) {
+  Slice& s = slice();
+  if (!running(s)) {
+    return;
+  }
+  const std::string key = config.channels.prefix + ":{node:" + node + "}:ch";
+  auto finish = std::make_shared<core::UniqueFunction<void()>>(std::move(done));
+  s.client->command(key, {"SMEMBERS", key},
+                    [this, node, finish](redis::RedisStatus status, redis::ReplyView channels) {
+                      if (status != redis::RedisStatus::kOk || channels.is_error()) {
+                        return;  // not done: the next heartbeat retries
+                      }
+                      Slice& again = slice();
+                      auto left = std::make_shared<std::size_t>(channels.size());
+                      if (*left == 0) {
+                        (*finish)();
+                        return;
+                      }
+                      for (std::size_t i = 0; i < channels.size(); ++i) {
+                        again.store->node_gone(channels[i].str(), node,
+                                               [left, finish](StoreStatus) {
+                                                 if (--*left == 0) {
+                                                   (*finish)();
+                                                 }
+                                               });
+                      }
+                    });
+}
+
+}  // namespace hexwire::scaleout::detail

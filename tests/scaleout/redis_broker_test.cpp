@@ -1,0 +1,283 @@
+// RedisBroker with two nodes (two runtimes of two shards each) sharing one real redis-server:
+// delivery on every node in the same order and exactly once, one Redis subscription per node and
+// channel, resume across nodes while publishing, history and recovered:false from the stream,
+// presence and read sync across nodes, missed notifications drained on another node, and
+// `unavailable` within the deadline while Redis is down, with recovery after it returns.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker_node.hpp"
+#include "redis_server.hpp"
+
+using namespace hexwire;
+using namespace hexwire::scaleout;
+using scaleout::testing::BrokerNode;
+using scaleout::testing::broker_config;
+using scaleout::testing::eventually;
+using pubsub::Status;
+
+namespace {
+
+std::vector<std::uint64_t> seqs(const std::vector<scaleout::testing::Received>& received) {
+  std::vector<std::uint64_t> out;
+  for (const auto& r : received) {
+    out.push_back(r.seq);
+  }
+  return out;
+}
+
+std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last) {
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t s = first; s <= last; ++s) {
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("messages reach subscribers on every node once and in order") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(broker_config(redis.url(), "node-a"));
+  BrokerNode b(broker_config(redis.url(), "node-b"));
+  // Subscribers on both shards of both nodes.
+  for (unsigned shard = 0; shard < 2; ++shard) {
+    a.open(shard, 10 + shard, "ua" + std::to_string(shard));
+    b.open(shard, 20 + shard, "ub" + std::to_string(shard));
+    CHECK(a.subscribe(shard, 10 + shard, "general").status == Status::kOk);
+    CHECK(b.subscribe(shard, 20 + shard, "general").status == Status::kOk);
+  }
+  // One Redis subscription per node, whatever the number of local subscribers.
+  CHECK(redis.command({"PUBSUB", "SHARDNUMSUB", "hw:{general}:p"}).values.at(1) == "2");
+
+  std::vector<std::uint64_t> acked;
+  for (int i = 1; i <= 100; ++i) {
+    const pubsub::PublishAck ack = (i % 2 ? a : b).publish(i % 2, "pub", "general", "m" + std::to_string(i));
+    REQUIRE(ack.status == Status::kOk);
+    acked.push_back(ack.seq);
+  }
+  CHECK(acked == range(1, 100));
+  for (const auto& [n, i] : {std::pair{&a, 10}, {&a, 11}, {&b, 20}, {&b, 21}}) {
+    BrokerNode* node = n;
+    const pubsub::SubscriberId id = static_cast<pubsub::SubscriberId>(i);
+    REQUIRE(eventually([&] { return node->sink().received(id).size() >= 100; }));
+    const auto got = node->sink().received(id);
+    CHECK(seqs(got) == range(1, 100));
+    CHECK(got[41].data == "m42");
+  }
+  // A channel nobody on node b subscribes to is not subscribed there.
+  a.open(0, 12, "only-a");
+  a.subscribe(0, 12, "private");
+  CHECK(redis.command({"PUBSUB", "SHARDNUMSUB", "hw:{private}:p"}).values.at(1) == "1");
+  // The last local subscriber leaving drops the node's subscription.
+  a.close(0, 12);
+  CHECK(eventually([&] {
+    return redis.command({"PUBSUB", "SHARDNUMSUB", "hw:{private}:p"}).values.at(1) == "0";
+  }));
+}
+
+TEST_CASE("a resume on another node while publishing goes on has no gap and no duplicate") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(broker_config(redis.url(), "node-a"));
+  BrokerNode b(broker_config(redis.url(), "node-b"));
+  a.open(0, 1, "watcher");
+  a.subscribe(0, 1, "busy");
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> last_acked{0};
+  std::thread publisher([&] {
+    while (!stop) {
+      const auto ack = a.publish(1, "pub", "busy", "x");
+      if (ack.status == Status::kOk) {
+        last_acked = ack.seq;
+      }
+    }
+  });
+  struct Joiner {  // stops the publisher also when a REQUIRE fails
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      if (thread.joinable()) {
+        thread.join();
+      }
+    }
+  } joiner{stop, publisher};
+  REQUIRE(eventually([&] { return last_acked >= 50; }));
+  // Resumers join node b at different points while messages keep coming.
+  std::vector<std::pair<pubsub::SubscriberId, std::uint64_t>> resumers;
+  for (pubsub::SubscriberId id = 100; id < 110; ++id) {
+    const std::uint64_t since = last_acked.load() - 20;
+    b.open(id % 2, id, "r" + std::to_string(id));
+    const pubsub::SubscribeResult r = b.subscribe(id % 2, id, "busy", since);
+    REQUIRE(r.status == Status::kOk);
+    CHECK(r.recovered);
+    resumers.emplace_back(id, since);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stop = true;
+  publisher.join();
+  const std::uint64_t last = last_acked.load();
+  for (auto [id, since] : resumers) {
+    REQUIRE(eventually([&, id = id] {
+      const auto got = b.sink().received(id);
+      return !got.empty() && got.back().seq >= last;
+    }));
+    CHECK(seqs(b.sink().received(id)) == range(since + 1, last));
+  }
+  CHECK(seqs(a.sink().received(1)) == range(1, last));
+}
+
+TEST_CASE("history reads the stream and a resume beyond it is unrecovered") {
+  hexwire::testing::RedisServer redis;
+  RedisBrokerConfig config = broker_config(redis.url(), "node-a");
+  config.channels.history_max_messages = 100;
+  BrokerNode a(config);
+  for (int i = 1; i <= 500; ++i) {
+    REQUIRE(a.publish(0, "u", "log", std::to_string(i)).seq == static_cast<std::uint64_t>(i));
+  }
+  auto page = a.call<pubsub::HistoryResult>(1, [&](auto done) {
+    return a.broker().history("log", 490, 5, std::move(done));
+  });
+  REQUIRE(page.has_value());
+  CHECK(page->recovered);
+  CHECK(page->last_seq == 500);
+  REQUIRE(page->messages.size() == 5);
+  CHECK(page->messages.front()->seq == 491);
+  CHECK(page->messages.front()->payload.view() == "491");
+  auto old = a.call<pubsub::HistoryResult>(0, [&](auto done) {
+    return a.broker().history("log", 1, 5, std::move(done));
+  });
+  CHECK_FALSE(old->recovered);
+  a.open(1, 7, "late");
+  const pubsub::SubscribeResult r = a.subscribe(1, 7, "log", 3);
+  CHECK_FALSE(r.recovered);
+  CHECK(r.seq == 500);
+  CHECK(r.backlog == 0);
+}
+
+TEST_CASE("presence and read cursors are shared by the nodes") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(broker_config(redis.url(), "node-a"));
+  BrokerNode b(broker_config(redis.url(), "node-b"));
+  b.open(0, 1, "observer");
+  b.subscribe(0, 1, "room");
+  a.open(1, 2, "kim");
+  a.subscribe(1, 2, "room");
+  REQUIRE(eventually([&] {
+    const auto events = b.sink().presence(1);
+    return std::find(events.begin(), events.end(), "room +kim") != events.end();
+  }));
+  auto online = b.call<pubsub::PresenceResult>(1, [&](auto done) {
+    return b.broker().presence("room", std::move(done));
+  });
+  CHECK(online->users == std::vector<std::string>{"kim", "observer"});
+
+  // kim's second device, on node b: a read on node a syncs to it.
+  b.open(1, 3, "kim");
+  b.subscribe(1, 3, "room");
+  for (int i = 0; i < 3; ++i) {
+    b.publish(0, "observer", "room", "hello");
+  }
+  auto read = a.call<pubsub::ReadResult>(1, [&](auto done) {
+    return a.broker().mark_read(2, "room", 2, std::move(done));
+  });
+  CHECK(pubsub::to_string(read->status) == "ok");
+  CHECK(read->seq == 2);
+  CHECK(read->unread == 1);
+  REQUIRE(eventually([&] { return !b.sink().reads(3).empty(); }));
+  CHECK(b.sink().reads(3) == std::vector<std::string>{"room@2"});
+  CHECK(a.sink().reads(2).empty());  // never to the connection that read
+
+  a.close(1, 2);
+  b.close(1, 3);
+  REQUIRE(eventually([&] {
+    const auto events = b.sink().presence(1);
+    return std::find(events.begin(), events.end(), "room -kim") != events.end();
+  }));
+}
+
+TEST_CASE("what an offline member missed is drained on the node they come back to") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(broker_config(redis.url(), "node-a"));
+  BrokerNode b(broker_config(redis.url(), "node-b"));
+  a.open(0, 1, "sam");
+  a.subscribe(0, 1, "team");
+  a.close(0, 1);  // sam stays a member, offline
+  b.open(1, 5, "pat");
+  for (int i = 1; i <= 3; ++i) {
+    b.publish(1, "pat", "team", "n" + std::to_string(i));
+  }
+  b.open(0, 9, "sam");  // sam returns, on the other node
+  REQUIRE(eventually([&] { return b.sink().drained(9).size() == 3; }));
+  const auto drained = b.sink().drained(9);
+  CHECK(drained.front().data == "n1");  // oldest first
+  CHECK(drained.back().data == "n3");
+  // Now connected but not subscribed to the channel: later messages come as live notifications.
+  b.publish(1, "pat", "team", "n4");
+  REQUIRE(eventually([&] { return !b.sink().notified(9).empty(); }));
+  CHECK(b.sink().notified(9).front().data == "n4");
+}
+
+TEST_CASE("while Redis is down operations answer unavailable within the deadline") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(broker_config(redis.url(), "node-a"));
+  a.open(0, 1, "u");
+  REQUIRE(a.subscribe(0, 1, "c").status == Status::kOk);
+  REQUIRE(a.publish(1, "u", "c", "before").status == Status::kOk);
+  redis.kill();
+  const auto start = std::chrono::steady_clock::now();
+  const pubsub::PublishAck failed = a.publish(1, "u", "c", "during");
+  CHECK(failed.status == Status::kUnavailable);
+  a.open(1, 2, "v");
+  CHECK(a.subscribe(1, 2, "other").status == Status::kUnavailable);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));  // not a hang
+  redis.start();
+  REQUIRE(eventually([&] { return a.publish(1, "u", "c", "after").status == Status::kOk; }));
+  // The subscriber stayed and gets messages again.
+  REQUIRE(eventually([&] {
+    const auto got = a.sink().received(1);
+    return !got.empty() && got.back().data == "after";
+  }));
+}
+
+TEST_CASE("Redis restarted with AOF loses no acknowledged message and seq continues") {
+  hexwire::testing::RedisServerOptions aof;
+  aof.append_only = true;
+  aof.appendfsync = "always";
+  hexwire::testing::RedisServer redis(aof);
+  BrokerNode a(broker_config(redis.url(), "node-a"));
+  a.open(0, 1, "reader");
+  REQUIRE(a.subscribe(0, 1, "durable").status == Status::kOk);
+  std::uint64_t last_acked = 0;
+  for (int i = 1; i <= 200; ++i) {
+    const auto ack = a.publish(i % 2, "w", "durable", std::to_string(i));
+    REQUIRE(ack.status == Status::kOk);
+    last_acked = ack.seq;
+  }
+  REQUIRE(last_acked == 200);
+  redis.kill();  // SIGKILL: only what the AOF holds survives
+  redis.start();
+  pubsub::PublishAck next;
+  REQUIRE(eventually([&] {
+    next = a.publish(1, "w", "durable", "201");
+    return next.status == Status::kOk;
+  }));
+  CHECK(next.seq == 201);  // same epoch: the sequence goes on
+  auto all = a.call<pubsub::HistoryResult>(0, [&](auto done) {
+    return a.broker().history("durable", 0, 1000, std::move(done));
+  });
+  REQUIRE(all.has_value());
+  CHECK(all->recovered);
+  REQUIRE(all->messages.size() == 201);
+  for (std::size_t i = 0; i < all->messages.size(); ++i) {
+    CHECK(all->messages[i]->seq == i + 1);
+    CHECK(all->messages[i]->payload.view() == std::to_string(i + 1));
+  }
+  // The subscriber that stayed connected got every message once, in order.
+  REQUIRE(eventually([&] { return a.sink().received(1).size() >= 201; }));
+  CHECK(seqs(a.sink().received(1)) == range(1, 201));
+}
