@@ -159,6 +159,7 @@ ParseOutcome parse_engine_config(int argc, char** argv) {
   add_ws_app_options(cli, c.ws_app);
   add_dispatch_flags(cli, c.dispatch);
   add_dashboard_options(cli, c.dashboard);
+  add_scaleout_options(cli, c.scaleout);
   cli.add_option("--log-level", c.log_level, "trace, debug, info, warn, error, critical or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -183,6 +184,7 @@ ParseOutcome parse_engine_config(int argc, char** argv) {
   }
   try {
     finalize_ws_app_config(c.ws_app);
+    finalize_scaleout_config(c.scaleout);
   } catch (const std::exception& e) {
     std::cerr << "hexwire: " << e.what() << "\n";
     outcome.exit_code = 2;
@@ -229,6 +231,7 @@ std::string to_toml(const EngineConfig& c) {
   out += fmt::format("web-root = \"{}\"\nstats-interval-ms = {}\nstats-top-channels = {}\n",
                      c.dashboard.web_root, c.dashboard.stats_interval_ms,
                      c.dashboard.stats_top_channels);
+  out += scaleout_config_toml(c.scaleout);
   out += fmt::format("log-level = \"{}\"\n", c.log_level);
   return out;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/dashboard_config.hpp"
+#include "app/scaleout_config.hpp"
 #include "app/ws_app_config.hpp"
 #include "core/backend.hpp"
 #include "geo/dispatch/engine.hpp"
@@ -68,6 +69,9 @@ struct EngineConfig {
 
   // Dashboard: static files at / and the sys:stats / sys:channels streams (app/dashboard.hpp).
   DashboardConfig dashboard;
+
+  // The broker (memory or redis) and the node's place in a pool (app/scaleout_config.hpp).
+  ScaleoutConfig scaleout;
 };
 
 /// Result of parsing the command line: either a config to run, or an exit code with the text

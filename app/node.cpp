@@ -13,6 +13,7 @@
 #include "app/ws_app.hpp"
 #include "core/clock.hpp"
 #include "net/http_response.hpp"
+#include "redis/target.hpp"
 
 namespace hexwire::app {
 
@@ -98,6 +99,7 @@ NodeServicesConfig node_services_config(const EngineConfig& c) {
   s.ws = c.ws_app;
   s.ws.max_message_bytes = c.ws_max_message_bytes;
   s.dispatch = c.dispatch;
+  s.scaleout = c.scaleout;
   return s;
 }
 
@@ -115,8 +117,9 @@ Node::Node(EngineConfig config)
   WsService& ws = services_->ws();
   server_->add_websocket("/ws", ws.application_factory(),
                          ws_app_session_config(ws_session_config(config_), ws.config()));
-  runtime_->set_stop_hook([](core::Shard& shard) {
+  runtime_->set_stop_hook([services = services_.get()](core::Shard& shard) {
     net::HttpServer::close_websockets(shard.reactor(), 1001, "server shutting down");
+    services->stop_shard();  // Redis connections close with the shard
   });
 }
 
@@ -156,6 +159,9 @@ void Node::add_builtin_routes() {
 }
 
 void Node::start() {
+  for (unsigned shard = 0; shard < runtime_->shard_count(); ++shard) {
+    runtime_->post(shard, [services = services_.get()] { services->start_shard(); });
+  }
   runtime_->post(0, [stats = stats_] { stats->start(); });
   runtime_->start();
   port_ = runtime_->listen(config_.host, config_.port, server_->accept_handler_factory());
@@ -168,8 +174,15 @@ std::string Node::banner() const {
     endpoints += fmt::format("{}ws://{}:{}{}", endpoints.empty() ? "" : ", ", config_.host, port_,
                              endpoint->path);
   }
-  return fmt::format("hexwire listening on http://{}:{} ({}), {} shards, backend {}", config_.host,
-                     port_, endpoints, runtime_->shard_count(), to_string(config_.backend));
+  std::string broker = "memory";
+  if (const scaleout::RedisBroker* pool = services_->redis_broker()) {
+    broker = fmt::format("redis {} as node {}",
+                         redis::describe(redis::parse_target(config_.scaleout.redis_url)),
+                         pool->node_id());
+  }
+  return fmt::format("hexwire listening on http://{}:{} ({}), {} shards, backend {}, broker {}",
+                     config_.host, port_, endpoints, runtime_->shard_count(),
+                     to_string(config_.backend), broker);
 }
 
 }  // namespace hexwire::app

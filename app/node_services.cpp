@@ -9,7 +9,9 @@
 #include "app/dispatch_ops.hpp"
 #include "app/ws_app.hpp"
 #include "app/ws_app_state.hpp"
+#include "core/runtime.hpp"
 #include "pubsub/local_broker.hpp"
+#include "redis/target.hpp"
 
 namespace hexwire::app {
 
@@ -40,9 +42,33 @@ pubsub::Config broker_config(const WsAppConfig& c) {
   return b;
 }
 
+scaleout::RedisBrokerConfig redis_broker_config(pubsub::Config config, const ScaleoutConfig& so) {
+  scaleout::RedisBrokerConfig r;
+  r.channels.max_members = config.max_members_per_channel;
+  r.pubsub = std::move(config);
+  r.redis.target = redis::parse_target(so.redis_url);
+  r.redis.connection.command_timeout_ns = static_cast<std::uint64_t>(so.redis_timeout_ms) * 1'000'000;
+  r.redis.connection.connect_timeout_ns = r.redis.connection.command_timeout_ns;
+  r.channels.prefix = so.redis_prefix;
+  r.channels.history_max_messages = so.redis_history_messages;
+  r.channels.channel_ttl_ms = static_cast<std::uint64_t>(so.redis_channel_ttl_s) * 1'000;
+  r.channels.max_backlog = std::min<std::size_t>(so.redis_history_messages, r.channels.max_backlog);
+  r.node.node_id = so.node_id;
+  r.node.prefix = so.redis_prefix;
+  r.node.node_ttl_ms = so.node_ttl_ms;
+  r.node.heartbeat_interval_ns = static_cast<std::uint64_t>(so.node_ttl_ms) * 1'000'000 / 5;
+  r.reactor = []() -> core::Reactor& { return core::Runtime::this_shard()->reactor(); };
+  return r;
+}
+
 std::unique_ptr<pubsub::Broker> make_broker(core::Executor& executor,
                                             core::MetricsRegistry& metrics,
-                                            pubsub::DeliverySink& sink, pubsub::Config config) {
+                                            pubsub::DeliverySink& sink, pubsub::Config config,
+                                            const ScaleoutConfig& scaleout) {
+  if (scaleout.broker == BrokerKind::kRedis) {
+    return std::make_unique<scaleout::RedisBroker>(executor, metrics, sink,
+                                                   redis_broker_config(std::move(config), scaleout));
+  }
   return std::make_unique<pubsub::LocalBroker>(executor, metrics, sink, std::move(config));
 }
 
@@ -74,7 +100,9 @@ NodeServices::NodeServices(core::Executor& executor, core::MetricsRegistry& metr
                  config.dispatch ? config.dispatch->coarse_res : geo::DispatchConfig{}.coarse_res),
       shards_(std::make_unique<WsShards>(executor, metrics, config.ws.max_message_bytes)),
       sink_(make_ws_delivery_sink(*shards_)),
-      broker_(make_broker(executor, metrics, *sink_, placed_broker_config(config.ws, placement_))) {
+      broker_(make_broker(executor, metrics, *sink_, placed_broker_config(config.ws, placement_),
+                          config.scaleout)) {
+  redis_broker_ = dynamic_cast<scaleout::RedisBroker*>(broker_.get());
   if (config.dispatch) {
     bridge_ = std::make_unique<DispatchBridge>(executor, metrics, *broker_);
     dispatch_engine_ = std::make_unique<geo::DispatchEngine>(
@@ -86,5 +114,17 @@ NodeServices::NodeServices(core::Executor& executor, core::MetricsRegistry& metr
 }
 
 NodeServices::~NodeServices() = default;
+
+void NodeServices::start_shard() {
+  if (redis_broker_ != nullptr) {
+    redis_broker_->start_shard();
+  }
+}
+
+void NodeServices::stop_shard() {
+  if (redis_broker_ != nullptr) {
+    redis_broker_->stop_shard();
+  }
+}
 
 }  // namespace hexwire::app

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "app/placement.hpp"
+#include "app/scaleout_config.hpp"
 #include "app/ws_app_config.hpp"
 #include "core/executor.hpp"
 #include "core/metrics.hpp"
@@ -18,6 +19,7 @@
 #include "pubsub/broker.hpp"
 #include "pubsub/delivery_sink.hpp"
 #include "pubsub/types.hpp"
+#include "scaleout/redis_broker.hpp"
 
 namespace hexwire::app {
 
@@ -28,6 +30,8 @@ class WsShards;
 
 struct NodeServicesConfig {
   WsAppConfig ws;
+  /// The broker: memory (default) or redis (a pool of nodes; needs a core::Runtime executor).
+  ScaleoutConfig scaleout;
   /// nullopt: no dispatch engine; dispatch ops are answered `unavailable`.
   std::optional<geo::DispatchConfig> dispatch;
 };
@@ -35,13 +39,19 @@ struct NodeServicesConfig {
 /// pubsub's limits and retention from the /ws configuration.
 [[nodiscard]] pubsub::Config broker_config(const WsAppConfig& config);
 
-/// The broker this node runs, delivering through `sink`: the in-process pubsub::LocalBroker. A
-/// broker that joins nodes (Redis, issue #14) is chosen here too, behind the same interface and
-/// contract (pubsub/broker.hpp).
+/// The settings of a Redis broker (--broker redis): pubsub's `config` plus the scale-out flags.
+[[nodiscard]] scaleout::RedisBrokerConfig redis_broker_config(pubsub::Config config,
+                                                              const ScaleoutConfig& scaleout);
+
+/// The broker this node runs, delivering through `sink`: the in-process pubsub::LocalBroker, or
+/// with --broker redis the scaleout::RedisBroker that joins the nodes of a pool (its executor must
+/// be a core::Runtime: Redis connections live on the shards' reactors). Both keep the contract of
+/// pubsub/broker.hpp.
 [[nodiscard]] std::unique_ptr<pubsub::Broker> make_broker(core::Executor& executor,
                                                           core::MetricsRegistry& metrics,
                                                           pubsub::DeliverySink& sink,
-                                                          pubsub::Config config);
+                                                          pubsub::Config config,
+                                                          const ScaleoutConfig& scaleout = {});
 
 class NodeServices {
  public:
@@ -54,6 +64,12 @@ class NodeServices {
 
   [[nodiscard]] WsService& ws() noexcept { return *ws_; }
   [[nodiscard]] pubsub::Broker& broker() noexcept { return *broker_; }
+  /// The Redis broker when the node runs one, else null.
+  [[nodiscard]] scaleout::RedisBroker* redis_broker() noexcept { return redis_broker_; }
+  /// Call on every shard when it starts / when it begins to stop (core::Runtime's stop hook):
+  /// opens / closes the shard's connections to Redis. Nothing to do with the memory broker.
+  void start_shard();
+  void stop_shard();
   /// Null when the node runs without dispatch.
   [[nodiscard]] geo::DispatchEngine* dispatch_engine() noexcept { return dispatch_engine_.get(); }
   [[nodiscard]] const ShardPlacement& placement() const noexcept { return placement_; }
@@ -64,6 +80,7 @@ class NodeServices {
   std::unique_ptr<WsShards> shards_;
   std::unique_ptr<pubsub::DeliverySink> sink_;            // over shards_
   std::unique_ptr<pubsub::Broker> broker_;                // delivers through sink_
+  scaleout::RedisBroker* redis_broker_ = nullptr;         // broker_, when it is the Redis one
   std::unique_ptr<DispatchBridge> bridge_;                // publishes through broker_
   std::unique_ptr<geo::DispatchEngine> dispatch_engine_;  // emits through bridge_
   std::unique_ptr<DispatchService> dispatch_;             // dispatch op handlers
