@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -17,12 +16,14 @@ std::string_view to_string(BrokerKind kind) noexcept {
 }
 
 void add_scaleout_options(CLI::App& cli, ScaleoutConfig& c) {
-  const std::map<std::string, BrokerKind> kinds = {
-      {"memory", BrokerKind::kMemory}, {"local", BrokerKind::kMemory}, {"redis", BrokerKind::kRedis}};
-  cli.add_option("--broker", c.broker,
-                 "Channel broker: memory (this process only) or redis (a pool of nodes sharing "
-                 "state through --redis)")
-      ->transform(CLI::CheckedTransformer(kinds, CLI::ignore_case))
+  cli.add_option_function<std::string>(
+         "--broker",
+         [&c](const std::string& kind) {
+           c.broker = kind == "redis" ? BrokerKind::kRedis : BrokerKind::kMemory;
+         },
+         "Channel broker: memory (alias local: this process only) or redis (a pool of nodes "
+         "sharing state through --redis)")
+      ->check(CLI::IsMember({"memory", "local", "redis"}))
       ->default_str("memory");
   cli.add_option("--redis,--redis-url", c.redis_url,
                  "Redis for --broker redis: redis://[:password@]host[:port] or "

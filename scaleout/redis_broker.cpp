@@ -133,11 +133,6 @@ std::uint64_t RedisBrokerCore::new_epoch(Slice& s) noexcept {
 }
 
 unsigned RedisBrokerCore::owner_of(std::string_view channel) const noexcept {
-  if (config.pubsub.channel_owner) {
-    if (const std::optional<unsigned> owner = config.pubsub.channel_owner(channel)) {
-      return *owner;
-    }
-  }
   return static_cast<unsigned>(std::hash<std::string_view>{}(channel) % shard_count());
 }
 
