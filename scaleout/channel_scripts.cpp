@@ -99,8 +99,9 @@ local function enforce_offline_cap(max_offline)
   end
 end
 -- The user's subscribed connections on `node` are all gone: a global leave when it was their
--- last node. `leave` ends the membership; otherwise the user becomes an offline member.
-local function node_off(user, node, leave, now, max_offline)
+-- last node. `leave` ends the membership; otherwise the user becomes an offline member who missed
+-- everything after `seen` (the last seq the node handed them; nil: the channel's last seq).
+local function node_off(user, node, leave, now, max_offline, seen)
   if redis.call('HDEL', KEYS[7], user .. '|' .. node) == 0 then return 0 end
   local n = redis.call('HINCRBY', KEYS[8], user, -1)
   if n > 0 then return 0 end
@@ -110,7 +111,8 @@ local function node_off(user, node, leave, now, max_offline)
     end_offline_membership(user)
   elseif redis.call('HEXISTS', KEYS[4], user) == 1 then
     redis.call('ZADD', KEYS[5], now, user)
-    local seq = redis.call('HGET', KEYS[1], 'seq') or '0'
+    local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+    if seen and seen < seq then seq = seen end
     redis.call('HSET', KEYS[6], user, seq)
     enforce_offline_cap(max_offline)
   end
@@ -243,7 +245,8 @@ return {0, cursor, math.min(seq - cursor, redis.call('XLEN', KEYS[2])), moved}
   return script;
 }
 
-// ARGV: 1 user, 2 node id, 3 kind ('on' | 'off' | 'leave'), 4 max offline members.
+// ARGV: 1 user, 2 node id, 3 kind ('on' | 'off' | 'leave'), 4 max offline members, 5 the last
+// seq this node handed the user ('' = the channel's last seq; for 'off').
 // Reply: {changed (1: a global join/leave was published), online count}.
 const redis::Script& presence() {
   static const redis::Script script(with_prelude(R"lua(
@@ -260,7 +263,7 @@ if kind == 'on' then
     end
   end
 else
-  changed = node_off(user, node, kind == 'leave', now_ms(), tonumber(ARGV[4]))
+  changed = node_off(user, node, kind == 'leave', now_ms(), tonumber(ARGV[4]), tonumber(ARGV[5]))
 end
 return {changed, redis.call('ZCARD', KEYS[9])}
 )lua"));

@@ -265,11 +265,14 @@ void ChannelStore::mark_read(std::string_view channel, std::string_view user, st
 }
 
 void ChannelStore::presence(std::string_view channel, std::string_view user, std::string_view node,
-                            PresenceKind kind, Callback<PresenceUpdate> done) {
+                            PresenceKind kind, Callback<PresenceUpdate> done,
+                            std::optional<std::uint64_t> seen) {
   const std::string_view kind_text = kind == PresenceKind::kOnline    ? "on"
                                      : kind == PresenceKind::kOffline ? "off"
                                                                       : "leave";
-  run(scripts::presence(), channel, {user, node, kind_text, decimal(limits_.max_offline_members)},
+  run(scripts::presence(), channel,
+      {user, node, kind_text, decimal(limits_.max_offline_members),
+       seen ? decimal(*seen) : std::string()},
       adapt("presence", std::move(done), &parse_presence));
 }
 

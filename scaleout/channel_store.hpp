@@ -140,8 +140,11 @@ class ChannelStore {
              std::size_t limit, std::optional<std::uint64_t> until, Callback<RangeResult> done);
   void mark_read(std::string_view channel, std::string_view user, std::uint64_t seq,
                  Callback<ReadCursorResult> done);
+  /// `seen` (kOffline): the last seq this node handed the user in the channel's current epoch;
+  /// the offline queue starts after it (nullopt: after the channel's last seq).
   void presence(std::string_view channel, std::string_view user, std::string_view node,
-                PresenceKind kind, Callback<PresenceUpdate> done);
+                PresenceKind kind, Callback<PresenceUpdate> done,
+                std::optional<std::uint64_t> seen = std::nullopt);
   void presence_page(std::string_view channel, std::string_view after, std::size_t limit,
                      Callback<PresencePage> done);
   void node_gone(std::string_view channel, std::string_view node, Callback<StoreStatus> done);

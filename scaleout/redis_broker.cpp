@@ -133,6 +133,12 @@ std::uint64_t RedisBrokerCore::new_epoch(Slice& s) noexcept {
 }
 
 unsigned RedisBrokerCore::owner_of(std::string_view channel) const noexcept {
+  if (config.pubsub.channel_owner) {
+    // The node's placement (cell:/surge: on the shard of the cell's drivers), as LocalBroker.
+    if (const std::optional<unsigned> owner = config.pubsub.channel_owner(channel)) {
+      return *owner % shard_count();
+    }
+  }
   return static_cast<unsigned>(std::hash<std::string_view>{}(channel) % shard_count());
 }
 
@@ -145,11 +151,12 @@ bool RedisBrokerCore::valid_channel(std::string_view channel) const noexcept {
   return !channel.empty() && channel.size() <= config.pubsub.max_channel_name_bytes;
 }
 
-MessageRef RedisBrokerCore::make_message(std::string_view channel, std::uint64_t /*epoch*/,
+MessageRef RedisBrokerCore::make_message(std::string_view channel, std::uint64_t epoch,
                                          const StoredMessage& stored) const {
   auto message = std::make_shared<pubsub::Message>();
   message->channel = std::string(channel);
   message->seq = stored.seq;
+  message->epoch = epoch;
   message->ts_us = stored.ts_us;
   message->from = stored.from;
   message->kind = stored.kind;
@@ -176,10 +183,14 @@ void RedisBrokerCore::detach(Slice& s, SubscriberId connection, const std::strin
     return;
   }
   LocalChannel& lc = it->second;
+  (void)lc.presence.remove(connection);
   if (lc.live.remove(connection)) {
     s.metrics.subscriptions.add(-1);
-    executor.submit_to(owner_of(channel), [this, ch = std::string(channel), user, from = here(),
-                                           leave] { on_release(ch, user, from, leave); });
+    executor.submit_to(owner_of(channel),
+                       [this, ch = std::string(channel), user, from = here(), leave,
+                        epoch = lc.epoch, seen = lc.last_seq] {
+                         on_release(ch, user, from, leave, epoch, seen);
+                       });
   } else {
     for (PendingSubscribe& pending : lc.pending) {
       if (pending.connection == connection && !pending.cancelled) {
@@ -220,9 +231,11 @@ void RedisBrokerCore::on_join_reply(std::string channel, std::uint64_t token, st
   const bool accepted = result.status == pubsub::Status::kOk;
   if (pending.cancelled || !accepted) {
     if (pending.cancelled && accepted) {
+      // Cancelled before its reply: the connection was handed nothing after the join's seq.
       executor.submit_to(owner_of(channel), [this, channel, user = std::move(pending.user),
-                                             from = here(), leave = pending.leave_on_cancel] {
-        on_release(channel, user, from, leave);
+                                             from = here(), leave = pending.leave_on_cancel,
+                                             epoch, seen = result.seq] {
+        on_release(channel, user, from, leave, epoch, seen);
       });
     }
     if (!accepted && !pending.cancelled) {
@@ -249,16 +262,23 @@ void RedisBrokerCore::on_join_reply(std::string channel, std::uint64_t token, st
     lc.last_seq = std::max(lc.last_seq, result.seq);
   }
   lc.live.add(connection);
+  if (pending.presence) {
+    lc.presence.add(connection);
+  }
   s.metrics.subscriptions.add(1);
   if (pending.on_done) {
     pending.on_done(result);
   }
+  // The resume backlog goes to the sink as such (it is not live fan-out: its age is no delay).
   for (const MessageRef& message : backlog) {
     auto again = s.local.find(channel);
     if (again == s.local.end() || !again->second.live.contains(connection)) {
       break;
     }
-    deliver(s, message, std::span<const SubscriberId>(&connection, 1));
+    std::size_t refused = 0;
+    in_sink(s, [&] { refused = sink.deliver_backlog(message, connection) != 0 ? 1 : 0; });
+    s.metrics.deliveries.add(1 - refused);
+    s.metrics.delivery_drops.add(refused);
   }
 }
 
@@ -284,10 +304,19 @@ void RedisBrokerCore::on_presence_changes(
     const std::shared_ptr<const std::vector<pubsub::PresenceChange>>& changes) {
   Slice& s = slice();
   auto it = s.local.find(channel);
-  if (it == s.local.end() || it->second.live.empty()) {
+  if (it == s.local.end() || it->second.presence.empty()) {
     return;
   }
-  in_sink(s, [&] { sink.presence_changed(channel, *changes, it->second.live.span()); });
+  in_sink(s, [&] { sink.presence_changed(channel, *changes, it->second.presence.span()); });
+}
+
+void RedisBrokerCore::on_presence_count(const std::string& channel, std::uint64_t count) {
+  Slice& s = slice();
+  auto it = s.local.find(channel);
+  if (it == s.local.end() || it->second.presence.empty()) {
+    return;
+  }
+  in_sink(s, [&] { sink.presence_count(channel, count, it->second.presence.span()); });
 }
 
 }  // namespace detail
@@ -365,7 +394,8 @@ void RedisBroker::connection_closed(pubsub::SubscriberId connection) {
 }
 
 Status RedisBroker::subscribe(pubsub::SubscriberId connection, std::string_view channel,
-                              std::optional<std::uint64_t> since, SubscribeCallback on_done) {
+                              pubsub::SubscribeOptions options, SubscribeCallback on_done) {
+  const std::optional<std::uint64_t> since = options.since;
   Slice& s = core_->slice();
   if (!detail::RedisBrokerCore::running(s)) {
     return Status::kUnavailable;  // the node is stopping
@@ -388,11 +418,13 @@ Status RedisBroker::subscribe(pubsub::SubscriberId connection, std::string_view 
   channels.emplace_back(channel);
   const std::uint64_t token = s.next_token++;
   LocalChannel& lc = s.local[std::string(channel)];
-  lc.pending.push_back(PendingSubscribe{connection, token, it->second.user, std::move(on_done)});
+  lc.pending.push_back(PendingSubscribe{connection, token, it->second.user, std::move(on_done),
+                                        false, false, options.presence});
   if (since) {
     s.metrics.resumes.add();
   }
-  detail::JoinRequest request{core_->here(), token, it->second.user, since, 0};
+  detail::JoinRequest request{core_->here(), token, it->second.user, since,
+                              options.epoch.value_or(0)};
   core_->executor.submit_to(core_->owner_of(channel),
                             [core = core_.get(), ch = std::string(channel),
                              r = std::move(request)]() mutable {
@@ -440,6 +472,7 @@ Status RedisBroker::publish(std::string_view from_user, std::string_view channel
                      pubsub::PublishAck ack;
                      ack.status = detail::broker_status(r.status);
                      ack.seq = r.seq;
+                     ack.epoch = r.epoch;
                      ack.ts_us = r.ts_us;
                      (ack.status == Status::kOk ? s.metrics.publishes : s.metrics.publish_failures)
                          .add();
@@ -450,7 +483,7 @@ Status RedisBroker::publish(std::string_view from_user, std::string_view channel
   return Status::kOk;
 }
 
-Status RedisBroker::history(std::string_view channel, std::uint64_t since, std::size_t limit,
+Status RedisBroker::history(std::string_view channel, pubsub::HistoryQuery query,
                             HistoryCallback on_done) {
   Slice& s = core_->slice();
   if (!detail::RedisBrokerCore::running(s)) {
@@ -459,13 +492,14 @@ Status RedisBroker::history(std::string_view channel, std::uint64_t since, std::
   if (!core_->valid_channel(channel)) {
     return Status::kInvalidChannel;
   }
-  s.store->range(channel, since, 0, limit, std::nullopt,
+  s.store->range(channel, query.since, query.epoch.value_or(0), query.limit, std::nullopt,
                  [core = core_.get(), ch = std::string(channel),
                   on_done = std::move(on_done)](RangeResult&& r) mutable {
                    pubsub::HistoryResult result;
                    result.status = detail::broker_status(r.status);
                    result.recovered = r.recovered;
                    result.last_seq = r.last_seq;
+                   result.epoch = r.epoch;
                    result.messages.reserve(r.messages.size());
                    for (const StoredMessage& m : r.messages) {
                      result.messages.push_back(core->make_message(ch, r.epoch, m));
@@ -475,7 +509,8 @@ Status RedisBroker::history(std::string_view channel, std::uint64_t since, std::
   return Status::kOk;
 }
 
-Status RedisBroker::presence(std::string_view channel, PresenceCallback on_done) {
+Status RedisBroker::presence(std::string_view channel, pubsub::PresenceQuery query,
+                             PresenceCallback on_done) {
   Slice& s = core_->slice();
   if (!detail::RedisBrokerCore::running(s)) {
     return Status::kUnavailable;  // the node is stopping
@@ -483,10 +518,17 @@ Status RedisBroker::presence(std::string_view channel, PresenceCallback on_done)
   if (!core_->valid_channel(channel)) {
     return Status::kInvalidChannel;
   }
-  s.store->presence_page(channel, "", 1000,
-                         [on_done = std::move(on_done)](PresencePage&& page) mutable {
+  const std::size_t limit = std::clamp<std::size_t>(query.limit, 1, pubsub::kMaxPresencePage);
+  // One name more than the page: a next page exists only when it came back.
+  s.store->presence_page(channel, query.after, limit + 1,
+                         [limit, on_done = std::move(on_done)](PresencePage&& page) mutable {
                            pubsub::PresenceResult result;
                            result.status = detail::broker_status(page.status);
+                           result.count = page.online;
+                           if (page.users.size() > limit) {
+                             page.users.resize(limit);
+                             result.next_cursor = page.users.back();
+                           }
                            result.users = std::move(page.users);
                            on_done(std::move(result));
                          });

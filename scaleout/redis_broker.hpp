@@ -56,15 +56,18 @@ class RedisBroker final : public pubsub::Broker {
 
   pubsub::Status connection_opened(pubsub::SubscriberId connection, std::string_view user) override;
   void connection_closed(pubsub::SubscriberId connection) override;
+  using pubsub::Broker::history;
+  using pubsub::Broker::subscribe;
   pubsub::Status subscribe(pubsub::SubscriberId connection, std::string_view channel,
-                           std::optional<std::uint64_t> since, SubscribeCallback on_done) override;
+                           pubsub::SubscribeOptions options, SubscribeCallback on_done) override;
   pubsub::Status unsubscribe(pubsub::SubscriberId connection, std::string_view channel) override;
   pubsub::Status publish(std::string_view from_user, std::string_view channel,
                          core::SharedBuffer payload, PublishCallback on_ack = nullptr,
                          pubsub::MessageKind kind = 0) override;
-  pubsub::Status history(std::string_view channel, std::uint64_t since, std::size_t limit,
+  pubsub::Status history(std::string_view channel, pubsub::HistoryQuery query,
                          HistoryCallback on_done) override;
-  pubsub::Status presence(std::string_view channel, PresenceCallback on_done) override;
+  pubsub::Status presence(std::string_view channel, pubsub::PresenceQuery query,
+                          PresenceCallback on_done) override;
   pubsub::Status mark_read(pubsub::SubscriberId connection, std::string_view channel,
                            std::uint64_t seq, ReadCallback on_done = nullptr) override;
 

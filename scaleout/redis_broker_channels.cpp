@@ -72,7 +72,10 @@ void RedisBrokerCore::reply_join(const std::string& channel, const JoinRequest& 
 }
 
 void RedisBrokerCore::run_join(Slice& s, const std::string& channel, JoinRequest request) {
-  OpenRequest open{request.user, request.since, request.since_epoch, true};
+  // The request moves into the callback below: the view Redis reads the user from must not point
+  // into it (a short name lives inside the string object, and moving it empties the original).
+  const std::string user = request.user;
+  const OpenRequest open{user, request.since, request.since_epoch, true};
   s.store->open(channel, open, new_epoch(s),
                 [this, channel, request = std::move(request)](OpenResult&& r) mutable {
                   Slice& slice_now = slice();
@@ -172,6 +175,7 @@ void RedisBrokerCore::settle_join(Slice& s, const std::string& channel, NodeChan
   pubsub::SubscribeResult result;
   result.status = pubsub::Status::kOk;
   result.seq = nc.delivered;
+  result.epoch = nc.epoch;
   result.recovered = r.recovered;
   result.unread = r.unread;
   result.backlog = backlog.size();
@@ -202,7 +206,8 @@ void RedisBrokerCore::release_joiners(Slice& s, const std::string& channel, Node
 }
 
 void RedisBrokerCore::on_release(const std::string& channel, const std::string& user,
-                                 unsigned shard, bool leave) {
+                                 unsigned shard, bool leave, std::uint64_t epoch,
+                                 std::uint64_t seen) {
   Slice& s = slice();
   if (!running(s)) {
     return;
@@ -217,7 +222,12 @@ void RedisBrokerCore::on_release(const std::string& channel, const std::string& 
   }
   if (auto u = nc.users.find(user); u != nc.users.end() && --u->second == 0) {
     nc.users.erase(u);
-    presence_transition(s, channel, nc, user, leave ? PresenceKind::kLeave : PresenceKind::kOffline);
+    // Offline from the last message the user's connection was handed, not from the channel's
+    // seq when this runs: messages sequenced meanwhile never reached them.
+    const std::optional<std::uint64_t> last_seen =
+        nc.positioned && nc.epoch == epoch ? std::optional<std::uint64_t>(seen) : std::nullopt;
+    presence_transition(s, channel, nc, user, leave ? PresenceKind::kLeave : PresenceKind::kOffline,
+                        last_seen);
   }
   drop_if_unused(s, channel);
 }

@@ -62,7 +62,8 @@ void RedisBrokerCore::set_live_nodes(std::shared_ptr<const std::vector<std::stri
 // Presence: this node's transitions
 
 void RedisBrokerCore::presence_transition(Slice& s, const std::string& channel, NodeChannel& nc,
-                                          const std::string& user, PresenceKind kind) {
+                                          const std::string& user, PresenceKind kind,
+                                          std::optional<std::uint64_t> seen) {
   if (!running(s)) {
     return;
   }
@@ -72,13 +73,14 @@ void RedisBrokerCore::presence_transition(Slice& s, const std::string& channel, 
     const std::string key = config.channels.prefix + ":{node:" + node_id_ + "}:ch";
     s.client->command(key, {"SADD", key, channel}, nullptr);
   }
-  s.store->presence(channel, user, node_id_, kind, [this, channel, user](PresenceUpdate&& r) {
+  auto on_written = [this, channel, user, seen](PresenceUpdate&& r) {
     if (r.status == StoreStatus::kOk) {
       return;
     }
     // Redis missed it: write the state this node has then, later (the scripts are idempotent).
     slice().metrics.unavailable.add();
-    executor.timers().add_after(config.redis.connection.reconnect_max_ns, [this, channel, user] {
+    executor.timers().add_after(config.redis.connection.reconnect_max_ns, [this, channel, user,
+                                                                           seen] {
       Slice& again = slice();
       if (again.stopped) {
         return;
@@ -87,12 +89,14 @@ void RedisBrokerCore::presence_transition(Slice& s, const std::string& channel, 
       const bool online = it != again.owned.end() && it->second.users.contains(user);
       if (it != again.owned.end()) {
         presence_transition(again, channel, it->second, user,
-                            online ? PresenceKind::kOnline : PresenceKind::kOffline);
+                            online ? PresenceKind::kOnline : PresenceKind::kOffline, seen);
       } else {
-        again.store->presence(channel, user, node_id_, PresenceKind::kOffline, [](auto&&) {});
+        again.store->presence(channel, user, node_id_, PresenceKind::kOffline, [](auto&&) {},
+                              seen);
       }
     });
-  });
+  };
+  s.store->presence(channel, user, node_id_, kind, std::move(on_written), seen);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -100,6 +104,7 @@ void RedisBrokerCore::presence_transition(Slice& s, const std::string& channel, 
 
 void RedisBrokerCore::on_presence_frame(Slice& s, const std::string& channel, NodeChannel& nc,
                                         const ChannelFrame& frame) {
+  nc.online = frame.online;
   AnnouncedUser& user = nc.presence[frame.user];
   user.online = frame.kind == ChannelFrame::Kind::kJoin;
   user.changed_ns = now_ns(executor);
@@ -146,6 +151,13 @@ void RedisBrokerCore::flush_presence(Slice& s) {
       s.presence_channels.push_back(channel);
       continue;
     }
+    if (config.pubsub.presence_max_members != 0 &&
+        std::max(nc.online, nc.announced_online) > config.pubsub.presence_max_members) {
+      if (!flush_presence_count(nc, channel, now)) {
+        s.presence_channels.push_back(channel);
+      }
+      continue;
+    }
     auto changes = std::make_shared<std::vector<pubsub::PresenceChange>>();
     std::vector<std::string> still_dirty;
     for (const std::string& name : nc.presence_dirty) {
@@ -186,6 +198,32 @@ void RedisBrokerCore::flush_presence(Slice& s) {
   arm_presence_timer(s);
 }
 
+bool RedisBrokerCore::flush_presence_count(NodeChannel& nc, const std::string& channel,
+                                           std::uint64_t now) {
+  if (nc.online == nc.announced_online) {
+    for (const std::string& name : nc.presence_dirty) {
+      if (auto u = nc.presence.find(name); u != nc.presence.end()) {
+        u->second.dirty = false;
+        u->second.announced = u->second.online;
+      }
+    }
+    nc.presence_dirty.clear();
+    return true;
+  }
+  if (now < nc.count_sent_ns + config.pubsub.presence_count_interval_ns) {
+    return false;
+  }
+  nc.count_sent_ns = now;
+  nc.announced_online = nc.online > config.pubsub.presence_max_members ? nc.online : 0;
+  const std::uint64_t count = nc.online;
+  for (unsigned shard = 0; shard < shard_count(); ++shard) {
+    if (nc.shard_subscriptions[shard] > 0) {
+      executor.submit_to(shard, [this, channel, count] { on_presence_count(channel, count); });
+    }
+  }
+  return flush_presence_count(nc, channel, now);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Users: home shard inside this node
 
@@ -201,6 +239,7 @@ void RedisBrokerCore::on_user_attached(const std::string& user, unsigned shard,
     return;  // only the user's first connection on this node drains and registers
   }
   home.attaching = true;
+  home.attach_id = ++s.next_attach_id;
   const std::string nodes = user_key(user, "n");
   const std::string members = user_key(user, "m");
   const std::string ttl = std::to_string(config.channels.channel_ttl_ms);
@@ -211,11 +250,21 @@ void RedisBrokerCore::on_user_attached(const std::string& user, unsigned shard,
   const std::string_view keys[] = {nodes, members};
   s.client->run_script(
       attach_script(), keys, args,
-      [this, user](redis::RedisStatus status, redis::ReplyView reply) {
+      [this, user, attach_id = home.attach_id](redis::RedisStatus status, redis::ReplyView reply) {
         Slice& again = slice();
         auto it = again.users.find(user);
         if (it == again.users.end()) {
-          return;  // every connection closed meanwhile (detach sent nothing: not attached)
+          // Every connection closed while the attach was in flight: the detach could not take
+          // this node out of the user's nodes (it was not in yet), so do it now, or the node
+          // would count as holding the user and their next node would not drain what they missed.
+          if (status == redis::RedisStatus::kOk && running(again)) {
+            const std::string key = user_key(user, "n");
+            again.client->command(key, {"HDEL", key, node_id_}, nullptr);
+          }
+          return;
+        }
+        if (it->second.attach_id != attach_id) {
+          return;  // closed and reopened meanwhile: the newer attach answers for the user
         }
         UserHome& home = it->second;
         home.attaching = false;
@@ -412,7 +461,9 @@ void RedisBrokerCore::on_read_moved(const std::string& user, const std::string& 
   if (from_other_node || !running(s)) {
     return;
   }
-  // The user's other nodes hear it through their inboxes.
+  // The user's other nodes hear it through their inboxes. Every node in the user's hash is told,
+  // not only those this node already saw heartbeat: the live list lags a node that just joined,
+  // and a frame to a dead node's inbox reaches nobody (the attach script prunes dead entries).
   const std::string key = user_key(user, "n");
   s.client->command(key, {"HKEYS", key},
                     [this, user, channel, seq](redis::RedisStatus status, redis::ReplyView nodes) {
@@ -424,9 +475,7 @@ void RedisBrokerCore::on_read_moved(const std::string& user, const std::string& 
                           "R " + std::to_string(seq) + " " + user + " " + channel;
                       for (std::size_t i = 0; i < nodes.size(); ++i) {
                         const std::string_view node = nodes[i].str();
-                        const auto& live = *again.live_nodes;
-                        if (node == node_id_ ||
-                            std::find(live.begin(), live.end(), node) == live.end()) {
+                        if (node == node_id_) {
                           continue;
                         }
                         const std::string inbox = inbox_of(node);

@@ -49,10 +49,12 @@ struct PendingSubscribe {
   pubsub::Broker::SubscribeCallback on_done;
   bool cancelled = false;
   bool leave_on_cancel = false;
+  bool presence = false;  // the subscription asked for join/leave events
 };
 
 struct LocalChannel {
   SubscriberList live;                   // the span handed to the sink
+  SubscriberList presence;               // the live subscriptions that asked for presence
   std::deque<PendingSubscribe> pending;  // replies come back in request order (one owner, FIFO)
   std::uint64_t epoch = 0;               // of last_seq
   std::uint64_t last_seq = 0;            // dedup guard: highest seq handed to the sink here
@@ -115,6 +117,9 @@ struct NodeChannel {
   StringMap<AnnouncedUser> presence;      // presence as announced to subscribers
   std::vector<std::string> presence_dirty;
   std::uint64_t presence_dirty_since_ns = 0;
+  std::uint64_t online = 0;            // online members, as the channel's last frame said
+  std::uint64_t announced_online = 0;  // the count last sent (channels above presence_max_members)
+  std::uint64_t count_sent_ns = 0;
   StringMap<NotifyEntry> notify;          // users with a local connection, offline in the channel
   bool in_node_set = false;               // listed in this node's channel set in Redis
   [[nodiscard]] std::uint32_t subscriptions() const noexcept {
@@ -132,6 +137,7 @@ struct UserHome {
   std::vector<std::pair<unsigned, SubscriberId>> connections;  // (shard, id) on this node
   bool attached = false;          // Redis counts this node among the user's nodes
   bool attaching = false;         // the attach is in flight
+  std::uint64_t attach_id = 0;    // which attach: a reply for an earlier incarnation is stale
   std::vector<std::string> notify_channels;  // registered at their owners for notify
 };
 
@@ -174,6 +180,7 @@ struct Slice {
   core::TimerId presence_timer = 0;
   // home side
   StringMap<UserHome> users;
+  std::uint64_t next_attach_id = 0;
   std::shared_ptr<const std::vector<std::string>> live_nodes =
       std::make_shared<const std::vector<std::string>>();
   std::uint64_t epoch_state = 0;  // xorshift state for new channel epochs
@@ -231,18 +238,25 @@ class RedisBrokerCore final : public redis::SubscriptionHandler {
   void on_forward(std::uint64_t epoch, const MessageRef& message);
   void on_presence_changes(const std::string& channel,
                            const std::shared_ptr<const std::vector<pubsub::PresenceChange>>& changes);
+  void on_presence_count(const std::string& channel, std::uint64_t count);
 
   // Owner side (redis_broker_channels.cpp).
   void on_join(std::string channel, JoinRequest request);
-  void on_release(const std::string& channel, const std::string& user, unsigned shard, bool leave);
+  /// A subscription of `user` on `shard` ended; (epoch, seen) is the last message that shard
+  /// handed the channel's subscribers (what the user can have received).
+  void on_release(const std::string& channel, const std::string& user, unsigned shard, bool leave,
+                  std::uint64_t epoch, std::uint64_t seen);
   // redis::SubscriptionHandler (the owner's Redis subscriptions)
   void on_subscribed(std::string_view shard_channel) override;
   void on_interrupted(std::string_view shard_channel) override;
   void on_message(std::string_view shard_channel, std::string_view payload) override;
 
   // Presence, members and users (redis_broker_members.cpp).
+  /// `seen`: for kOffline, the last seq this node handed the user (their offline queue starts
+  /// after it).
   void presence_transition(Slice& s, const std::string& channel, NodeChannel& nc,
-                           const std::string& user, PresenceKind kind);
+                           const std::string& user, PresenceKind kind,
+                           std::optional<std::uint64_t> seen = std::nullopt);
   void on_presence_frame(Slice& s, const std::string& channel, NodeChannel& nc,
                          const ChannelFrame& frame);
   void on_user_attached(const std::string& user, unsigned shard, SubscriberId connection);
@@ -273,6 +287,9 @@ class RedisBrokerCore final : public redis::SubscriptionHandler {
   // Presence helpers (redis_broker_members.cpp).
   void arm_presence_timer(Slice& s);
   void flush_presence(Slice& s);
+  /// Channels above presence_max_members: the online count instead of per-user events, at most
+  /// once per presence_count_interval_ns. False when the count is still due (keep it dirty).
+  bool flush_presence_count(NodeChannel& nc, const std::string& channel, std::uint64_t now);
   void drain_offline(const std::string& user, unsigned shard, SubscriberId connection,
                      std::vector<std::string> channels);
   std::string inbox_of(std::string_view node) const;

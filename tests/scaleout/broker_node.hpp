@@ -46,6 +46,20 @@ class LockedSink final : public pubsub::DeliverySink {
       }
     }
   }
+  void presence_count(std::string_view channel, std::uint64_t count,
+                      std::span<const pubsub::SubscriberId> to) noexcept override {
+    std::lock_guard lock(mutex_);
+    for (pubsub::SubscriberId id : to) {
+      presence_[id].push_back(std::string(channel) + " #" + std::to_string(count));
+    }
+  }
+  std::size_t deliver_backlog(const pubsub::MessageRef& m,
+                              pubsub::SubscriberId id) noexcept override {
+    std::lock_guard lock(mutex_);
+    received_[id].push_back({m->channel, m->seq, m->from, std::string(m->payload.view())});
+    ++backlog_[id];
+    return 0;
+  }
   void read_synced(std::string_view channel, std::uint64_t seq,
                    std::span<const pubsub::SubscriberId> to) noexcept override {
     std::lock_guard lock(mutex_);
@@ -89,6 +103,10 @@ class LockedSink final : public pubsub::DeliverySink {
   std::vector<Received> drained(pubsub::SubscriberId id) {
     return with([&](LockedSink& s) { return s.drained_[id]; });
   }
+  /// How many of received(id) came as a resume backlog.
+  std::size_t backlog(pubsub::SubscriberId id) {
+    return with([&](LockedSink& s) { return s.backlog_[id]; });
+  }
   std::uint64_t dropped(pubsub::SubscriberId id) {
     return with([&](LockedSink& s) { return s.dropped_[id]; });
   }
@@ -101,6 +119,7 @@ class LockedSink final : public pubsub::DeliverySink {
   std::map<pubsub::SubscriberId, std::vector<Received>> notified_;
   std::map<pubsub::SubscriberId, std::vector<Received>> drained_;
   std::map<pubsub::SubscriberId, std::uint64_t> dropped_;
+  std::map<pubsub::SubscriberId, std::size_t> backlog_;
 };
 
 inline RedisBrokerConfig broker_config(const std::string& url, const std::string& node_id) {
@@ -187,9 +206,11 @@ class BrokerNode {
   }
   pubsub::SubscribeResult subscribe(unsigned shard, pubsub::SubscriberId id,
                                     const std::string& channel,
-                                    std::optional<std::uint64_t> since = std::nullopt) {
+                                    std::optional<std::uint64_t> since = std::nullopt,
+                                    bool presence = false) {
     auto r = call<pubsub::SubscribeResult>(shard, [&](auto done) {
-      return broker_.subscribe(id, channel, since, std::move(done));
+      return broker_.subscribe(id, channel, pubsub::SubscribeOptions{since, std::nullopt, presence},
+                               std::move(done));
     });
     REQUIRE(r.has_value());
     return *r;
