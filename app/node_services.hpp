@@ -30,10 +30,10 @@ class WsShards;
 
 struct NodeServicesConfig {
   WsAppConfig ws;
-  /// The broker: memory (default) or redis (a pool of nodes; needs a core::Runtime executor).
-  ScaleoutConfig scaleout;
   /// nullopt: no dispatch engine; dispatch ops are answered `unavailable`.
   std::optional<geo::DispatchConfig> dispatch;
+  /// The broker: memory (default) or redis (a pool of nodes; needs a core::Runtime executor).
+  ScaleoutConfig scaleout;
 };
 
 /// pubsub's limits and retention from the /ws configuration.
