@@ -270,16 +270,17 @@ void RedisBrokerCore::on_join_reply(std::string channel, std::uint64_t token, st
     pending.on_done(result);
   }
   // The resume backlog goes to the sink as such (it is not live fan-out: its age is no delay).
-  for (const MessageRef& message : backlog) {
-    auto again = s.local.find(channel);
-    if (again == s.local.end() || !again->second.live.contains(connection)) {
-      break;
-    }
-    std::size_t refused = 0;
-    in_sink(s, [&] { refused = sink.deliver_backlog(message, connection) != 0 ? 1 : 0; });
-    s.metrics.deliveries.add(1 - refused);
-    s.metrics.delivery_drops.add(refused);
+  // on_done may have closed or unsubscribed the connection (deferred or not): check again.
+  auto again = s.local.find(channel);
+  if (backlog.empty() || again == s.local.end() || !again->second.live.contains(connection)) {
+    return;
   }
+  std::size_t refused = 0;
+  in_sink(s, [&] {
+    refused = std::min(sink.deliver_backlog(connection, backlog), backlog.size());
+  });
+  s.metrics.deliveries.add(backlog.size() - refused);
+  s.metrics.delivery_drops.add(refused);
 }
 
 void RedisBrokerCore::on_forward(std::uint64_t epoch, const MessageRef& message) {

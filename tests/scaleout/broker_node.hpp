@@ -53,11 +53,13 @@ class LockedSink final : public pubsub::DeliverySink {
       presence_[id].push_back(std::string(channel) + " #" + std::to_string(count));
     }
   }
-  std::size_t deliver_backlog(const pubsub::MessageRef& m,
-                              pubsub::SubscriberId id) noexcept override {
+  std::size_t deliver_backlog(pubsub::SubscriberId id,
+                              std::span<const pubsub::MessageRef> messages) noexcept override {
     std::lock_guard lock(mutex_);
-    received_[id].push_back({m->channel, m->seq, m->from, std::string(m->payload.view())});
-    ++backlog_[id];
+    for (const auto& m : messages) {
+      received_[id].push_back({m->channel, m->seq, m->from, std::string(m->payload.view())});
+    }
+    backlog_[id] += messages.size();
     return 0;
   }
   void read_synced(std::string_view channel, std::uint64_t seq,
