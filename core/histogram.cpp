@@ -114,6 +114,43 @@ void Histogram::merge(const Histogram& other) noexcept {
   }
 }
 
+Histogram::Exported Histogram::exported() const {
+  Exported out;
+  for (std::size_t i = 0; i < kBucketCount; ++i) {
+    if (const std::uint64_t c = counts_[i].load(std::memory_order_relaxed); c != 0) {
+      out.buckets.emplace_back(static_cast<std::uint32_t>(i), c);
+    }
+  }
+  out.sum = sum_.load(std::memory_order_relaxed);
+  out.min = min();
+  out.max = max();
+  return out;
+}
+
+bool Histogram::merge(const Exported& other) noexcept {
+  std::uint64_t other_total = 0;
+  for (const auto& [index, c] : other.buckets) {
+    if (index >= kBucketCount) {
+      return false;
+    }
+    other_total += c;
+  }
+  if (other_total != 0 && other.min > other.max) {
+    return false;
+  }
+  for (const auto& [index, c] : other.buckets) {
+    counts_[index].store(counts_[index].load(std::memory_order_relaxed) + c,
+                         std::memory_order_relaxed);
+  }
+  total_.store(total_.load(std::memory_order_relaxed) + other_total, std::memory_order_relaxed);
+  sum_.store(sum_.load(std::memory_order_relaxed) + other.sum, std::memory_order_relaxed);
+  if (other_total != 0) {
+    min_.store(std::min(min_.load(std::memory_order_relaxed), other.min), std::memory_order_relaxed);
+    max_.store(std::max(max_.load(std::memory_order_relaxed), other.max), std::memory_order_relaxed);
+  }
+  return true;
+}
+
 void Histogram::reset() noexcept {
   for (auto& c : counts_) {
     c.store(0, std::memory_order_relaxed);

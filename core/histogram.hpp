@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace hexwire::core {
@@ -26,6 +27,19 @@ class Histogram {
 
   /// Adds another histogram's counts into this one (same bucket layout by construction).
   void merge(const Histogram& other) noexcept;
+
+  /// A histogram's content in plain values, for sending it to another process: the non-empty
+  /// buckets and the exact sum, min and max. merge(Exported) adds it back without loss.
+  struct Exported {
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> buckets;  // (bucket index, count)
+    std::uint64_t sum = 0;
+    std::uint64_t min = 0;
+    std::uint64_t max = 0;
+  };
+  [[nodiscard]] Exported exported() const;
+  /// Adds an exported histogram. Returns false, changing nothing, when a bucket index is out of
+  /// range or min > max for a non-empty one (the input came from outside the process).
+  bool merge(const Exported& other) noexcept;
   void reset() noexcept;
 
   [[nodiscard]] std::uint64_t count() const noexcept;

@@ -59,6 +59,18 @@ struct ClientPoolConfig {
   std::string host_header = "127.0.0.1";
 };
 
+/// The reactor a client population runs on: `buffer_count` receive buffers and no write hold. A
+/// load generator must send when its schedule says: the reactor's default (adaptive batching)
+/// would hold a busy simulator's sends for up to 20 ms, and every such hold would be measured as
+/// the engine's latency.
+inline core::ReactorConfig client_reactor_config(unsigned buffer_count) {
+  core::ReactorConfig config;
+  config.backend_config.buffer_count = buffer_count;
+  config.write_batching = core::WriteBatching::kFixed;
+  config.write_delay_ns = 0;
+  return config;
+}
+
 class ClientPool {
  public:
   ClientPool(core::Reactor& reactor, ClientPoolConfig config, ClientEvents& events);

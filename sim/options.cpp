@@ -107,8 +107,20 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
                  "Connections opened per second during the ramp-up; 0 opens all at once "
                  "(default 1000)")
       ->check(number_at_least(0.0, true));
-  app.add_option("--threads", o.threads, "Client worker threads; 0 = one per CPU core (default 0)")
+  app.add_option("--threads", o.threads,
+                 "Client worker threads; 0 = one per CPU core (default 0; 1 per process with "
+                 "--processes)")
       ->check(CLI::Range(0u, 256u));
+  app.add_option("--processes", o.processes,
+                 "Split the clients over N processes (each with --threads threads) and merge "
+                 "their histograms into one report: one process may hold only as many sockets "
+                 "as its file limit (ulimit -n). Needs --url; not with --verify (default 1)")
+      ->check(CLI::Range(1u, 64u));
+  // Internal: how a --processes parent starts each child (not for users; hidden from --help).
+  app.add_option("--slice", o.slice)->group("");
+  app.add_option("--slices", o.slices)->group("")->check(CLI::Range(1u, 64u));
+  app.add_option("--sample-fd", o.sample_fd)->group("");
+  app.add_option("--start-at-ns", o.start_at_ns)->group("");
 
   app.add_option("--rate", o.rate,
                  "echo: requests per second over all connections together (default 10000)")
@@ -253,6 +265,7 @@ std::vector<std::pair<std::string, std::string>> SimOptions::settings() const {
   s.emplace_back("arrival", std::string(to_string(arrival)));
   s.emplace_back("ramp-rate", fmt::format("{}", ramp_rate));
   s.emplace_back("threads", fmt::format("{}", threads));
+  s.emplace_back("processes", fmt::format("{}", processes));
   if (scenario == Scenario::kEcho) {
     s.emplace_back("connections", fmt::format("{}", connections));
     s.emplace_back("rate", fmt::format("{}", rate));
@@ -364,6 +377,18 @@ std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_s
       errors.push_back("--ride-rate needs riders: set --riders above 0 (or --ride-rate 0)");
     }
   }
+  if (o.processes > 1 && o.url.empty()) {
+    errors.push_back(
+        "--processes needs --url: each process is a client of an engine running on its own");
+  }
+  if (o.processes > 1 && o.verify) {
+    errors.push_back(
+        "--verify needs every publish and delivery in one process: drop --processes (use "
+        "--threads to spread the clients over cores)");
+  }
+  if (o.slice >= o.slices) {
+    errors.push_back(fmt::format("--slice {} must be below --slices {}", o.slice, o.slices));
+  }
   if (!o.url.empty() && o.url.rfind("ws://", 0) != 0) {
     errors.push_back(fmt::format("--url '{}' must start with ws:// (wss is not supported)", o.url));
   }
@@ -456,8 +481,9 @@ ParseOutcome parse_options(int argc, const char* const* argv, std::uint32_t port
     return outcome;
   }
   if (options.threads == 0) {
-    options.threads = std::max(1u, std::thread::hardware_concurrency());
+    options.threads = options.processes > 1 ? 1u : std::max(1u, std::thread::hardware_concurrency());
   }
+  options.command_line.assign(argv, argv + argc);
   outcome.options = std::move(options);
   return outcome;
 }

@@ -35,6 +35,14 @@ struct SimOptions {
   std::uint32_t connections = 1000;  // echo and chat connections (one simulated user each)
   double ramp_rate = 1000.0;         // connections opened per second; 0 = all at once
   std::uint32_t threads = 0;         // client worker threads; 0 = one per core
+  std::uint32_t processes = 1;       // --processes: child processes sharing the population
+
+  // Set only in a child started by --processes (internal flags, see sim/process_runner.hpp).
+  std::uint32_t slice = 0;         // this child's index, 0 .. slices-1
+  std::uint32_t slices = 1;        // children in the run
+  int sample_fd = -1;              // >= 0: stream samples and the outcome here, print nothing
+  std::uint64_t start_at_ns = 0;   // the run's shared start (CLOCK_MONOTONIC); 0 = now
+  std::vector<std::string> command_line;  // argv as given (the parent re-runs it per child)
 
   // echo
   double rate = 10'000.0;           // echo requests per second, all connections together
@@ -65,6 +73,8 @@ struct SimOptions {
   std::string source_addrs_text;          // as given
   std::vector<std::string> source_addrs;  // expanded, e.g. 127.0.0.1 ... 127.0.0.8
 
+  /// Whether this process is one child of a --processes run.
+  [[nodiscard]] bool is_slice() const noexcept { return sample_fd >= 0; }
   /// Connections the run opens in total (scenario dependent).
   [[nodiscard]] std::uint64_t total_connections() const noexcept;
   /// Flag name -> value as it will run, for the report's "settings".

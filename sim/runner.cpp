@@ -1,6 +1,7 @@
 // run_simulation: target selection (in-process engine or --url, server addresses), the timeline,
 // one SimWorker thread per --threads (sim/worker.hpp), progress lines and CSV rows on the main
-// thread, and the end-of-run table, facts and JSON report.
+// thread, and the end-of-run table, facts and JSON report. As a child of --processes it runs its
+// slice of the population and streams samples and outcome to the parent (process_runner.cpp).
 #include "sim/runner.hpp"
 
 #include <sys/resource.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -25,8 +27,11 @@
 #include "core/clock.hpp"
 #include "core/reactor.hpp"
 #include "core/socket.hpp"
+#include "sim/detail/run_outputs.hpp"
+#include "sim/process_runner.hpp"
 #include "sim/report.hpp"
 #include "sim/report_html.hpp"
+#include "sim/sample_wire.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schedule.hpp"
 #include "sim/worker.hpp"
@@ -98,49 +103,158 @@ unsigned long raise_open_file_limit() noexcept {
   return static_cast<unsigned long>(limit.rlim_cur);
 }
 
-int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* out,
-                   const LocalEngineFactory& start_local) {
-  const unsigned long fd_limit = raise_open_file_limit();
-  const std::uint64_t total = options.total_connections();
-  const bool embedded = options.url.empty();
-  // The embedded engine holds the server side of every connection in this process as well.
-  const std::uint64_t fds_needed = total * (embedded ? 2 : 1) + 64;
-  if (fd_limit != 0 && fds_needed > fd_limit) {
-    std::fprintf(out,
-                 "hexwire-sim: %llu connections need about %llu file descriptors here, but the "
-                 "limit is %lu (ulimit -n; the hard limit needs root/CAP_SYS_RESOURCE). Lower "
-                 "--connections/--drivers/--riders%s.\n",
-                 static_cast<unsigned long long>(total),
-                 static_cast<unsigned long long>(fds_needed), fd_limit,
-                 embedded ? " or run the engine as its own process (--url)" : "");
-    return 1;
-  }
+namespace detail {
 
-  if (embedded && !start_local) {
-    std::fprintf(out, "hexwire-sim: no --url given and this program has no embedded engine\n");
+RunTimeline make_timeline(const SimOptions& options, std::uint64_t run_start_ns) {
+  RunTimeline timeline;
+  timeline.run_start_ns = run_start_ns;
+  const double ramp_s = options.ramp_rate > 0.0
+                            ? static_cast<double>(options.total_connections()) / options.ramp_rate
+                            : 0.0;
+  // One second after the last intended open for handshakes, auth and subscriptions to settle.
+  timeline.load_start_ns = timeline.run_start_ns + static_cast<std::uint64_t>((ramp_s + 1.0) * 1e9);
+  timeline.load_end_ns =
+      timeline.load_start_ns + static_cast<std::uint64_t>(options.duration_s * 1e9);
+  timeline.drain_end_ns = timeline.load_end_ns + static_cast<std::uint64_t>(options.drain_s * 1e9);
+  return timeline;
+}
+
+IntervalPrinter::IntervalPrinter(const SimOptions& options, std::FILE* progress,
+                                 const RunTimeline& timeline)
+    : options_(options),
+      progress_(progress),
+      total_s_(static_cast<double>(timeline.drain_end_ns - timeline.run_start_ns) / 1e9) {
+  if (!options_.csv_file.empty()) {
+    csv_ = csv_header();
+  }
+}
+
+void IntervalPrinter::emit(const std::vector<IntervalSample>& samples) {
+  for (const IntervalSample& sample : samples) {
+    rows_.push_back(summarizer_.add(sample));
+    if (progress_ != nullptr) {
+      std::fprintf(progress_, "%s\n",
+                   format_progress_line(rows_.back(), total_s_, options_.total_connections())
+                       .c_str());
+      std::fflush(progress_);
+    }
+    if (!options_.csv_file.empty()) {
+      csv_ += csv_row(rows_.back());
+    }
+  }
+}
+
+std::uint64_t peak_rss_kib() {
+  return std::strtoull(read_status_field("VmHWM").c_str(), nullptr, 10);
+}
+
+int write_outputs(const SimOptions& options, const RunOutcome& outcome, std::FILE* out) {
+  RunReport report;
+  report.scenario = std::string(to_string(options.scenario));
+  report.target = outcome.target;
+  report.arrival = std::string(to_string(options.arrival));
+  report.seed = options.seed;
+  report.planned_duration_s = options.duration_s;
+  // From the first scheduled send to the end of the load or the last reply, whichever is later
+  // (an idle drain would dilute the rates).
+  const RunTimeline& timeline = outcome.timeline;
+  const std::uint64_t measured_end = std::min(
+      timeline.drain_end_ns, std::max(timeline.load_end_ns, outcome.last_receive_ns));
+  report.measured_duration_s = static_cast<double>(measured_end - timeline.load_start_ns) / 1e9;
+  report.settings = options.settings();
+  report.totals = outcome.totals;
+  report.intervals = outcome.rows;
+  report.verification = outcome.verification;
+  report.rides_verification = outcome.rides_verification;
+  std::fputs(format_final_table(report).c_str(), out);
+  for (const auto& [name, count] : outcome.facts) {
+    std::fprintf(out, "%-48s %llu\n", name.c_str(), static_cast<unsigned long long>(count));
+  }
+  std::fprintf(out, "process peak memory (VmHWM): %s\n", outcome.peak_memory.c_str());
+  if (!outcome.first_connect_failure.empty()) {
+    std::fprintf(out, "first connect failure: %s\n", outcome.first_connect_failure.c_str());
+    if (outcome.first_connect_failure.find("switch protocols") != std::string::npos) {
+      std::fprintf(out, "hint: the engine refused the WebSocket upgrade: does it serve %s?\n",
+                   options.scenario == Scenario::kEcho ? "/echo" : "/ws");
+    }
+  }
+  std::fflush(out);
+  if (!options.report_file.empty()) {
+    std::ofstream file(options.report_file);
+    file << format_json_report(report);
+    if (!file) {
+      std::fprintf(out, "hexwire-sim: cannot write %s\n", options.report_file.c_str());
+      return 1;
+    }
+  }
+  if (!options.csv_file.empty()) {
+    std::ofstream file(options.csv_file);
+    file << outcome.csv;
+  }
+  if (!options.html_file.empty()) {
+    std::ofstream file(options.html_file);
+    file << render_html_report({{"this run", format_json_report(report)}});
+    if (!file) {
+      std::fprintf(out, "hexwire-sim: cannot write %s\n", options.html_file.c_str());
+      return 1;
+    }
+  }
+  if (report.totals.counter(Counter::kConnectsOpened) == 0) {
+    std::fprintf(out, "hexwire-sim: no connection opened\n");
     return 1;
   }
-  std::unique_ptr<LocalEngine> engine;
+  return report.verification_exit_code();
+}
+
+}  // namespace detail
+
+namespace {
+
+/// Writes all of `text` to `fd` (a --processes child's sample pipe); false when the parent is gone.
+bool write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+/// Where a run's server side and client addresses come from (resolved before any worker starts).
+struct Target {
+  std::unique_ptr<LocalEngine> engine;  // the in-process engine, when no --url
+  std::string name;                     // URL or "in-process"
+  ClientPoolConfig pool;
+};
+
+/// Starts the in-process engine or parses --url, and checks --source-addrs; nullopt after
+/// printing why on `out`.
+std::optional<Target> resolve_target(const SimOptions& options, std::FILE* progress,
+                                     std::FILE* out, const LocalEngineFactory& start_local) {
+  Target target;
   std::string host;
   std::uint16_t port = 0;
-  std::string target;
   try {
-    if (embedded) {
+    if (options.url.empty()) {
       host = "127.0.0.1";
-      engine = start_local(host);
-      port = engine->port();
-      target = "in-process";
-      std::fprintf(progress, "hexwire-sim: started %s\n", engine->banner().c_str());
+      target.engine = start_local(host);
+      port = target.engine->port();
+      target.name = "in-process";
+      std::fprintf(progress, "hexwire-sim: started %s\n", target.engine->banner().c_str());
     } else {
       parse_ws_url(options.url, host, port);
-      target = options.url;
+      target.name = options.url;
     }
   } catch (const std::exception& e) {
     std::fprintf(out, "hexwire-sim: cannot start: %s\n", e.what());
-    return 1;
+    return std::nullopt;
   }
-
-  ClientPoolConfig pool_config;
+  ClientPoolConfig& pool_config = target.pool;
   pool_config.host_header = fmt::format("{}:{}", host, port);
   try {
     pool_config.servers.push_back(core::SocketAddress::parse(host, port));
@@ -164,27 +278,60 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
     if (!options.source_addrs.empty()) {
       if (pool_config.sources.empty()) {
         std::fprintf(out, "hexwire-sim: no --source-addrs address can reach %s\n", host.c_str());
-        return 1;
+        return std::nullopt;
       }
       std::fprintf(progress, "hexwire-sim: connections spread over %zu source addresses\n",
                    pool_config.sources.size());
     }
   } catch (const std::exception& e) {
     std::fprintf(out, "hexwire-sim: bad address: %s\n", e.what());
+    return std::nullopt;
+  }
+  return target;
+}
+
+/// Connections this process opens: all of them, or its share in a --processes run.
+std::uint64_t connections_here(const SimOptions& options) {
+  const std::uint64_t total = options.total_connections();
+  return (total + options.slices - 1) / options.slices;
+}
+
+}  // namespace
+
+int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* out,
+                   const LocalEngineFactory& start_local) {
+  if (options.processes > 1 && !options.is_slice()) {
+    return run_processes(options, progress, out);
+  }
+  const unsigned long fd_limit = raise_open_file_limit();
+  const std::uint64_t here = connections_here(options);
+  const bool embedded = options.url.empty();
+  // The embedded engine holds the server side of every connection in this process as well.
+  const std::uint64_t fds_needed = here * (embedded ? 2 : 1) + 64;
+  if (fd_limit != 0 && fds_needed > fd_limit) {
+    std::fprintf(out,
+                 "hexwire-sim: %llu connections need about %llu file descriptors here, but the "
+                 "limit is %lu (ulimit -n; the hard limit needs root/CAP_SYS_RESOURCE). Lower "
+                 "--connections/--drivers/--riders%s.\n",
+                 static_cast<unsigned long long>(here),
+                 static_cast<unsigned long long>(fds_needed), fd_limit,
+                 embedded ? " or run the engine as its own process (--url)"
+                          : ", or spread them over processes (--processes)");
+    return 1;
+  }
+  if (embedded && !start_local) {
+    std::fprintf(out, "hexwire-sim: no --url given and this program has no embedded engine\n");
+    return 1;
+  }
+  std::optional<Target> target = resolve_target(options, progress, out, start_local);
+  if (!target) {
     return 1;
   }
 
   const unsigned workers = std::max(1u, options.threads);
-  RunTimeline timeline;
-  timeline.run_start_ns = core::monotonic_ns() + 20'000'000;
-  const double ramp_s =
-      options.ramp_rate > 0.0 ? static_cast<double>(total) / options.ramp_rate : 0.0;
-  // One second after the last intended open for handshakes, auth and subscriptions to settle.
-  timeline.load_start_ns = timeline.run_start_ns + static_cast<std::uint64_t>((ramp_s + 1.0) * 1e9);
-  timeline.load_end_ns =
-      timeline.load_start_ns + static_cast<std::uint64_t>(options.duration_s * 1e9);
-  timeline.drain_end_ns = timeline.load_end_ns + static_cast<std::uint64_t>(options.drain_s * 1e9);
-  const double total_s = static_cast<double>(timeline.drain_end_ns - timeline.run_start_ns) / 1e9;
+  const RunTimeline timeline = detail::make_timeline(
+      options,
+      options.start_at_ns != 0 ? options.start_at_ns : core::monotonic_ns() + 20'000'000);
 
   std::unique_ptr<SharedVerifier> verifier;
   if (options.verify && options.scenario != Scenario::kEcho) {
@@ -197,9 +344,12 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   std::vector<std::unique_ptr<SimWorker>> worker_objects;
   std::vector<std::thread> threads;
   std::atomic<unsigned> finished{0};
+  // In a --processes child, this process's threads are workers slice*threads.. of the whole run.
+  const unsigned first_global = options.slice * workers;
   for (unsigned w = 0; w < workers; ++w) {
-    worker_objects.push_back(
-        std::make_unique<SimWorker>(options, timeline, w, workers, verifier.get(), pool_config));
+    worker_objects.push_back(std::make_unique<SimWorker>(
+        options, timeline, WorkerSlot{w, first_global + w, options.slices * workers},
+        verifier.get(), target->pool));
   }
   for (unsigned w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
@@ -208,122 +358,78 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
     });
   }
 
-  std::string csv;
-  if (!options.csv_file.empty()) {
-    csv = csv_header();
-  }
-  IntervalSummarizer summarizer;
-  std::vector<IntervalRow> rows;
-  auto emit = [&](const std::vector<IntervalSample>& samples, bool print) {
+  detail::IntervalPrinter printer(options, options.is_slice() ? nullptr : progress, timeline);
+  bool parent_listening = true;
+  auto emit = [&](const std::vector<IntervalSample>& samples) {
+    if (!options.is_slice()) {
+      printer.emit(samples);
+      return;
+    }
     for (const IntervalSample& sample : samples) {
-      rows.push_back(summarizer.add(sample));
-      if (print) {
-        std::fprintf(progress, "%s\n", format_progress_line(rows.back(), total_s, total).c_str());
-        std::fflush(progress);
-      }
-      if (!options.csv_file.empty()) {
-        csv += csv_row(rows.back());
-      }
+      parent_listening = parent_listening && write_all(options.sample_fd, encode_sample(sample));
     }
   };
   while (finished.load(std::memory_order_acquire) < workers) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    emit(aggregator.take_completed(), true);
+    emit(aggregator.take_completed());
   }
   for (std::thread& t : threads) {
     t.join();
   }
-  emit(aggregator.take_all(), true);
-  const std::string peak_rss = read_status_field("VmHWM");
-  engine.reset();
+  emit(aggregator.take_all());
+  target->engine.reset();
 
-  RunReport report;
-  report.scenario = std::string(to_string(options.scenario));
-  report.target = target;
-  report.arrival = std::string(to_string(options.arrival));
-  report.seed = options.seed;
-  report.planned_duration_s = options.duration_s;
-  // From the first scheduled send to the end of the load or the last reply, whichever is later
-  // (an idle drain would dilute the rates).
-  std::uint64_t last_receive_ns = 0;
-  for (const WorkerOutput& output : outputs) {
-    last_receive_ns = std::max(last_receive_ns, output.last_receive_ns);
-  }
-  const std::uint64_t measured_end =
-      std::min(timeline.drain_end_ns, std::max(timeline.load_end_ns, last_receive_ns));
-  report.measured_duration_s = static_cast<double>(measured_end - timeline.load_start_ns) / 1e9;
-  report.settings = options.settings();
-  report.totals = aggregator.totals();
-  report.intervals = rows;
-  std::map<std::string, std::uint64_t> facts;
+  detail::RunOutcome outcome;
+  outcome.target = target->name;
+  outcome.timeline = timeline;
+  outcome.totals = aggregator.totals();
+  outcome.rows = printer.rows();
+  outcome.csv = printer.csv();
+  std::string failure;
   for (WorkerOutput& output : outputs) {
-    if (!output.failure.empty()) {
-      std::fprintf(out, "hexwire-sim: a worker could not run: %s\n", output.failure.c_str());
-      return 1;
+    outcome.last_receive_ns = std::max(outcome.last_receive_ns, output.last_receive_ns);
+    if (failure.empty() && !output.failure.empty()) {
+      failure = output.failure;
     }
     for (const auto& [name, count] : output.facts) {
-      facts[name] += count;
+      outcome.facts[name] += count;
     }
+  }
+  for (const auto& w : worker_objects) {
+    if (!w->first_connect_failure().empty()) {
+      outcome.first_connect_failure = w->first_connect_failure();
+      break;
+    }
+  }
+  if (options.is_slice()) {
+    SliceOutcome slice{outcome.facts, outcome.last_receive_ns, detail::peak_rss_kib(),
+                       outcome.first_connect_failure, failure};
+    return write_all(options.sample_fd, encode_outcome(slice)) && parent_listening ? 0 : 1;
+  }
+  if (!failure.empty()) {
+    std::fprintf(out, "hexwire-sim: a worker could not run: %s\n", failure.c_str());
+    return 1;
   }
   if (options.verify) {
     if (verifier) {
       std::lock_guard<std::mutex> lock(verifier->mutex);
       if (options.scenario != Scenario::kRides) {
-        report.verification = verifier->verifier.finish();
+        outcome.verification = verifier->verifier.finish();
       }
       if (options.scenario == Scenario::kRides || options.scenario == Scenario::kMixed) {
-        report.rides_verification = verifier->rides.finish();
+        outcome.rides_verification = verifier->rides.finish();
       }
     } else {
       VerificationSummary echo;
       for (const WorkerOutput& output : outputs) {
         merge_into(echo, output.echo_verification);
       }
-      report.verification = echo;
+      outcome.verification = echo;
     }
   }
-  std::fputs(format_final_table(report).c_str(), out);
-  for (const auto& [name, count] : facts) {
-    std::fprintf(out, "%-48s %llu\n", name.c_str(), static_cast<unsigned long long>(count));
-  }
-  std::fprintf(out, "process peak memory (VmHWM): %s%s\n", peak_rss.c_str(),
-               embedded ? " (simulator and in-process engine)" : " (simulator)");
-  for (const auto& w : worker_objects) {
-    if (!w->first_connect_failure().empty()) {
-      std::fprintf(out, "first connect failure: %s\n", w->first_connect_failure().c_str());
-      if (w->first_connect_failure().find("switch protocols") != std::string::npos) {
-        std::fprintf(out, "hint: the engine refused the WebSocket upgrade: does it serve %s?\n",
-                     options.scenario == Scenario::kEcho ? "/echo" : "/ws");
-      }
-      break;
-    }
-  }
-  std::fflush(out);
-  if (!options.report_file.empty()) {
-    std::ofstream file(options.report_file);
-    file << format_json_report(report);
-    if (!file) {
-      std::fprintf(out, "hexwire-sim: cannot write %s\n", options.report_file.c_str());
-      return 1;
-    }
-  }
-  if (!options.csv_file.empty()) {
-    std::ofstream file(options.csv_file);
-    file << csv;
-  }
-  if (!options.html_file.empty()) {
-    std::ofstream file(options.html_file);
-    file << render_html_report({{"this run", format_json_report(report)}});
-    if (!file) {
-      std::fprintf(out, "hexwire-sim: cannot write %s\n", options.html_file.c_str());
-      return 1;
-    }
-  }
-  if (report.totals.counter(Counter::kConnectsOpened) == 0) {
-    std::fprintf(out, "hexwire-sim: no connection opened\n");
-    return 1;
-  }
-  return report.verification_exit_code();
+  outcome.peak_memory = read_status_field("VmHWM") +
+                        (embedded ? " (simulator and in-process engine)" : " (simulator)");
+  return detail::write_outputs(options, outcome, out);
 }
 
 }  // namespace hexwire::sim

@@ -22,15 +22,15 @@ constexpr std::size_t kMaxOpensPerTurn = 256;
 
 class SimWorker::Impl final : public ClientEvents {
  public:
-  Impl(const SimOptions& options, RunTimeline timeline, unsigned id, unsigned count,
+  Impl(const SimOptions& options, RunTimeline timeline, WorkerSlot slot,
        SharedVerifier* verifier, ClientPoolConfig pool_config)
-      : ctx_(options, timeline, id, count, verifier), pool_config_(std::move(pool_config)) {}
+      : ctx_(options, timeline, slot.global, slot.count, verifier),
+        aggregator_slot_(slot.local),
+        pool_config_(std::move(pool_config)) {}
 
   void run(RunAggregator& aggregator, WorkerOutput& output) noexcept {
     try {
-      core::ReactorConfig config;
-      config.backend_config.buffer_count = 512;
-      reactor_ = std::make_unique<core::Reactor>(config);
+      reactor_ = std::make_unique<core::Reactor>(client_reactor_config(512));
       pool_ = std::make_unique<ClientPool>(*reactor_, pool_config_, *this);
       ctx_.pool = pool_.get();
       build_parts();
@@ -42,7 +42,7 @@ class SimWorker::Impl final : public ClientEvents {
       }
     } catch (const std::exception& e) {
       output.failure = e.what();
-      aggregator.submit(ctx_.worker, ctx_.recorder.take());
+      aggregator.submit(aggregator_slot_, ctx_.recorder.take());
       return;
     }
     const SimOptions& o = ctx_.options;
@@ -65,7 +65,7 @@ class SimWorker::Impl final : public ClientEvents {
     // The reactor goes first: it aborts connections still closing, and their callbacks reach the
     // pool and the parts, which must still exist.
     reactor_.reset();
-    aggregator.submit(ctx_.worker, ctx_.recorder.take());
+    aggregator.submit(aggregator_slot_, ctx_.recorder.take());
     parts_.clear();
     pool_.reset();
   }
@@ -157,7 +157,7 @@ class SimWorker::Impl final : public ClientEvents {
       }
     }
     if (auto finished = ctx_.recorder.roll(ctx_.now_ns)) {
-      aggregator.submit(ctx_.worker, std::move(*finished));
+      aggregator.submit(aggregator_slot_, std::move(*finished));
     }
     reactor_->flush();
     const std::uint64_t now = core::monotonic_ns();
@@ -167,6 +167,7 @@ class SimWorker::Impl final : public ClientEvents {
   }
 
   WorkerContext ctx_;
+  unsigned aggregator_slot_;  // index in this process's aggregator (ctx_.worker is global)
   ClientPoolConfig pool_config_;
   std::unique_ptr<core::Reactor> reactor_;
   std::unique_ptr<ClientPool> pool_;
@@ -176,10 +177,9 @@ class SimWorker::Impl final : public ClientEvents {
   std::uint64_t last_receive_ns_ = 0;
 };
 
-SimWorker::SimWorker(const SimOptions& options, RunTimeline timeline, unsigned id, unsigned count,
+SimWorker::SimWorker(const SimOptions& options, RunTimeline timeline, WorkerSlot slot,
                      SharedVerifier* verifier, ClientPoolConfig pool_config)
-    : impl_(
-          std::make_unique<Impl>(options, timeline, id, count, verifier, std::move(pool_config))) {}
+    : impl_(std::make_unique<Impl>(options, timeline, slot, verifier, std::move(pool_config))) {}
 
 SimWorker::~SimWorker() = default;
 

@@ -24,9 +24,17 @@ struct WorkerOutput {
   std::uint64_t last_receive_ns = 0;  // monotonic time of the last message received (0: none)
 };
 
+/// Which worker a SimWorker is: `local` is its index in this process's aggregator; `global` of
+/// `count` picks its share of the population (each thread of each --processes child has one).
+struct WorkerSlot {
+  unsigned local = 0;
+  unsigned global = 0;
+  unsigned count = 1;
+};
+
 class SimWorker {
  public:
-  SimWorker(const SimOptions& options, RunTimeline timeline, unsigned id, unsigned count,
+  SimWorker(const SimOptions& options, RunTimeline timeline, WorkerSlot slot,
             SharedVerifier* verifier, ClientPoolConfig pool_config);
   ~SimWorker();
   SimWorker(const SimWorker&) = delete;

@@ -40,9 +40,7 @@ class LiveLink::Impl final : public ClientEvents {
     std::string host;
     std::uint16_t port = 0;
     parse_ws_url(url, host, port);
-    core::ReactorConfig config;
-    config.backend_config.buffer_count = 64;
-    reactor_ = std::make_unique<core::Reactor>(config);
+    reactor_ = std::make_unique<core::Reactor>(client_reactor_config(64));
     ClientPoolConfig pool_config;
     pool_config.servers.push_back(core::SocketAddress::parse(host, port));
     pool_config.host_header = host;

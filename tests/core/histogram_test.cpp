@@ -144,6 +144,38 @@ TEST_CASE("merge equals recording everything into one histogram") {
   CHECK(merged.count() == all.count());
 }
 
+TEST_CASE("an exported histogram merges back without loss, and bad exports are refused") {
+  std::mt19937_64 rng(9);
+  std::lognormal_distribution<double> dist(12.0, 1.5);
+  Histogram a;
+  Histogram b;
+  Histogram all;
+  for (int i = 0; i < 20'000; ++i) {
+    const auto v = static_cast<std::uint64_t>(dist(rng));
+    ((i % 2 == 0) ? a : b).record(v);
+    all.record(v);
+  }
+  Histogram rebuilt;
+  REQUIRE(rebuilt.merge(a.exported()));
+  REQUIRE(rebuilt.merge(b.exported()));
+  CHECK(rebuilt.count() == all.count());
+  CHECK(rebuilt.sum() == all.sum());
+  CHECK(rebuilt.min() == all.min());
+  CHECK(rebuilt.max() == all.max());
+  for (const double p : kPercentiles) {
+    CHECK(rebuilt.percentile(p) == all.percentile(p));
+  }
+  CHECK(rebuilt.merge(Histogram{}.exported()));  // empty: nothing changes
+  CHECK(rebuilt.min() == all.min());
+
+  Histogram::Exported bad_index;
+  bad_index.buckets.emplace_back(static_cast<std::uint32_t>(Histogram::bucket_count()), 1);
+  CHECK_FALSE(rebuilt.merge(bad_index));
+  Histogram::Exported bad_range{{{10, 1}}, 5, 9, 3};
+  CHECK_FALSE(rebuilt.merge(bad_range));
+  CHECK(rebuilt.count() == all.count());  // refused exports changed nothing
+}
+
 TEST_CASE("min max count mean and record_n") {
   Histogram h;
   h.record(10);

@@ -230,6 +230,63 @@ TEST_CASE(
   CHECK(uint64_t(doc["verification"]["unrecovered"]) == 0);
 }
 
+/// The count of each latency kind's full histogram in the report ("latency_histograms_us").
+std::uint64_t histogram_count(const simdjson::dom::element& doc, const char* kind) {
+  std::uint64_t total = 0;
+  for (const simdjson::dom::element bucket : doc["latency_histograms_us"][kind]["buckets"]) {
+    total += uint64_t(bucket.at(2));
+  }
+  return total;
+}
+
+TEST_CASE(
+    "hexwire-sim --processes 2 splits the population over two processes and merges their "
+    "histograms into one report, like --threads 2") {
+  hexwire::sim::EmbeddedEngine engine("127.0.0.1", 2);
+  const std::string load = "chat " + url(engine.port()) +
+                           " --duration 2 --drain 1 --connections 300 --channels 10 "
+                           "--publish-rate 200 --churn 0 --read-sync-rate 0";
+  const SimRun split = run_sim(load + " --processes 2");
+  const SimRun threads = run_sim(load + " --threads 2");
+  INFO(split.output);
+  REQUIRE(split.exit_code == 0);
+  REQUIRE(threads.exit_code == 0);
+  simdjson::dom::parser parser;
+  simdjson::dom::parser other_parser;
+  const simdjson::dom::element doc = parser.parse(split.report_json);
+  const simdjson::dom::element same = other_parser.parse(threads.report_json);
+  CHECK(std::string_view(doc["settings"]["processes"]) == "2");
+  // Every client once, split between the processes exactly as between two threads.
+  CHECK(uint64_t(doc["counters"]["connects_opened"]) == 300);
+  CHECK(uint64_t(doc["latency_us"]["subscribe"]["count"]) == 300);
+  CHECK(uint64_t(same["latency_us"]["subscribe"]["count"]) == 300);
+  // Every publish acked, deliveries from both processes, errors none.
+  CHECK(uint64_t(doc["counters"]["acks"]) == uint64_t(doc["counters"]["sent"]));
+  CHECK(uint64_t(doc["counters"]["sent"]) > 200);
+  CHECK(uint64_t(doc["counters"]["deliveries"]) > 10 * uint64_t(doc["counters"]["sent"]));
+  CHECK(uint64_t(doc["errors"]["total"]) == 0);
+  // The merged histograms are whole: their buckets hold every sample the counters saw.
+  CHECK(histogram_count(doc, "deliver") == uint64_t(doc["counters"]["deliveries"]));
+  CHECK(histogram_count(doc, "ack") == uint64_t(doc["counters"]["acks"]));
+  // Per-second rows come from both processes too.
+  std::uint64_t interval_deliveries = 0;
+  for (const simdjson::dom::element row : doc["intervals"]) {
+    interval_deliveries += uint64_t(row["deliveries"]);
+  }
+  CHECK(interval_deliveries == uint64_t(doc["counters"]["deliveries"]));
+  CHECK(split.output.find("over 2 simulator processes") != std::string::npos);
+}
+
+TEST_CASE("hexwire-sim --processes names a process that failed, with the end of its log") {
+  // 192.0.2.1 (TEST-NET-1) is no address of this host: each child refuses to run.
+  const SimRun run = run_sim("chat --url ws://127.0.0.1:9 --connections 10 --duration 1 "
+                             "--processes 2 --source-addrs 192.0.2.1");
+  INFO(run.output);
+  CHECK(run.exit_code == 1);
+  CHECK(run.output.find("process 1 of 2 failed") != std::string::npos);
+  CHECK(run.output.find("no --source-addrs address can reach") != std::string::npos);
+}
+
 TEST_CASE("hexwire-sim mixed --verify against the engine: chat verified, rides answered") {
   hexwire::sim::EmbeddedEngine engine("127.0.0.1", 2);
   const SimRun run = run_sim(url(engine.port()) +
