@@ -220,8 +220,16 @@ int run_experiment(const CaseSpec& c, const ExperimentSpec& e, const Params& par
     }
     RunContext context(params, rng, *network, progress, identity, plan.latency);
     context.set_fault_plan(plan.faults);
-    e.run(context);
+    try {
+      e.run(context);
+    } catch (...) {
+      if (live != nullptr) {
+        live->end_run();
+      }
+      throw;
+    }
     if (live != nullptr) {
+      live->end_run();  // the models are gone; closing the link must not reach them
       add_live_figures(context, *live);
     }
     RunSummary summary{identity, params.settings(), context.wall_seconds(),

@@ -136,6 +136,9 @@ void LiveNetwork::receive(std::uint32_t connection, std::string_view data) {
 }
 
 void LiveNetwork::deliver(NodeId to, NodeId from, std::string body) {
+  if (run_over_) {
+    return;  // the models are gone (end_run)
+  }
   if (!reachable(from, to)) {
     ++(is_up(from) && is_up(to) ? counters_.dropped_partitioned : counters_.dropped_crashed);
     return;
@@ -146,7 +149,12 @@ void LiveNetwork::deliver(NodeId to, NodeId from, std::string body) {
 
 TimerId LiveNetwork::after(NodeId node, SimTime delay, core::Task task) {
   const auto delay_ns = static_cast<std::uint64_t>(std::max<SimTime>(delay, 0));
-  return link_.timers().add_after(delay_ns, node_timer(node, std::move(task)));
+  return link_.timers().add_after(
+      delay_ns, [this, task = node_timer(node, std::move(task))]() mutable {
+        if (!run_over_) {
+          task();  // else the model that set it is gone (end_run)
+        }
+      });
 }
 
 bool LiveNetwork::cancel(TimerId id) noexcept {

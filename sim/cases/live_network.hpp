@@ -66,6 +66,9 @@ class LiveNetwork final : public Network {
   void open() override;
   bool run_until(SimTime until) override;
   void stop() noexcept override { stopped_ = true; }
+  /// The experiment's run is over and its models are destroyed: from now on no timer they set
+  /// runs and no message reaches them, while the link still pumps to flush progress and close.
+  void end_run() noexcept { run_over_ = true; }
   [[nodiscard]] std::string_view mode() const noexcept override { return "live"; }
 
   [[nodiscard]] ProgressSink& progress() noexcept { return *progress_; }
@@ -89,6 +92,7 @@ class LiveNetwork final : public Network {
   core::Histogram latency_;
   bool opened_ = false;
   bool stopped_ = false;
+  bool run_over_ = false;
   std::string scratch_;
 };
 
