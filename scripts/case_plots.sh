@@ -64,6 +64,7 @@ for seed in 1 2 3 4 5 6 7 8 9 10; do
 done
 run airbnb_search airbnb search
 run airbnb_coldstart airbnb coldstart
+run netflix_abr netflix abr
 
 cd "$out"
 for gp in *.gp; do gnuplot "$gp"; done

@@ -94,3 +94,46 @@ TEST_CASE("a pool rejects when every thread is busy") {
   CHECK(pool.acquire());
   CHECK(pool.busy() == 2);
 }
+
+// ---- adaptive bitrate (abr.hpp) ----
+#include "sim/cases/netflix/abr.hpp"
+
+TEST_CASE("BBA-0: lowest rate in the reservoir, highest past the cushion, hysteresis between") {
+  nf::PlayerConfig c;  // ladder 235..5800, reservoir 20 s, cushion 80 s
+  CHECK(nf::bba_choice(c, 5, 4) == 0);     // in the reservoir: the lowest rate
+  CHECK(nf::bba_choice(c, 20, 9) == 0);
+  CHECK(nf::bba_choice(c, 100, 0) == 9);   // f = 5800: the top rate
+  CHECK(nf::bba_choice(c, 120, 9) == 9);
+  // buffer 60 s: f = 235 + 5565 * 40 / 80 = 3017.5: from 1750 up to the highest rate below f (3000)
+  CHECK(nf::bba_choice(c, 60, 5) == 7);
+  // from 3000 (index 7): f sits between its neighbours 2350 and 4300: stay
+  CHECK(nf::bba_choice(c, 60, 7) == 7);
+  // from 5800 with f = 3017.5: down to the lowest rate above f (4300)
+  CHECK(nf::bba_choice(c, 60, 9) == 8);
+}
+
+TEST_CASE("rate-based: the highest rate under safety x the harmonic mean of recent throughputs") {
+  nf::PlayerConfig c;  // history 5, safety 0.9
+  CHECK(nf::rate_choice(c, {}) == 0);
+  CHECK(nf::rate_choice(c, {4000, 4000}) == 7);             // budget 3600: 3000
+  CHECK(nf::rate_choice(c, {100000, 1000, 1000, 1000, 1000, 1000}) == 3);  // only the last 5: 900 -> 750
+  CHECK(nf::rate_choice(c, {8000, 2000}) == 6);             // harmonic mean 3200, budget 2880: 2350
+}
+
+TEST_CASE("a player over a flat trace never stalls below capacity, and stalls in an outage") {
+  nf::PlayerConfig c;
+  c.video_s = 120;
+  nf::BandwidthTrace flat;
+  flat.kbps.assign(2000, 10000.0);
+  for (const auto algo : {nf::AbrAlgorithm::kBuffer, nf::AbrAlgorithm::kRate}) {
+    const nf::SessionResult r = nf::play(c, algo, flat);
+    CHECK(r.rebuffer_s == 0);
+    CHECK(r.play_s == Approx(120));
+  }
+  nf::BandwidthTrace dead = flat;
+  std::fill(dead.kbps.begin() + 10, dead.kbps.begin() + 200, 1.0);  // 190 s at 1 kbit/s
+  const nf::SessionResult r = nf::play(c, nf::AbrAlgorithm::kBuffer, dead);
+  CHECK(r.rebuffers > 0);
+  CHECK(r.rebuffer_s > 100);
+  CHECK(r.play_s == Approx(120));
+}

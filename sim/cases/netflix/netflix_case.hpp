@@ -10,5 +10,6 @@ namespace hexwire::sim::cases::netflix {
 CaseSpec netflix_case();
 
 ExperimentSpec breaker_experiment();
+ExperimentSpec abr_experiment();
 
 }  // namespace hexwire::sim::cases::netflix
