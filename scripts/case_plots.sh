@@ -65,6 +65,9 @@ done
 run airbnb_search airbnb search
 run airbnb_coldstart airbnb coldstart
 run netflix_abr netflix abr
+run netflix_cdn netflix cdn --days 14
+"$sim" netflix cdn --days 14 --forecast-noise 0 --csv "$out/netflix_cdn_exact.csv" >/dev/null
+"$sim" netflix cdn --days 14 --forecast-noise 1.5 --csv "$out/netflix_cdn_noisy.csv" >/dev/null  # misses on purpose
 
 cd "$out"
 for gp in *.gp; do gnuplot "$gp"; done

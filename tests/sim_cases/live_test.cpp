@@ -1,7 +1,8 @@
 // Each case once in live mode against an engine started by the test (in this process, on a free
 // loopback port): the real hexwire-sim runs the experiment with --live --check, every simulated
 // node a /ws connection; meanwhile this test subscribes to sim:<case> and must receive every
-// progress event the run wrote to its --events file.
+// progress event the run wrote to its --events file. Experiments that are computations (no --live)
+// run with --url only and must deliver their progress events the same way.
 #include <simdjson.h>
 #include <signal.h>
 #include <spawn.h>
@@ -39,7 +40,9 @@ struct LiveRun {
   std::uint64_t events_received = 0;
 };
 
-LiveRun run_live(const std::string& case_name, const std::string& args) {
+/// Runs `hexwire-sim CASE ARGS --url ... --check` with --live (networked experiments) or without it
+/// (computations, which only publish their progress to sim:<case>).
+LiveRun run_live(const std::string& case_name, const std::string& args, bool live = true) {
   std::unique_ptr<hexwire::sim::EmbeddedEngine> engine;
   try {
     engine = std::make_unique<hexwire::sim::EmbeddedEngine>("127.0.0.1", 1);
@@ -54,7 +57,7 @@ LiveRun run_live(const std::string& case_name, const std::string& args) {
 
   const std::string stem = "/tmp/hexwire_cases_live_" + std::to_string(::getpid()) + "_" + case_name;
   const std::string command = std::string("exec ") + HEXWIRE_SIM_PATH + " " + case_name + " " +
-                              args + " --live --url " + url + " --check --report " + stem +
+                              args + (live ? " --live" : "") + " --url " + url + " --check --report " + stem +
                               ".json --events " + stem + ".events > " + stem + ".log 2>&1";
   const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
   pid_t child = 0;
@@ -105,6 +108,17 @@ void check_live_report(const LiveRun& run) {
   CHECK(run.events_received == run.events_written);
 }
 
+void check_progress_report(const LiveRun& run) {
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  simdjson::dom::parser parser;
+  const simdjson::dom::element doc = parser.parse(run.report);
+  CHECK(std::string_view(doc["mode"]) == "virtual");
+  CHECK(bool(doc["ok"]));
+  CHECK(run.events_written > 3);
+  CHECK(run.events_received == run.events_written);
+}
+
 }  // namespace
 
 TEST_CASE("live: dynamo quorum over the engine, with a node crash") {
@@ -150,4 +164,9 @@ TEST_CASE("live: airbnb search over the engine") {
 TEST_CASE("live: spotify features over the engine, the store down for 1 s") {
   check_live_report(run_live("spotify", "features --fallback on --duration 4s --rate 50 "
                                         "--outage-at 1s --outage-for 1s --deadline 30ms"));
+}
+
+TEST_CASE("live: netflix abr and cdn publish their progress to an engine") {
+  check_progress_report(run_live("netflix", "abr --traces 20", false));
+  check_progress_report(run_live("netflix", "cdn --days 3", false));
 }

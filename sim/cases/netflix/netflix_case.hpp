@@ -11,5 +11,6 @@ CaseSpec netflix_case();
 
 ExperimentSpec breaker_experiment();
 ExperimentSpec abr_experiment();
+ExperimentSpec cdn_experiment();
 
 }  // namespace hexwire::sim::cases::netflix

@@ -1,9 +1,11 @@
-// The Hystrix-style breaker and bulkhead on their own: the rolling window drops whole buckets, the
-// breaker needs both the volume and the error percentage, reads a health snapshot at most every
+// The netflix case's logic on its own. The Hystrix-style breaker and bulkhead: the rolling window
+// drops whole buckets, the breaker needs both the volume and the error percentage, reads a health snapshot at most every
 // interval, lets exactly one trial through after the sleep window, reopens on its failure and
-// closes (with a clean window) on its success; the pool rejects when every thread is busy.
+// closes (with a clean window) on its success; the pool rejects when every thread is busy. BBA-0's
+// and the rate-based player's bitrate choices, and the player's stalls.
 #include <catch2/catch.hpp>
 
+#include "sim/cases/netflix/abr.hpp"
 #include "sim/cases/netflix/circuit_breaker.hpp"
 
 namespace nf = hexwire::sim::cases::netflix;
@@ -96,7 +98,6 @@ TEST_CASE("a pool rejects when every thread is busy") {
 }
 
 // ---- adaptive bitrate (abr.hpp) ----
-#include "sim/cases/netflix/abr.hpp"
 
 TEST_CASE("BBA-0: lowest rate in the reservoir, highest past the cushion, hysteresis between") {
   nf::PlayerConfig c;  // ladder 235..5800, reservoir 20 s, cushion 80 s
