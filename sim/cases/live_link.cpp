@@ -48,6 +48,9 @@ class LiveLink::Impl final : public ClientEvents {
   }
 
   ~Impl() override {
+    // The run is over: the model that set the pending timers may already be gone, so closing
+    // turns only the sockets, never the timers.
+    closing_ = true;
     pool_->close_all();
     const std::uint64_t deadline = core::monotonic_ns() + 1'000'000'000;
     while (pool_->open_count() + pool_->connecting_count() > 0 && core::monotonic_ns() < deadline) {
@@ -109,10 +112,13 @@ class LiveLink::Impl final : public ClientEvents {
 
   void turn(std::uint64_t max_wait_ns) {
     reactor_->reap();
-    wheel_.advance(core::monotonic_ns());
+    if (!closing_) {
+      wheel_.advance(core::monotonic_ns());
+    }
     reactor_->flush();
     const std::uint64_t now = core::monotonic_ns();
-    const std::uint64_t wait = std::min(max_wait_ns, wheel_.ns_until_next(now));
+    const std::uint64_t wait =
+        closing_ ? max_wait_ns : std::min(max_wait_ns, wheel_.ns_until_next(now));
     reactor_->submit_and_wait(reactor_->has_pending_work() ? 0 : wait);
   }
 
@@ -204,6 +210,7 @@ class LiveLink::Impl final : public ClientEvents {
   std::string token_;
   std::uint64_t started_ns_;
   core::TimerWheel wheel_;
+  bool closing_ = false;  // set by the destructor: timers no longer run
   std::unique_ptr<core::Reactor> reactor_;
   std::unique_ptr<ClientPool> pool_;
   std::vector<Slot> slots_;
