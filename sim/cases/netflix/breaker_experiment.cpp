@@ -203,7 +203,7 @@ void report_timeline(RunContext& ctx, const BreakerModelConfig& c, const Breaker
                               closed.half() + slack * static_cast<double>(t.trials.size() + 1), kDerived, "s"));
   }
   ctx.figure(Figure::within("reached_failing_with_breaker", static_cast<double>(m.counts(kFlaky).reached_failing),
-                            reached.mid(), reached.half() + 2, kDerived, "calls"));
+                            reached.mid(), reached.half() + rate * slack + 1, kDerived, "calls"));
   // Every call from the failure's start to the successful trial ends in the fallback (failed
   // before the breaker opened, short-circuited, or a failed trial); the successful trial does not.
   if (t.closed) {
