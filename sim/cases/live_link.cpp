@@ -123,6 +123,7 @@ class LiveLink::Impl final : public ClientEvents {
   }
 
   core::TimerWheel& wheel() noexcept { return wheel_; }
+  void end_timers() noexcept { closing_ = true; }
   std::uint64_t started_ns() const noexcept { return started_ns_; }
 
   // ---- ClientEvents ----
@@ -210,7 +211,7 @@ class LiveLink::Impl final : public ClientEvents {
   std::string token_;
   std::uint64_t started_ns_;
   core::TimerWheel wheel_;
-  bool closing_ = false;  // set by the destructor: timers no longer run
+  bool closing_ = false;  // the run is over (end_timers) or closing: timers no longer run
   std::unique_ptr<core::Reactor> reactor_;
   std::unique_ptr<ClientPool> pool_;
   std::vector<Slot> slots_;
@@ -271,6 +272,8 @@ bool LiveLink::publish(std::uint32_t connection, std::string_view channel,
                        std::string_view data_json) {
   return impl_->publish(connection, channel, data_json);
 }
+
+void LiveLink::end_timers() noexcept { impl_->end_timers(); }
 
 void LiveLink::pump(std::uint64_t max_wait_ns) {
   impl_->turn(max_wait_ns);

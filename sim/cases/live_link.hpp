@@ -60,6 +60,9 @@ class LiveLink {
   /// Pumps until every publish is acknowledged or answered with an error, or `timeout_ns` passes.
   bool wait_for_acks(std::uint64_t timeout_ns);
 
+  /// The model's run is over (its objects may be gone): from now on turns serve the sockets only
+  /// and never run a pending timer.
+  void end_timers() noexcept;
   [[nodiscard]] core::TimerWheel& timers() noexcept;
   /// Nanoseconds since the link was made (monotonic).
   [[nodiscard]] std::uint64_t now_ns() const noexcept;

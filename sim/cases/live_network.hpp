@@ -68,7 +68,10 @@ class LiveNetwork final : public Network {
   void stop() noexcept override { stopped_ = true; }
   /// The experiment's run is over and its models are destroyed: from now on no timer they set
   /// runs and no message reaches them, while the link still pumps to flush progress and close.
-  void end_run() noexcept { run_over_ = true; }
+  void end_run() noexcept {
+    run_over_ = true;
+    link_.end_timers();  // turns serve the sockets only, never a pending timer
+  }
   [[nodiscard]] std::string_view mode() const noexcept override { return "live"; }
 
   [[nodiscard]] ProgressSink& progress() noexcept { return *progress_; }
