@@ -15,10 +15,8 @@ void EchoApplication::on_message(net::WsSession& session, net::Opcode opcode,
   }
 }
 
-net::WsApplicationFactory echo_application_factory() {
-  return [](const net::WsUpgradeInfo&) -> std::unique_ptr<net::WsApplication> {
-    return std::make_unique<EchoApplication>();
-  };
+std::shared_ptr<net::WsApplication> echo_application() {
+  return std::make_shared<EchoApplication>();
 }
 
 }  // namespace hexwire::app

@@ -1,6 +1,7 @@
 // The /echo WebSocket application: every text or binary message goes back unchanged, as one
-// message of the same type. Stateless apart from the session it serves; its endpoint has its own,
-// larger message limit (--echo-max-message-bytes). Used by conformance tests and benchmarks.
+// message of the same type. Stateless: one instance serves every session on every shard. Its
+// endpoint has its own, larger message limit (--echo-max-message-bytes). Used by conformance
+// tests and benchmarks.
 #pragma once
 
 #include <memory>
@@ -16,7 +17,8 @@ class EchoApplication final : public net::WsApplication {
                   std::span<const std::byte> payload) noexcept override;
 };
 
-/// The factory registered for /echo.
-[[nodiscard]] net::WsApplicationFactory echo_application_factory();
+/// The application registered for /echo: one instance shared by every session (it is stateless),
+/// so an echo connection allocates nothing for its application.
+[[nodiscard]] std::shared_ptr<net::WsApplication> echo_application();
 
 }  // namespace hexwire::app

@@ -154,7 +154,7 @@ void Node::add_builtin_routes() {
     return response;
   });
   if (config_.echo) {
-    server_->add_websocket("/echo", echo_application_factory(), echo_session_config(config_));
+    server_->add_websocket("/echo", echo_application(), echo_session_config(config_));
   }
 }
 

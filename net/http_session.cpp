@@ -42,7 +42,19 @@ void HttpServer::add_websocket(std::string path, WsApplicationFactory factory,
     throw std::invalid_argument("WebSocket endpoint " + path + " has no application factory");
   }
   endpoints_.push_back(
-      std::make_unique<WsEndpoint>(WsEndpoint{std::move(path), std::move(factory), session}));
+      std::make_unique<WsEndpoint>(WsEndpoint{std::move(path), std::move(factory), session, {}}));
+}
+
+void HttpServer::add_websocket(std::string path, std::shared_ptr<WsApplication> shared_application,
+                               WsSessionConfig session) {
+  if (find_websocket(path) != nullptr) {
+    throw std::invalid_argument("WebSocket endpoint registered twice: " + path);
+  }
+  if (!shared_application) {
+    throw std::invalid_argument("WebSocket endpoint " + path + " has no application");
+  }
+  endpoints_.push_back(std::make_unique<WsEndpoint>(
+      WsEndpoint{std::move(path), {}, session, std::move(shared_application)}));
 }
 
 const WsEndpoint* HttpServer::find_websocket(std::string_view path) const noexcept {
@@ -254,16 +266,20 @@ bool HttpSession::upgrade(core::Connection& connection, const HttpRequest& reque
     }
     const WsUpgradeInfo info{request.path,   request.query,      outcome.subprotocol, outcome.token,
                              request.origin, &connection.peer(), connection.id()};
-    std::unique_ptr<WsApplication> app = endpoint.factory(info);
-    if (!app) {
+    std::unique_ptr<WsSession> session;
+    if (endpoint.shared_application) {
+      session = std::make_unique<WsSession>(Role::kServer, endpoint.session, ws_metrics_,
+                                            *endpoint.shared_application, outcome.deflate);
+    } else if (std::unique_ptr<WsApplication> app = endpoint.factory(info)) {
+      session = std::make_unique<WsSession>(Role::kServer, endpoint.session, ws_metrics_,
+                                            std::move(app), outcome.deflate);
+    } else {
       metrics_->rejected_upgrades->add();
       respond(connection, make_status_response(503, false));
       done_ = true;
       connection.close();
       return false;
     }
-    auto session = std::make_unique<WsSession>(Role::kServer, endpoint.session, ws_metrics_,
-                                               std::move(app), outcome.deflate);
     connection.send(build_upgrade_response(outcome));
     metrics_->upgrades->add();
     done_ = true;

@@ -44,8 +44,11 @@ using WsApplicationFactory = std::function<std::unique_ptr<WsApplication>(const 
 
 struct WsEndpoint {
   std::string path;
-  WsApplicationFactory factory;
+  WsApplicationFactory factory;  // empty when shared_application serves every session
   WsSessionConfig session;
+  /// A stateless application serving every session of the endpoint on every shard (no
+  /// allocation per connection); set instead of `factory`.
+  std::shared_ptr<WsApplication> shared_application;
 };
 
 struct HttpServerConfig {
@@ -82,6 +85,11 @@ class HttpServer {
 
   /// Registers a WebSocket endpoint. Throws std::invalid_argument on a duplicate path.
   void add_websocket(std::string path, WsApplicationFactory factory, WsSessionConfig session = {});
+  /// Registers a WebSocket endpoint served by one stateless application: every session on every
+  /// shard calls it concurrently, so it must keep no per-session state (it gets the session in
+  /// each callback). Throws std::invalid_argument on a duplicate path or a null application.
+  void add_websocket(std::string path, std::shared_ptr<WsApplication> shared_application,
+                     WsSessionConfig session = {});
   [[nodiscard]] const WsEndpoint* find_websocket(std::string_view path) const noexcept;
   [[nodiscard]] const std::vector<std::unique_ptr<WsEndpoint>>& websockets() const noexcept {
     return endpoints_;

@@ -5,6 +5,7 @@
 #include "net/ws_frame.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -30,7 +31,44 @@ constexpr bool is_known_opcode(std::uint8_t opcode) noexcept {
   return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xA);
 }
 
+constexpr std::uint32_t clamp_limit(std::size_t limit) noexcept {
+  return static_cast<std::uint32_t>(std::min<std::size_t>(limit, UINT32_MAX));
+}
+
 }  // namespace
+
+namespace detail {
+
+/// A message being assembled: one realloc'd block, the bytes follow the header.
+struct WsAssembly {
+  std::size_t size;
+  std::size_t capacity;
+  [[nodiscard]] std::byte* bytes() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
+};
+
+}  // namespace detail
+
+static_assert(sizeof(WsFrameDecoder) <= 72, "the decoder is paid per connection: docs/capacity.md");
+
+WsFrameDecoder::WsFrameDecoder(Role role, WsDecoderOptions options) noexcept
+    : max_frame_payload_(clamp_limit(options.max_frame_payload)),
+      max_message_size_(clamp_limit(options.max_message_size)),
+      role_(role),
+      allow_rsv1_(options.allow_rsv1),
+      validate_utf8_(options.validate_utf8),
+      stream_fragments_(options.stream_fragments) {}
+
+std::size_t WsFrameDecoder::heap_bytes() const noexcept {
+  return assembly_ != nullptr ? assembly_->capacity : 0;
+}
+
+WsDecoderOptions WsFrameDecoder::options() const noexcept {
+  return WsDecoderOptions{.max_frame_payload = max_frame_payload_,
+                          .max_message_size = max_message_size_,
+                          .allow_rsv1 = allow_rsv1_,
+                          .validate_utf8 = validate_utf8_,
+                          .stream_fragments = stream_fragments_};
+}
 
 std::size_t WsFrameDecoder::feed(std::span<std::byte> bytes, WsFrameSink& sink) noexcept {
   if (state_ != WsDecoderState::kOpen) {
@@ -73,8 +111,7 @@ std::size_t WsFrameDecoder::feed(std::span<std::byte> bytes, WsFrameSink& sink) 
       }
       continue;
     }
-    const auto chunk =
-        static_cast<std::size_t>(std::min<std::uint64_t>(frame_length_ - frame_done_, size - pos));
+    const auto chunk = std::min<std::size_t>(frame_length_ - frame_done_, size - pos);
     if (!consume_payload(data + pos, chunk, sink)) {
       return state_ == WsDecoderState::kClosed ? pos + chunk : pos;
     }
@@ -96,7 +133,7 @@ bool WsFrameDecoder::begin_frame(const std::uint8_t* header, WsFrameSink& sink) 
   if ((first & 0x30) != 0) {
     return fail(sink, CloseCode::kProtocolError, "reserved bits set");
   }
-  if (rsv1 && (!options_.allow_rsv1 || is_control(opcode) || opcode == Opcode::kContinuation)) {
+  if (rsv1 && (!allow_rsv1_ || is_control(opcode) || opcode == Opcode::kContinuation)) {
     return fail(sink, CloseCode::kProtocolError, "RSV1 set without a negotiated extension");
   }
   const bool masked = (second & 0x80) != 0;
@@ -144,7 +181,7 @@ bool WsFrameDecoder::begin_frame(const std::uint8_t* header, WsFrameSink& sink) 
     if (opcode != Opcode::kContinuation && in_message()) {
       return fail(sink, CloseCode::kProtocolError, "data frame inside a fragmented message");
     }
-    if (length > options_.max_frame_payload) {
+    if (length > max_frame_payload_) {
       return fail(sink, CloseCode::kMessageTooBig, "frame too big");
     }
     if (opcode != Opcode::kContinuation) {
@@ -153,15 +190,15 @@ bool WsFrameDecoder::begin_frame(const std::uint8_t* header, WsFrameSink& sink) 
       message_size_ = 0;
       utf8_.reset();
     }
-    if (message_size_ + length > options_.max_message_size) {
+    if (message_size_ + length > max_message_size_) {
       return fail(sink, CloseCode::kMessageTooBig, "message too big");
     }
-    message_size_ += length;
+    message_size_ += static_cast<std::uint32_t>(length);
   }
   frame_opcode_ = opcode;
   frame_fin_ = fin;
   frame_masked_ = masked;
-  frame_length_ = length;
+  frame_length_ = static_cast<std::uint32_t>(length);  // <= max_frame_payload_ or 125
   frame_done_ = 0;
   in_payload_ = true;
   return true;
@@ -173,7 +210,7 @@ bool WsFrameDecoder::consume_payload(std::byte* data, std::size_t size,
     apply_mask(data, size, mask_, static_cast<std::size_t>(frame_done_));
   }
   const bool whole_frame = frame_done_ == 0 && size == frame_length_;
-  frame_done_ += size;
+  frame_done_ += static_cast<std::uint32_t>(size);
   const bool frame_end = frame_done_ == frame_length_;
   if (frame_end) {
     in_payload_ = false;
@@ -198,9 +235,9 @@ bool WsFrameDecoder::consume_payload(std::byte* data, std::size_t size,
 
   const bool last_piece = frame_end && frame_fin_;
   const bool check_text =
-      message_opcode_ == Opcode::kText && options_.validate_utf8 && !message_compressed_;
+      message_opcode_ == Opcode::kText && validate_utf8_ && !message_compressed_;
 
-  if (options_.stream_fragments) {
+  if (stream_fragments_) {
     if (check_text) {
       if (utf8_.feed({data, size}) == Utf8Status::kInvalid ||
           (last_piece && utf8_.finish() != Utf8Status::kComplete)) {
@@ -236,7 +273,7 @@ bool WsFrameDecoder::consume_payload(std::byte* data, std::size_t size,
     if (check_text && utf8_.finish() != Utf8Status::kComplete) {
       return fail(sink, CloseCode::kInvalidPayload, "text message is not valid UTF-8");
     }
-    sink.on_message(message_opcode_, {assembly_, assembly_size_}, true);
+    sink.on_message(message_opcode_, {assembly_->bytes(), assembly_->size}, true);
     end_message();
   }
   return true;
@@ -263,23 +300,27 @@ bool WsFrameDecoder::deliver_control(std::span<const std::byte> payload,
 }
 
 bool WsFrameDecoder::append_assembly(const std::byte* data, std::size_t size) noexcept {
-  if (assembly_size_ + size > assembly_capacity_) {
+  const std::size_t have = assembly_ != nullptr ? assembly_->size : 0;
+  const std::size_t capacity = assembly_ != nullptr ? assembly_->capacity : 0;
+  if (have + size > capacity || assembly_ == nullptr) {
     // Room for the rest of the current frame at once; grow geometrically across fragments.
     const std::size_t frame_rest = static_cast<std::size_t>(frame_length_ - (frame_done_ - size));
-    const std::size_t needed = assembly_size_ + frame_rest;
-    const std::size_t doubled = std::min(assembly_capacity_ * 2, options_.max_message_size);
-    const std::size_t capacity = std::max(needed, doubled);
-    auto* grown = static_cast<std::byte*>(std::realloc(assembly_, capacity == 0 ? 1 : capacity));
+    const std::size_t needed = have + frame_rest;
+    const std::size_t doubled = std::min<std::size_t>(capacity * 2, max_message_size_);
+    const std::size_t grown_capacity = std::max(needed, doubled);
+    auto* grown = static_cast<detail::WsAssembly*>(
+        std::realloc(assembly_, sizeof(detail::WsAssembly) + grown_capacity));
     if (grown == nullptr) {
       return false;
     }
+    grown->size = have;
+    grown->capacity = grown_capacity;
     assembly_ = grown;
-    assembly_capacity_ = capacity;
   }
   if (size > 0) {
-    std::memcpy(assembly_ + assembly_size_, data, size);
+    std::memcpy(assembly_->bytes() + assembly_->size, data, size);
   }
-  assembly_size_ += size;
+  assembly_->size += size;
   return true;
 }
 
@@ -304,8 +345,6 @@ void WsFrameDecoder::release_assembly() noexcept {
   }
   std::free(assembly_);
   assembly_ = nullptr;
-  assembly_size_ = 0;
-  assembly_capacity_ = 0;
 }
 
 std::size_t write_frame_header(std::byte* out, Opcode opcode, std::size_t payload_size,

@@ -38,9 +38,10 @@ enum class Role : std::uint8_t { kServer, kClient };
 
 struct WsDecoderOptions {
   /// Largest payload of a single frame; above it: close 1009 (checked on the header, before any
-  /// payload byte is read).
+  /// payload byte is read). Limits above 4 GiB - 1 act as 4 GiB - 1.
   std::size_t max_frame_payload = 1u << 20;
   /// Largest data message (sum of its fragments; compressed size when deflate is on); above: 1009.
+  /// Limits above 4 GiB - 1 act as 4 GiB - 1.
   std::size_t max_message_size = 1u << 20;
   /// Accept RSV1 on the first frame of a data message (permessage-deflate negotiated).
   bool allow_rsv1 = false;
@@ -74,10 +75,17 @@ class WsFrameSink {
 
 enum class WsDecoderState : std::uint8_t { kOpen, kClosed, kFailed };
 
+namespace detail {
+struct WsAssembly;
+}  // namespace detail
+
+/// One per connection, so its size is paid per connection (72 bytes, asserted in ws_frame.cpp;
+/// docs/capacity.md): the limits are kept as 32-bit counts (a frame or message above 4 GiB - 1 is
+/// refused whatever the options say), and the buffers for split control frames and assembled
+/// messages live on the heap only while they are in use.
 class WsFrameDecoder {
  public:
-  explicit WsFrameDecoder(Role role = Role::kServer, WsDecoderOptions options = {}) noexcept
-      : options_(options), role_(role) {}
+  explicit WsFrameDecoder(Role role = Role::kServer, WsDecoderOptions options = {}) noexcept;
   WsFrameDecoder(const WsFrameDecoder&) = delete;
   WsFrameDecoder& operator=(const WsFrameDecoder&) = delete;
   ~WsFrameDecoder() { release_assembly(); }
@@ -101,10 +109,11 @@ class WsFrameDecoder {
   /// RSV1 of the current message's first frame (permessage-deflate); valid inside on_message.
   [[nodiscard]] bool message_compressed() const noexcept { return message_compressed_; }
   /// Heap bytes held for assembling a message (0 when idle).
-  [[nodiscard]] std::size_t heap_bytes() const noexcept { return assembly_capacity_; }
-  [[nodiscard]] const WsDecoderOptions& options() const noexcept { return options_; }
+  [[nodiscard]] std::size_t heap_bytes() const noexcept;
+  /// The options in force (limits as clamped to 32 bits).
+  [[nodiscard]] WsDecoderOptions options() const noexcept;
   /// Enables RSV1 after permessage-deflate was negotiated.
-  void set_allow_rsv1(bool allow) noexcept { options_.allow_rsv1 = allow; }
+  void set_allow_rsv1(bool allow) noexcept { allow_rsv1_ = allow; }
 
  private:
   bool begin_frame(const std::uint8_t* header, WsFrameSink& sink) noexcept;
@@ -116,35 +125,40 @@ class WsFrameDecoder {
   void end_message() noexcept;
   void release_assembly() noexcept;
 
-  WsDecoderOptions options_;
-  Role role_;
-  WsDecoderState state_ = WsDecoderState::kOpen;
-  bool in_payload_ = false;
+  // Limits (WsDecoderOptions, clamped to 32 bits).
+  std::uint32_t max_frame_payload_;
+  std::uint32_t max_message_size_;
+
+  // Current frame (its length is at most max_frame_payload_, or 125 for control frames).
+  std::uint32_t frame_length_ = 0;
+  std::uint32_t frame_done_ = 0;
+  MaskKey mask_{};
+
+  // Current data message: bytes so far (at most max_message_size_).
+  std::uint32_t message_size_ = 0;
+
+  // A split or fragmented message is assembled here; null unless one is under way.
+  detail::WsAssembly* assembly_ = nullptr;
+  // A control frame split across feeds is gathered here. Allocated the first time that happens
+  // (rare: control payloads are at most 125 bytes), so an idle session does not carry it.
+  std::unique_ptr<std::array<std::byte, 125>> control_;
 
   // Partial header (at most 2 + 8 + 4 bytes).
   std::array<std::uint8_t, 14> header_{};
   std::uint8_t header_have_ = 0;
 
-  // Current frame.
+  Role role_;
+  WsDecoderState state_ = WsDecoderState::kOpen;
   Opcode frame_opcode_ = Opcode::kContinuation;
-  bool frame_fin_ = false;
-  bool frame_masked_ = false;
-  MaskKey mask_{};
-  std::uint64_t frame_length_ = 0;
-  std::uint64_t frame_done_ = 0;
-
-  // A control frame split across feeds is gathered here. Allocated the first time that happens
-  // (rare: control payloads are at most 125 bytes), so an idle session does not carry it.
-  std::unique_ptr<std::array<std::byte, 125>> control_;
-
-  // Current data message.
   Opcode message_opcode_ = Opcode::kContinuation;
-  bool message_compressed_ = false;
-  std::uint64_t message_size_ = 0;
+  bool allow_rsv1_ : 1;
+  bool validate_utf8_ : 1;
+  bool stream_fragments_ : 1;
+  bool in_payload_ : 1 = false;
+  bool frame_fin_ : 1 = false;
+  bool frame_masked_ : 1 = false;
+  bool message_compressed_ : 1 = false;
   Utf8StreamValidator utf8_;
-  std::byte* assembly_ = nullptr;
-  std::size_t assembly_size_ = 0;
-  std::size_t assembly_capacity_ = 0;
 };
 
 /// Frame bits for the encoders.

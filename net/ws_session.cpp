@@ -26,30 +26,65 @@ std::vector<std::byte>& inflate_scratch() noexcept {
   return buffer;
 }
 
+WsDecoderOptions decoder_options(const WsSessionConfig& config, bool deflate) noexcept {
+  return WsDecoderOptions{.max_frame_payload = config.max_frame_payload,
+                          .max_message_size = config.max_message_size,
+                          .allow_rsv1 = deflate,
+                          .validate_utf8 = true,
+                          .stream_fragments = false};
+}
+
+core::TimerWheel* shard_timers() noexcept {
+  core::Shard* shard = core::Runtime::this_shard();
+  return shard != nullptr ? &shard->timers() : nullptr;
+}
+
 }  // namespace
+
+static_assert(sizeof(WsSession) <= 152, "a WsSession is paid per connection: docs/capacity.md");
+
+/// Forwards the decoder's callbacks to the session; lives on decode()'s stack, so the session
+/// itself carries no second vtable pointer.
+struct WsSession::DecodeSink final : WsFrameSink {
+  explicit DecodeSink(WsSession& session) noexcept : session(session) {}
+  void on_message(Opcode opcode, std::span<std::byte> payload, bool final) noexcept override {
+    session.on_message(opcode, payload, final);
+  }
+  void on_control(Opcode opcode, std::span<const std::byte> payload) noexcept override {
+    session.on_control(opcode, payload);
+  }
+  void on_error(CloseCode code, std::string_view reason) noexcept override {
+    session.on_error(code, reason);
+  }
+  WsSession& session;
+};
 
 WsSession::WsSession(Role role, const WsSessionConfig& config, const WsMetrics* metrics,
                      std::unique_ptr<WsApplication> app, std::optional<DeflateParams> deflate)
-    : decoder_(role, WsDecoderOptions{.max_frame_payload = config.max_frame_payload,
-                                      .max_message_size = config.max_message_size,
-                                      .allow_rsv1 = deflate.has_value(),
-                                      .validate_utf8 = true,
-                                      .stream_fragments = false}),
+    : WsSession(role, config, metrics, *app, deflate) {
+  app_owned_ = true;
+  app.release();  // owned by this session from here on
+}
+
+WsSession::WsSession(Role role, const WsSessionConfig& config, const WsMetrics* metrics,
+                     WsApplication& shared_app, std::optional<DeflateParams> deflate)
+    : decoder_(role, decoder_options(config, deflate.has_value())),
       config_(&config),
       metrics_(metrics != nullptr ? metrics : detail::fallback_ws_metrics()),
-      app_(std::move(app)),
-      role_(role) {
+      app_(&shared_app),
+      role_(role),
+      app_owned_(false) {
   if (deflate) {
     deflate_ = std::make_unique<DeflateState>(role, *deflate, config.deflate_level);
-  }
-  if (role == Role::kClient) {
-    keys_ = MaskKeyGenerator();
   }
 }
 
 WsSession::~WsSession() {
-  if (timer_ != 0 && timers_ != nullptr) {
-    timers_->cancel(timer_);
+  cancel_timer();
+  outbox_.reset();  // streams may refer to the application: they go first
+  deflate_.reset();
+  if (app_owned_) {
+    delete app_;
   }
 }
 
@@ -60,9 +95,6 @@ std::uint64_t WsSession::now_ns() const noexcept {
 void WsSession::start(core::Connection& connection, std::span<const std::byte> initial) noexcept {
   connection_ = &connection;
   started_ = true;
-  if (core::Shard* shard = core::Runtime::this_shard()) {
-    timers_ = &shard->timers();
-  }
   last_activity_ns_ = now_ns();
   metrics_->sessions_open->add(1);
   metrics_->sessions_opened->add();
@@ -90,11 +122,12 @@ void WsSession::decode(std::span<const std::byte> bytes) noexcept {
   // for the duration of the call and nobody else reads them, so writing into them is safe.
   std::span<std::byte> writable(const_cast<std::byte*>(bytes.data()), bytes.size());
   activity_ = false;
-  decoder_.feed(writable, *this);
+  DecodeSink sink(*this);
+  decoder_.feed(writable, sink);
   // Activity is data (whole messages, or a data frame still arriving) and pongs answering our
   // pings. A peer's own pings and unsolicited pongs are not: they must not keep an otherwise idle
-  // connection open forever.
-  if (activity_ || decoder_.in_data_frame()) {
+  // connection open forever. Only while open: closing, the same field holds the close deadline.
+  if (state_ == State::kOpen && (activity_ || decoder_.in_data_frame())) {
     last_activity_ns_ = now_ns();
   }
 }
@@ -196,13 +229,24 @@ void WsSession::close(std::uint16_t code, std::string_view reason) noexcept {
 // ---- timers ----
 
 void WsSession::arm_timer(std::uint64_t deadline_ns) noexcept {
-  if (timers_ == nullptr) {
-    return;
+  core::TimerWheel* timers = shard_timers();
+  if (timers == nullptr) {
+    return;  // not on a runtime's shard (unit tests on a bare reactor): no timers
   }
   if (timer_ != 0) {
-    timers_->cancel(timer_);
+    timers->cancel(timer_);
   }
-  timer_ = timers_->add_at(deadline_ns, [this] { on_timer(); });
+  timer_ = timers->add_at(deadline_ns, [this] { on_timer(); });
+}
+
+void WsSession::cancel_timer() noexcept {
+  if (timer_ == 0) {
+    return;
+  }
+  if (core::TimerWheel* timers = shard_timers()) {
+    timers->cancel(timer_);
+  }
+  timer_ = 0;
 }
 
 void WsSession::on_timer() noexcept {
@@ -246,10 +290,7 @@ void WsSession::on_timer() noexcept {
 }
 
 void WsSession::on_close(core::Connection& /*connection*/, core::CloseReason /*reason*/) noexcept {
-  if (timer_ != 0 && timers_ != nullptr) {
-    timers_->cancel(timer_);
-  }
-  timer_ = 0;
+  cancel_timer();
   clear_slow();
   outbox_.reset();
   if (started_) {

@@ -109,7 +109,11 @@ class WsFrameStream {
   virtual core::SharedBuffer next() noexcept = 0;
 };
 
-class WsSession final : public core::ConnectionHandler, private WsFrameSink {
+/// One per connection: 152 bytes (asserted in ws_session.cpp), so every field is paid once per
+/// connection (docs/capacity.md). State that few sessions need (deflate streams, the outbox of
+/// streams and drops, a split control frame, a message being assembled) lives behind pointers
+/// created on first use.
+class WsSession final : public core::ConnectionHandler {
  public:
   enum class State : std::uint8_t { kOpen, kClosing, kClosed };
 
@@ -117,6 +121,10 @@ class WsSession final : public core::ConnectionHandler, private WsFrameSink {
   /// `deflate`: the negotiated permessage-deflate parameters, if any.
   WsSession(Role role, const WsSessionConfig& config, const WsMetrics* metrics,
             std::unique_ptr<WsApplication> app, std::optional<DeflateParams> deflate);
+  /// The same with a shared, stateless application (not owned; it must outlive the session and
+  /// may serve many sessions on several shards at once), e.g. /echo: no allocation per session.
+  WsSession(Role role, const WsSessionConfig& config, const WsMetrics* metrics,
+            WsApplication& shared_app, std::optional<DeflateParams> deflate);
   ~WsSession() override;
 
   /// Takes over `connection` (the caller has just made this session its handler): calls the
@@ -174,11 +182,12 @@ class WsSession final : public core::ConnectionHandler, private WsFrameSink {
 
  private:
   struct DeflateState;
+  struct DecodeSink;  // the decoder's WsFrameSink, on the stack of decode()
 
-  // WsFrameSink
-  void on_message(Opcode opcode, std::span<std::byte> payload, bool final) noexcept override;
-  void on_control(Opcode opcode, std::span<const std::byte> payload) noexcept override;
-  void on_error(CloseCode code, std::string_view reason) noexcept override;
+  // Decoder callbacks (through DecodeSink).
+  void on_message(Opcode opcode, std::span<std::byte> payload, bool final) noexcept;
+  void on_control(Opcode opcode, std::span<const std::byte> payload) noexcept;
+  void on_error(CloseCode code, std::string_view reason) noexcept;
 
   void decode(std::span<const std::byte> bytes) noexcept;
   WsSendResult send_data(Opcode opcode, std::span<const std::byte> payload,
@@ -200,28 +209,30 @@ class WsSession final : public core::ConnectionHandler, private WsFrameSink {
   void note_slow() noexcept;
   void clear_slow() noexcept;
   void arm_timer(std::uint64_t deadline_ns) noexcept;
+  void cancel_timer() noexcept;
   void on_timer() noexcept;
   [[nodiscard]] std::uint64_t now_ns() const noexcept;
 
   WsFrameDecoder decoder_;
   const WsSessionConfig* config_;
   const WsMetrics* metrics_;
-  std::unique_ptr<WsApplication> app_;
+  WsApplication* app_;  // deleted with the session when app_owned_
   std::unique_ptr<DeflateState> deflate_;
   std::unique_ptr<detail::WsOutbox> outbox_;  // created on the first stream or drop: idle = null
   core::Connection* connection_ = nullptr;
-  core::TimerWheel* timers_ = nullptr;
-  core::TimerId timer_ = 0;
-  std::uint64_t last_activity_ns_ = 0;  // data received, or a pong answering our ping
-  std::uint64_t close_deadline_ns_ = 0;
-  MaskKeyGenerator keys_{0};  // client role: reseeded from getrandom in the constructor
+  core::TimerId timer_ = 0;  // on the shard's wheel (core::Runtime::this_shard()); 0: none
+  union {
+    std::uint64_t last_activity_ns_ = 0;  // open: data received, or a pong answering our ping
+    std::uint64_t close_deadline_ns_;     // closing: when to stop waiting for the peer's close
+  };
   std::uint16_t close_code_ = 1006;
   Role role_;
   State state_ = State::kOpen;
-  bool slow_ = false;
-  bool started_ = false;
-  bool awaiting_pong_ = false;  // a ping of ours is unanswered
-  bool activity_ = false;       // set by the decoder callbacks during one decode()
+  bool app_owned_ : 1;
+  bool slow_ : 1 = false;
+  bool started_ : 1 = false;
+  bool awaiting_pong_ : 1 = false;  // a ping of ours is unanswered
+  bool activity_ : 1 = false;       // set by the decoder callbacks during one decode()
 };
 
 }  // namespace hexwire::net

@@ -25,6 +25,13 @@ std::vector<std::byte>& deflate_scratch() noexcept {
   return buffer;
 }
 
+/// Mask keys for client-role frames: one generator per thread, seeded from getrandom on first use
+/// (a session does not carry one).
+MaskKeyGenerator& client_mask_keys() noexcept {
+  thread_local MaskKeyGenerator keys;
+  return keys;
+}
+
 }  // namespace
 
 std::size_t WsSession::queued_bytes() const noexcept {
@@ -76,7 +83,7 @@ WsSendResult WsSession::send_data(Opcode opcode, std::span<const std::byte> payl
   }
   core::SharedBuffer frame = role_ == Role::kServer
                                  ? encode_frame(opcode, body, flags)
-                                 : encode_masked_frame(opcode, body, keys_, flags);
+                                 : encode_masked_frame(opcode, body, client_mask_keys(), flags);
   commit(std::move(frame), kind);
   return WsSendResult::kQueued;
 }
@@ -222,7 +229,7 @@ void WsSession::send_control(Opcode opcode, std::span<const std::byte> payload) 
     return;
   }
   core::SharedBuffer frame = role_ == Role::kServer ? encode_frame(opcode, payload)
-                                                    : encode_masked_frame(opcode, payload, keys_);
+                                                    : encode_masked_frame(opcode, payload, client_mask_keys());
   connection_->send(std::move(frame));
 }
 

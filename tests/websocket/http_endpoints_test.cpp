@@ -240,6 +240,28 @@ TEST_CASE("http: /echo is not served without --echo (404); with it, frames up to
   CHECK(client.read_close_code() == 1009);
 }
 
+TEST_CASE("http: /echo sessions share one application; one closing leaves the others echoing",
+          "[http][echo]") {
+  auto engine = start();
+  RawClient first(engine->port());
+  RawClient second(engine->port());
+  REQUIRE(first.upgrade("/echo") == 101);
+  REQUIRE(second.upgrade("/echo") == 101);
+  // A message in two fragments goes through the decoder's assembly buffer.
+  first.send_all(RawClient::frame(0x1, "hel", false) + RawClient::frame(0x0, "lo"));
+  const auto echoed = first.read_frame();
+  REQUIRE(echoed);
+  CHECK(echoed->payload == "hello");
+  first.send_all(RawClient::frame(0x8, std::string("\x03\xe8", 2)));
+  CHECK(first.read_close_code() == 1000);
+  for (int i = 0; i < 3; ++i) {
+    second.send_all(RawClient::frame(0x2, "still here " + std::to_string(i)));
+    const auto again = second.read_frame();
+    REQUIRE(again);
+    CHECK(again->payload == "still here " + std::to_string(i));
+  }
+}
+
 TEST_CASE("http: a request head trickled byte by byte gets 408 at the header deadline (slowloris)",
           "[http][slowloris]") {
   auto config = hexwire::test::test_engine_config();
