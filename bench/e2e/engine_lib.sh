@@ -1,6 +1,17 @@
 # Shared by the end-to-end bench scripts (source it): start_engine BINARY ARGS... starts `hexwire`
 # on a free port (--port 0, anonymous /ws, warnings only) in the background and sets engine_pid
-# and port once the banner names the port; stop_engine stops it with SIGINT and waits.
+# and port once the banner names the port; stop_engine stops it with SIGINT and waits;
+# fanout_binaries ROOT BUILD sets engine, sim and ceiling (loopback_ceiling) and exits naming the
+# build command when one is missing.
+fanout_binaries() {
+  engine="$1/$2/app/hexwire"
+  sim="$1/$2/sim/tools/hexwire-sim"
+  ceiling="$1/$2/bench/e2e/loopback_ceiling"
+  local bin
+  for bin in "$engine" "$sim" "$ceiling"; do
+    [[ -x "$bin" ]] || { echo "$(basename "$0"): $bin missing (cmake --build $2 --target hexwire hexwire-sim loopback_ceiling)"; exit 1; }
+  done
+}
 start_engine() {
   local binary=$1
   shift

@@ -16,6 +16,8 @@
 # Knobs (environment): LEVELS="0:100 20000:500 a:1000" CONNS=10000 CHANNELS=10
 #   SECONDS_PER_LEVEL=8 SIM_ARGS="--churn 0 --read-sync-rate 0" CEILING=1 (0: skip the baseline)
 #   ENGINE_ARGS="" (extra hexwire flags) TAG="" (a label stored in each JSONL row) MESSAGE_SIZE=100
+#   PIN=0 (1: engine on CPU 0 and simulator on CPU 1 with taskset, so that the scheduler never
+#   puts both on one CPU; stored in each row as "pinned")
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build/release}
@@ -29,12 +31,12 @@ engine_args=${ENGINE_ARGS:-}
 ceiling_runs=${CEILING:-1}
 tag=${TAG:-}
 message_size=${MESSAGE_SIZE:-100}
-engine="$root/$build/app/hexwire"
-sim="$root/$build/sim/tools/hexwire-sim"
-ceiling="$root/$build/bench/e2e/loopback_ceiling"
-for bin in "$engine" "$sim" "$ceiling"; do
-  [[ -x "$bin" ]] || { echo "fanout_bench: $bin missing (cmake --build $build --target hexwire hexwire-sim loopback_ceiling)"; exit 1; }
-done
+pin=${PIN:-0}
+sim_cpu=()
+[[ "$pin" == 1 ]] && sim_cpu=(taskset -c 1)
+# shellcheck source=engine_lib.sh
+source "$root/bench/e2e/engine_lib.sh"
+fanout_binaries "$root" "$build"
 work=$(mktemp -d)
 trap 'rm -rf "$work"; [[ -n "${engine_pid:-}" ]] && kill "$engine_pid" 2>/dev/null || true' EXIT
 tick=$(getconf CLK_TCK)
@@ -49,9 +51,6 @@ batching_gauges() {
     awk '$1 == "hexwire_write_delay_us" {d = $2} $1 == "hexwire_loop_busy_permille" {b = $2} END {print d + 0, b + 0}'
 }
 
-# shellcheck source=engine_lib.sh
-source "$root/bench/e2e/engine_lib.sh"
-
 run_level() {
   local delay=$1 rate=$2 batching_flags
   if [[ "$delay" == a ]]; then
@@ -63,8 +62,9 @@ run_level() {
   # shellcheck disable=SC2086
   start_engine "$engine" --shards 1 $batching_flags --ws-op-rate 0 --ws-expensive-op-rate 0 \
     --ws-publish-rate 0 $engine_args
+  [[ "$pin" == 1 ]] && taskset -a -p -c 0 "$engine_pid" >/dev/null  # every thread, before load
   # shellcheck disable=SC2086
-  "$sim" chat --url "ws://127.0.0.1:$port" --threads 1 --connections "$conns" --ramp-rate 5000 \
+  "${sim_cpu[@]}" "$sim" chat --url "ws://127.0.0.1:$port" --threads 1 --connections "$conns" --ramp-rate 5000 \
     --channels "$channels" --channels-per-user 1 --zipf-s 0 --message-size "$message_size" $sim_args \
     --publish-rate "$rate" --duration "$seconds" --report "$work/report.json" >"$work/sim.log" 2>&1 &
   local sim_pid=$!
@@ -115,12 +115,16 @@ row = {
     "engine_cpu": engine_cpu, "sim_cpu": sim_cpu,
     "engine_us_per_delivery": engine_cpu * 1e6 / delivered, "sim_us_per_delivery": sim_cpu * 1e6 / delivered,
     "frames_per_send": frames / sends if sends else 0, "errors": r["errors"]["total"],
-    "machine_busy": machine_busy,
+    "machine_busy": machine_busy, "pinned": os.environ.get("PIN", "0") == "1",
 }
 # Steadiness: deliveries per second over the full seconds of load (first and last dropped).
 loaded = [i["deliveries"] for i in r.get("intervals", []) if i.get("sent", 0) > 0][1:-1]
 if loaded:
     row["per_second_min"], row["per_second_max"] = min(loaded), max(loaded)
+# The deliver p99 of each second of the run (ms; seconds with no delivery: null), to tell a
+# start-up backlog from a steady tail.
+row["per_second_p99_ms"] = [i["deliver"]["p99"] / 1e3 if "deliver" in i else None
+                            for i in r.get("intervals", [])]
 hold = (f"adaptive ({min(chosen_us) / 1000:.1f}-{max(chosen_us) / 1000:.1f} ms)" if adaptive
         else f"{delay / 1000:g} ms")
 print(f"| hexwire | {hold} | {rate * conns / channels:,.0f}/s ({rate:,.0f} publishes) | {delivered:,.0f} | {row['p50_ms']:.1f} / "
