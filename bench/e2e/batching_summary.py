@@ -6,8 +6,8 @@ level. "Best fixed" is the fixed hold with the highest median delivered/s; holds
 count as equal and the one with the lowest p99 among them is taken.
 
 With --plot FILE.png it also draws, with gnuplot, the hold adaptive batching chose (median of
-its once-a-second samples, every sample as a point) against the offered load, one series per
-group.
+its once-a-second samples joined by a line, every sample as a point) against the offered load,
+one series per group.
 
 Usage: bench/e2e/batching_summary.py [--plot FILE.png] RUN.jsonl [RUN.jsonl ...]
 """
@@ -26,7 +26,8 @@ def mode_of(row):
 
 
 def plot(cells, path):
-    """Hold chosen against offered deliveries/s, one gnuplot series per group."""
+    """Hold chosen against offered deliveries/s, one gnuplot series per group: every sample as a
+    point, the median of each level's samples joined by a line."""
     series = collections.defaultdict(list)
     for ((group, conns, offered), mode), rows in cells.items():
         if mode == "adaptive":
@@ -36,10 +37,17 @@ def plot(cells, path):
     with tempfile.TemporaryDirectory() as tmp:
         plots = []
         for i, (name, points) in enumerate(sorted(series.items())):
-            data = f"{tmp}/{i}.dat"
+            data, medians = f"{tmp}/{i}.dat", f"{tmp}/{i}.med"
             with open(data, "w") as f:
                 f.writelines(f"{x} {y}\n" for x, y in sorted(points))
-            plots.append(f"'{data}' using 1:2 with linespoints title '{name}'")
+            by_level = collections.defaultdict(list)
+            for x, y in points:
+                by_level[x].append(y)
+            with open(medians, "w") as f:
+                f.writelines(f"{x} {statistics.median(ys)}\n" for x, ys in sorted(by_level.items()))
+            plots.append(f"'{medians}' using 1:2 with linespoints lc {i + 1} lw 2 pt 7 "
+                         f"title '{name}, median'")
+            plots.append(f"'{data}' using 1:2 with points lc {i + 1} pt 6 title 'samples'")
         script = (f"set terminal pngcairo size 900,480 font ',11'; set output '{path}';"
                   "set logscale x; set xlabel 'offered deliveries/s (one shard)';"
                   "set ylabel 'hold chosen (ms)'; set key top left; set grid;"
