@@ -34,6 +34,8 @@ pubsub::Config broker_config(const WsAppConfig& c) {
   b.history_max_bytes_per_shard = c.history_max_bytes_per_shard;
   b.short_history_prefixes = {std::string(kUserPrefix), std::string(kCellPrefix),
                               std::string(kSurgePrefix)};
+  // user:<id> reaches the user's connections through their home record (no subscription each).
+  b.personal_channel_prefix = std::string(kUserPrefix);
   b.short_history_max_messages = c.engine_history_max_messages;
   b.short_history_max_age_us = static_cast<std::int64_t>(c.engine_history_max_age_s) * 1'000'000;
   b.channel_idle_ttl_ns = static_cast<std::uint64_t>(c.channel_idle_ttl_s) * 1'000'000'000;

@@ -312,17 +312,14 @@ void WsConnection::authenticated(Identity identity, std::string_view request_id)
   shard_.metrics.connections->add(1);
   pubsub::Broker& broker = service_.broker();
   (void)broker.connection_opened(id_, identity_->user);
-  // The user's own events arrive without an explicit sub: subscribe quietly. An explicit sub to
-  // the same channel later is answered from this subscription (each event still arrives once).
-  WsService* service = &service_;
-  const pubsub::SubscriberId id = id_;
-  (void)broker.subscribe(id_, std::string(kUserPrefix) + identity_->user, std::nullopt,
-                         [service, id](const pubsub::SubscribeResult& result) {
-                           if (WsConnection* c = service->find(id)) {
-                             c->user_channel_seq_ = result.seq;
-                             c->user_channel_epoch_ = result.epoch;
-                           }
-                         });
+  // The user's own events arrive without an explicit sub. A broker with personal channels
+  // (LocalBroker) hands them to every connection of the user through the user's home record, at
+  // no cost per connection; any other (the Redis broker) gets a quiet subscription. An explicit
+  // sub to the same channel later is answered without subscribing (each event arrives once).
+  if (!broker.delivers_personal_channels()) {
+    (void)broker.subscribe(id_, std::string(kUserPrefix) + identity_->user, std::nullopt,
+                           [](const pubsub::SubscribeResult&) {});
+  }
   send(encode_auth_ok(shard_.writer, request_id, identity_->user));
 }
 

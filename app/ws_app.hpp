@@ -114,10 +114,6 @@ class WsConnection {
   pubsub::SubscriberId id_;
   std::string url_token_;
   std::optional<Identity> identity_;
-  // The user's own channel, user:<id>, subscribed once authenticated (the name is not stored:
-  // is_own_channel() compares against the identity).
-  std::uint64_t user_channel_seq_ = 0;  // its last seq when the subscription began
-  std::uint64_t user_channel_epoch_ = 0;
   // Rate limits: the rates are the service's (WsService::rates()), the levels are this client's.
   TokenBucket publish_bucket_;
   TokenBucket op_bucket_;         // cheap ops (all but pub and the expensive ones)

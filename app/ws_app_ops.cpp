@@ -107,9 +107,7 @@ class WsOpHandlers {
       return;
     }
     if (c_.is_own_channel(op.channel)) {
-      // Already subscribed since auth: answering changes nothing, events still arrive once.
-      c_.send(encode_subbed(c_.shard_.writer, id_, op.channel, c_.user_channel_seq_,
-                            c_.user_channel_epoch_, true, 0));
+      own_channel_subbed(op.channel);
       return;
     }
     if (op.since) {
@@ -296,6 +294,29 @@ class WsOpHandlers {
   }
 
  private:
+  /// `sub` of the connection's own user:<id>: its events arrive already (personal channel or the
+  /// quiet subscription made at auth), so nothing is subscribed; the reply carries the channel's
+  /// current seq and epoch, read from the broker.
+  void own_channel_subbed(std::string_view channel) {
+    WsService* service = &c_.service_;
+    const pubsub::SubscriberId conn = c_.id_;
+    const pubsub::Status status = c_.service_.broker().history(
+        channel, pubsub::HistoryQuery{0, 1, std::nullopt},
+        [service, conn, id = std::string(id_),
+         channel = std::string(channel)](pubsub::HistoryResult&& result) {
+          if (WsConnection* c = service->find(conn)) {
+            if (result.status != pubsub::Status::kOk) {
+              const Refusal r = refusal_of(result.status);
+              c->send_error(id, r.code, {r.message});
+              return;
+            }
+            c->send(encode_subbed(c->shard_.writer, id, channel, result.last_seq, result.epoch,
+                                  true, 0));
+          }
+        });
+    refuse_unless_ok(status);
+  }
+
   bool authorized() {
     if (c_.identity_) {
       return true;

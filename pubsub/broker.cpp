@@ -129,6 +129,15 @@ bool BrokerCore::valid_channel(std::string_view channel) const noexcept {
   return !channel.empty() && channel.size() <= config.max_channel_name_bytes;
 }
 
+std::optional<std::string_view> BrokerCore::personal_user(
+    std::string_view channel) const noexcept {
+  const std::string_view prefix = config.personal_channel_prefix;
+  if (prefix.empty() || channel.size() <= prefix.size() || !channel.starts_with(prefix)) {
+    return std::nullopt;
+  }
+  return channel.substr(prefix.size());
+}
+
 void BrokerCore::detach_subscription(ShardState& st, SubscriberId connection,
                                      const std::string& user, std::string_view channel,
                                      bool leave) {
@@ -364,6 +373,10 @@ std::optional<std::size_t> LocalBroker::local_subscriber_count(std::string_view 
 
 const Config& LocalBroker::config() const noexcept {
   return core_->config;
+}
+
+bool LocalBroker::delivers_personal_channels() const noexcept {
+  return !core_->config.personal_channel_prefix.empty();
 }
 
 }  // namespace hexwire::pubsub

@@ -96,6 +96,11 @@ class Broker {
   virtual Status mark_read(SubscriberId connection, std::string_view channel, std::uint64_t seq,
                            ReadCallback on_done = nullptr) = 0;
 
+  /// True when the broker delivers personal channels (Config::personal_channel_prefix + user) to
+  /// their user's connections without a subscription; false (the default): the caller subscribes
+  /// each connection to its user's channel like to any other.
+  [[nodiscard]] virtual bool delivers_personal_channels() const noexcept { return false; }
+
   // ---- Observation (optional): what the node's own statistics (sys:channels) show ----------
   // Synchronous and local: answered from the calling shard's state, no round trip, no callback.
   // An implementation that cannot answer that way keeps the default, std::nullopt, and the

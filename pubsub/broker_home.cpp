@@ -1,6 +1,7 @@
 // The user's home shard (hash(user) % N): which connections a user has open on which shards, the
 // bounded offline queue (standing in for push notifications; it expires with the offline TTL, see
-// broker_retention.cpp), and fan-out of read-cursor sync to the user's other connections.
+// broker_retention.cpp), fan-out of read-cursor sync to the user's other connections, and the
+// delivery of the user's personal channel (Config::personal_channel_prefix) to those connections.
 // Everything here runs on the home shard's thread.
 #include <algorithm>
 #include <utility>
@@ -54,10 +55,43 @@ void BrokerCore::on_user_detached(const std::string& user, unsigned shard,
   }
 }
 
+void BrokerCore::send_to_connection(unsigned shard, SubscriberId connection,
+                                    const MessageRef& message, bool as_notification) {
+  executor.submit_to(shard, [this, message, connection, as_notification] {
+    ShardState& here_state = state();
+    if (!here_state.connections.contains(connection)) {
+      return;  // closed meanwhile; the message stays in the channel's history
+    }
+    const std::span<const SubscriberId> to(&connection, 1);
+    if (!as_notification) {
+      deliver_to_sink(message, to);
+      return;
+    }
+    here_state.in_sink = true;
+    sink.notify(message, to);
+    here_state.in_sink = false;
+  });
+}
+
+void BrokerCore::queue_offline(ShardState& st, UserRecord& record, const MessageRef& message) {
+  const std::size_t bound = config.pending_notifications_per_user;
+  if (bound == 0) {
+    ++record.dropped;
+    st.metrics.offline_dropped.add();
+    return;
+  }
+  if (record.pending.size() >= bound) {
+    record.pending.pop_front();
+    ++record.dropped;
+    st.metrics.offline_dropped.add();
+  }
+  record.pending.push_back(message);
+  st.metrics.offline_queued.add();
+}
+
 void BrokerCore::on_offline_message(const MessageRef& message,
                                     const std::shared_ptr<const UserList>& users) {
   ShardState& st = state();
-  const std::size_t bound = config.pending_notifications_per_user;
   for (const std::string& user : *users) {
     if (user == message->from) {
       continue;
@@ -70,32 +104,29 @@ void BrokerCore::on_offline_message(const MessageRef& message,
     if (!record.connections.empty()) {
       // Online elsewhere but not subscribed to this channel: a live notification.
       for (const auto& [shard, connection] : record.connections) {
-        executor.submit_to(shard, [this, message, connection = connection] {
-          ShardState& here_state = state();
-          if (!here_state.connections.contains(connection)) {
-            return;
-          }
-          here_state.in_sink = true;
-          sink.notify(message, std::span<const SubscriberId>(&connection, 1));
-          here_state.in_sink = false;
-        });
+        send_to_connection(shard, connection, message, true);
       }
       st.metrics.notifications.add();
       continue;
     }
-    if (bound == 0) {
-      ++record.dropped;
-      st.metrics.offline_dropped.add();
-      continue;
-    }
-    if (record.pending.size() >= bound) {
-      record.pending.pop_front();
-      ++record.dropped;
-      st.metrics.offline_dropped.add();
-    }
-    record.pending.push_back(message);
-    st.metrics.offline_queued.add();
+    queue_offline(st, record, message);
   }
+}
+
+void BrokerCore::on_personal_message(const MessageRef& message, std::string_view user) {
+  ShardState& st = state();
+  auto it = st.users.find(user);
+  if (it != st.users.end() && !it->second.connections.empty()) {
+    for (const auto& [shard, connection] : it->second.connections) {
+      send_to_connection(shard, connection, message, false);
+    }
+    return;
+  }
+  if (it == st.users.end()) {
+    it = st.users.try_emplace(std::string(user)).first;
+    note_user_offline(st, it->first, it->second);  // the queue expires with the offline TTL
+  }
+  queue_offline(st, it->second, message);
 }
 
 void BrokerCore::on_read_sync(const std::string& user, const std::string& channel,

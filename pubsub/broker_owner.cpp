@@ -42,6 +42,7 @@ OwnedChannel* BrokerCore::get_or_create_owned(ShardState& st, std::string_view c
   created->name = std::string(channel);
   created->epoch = draw_epoch(st.epochs);
   created->short_history = has_prefix(config.short_history_prefixes, channel);
+  created->personal = personal_user(channel).has_value();
   created->last_used_ns = executor.timers().now_ns();
   created->shard_subscriptions.assign(shard_count_, 0);
   OwnedChannel* raw = created.get();
@@ -161,6 +162,15 @@ void BrokerCore::on_publish(std::shared_ptr<Message> message, unsigned from_shar
         st.metrics.forwards.add();
       }
     }
+    if (ch->personal) {
+      // To the user's connections through their home record, which knows them all (FIFO
+      // owner -> home -> connection shard keeps the channel's order).
+      const std::string_view user = *personal_user(ref->channel);
+      executor.submit_to(home_of(user), [this, ref] {
+        on_personal_message(ref, *personal_user(ref->channel));
+      });
+      st.metrics.forwards.add();
+    }
     const bool notify = config.offline_notifications && ch->extras != nullptr;
     for (unsigned home = 0; notify && home < shard_count_; ++home) {
       const std::shared_ptr<UserList>& offline = ch->extras->offline_by_home[home];
@@ -210,7 +220,15 @@ void BrokerCore::on_mark_read(std::string_view channel, std::string_view user, s
   ReadResult result;
   OwnedChannel* ch = find_owned(st, channel);
   auto member = ch ? ch->members.find(user) : decltype(ch->members.end()){};
-  if (ch == nullptr || member == ch->members.end() || member->second.left) {
+  const bool own_personal = personal_user(channel) == user;
+  if (own_personal && ch != nullptr && member == ch->members.end()) {
+    // A user is always a member of their personal channel: the cursor is kept from the first
+    // read, starting before the oldest message (it goes with the channel when that is reclaimed).
+    member = ch->members.emplace(std::string(user), Member{}).first;
+  }
+  if (own_personal && ch == nullptr) {
+    result.seq = 0;  // nothing published (or reclaimed): nothing to read
+  } else if (ch == nullptr || member == ch->members.end() || member->second.left) {
     result.status = Status::kNotMember;
   } else {
     Member& m = member->second;

@@ -108,7 +108,8 @@ void BrokerCore::sweep_owned(ShardState& st) {
     OwnedChannel& ch = *it->second;
     trim_history(st, ch);
     expire_offline_members(st, ch, now);
-    const bool unused = ch.members.empty() && !ch.presence_pending() &&
+    // A personal channel's members are only read cursors of its user: they keep nothing alive.
+    const bool unused = (ch.members.empty() || ch.personal) && !ch.presence_pending() &&
                         std::all_of(ch.shard_subscriptions.begin(), ch.shard_subscriptions.end(),
                                     [](std::uint32_t n) { return n == 0; });
     const bool idle = now - ch.last_used_ns >= config.channel_idle_ttl_ns;

@@ -2,7 +2,8 @@
 // are owned by shard hash(channel) % N, which sequences, keeps history, tracks members (presence,
 // read cursors, offline queues via each user's home shard) and forwards each message once per
 // subscribed shard; that shard hands it once to the DeliverySink with the span of its local
-// subscribers. Implemented in broker.cpp (entry points on the caller's shard), broker_owner.cpp
+// subscribers; a personal channel's messages go to its user's home shard instead, which hands
+// them to the user's connections. Implemented in broker.cpp (entry points on the caller's shard), broker_owner.cpp
 // (the channel owner's work), broker_presence.cpp (members and presence), broker_retention.cpp
 // (every bound on what it keeps), broker_home.cpp (users' home shards), broker_delivery.cpp,
 // broker_stats.cpp (channel_activity).
@@ -59,6 +60,8 @@ class LocalBroker final : public Broker {
   [[nodiscard]] std::optional<std::size_t> local_subscriber_count(
       std::string_view channel) const override;
   [[nodiscard]] const Config& config() const noexcept;
+  /// True when Config::personal_channel_prefix is set.
+  [[nodiscard]] bool delivers_personal_channels() const noexcept override;
 
  private:
   std::unique_ptr<detail::BrokerCore> core_;

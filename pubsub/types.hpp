@@ -173,6 +173,15 @@ struct Config {
   std::vector<std::string> short_history_prefixes;
   std::size_t short_history_max_messages = 100;
   std::int64_t short_history_max_age_us = 60LL * 1'000'000;
+  /// Personal channels: a channel named this prefix + a user id (the app's `user:<id>`) belongs to
+  /// that user. It needs no subscription: each message goes from the owner to the user's home
+  /// shard, which hands it to every open connection of the user (DeliverySink::deliver) or, while
+  /// the user has none, to the offline queue (pending_notifications_per_user, expiring with
+  /// offline_member_ttl_ns), so a connection carries no subscription or channel state for it.
+  /// The user is always a member (read cursors work without joining). Empty: no personal channels
+  /// (every channel is an ordinary one). A subscription to a personal channel still works but
+  /// would receive each message twice for that user: callers do not make one.
+  std::string personal_channel_prefix;
   /// A channel with no members (online or offline) and no subscription that has not been
   /// published to for this long is forgotten with its history (its next use starts a new epoch).
   std::uint64_t channel_idle_ttl_ns = 600ULL * 1'000'000'000;

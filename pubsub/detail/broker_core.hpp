@@ -154,6 +154,7 @@ struct OwnedChannel : std::enable_shared_from_this<OwnedChannel> {
   std::uint64_t sampled_seq = 0;  // last_seq at the previous channel_activity() call
   HistoryLog history;
   bool short_history = false;      // an engine channel (Config::short_history_prefixes)
+  bool personal = false;           // a personal channel (Config::personal_channel_prefix)
   std::uint64_t last_used_ns = 0;  // last publish, subscribe or member change (idle TTL)
   std::vector<std::uint32_t> shard_subscriptions;  // subscribed connections per shard
   FlatStringMap<Member> members;
@@ -294,6 +295,10 @@ class BrokerCore {
   [[nodiscard]] unsigned owner_of(std::string_view channel) const noexcept;
   [[nodiscard]] unsigned home_of(std::string_view user) const noexcept;
   [[nodiscard]] bool valid_channel(std::string_view channel) const noexcept;
+  /// The user a personal channel belongs to (Config::personal_channel_prefix + user); nullopt
+  /// for every other channel, and always when personal channels are off.
+  [[nodiscard]] std::optional<std::string_view> personal_user(
+      std::string_view channel) const noexcept;
 
   // Subscriber side (broker.cpp, broker_delivery.cpp).
   void detach_subscription(ShardState& st, SubscriberId connection, const std::string& user,
@@ -326,6 +331,9 @@ class BrokerCore {
   void on_offline_message(const MessageRef& message, const std::shared_ptr<const UserList>& users);
   void on_read_sync(const std::string& user, const std::string& channel, std::uint64_t seq,
                     unsigned origin_shard, SubscriberId origin);
+  /// A personal channel's message at its user's home: to every open connection of the user, or
+  /// to the offline queue while there is none.
+  void on_personal_message(const MessageRef& message, std::string_view user);
 
  private:
   // Channel life cycle (broker_owner.cpp).
@@ -355,6 +363,11 @@ class BrokerCore {
   void end_offline_membership(ShardState& st, OwnedChannel& ch, const std::string& user);
   void forget_member_if_gone(OwnedChannel& ch, const std::string& user);
   void note_user_offline(ShardState& st, const std::string& user, UserRecord& record);
+  /// Appends `message` to `record`'s bounded offline queue (broker_home.cpp).
+  void queue_offline(ShardState& st, UserRecord& record, const MessageRef& message);
+  /// Hands `message` to the open connection `connection` of shard `shard` (a task there).
+  void send_to_connection(unsigned shard, SubscriberId connection, const MessageRef& message,
+                          bool as_notification);
   void arm_home_sweep(ShardState& st);
   void sweep_home(ShardState& st);
   /// Runs `run` on this shard after `delay_ns` unless the flag says it is already scheduled.

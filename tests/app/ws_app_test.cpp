@@ -140,6 +140,12 @@ TEST_CASE("user channels: own events without sub and once, other users channels 
   CHECK(Fixture::op_of(e) == "msg");
   CHECK(std::string_view(e["channel"]) == "user:u1");
   CHECK(u1.link.frames.empty());  // exactly once
+  // A sub of the own channel subscribes nothing and tells the channel's current seq.
+  f.send(u1, R"({"op":"sub","id":3,"channel":"user:u1"})");
+  auto again = f.next(u1);
+  CHECK(Fixture::op_of(again) == "subbed");
+  CHECK(std::uint64_t(again["seq"]) == 1);
+  CHECK(u1.link.frames.empty());
 
   Client& other = f.login(1, "u3");
   f.send(other, R"({"op":"pub","id":1,"channel":"user:u1","data":1})");
