@@ -318,7 +318,8 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("server: hexwire, 1 shard, %s; /ws connections: %u subscriptions each over %u "
-              "channels (0 = one channel per subscription) plus the implicit user:<id>\n",
+              "channels (0 = one channel per subscription); each user's own user:<id> arrives "
+              "without one (personal channel)\n",
               options.backend.c_str(), options.subs, options.channels);
   std::printf("%-5s %8s %8s %10s %10s %10s %12s\n", "kind", "wanted", "ready", "RSS_MiB",
               "HWM_MiB", "tcp_socks", "slab_MiB");
