@@ -16,8 +16,22 @@
 #                 (stream at its MAXLEN: trimming included) from PC_BENCH_CLIENTS clients: the
 #                 publishes/s one Redis core sustains with nobody subscribed.
 #   nodes         deliveries/s against the number of nodes (NODES_LIST, default "1 2 3") with the
-#                 Redis broker and with the memory broker (BROKERS), one shard per node.
-#   hold          HOLD_CONNS (100,000) chat connections on HOLD_NODES (6) engines plus Redis.
+#                 Redis broker and with the memory broker (BROKERS), one shard per node, at each
+#                 offered publish rate of NODES_RATES: hexwire-sim chat (one process, one thread)
+#                 spreads NODES_CONNS users round-robin over the nodes' URLs, one channel each of
+#                 NODES_CHANNELS equal channels (NODES_CONNS/NODES_CHANNELS members per channel).
+#                 With the memory broker each node is an island: a publish reaches only the
+#                 channel's members on the publisher's node (deliveries per publish / nodes).
+#                 Also CPU seconds per second of the engines, Redis and the simulator over a
+#                 4-second window of steady load (/proc/PID/stat), and of the whole machine.
+#   hold          HOLD_CONNS (100,000) chat users on HOLD_NODES (6) engines (--broker redis, one
+#                 shard each) plus Redis; hexwire-sim --processes HOLD_PROCESSES spreads them
+#                 round-robin over the engines' URLs from 8 loopback source addresses, ramping at
+#                 HOLD_RAMP/s; each joins HOLD_PER_USER of HOLD_CHANNELS equal channels; then
+#                 HOLD_RATE publishes/s for HOLD_SECONDS. Reports connect and subscribe
+#                 latencies, the time until every engine held its share, delivery p50/p99 (acks
+#                 apart), each engine's RSS before and while holding and its VmHWM (memory per
+#                 connection), Redis INFO memory and its CPU during the ramp and the steady window.
 #
 # Every run writes its raw material (sim reports, INFO dumps, engine /metrics and /proc status) to
 # OUT_DIR and one JSON row to OUT_DIR/rows.jsonl; scale_out_report.py prints the medians.
@@ -26,6 +40,10 @@
 # Knobs (environment): RUNS=3 ENGINE_ARGS="" (extra hexwire flags)
 #   publish-cost: PC_CONNS=100 PC_CHANNELS=100 PC_RATE=1000 PC_WINDOW=4 PC_BENCH_N=100000
 #                 PC_BENCH_CLIENTS=8 MESSAGE_SIZE=100
+#   nodes:        NODES_LIST="1 2 3" BROKERS="redis memory" NODES_RATES="500 2000" NODES_CONNS=2000
+#                 NODES_CHANNELS=20 NODES_SECONDS=8 (the CPU window needs >= 7)
+#   hold:         HOLD_CONNS=100000 HOLD_NODES=6 HOLD_PROCESSES=8 HOLD_CHANNELS=10000
+#                 HOLD_PER_USER=2 HOLD_RATE=200 HOLD_RAMP=5000 HOLD_SECONDS=10
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mode=${1:?"usage: scale_out.sh publish-cost|nodes|hold [BUILD_DIR] [OUT_DIR]"}
@@ -139,12 +157,160 @@ publish_script_benchmark() {
   done
 }
 
+# One line "engines=<s> redis=<s> sim=<s> machine_busy=<s> machine_total=<s> wall=<s>": CPU
+# seconds used so far by the engines, Redis, the simulator with its --processes children (nan
+# before it starts or after it ended) and the whole machine (busy, total), in one quick read.
+cpu_snapshot() {
+  python3 "$report" snapshot "${engine_pids[*]:-}" "${redis_pid:-}" "${sim_pids[0]:-}"
+}
+engine_urls() {
+  local urls=() p
+  for p in "${engine_ports[@]}"; do urls+=("ws://127.0.0.1:$p"); done
+  (IFS=,; echo "${urls[*]}")
+}
+# Waits (up to $2 s) until the engines together have $1 open /ws connections.
+wait_for_connections() {
+  local want=$1 limit=$2 start
+  start=$(date +%s.%N)
+  while :; do
+    local total=0 p
+    for p in "${engine_ports[@]}"; do
+      total=$((total + $(metric "$p" hexwire_ws_app_connections || echo 0)))
+    done
+    ((total >= want)) && { python3 -c "print(round($(date +%s.%N) - $start, 2))"; return 0; }
+    if python3 -c "import sys; sys.exit(0 if $(date +%s.%N) - $start < $limit else 1)"; then
+      sleep 0.5
+    else
+      echo "timeout($total)"; return 0
+    fi
+  done
+}
+# Waits (up to $2 s) until the simulator's progress ($1) shows acks: publishing has begun.
+wait_for_publishing() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    grep -q '(acks [1-9]' "$1" 2>/dev/null && return 0
+    kill -0 "${sim_pids[0]}" 2>/dev/null || { echo "scale_out: the simulator ended:"; tail -5 "$1"; return 1; }
+    sleep 0.1
+  done
+  echo "scale_out: no publishing within $2 s"; return 1
+}
+broker_flags() {  # the engine flags of broker $1
+  if [[ "$1" == redis ]]; then
+    echo "--broker redis --redis redis://127.0.0.1:$redis_port --node-id @NODE@"
+  else
+    echo "--broker memory"
+  fi
+}
+
+nodes_run() {
+  local broker=$1 nodes=$2 rate=$3 run=$4 tag="$out/nodes-$1-$2-$3-$4"
+  local conns=${NODES_CONNS:-2000} channels=${NODES_CHANNELS:-20} seconds=${NODES_SECONDS:-8}
+  [[ "$broker" == redis ]] && start_redis "${redis_flags[@]}"
+  local flags
+  read -ra flags <<<"$(broker_flags "$broker")"
+  start_engines "$nodes" "$engine" "${engine_flags[@]}" "${flags[@]}"
+  "$sim" chat --url "$(engine_urls)" --connections "$conns" --channels "$channels" \
+    --channels-per-user 1 --zipf-s 0 --publish-rate "$rate" --message-size "$message_size" \
+    --churn 0 --read-sync-rate 0 --ramp-rate 5000 --threads 1 --duration "$seconds" \
+    --report "$tag.json" >"$tag.sim.txt" 2>&1 &
+  sim_pids=($!)
+  wait_for_connections "$conns" 20 >"$tag.ramp.txt"
+  wait_for_publishing "$tag.sim.txt" 20
+  sleep 1
+  cpu_snapshot >"$tag.cpu.txt"
+  [[ "$broker" == redis ]] && rcli INFO cpu commandstats >"$tag.redis-start.txt"
+  sleep 4
+  cpu_snapshot >>"$tag.cpu.txt"
+  [[ "$broker" == redis ]] && rcli INFO cpu commandstats memory clients >"$tag.redis-end.txt"
+  local sim_rc=0
+  wait "${sim_pids[0]}" || sim_rc=$?
+  sim_pids=()
+  local p
+  for p in "${engine_ports[@]}"; do curl -s "127.0.0.1:$p/metrics" | grep -v '^#' | grep -v '{'; done >"$tag.metrics.txt"
+  stop_engines
+  stop_redis
+  python3 "$report" nodes "$tag" "$broker" "$nodes" "$rate" "$run" "$conns" "$channels" "$sim_rc" \
+    | tee -a "$out/rows.jsonl"
+}
+
+rss_kb() { awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status"; }
+engines_memory() {  # one line per engine: "port pid VmRSS_kB VmHWM_kB connections"
+  local i
+  for i in "${!engine_pids[@]}"; do
+    echo "${engine_ports[$i]} ${engine_pids[$i]} $(rss_kb "${engine_pids[$i]}")" \
+      "$(awk '$1 == "VmHWM:" {print $2}' "/proc/${engine_pids[$i]}/status")" \
+      "$(metric "${engine_ports[$i]}" hexwire_ws_app_connections)"
+  done
+}
+
+hold_run() {
+  local run=$1 tag="$out/hold-$1"
+  local conns=${HOLD_CONNS:-100000} nodes=${HOLD_NODES:-6} processes=${HOLD_PROCESSES:-8}
+  local seconds=${HOLD_SECONDS:-10}
+  start_redis "${redis_flags[@]}"
+  local flags
+  read -ra flags <<<"$(broker_flags redis)"
+  start_engines "$nodes" "$engine" "${engine_flags[@]}" "${flags[@]}"
+  sleep 1
+  engines_memory >"$tag.engines-idle.txt"
+  rcli INFO memory cpu >"$tag.redis-idle.txt"
+  cpu_snapshot >"$tag.cpu-ramp.txt"
+  local started
+  started=$(date +%s.%N)
+  "$sim" chat --url "$(engine_urls)" --processes "$processes" --connections "$conns" \
+    --channels "${HOLD_CHANNELS:-10000}" --channels-per-user "${HOLD_PER_USER:-2}" --zipf-s 0 \
+    --publish-rate "${HOLD_RATE:-200}" --message-size "$message_size" --churn 0 \
+    --read-sync-rate 0 --ramp-rate "${HOLD_RAMP:-5000}" --source-addrs 127.0.0.1-127.0.0.8 \
+    --duration "$seconds" --report "$tag.json" >"$tag.sim.txt" 2>&1 &
+  sim_pids=($!)
+  wait_for_connections "$conns" 120 >"$tag.ramp.txt"
+  # The simulator publishes once every client has subscribed (its progress shows acks).
+  wait_for_publishing "$tag.sim.txt" 120
+  cpu_snapshot >>"$tag.cpu-ramp.txt"
+  rcli INFO commandstats >"$tag.redis-ramp-commandstats.txt"
+  engines_memory >"$tag.engines-hold.txt"
+  cpu_snapshot >"$tag.cpu-steady.txt"
+  printf 'CONFIG RESETSTAT\nINFO memory cpu\n' | rcli >"$tag.redis-hold.txt"
+  sleep $((seconds > 5 ? seconds - 4 : 1))
+  cpu_snapshot >>"$tag.cpu-steady.txt"
+  rcli INFO memory cpu commandstats keyspace >"$tag.redis-steady.txt"
+  local sim_rc=0
+  wait "${sim_pids[0]}" || sim_rc=$?
+  sim_pids=()
+  python3 -c "print(round($(date +%s.%N) - $started, 2))" >"$tag.wall.txt"
+  engines_memory >"$tag.engines-end.txt"
+  local p
+  for p in "${engine_ports[@]}"; do curl -s "127.0.0.1:$p/metrics" | grep -v '^#' | grep -v '{'; done >"$tag.metrics.txt"
+  stop_engines
+  stop_redis
+  python3 "$report" hold "$tag" "$run" "$conns" "$nodes" "$processes" "$sim_rc" | tee -a "$out/rows.jsonl"
+}
+
 case "$mode" in
   publish-cost)
     for ((run = 1; run <= runs; run++)); do publish_cost_run "$run"; done
     python3 "$report" medians "$out/rows.jsonl" publish-cost
     ;;
+  nodes)
+    for rate in ${NODES_RATES:-500 2000}; do
+      for ((run = 1; run <= runs; run++)); do
+        for broker in ${BROKERS:-redis memory}; do
+          for nodes in ${NODES_LIST:-1 2 3}; do nodes_run "$broker" "$nodes" "$rate" "$run"; done
+        done
+      done
+    done
+    python3 "$report" medians "$out/rows.jsonl" nodes
+    ;;
+  hold)
+    need_fds=$(( ${HOLD_CONNS:-100000} / ${HOLD_PROCESSES:-8} + 1000 ))
+    if (($(ulimit -n) < need_fds)); then
+      ulimit -n "$need_fds" 2>/dev/null || { echo "scale_out: ulimit -n $(ulimit -n) < $need_fds (raise HOLD_PROCESSES)"; exit 1; }
+    fi
+    for ((run = 1; run <= runs; run++)); do hold_run "$run"; done
+    python3 "$report" medians "$out/rows.jsonl" hold
+    ;;
   *)
-    echo "scale_out: unknown mode '$mode' (publish-cost)"; exit 2
+    echo "scale_out: unknown mode '$mode' (publish-cost, nodes, hold)"; exit 2
     ;;
 esac

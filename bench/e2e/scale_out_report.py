@@ -3,15 +3,18 @@
 
   scale_out_report.py publish-cost TAG RUN CONNS CHANNELS RATE   one row (stdout) from TAG.* files
   scale_out_report.py publish-sha MONITOR_FILE                   the publish script's SHA1
+  scale_out_report.py snapshot "ENGINE_PIDS" REDIS_PID SIM_PID   one CPU snapshot line
   scale_out_report.py nodes TAG BROKER NODES RUN ...             one row of the nodes sweep
   scale_out_report.py hold TAG RUN ...                           one row of the 100k hold
   scale_out_report.py medians ROWS_JSONL MODE                    medians of the rows of MODE
 """
 import glob
 import json
+import os
 import re
 import statistics
 import sys
+import time
 
 
 def info_fields(path):
@@ -71,6 +74,41 @@ def sim_figures(path):
         "deliver_p50_ms": ms("deliver", "p50"), "deliver_p99_ms": ms("deliver", "p99"),
         "errors": r.get("errors", {}).get("total"),
     }
+
+
+def proc_cpu_s(pid):
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1] == str(pid):
+                    out.append(int(entry))
+            except (OSError, IndexError):
+                pass
+    return out
+
+
+def snapshot(engine_pids, redis_pid, sim_pid):
+    """The cpu_snapshot line of scale_out.sh."""
+    engines = sum(proc_cpu_s(p) for p in engine_pids.split())
+    redis = proc_cpu_s(redis_pid) if redis_pid else float("nan")
+    sim = float("nan")
+    if sim_pid:
+        sim = proc_cpu_s(sim_pid) + sum(proc_cpu_s(c) for c in children(sim_pid))
+    tck = os.sysconf("SC_CLK_TCK")
+    cpu = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
+    busy = (cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] + cpu[7]) / tck
+    total = sum(cpu) / tck
+    return (f"engines={engines} redis={redis} sim={sim} machine_busy={busy} "
+            f"machine_total={total} wall={time.time()}")
 
 
 def publish_sha(monitor_path):
@@ -134,6 +172,120 @@ def benchmark_figures(btag):
     return row
 
 
+def cpu_window(path):
+    """CPU seconds per second of each part over the window between the two snapshot lines."""
+    lines = [dict(kv.split("=") for kv in line.split()) for line in open(path) if "=" in line]
+    if len(lines) < 2:
+        return {}
+    a, b = ({k: float(v) for k, v in line.items()} for line in lines[:2])
+    wall = b["wall"] - a["wall"]
+    out = {}
+    for part in ("engines", "redis", "sim"):
+        if b[part] == b[part]:  # nan at the end: gone (or never there); at the start: not yet
+            out[part + "_cpu_per_s"] = round((b[part] - (a[part] if a[part] == a[part] else 0)) / wall, 3)
+    total = b["machine_total"] - a["machine_total"]
+    out["machine_busy_share"] = round((b["machine_busy"] - a["machine_busy"]) / total, 3) if total else None
+    out["window_s"] = round(wall, 2)
+    return out
+
+
+def nodes_row(tag, broker, nodes, rate, run, conns, channels, sim_rc):
+    row = {"mode": "nodes", "broker": broker, "nodes": nodes, "publish_rate": rate, "run": run,
+           "connections": conns, "channels": channels, "sim_exit": sim_rc,
+           "ramp_s": open(tag + ".ramp.txt").read().strip()}
+    try:
+        row.update(sim_figures(tag + ".json"))
+        r = json.load(open(tag + ".json"))
+        row["unsent"] = r.get("errors", {}).get("unsent")
+        acks = row.get("acks_per_s") or 0
+        row["deliveries_per_publish"] = round(row["deliveries_per_s"] / acks, 1) if acks else None
+    except (OSError, ValueError, KeyError) as e:
+        row["sim_error"] = str(e)
+    row.update(cpu_window(tag + ".cpu.txt"))
+    if broker != "redis":
+        row.pop("redis_cpu_per_s", None)
+    cpu = row.get("engines_cpu_per_s")
+    if cpu and row.get("deliveries_per_s"):
+        row["engine_cpu_us_per_delivery"] = round(cpu * 1e6 / row["deliveries_per_s"], 2)
+    if broker == "redis":
+        start, end = tag + ".redis-start.txt", tag + ".redis-end.txt"
+        fields = info_fields(end)
+        row["redis_used_memory_mb"] = round(int(fields.get("used_memory", 0)) / 2**20, 1)
+        stats = command_stats(end)
+        calls = stats.get("evalsha", {}).get("calls", 0) - command_stats(start).get("evalsha", {}).get("calls", 0)
+        row["redis_scripts_in_window"] = int(calls)
+    return row
+
+
+def engines_memory(path):
+    """[{port, pid, rss_kb, hwm_kb, connections}] from an engines_memory dump."""
+    rows = []
+    for line in open(path):
+        parts = line.split()
+        if len(parts) >= 5:
+            rows.append({"port": int(parts[0]), "rss_kb": int(parts[2]), "hwm_kb": int(parts[3]),
+                         "connections": int(float(parts[4]))})
+    return rows
+
+
+def hold_row(tag, run, conns, nodes, processes, sim_rc):
+    row = {"mode": "hold", "run": run, "connections": conns, "nodes": nodes,
+           "sim_processes": processes, "sim_exit": sim_rc,
+           "all_held_after_s": open(tag + ".ramp.txt").read().strip(),
+           "wall_s": float(open(tag + ".wall.txt").read())}
+    try:
+        r = json.load(open(tag + ".json"))
+        row.update(sim_figures(tag + ".json"))
+        lat = r["latency_us"]
+        for kind in ("connect", "subscribe"):
+            entry = lat.get(kind) or {}
+            row[kind + "_count"] = entry.get("count")
+            for q in ("p50", "p99", "max"):
+                if entry.get(q) is not None:
+                    row[f"{kind}_{q}_ms"] = round(entry[q] / 1e3, 1)
+        row["connects_opened"] = r["counters"].get("connects_opened")
+        row["unsent"] = r.get("errors", {}).get("unsent")
+        row["error_kinds"] = {k: v for k, v in r.get("errors", {}).items() if v and k != "total"}
+    except (OSError, ValueError, KeyError) as e:
+        row["sim_error"] = str(e)
+    idle = engines_memory(tag + ".engines-idle.txt")
+    hold = engines_memory(tag + ".engines-hold.txt")
+    end = engines_memory(tag + ".engines-end.txt")
+    per_conn = []
+    for a, b in zip(idle, hold):
+        if b["connections"]:
+            per_conn.append((b["rss_kb"] - a["rss_kb"]) * 1024 / b["connections"])
+    row["engines"] = [{"connections": b["connections"], "idle_rss_mb": round(a["rss_kb"] / 1024, 1),
+                       "holding_rss_mb": round(b["rss_kb"] / 1024, 1),
+                       "peak_rss_mb": round(c["hwm_kb"] / 1024, 1)}
+                      for a, b, c in zip(idle, hold, end)]
+    row["engine_connections_total"] = sum(b["connections"] for b in hold)
+    row["engine_holding_rss_mb_total"] = round(sum(b["rss_kb"] for b in hold) / 1024, 1)
+    row["engine_peak_rss_mb_max"] = round(max((c["hwm_kb"] for c in end), default=0) / 1024, 1)
+    if per_conn:
+        row["engine_rss_bytes_per_connection_median"] = round(statistics.median(per_conn))
+        row["engine_rss_bytes_per_connection_max"] = round(max(per_conn))
+    idle_r, hold_r, steady_r = (info_fields(tag + x) for x in
+                                (".redis-idle.txt", ".redis-hold.txt", ".redis-steady.txt"))
+    used_idle, used_hold = int(idle_r["used_memory"]), int(hold_r["used_memory"])
+    row["redis_used_memory_mb"] = round(used_hold / 2**20, 1)
+    row["redis_used_memory_rss_mb"] = round(int(hold_r["used_memory_rss"]) / 2**20, 1)
+    row["redis_peak_memory_mb"] = round(int(steady_r.get("used_memory_peak", 0)) / 2**20, 1)
+    if row["engine_connections_total"]:
+        row["redis_bytes_per_connection"] = round((used_hold - used_idle) / row["engine_connections_total"])
+    keys = re.search(r"keys=(\d+)", steady_r.get("db0", ""))
+    row["redis_keys"] = int(keys.group(1)) if keys else 0
+    ramp_stats = command_stats(tag + ".redis-ramp-commandstats.txt")
+    row["redis_ramp_scripts"] = int(ramp_stats.get("evalsha", {}).get("calls", 0))
+    row["redis_ramp_script_usec_per_call"] = ramp_stats.get("evalsha", {}).get("usec_per_call")
+    steady_stats = command_stats(tag + ".redis-steady.txt")
+    row["redis_steady_publishes"] = int(steady_stats.get("xadd", {}).get("calls", 0))
+    for phase in ("ramp", "steady"):
+        for key, value in cpu_window(f"{tag}.cpu-{phase}.txt").items():
+            row[f"{phase}_{key}"] = value
+    return row
+
+
 def flatten(row, prefix=""):
     out = {}
     for key, value in row.items():
@@ -164,14 +316,22 @@ def medians(rows_path, mode, group_keys=()):
 
 def main(argv):
     cmd = argv[1]
-    if cmd == "publish-sha":
+    if cmd == "snapshot":
+        print(snapshot(argv[2], argv[3], argv[4]))
+    elif cmd == "publish-sha":
         print(publish_sha(argv[2]))
     elif cmd == "publish-cost":
         print(json.dumps(publish_cost_row(argv[2], int(argv[3]), int(argv[4]), int(argv[5]),
                                           float(argv[6]))))
+    elif cmd == "nodes":
+        print(json.dumps(nodes_row(argv[2], argv[3], int(argv[4]), float(argv[5]), int(argv[6]),
+                                   int(argv[7]), int(argv[8]), int(argv[9]))))
+    elif cmd == "hold":
+        print(json.dumps(hold_row(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6]),
+                                  int(argv[7]))))
     elif cmd == "medians":
         mode = argv[3]
-        medians(argv[2], mode, {"nodes": ("broker", "nodes")}.get(mode, ()))
+        medians(argv[2], mode, {"nodes": ("broker", "nodes", "publish_rate")}.get(mode, ()))
     else:
         sys.exit(f"scale_out_report.py: unknown command {cmd}")
 
