@@ -163,6 +163,13 @@ publish_script_benchmark() {
 cpu_snapshot() {
   python3 "$report" snapshot "${engine_pids[*]:-}" "${redis_pid:-}" "${sim_pids[0]:-}"
 }
+# Several engines need a simulator whose --url takes a comma list.
+need_url_list() {
+  (($1 > 1)) || return 0
+  "$sim" chat --help 2>&1 | grep -q 'comma list' && return 0
+  echo "scale_out: $sim takes one --url only; $1 engines need a hexwire-sim with --url lists"
+  exit 1
+}
 engine_urls() {
   local urls=() p
   for p in "${engine_ports[@]}"; do urls+=("ws://127.0.0.1:$p"); done
@@ -206,6 +213,7 @@ broker_flags() {  # the engine flags of broker $1
 nodes_run() {
   local broker=$1 nodes=$2 rate=$3 run=$4 tag="$out/nodes-$1-$2-$3-$4"
   local conns=${NODES_CONNS:-2000} channels=${NODES_CHANNELS:-20} seconds=${NODES_SECONDS:-8}
+  need_url_list "$nodes"
   [[ "$broker" == redis ]] && start_redis "${redis_flags[@]}"
   local flags
   read -ra flags <<<"$(broker_flags "$broker")"
@@ -248,6 +256,7 @@ hold_run() {
   local run=$1 tag="$out/hold-$1"
   local conns=${HOLD_CONNS:-100000} nodes=${HOLD_NODES:-6} processes=${HOLD_PROCESSES:-8}
   local seconds=${HOLD_SECONDS:-10}
+  need_url_list "$nodes"
   start_redis "${redis_flags[@]}"
   local flags
   read -ra flags <<<"$(broker_flags redis)"
