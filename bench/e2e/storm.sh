@@ -5,7 +5,11 @@
 #          PER_USER (4) of CHANNELS (100) channels (about 640 members per channel), 10 publishes/s;
 #   storm: the same, then STORM_AT seconds into the load every connection drops and comes back
 #          within 1 s, resuming every channel with `since` (and `epoch`) (hexwire-sim
-#          --reconnect-storm; skipped when the simulator has no such flag).
+#          --reconnect-storm; skipped when the simulator has no such flag);
+#   join4: (opt-in, PHASES="join join4 storm") the join with the simulator's connections spread
+#          over 4 source addresses (--source-addrs 127.0.0.1-127.0.0.4): the same load on the
+#          engine, but the simulator's kernel no longer searches for a source port on each
+#          connect() once one source holds ~14,000 (bench/e2e/README.md "Connection storms").
 # Both run with --verify (nothing lost, duplicated or unrecovered) and, when the simulator has
 # --presence-share, with PRESENCE_SHARE of the users asking for presence. Per phase it records
 # the connections whose every `sub` was answered (`subbed`) against the connections opened,
@@ -70,7 +74,9 @@ tcp_listen_counters() {
 run_phase() {
   local phase=$1 run=$2 tag="$out/$1-$2"
   local args=(--duration "$duration")
-  if [[ "$phase" == storm ]]; then
+  if [[ "$phase" == join4 ]]; then
+    args=(--duration "$duration" --source-addrs 127.0.0.1-127.0.0.4)
+  elif [[ "$phase" == storm ]]; then
     if ! has_flag --reconnect-storm; then
       echo "storm: this hexwire-sim has no --reconnect-storm; phase 'storm' skipped"
       return 0
