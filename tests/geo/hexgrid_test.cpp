@@ -13,23 +13,7 @@
 #include <vector>
 
 #include "geo/hexgrid.hpp"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);  // counter only; no ordering needed
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/counting_new.hpp"
 
 namespace geo = hexwire::geo;
 using geo::CellId;
@@ -312,7 +296,7 @@ TEST_CASE("hot functions do not allocate") {
   geo::LatLng g{};
   CellId c = 0;
   std::int64_t d = 0;
-  const long before = g_allocations.load(std::memory_order_relaxed);
+  const std::uint64_t before = hexwire::testing::allocation_count.load();
   for (int i = 0; i < 100; ++i) {
     geo::lat_lng_to_cell(degrees(37.77 + i * 1e-4, -122.41), 9, &c);
     geo::cell_to_lat_lng(c, &g);
@@ -324,5 +308,5 @@ TEST_CASE("hot functions do not allocate") {
     geo::grid_distance(sf, disk[100], &d);
     geo::is_valid_cell(sf);
   }
-  CHECK(g_allocations.load(std::memory_order_relaxed) == before);
+  CHECK(hexwire::testing::allocation_count.load() == before);
 }

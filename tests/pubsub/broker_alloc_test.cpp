@@ -2,29 +2,8 @@
 // global operator new calls while one message reaches 20,000 subscribers on 4 shards.
 #include <catch2/catch.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "tests/counting_new.hpp"
 #include "tests/pubsub/harness.hpp"
-
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 using namespace hexwire::pubsub;
 using namespace hexwire::pubsub::testing;
@@ -71,12 +50,12 @@ TEST_CASE("publishing to 20,000 subscribers allocates per message and shard, not
     exec.run_until_idle();
   }
   constexpr int kMessages = 5;
-  const std::uint64_t before = g_allocations.load();
+  const std::uint64_t before = hexwire::testing::allocation_count.load();
   for (int i = 0; i < kMessages; ++i) {
     exec.run_on(1, [&] { broker.publish("p", "big", payload, nullptr); });
     exec.run_until_idle();
   }
-  const std::uint64_t allocations = g_allocations.load() - before;
+  const std::uint64_t allocations = hexwire::testing::allocation_count.load() - before;
   CHECK(sink.delivered == (3 + kMessages) * kShards * kPerShard);
   CHECK(sink.calls == (3 + kMessages) * kShards);  // one sink call per shard per message
   INFO("allocations for " << kMessages << " messages: " << allocations);
