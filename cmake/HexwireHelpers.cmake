@@ -73,6 +73,28 @@ function(hexwire_add_library name)
   set_property(GLOBAL APPEND PROPERTY HEXWIRE_LIBRARIES ${name})
 endfunction()
 
+# hexwire_sanitizer_step_labels(TARGET LABELS OUT): LABELS plus `asan` when the test belongs to the
+# sanitizer step of scripts/test.sh: at least one label in HEXWIRE_ASAN_LABELS and none in
+# HEXWIRE_ASAN_EXCLUDED_LABELS (both set in tests/CMakeLists.txt). Such a test's binary is also
+# recorded for the target hexwire_asan_tests, so the step builds nothing else.
+function(hexwire_sanitizer_step_labels target labels out)
+  set(selected FALSE)
+  foreach(label ${labels})
+    if(label IN_LIST HEXWIRE_ASAN_EXCLUDED_LABELS)
+      set(${out} "${labels}" PARENT_SCOPE)
+      return()
+    endif()
+    if(label IN_LIST HEXWIRE_ASAN_LABELS)
+      set(selected TRUE)
+    endif()
+  endforeach()
+  if(selected)
+    list(APPEND labels asan)
+    set_property(GLOBAL APPEND PROPERTY HEXWIRE_ASAN_TEST_TARGETS ${target})
+  endif()
+  set(${out} "${labels}" PARENT_SCOPE)
+endfunction()
+
 # hexwire_add_test(NAME SOURCES ... DEPS ... [LABELS ...]): a Catch2 v2 test binary whose
 # TEST_CASEs become individual ctest tests. A test counts as skipped when it prints a line starting
 # "SKIPPED: " (core/testing/loopback_support.hpp and the test engines do so before exiting). Not an
@@ -87,14 +109,21 @@ function(hexwire_add_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
-  set(props TIMEOUT ${ARG_TIMEOUT} SKIP_REGULAR_EXPRESSION "SKIPPED: ")
-  if(ARG_LABELS)
-    list(APPEND props LABELS "${ARG_LABELS}")
-  endif()
   catch_discover_tests(${name}
     TEST_PREFIX "${name}: "
     DISCOVERY_TIMEOUT 30
-    PROPERTIES ${props})
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} SKIP_REGULAR_EXPRESSION "SKIPPED: ")
+  # Labels are set by a ctest include file read after the discovered tests (Catch's ${name}_TESTS
+  # lists them): through PROPERTIES a list of labels would keep only its first entry.
+  hexwire_sanitizer_step_labels(${name} "${ARG_LABELS}" labels)
+  if(labels)
+    set(labels_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake)
+    file(WRITE ${labels_file}
+         "if(DEFINED ${name}_TESTS)\n"
+         "  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${labels}\")\n"
+         "endif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${labels_file})
+  endif()
 endfunction()
 
 # hexwire_add_bench(NAME SOURCES ... DEPS ...): a Google Benchmark program (not run by ctest).

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev git ca-certificates
+  build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev git ca-certificates
   liburing-dev libboost1.81-dev libsimdjson-dev libconcurrentqueue-dev libreaderwriterqueue-dev
   libbenchmark-dev catch2 libcli11-dev libspdlog-dev libfmt-dev libssl-dev zlib1g-dev
   procps
