@@ -12,13 +12,14 @@
 #include <utility>
 #include <vector>
 
+#include "app/detail/dispatch_reply.hpp"
 #include "app/protocol_encode.hpp"
 #include "app/ws_app.hpp"
 #include "app/ws_app_state.hpp"
 
 namespace hexwire::app {
 
-namespace {
+namespace detail {
 
 ErrorCode error_code_of(geo::DispatchError error) noexcept {
   switch (error) {
@@ -49,18 +50,6 @@ geo::TripAction geo_action(TripAction action) noexcept {
   return geo::TripAction::kCancel;
 }
 
-/// What replies need after the engine answered: the connection may be gone by then.
-struct ReplyTo {
-  WsShards* shards;
-  pubsub::SubscriberId connection;
-  std::string id;
-
-  [[nodiscard]] WsConnection* find() const noexcept { return shards->find(connection); }
-  /// The writer of the shard the reply is sent from.
-  [[nodiscard]] FrameWriter& writer() const noexcept { return shards->here().writer; }
-};
-
-/// Replies to dispatch ops (never dropped by the slow-consumer policy).
 void send(WsConnection& c, core::SharedBuffer frame) noexcept {
   (void)c.link().send_frame(std::move(frame), net::WsSendKind::kReply);
 }
@@ -72,14 +61,103 @@ void send_error(WsShards& shards, WsConnection& c, std::string_view id, ErrorCod
   send(c, encode_error(shard.writer, id, code, message));
 }
 
+void reply_location(const ReplyTo& reply, geo::LocationReply r) {
+  WsConnection* conn = reply.find();
+  if (conn == nullptr) {
+    return;
+  }
+  if (r.error != geo::DispatchError::kOk) {
+    send_error(*reply.shards, *conn, reply.id, error_code_of(r.error), {"invalid coordinates"});
+    return;
+  }
+  send(*conn, encode_loc_reply(reply.writer(), reply.id, r.cell));
+}
+
+void reply_nearby(const ReplyTo& reply, geo::DispatchError error,
+                  const std::vector<geo::NearbyDriver>& drivers) {
+  WsConnection* conn = reply.find();
+  if (conn == nullptr) {
+    return;
+  }
+  if (error != geo::DispatchError::kOk) {
+    send_error(*reply.shards, *conn, reply.id, error_code_of(error), {"invalid coordinates"});
+    return;
+  }
+  send(*conn, encode_nearby_reply(reply.writer(), reply.id, drivers));
+}
+
+void reply_ride(const ReplyTo& reply, const geo::RideReply& r) {
+  WsConnection* conn = reply.find();
+  if (conn == nullptr) {
+    return;
+  }
+  if (r.error != geo::DispatchError::kOk) {
+    send_error(*reply.shards, *conn, reply.id, error_code_of(r.error),
+               {"invalid pickup or destination"});
+    return;
+  }
+  send(*conn, encode_ride_reply(reply.writer(), reply.id, r.trip, r.surge, r.fare_estimate));
+}
+
+void reply_offer_answer(const ReplyTo& reply, std::string_view trip, bool accepted,
+                        geo::DispatchError error) {
+  WsConnection* conn = reply.find();
+  if (conn == nullptr) {
+    return;
+  }
+  if (error != geo::DispatchError::kOk) {
+    // An unknown trip is answered like an expired offer: both mean "nothing to answer".
+    const ErrorCode code =
+        error == geo::DispatchError::kForbidden ? ErrorCode::kForbidden : ErrorCode::kConflict;
+    send_error(*reply.shards, *conn, reply.id, code,
+               {"no open offer of trip ", trip, " for you (expired, taken or unknown)"});
+    return;
+  }
+  send(*conn, encode_offer_answer(reply.writer(), reply.id, accepted, trip));
+}
+
+void reply_trip_action(const ReplyTo& reply, std::string_view trip, TripAction action,
+                       geo::DispatchError error) {
+  WsConnection* conn = reply.find();
+  if (conn == nullptr) {
+    return;
+  }
+  if (error != geo::DispatchError::kOk) {
+    const std::string_view why = error == geo::DispatchError::kForbidden
+                                     ? " is not yours to take on this trip"
+                                 : error == geo::DispatchError::kConflict
+                                     ? " is not legal in the trip's current status"
+                                     : " failed";
+    send_error(*reply.shards, *conn, reply.id, error_code_of(error),
+               {"trip action ", geo::to_string(geo_action(action)), why});
+    return;
+  }
+  send(*conn, encode_trip_action_reply(reply.writer(), reply.id, trip,
+                                       geo::to_string(geo_action(action))));
+}
+
+void reply_unavailable(const ReplyTo& reply, std::string_view what) {
+  if (WsConnection* conn = reply.find()) {
+    send_error(*reply.shards, *conn, reply.id, ErrorCode::kUnavailable,
+               {"the node owning this ", what, " did not answer in time"});
+  }
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
+
 std::string_view role_of(const WsConnection& c) noexcept {
   return c.identity() != nullptr ? std::string_view(c.identity()->role) : std::string_view();
 }
 
 }  // namespace
 
-DispatchService::DispatchService(WsShards& shards, geo::DispatchEngine& engine)
-    : shards_(shards), engine_(engine) {}
+DispatchService::DispatchService(WsShards& shards, geo::DispatchEngine& engine,
+                                 DispatchCluster* cluster)
+    : shards_(shards), engine_(engine), cluster_(cluster) {}
 
 DispatchService::~DispatchService() = default;
 
@@ -94,6 +172,9 @@ void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op)
   fix.heading_deg = op.heading.value_or(0.0);
   fix.speed_mps = op.speed_mps.value_or(0.0);
   fix.available = op.available.value_or(true);
+  if (cluster_ != nullptr && forward_loc(c, id, fix)) {
+    return;
+  }
   if (id.empty()) {
     // The common case (a stream of fixes): only a rejection is answered, so the engine sends
     // nothing back for an applied fix. Two words of capture: std::function keeps them inline, so
@@ -111,16 +192,7 @@ void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op)
   engine_.update_location(
       c.identity()->user, fix,
       [reply = ReplyTo{&shards_, c.id(), std::string(id)}](geo::LocationReply r) {
-        WsConnection* conn = reply.find();
-        if (conn == nullptr) {
-          return;
-        }
-        if (r.error != geo::DispatchError::kOk) {
-          send_error(*reply.shards, *conn, reply.id, error_code_of(r.error),
-                     {"invalid coordinates"});
-          return;
-        }
-        send(*conn, encode_loc_reply(reply.writer(), reply.id, r.cell));
+        reply_location(reply, r);
       });
 }
 
@@ -130,19 +202,13 @@ void DispatchService::nearby(WsConnection& c, std::string_view id, const NearbyO
                {"value out of range for field 'k' (1..100)"});
     return;
   }
+  if (cluster_ != nullptr && forward_nearby(c, id, op)) {
+    return;
+  }
   engine_.nearby(op.lat, op.lng, static_cast<std::size_t>(op.k),
                  [reply = ReplyTo{&shards_, c.id(), std::string(id)}](
                      geo::DispatchError error, std::vector<geo::NearbyDriver> drivers) {
-                   WsConnection* conn = reply.find();
-                   if (conn == nullptr) {
-                     return;
-                   }
-                   if (error != geo::DispatchError::kOk) {
-                     send_error(*reply.shards, *conn, reply.id, error_code_of(error),
-                                {"invalid coordinates"});
-                     return;
-                   }
-                   send(*conn, encode_nearby_reply(reply.writer(), reply.id, drivers));
+                   reply_nearby(reply, error, drivers);
                  });
 }
 
@@ -151,20 +217,13 @@ void DispatchService::ride(WsConnection& c, std::string_view id, const RideOp& o
     send_error(shards_, c, id, ErrorCode::kForbidden, {"drivers do not request rides"});
     return;
   }
-  engine_.request_ride(
-      c.identity()->user, {op.lat, op.lng}, {op.dest_lat, op.dest_lng},
-      [reply = ReplyTo{&shards_, c.id(), std::string(id)}](geo::RideReply r) {
-        WsConnection* conn = reply.find();
-        if (conn == nullptr) {
-          return;
-        }
-        if (r.error != geo::DispatchError::kOk) {
-          send_error(*reply.shards, *conn, reply.id, error_code_of(r.error),
-                     {"invalid pickup or destination"});
-          return;
-        }
-        send(*conn, encode_ride_reply(reply.writer(), reply.id, r.trip, r.surge, r.fare_estimate));
-      });
+  if (cluster_ != nullptr && forward_ride(c, id, op)) {
+    return;
+  }
+  engine_.request_ride(c.identity()->user, {op.lat, op.lng}, {op.dest_lat, op.dest_lng},
+                       [reply = ReplyTo{&shards_, c.id(), std::string(id)}](geo::RideReply r) {
+                         reply_ride(reply, r);
+                       });
 }
 
 void DispatchService::accept(WsConnection& c, std::string_view id, const AcceptOp& op) {
@@ -181,21 +240,12 @@ void DispatchService::answer_offer(WsConnection& c, std::string_view id, std::st
     send_error(shards_, c, id, ErrorCode::kForbidden, {"riders do not answer offers"});
     return;
   }
+  if (cluster_ != nullptr && forward_offer_answer(c, id, trip, accepted)) {
+    return;
+  }
   auto done = [reply = ReplyTo{&shards_, c.id(), std::string(id)}, trip = std::string(trip),
                accepted](geo::DispatchError error) {
-    WsConnection* conn = reply.find();
-    if (conn == nullptr) {
-      return;
-    }
-    if (error != geo::DispatchError::kOk) {
-      // An unknown trip is answered like an expired offer: both mean "nothing to answer".
-      const ErrorCode code =
-          error == geo::DispatchError::kForbidden ? ErrorCode::kForbidden : ErrorCode::kConflict;
-      send_error(*reply.shards, *conn, reply.id, code,
-                 {"no open offer of trip ", trip, " for you (expired, taken or unknown)"});
-      return;
-    }
-    send(*conn, encode_offer_answer(reply.writer(), reply.id, accepted, trip));
+    reply_offer_answer(reply, trip, accepted, error);
   };
   if (accepted) {
     engine_.accept(c.identity()->user, trip, std::move(done));
@@ -205,26 +255,13 @@ void DispatchService::answer_offer(WsConnection& c, std::string_view id, std::st
 }
 
 void DispatchService::trip(WsConnection& c, std::string_view id, const TripOp& op) {
+  if (cluster_ != nullptr && forward_trip_action(c, id, op)) {
+    return;
+  }
   engine_.trip_action(c.identity()->user, op.trip, geo_action(op.action),
                       [reply = ReplyTo{&shards_, c.id(), std::string(id)},
                        trip = std::string(op.trip), action = op.action](geo::DispatchError error) {
-                        WsConnection* conn = reply.find();
-                        if (conn == nullptr) {
-                          return;
-                        }
-                        if (error != geo::DispatchError::kOk) {
-                          const std::string_view why =
-                              error == geo::DispatchError::kForbidden
-                                  ? " is not yours to take on this trip"
-                              : error == geo::DispatchError::kConflict
-                                  ? " is not legal in the trip's current status"
-                                  : " failed";
-                          send_error(*reply.shards, *conn, reply.id, error_code_of(error),
-                                     {"trip action ", geo::to_string(geo_action(action)), why});
-                          return;
-                        }
-                        send(*conn, encode_trip_action_reply(reply.writer(), reply.id, trip,
-                                                             geo::to_string(geo_action(action))));
+                        reply_trip_action(reply, trip, action, error);
                       });
 }
 

@@ -18,6 +18,7 @@ class App;
 
 namespace hexwire::app {
 
+class DispatchCluster;
 class WsConnection;
 class WsShards;
 
@@ -32,8 +33,10 @@ class DispatchService {
   static constexpr std::uint64_t kMaxNearbyK = 100;
 
   /// `shards` (where replies are written and connections looked up) and `engine` must outlive
-  /// the service.
-  DispatchService(WsShards& shards, geo::DispatchEngine& engine);
+  /// the service. With a `cluster` (a pool of nodes), ops for regions or trips of other nodes are
+  /// forwarded to them.
+  DispatchService(WsShards& shards, geo::DispatchEngine& engine,
+                  DispatchCluster* cluster = nullptr);
   ~DispatchService();
   DispatchService(const DispatchService&) = delete;
   DispatchService& operator=(const DispatchService&) = delete;
@@ -52,9 +55,17 @@ class DispatchService {
  private:
   void answer_offer(WsConnection& connection, std::string_view id, std::string_view trip,
                     bool accepted);
+  // dispatch_ops_remote.cpp: true when the op went to another node (which will answer).
+  bool forward_loc(WsConnection& connection, std::string_view id, const geo::GpsFix& fix);
+  bool forward_nearby(WsConnection& connection, std::string_view id, const NearbyOp& op);
+  bool forward_ride(WsConnection& connection, std::string_view id, const RideOp& op);
+  bool forward_offer_answer(WsConnection& connection, std::string_view id,
+                            std::string_view trip, bool accepted);
+  bool forward_trip_action(WsConnection& connection, std::string_view id, const TripOp& op);
 
   WsShards& shards_;
   geo::DispatchEngine& engine_;
+  DispatchCluster* cluster_;
 };
 
 }  // namespace hexwire::app

@@ -6,6 +6,7 @@
 
 #include "app/channel_name.hpp"
 #include "app/dispatch_bridge.hpp"
+#include "app/dispatch_cluster.hpp"
 #include "app/dispatch_ops.hpp"
 #include "app/ws_app.hpp"
 #include "app/ws_app_state.hpp"
@@ -94,6 +95,25 @@ geo::DispatchConfig placed_dispatch_config(geo::DispatchConfig dispatch,
   return dispatch;
 }
 
+/// The cluster settings of a node in a pool: the broker's node id and Redis, the regions of
+/// `dispatch`.
+DispatchClusterConfig cluster_config(const scaleout::RedisBroker& broker,
+                                     const ScaleoutConfig& scaleout,
+                                     const geo::DispatchConfig& dispatch) {
+  DispatchClusterConfig c;
+  c.rpc.prefix = scaleout.redis_prefix;
+  c.rpc.node_id = broker.node_id();
+  c.rpc.redis.target = redis::parse_target(scaleout.redis_url);
+  c.rpc.redis.connection.command_timeout_ns =
+      static_cast<std::uint64_t>(scaleout.redis_timeout_ms) * 1'000'000;
+  c.rpc.redis.connection.connect_timeout_ns = c.rpc.redis.connection.command_timeout_ns;
+  c.rpc.deadline_ns = c.rpc.redis.connection.command_timeout_ns;
+  c.coarse_res = dispatch.coarse_res;
+  c.index_res = dispatch.fleet.index_res;
+  c.reactor = []() -> core::Reactor& { return core::Runtime::this_shard()->reactor(); };
+  return c;
+}
+
 }  // namespace
 
 NodeServices::NodeServices(core::Executor& executor, core::MetricsRegistry& metrics,
@@ -107,10 +127,25 @@ NodeServices::NodeServices(core::Executor& executor, core::MetricsRegistry& metr
   redis_broker_ = dynamic_cast<scaleout::RedisBroker*>(broker_.get());
   if (config.dispatch) {
     bridge_ = std::make_unique<DispatchBridge>(executor, metrics, *broker_);
-    dispatch_engine_ = std::make_unique<geo::DispatchEngine>(
-        executor, metrics, placed_dispatch_config(std::move(*config.dispatch), placement_),
-        *bridge_);
-    dispatch_ = std::make_unique<DispatchService>(*shards_, *dispatch_engine_);
+    geo::DispatchConfig dispatch = placed_dispatch_config(std::move(*config.dispatch), placement_);
+    geo::DispatchEvents* events = bridge_.get();
+    if (redis_broker_ != nullptr) {
+      cluster_ = std::make_unique<DispatchCluster>(
+          executor, metrics, cluster_config(*redis_broker_, config.scaleout, dispatch), *bridge_);
+      redis_broker_->set_live_nodes_observer(
+          [cluster = cluster_.get()](const std::vector<std::string>& live) {
+            cluster->set_live(live);
+          });
+      dispatch.peers = cluster_.get();
+      dispatch.trip_suffix = cluster_->trip_suffix();
+      events = cluster_.get();
+    }
+    dispatch_engine_ =
+        std::make_unique<geo::DispatchEngine>(executor, metrics, std::move(dispatch), *events);
+    if (cluster_) {
+      cluster_->attach(*dispatch_engine_);
+    }
+    dispatch_ = std::make_unique<DispatchService>(*shards_, *dispatch_engine_, cluster_.get());
   }
   ws_ = std::make_unique<WsService>(*shards_, *broker_, dispatch_.get(), std::move(config.ws));
 }
@@ -121,9 +156,15 @@ void NodeServices::start_shard() {
   if (redis_broker_ != nullptr) {
     redis_broker_->start_shard();
   }
+  if (cluster_) {
+    cluster_->start_shard();
+  }
 }
 
 void NodeServices::stop_shard() {
+  if (cluster_) {
+    cluster_->stop_shard();
+  }
   if (redis_broker_ != nullptr) {
     redis_broker_->stop_shard();
   }

@@ -24,6 +24,7 @@
 namespace hexwire::app {
 
 class DispatchBridge;
+class DispatchCluster;
 class DispatchService;
 class WsService;
 class WsShards;
@@ -73,6 +74,8 @@ class NodeServices {
   /// Null when the node runs without dispatch.
   [[nodiscard]] geo::DispatchEngine* dispatch_engine() noexcept { return dispatch_engine_.get(); }
   [[nodiscard]] const ShardPlacement& placement() const noexcept { return placement_; }
+  /// Dispatch across the nodes of a pool (Redis broker with dispatch), else null.
+  [[nodiscard]] DispatchCluster* dispatch_cluster() noexcept { return cluster_.get(); }
 
  private:
   // Declaration order is construction order; each part uses only those above it.
@@ -82,6 +85,7 @@ class NodeServices {
   std::unique_ptr<pubsub::Broker> broker_;                // delivers through sink_
   scaleout::RedisBroker* redis_broker_ = nullptr;         // broker_, when it is the Redis one
   std::unique_ptr<DispatchBridge> bridge_;                // publishes through broker_
+  std::unique_ptr<DispatchCluster> cluster_;  // Redis broker + dispatch: the pool's regions
   std::unique_ptr<geo::DispatchEngine> dispatch_engine_;  // emits through bridge_
   std::unique_ptr<DispatchService> dispatch_;             // dispatch op handlers
   std::unique_ptr<WsService> ws_;                         // /ws: uses all of the above

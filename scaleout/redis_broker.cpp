@@ -351,6 +351,11 @@ const std::string& RedisBroker::node_id() const noexcept {
   return core_->node_id();
 }
 
+void RedisBroker::set_live_nodes_observer(
+    std::function<void(const std::vector<std::string>& live)> observer) {
+  core_->live_observer = std::move(observer);
+}
+
 std::vector<std::string> RedisBroker::live_nodes() const {
   return *core_->slice_unstarted().live_nodes;
 }

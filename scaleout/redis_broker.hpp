@@ -82,6 +82,9 @@ class RedisBroker final : public pubsub::Broker {
   [[nodiscard]] const std::string& node_id() const noexcept;
   /// The live nodes as the calling shard last heard of them (sorted ids).
   [[nodiscard]] std::vector<std::string> live_nodes() const;
+  /// `observer` is told the live node ids (sorted) on every shard each time the set changes, on
+  /// that shard. Set it before the shards start.
+  void set_live_nodes_observer(std::function<void(const std::vector<std::string>& live)> observer);
   /// True when the calling shard's Redis client has a connection up.
   [[nodiscard]] bool connected() const;
 

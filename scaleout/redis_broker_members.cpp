@@ -56,6 +56,9 @@ std::string RedisBrokerCore::user_key(std::string_view user, std::string_view su
 
 void RedisBrokerCore::set_live_nodes(std::shared_ptr<const std::vector<std::string>> live) {
   slice().live_nodes = std::move(live);
+  if (live_observer) {
+    live_observer(*slice().live_nodes);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -349,6 +349,49 @@ void DispatchEngine::driver_offline(std::string_view driver) {
   }
 }
 
+void DispatchEngine::set_driver_state(std::string_view driver, unsigned shard,
+                                      std::string_view trip, DriverStatus status,
+                                      bool only_if_trip) {
+  if (shard >= shards_.size()) {
+    return;
+  }
+  set_driver_state(shard, std::string(driver), std::string(trip), status, only_if_trip, 0);
+}
+
+void DispatchEngine::driver_state(NodeRef node, unsigned shard, std::string driver,
+                                  std::string trip, DriverStatus status, bool only_if_trip) {
+  if (node != 0 && config_.peers != nullptr) {
+    config_.peers->driver_state(node, shard, driver, trip, status, only_if_trip);
+    return;
+  }
+  set_driver_state(shard, std::move(driver), std::move(trip), status, only_if_trip, 0);
+}
+
+void DispatchEngine::forget_driver(std::string_view driver) {
+  Shard& s = here();
+  const auto hint = s.owner_hint.find(driver);
+  if (hint == s.owner_hint.end()) {
+    return;  // never held through this shard
+  }
+  const unsigned holder = hint->second;
+  s.owner_hint.erase(hint);
+  const auto drop = [this](std::string name, int hops, auto& self) -> void {
+    Shard& h = here();
+    const DriverIndex index = h.fleet.find(name);
+    if (index == kNoDriver) {
+      const auto moved = h.moved_to.find(name);
+      if (moved != h.moved_to.end() && hops <= static_cast<int>(shards_.size()) + 2) {
+        run_on(moved->second, [name, hops, self] { self(name, hops + 1, self); });
+      }
+      return;
+    }
+    if (!in_trip(h.fleet.driver(index).status)) {  // a trip's driver stays for its state updates
+      h.fleet.remove(index);
+    }
+  };
+  run_on(holder, [name = std::string(driver), drop] { drop(name, 0, drop); });
+}
+
 void DispatchEngine::maybe_emit_position(Shard& shard, DriverIndex index, std::uint64_t now) {
   Driver& d = shard.fleet.driver(index);
   if (d.status != DriverStatus::kAvailable ||
@@ -385,37 +428,52 @@ void DispatchEngine::nearby(double lat_deg, double lng_deg, std::size_t k, Nearb
 }
 
 void DispatchEngine::search(LatLng point, std::size_t k, std::vector<std::string> exclude,
-                            NearbyDone done) {
+                            NearbyDone done, double radius_km, bool ask_peers) {
   const unsigned caller = executor_.current_shard();
   if (k == 0) {
     done(DispatchError::kOk, {});
     return;
   }
-  run_on(owner_shard(point), [this, point, k, exclude = std::move(exclude), caller,
-                              done = std::move(done)]() mutable {
+  DispatchPeers* peers = ask_peers ? config_.peers : nullptr;
+  const double max_radius = radius_km > 0 ? radius_km : config_.max_search_km;
+  run_on(owner_shard(point), [this, point, k, exclude = std::move(exclude), caller, peers,
+                              max_radius, done = std::move(done)]() mutable {
     Shard& s = here();
     const std::size_t wanted = k + exclude.size();
-    const bool sharded = shards_.size() > 1;
+    const bool partitioned = shards_.size() > 1 || peers != nullptr;
     std::vector<NearbyDriver> found;
-    const double radius = search_local(s, point, wanted, config_.max_search_km,
-                                       sharded ? config_.coarse_res : -1, found);
+    double radius = search_local(s, point, wanted, max_radius,
+                                 partitioned ? config_.coarse_res : -1, found);
+    if (config_.peers != nullptr && drop_foreign(found) > 0) {
+      // Copies left behind in regions other nodes own now must not bound the search.
+      radius = found.size() >= wanted ? found[wanted - 1].distance_km : max_radius;
+    }
     std::vector<unsigned> remote;
-    if (sharded) {
+    std::vector<NodeRef> nodes;
+    if (partitioned) {
       for (const CellId coarse : s.searcher.coarse_cells()) {
+        const NodeRef node = peers != nullptr ? peers->region_node(coarse) : 0;
+        if (node != 0) {
+          if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) {
+            nodes.push_back(node);
+          }
+          continue;
+        }
         const unsigned owner = region_shard(coarse);
         if (owner != s.id && std::find(remote.begin(), remote.end(), owner) == remote.end()) {
           remote.push_back(owner);
         }
       }
     }
-    if (remote.empty()) {
+    if (remote.empty() && nodes.empty()) {
       finish_search(std::move(found), k, exclude, caller, std::move(done));
       return;
     }
-    // The local k-th distance bounds the true k-th: other shards only need to look that far.
+    // The local k-th distance bounds the true k-th: other shards (and nodes) only need to look
+    // that far.
     auto gather = std::make_shared<Gather>();
     gather->home = s.id;
-    gather->waiting = remote.size();
+    gather->waiting = remote.size() + nodes.size();
     gather->results.push_back(std::move(found));
     auto finish = std::make_shared<std::function<void()>>(
         [this, gather, k, exclude = std::move(exclude), caller, done = std::move(done)]() mutable {
@@ -437,12 +495,48 @@ void DispatchEngine::search(LatLng point, std::size_t k, std::vector<std::string
         });
       });
     }
+    for (const NodeRef node : nodes) {
+      peers->search(node, point, wanted, radius,
+                    [gather, finish](std::vector<NearbyDriver> part) {
+                      gather->results.push_back(std::move(part));
+                      if (--gather->waiting == 0) {
+                        (*finish)();
+                      }
+                    });
+    }
+  });
+}
+
+void DispatchEngine::search_here(double lat_deg, double lng_deg, std::size_t wanted,
+                                 double radius_km, NearbyDone done) {
+  if (!valid_coordinates(lat_deg, lng_deg) || !(radius_km > 0)) {
+    done(DispatchError::kBadRequest, {});
+    return;
+  }
+  search({degs_to_rads(lat_deg), degs_to_rads(lng_deg)}, std::min(wanted, 2 * kMaxNearby), {},
+         std::move(done), std::min(radius_km, config_.max_search_km), false);
+}
+
+std::size_t DispatchEngine::drop_foreign(std::vector<NearbyDriver>& found) {
+  return std::erase_if(found, [this](const NearbyDriver& d) {
+    if (d.node != 0) {
+      return false;  // another node's answer about its own regions
+    }
+    CellId cell = 0;
+    CellId region = 0;
+    return lat_lng_to_cell({degs_to_rads(d.lat_deg), degs_to_rads(d.lng_deg)},
+                           config_.fleet.index_res, &cell) != H3Error::kSuccess ||
+           cell_to_parent(cell, config_.coarse_res, &region) != H3Error::kSuccess ||
+           config_.peers->region_node(region) != 0;
   });
 }
 
 void DispatchEngine::finish_search(std::vector<NearbyDriver> found, std::size_t k,
                                    const std::vector<std::string>& exclude, unsigned caller,
                                    NearbyDone done) {
+  if (config_.peers != nullptr) {
+    (void)drop_foreign(found);
+  }
   std::erase_if(found, [&](const NearbyDriver& d) {
     return std::find(exclude.begin(), exclude.end(), d.driver) != exclude.end();
   });

@@ -32,6 +32,8 @@ const char* to_string(DispatchError error) noexcept;
 /// splitmix64(cell) % shards, which spreads neighbouring regions over the shards.
 [[nodiscard]] unsigned default_region_shard(CellId coarse_cell, unsigned shards) noexcept;
 
+class DispatchPeers;
+
 struct DispatchConfig {
   FleetConfig fleet;  ///< index_res (9), max_speed_mps, driver_ttl_ns
   SurgeConfig surge;
@@ -57,6 +59,11 @@ struct DispatchConfig {
   double base_fare = 2.5;
   double fare_per_km = 1.5;
   std::function<std::int64_t()> wall_clock_us;  ///< default core::wall_us
+  /// The other nodes of a pool: regions they own are searched and reserved through it. Null: this
+  /// node owns every region. Must outlive the engine.
+  DispatchPeers* peers = nullptr;
+  /// Appended to every trip id ("t<shard>-<seq><suffix>"): a pool names the home node here.
+  std::string trip_suffix;
 };
 
 /// Which outcomes of update_location are answered through its callback.
@@ -71,6 +78,9 @@ struct LocationReply {
   CellId cell = 0;  ///< index_res cell of the accepted fix (0 unless accepted)
 };
 
+/// A node of a pool as DispatchPeers names it on one shard; 0 is this node.
+using NodeRef = std::uint32_t;
+
 struct NearbyDriver {
   std::string driver;
   double lat_deg = 0;
@@ -79,6 +89,7 @@ struct NearbyDriver {
   double distance_km = 0;  ///< the exact value ranked on (distance_m is this * 1000)
   double eta_s = 0;
   unsigned shard = 0;  ///< the shard that held it
+  NodeRef node = 0;    ///< the node that held it (DispatchPeers); 0 = this node
 };
 
 struct RideReply {
@@ -86,6 +97,27 @@ struct RideReply {
   std::string trip;
   double surge = 1.0;
   double fare_estimate = 0;
+};
+
+/// The other nodes of a pool, as the engine sees them (app::DispatchCluster; null on one node).
+/// Every call is made on a shard thread; every callback runs later on that same shard. A NodeRef is
+/// meaningful on the shard that received it.
+class DispatchPeers {
+ public:
+  virtual ~DispatchPeers() = default;
+  /// The node owning a coarse region (a cell at DispatchConfig::coarse_res): 0 for this node.
+  [[nodiscard]] virtual NodeRef region_node(CellId coarse_cell) noexcept = 0;
+  /// Up to `wanted` nearest available drivers held by `node` within `radius_km` of `point`, with
+  /// `node` set; an empty list when the node did not answer.
+  virtual void search(NodeRef node, LatLng point, std::size_t wanted, double radius_km,
+                      std::function<void(std::vector<NearbyDriver>)> done) = 0;
+  /// Marks `candidate` (held by candidate.node) offered for `trip` if it is still available there;
+  /// done(false) when it was not, or the node did not answer.
+  virtual void reserve(const NearbyDriver& candidate, std::string_view trip,
+                       std::function<void(bool)> done) = 0;
+  /// Sets the state of a driver held by `node` on `shard` (no answer; see set_driver_state).
+  virtual void driver_state(NodeRef node, unsigned shard, std::string_view driver,
+                            std::string_view trip, DriverStatus status, bool only_if_trip) = 0;
 };
 
 class DispatchEngine {
@@ -124,6 +156,20 @@ class DispatchEngine {
   /// The driver went away (disconnect, logout): no longer available. Its current trip is untouched.
   void driver_offline(std::string_view driver);
 
+  // The serving side of DispatchPeers (a node answering another node's requests).
+  /// Nearest search over this node's shards only, within `radius_km`: up to `wanted` drivers.
+  void search_here(double lat_deg, double lng_deg, std::size_t wanted, double radius_km,
+                   NearbyDone done);
+  /// Reserves `driver` (held on `shard`, or where it moved) for `trip` if it is available.
+  void reserve(std::string_view driver, unsigned shard, std::string_view trip,
+               std::function<void(bool)> done);
+  /// Sets a held driver's state for `trip` (as the trip's home does between shards).
+  void set_driver_state(std::string_view driver, unsigned shard, std::string_view trip,
+                        DriverStatus status, bool only_if_trip);
+  /// The driver's fixes go to another node now: the record this node held through the calling
+  /// shard (if any, and not on a trip) is dropped so that searches never see its old position.
+  void forget_driver(std::string_view driver);
+
   /// The shard that owns a point (its coarse parent cell), as used for drivers and trips.
   [[nodiscard]] unsigned owner_shard(LatLng point) const noexcept;
   /// The shard that owns a coarse region (config().region_shard, or default_region_shard).
@@ -151,7 +197,15 @@ class DispatchEngine {
   void set_driver_state(unsigned shard, std::string driver, std::string trip, DriverStatus status,
                         bool only_if_trip, int hops);
   void maybe_emit_position(Shard& shard, DriverIndex index, std::uint64_t now_ns);
-  void search(LatLng point, std::size_t k, std::vector<std::string> exclude, NearbyDone done);
+  void search(LatLng point, std::size_t k, std::vector<std::string> exclude, NearbyDone done,
+              double radius_km = 0, bool ask_peers = true);
+  /// The holder's side of a reservation: true when the driver was available and is offered now.
+  bool reserve_here(std::string_view driver, const std::string& trip_id);
+  /// With peers: drops this node's drivers found in regions other nodes own (copies left behind
+  /// after an ownership change, until they expire); returns how many.
+  std::size_t drop_foreign(std::vector<NearbyDriver>& found);
+  void driver_state(NodeRef node, unsigned shard, std::string driver, std::string trip,
+                    DriverStatus status, bool only_if_trip);
   /// Returns the k-th distance found (km), or radius_km when fewer than k were found.
   double search_local(Shard& shard, LatLng point, std::size_t k, double radius_km, int coarse_res,
                       std::vector<NearbyDriver>& out);

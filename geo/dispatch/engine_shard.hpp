@@ -33,6 +33,7 @@ struct DispatchEngine::Trip {
   std::string rider;
   std::string driver;         // offered or matched driver; empty otherwise
   unsigned driver_shard = 0;  // where `driver` was held when reserved
+  NodeRef driver_node = 0;    // on which node (0: this one)
   LatLng pickup{};
   LatLng destination{};
   CellId pickup_res7 = 0;

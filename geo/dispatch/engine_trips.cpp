@@ -59,7 +59,7 @@ void DispatchEngine::create_trip(std::string rider, LatLng pickup, LatLng destin
   arm_periodic(s);
   auto owned = std::make_unique<Trip>();
   Trip& trip = *owned;
-  trip.id = "t" + std::to_string(s.id) + "-" + std::to_string(s.next_trip++);
+  trip.id = "t" + std::to_string(s.id) + "-" + std::to_string(s.next_trip++) + config_.trip_suffix;
   trip.rider = std::move(rider);
   trip.pickup = pickup;
   trip.destination = destination;
@@ -156,18 +156,47 @@ void DispatchEngine::offer_next(const std::string& trip_id) {
   NearbyDriver candidate = t->candidates[t->next_candidate++];
   t->tried.push_back(candidate.driver);
   t->reserving = true;
+  if (candidate.node != 0 && config_.peers != nullptr) {
+    const NearbyDriver asked = candidate;
+    config_.peers->reserve(asked, trip_id,
+                           [this, candidate = std::move(candidate), trip_id](bool reserved) mutable {
+                             on_reserved(trip_id, std::move(candidate), reserved);
+                           });
+    return;
+  }
   const unsigned home = executor_.current_shard();
   run_on(candidate.shard, [this, candidate = std::move(candidate), trip_id, home]() mutable {
-    Shard& holder = here();
-    const DriverIndex index = holder.fleet.find(candidate.driver);
-    const bool reserved = index != kNoDriver && holder.fleet.searchable(index, now_ns());
-    if (reserved) {
-      holder.fleet.driver(index).trip = trip_id;
-      holder.fleet.set_status(index, DriverStatus::kOffered);
-    }
+    const bool reserved = reserve_here(candidate.driver, trip_id);
     run_on(home, [this, candidate = std::move(candidate), trip_id, reserved]() mutable {
       on_reserved(trip_id, std::move(candidate), reserved);
     });
+  });
+}
+
+bool DispatchEngine::reserve_here(std::string_view driver, const std::string& trip_id) {
+  Shard& holder = here();
+  const DriverIndex index = holder.fleet.find(driver);
+  const bool reserved = index != kNoDriver && holder.fleet.searchable(index, now_ns());
+  if (reserved) {
+    holder.fleet.driver(index).trip = trip_id;
+    holder.fleet.set_status(index, DriverStatus::kOffered);
+  }
+  return reserved;
+}
+
+void DispatchEngine::reserve(std::string_view driver, unsigned shard, std::string_view trip,
+                             std::function<void(bool)> done) {
+  const unsigned caller = executor_.current_shard();
+  if (shard >= shards_.size()) {
+    done(false);
+    return;
+  }
+  run_on(shard, [this, driver = std::string(driver), trip = std::string(trip), caller,
+                 done = std::move(done)]() mutable {
+    // A driver handed over to another shard since the search is not chased: the trip offers the
+    // next candidate instead.
+    const bool reserved = reserve_here(driver, trip);
+    reply<bool>(caller, std::move(done), reserved);
   });
 }
 
@@ -179,8 +208,8 @@ void DispatchEngine::on_reserved(const std::string& trip_id, NearbyDriver candid
   }
   if (t == nullptr || t->status != TripStatus::kRequested) {
     if (reserved) {  // the trip was cancelled or gave up meanwhile
-      set_driver_state(candidate.shard, candidate.driver, trip_id, DriverStatus::kAvailable, true,
-                       0);
+      driver_state(candidate.node, candidate.shard, candidate.driver, trip_id,
+                   DriverStatus::kAvailable, true);
     }
     return;
   }
@@ -191,6 +220,7 @@ void DispatchEngine::on_reserved(const std::string& trip_id, NearbyDriver candid
   }
   t->driver = candidate.driver;
   t->driver_shard = candidate.shard;
+  t->driver_node = candidate.node;
   t->eta_s = candidate.eta_s;
   t->in_pool = false;
   here().offers.add();
@@ -213,7 +243,8 @@ void DispatchEngine::release_driver(Trip& trip) {
   if (trip.driver.empty()) {
     return;
   }
-  set_driver_state(trip.driver_shard, trip.driver, trip.id, DriverStatus::kAvailable, true, 0);
+  driver_state(trip.driver_node, trip.driver_shard, trip.driver, trip.id, DriverStatus::kAvailable,
+               true);
   if (!is_terminal(trip.status)) {
     trip.driver.clear();  // terminal trips keep it: the driver may still ask and gets conflict
     trip.eta_s = 0;
@@ -277,7 +308,8 @@ void DispatchEngine::answer_offer(std::string driver, std::string trip_id, bool 
              t->deadline_timer = 0;
              here().matched.add();
              transition(*t, TripStatus::kMatched);
-             set_driver_state(t->driver_shard, t->driver, t->id, DriverStatus::kEnRoute, true, 0);
+             driver_state(t->driver_node, t->driver_shard, t->driver, t->id,
+                          DriverStatus::kEnRoute, true);
            } else {
              transition(*t, TripStatus::kRequested);
              release_driver(*t);
@@ -333,7 +365,7 @@ void DispatchEngine::trip_action(std::string_view user, std::string_view trip, T
     }
     transition(*t, step.next);
     if (step.next == TripStatus::kOnTrip) {
-      set_driver_state(t->driver_shard, t->driver, t->id, DriverStatus::kOnTrip, true, 0);
+      driver_state(t->driver_node, t->driver_shard, t->driver, t->id, DriverStatus::kOnTrip, true);
     } else if (is_terminal(step.next)) {
       release_driver(*t);
       retire_if_terminal(*t);

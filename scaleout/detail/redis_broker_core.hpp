@@ -195,6 +195,8 @@ class RedisBrokerCore final : public redis::SubscriptionHandler {
   core::Executor& executor;
   pubsub::DeliverySink& sink;
   const RedisBrokerConfig config;
+  /// Told each new live set on every shard (RedisBroker::set_live_nodes_observer).
+  std::function<void(const std::vector<std::string>& live)> live_observer;
 
   [[nodiscard]] unsigned here() const noexcept { return executor.current_shard(); }
   [[nodiscard]] unsigned shard_count() const noexcept { return executor.shard_count(); }

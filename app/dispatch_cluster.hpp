@@ -1,0 +1,126 @@
+// DispatchCluster: dispatch across the nodes of a pool (--broker redis with dispatch on). The map is
+// partitioned by dispatch regions (coarse_res parents of res-9 cells); each region has one owner
+// node, chosen by rendezvous hashing over the live nodes of the Redis registry (one
+// scaleout::RegionOwners per shard, updated by the broker's live-set observer). DispatchService
+// forwards loc, ride and nearby for regions of other nodes, and accept/decline/trip for trips homed
+// on other nodes, through a scaleout::RpcEndpoint per shard; this node's shard 0 serves such
+// requests on its engine. As geo::DispatchPeers it lets the engine search and reserve drivers held
+// by other nodes (exact nearest across borders), and as geo::DispatchEvents it writes every trip
+// status change to Redis (`<prefix>:{trip:ID}`, expiring) before handing the event on. See
+// docs/scale-out.md, "Dispatch across nodes".
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/executor.hpp"
+#include "core/metrics.hpp"
+#include "core/reactor.hpp"
+#include "geo/dispatch/engine.hpp"
+#include "geo/dispatch/events.hpp"
+#include "scaleout/node_rpc.hpp"
+
+namespace hexwire::app {
+
+struct DispatchClusterConfig {
+  scaleout::RpcConfig rpc;  ///< node id, Redis target and prefix, deadline of a forwarded op
+  int coarse_res = 3;       ///< the region resolution (geo::DispatchConfig::coarse_res)
+  int index_res = 9;        ///< the fleet's index resolution (regions are parents of its cells)
+  std::uint64_t trip_ttl_s = 3600;          ///< a trip's Redis record lives this long unchanged
+  std::uint64_t terminal_trip_ttl_s = 60;  ///< once completed, cancelled or unmatched
+  /// The calling shard's reactor (Redis connections live on the shards' reactors).
+  std::function<core::Reactor&()> reactor;
+};
+
+class DispatchCluster final : public geo::DispatchPeers, public geo::DispatchEvents {
+ public:
+  template <typename T>
+  using Done = std::function<void(scaleout::RpcStatus, T)>;
+  struct NearbyAnswer {
+    geo::DispatchError error = geo::DispatchError::kOk;
+    std::vector<geo::NearbyDriver> drivers;
+  };
+
+  /// Events go on to `next` (the node's DispatchBridge). Build before the executor runs tasks.
+  DispatchCluster(core::Executor& executor, core::MetricsRegistry& metrics,
+                  DispatchClusterConfig config, geo::DispatchEvents& next);
+  ~DispatchCluster() override;
+  DispatchCluster(const DispatchCluster&) = delete;
+  DispatchCluster& operator=(const DispatchCluster&) = delete;
+
+  /// The engine that serves other nodes' requests (built after the cluster: it uses it as peers).
+  void attach(geo::DispatchEngine& engine) noexcept { engine_ = &engine; }
+  /// Opens / closes the calling shard's Redis connections (core::Runtime start and stop hooks).
+  void start_shard();
+  void stop_shard();
+  /// The live node ids as the registry last saw them; call on every shard.
+  void set_live(const std::vector<std::string>& live);
+
+  [[nodiscard]] const std::string& node_id() const noexcept { return config_.rpc.node_id; }
+  /// The fewest live nodes any shard knows of (any thread; for tests and status).
+  [[nodiscard]] std::size_t live_nodes_known() const noexcept;
+  /// The owner of the region of a point when it is another node; nullopt when this node owns it
+  /// (or the coordinates are invalid: the local engine rejects them).
+  [[nodiscard]] std::optional<std::string> remote_owner(double lat_deg, double lng_deg);
+  /// The home node of a trip id when it is another node; nullopt for this node's trips.
+  [[nodiscard]] std::optional<std::string> remote_trip_home(std::string_view trip) const;
+  /// The trip-id suffix of this node (geo::DispatchConfig::trip_suffix).
+  [[nodiscard]] std::string trip_suffix() const { return "-" + config_.rpc.node_id; }
+
+  // Forwarding (DispatchService). `done` runs later on the calling shard; status kUnavailable when
+  // the owner did not answer within the deadline.
+  void forward_location(const std::string& node, std::string_view driver, const geo::GpsFix& fix,
+                        bool want_reply, Done<geo::LocationReply> done);
+  void forward_ride(const std::string& node, std::string_view rider, geo::LatLngDeg pickup,
+                    geo::LatLngDeg destination, Done<geo::RideReply> done);
+  void forward_nearby(const std::string& node, double lat_deg, double lng_deg, std::size_t k,
+                      Done<NearbyAnswer> done);
+  void forward_offer_answer(const std::string& node, std::string_view driver,
+                            std::string_view trip, bool accepted, Done<geo::DispatchError> done);
+  void forward_trip_action(const std::string& node, std::string_view user, std::string_view trip,
+                           geo::TripAction action, Done<geo::DispatchError> done);
+
+  // geo::DispatchPeers
+  geo::NodeRef region_node(geo::CellId coarse_cell) noexcept override;
+  void search(geo::NodeRef node, geo::LatLng point, std::size_t wanted, double radius_km,
+              std::function<void(std::vector<geo::NearbyDriver>)> done) override;
+  void reserve(const geo::NearbyDriver& candidate, std::string_view trip,
+               std::function<void(bool)> done) override;
+  void driver_state(geo::NodeRef node, unsigned shard, std::string_view driver,
+                    std::string_view trip, geo::DriverStatus status, bool only_if_trip) override;
+
+  // geo::DispatchEvents: trip events are written to Redis, then everything goes on to `next`.
+  void offer(std::string_view driver, std::string_view trip, geo::LatLngDeg pickup, double eta_s,
+             std::uint32_t expires_ms) override;
+  void trip_event(const geo::TripEvent& event) override;
+  void driver_position(geo::CellId cell_res7, std::string_view driver, double lat_deg,
+                       double lng_deg, double heading_deg) override;
+  void surge_changed(geo::CellId cell_res7, double multiplier, std::uint32_t supply,
+                     std::uint32_t demand) override;
+
+ private:
+  struct Slice;
+  Slice& here() noexcept;
+  /// The node a NodeRef names on the calling shard (interned there on first use).
+  geo::NodeRef ref_of(const std::string& node);
+  [[nodiscard]] const std::string* node_of(geo::NodeRef ref);
+  void request(const std::string& node, std::string payload, scaleout::RpcEndpoint::ReplyCallback done);
+  void send(const std::string& node, std::string payload);
+  // dispatch_cluster_serve.cpp: this node answering requests (on shard 0).
+  void serve(std::string_view payload, const scaleout::RpcFrom& from);
+  void answer(const scaleout::RpcFrom& from, std::string payload);
+
+  core::Executor& executor_;
+  DispatchClusterConfig config_;
+  geo::DispatchEvents& next_;
+  geo::DispatchEngine* engine_ = nullptr;
+  std::vector<std::unique_ptr<Slice>> slices_;
+};
+
+}  // namespace hexwire::app

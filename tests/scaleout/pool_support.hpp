@@ -1,0 +1,90 @@
+// Test support for the scale-out tests that drive app::Node engines: a node of a pool on a test's
+// redis-server (anonymous auth, no publish limit, 1 s node TTL), and a blocking /ws client (Boost
+// Beast) that authenticates anonymously and reads frames by op, every read bounded by 10 s.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <simdjson.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "app/node.hpp"
+#include "tests/app/test_engine_config.hpp"
+
+namespace hexwire::scaleout::testing {
+
+namespace websocket = boost::beast::websocket;
+namespace asio = boost::asio;
+
+/// An engine of a pool on `redis_url` (--broker redis) with dispatch, started (or the test skipped).
+inline std::unique_ptr<app::Node> start_node(const std::string& redis_url, const std::string& node_id) {
+  app::EngineConfig config = app::testing::loopback_engine_config();
+  config.ws_app.auth.anonymous = true;
+  config.ws_app.publish_rate_per_s = 0;
+  config.scaleout.broker = app::BrokerKind::kRedis;
+  config.scaleout.redis_url = redis_url;
+  config.scaleout.node_id = node_id;
+  config.scaleout.node_ttl_ms = 1'000;
+  auto node = std::make_unique<app::Node>(std::move(config));
+  app::testing::start_or_skip(*node);
+  return node;
+}
+
+/// A /ws client; every read waits at most 10 s (a hung server fails the test).
+class WsClient {
+ public:
+  WsClient(std::uint16_t port, const std::string& user) {
+    ws_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+    timeval tv{10, 0};
+    ::setsockopt(ws_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ws_.handshake("127.0.0.1", "/ws");
+    send(R"({"op":"auth","id":0,"user":")" + user + "\"}");
+    next("auth");
+  }
+  void send(const std::string& text) {
+    ws_.text(true);
+    ws_.write(asio::buffer(text));
+  }
+  /// The next frame whose op is `op` (others are skipped); its text.
+  std::string next(std::string_view op) {
+    for (;;) {
+      boost::beast::flat_buffer buffer;
+      ws_.read(buffer);
+      std::string text = boost::beast::buffers_to_string(buffer.data());
+      simdjson::dom::element e;
+      if (parser_.parse(text).get(e) != simdjson::SUCCESS) {
+        throw std::runtime_error("invalid JSON: " + text);
+      }
+      if (std::string_view(e["op"]) == op || std::string_view(e["op"]) == "error") {
+        return text;
+      }
+    }
+  }
+  simdjson::dom::element parse(const std::string& text) { return parser_.parse(text); }
+  std::uint64_t subscribe(const std::string& channel, std::string extra = {}) {
+    send(R"({"op":"sub","id":1,"channel":")" + channel + "\"" + extra + "}");
+    const std::string reply = next("subbed");
+    return std::uint64_t(parse(reply)["seq"]);
+  }
+  /// Publishes and returns the reply to it: the ack or the error.
+  std::string publish(const std::string& channel, const std::string& text, int id = 7) {
+    send(R"({"op":"pub","id":)" + std::to_string(id) + R"(,"channel":")" + channel +
+         R"(","data":{"t":")" + text + "\"}}");
+    return next("ack");
+  }
+
+ private:
+  asio::io_context io_;
+  websocket::stream<asio::ip::tcp::socket> ws_{io_};
+  simdjson::dom::parser parser_;
+};
+
+}  // namespace hexwire::scaleout::testing

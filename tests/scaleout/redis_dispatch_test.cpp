@@ -1,0 +1,334 @@
+// Dispatch across the nodes of a pool, against a real redis-server: three app::Node engines with
+// the Redis broker and dispatch, WebSocket clients on different nodes. Regions (res-3 cells) are
+// owned by rendezvous hashing over the live nodes; the test picks two neighbouring regions owned
+// by different nodes and puts the rider on the third node, the nearest driver just across the
+// border and connected to yet another node than the one owning its region. Nearby and matching
+// must agree with a brute-force nearest over every driver of the pool; a trip is kept in Redis;
+// when the owner of a region stops, its region moves and the drivers' next fixes rebuild it.
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/dispatch_cluster.hpp"
+#include "app/node.hpp"
+#include "geo/hexgrid.hpp"
+#include "redis_server.hpp"
+#include "scaleout/region_owners.hpp"
+#include "tests/app/test_engine_config.hpp"
+#include "pool_support.hpp"
+
+using namespace hexwire;
+namespace websocket = boost::beast::websocket;
+namespace asio = boost::asio;
+
+namespace {
+
+using scaleout::testing::start_node;
+using scaleout::testing::WsClient;
+
+const std::vector<std::string> kNodes = {"node-a", "node-b", "node-c"};
+
+using Pool = std::map<std::string, std::unique_ptr<app::Node>>;
+
+void stop_all(Pool& nodes) {
+  for (auto& [id, node] : nodes) {
+    node->request_stop();
+  }
+  for (auto& [id, node] : nodes) {
+    node->join();
+  }
+}
+
+/// Waits (at most 20 s) until every shard of every node knows `count` live nodes.
+void wait_for_pool(const std::vector<app::Node*>& nodes, std::size_t count) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const auto ready = [&] {
+    return std::all_of(nodes.begin(), nodes.end(), [&](app::Node* n) {
+      return n->services().dispatch_cluster()->live_nodes_known() == count;
+    });
+  };
+  while (!ready() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(ready());
+}
+
+/// The three nodes of kNodes on `server`, once each knows the other two.
+Pool start_pool(const testing::RedisServer& server) {
+  Pool nodes;
+  for (const std::string& id : kNodes) {
+    nodes[id] = start_node(server.url(), id);
+  }
+  wait_for_pool({nodes["node-a"].get(), nodes["node-b"].get(), nodes["node-c"].get()}, 3);
+  return nodes;
+}
+
+struct Point {
+  double lat;
+  double lng;
+};
+
+geo::CellId region_of(Point p) {
+  geo::CellId cell = 0;
+  geo::CellId region = 0;
+  REQUIRE(geo::lat_lng_to_cell({geo::degs_to_rads(p.lat), geo::degs_to_rads(p.lng)}, 9, &cell) ==
+          geo::H3Error::kSuccess);
+  REQUIRE(geo::cell_to_parent(cell, 3, &region) == geo::H3Error::kSuccess);
+  return region;
+}
+
+Point centre(geo::CellId cell) {
+  geo::LatLng c{};
+  REQUIRE(geo::cell_to_lat_lng(cell, &c) == geo::H3Error::kSuccess);
+  return {geo::rads_to_degs(c.lat), geo::rads_to_degs(c.lng)};
+}
+
+Point along(Point a, Point b, double t) {
+  return {a.lat + (b.lat - a.lat) * t, a.lng + (b.lng - a.lng) * t};
+}
+
+double distance_km(Point a, Point b) {
+  return geo::great_circle_distance_km({geo::degs_to_rads(a.lat), geo::degs_to_rads(a.lng)},
+                                       {geo::degs_to_rads(b.lat), geo::degs_to_rads(b.lng)});
+}
+
+/// Two neighbouring res-3 regions near San Francisco owned by different nodes, and the line
+/// between their centres: the border lies at `t_border`.
+struct Border {
+  geo::CellId near_region = 0;  // the pickup's side
+  geo::CellId far_region = 0;   // across the border
+  Point from{};
+  Point to{};
+  double t_border = 0;
+  std::string near_owner;
+  std::string far_owner;
+  std::string third;
+
+  [[nodiscard]] Point at_km(double km_from_border) const {  // < 0: near side, > 0: far side
+    return along(from, to, t_border + km_from_border / distance_km(from, to));
+  }
+};
+
+Border find_border() {
+  scaleout::RegionOwners owners(kNodes[0]);
+  owners.set_live(kNodes);
+  const geo::CellId home = region_of({37.77, -122.42});
+  std::vector<geo::CellId> disk(7);
+  REQUIRE(geo::grid_disk(home, 1, disk) == geo::H3Error::kSuccess);
+  for (const geo::CellId a : disk) {
+    for (const geo::CellId b : disk) {
+      if (a == 0 || b == 0 || a == b || owners.owner_of(a) == owners.owner_of(b)) {
+        continue;
+      }
+      Border border;
+      border.near_region = a;
+      border.far_region = b;
+      border.from = centre(a);
+      border.to = centre(b);
+      double lo = 0;
+      double hi = 1;
+      if (region_of(border.from) != a || region_of(border.to) != b) {
+        continue;
+      }
+      for (int i = 0; i < 50; ++i) {
+        const double mid = (lo + hi) / 2;
+        (region_of(along(border.from, border.to, mid)) == a ? lo : hi) = mid;
+      }
+      border.t_border = lo;
+      // Usable when the line crosses straight from a into b (no third region in between).
+      if (region_of(border.at_km(-2.0)) != a || region_of(border.at_km(-0.3)) != a ||
+          region_of(border.at_km(0.4)) != b || region_of(border.at_km(2.0)) != b) {
+        continue;
+      }
+      border.near_owner = owners.owner_of(a);
+      border.far_owner = owners.owner_of(b);
+      for (const std::string& n : kNodes) {
+        if (n != border.near_owner && n != border.far_owner) {
+          border.third = n;
+        }
+      }
+      return border;
+    }
+  }
+  FAIL("no pair of neighbouring regions with different owners");
+  return {};
+}
+
+struct Driver {
+  std::string id;
+  Point at;
+  std::string node;  // where its connection is
+  std::unique_ptr<WsClient> ws;
+};
+
+/// Sends a fix with an id and waits for its reply (the owner applied it).
+void send_fix(Driver& d) {
+  d.ws->send(fmt::format(R"({{"op":"loc","id":1,"lat":{},"lng":{},"available":true}})", d.at.lat,
+                         d.at.lng));
+  const std::string reply = d.ws->next("loc");
+  INFO(d.id << " on " << d.node << ": " << reply);
+  REQUIRE(reply.find("\"cell\"") != std::string::npos);
+}
+
+/// The k nearest driver ids of `drivers` to `p`, by a scan of all of them.
+std::vector<std::string> brute_force(const std::vector<Driver>& drivers, Point p, std::size_t k) {
+  std::vector<std::pair<double, std::string>> all;
+  for (const Driver& d : drivers) {
+    all.emplace_back(distance_km(p, d.at), d.id);
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < std::min(k, all.size()); ++i) {
+    ids.push_back(all[i].second);
+  }
+  return ids;
+}
+
+std::vector<std::string> nearby(WsClient& client, Point p, std::size_t k) {
+  client.send(fmt::format(R"({{"op":"nearby","id":5,"lat":{},"lng":{},"k":{}}})", p.lat, p.lng, k));
+  const std::string reply = client.next("nearby");
+  INFO(reply);
+  simdjson::dom::element e = client.parse(reply);
+  simdjson::dom::array drivers;
+  REQUIRE(e["drivers"].get(drivers) == simdjson::SUCCESS);
+  std::vector<std::string> ids;
+  for (simdjson::dom::element d : drivers) {
+    ids.emplace_back(std::string_view(d["driver"]));
+  }
+  return ids;
+}
+
+/// Drivers around the border: the nearest to `pickup` just across it (connected to the near
+/// region's owner, so its fixes are forwarded), a decoy on the pickup's side farther away
+/// (connected to the far owner), and others at least 2 km from the pickup on every node.
+std::vector<Driver> place_drivers(const Border& border, Point pickup) {
+  std::vector<Driver> drivers;
+  drivers.push_back({"d-near", border.at_km(0.4), border.near_owner, nullptr});
+  drivers.push_back({"d-decoy", border.at_km(-1.6), border.far_owner, nullptr});
+  std::mt19937 rng(14);
+  std::uniform_real_distribution<double> offset(-0.06, 0.06);  // degrees, ~6 km
+  const Point middle = border.at_km(0);
+  while (drivers.size() < 12) {
+    const Point p{middle.lat + offset(rng), middle.lng + offset(rng)};
+    if (distance_km(p, pickup) < 2.0) {
+      continue;
+    }
+    drivers.push_back({"d" + std::to_string(drivers.size()), p,
+                       kNodes[drivers.size() % kNodes.size()], nullptr});
+  }
+  return drivers;
+}
+
+}  // namespace
+
+TEST_CASE("a rider on one node is matched with the truly nearest driver, across a region border") {
+  testing::RedisServer server;
+  const Border border = find_border();
+  Pool nodes = start_pool(server);
+
+  const Point pickup = border.at_km(-0.3);
+  REQUIRE(region_of(pickup) == border.near_region);
+  std::vector<Driver> drivers = place_drivers(border, pickup);
+  for (Driver& d : drivers) {
+    d.ws = std::make_unique<WsClient>(nodes[d.node]->port(), d.id);
+    send_fix(d);
+  }
+  // The rider is on the node that owns neither region: every op of it is forwarded.
+  WsClient rider(nodes[border.third]->port(), "rider-1");
+
+  const std::vector<std::string> expected = brute_force(drivers, pickup, 5);
+  REQUIRE(expected.front() == "d-near");
+  CHECK(nearby(rider, pickup, 5) == expected);
+  // From the far side too, asked on another node.
+  const Point far_side = border.at_km(1.0);
+  CHECK(nearby(*drivers[1].ws, far_side, 5) == brute_force(drivers, far_side, 5));
+
+  rider.send(fmt::format(R"({{"op":"ride","id":8,"lat":{},"lng":{},"dest_lat":{},"dest_lng":{}}})",
+                         pickup.lat, pickup.lng, pickup.lat + 0.01, pickup.lng));
+  const std::string ride = rider.next("ride");
+  INFO(ride);
+  const std::string trip(std::string_view(rider.parse(ride)["trip"]));
+  CHECK(trip.ends_with("-" + border.near_owner));  // homed on the pickup region's owner
+
+  // The offer reaches the nearest driver (its region is owned by another node than its own).
+  Driver& nearest = drivers.front();
+  const std::string offer = nearest.ws->next("offer");
+  INFO(offer);
+  CHECK(std::string_view(nearest.ws->parse(offer)["trip"]) == trip);
+  nearest.ws->send(R"({"op":"accept","id":9,"trip":")" + trip + "\"}");
+  CHECK(nearest.ws->next("accept").find("\"error\"") == std::string::npos);
+  for (;;) {
+    const std::string event = rider.next("trip");
+    simdjson::dom::element e = rider.parse(event);
+    REQUIRE(std::string_view(e["op"]) == "trip");
+    if (std::string_view(e["status"]) == "matched") {
+      CHECK(std::string_view(e["driver"]) == "d-near");
+      break;
+    }
+  }
+  // The trip is kept in Redis, with its driver.
+  const std::string key = "hw:{trip:" + trip + "}";
+  CHECK(server.command({"HGET", key, "status"}).str() == "matched");
+  CHECK(server.command({"HGET", key, "driver"}).str() == "d-near");
+  CHECK(server.command({"TTL", key}).integer() > 0);
+  // A trip action of the rider (connected elsewhere) reaches the trip's home node.
+  rider.send(R"({"op":"trip","id":10,"trip":")" + trip + R"(","action":"cancel"})");
+  CHECK(rider.next("trip").find("\"error\"") == std::string::npos);
+
+  stop_all(nodes);
+}
+
+TEST_CASE("when a region's owner stops, its region moves and the drivers' next fixes rebuild it") {
+  testing::RedisServer server;
+  const Border border = find_border();
+  Pool nodes = start_pool(server);
+
+  // Every client on the two nodes that stay; the far region's owner goes away.
+  const std::string leaving = border.far_owner;
+  std::vector<std::string> staying;
+  for (const std::string& id : kNodes) {
+    if (id != leaving) {
+      staying.push_back(id);
+    }
+  }
+  const Point pickup = border.at_km(-0.3);
+  std::vector<Driver> drivers = place_drivers(border, pickup);
+  for (std::size_t i = 0; i < drivers.size(); ++i) {
+    drivers[i].node = staying[i % staying.size()];
+    drivers[i].ws = std::make_unique<WsClient>(nodes[drivers[i].node]->port(), drivers[i].id);
+    send_fix(drivers[i]);
+  }
+  WsClient asker(nodes[staying[0]]->port(), "rider-2");
+  const Point far_side = border.at_km(0.6);
+  CHECK(nearby(asker, far_side, 4) == brute_force(drivers, far_side, 4));
+
+  nodes[leaving]->request_stop();
+  nodes[leaving]->join();
+  nodes.erase(leaving);
+  wait_for_pool({nodes[staying[0]].get(), nodes[staying[1]].get()}, 2);
+
+  // The drivers' next fixes go to the region's new owner and rebuild it.
+  for (Driver& d : drivers) {
+    send_fix(d);
+  }
+  CHECK(nearby(asker, far_side, 4) == brute_force(drivers, far_side, 4));
+  CHECK(nearby(asker, pickup, 4) == brute_force(drivers, pickup, 4));
+
+  stop_all(nodes);
+}
