@@ -53,8 +53,14 @@ ClientPool::ClientPool(core::Reactor& reactor, ClientPoolConfig config, ClientEv
     : reactor_(reactor),
       config_(std::move(config)),
       events_(events),
-      echo_options_(client_options(config_.host_header, "/echo")),
-      ws_options_(client_options(config_.host_header, "/ws")) {}
+      opened_per_server_(config_.servers.size(), 0) {
+  for (std::size_t k = 0; k < config_.servers.size(); ++k) {
+    const std::string& host =
+        k < config_.host_headers.size() ? config_.host_headers[k] : config_.host_header;
+    echo_options_.push_back(client_options(host, "/echo"));
+    ws_options_.push_back(client_options(host, "/ws"));
+  }
+}
 
 ClientPool::~ClientPool() = default;
 
@@ -64,6 +70,9 @@ std::uint32_t ClientPool::add(ClientKind kind, std::uint32_t global, std::uint32
   slot.local = static_cast<std::uint32_t>(slots_.size());
   slot.index = index;
   slot.kind = kind;
+  slot.server = config_.servers.empty()
+                    ? 0
+                    : static_cast<std::uint16_t>(global % config_.servers.size());
   slots_.push_back(slot);
   return slot.local;
 }
@@ -77,8 +86,7 @@ bool ClientPool::connect(std::uint32_t local, std::uint64_t intended_ns) noexcep
   s.connect_intended_ns = intended_ns;
   s.state = SlotState::kConnecting;
   ++connecting_;
-  const core::SocketAddress& server = config_.servers[next_server_];
-  next_server_ = (next_server_ + 1) % static_cast<std::uint32_t>(config_.servers.size());
+  const core::SocketAddress& server = config_.servers[s.server];
   const core::SocketAddress* source = nullptr;
   if (!config_.sources.empty()) {
     source = &config_.sources[next_source_];
@@ -91,7 +99,8 @@ bool ClientPool::connect(std::uint32_t local, std::uint64_t intended_ns) noexcep
     ended(local, s.generation, false, 0, "out of memory");
     return false;
   }
-  const net::WsClientOptions& options = s.kind == ClientKind::kEcho ? echo_options_ : ws_options_;
+  const net::WsClientOptions& options =
+      (s.kind == ClientKind::kEcho ? echo_options_ : ws_options_)[s.server];
   core::Connection* c = nullptr;
   int error = 0;
   try {
@@ -142,6 +151,7 @@ void ClientPool::opened(std::uint32_t local, std::uint32_t generation,
   ++open_;
   s.state = SlotState::kOpen;
   s.session = &session;
+  ++opened_per_server_[s.server];
   events_.on_open(s);
 }
 
@@ -168,6 +178,10 @@ void ClientPool::ended(std::uint32_t local, std::uint32_t generation, bool was_o
   }
   s.state = SlotState::kIdle;
   s.session = nullptr;
+  if (!by_us) {
+    // Its server is gone, refused it or closed it: the next attempt goes to the next server.
+    s.server = static_cast<std::uint16_t>((s.server + 1) % config_.servers.size());
+  }
   events_.on_closed(s, was_open, by_us, code, why);
 }
 

@@ -32,6 +32,7 @@ struct ClientSlot {
   std::uint32_t local = 0;   // index in this pool
   std::uint32_t index = 0;   // index within its kind (user, driver or rider number)
   std::uint32_t generation = 0;
+  std::uint16_t server = 0;  // index in ClientPoolConfig::servers of its next connection
   ClientKind kind = ClientKind::kEcho;
   SlotState state = SlotState::kIdle;
   net::WsSession* session = nullptr;  // while open or closing
@@ -51,8 +52,13 @@ class ClientEvents {
 };
 
 struct ClientPoolConfig {
-  /// Server addresses, used round-robin per connection (usually one).
+  /// Server addresses (one per --url). Client k starts on server k mod N (k = its run-wide index,
+  /// so the spread is even over workers and processes); a client whose connection ends without
+  /// ClientPool::close (the server closed it, died, or could not be reached) moves to the next
+  /// server for its following attempt.
   std::vector<core::SocketAddress> servers;
+  /// The Host header of the handshake per server (same order); missing entries use host_header.
+  std::vector<std::string> host_headers;
   /// Local (source) addresses (--source-addrs), used round-robin per connection; each gives its
   /// own ~28k local ports toward a server address. Empty: the kernel picks the source.
   std::vector<core::SocketAddress> sources;
@@ -97,6 +103,10 @@ class ClientPool {
 
   [[nodiscard]] std::uint32_t open_count() const noexcept { return open_; }
   [[nodiscard]] std::uint32_t connecting_count() const noexcept { return connecting_; }
+  /// Connections opened (handshake done) per server, in ClientPoolConfig::servers order.
+  [[nodiscard]] const std::vector<std::uint64_t>& opened_per_server() const noexcept {
+    return opened_per_server_;
+  }
 
  private:
   class SlotApplication;
@@ -109,10 +119,10 @@ class ClientPool {
   core::Reactor& reactor_;
   ClientPoolConfig config_;
   ClientEvents& events_;
-  net::WsClientOptions echo_options_;
-  net::WsClientOptions ws_options_;
+  std::vector<net::WsClientOptions> echo_options_;  // per server
+  std::vector<net::WsClientOptions> ws_options_;    // per server
   std::vector<ClientSlot> slots_;
-  std::uint32_t next_server_ = 0;
+  std::vector<std::uint64_t> opened_per_server_;
   std::uint32_t next_source_ = 0;
   std::uint32_t open_ = 0;
   std::uint32_t connecting_ = 0;

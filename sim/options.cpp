@@ -4,10 +4,12 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -86,9 +88,12 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
   app.add_option("scenario,--scenario", raw.scenario,
                  "What the clients do: echo, chat, rides or mixed (default mixed; see below)")
       ->check(CLI::IsMember({"echo", "chat", "rides", "mixed"}));
-  app.add_option("--url", o.url,
+  app.add_option("--url", o.urls,
                  "Engine to load, e.g. ws://127.0.0.1:8080 (the scenario picks /ws or /echo). "
-                 "Empty (default): start an engine inside this process on 127.0.0.1");
+                 "Several engines: repeat --url or give a comma list; connections go round-robin "
+                 "over them, and a client whose server closes it or cannot be reached reconnects "
+                 "to the next one. None (default): start an engine inside this process")
+      ->delimiter(',');
   app.add_option("--duration", o.duration_s,
                  "Seconds of measured load after the ramp-up (default 30)")
       ->check(number_at_least(0.0, false));
@@ -256,10 +261,14 @@ std::uint64_t SimOptions::total_connections() const noexcept {
   return total;
 }
 
+std::string SimOptions::target_name() const {
+  return urls.empty() ? std::string("in-process") : fmt::format("{}", fmt::join(urls, ","));
+}
+
 std::vector<std::pair<std::string, std::string>> SimOptions::settings() const {
   std::vector<std::pair<std::string, std::string>> s;
   s.emplace_back("scenario", std::string(to_string(scenario)));
-  s.emplace_back("url", url.empty() ? "in-process" : url);
+  s.emplace_back("url", target_name());
   s.emplace_back("duration", fmt::format("{}", duration_s));
   s.emplace_back("drain", fmt::format("{}", drain_s));
   s.emplace_back("arrival", std::string(to_string(arrival)));
@@ -377,7 +386,7 @@ std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_s
       errors.push_back("--ride-rate needs riders: set --riders above 0 (or --ride-rate 0)");
     }
   }
-  if (o.processes > 1 && o.url.empty()) {
+  if (o.processes > 1 && !o.has_url()) {
     errors.push_back(
         "--processes needs --url: each process is a client of an engine running on its own");
   }
@@ -389,17 +398,29 @@ std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_s
   if (o.slice >= o.slices) {
     errors.push_back(fmt::format("--slice {} must be below --slices {}", o.slice, o.slices));
   }
-  if (!o.url.empty() && o.url.rfind("ws://", 0) != 0) {
-    errors.push_back(fmt::format("--url '{}' must start with ws:// (wss is not supported)", o.url));
+  for (const std::string& url : o.urls) {
+    if (url.rfind("ws://", 0) != 0) {
+      errors.push_back(fmt::format("--url '{}' must start with ws:// (wss is not supported)", url));
+    }
   }
-  const std::uint64_t total = o.total_connections();
+  if (o.urls.size() > kMaxUrls) {
+    errors.push_back(fmt::format("--url names {} engines; at most {} are supported",
+                                 o.urls.size(), kMaxUrls));
+  }
+  // Toward each server address a source address offers its own port range: the clients of
+  // each of N distinct --url need 1/N of the ports.
+  const std::uint64_t servers = std::max<std::size_t>(
+      1, std::set<std::string>(o.urls.begin(), o.urls.end()).size());
+  const std::uint64_t total = (o.total_connections() + servers - 1) / servers;
   const std::uint64_t addrs = o.source_addrs.empty() ? 1 : o.source_addrs.size();
   if (ports_per_source_addr > 0 && total > addrs * ports_per_source_addr) {
     const std::uint64_t needed = (total + ports_per_source_addr - 1) / ports_per_source_addr;
     errors.push_back(fmt::format(
-        "{} connections need at least {} source addresses ({} ports each): add "
+        "{} connections{} need at least {} source addresses ({} ports each): add "
         "--source-addrs 127.0.0.1-127.0.0.{} (loopback: every 127.x.y.z works without set-up)",
-        total, needed, ports_per_source_addr, std::min<std::uint64_t>(needed, 254)));
+        o.total_connections(),
+        servers > 1 ? fmt::format(" ({} per engine)", total) : std::string(), needed,
+        ports_per_source_addr, std::min<std::uint64_t>(needed, 254)));
   }
   return errors;
 }

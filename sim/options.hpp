@@ -4,6 +4,7 @@
 // command. The --help text is the first-time user's manual; docs/simulator.md has the long form.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,10 +26,12 @@ static_assert(kMinMessageSize >= kProbeJsonSize);
 /// Largest --message-size on /ws (the protocol's default message limit) and on /echo.
 inline constexpr std::uint32_t kMaxChatMessageSize = 64 * 1024;
 inline constexpr std::uint32_t kMaxEchoMessageSize = 1024 * 1024;
+/// Most engines one run may name with --url.
+inline constexpr std::size_t kMaxUrls = 64;
 
 struct SimOptions {
   Scenario scenario = Scenario::kMixed;
-  std::string url;           // empty: start an engine in this process on 127.0.0.1
+  std::vector<std::string> urls;  // --url, in order; empty: start an engine in this process
   double duration_s = 30.0;  // measured phase, after the ramp-up
   double drain_s = 2.0;      // after the last send: wait this long for replies still in flight
   ArrivalProcess arrival = ArrivalProcess::kPoisson;
@@ -73,6 +76,10 @@ struct SimOptions {
   std::string source_addrs_text;          // as given
   std::vector<std::string> source_addrs;  // expanded, e.g. 127.0.0.1 ... 127.0.0.8
 
+  /// Whether the clients load engines of their own (--url) rather than one in this process.
+  [[nodiscard]] bool has_url() const noexcept { return !urls.empty(); }
+  /// The --url list as one string ("ws://a:1,ws://b:2"), or "in-process".
+  [[nodiscard]] std::string target_name() const;
   /// Whether this process is one child of a --processes run.
   [[nodiscard]] bool is_slice() const noexcept { return sample_fd >= 0; }
   /// Connections the run opens in total (scenario dependent).

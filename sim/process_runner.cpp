@@ -246,7 +246,7 @@ int run_processes(const SimOptions& options, std::FILE* progress, std::FILE* out
   printer.emit(aggregator.take_all());
 
   detail::RunOutcome outcome;
-  outcome.target = options.url;
+  outcome.target = options.target_name();
   outcome.timeline = timeline;
   outcome.totals = aggregator.totals();
   outcome.rows = printer.rows();

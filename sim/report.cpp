@@ -231,10 +231,11 @@ void append_counts_json(std::string& out, const VerificationSummary& v) {
       "    \"deliveries_expected\": {},\n    \"deliveries_received\": {},\n    \"lost\": {},\n"
       "    \"duplicated\": {},\n    \"reordered\": {},\n    \"unmatched\": {},\n    \"late\": {},\n"
       "    \"ignored\": {},\n    \"unrecovered\": {},\n    \"reloads\": {},\n"
-      "    \"new_epochs\": {}",
+      "    \"new_epochs\": {},\n    \"publishes_in_doubt\": {}",
       v.publishes_sent, v.publishes_acked, v.publishes_unacked, v.subscriptions, v.receipts,
       v.deliveries_expected, v.deliveries_received, v.lost, v.duplicated, v.reordered,
-      v.unmatched, v.late, v.ignored, v.unrecovered, v.reloads, v.new_epochs);
+      v.unmatched, v.late, v.ignored, v.unrecovered, v.reloads, v.new_epochs,
+      v.publishes_in_doubt);
 }
 
 /// The "verification" object: the chat/echo counts when checked, a "rides" object when rides were
@@ -271,6 +272,13 @@ std::string format_json_report(const RunReport& report) {
                        json_quote(report.settings[i].second));
   }
   out += report.settings.empty() ? "},\n" : "\n  },\n";
+  out += "  \"servers\": [";
+  for (std::size_t i = 0; i < report.connections_per_url.size(); ++i) {
+    out += fmt::format("{}\n    {{\"url\": {}, \"connections_opened\": {}}}", i == 0 ? "" : ",",
+                       json_quote(report.connections_per_url[i].first),
+                       report.connections_per_url[i].second);
+  }
+  out += report.connections_per_url.empty() ? "],\n" : "\n  ],\n";
 
   out += "  \"counters\": {";
   for (std::size_t i = 0; i < kCounterCount; ++i) {

@@ -73,6 +73,8 @@ struct RunReport {
   double planned_duration_s = 0.0;
   double measured_duration_s = 0.0;  // from the first scheduled send to the end of the drain
   std::vector<std::pair<std::string, std::string>> settings;  // flag name -> value, as run
+  /// With several --url: (URL, connections opened to it), in --url order; empty otherwise.
+  std::vector<std::pair<std::string, std::uint64_t>> connections_per_url;
   IntervalSample totals;
   std::vector<IntervalRow> intervals;
   std::optional<VerificationSummary> verification;             // chat or echo, with --verify

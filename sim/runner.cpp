@@ -162,6 +162,12 @@ int write_outputs(const SimOptions& options, const RunOutcome& outcome, std::FIL
       timeline.drain_end_ns, std::max(timeline.load_end_ns, outcome.last_receive_ns));
   report.measured_duration_s = static_cast<double>(measured_end - timeline.load_start_ns) / 1e9;
   report.settings = options.settings();
+  if (options.urls.size() > 1) {
+    for (const std::string& url : options.urls) {
+      const auto it = outcome.facts.find(connections_opened_fact(url));
+      report.connections_per_url.emplace_back(url, it == outcome.facts.end() ? 0 : it->second);
+    }
+  }
   report.totals = outcome.totals;
   report.intervals = outcome.rows;
   report.verification = outcome.verification;
@@ -232,42 +238,47 @@ struct Target {
   ClientPoolConfig pool;
 };
 
-/// Starts the in-process engine or parses --url, and checks --source-addrs; nullopt after
+/// Starts the in-process engine or parses every --url, and checks --source-addrs; nullopt after
 /// printing why on `out`.
 std::optional<Target> resolve_target(const SimOptions& options, std::FILE* progress,
                                      std::FILE* out, const LocalEngineFactory& start_local) {
   Target target;
-  std::string host;
-  std::uint16_t port = 0;
+  ClientPoolConfig& pool_config = target.pool;
+  bool all_loopback = true;
   try {
-    if (options.url.empty()) {
-      host = "127.0.0.1";
-      target.engine = start_local(host);
-      port = target.engine->port();
-      target.name = "in-process";
+    if (!options.has_url()) {
+      target.engine = start_local("127.0.0.1");
+      pool_config.servers.push_back(core::SocketAddress::parse("127.0.0.1", target.engine->port()));
+      pool_config.host_headers.push_back(fmt::format("127.0.0.1:{}", target.engine->port()));
       std::fprintf(progress, "hexwire-sim: started %s\n", target.engine->banner().c_str());
-    } else {
-      parse_ws_url(options.url, host, port);
-      target.name = options.url;
     }
+    for (const std::string& url : options.urls) {
+      std::string host;
+      std::uint16_t port = 0;
+      parse_ws_url(url, host, port);
+      pool_config.servers.push_back(core::SocketAddress::parse(host, port));
+      pool_config.host_headers.push_back(fmt::format("{}:{}", host, port));
+      all_loopback = all_loopback && host.rfind("127.", 0) == 0;
+    }
+    target.name = options.target_name();
   } catch (const std::exception& e) {
     std::fprintf(out, "hexwire-sim: cannot start: %s\n", e.what());
     return std::nullopt;
   }
-  ClientPoolConfig& pool_config = target.pool;
-  pool_config.host_header = fmt::format("{}:{}", host, port);
+  if (options.urls.size() > 1) {
+    std::fprintf(progress, "hexwire-sim: connections spread round-robin over %zu engines\n",
+                 options.urls.size());
+  }
   try {
-    pool_config.servers.push_back(core::SocketAddress::parse(host, port));
-    // Each source address is its own space of local ports toward the one server address (the
+    // Each source address is its own space of local ports toward one server address (the
     // 4-tuple differs). Addresses this host cannot send from are skipped with a notice.
-    const bool loopback_server = host.rfind("127.", 0) == 0;
     for (const std::string& address : options.source_addrs) {
       const core::SocketAddress source = core::SocketAddress::parse(address, 0);
-      if (!loopback_server && address.rfind("127.", 0) == 0) {
+      if (!all_loopback && address.rfind("127.", 0) == 0) {
         std::fprintf(progress,
-                     "hexwire-sim: source %s cannot reach %s (loopback sources reach only a "
-                     "loopback server): skipped\n",
-                     address.c_str(), host.c_str());
+                     "hexwire-sim: source %s cannot reach %s (loopback sources reach only "
+                     "loopback servers): skipped\n",
+                     address.c_str(), target.name.c_str());
       } else if (!can_bind_source(source)) {
         std::fprintf(progress, "hexwire-sim: source %s is not an address of this host: skipped\n",
                      address.c_str());
@@ -277,7 +288,8 @@ std::optional<Target> resolve_target(const SimOptions& options, std::FILE* progr
     }
     if (!options.source_addrs.empty()) {
       if (pool_config.sources.empty()) {
-        std::fprintf(out, "hexwire-sim: no --source-addrs address can reach %s\n", host.c_str());
+        std::fprintf(out, "hexwire-sim: no --source-addrs address can reach %s\n",
+                     target.name.c_str());
         return std::nullopt;
       }
       std::fprintf(progress, "hexwire-sim: connections spread over %zu source addresses\n",
@@ -305,7 +317,7 @@ int run_simulation(const SimOptions& options, std::FILE* progress, std::FILE* ou
   }
   const unsigned long fd_limit = raise_open_file_limit();
   const std::uint64_t here = connections_here(options);
-  const bool embedded = options.url.empty();
+  const bool embedded = !options.has_url();
   // The embedded engine holds the server side of every connection in this process as well.
   const std::uint64_t fds_needed = here * (embedded ? 2 : 1) + 64;
   if (fd_limit != 0 && fds_needed > fd_limit) {

@@ -29,7 +29,7 @@ class LocalEngine {
 /// Starts a LocalEngine on `host` with a kernel-chosen port; throws with the reason when it cannot.
 using LocalEngineFactory = std::function<std::unique_ptr<LocalEngine>(const std::string& host)>;
 
-/// Runs against options.url, or, when it is empty, against an engine from `start_local`.
+/// Runs against the engines of options.urls, or, when there are none, one from `start_local`.
 /// Exit status: 0 ok; 1 the run could not start or no connection opened (also: no --url and no
 /// `start_local`); 3 (kVerifyFailedExitCode) --verify found lost, duplicated, reordered or
 /// unmatched messages.

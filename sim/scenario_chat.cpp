@@ -129,17 +129,22 @@ void ChatPart::on_text(WorkerContext& ctx, ClientSlot& slot, std::string_view te
 
 void ChatPart::on_closed(WorkerContext& ctx, ClientSlot& slot, bool was_open) noexcept {
   ChatClient& c = client(slot);
-  const bool was_ready = c.ready || c.storm_due;  // a storm_due client is ready but paused
   c.ready = false;
   c.storm_due = false;
   if (ctx.closing) {
     return;
   }
+  if (c.dropping) {
+    c.dropping = false;  // our own close: drop() queued the comeback and ended the windows
+    return;
+  }
   if (c.resuming && !was_open) {
     ++reconnect_failures_;
   }
-  if (was_open && was_ready) {
-    end_windows(ctx, c);  // the server or the network closed it: its windows end here
+  // A client that never opened stays down (its first attempt failing is reported as a connect
+  // error); one that was connected comes back, like a real client would.
+  if (was_open || c.resuming) {
+    recover_lost_connection(ctx, c, was_open);
   }
 }
 
@@ -158,6 +163,9 @@ void ChatPart::add_facts(std::map<std::string, std::uint64_t>& facts) const {
   facts["chat channels resumed with recovered:true"] += resumed_;
   facts["chat channels not recovered (reload)"] += not_recovered_;
   facts["chat reconnects that failed"] += reconnect_failures_;
+  facts["chat connections lost (closed by the server or the network; reconnected)"] +=
+      lost_connections_;
+  facts["chat publishes in doubt (connection lost before the ack)"] += publishes_in_doubt_;
   facts["chat reconnects not started (no idle client)"] += churn_skipped_;
   facts["chat storm: connections dropped"] += storm_dropped_;
   facts["chat storm: clients not connected at the storm (left alone)"] += storm_absent_;
@@ -193,6 +201,7 @@ void ChatPart::subscribe_all(WorkerContext& ctx, ChatClient& c) noexcept {
 
 void ChatPart::become_ready(WorkerContext& ctx, const ClientSlot& slot, ChatClient& c) noexcept {
   c.ready = true;
+  c.failed_attempts = 0;
   ctx.recorder.record(LatencyKind::kSubscribe, slot.connect_intended_ns, ctx.now_ns);
 }
 

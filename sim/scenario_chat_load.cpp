@@ -3,6 +3,8 @@
 // the reconnect storm (every ready client drops once its publishes are acked, back within 1 s).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "sim/detail/chat_part.hpp"
 
 namespace hexwire::sim::detail {
@@ -69,8 +71,28 @@ void ChatPart::drop(WorkerContext& ctx, ChatClient& c, std::uint64_t back_ns) no
   c.ready = false;
   c.storm_due = false;
   c.resuming = true;
+  c.dropping = true;
   ctx.pool->close(c.local);
   reconnects_.push(c.local, back_ns);
+}
+
+void ChatPart::recover_lost_connection(WorkerContext& ctx, ChatClient& c, bool was_open) noexcept {
+  if (was_open) {
+    ++lost_connections_;
+    end_windows(ctx, c);  // the windows end at what was received; the resume replays the rest
+  } else {
+    c.failed_attempts = static_cast<std::uint8_t>(std::min<unsigned>(c.failed_attempts + 1, 255));
+  }
+  for (const auto& request : c.pending) {  // (request id, publish number)
+    const PublishKey key{c.user, request.second};
+    with_verifier(ctx, [&](Verifier& v) { v.on_publish_in_doubt(key); });
+    ++publishes_in_doubt_;
+  }
+  c.pending.clear();
+  c.resuming = true;
+  const unsigned shift = std::min<unsigned>(c.failed_attempts, kMaxReconnectBackoffShift);
+  reconnects_.push(c.local, ctx.now_ns + (kReconnectDelayNs << shift) +
+                                rng_.below(kReconnectDelayNs));
 }
 
 void ChatPart::start_storm(WorkerContext& ctx) noexcept {

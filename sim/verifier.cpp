@@ -13,7 +13,7 @@ std::string VerificationSummary::describe() const {
       line, sizeof line,
       "verify: %s  publishes %llu sent / %llu acked / %llu unacked, deliveries %llu/%llu, "
       "lost %llu, duplicated %llu, reordered %llu, unmatched %llu, unrecovered resumes %llu "
-      "(late %llu, ignored %llu, reloads %llu, new epochs %llu)",
+      "(late %llu, ignored %llu, reloads %llu, new epochs %llu, in doubt %llu)",
       clean() ? "OK" : "FAILED", static_cast<unsigned long long>(publishes_sent),
       static_cast<unsigned long long>(publishes_acked),
       static_cast<unsigned long long>(publishes_unacked),
@@ -22,7 +22,8 @@ std::string VerificationSummary::describe() const {
       static_cast<unsigned long long>(duplicated), static_cast<unsigned long long>(reordered),
       static_cast<unsigned long long>(unmatched), static_cast<unsigned long long>(unrecovered),
       static_cast<unsigned long long>(late), static_cast<unsigned long long>(ignored),
-      static_cast<unsigned long long>(reloads), static_cast<unsigned long long>(new_epochs));
+      static_cast<unsigned long long>(reloads), static_cast<unsigned long long>(new_epochs),
+      static_cast<unsigned long long>(publishes_in_doubt));
   return line;
 }
 
@@ -100,6 +101,12 @@ void Verifier::on_publish_sent(PublishKey key, std::uint32_t channel) {
   pending_[key] = channel;
 }
 
+void Verifier::on_publish_in_doubt(PublishKey key) {
+  if (pending_.contains(key) && in_doubt_.insert(key).second) {
+    ++summary_.publishes_in_doubt;
+  }
+}
+
 void Verifier::on_ack(PublishKey key, std::uint32_t channel_id, std::uint64_t seq) {
   auto pending = pending_.find(key);
   if (pending == pending_.end() || pending->second != channel_id) {
@@ -107,6 +114,9 @@ void Verifier::on_ack(PublishKey key, std::uint32_t channel_id, std::uint64_t se
     return;
   }
   pending_.erase(pending);
+  if (in_doubt_.erase(key) > 0) {
+    --summary_.publishes_in_doubt;  // its ack came after all
+  }
   ++summary_.publishes_acked;
   Channel& channel = channels_[channel_id];
   if (seq > channel.settled_through) {
@@ -294,7 +304,7 @@ VerificationSummary Verifier::finish() {
       settle_through(channel_id, channel, channel.highest_seq);
     }
   }
-  summary_.publishes_unacked = pending_.size();
+  summary_.publishes_unacked = pending_.size() - in_doubt_.size();
   return summary_;
 }
 
@@ -349,6 +359,7 @@ void merge_into(VerificationSummary& into, const VerificationSummary& from) noex
   into.publishes_sent += from.publishes_sent;
   into.publishes_acked += from.publishes_acked;
   into.publishes_unacked += from.publishes_unacked;
+  into.publishes_in_doubt += from.publishes_in_doubt;
   into.subscriptions += from.subscriptions;
   into.receipts += from.receipts;
   into.deliveries_expected += from.deliveries_expected;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -63,6 +64,10 @@ struct VerificationSummary {
   std::uint64_t unrecovered = 0;  // resumes answered recovered:false within the kept history
   std::uint64_t reloads = 0;      // informational: recovered:false beyond the kept history
   std::uint64_t new_epochs = 0;   // informational: recovered:false because the epoch changed
+  // Informational: sent on a connection that ended before the ack (the server died or closed
+  // it). The engine may or may not have taken it; either way is correct, so it is not unacked,
+  // and if it was taken every subscriber must still receive it.
+  std::uint64_t publishes_in_doubt = 0;
 
   /// True when nothing was lost, duplicated, reordered, unmatched, left unacked or refused a
   /// resume the engine promised to serve.
@@ -102,6 +107,9 @@ class Verifier {
   bool on_not_recovered(std::uint64_t since, std::uint64_t seq, bool epoch_changed = false);
   /// A publish was sent (its send was issued; before its ack).
   void on_publish_sent(PublishKey key, std::uint32_t channel);
+  /// The connection that sent it ended before its ack: the publish is in doubt (not unacked). A
+  /// receipt of it still matches, and then counts like any other publish.
+  void on_publish_in_doubt(PublishKey key);
   /// Its `ack` arrived with the seq the engine assigned.
   void on_ack(PublishKey key, std::uint32_t channel, std::uint64_t seq);
   /// Receiver got `msg` (channel, seq) whose data carried `key`.
@@ -168,6 +176,7 @@ class Verifier {
   };
   std::unordered_map<PublishKey, std::uint32_t, PendingHash>
       pending_;  // sent, not acked -> channel
+  std::unordered_set<PublishKey, PendingHash> in_doubt_;  // of pending_: their ack cannot come
   bool finished_ = false;
 };
 

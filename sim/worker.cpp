@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -61,6 +63,7 @@ class SimWorker::Impl final : public ClientEvents {
       part->finish(ctx_, echo);
       part->add_facts(output.facts);
     }
+    add_server_facts(output.facts);
     output.last_receive_ns = last_receive_ns_;
     // The reactor goes first: it aborts connections still closing, and their callbacks reach the
     // pool and the parts, which must still exist.
@@ -100,6 +103,15 @@ class SimWorker::Impl final : public ClientEvents {
       }
     }
     by_local_[slot.local]->on_closed(ctx_, slot, was_open);
+  }
+
+  /// With several --url: how many connections each engine took (round-robin, then failover).
+  void add_server_facts(std::map<std::string, std::uint64_t>& facts) const {
+    const std::vector<std::string>& urls = ctx_.options.urls;
+    const std::vector<std::uint64_t>& opened = pool_->opened_per_server();
+    for (std::size_t k = 0; urls.size() > 1 && k < urls.size() && k < opened.size(); ++k) {
+      facts[connections_opened_fact(urls[k])] += opened[k];
+    }
   }
 
   [[nodiscard]] const std::string& first_connect_failure() const noexcept {

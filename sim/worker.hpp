@@ -16,6 +16,11 @@
 
 namespace hexwire::sim {
 
+/// The fact that counts the connections opened to one --url (when there are several).
+inline std::string connections_opened_fact(const std::string& url) {
+  return "connections opened to " + url;
+}
+
 /// What a worker hands back at the end of the run.
 struct WorkerOutput {
   VerificationSummary echo_verification;

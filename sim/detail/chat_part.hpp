@@ -20,6 +20,10 @@ namespace hexwire::sim::detail {
 
 constexpr std::uint64_t kReconnectDelayNs = 100'000'000;
 constexpr std::uint64_t kStormComebackNs = 1'000'000'000;  // storm: back within 1 s
+// A connection the server closed or lost: the client comes back after 100 ms, doubling per failed
+// attempt up to 1.6 s, plus up to 100 ms of jitter (so that a dead node's clients do not all
+// arrive on the next one in the same millisecond).
+constexpr unsigned kMaxReconnectBackoffShift = 4;
 constexpr std::uint64_t kAuthId = 1;
 constexpr std::uint64_t kFirstSubId = 2;
 constexpr std::uint64_t kFirstReadId = 1'000'000;
@@ -34,6 +38,8 @@ struct ChatClient {
   bool resuming = false;  // connected before: subscribe with since
   bool presence = false;  // subscribes with "presence":true
   bool storm_due = false;  // the storm has begun: drop as soon as no publish awaits its ack
+  bool dropping = false;   // we closed it (churn, storm): its comeback is already queued
+  std::uint8_t failed_attempts = 0;  // reconnects in a row that did not open
   std::uint64_t publish_number = 0;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> pending;  // (request id, publish number)
 };
@@ -97,6 +103,9 @@ class ChatPart final : public ScenarioPart {
   /// leave it unacked for good), and comes back within 1 s.
   void start_storm(WorkerContext& ctx) noexcept;
   void drop_if_storm_due(WorkerContext& ctx, ChatClient& c) noexcept;
+  /// The server closed the connection, died or refused the attempt: the client's unacked
+  /// publishes are in doubt, and it comes back (to the next --url) after a backoff, resuming.
+  void recover_lost_connection(WorkerContext& ctx, ChatClient& c, bool was_open) noexcept;
 
   std::uint32_t first_global_;
   std::uint32_t readers_;
@@ -119,6 +128,8 @@ class ChatPart final : public ScenarioPart {
   std::uint64_t resumed_ = 0;
   std::uint64_t not_recovered_ = 0;
   std::uint64_t reconnect_failures_ = 0;
+  std::uint64_t lost_connections_ = 0;
+  std::uint64_t publishes_in_doubt_ = 0;
   std::uint64_t churn_skipped_ = 0;
   std::uint64_t storm_dropped_ = 0;
   std::uint64_t storm_absent_ = 0;

@@ -144,6 +144,60 @@ TEST_CASE("ClientPool: a source address not on this host fails the slot at once"
   CHECK(pool.connecting_count() == 0);
 }
 
+TEST_CASE("ClientPool: clients spread round-robin over several servers by run-wide index") {
+  sim::EmbeddedEngine first("127.0.0.1", 1);
+  sim::EmbeddedEngine second("127.0.0.1", 1);
+  core::Reactor reactor(core::ReactorConfig{});
+  RecordingEvents events;
+  sim::ClientPoolConfig config;
+  config.servers.push_back(core::SocketAddress::parse("127.0.0.1", first.port()));
+  config.servers.push_back(core::SocketAddress::parse("127.0.0.1", second.port()));
+  sim::ClientPool pool(reactor, config, events);
+  // Run-wide indexes 7..12 (as a second worker would have): 7, 9, 11 on server 1, the rest on 0.
+  for (std::uint32_t i = 7; i < 13; ++i) {
+    const std::uint32_t local = pool.add(sim::ClientKind::kEcho, i, i);
+    CHECK(pool.slot(local).server == i % 2);
+    REQUIRE(pool.connect(local, core::monotonic_ns()));
+  }
+  run_until(reactor, [&] { return pool.open_count() == 6; });
+  CHECK(pool.opened_per_server() == std::vector<std::uint64_t>{3, 3});
+  // Both engines answer: a message on a client of each comes back.
+  REQUIRE(pool.send(0, "to one"));
+  REQUIRE(pool.send(1, "to the other"));
+  run_until(reactor, [&] { return events.texts.size() == 2; });
+  // A close of our own keeps the client on its server.
+  pool.close(1);
+  run_until(reactor, [&] { return pool.open_count() == 5; });
+  CHECK(pool.slot(1).server == 0);
+  pool.close_all();
+  run_until(reactor, [&] { return pool.open_count() == 0; });
+}
+
+TEST_CASE("ClientPool: a client whose server is gone moves to the next server") {
+  std::uint16_t gone_port = 0;
+  {
+    sim::EmbeddedEngine gone("127.0.0.1", 1);
+    gone_port = gone.port();
+  }
+  sim::EmbeddedEngine alive("127.0.0.1", 1);
+  core::Reactor reactor(core::ReactorConfig{});
+  RecordingEvents events;
+  sim::ClientPoolConfig config;
+  config.servers.push_back(core::SocketAddress::parse("127.0.0.1", gone_port));
+  config.servers.push_back(core::SocketAddress::parse("127.0.0.1", alive.port()));
+  sim::ClientPool pool(reactor, config, events);
+  const std::uint32_t a = pool.add(sim::ClientKind::kEcho, 0, 0);
+  REQUIRE(pool.connect(a, core::monotonic_ns()));
+  run_until(reactor, [&] { return pool.connecting_count() == 0; });
+  CHECK(events.log.back() == "closed 0 failed");
+  CHECK(pool.slot(a).server == 1);  // refused: the next attempt goes elsewhere
+  REQUIRE(pool.connect(a, core::monotonic_ns()));
+  run_until(reactor, [&] { return pool.open_count() == 1; });
+  CHECK(pool.opened_per_server() == std::vector<std::uint64_t>{0, 1});
+  pool.close_all();
+  run_until(reactor, [&] { return pool.open_count() == 0; });
+}
+
 TEST_CASE("parse_ws_url: host and port from --url") {
   std::string host;
   std::uint16_t port = 0;

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/runtime.hpp"
@@ -140,6 +142,46 @@ TEST_CASE("hexwire-sim echo --verify against the engine: nothing lost, duplicate
   CHECK(uint64_t(doc["latency_us"]["rtt"]["count"]) == uint64_t(doc["counters"]["sent"]));
   CHECK(uint64_t(doc["counters"]["connects_opened"]) == 50);
   CHECK(uint64_t(doc["errors"]["total"]) == 0);
+}
+
+/// The report's "servers" array as (url, connections_opened).
+static std::vector<std::pair<std::string, std::uint64_t>> servers_of(
+    const simdjson::dom::element& doc) {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (const simdjson::dom::element server : doc["servers"]) {
+    out.emplace_back(std::string(std::string_view(server["url"])),
+                     uint64_t(server["connections_opened"]));
+  }
+  return out;
+}
+
+TEST_CASE("hexwire-sim --url a,b spreads the connections round-robin over both engines") {
+  hexwire::sim::EmbeddedEngine first("127.0.0.1", 1);
+  hexwire::sim::EmbeddedEngine second("127.0.0.1", 1);
+  const std::string a = "ws://127.0.0.1:" + std::to_string(first.port());
+  const std::string b = "ws://127.0.0.1:" + std::to_string(second.port());
+  const std::string load = " --duration 1 --drain 1 --rate 1000 --connections 40 --verify";
+  simdjson::dom::parser parser;
+  SECTION("a comma list, one process") {
+    const SimRun run = run_sim("echo --url " + a + "," + b + load);
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    const simdjson::dom::element doc = parser.parse(run.report_json);
+    check_clean(doc);
+    CHECK(std::string_view(doc["target"]) == a + "," + b);
+    CHECK(servers_of(doc) == std::vector<std::pair<std::string, std::uint64_t>>{{a, 20}, {b, 20}});
+    CHECK(run.output.find("connections opened to " + b) != std::string::npos);
+  }
+  SECTION("--url repeated, split over two processes: each child gets the whole list") {
+    const SimRun run = run_sim("echo --url " + a + " --url " + b + " --processes 2" +
+                               " --duration 1 --drain 1 --rate 1000 --connections 40");
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    const simdjson::dom::element doc = parser.parse(run.report_json);
+    CHECK(uint64_t(doc["counters"]["connects_opened"]) == 40);
+    CHECK(uint64_t(doc["errors"]["total"]) == 0);
+    CHECK(servers_of(doc) == std::vector<std::pair<std::string, std::uint64_t>>{{a, 20}, {b, 20}});
+  }
 }
 
 /// A chat run with --verify succeeded: exit 0, verification clean, every publish acknowledged,

@@ -29,7 +29,7 @@ TEST_CASE("defaults run the mixed scenario in-process") {
   REQUIRE(outcome.options);
   const SimOptions& o = *outcome.options;
   CHECK(o.scenario == Scenario::kMixed);
-  CHECK(o.url.empty());
+  CHECK(o.urls.empty());
   CHECK(o.duration_s == 30.0);
   CHECK(o.arrival == ArrivalProcess::kPoisson);
   CHECK(o.threads >= 1);  // 0 resolved to the core count
@@ -102,7 +102,7 @@ TEST_CASE("every flag parses into its field") {
                         "127.0.0.1-127.0.0.3"});
   REQUIRE(outcome.options);
   const SimOptions& o = *outcome.options;
-  CHECK(o.url == "ws://10.1.2.3:8080");
+  CHECK(o.urls == std::vector<std::string>{"ws://10.1.2.3:8080"});
   CHECK(o.duration_s == 12.5);
   CHECK(o.drain_s == 0.0);
   CHECK(o.arrival == ArrivalProcess::kConstant);
@@ -132,6 +132,27 @@ TEST_CASE("every flag parses into its field") {
   CHECK(rides.options->riders == 8);
   CHECK(rides.options->loc_rate == 2.0);
   CHECK(rides.options->ride_rate == 0.5);
+}
+
+TEST_CASE("several engines: --url repeated or as a comma list, in order") {
+  const ParseOutcome repeated =
+      parse({"chat", "--url", "ws://127.0.0.1:8001", "--url", "ws://127.0.0.2:8002"});
+  REQUIRE(repeated.options);
+  CHECK(repeated.options->urls ==
+        std::vector<std::string>{"ws://127.0.0.1:8001", "ws://127.0.0.2:8002"});
+  const ParseOutcome list =
+      parse({"chat", "--url", "ws://127.0.0.1:8001,ws://127.0.0.2:8002", "--url", "ws://h:3"});
+  REQUIRE(list.options);
+  CHECK(list.options->urls ==
+        std::vector<std::string>{"ws://127.0.0.1:8001", "ws://127.0.0.2:8002", "ws://h:3"});
+  CHECK(list.options->target_name() == "ws://127.0.0.1:8001,ws://127.0.0.2:8002,ws://h:3");
+  // Every entry is checked.
+  CHECK(mentions(parse({"--url", "ws://a:1,http://b:2"}), "--url 'http://b:2' must start"));
+  // --processes with a list: the children re-run the same command line, so they get the list.
+  const ParseOutcome split =
+      parse({"chat", "--processes", "2", "--url", "ws://127.0.0.1:1,ws://127.0.0.1:2"});
+  REQUIRE(split.options);
+  CHECK(split.options->urls.size() == 2);
 }
 
 TEST_CASE("flags that the scenario ignores are errors that say so") {
@@ -189,6 +210,16 @@ TEST_CASE("more connections than one source address can carry need --source-addr
       parse({"chat", "--connections", "100000", "--source-addrs", "127.0.0.1-127.0.0.3"}).options);
   // Rides and mixed count drivers and riders too.
   CHECK_FALSE(parse({"mixed", "--connections", "20000", "--drivers", "10000"}).options);
+  // Each distinct server address has its own port range per source: 4 engines carry 100000.
+  CHECK(parse({"chat", "--connections", "100000", "--url",
+               "ws://127.0.0.1:1,ws://127.0.0.1:2,ws://127.0.0.1:3,ws://127.0.0.1:4"})
+            .options);
+  const ParseOutcome same_twice = parse(
+      {"chat", "--connections", "100000", "--url", "ws://127.0.0.1:1,ws://127.0.0.1:1"});
+  CHECK(mentions(same_twice, "100000 connections need at least 4 source addresses"));
+  CHECK(mentions(parse({"chat", "--connections", "100000", "--url",
+                        "ws://127.0.0.1:1,ws://127.0.0.1:2"}),
+                 "100000 connections (50000 per engine) need at least 2 source addresses"));
 }
 
 TEST_CASE("source address lists and ranges expand, bad ones are explained") {

@@ -186,6 +186,35 @@ TEST_CASE("a publish that is never acked fails the run") {
   CHECK_FALSE(s.clean());
 }
 
+TEST_CASE("a publish whose connection died before its ack is in doubt: taken or not, not a failure") {
+  Verifier v;
+  v.on_subscribed(1, 0, 0);
+  v.on_subscribed(2, 0, 0);
+  const PublishKey taken{5, 1};
+  const PublishKey dropped{5, 2};
+  v.on_publish_sent(taken, 0);
+  v.on_publish_sent(dropped, 0);
+  // The node died: neither ack comes. The engine had taken the first (subscriber 1 has it).
+  CHECK(v.on_receive(1, 0, 1, taken) == ReceiptVerdict::kInOrder);
+  v.on_publish_in_doubt(taken);
+  v.on_publish_in_doubt(dropped);
+  v.on_publish_in_doubt(dropped);  // counted once
+  SECTION("every subscriber gets the one that was taken: clean") {
+    CHECK(v.on_receive(2, 0, 1, taken) == ReceiptVerdict::kInOrder);
+    const VerificationSummary s = v.finish();
+    CHECK(s.clean());
+    CHECK(s.publishes_in_doubt == 2);
+    CHECK(s.publishes_unacked == 0);
+    CHECK(s.deliveries_received == 2);
+    CHECK(s.describe().find("in doubt 2") != std::string::npos);
+  }
+  SECTION("a subscriber that misses the one that was taken: lost") {
+    const VerificationSummary s = v.finish();
+    CHECK(s.lost == 1);
+    CHECK_FALSE(s.clean());
+  }
+}
+
 TEST_CASE("subscribers that join or leave mid-run are judged on their own window") {
   Verifier v;
   FakeChannel c;
