@@ -69,6 +69,11 @@ void add_network_flags(CLI::App& cli, EngineConfig& c) {
                  "Open connections the engine accepts (all shards); more get 503 and are closed. "
                  "0 = the process's open-file limit minus 64")
       ->capture_default_str();
+  cli.add_flag("--reuse-port", c.reuse_port,
+               "Share --port with other hexwire processes of the same user that also pass "
+               "--reuse-port: the kernel spreads new connections over all of them (a gateway "
+               "pool on one host; docs/scale-out.md). Without it a port any other process "
+               "holds is refused");
   cli.add_option("--mailbox-high-water", c.mailbox_high_water,
                  "Cross-shard tasks a shard may have queued for another before it stops reading "
                  "its connections (backpressure; reading resumes at half); 0 = unbounded")
@@ -201,9 +206,10 @@ std::string to_toml(const EngineConfig& c) {
   out += fmt::format(
       "write-batching = \"{}\"\nwrite-delay-us = {}\nwrite-delay-max-us = {}\n"
       "shutdown-timeout-ms = {}\nrecv-buffers = {}\nrecv-buffer-kib = {}\nmax-connections = {}\n"
-      "mailbox-high-water = {}\n",
+      "mailbox-high-water = {}\nreuse-port = {}\n",
       c.write_batching, c.write_delay_us, c.write_delay_max_us, c.shutdown_timeout_ms,
-      c.recv_buffers, c.recv_buffer_kib, c.max_connections, c.mailbox_high_water);
+      c.recv_buffers, c.recv_buffer_kib, c.max_connections, c.mailbox_high_water,
+      c.reuse_port ? "true" : "false");
   out += fmt::format(
       "http-max-header-bytes = {}\nhttp-max-body-bytes = {}\nhttp-idle-timeout-ms = {}\n"
       "http-header-timeout-ms = {}\n",

@@ -35,6 +35,7 @@ struct EngineConfig {
   std::uint32_t recv_buffer_kib = 16;    // bytes per receive buffer, in KiB
   std::uint32_t max_connections = 0;  // open connections; 0 = the open-file limit - 64
   std::uint32_t mailbox_high_water = 32768;  // cross-shard backlog that stops reading; 0 = off
+  bool reuse_port = false;  // share --port with other hexwire processes (SO_REUSEPORT)
 
   // HTTP.
   std::uint32_t http_max_header_bytes = 8 * 1024;

@@ -77,6 +77,7 @@ core::RuntimeConfig runtime_config(const EngineConfig& c) {
   refusal.headers.emplace_back("Retry-After", "1");
   r.refusal = std::string(net::encode_response(refusal).view());
   r.mailbox_high_water = c.mailbox_high_water;
+  r.share_port = c.reuse_port;
   r.shards = c.shards;
   r.backend = c.backend;
   r.pin_threads = c.pin_threads;

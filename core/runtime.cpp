@@ -9,12 +9,14 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 
 #include <spdlog/spdlog.h>
@@ -416,7 +418,9 @@ std::uint16_t Runtime::listen(std::string_view host, std::uint16_t port,
     throw std::logic_error("Runtime::listen() must not be called from one of its shard threads");
   }
   SocketAddress address = SocketAddress::parse(host, port);
-  address.set_port(probe_bind(address));  // throws EADDRINUSE when a stale process holds it
+  if (!config_.share_port || port == 0) {
+    address.set_port(probe_bind(address));  // throws EADDRINUSE when a stale process holds it
+  }
   ListenOptions options;
   options.nonblocking = config_.backend == BackendKind::kEpoll;
   std::vector<int> fds;
@@ -424,6 +428,19 @@ std::uint16_t Runtime::listen(std::string_view host, std::uint16_t port,
     for (unsigned id = 0; id < shard_count_; ++id) {
       fds.push_back(open_listener(address, options));
     }
+  } catch (const std::system_error& error) {
+    for (const int fd : fds) {
+      ::close(fd);
+    }
+    if (error.code().value() == EADDRINUSE && config_.share_port) {
+      throw std::system_error(
+          error.code(),
+          "port " + std::to_string(address.port()) + " on " + std::string(host) +
+              " is held by a socket that does not share it (no SO_REUSEPORT, or another "
+              "user's process): only processes started with --reuse-port by the same user can "
+              "share a port");
+    }
+    throw;
   } catch (...) {
     for (const int fd : fds) {
       ::close(fd);

@@ -44,6 +44,10 @@ struct RuntimeConfig {
       100'000'000;  // upper bound of one sleep (gauges refresh at least this often)
   std::uint64_t shutdown_drain_ns = 2'000'000'000;  // how long queued sends may drain at stop
   std::string thread_name = "hw-shard";             // threads are named "<thread_name>-<id>"
+  /// listen() on a port other processes already listen on with SO_REUSEPORT (same user): join
+  /// them, and the kernel spreads new connections over every listener (hexwire --reuse-port).
+  /// false (default): a port any other socket holds is refused with EADDRINUSE.
+  bool share_port = false;
   MetricsRegistry* metrics = nullptr;  // shared registry; when null the runtime owns one
 };
 
@@ -118,7 +122,9 @@ class Runtime final : public Executor {
 
   /// Opens a TCP listener on every shard (SO_REUSEPORT, one socket each) for host:port. First a
   /// probe bind WITHOUT SO_REUSEPORT makes a port held by another process fail with a
-  /// std::system_error (EADDRINUSE) naming the port. Port 0 picks a free port once; every shard
+  /// std::system_error (EADDRINUSE) naming the port; with RuntimeConfig::share_port the probe is
+  /// skipped and only a holder without SO_REUSEPORT (or of another user) makes the bind fail, with
+  /// the same error. Port 0 picks a free port once; every shard
   /// binds that one. Returns the bound port. Call after start(), from a thread that is NOT a
   /// shard of this runtime (it waits for every shard to register its listener).
   std::uint16_t listen(std::string_view host, std::uint16_t port, AcceptHandlerFactory factory);

@@ -223,6 +223,37 @@ TEST_CASE("runtime: listen refuses a port held by another socket, even one with 
   runtime.join();
 }
 
+TEST_CASE("runtime: share_port joins a port other SO_REUSEPORT listeners hold, never another one",
+          "[runtime]") {
+  RuntimeConfig config = small_config(BackendKind::kEpoll);
+  config.share_port = true;  // hexwire --reuse-port
+  Runtime runtime(config);
+  runtime.start();
+  ListenOptions sharing;  // what another hexwire --reuse-port process holds
+  sharing.reuse_port = true;
+  const int shared_fd = open_listener(SocketAddress::parse("127.0.0.1", 0), sharing);
+  const std::uint16_t shared = bound_port(shared_fd);
+  CHECK(runtime.listen("127.0.0.1", shared,
+                       [](Connection&) { return std::unique_ptr<ConnectionHandler>(); }) ==
+        shared);
+  ListenOptions exclusive;  // a socket that does not share its port
+  exclusive.reuse_port = false;
+  const int exclusive_fd = open_listener(SocketAddress::parse("127.0.0.1", 0), exclusive);
+  const std::uint16_t taken = bound_port(exclusive_fd);
+  try {
+    (void)runtime.listen("127.0.0.1", taken,
+                         [](Connection&) { return std::unique_ptr<ConnectionHandler>(); });
+    FAIL("listen() on a port held without SO_REUSEPORT must throw, even with share_port");
+  } catch (const std::system_error& error) {
+    CHECK(error.code().value() == EADDRINUSE);
+    CHECK(std::string(error.what()).find("does not share it") != std::string::npos);
+  }
+  ::close(shared_fd);
+  ::close(exclusive_fd);
+  runtime.request_stop();
+  runtime.join();
+}
+
 TEST_CASE("runtime: start fails cleanly when a shard cannot create its backend", "[runtime]") {
   RuntimeConfig config = small_config(BackendKind::kEpoll);
   config.reactor.backend_config.buffer_size = 0;  // the buffer ring refuses zero-sized buffers
