@@ -23,15 +23,22 @@ start_engine node_b --port 0 --anonymous --broker redis --redis "$redis" --node-
 b_port=$engine_port
 ok "redis on $redis_port, nodes on $a_port and $b_port"
 
+# HAProxy on two free ports (its frontend and its stats page); another try if it lost a port race.
 start_haproxy() {
-  lb_port=$(free_port) || fail "no free port for haproxy"
-  stats_port=$(free_port) || fail "no free port for the stats page"
-  sh "$config_script" --bind "127.0.0.1:$lb_port" --stats "127.0.0.1:$stats_port" \
-    --maxconn 2000 "127.0.0.1:$a_port" "127.0.0.1:$b_port" >"$pool_work/haproxy.cfg"
-  haproxy -c -f "$pool_work/haproxy.cfg" >"$pool_work/haproxy_check.log" 2>&1 ||
-    fail "haproxy -c: $(cat "$pool_work/haproxy_check.log")"
-  haproxy -db -f "$pool_work/haproxy.cfg" >"$pool_work/haproxy.log" 2>&1 &
-  pool_pids="$pool_pids $!"
+  for _ in 1 2 3; do
+    lb_port=$(free_port) || fail "no free port for haproxy"
+    stats_port=$(free_port) || fail "no free port for the stats page"
+    sh "$config_script" --bind "127.0.0.1:$lb_port" --stats "127.0.0.1:$stats_port" \
+      --maxconn 2000 "127.0.0.1:$a_port" "127.0.0.1:$b_port" >"$pool_work/haproxy.cfg"
+    haproxy -c -f "$pool_work/haproxy.cfg" >"$pool_work/haproxy_check.log" 2>&1 ||
+      fail "haproxy -c: $(cat "$pool_work/haproxy_check.log")"
+    haproxy -db -f "$pool_work/haproxy.cfg" >"$pool_work/haproxy.log" 2>&1 &
+    haproxy_pid=$!
+    pool_pids="$pool_pids $haproxy_pid"
+    sleep 0.3
+    kill -0 "$haproxy_pid" 2>/dev/null && return 0
+  done
+  fail "haproxy did not start"
 }
 start_haproxy
 

@@ -17,10 +17,10 @@ artifacts="${3:-}"
 start_redis
 redis="redis://127.0.0.1:$redis_port"
 urls=""
-for name in a b c; do
-  start_engine "node_$name" --port 0 --anonymous --broker redis --redis "$redis" --node-id "node-$name"
-  eval "${name}_pid=$engine_pid"
-  eval "${name}_port=$engine_port"
+for node in a b c; do
+  start_engine "node_$node" --port 0 --anonymous --broker redis --redis "$redis" --node-id "node-$node"
+  eval "${node}_pid=$engine_pid"
+  eval "${node}_port=$engine_port"
   urls="$urls${urls:+,}ws://127.0.0.1:$engine_port"
 done
 ok "redis on $redis_port, nodes a b c on $a_port $b_port $c_port"
