@@ -94,6 +94,7 @@ void Reactor::queue_send(Connection& c, SharedBuffer&& bytes, std::size_t offset
   }
   c.out_tail_ = chunk;
   c.buffered_bytes_ += length;
+  ++window_writes_;
   metrics_.send_queue_bytes->add(static_cast<std::int64_t>(length));
   if (c.buffered_bytes_ > config_.send_soft_limit) {
     c.flags_ |= Connection::kOverSoftLimit;
@@ -136,12 +137,15 @@ void Reactor::release_held_writes() noexcept {
 }
 
 // Adaptive batching: once per window, the share of it this thread spent on CPU (its own work and
-// the kernel's send path, which runs inline) decides the next hold (core/write_batching.hpp).
+// the kernel's send path, which runs inline) and the frames queued per connection decide the next
+// hold (core/write_batching.hpp).
 void Reactor::adapt_write_delay(std::uint64_t now) noexcept {
   const std::uint64_t cpu = thread_cpu_ns();
   if (window_start_ns_ != 0) {
-    const std::uint64_t delay =
-        batching_.update(cpu - window_start_cpu_ns_, now - window_start_ns_);
+    const std::uint64_t delay = batching_.update({.busy_ns = cpu - window_start_cpu_ns_,
+                                                  .wall_ns = now - window_start_ns_,
+                                                  .writes = window_writes_,
+                                                  .connections = live_connections_});
     metrics_.loop_busy_permille->set(static_cast<std::int64_t>(batching_.busy() * 1000.0));
     if (delay != write_delay_ns_) {
       set_write_delay(delay, now);
@@ -149,6 +153,7 @@ void Reactor::adapt_write_delay(std::uint64_t now) noexcept {
   }
   window_start_ns_ = now;
   window_start_cpu_ns_ = cpu;
+  window_writes_ = 0;
 }
 
 // Held writes are a FIFO whose due times must not decrease. A longer delay keeps that (the turn

@@ -236,6 +236,7 @@ class Reactor final : private BackendEvents {
   BatchingController batching_;
   std::uint64_t window_start_ns_ = 0;      // adaptive: start of the current measuring window
   std::uint64_t window_start_cpu_ns_ = 0;  // adaptive: the thread's CPU time at that moment
+  std::uint64_t window_writes_ = 0;        // adaptive: frames queued since the window started
   std::vector<std::unique_ptr<ConnectionHandler>> retired_handlers_;
   std::vector<OpTarget> gated_;  // connections whose reading the input gate stopped
   std::size_t refusing_ = 0;     // connections over the cap still being answered

@@ -1,6 +1,7 @@
 // Adaptive write batching. The controller alone (fed numbers, no clock): a shard with room never
 // holds, a busy one grows its hold geometrically up to the cap and gives it back when the load
-// goes, and a load inside the band keeps the hold where it is. Then a reactor in adaptive mode on
+// goes, a load inside the band keeps the hold where it is, and a busy shard whose connections get
+// too few frames for any hold to merge them does not hold. Then a reactor in adaptive mode on
 // both backends: an idle shard sends at once, and one told that it is overloaded holds output,
 // still delivers every byte in order, and reports its hold in the write_delay_us gauge.
 #include <catch2/catch.hpp>
@@ -20,11 +21,19 @@ using namespace hexwire::core::testing;
 
 namespace {
 
-constexpr std::uint64_t kWindow = 10'000'000;
+constexpr std::uint64_t kWindow = 10'000'000;  // 10 ms
 
-std::uint64_t feed(BatchingController& controller, double busy, int windows) {
+/// `windows` windows at the given busy share, with `writes_per_s` frames per second queued on
+/// each of 1,000 connections (the default: plenty to merge within any hold).
+std::uint64_t feed(BatchingController& controller, double busy, int windows,
+                   double writes_per_s = 10'000.0) {
+  constexpr std::uint64_t kConnections = 1'000;
+  const auto writes = static_cast<std::uint64_t>(writes_per_s * kConnections * 0.01);
   for (int i = 0; i < windows; ++i) {
-    controller.update(static_cast<std::uint64_t>(busy * kWindow), kWindow);
+    controller.update({.busy_ns = static_cast<std::uint64_t>(busy * kWindow),
+                       .wall_ns = kWindow,
+                       .writes = writes,
+                       .connections = kConnections});
   }
   return controller.delay_ns();
 }
@@ -36,7 +45,7 @@ TEST_CASE("batching controller: a shard with room sends at once") {
   CHECK(feed(controller, 0.0, 50) == 0);
   CHECK(feed(controller, 0.3, 50) == 0);
   CHECK(feed(controller, 0.7, 50) == 0);  // inside the band: no reason to start holding
-  CHECK(controller.update(5, 0) == 0);    // an empty window changes nothing
+  CHECK(controller.update({.busy_ns = 5, .wall_ns = 0}) == 0);  // an empty window changes nothing
 }
 
 TEST_CASE("batching controller: a busy shard holds longer, up to the cap, and lets go again") {
@@ -65,6 +74,23 @@ TEST_CASE("batching controller: smoothing ignores a single busy window") {
   CHECK(feed(controller, 1.0, 2) > 0);   // a sustained burst does count
 }
 
+TEST_CASE("batching controller: no hold when connections get too few frames to merge") {
+  AdaptiveBatchingConfig config;  // cap 20 ms, min_merge_frames 1
+  BatchingController controller(config);
+  // 30 frames/s per connection: even a 20 ms hold catches 0.6 more on average. However busy the
+  // shard, a hold would only add latency.
+  CHECK(feed(controller, 1.0, 100, 30.0) == 0);
+  CHECK(controller.merge_frames() == Approx(0.6).epsilon(0.01));
+  // 100 frames/s per connection: 2 per 20 ms, worth holding for.
+  CHECK(feed(controller, 1.0, 100, 100.0) == config.max_delay_ns);
+  // The rate falls while the shard stays busy: the hold steps back down to none.
+  CHECK(feed(controller, 1.0, 100, 10.0) == 0);
+  // The check can be turned off: busy share alone decides.
+  config.min_merge_frames = 0.0;
+  BatchingController unchecked(config);
+  CHECK(feed(unchecked, 1.0, 100, 30.0) == config.max_delay_ns);
+}
+
 namespace {
 
 /// An adaptive-batching reactor with the given controller settings.
@@ -73,6 +99,19 @@ ReactorConfig adaptive_config(BackendKind kind, const AdaptiveBatchingConfig& ba
   c.write_batching = WriteBatching::kAdaptive;
   c.adaptive_batching = batching;
   return c;
+}
+
+/// high_busy below zero: every window (1 µs, so every turn) counts as overloaded and the hold
+/// climbs from 1 ms, doubling, to `max_delay_ns`.
+AdaptiveBatchingConfig always_overloaded(std::uint64_t max_delay_ns, double min_merge_frames) {
+  return {.window_ns = 1'000,
+          .min_delay_ns = 1'000'000,
+          .max_delay_ns = max_delay_ns,
+          .high_busy = -1.0,
+          .low_busy = -2.0,
+          .step = 2.0,
+          .smoothing = 1.0,
+          .min_merge_frames = min_merge_frames};
 }
 
 void idle_shard_sends_at_once(BackendKind kind) {
@@ -90,16 +129,9 @@ void idle_shard_sends_at_once(BackendKind kind) {
 
 void overloaded_shard_holds_and_delivers(BackendKind kind) {
   skip_unless_supported(kind);
-  // high_busy below zero: every window counts as overloaded, so the hold climbs to the cap. The cap
-  // is long (200 ms) so that the 50 sends below fall into one hold even on a loaded machine.
-  const AdaptiveBatchingConfig always_overloaded{.window_ns = 1'000,
-                                                 .min_delay_ns = 1'000'000,
-                                                 .max_delay_ns = 200'000'000,
-                                                 .high_busy = -1.0,
-                                                 .low_busy = -2.0,
-                                                 .step = 2.0,
-                                                 .smoothing = 1.0};
-  SingleConnection f(adaptive_config(kind, always_overloaded));
+  // The hold climbs to the cap before anything is queued (merge check off). The cap is long
+  // (200 ms) so that the 50 sends below fall into one hold even on a loaded machine.
+  SingleConnection f(adaptive_config(kind, always_overloaded(200'000'000, 0.0)));
   std::string expected;
   for (int turn = 0; f.reactor.write_delay_ns() < 200'000'000 && turn < 100; ++turn) {
     f.reactor.run_once(0);
@@ -118,8 +150,37 @@ void overloaded_shard_holds_and_delivers(BackendKind kind) {
   CHECK(f.sends.value() < 50);  // frames queued during a hold shared a send
 }
 
+// Overloaded as above, but with the merge check on (min_merge_frames 1): while the shard queues
+// nothing there is nothing a hold could merge, so it does not hold; once its connection gets a
+// frame every turn, it does. Shows that the reactor counts the frames it queues per window.
+void overloaded_shard_holds_only_frames_it_can_merge(BackendKind kind) {
+  skip_unless_supported(kind);
+  SingleConnection f(adaptive_config(kind, always_overloaded(20'000'000, 1.0)));
+  for (int turn = 0; turn < 30; ++turn) {
+    f.reactor.run_once(0);
+    ::usleep(100);
+  }
+  CHECK(f.reactor.write_delay_ns() == 0);
+  int frames = 0;
+  for (; f.reactor.write_delay_ns() == 0 && frames < 100; ++frames) {
+    f.send_text("x");
+    f.reactor.run_once(0);
+    ::usleep(100);
+  }
+  CHECK(f.reactor.write_delay_ns() > 0);
+  CHECK(f.read_exactly(static_cast<std::size_t>(frames)) == std::string(frames, 'x'));
+}
+
 }  // namespace
 
+TEST_CASE("io_uring adaptive batching: a busy shard holds only when there are frames to merge",
+          "[write_batching]") {
+  overloaded_shard_holds_only_frames_it_can_merge(BackendKind::kIoUring);
+}
+TEST_CASE("epoll adaptive batching: a busy shard holds only when there are frames to merge",
+          "[write_batching]") {
+  overloaded_shard_holds_only_frames_it_can_merge(BackendKind::kEpoll);
+}
 TEST_CASE("io_uring adaptive batching: an idle shard sends at once", "[write_batching]") {
   idle_shard_sends_at_once(BackendKind::kIoUring);
 }
