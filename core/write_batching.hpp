@@ -29,10 +29,14 @@ struct AdaptiveBatchingConfig {
   double low_busy = 0.40;   // below (smoothed): hold shorter, down to 0
   double step = 1.5;        // factor per window
   double smoothing = 0.5;   // weight of the newest window in the moving average
-  // A hold is worth it only if, within max_delay_ns, an average connection gets at least this
-  // many further frames to merge (writes per connection per second x max_delay). Below that the
-  // hold shrinks to 0 whatever the busy share. 0 turns the check off.
+  // A hold is worth starting only if, within max_delay_ns, an average connection gets at least
+  // this many further frames to merge (writes per connection per second x max_delay); a hold
+  // already in use is kept down to keep_merge_frames. Below that the hold shrinks to 0 whatever
+  // the busy share. The gap matters under overload: a shard that falls behind queues fewer frames
+  // than are offered, and without it the shrinking hold would cut its throughput further.
+  // 0 turns the check off.
   double min_merge_frames = 1.0;
+  double keep_merge_frames = 0.5;
 };
 
 /// One measuring window of a reactor.
@@ -61,7 +65,7 @@ class BatchingController {
             ? 0.0
             : static_cast<double>(window.writes) / static_cast<double>(window.connections);
     merge_ = smoothed(merge_, per_connection * static_cast<double>(config_.max_delay_ns) / wall);
-    if (merge_ < config_.min_merge_frames) {
+    if (merge_ < (delay_ns_ == 0 ? config_.min_merge_frames : config_.keep_merge_frames)) {
       shrink();
     } else if (busy_ > config_.high_busy) {
       const double grown =

@@ -83,10 +83,16 @@ TEST_CASE("batching controller: no hold when connections get too few frames to m
   CHECK(controller.merge_frames() == Approx(0.6).epsilon(0.01));
   // 100 frames/s per connection: 2 per 20 ms, worth holding for.
   CHECK(feed(controller, 1.0, 100, 100.0) == config.max_delay_ns);
-  // The rate falls while the shard stays busy: the hold steps back down to none.
+  // The rate falls to 40 frames/s (0.8 per 20 ms): a hold in use is kept (a shard that falls
+  // behind queues fewer frames than are offered; letting go would make it fall further) ...
+  CHECK(feed(controller, 1.0, 100, 40.0) == config.max_delay_ns);
+  // ... down to keep_merge_frames: at 10 frames/s the hold steps back down to none, and does not
+  // start again at 40.
   CHECK(feed(controller, 1.0, 100, 10.0) == 0);
+  CHECK(feed(controller, 1.0, 100, 40.0) == 0);
   // The check can be turned off: busy share alone decides.
   config.min_merge_frames = 0.0;
+  config.keep_merge_frames = 0.0;
   BatchingController unchecked(config);
   CHECK(feed(unchecked, 1.0, 100, 30.0) == config.max_delay_ns);
 }
@@ -111,7 +117,8 @@ AdaptiveBatchingConfig always_overloaded(std::uint64_t max_delay_ns, double min_
           .low_busy = -2.0,
           .step = 2.0,
           .smoothing = 1.0,
-          .min_merge_frames = min_merge_frames};
+          .min_merge_frames = min_merge_frames,
+          .keep_merge_frames = min_merge_frames / 2};
 }
 
 void idle_shard_sends_at_once(BackendKind kind) {
