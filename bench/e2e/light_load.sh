@@ -7,7 +7,9 @@
 # FANOUT subscribers, RATE deliveries/s in all, 100-byte messages, Poisson publishes; latency is
 # publish -> each subscriber from the intended publish time. Each repetition first runs the same
 # rate over plain loopback TCP with no hexwire code (loopback_ceiling, one 100-byte message per
-# send to CONNS connections): the machine's own floor for the tail.
+# send to CONNS connections): the machine's own floor for the tail; then, before each fan-out, the
+# same with the messages due FANOUT at a time, one to each of FANOUT connections in a row (what
+# one publish to a channel of FANOUT subscribers asks of the kernel): that fan-out's floor.
 # Usage: bench/e2e/light_load.sh [BUILD_DIR=build/release] OUT_JSONL [REPEAT=3]
 # Knobs: CONNS=1000 RATE=10000 FANOUTS="100 10" SECONDS_PER_RUN=8 BATCHING_FLAGS="" TAG=""
 set -euo pipefail
@@ -35,7 +37,7 @@ row = {"kind": kind, "tag": tag, "rep": int(rep), "connections": int(conns), "of
 if kind == "loopback_ceiling":
     r = json.loads(source)
     row.update(p50_ms=r["p50_us"] / 1e3, p99_ms=r["p99_us"] / 1e3, p999_ms=r["p999_us"] / 1e3,
-               delivered_per_s=r["received_per_s"])
+               delivered_per_s=r["received_per_s"], burst=r.get("burst", 1))
 else:
     r = json.load(open(source))
     lat = r["latency_us"]["deliver"]
@@ -44,7 +46,8 @@ else:
                p50_ms=lat["p50"] / 1e3, p99_ms=lat["p99"] / 1e3, p999_ms=lat["p99_9"] / 1e3,
                per_second_p99_ms=[i["deliver"]["p99"] / 1e3 if "deliver" in i else None
                                   for i in r["intervals"]])
-name = "plain TCP, 1 message per send" if kind == "loopback_ceiling" else f"hexwire, fan-out {fanout}"
+name = (f"plain TCP, bursts of {row['burst']}, 1 message per send" if kind == "loopback_ceiling"
+        else f"hexwire, fan-out {fanout}")
 print(f"| {rep} | {name} | {row['delivered_per_s']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
       f"{row['p999_ms']:.2f} |")
 with open(out, "a") as f:
@@ -58,6 +61,9 @@ for rep in $(seq "$repeat"); do
   line=$("$ceiling" --connections "$conns" --size 100 --batch 1 --rate "$rate" --seconds "$seconds" 2>/dev/null)
   record loopback_ceiling "$rep" 1 "$line"
   for fanout in $fanouts; do
+    line=$("$ceiling" --connections "$conns" --size 100 --batch 1 --burst "$fanout" --rate "$rate" \
+      --seconds "$seconds" 2>/dev/null)
+    record loopback_ceiling "$rep" "$fanout" "$line"
     # shellcheck disable=SC2086
     start_engine "$engine" --shards 1 --ws-op-rate 0 --ws-expensive-op-rate 0 --ws-publish-rate 0 \
       $batching_flags

@@ -5,9 +5,11 @@
 // io_uring send per connection per message, multishot receives into a provided-buffer ring).
 //
 // The parent process accepts N connections and sends; a forked child connects them and receives.
-// Each message carries its intended send time (open loop: message k is due at start + k / rate),
-// so the child's latency histogram includes any queueing at the sender. With --batch B each send
-// carries B messages to one connection, which shows what coalescing frames per segment is worth.
+// Each message carries its intended send time (open loop: message k, counted from 0, is due at
+// start + (k + 1) / rate), so the child's latency histogram includes any queueing at the sender.
+// With --batch B each send carries B messages to one connection, which shows what coalescing
+// frames per segment is worth. With --burst K messages come due K at a time, one each to K
+// connections in a row, as one publish fans out to K subscribers: the floor of a fan-out's tail.
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -37,6 +39,7 @@ struct Options {
   int size = 100;        // bytes per message
   double rate = 0;       // messages per second, 0 = as fast as the sender can go
   int batch = 1;         // messages per send (to one connection)
+  int burst = 1;         // messages due at the same moment, to consecutive connections
   double seconds = 5;    // measured window
   double warmup = 1;     // seconds before the window
   int in_flight = 2048;  // sends in flight at most
@@ -249,8 +252,7 @@ class Sender {
         if (::poll(&done, 1, 0) > 0) break;
         next_check = now + 1'000'000;
       }
-      const std::uint64_t due = opt_.rate > 0 ? static_cast<std::uint64_t>((now - start) * 1e-9 * opt_.rate)
-                                              : UINT64_MAX;
+      const std::uint64_t due = messages_due(now - start);
       std::size_t skipped = 0;
       while (sent + opt_.batch <= due && !free_slots_.empty() && skipped < fds_.size()) {
         const std::size_t conn = next++ % fds_.size();
@@ -264,7 +266,7 @@ class Sender {
       // Sleep until the next message is due (paced) or a send completes; never spin.
       std::uint64_t wait_ns = 1'000'000;
       if (opt_.rate > 0 && !free_slots_.empty()) {
-        const auto next_due = start + static_cast<std::uint64_t>((sent + opt_.batch) * 1e9 / opt_.rate);
+        const auto next_due = start + due_at(sent + opt_.batch - 1);
         const std::uint64_t t = now_ns();
         wait_ns = next_due > t ? std::min<std::uint64_t>(next_due - t, wait_ns) : 0;
       } else if (!free_slots_.empty()) {
@@ -279,14 +281,25 @@ class Sender {
   }
 
  private:
+  // Messages due `elapsed_ns` after the start: whole bursts only (paced), or unbounded.
+  [[nodiscard]] std::uint64_t messages_due(std::uint64_t elapsed_ns) const noexcept {
+    if (opt_.rate <= 0) return UINT64_MAX;
+    const auto bursts = static_cast<std::uint64_t>(static_cast<double>(elapsed_ns) * 1e-9 * opt_.rate / opt_.burst);
+    return bursts * static_cast<std::uint64_t>(opt_.burst);
+  }
+  // When message `index` (from 0) comes due, after the start: with its whole burst.
+  [[nodiscard]] std::uint64_t due_at(std::uint64_t index) const noexcept {
+    const std::uint64_t burst = index / static_cast<std::uint64_t>(opt_.burst) + 1;
+    return static_cast<std::uint64_t>(static_cast<double>(burst * opt_.burst) * 1e9 / opt_.rate);
+  }
+
   void queue_send(std::size_t conn, std::uint64_t start, std::uint64_t first, std::uint64_t now) {
     const int slot = free_slots_.back();
     free_slots_.pop_back();
     const std::size_t slot_bytes = static_cast<std::size_t>(opt_.batch) * opt_.size;
     std::uint8_t* buf = slots_.data() + static_cast<std::size_t>(slot) * slot_bytes;
     for (int m = 0; m < opt_.batch; ++m) {
-      const std::uint64_t intended =
-          opt_.rate > 0 ? start + static_cast<std::uint64_t>((first + m) * 1e9 / opt_.rate) : now;
+      const std::uint64_t intended = opt_.rate > 0 ? start + due_at(first + m) : now;
       std::memcpy(buf + static_cast<std::size_t>(m) * opt_.size, &intended, sizeof intended);
     }
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
@@ -333,9 +346,9 @@ int run_child(const Options& opt, std::uint16_t port, int report_fd) {
   char line[512];
   const int n = std::snprintf(
       line, sizeof line,
-      "{\"connections\":%d,\"size\":%d,\"batch\":%d,\"offered_per_s\":%.0f,\"received_per_s\":%.0f,"
+      "{\"connections\":%d,\"size\":%d,\"batch\":%d,\"burst\":%d,\"offered_per_s\":%.0f,\"received_per_s\":%.0f,"
       "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f}\n",
-      opt.connections, opt.size, opt.batch, opt.rate, per_s, latency.percentile(50) / 1e3,
+      opt.connections, opt.size, opt.batch, opt.burst, opt.rate, per_s, latency.percentile(50) / 1e3,
       latency.percentile(99) / 1e3, latency.percentile(99.9) / 1e3, latency.max() / 1e3);
   if (write(report_fd, line, static_cast<std::size_t>(n)) != n) return 1;
   return 0;
@@ -390,6 +403,8 @@ int main(int argc, char** argv) {
   app.add_option("--size", opt.size, "bytes per message")->check(CLI::Range(8, 65'536));
   app.add_option("--rate", opt.rate, "offered messages/s (open loop); 0 = as fast as possible");
   app.add_option("--batch", opt.batch, "messages per send to one connection")->check(CLI::Range(1, 64));
+  app.add_option("--burst", opt.burst, "messages due at once, one each to consecutive connections (a fan-out)")
+      ->check(CLI::Range(1, 19'000));
   app.add_option("--seconds", opt.seconds, "measured window")->check(CLI::PositiveNumber);
   app.add_option("--warmup", opt.warmup, "seconds before the window");
   app.add_option("--in-flight", opt.in_flight, "sends in flight at most")->check(CLI::Range(1, 4096));
