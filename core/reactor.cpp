@@ -202,7 +202,7 @@ void Reactor::close_all(bool abortive) noexcept {
 }
 
 Connection* Reactor::connect(const SocketAddress& peer, std::unique_ptr<ConnectionHandler> handler,
-                             int* error, const SocketAddress* local) {
+                             int* error, const SocketAddress* local, PortRange local_ports) {
   if (!handler) {
     if (error != nullptr) {
       *error = EINVAL;
@@ -224,6 +224,9 @@ Connection* Reactor::connect(const SocketAddress& peer, std::unique_ptr<Connecti
       }
       return nullptr;
     }
+  }
+  if (local_ports.low != 0) {
+    (void)set_local_port_range(fd, local_ports);  // a hint: without it the whole range is searched
   }
   Connection& c = allocate_connection(fd, peer);
   c.state_ = Connection::State::kConnecting;

@@ -110,8 +110,12 @@ class Reactor final : private BackendEvents {
   /// *error when given; EADDRNOTAVAIL for an address not on this host). `local`, when given, is
   /// the source address (its port is ignored: the kernel picks one per destination at connect
   /// time, so sources such as 127.0.0.2..n each get their own ~28k ports toward one server).
+  /// `local_ports`, when given, narrows that choice (set_local_port_range; ignored by kernels
+  /// without it): a client opening tens of thousands of connections to one server bounds the
+  /// kernel's search for a free port (see sim/source_ports.hpp).
   Connection* connect(const SocketAddress& peer, std::unique_ptr<ConnectionHandler> handler,
-                      int* error = nullptr, const SocketAddress* local = nullptr);
+                      int* error = nullptr, const SocketAddress* local = nullptr,
+                      PortRange local_ports = {});
 
   /// The live connection with this id, or nullptr when it has closed.
   [[nodiscard]] Connection* find(ConnectionId id) noexcept;

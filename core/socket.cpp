@@ -182,6 +182,14 @@ int bind_source_address(int fd, const SocketAddress& local) noexcept {
   return ::bind(fd, any_port.data(), any_port.size()) == 0 ? 0 : -errno;
 }
 
+int set_local_port_range(int fd, PortRange ports) noexcept {
+#ifndef IP_LOCAL_PORT_RANGE
+  constexpr int IP_LOCAL_PORT_RANGE = 51;  // linux/in.h; older libc headers lack it
+#endif
+  const std::uint32_t value = (std::uint32_t{ports.high} << 16) | ports.low;
+  return ::setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &value, sizeof(value)) == 0 ? 0 : -errno;
+}
+
 int set_no_delay(int fd) noexcept {
   return set_flag(fd, IPPROTO_TCP, TCP_NODELAY);
 }

@@ -72,6 +72,18 @@ struct ListenOptions {
 /// when the address is not on this host).
 int bind_source_address(int fd, const SocketAddress& local) noexcept;
 
+/// An inclusive range of local ports; {0, 0} is none.
+struct PortRange {
+  std::uint16_t low = 0;
+  std::uint16_t high = 0;
+};
+
+/// Narrows the source ports connect() may pick for the unconnected `fd` to `ports`
+/// (IP_LOCAL_PORT_RANGE, Linux >= 6.3; the kernel intersects it with ip_local_port_range and
+/// keeps its own rules for sharing ports and reusing TIME_WAIT). Returns 0 or -errno (ENOPROTOOPT
+/// on older kernels, which then search the whole range).
+int set_local_port_range(int fd, PortRange ports) noexcept;
+
 /// Sets TCP_NODELAY (Nagle off: the engine batches its own writes). Returns 0 or -errno.
 int set_no_delay(int fd) noexcept;
 /// Sets SO_LINGER {on, 0} so close() sends RST (abortive close). Returns 0 or -errno.

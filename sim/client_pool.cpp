@@ -2,7 +2,9 @@
 // events to the scenario tagged with (slot, generation).
 #include "sim/client_pool.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <random>
 #include <utility>
 
 namespace hexwire::sim {
@@ -60,6 +62,10 @@ ClientPool::ClientPool(core::Reactor& reactor, ClientPoolConfig config, ClientEv
     echo_options_.push_back(client_options(host, "/echo"));
     ws_options_.push_back(client_options(host, "/ws"));
   }
+  std::random_device entropy;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, config_.sources.size()); ++i) {
+    ports_.push_back(SourcePorts::from_system((std::uint64_t{entropy()} << 32) | entropy()));
+  }
 }
 
 ClientPool::~ClientPool() = default;
@@ -87,36 +93,38 @@ bool ClientPool::connect(std::uint32_t local, std::uint64_t intended_ns) noexcep
   s.state = SlotState::kConnecting;
   ++connecting_;
   const core::SocketAddress& server = config_.servers[s.server];
-  const core::SocketAddress* source = nullptr;
+  std::uint32_t source_index = 0;
   if (!config_.sources.empty()) {
-    source = &config_.sources[next_source_];
+    source_index = next_source_;
     next_source_ = (next_source_ + 1) % static_cast<std::uint32_t>(config_.sources.size());
   }
-  std::unique_ptr<SlotApplication> app;
-  try {
-    app = std::make_unique<SlotApplication>(*this, local, s.generation);
-  } catch (...) {
-    ended(local, s.generation, false, 0, "out of memory");
-    return false;
-  }
-  const net::WsClientOptions& options =
-      (s.kind == ClientKind::kEcho ? echo_options_ : ws_options_)[s.server];
-  core::Connection* c = nullptr;
   int error = 0;
-  try {
-    // net::connect_websocket with a source address: the same handshake handler, bound first.
-    auto handshake = std::make_unique<net::WsClientHandshake>(options, std::move(app), nullptr);
-    c = reactor_.connect(server, std::move(handshake), &error, source);
-  } catch (...) {
-    c = nullptr;
-  }
-  if (c == nullptr) {
+  if (open_socket(s, server, source_index, error) == nullptr) {
     ended(local, s.generation, false, 0,
           error == EADDRNOTAVAIL ? "cannot bind the source address (not on this host?)"
+          : error == ENOMEM      ? "out of memory"
                                  : "no socket (file descriptor limit?)");
     return false;
   }
   return true;
+}
+
+core::Connection* ClientPool::open_socket(ClientSlot& s, const core::SocketAddress& server,
+                                          std::uint32_t source_index, int& error) noexcept {
+  const core::SocketAddress* source =
+      config_.sources.empty() ? nullptr : &config_.sources[source_index];
+  const net::WsClientOptions& options =
+      (s.kind == ClientKind::kEcho ? echo_options_ : ws_options_)[s.server];
+  try {
+    // net::connect_websocket with a source address and a port window: the same handshake handler.
+    auto app = std::make_unique<SlotApplication>(*this, s.local, s.generation);
+    auto handshake = std::make_unique<net::WsClientHandshake>(options, std::move(app), nullptr);
+    return reactor_.connect(server, std::move(handshake), &error, source,
+                            ports_[source_index].next());
+  } catch (...) {
+    error = ENOMEM;
+    return nullptr;
+  }
 }
 
 bool ClientPool::send(std::uint32_t local, std::string_view text) noexcept {

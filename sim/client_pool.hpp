@@ -1,7 +1,8 @@
 // The simulated connections of one hexwire-sim worker thread: a slot per simulated client (kept
 // across reconnects), WebSocket client sessions opened through net::WsClientHandshake on the
 // worker's own core::Reactor, and the callbacks that route every session event to the scenario as
-// (slot, event). Spreads connections over several source addresses (see ClientPoolConfig).
+// (slot, event). Spreads connections over several source addresses (see ClientPoolConfig) and
+// bounds the kernel's search for each one's source port (sim/source_ports.hpp).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "core/reactor.hpp"
 #include "core/socket.hpp"
 #include "net/ws_client.hpp"
+#include "sim/source_ports.hpp"
 
 namespace hexwire::sim {
 
@@ -111,6 +113,10 @@ class ClientPool {
  private:
   class SlotApplication;
   friend class SlotApplication;
+  /// Opens the socket of slot `s` from source `source_index`, its port picked by the kernel in
+  /// the next window of that source's cursor.
+  core::Connection* open_socket(ClientSlot& s, const core::SocketAddress& server,
+                                std::uint32_t source_index, int& error) noexcept;
   void opened(std::uint32_t local, std::uint32_t generation, net::WsSession& session) noexcept;
   void message(std::uint32_t local, std::uint32_t generation, std::string_view text) noexcept;
   void ended(std::uint32_t local, std::uint32_t generation, bool was_open, std::uint16_t code,
@@ -123,6 +129,7 @@ class ClientPool {
   std::vector<net::WsClientOptions> ws_options_;    // per server
   std::vector<ClientSlot> slots_;
   std::vector<std::uint64_t> opened_per_server_;
+  std::vector<SourcePorts> ports_;  // per source address (one when the kernel picks the address)
   std::uint32_t next_source_ = 0;
   std::uint32_t open_ = 0;
   std::uint32_t connecting_ = 0;

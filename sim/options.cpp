@@ -8,10 +8,11 @@
 #include <CLI/CLI.hpp>
 
 #include <cmath>
-#include <fstream>
 #include <set>
 #include <stdexcept>
 #include <thread>
+
+#include "sim/source_ports.hpp"
 
 namespace hexwire::sim {
 namespace {
@@ -340,13 +341,8 @@ std::vector<std::string> expand_source_addrs(std::string_view text) {
 }
 
 std::uint32_t ephemeral_ports_per_source_addr() {
-  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
-  std::uint32_t low = 0;
-  std::uint32_t high = 0;
-  if (range >> low >> high && high >= low) {
-    return high - low + 1;
-  }
-  return 28232;  // Linux default range 32768-60999
+  const core::PortRange range = system_port_range();
+  return range.high - range.low + 1u;
 }
 
 std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_source_addr) {

@@ -1,13 +1,16 @@
 // Reactor tests over loopback sockets, one reactor driven by the test thread, both backends:
 // a client connection and the server connection it reaches on the same reactor echo bytes intact;
-// connect failures are reported; a client can choose its source address; the send iovec state
-// is pooled, not per connection.
+// connect failures are reported; a client can choose its source address and narrow the kernel's
+// choice of source port; the send iovec state is pooled, not per connection.
 #include <catch2/catch.hpp>
 
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -150,6 +153,45 @@ void connect_from_chosen_source(BackendKind kind) {
   CHECK(server_saw_peer.rfind("127.0.0.2:", 0) == 0);
 }
 
+/// A port window narrows the kernel's choice of source port: the server sees the connection come
+/// from a port inside it (the simulator gives each connection such a window; see
+/// sim/source_ports.hpp).
+void connect_within_port_window(BackendKind kind) {
+  skip_unless_supported(kind);
+  const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const bool supported = set_local_port_range(probe, PortRange{40000, 40003}) == 0;
+  const SocketAddress any_port = SocketAddress::parse("127.0.0.4", 0);
+  REQUIRE(::bind(probe, any_port.data(), any_port.size()) == 0);
+  const std::uint16_t free_port = bound_port(probe);  // an ephemeral port free a moment ago
+  ::close(probe);
+  if (!supported) {
+    std::puts("SKIPPED: this kernel has no IP_LOCAL_PORT_RANGE (Linux >= 6.3)");
+    std::exit(4);
+  }
+  Reactor reactor(config_for(kind));
+  int server_closed = 0;
+  std::uint16_t server_saw_port = 0;
+  const LoopbackListener listener = open_loopback_listener(kind);
+  reactor.add_listener(listener.fd, [&](Connection& c) {
+    server_saw_port = c.peer().port();
+    return std::make_unique<EchoServer>(&server_closed);
+  });
+  ClientLog client;
+  client.expected = {std::byte{'o'}, std::byte{'k'}};
+  const PortRange window{free_port, static_cast<std::uint16_t>(std::min(free_port + 3, 65535))};
+  const SocketAddress source = SocketAddress::parse("127.0.0.4", 0);
+  int error = 0;
+  Connection* connection = reactor.connect(SocketAddress::parse("127.0.0.1", listener.port),
+                                           std::make_unique<Client>(&client), &error, &source,
+                                           window);
+  REQUIRE(connection != nullptr);
+  REQUIRE(connection->send(SharedBuffer::copy_of(std::string_view("ok"))));
+  REQUIRE(run_until(reactor, [&] { return client.closed && server_closed == 1; }));
+  CHECK(client.opened);
+  CHECK(server_saw_port >= window.low);
+  CHECK(server_saw_port <= window.high);
+}
+
 /// A source address not on this host (192.0.2.1, TEST-NET-1) cannot be bound: connect returns
 /// nullptr with EADDRNOTAVAIL before anything is sent, and no connection is left behind.
 void connect_from_foreign_source_fails(BackendKind kind) {
@@ -243,6 +285,15 @@ TEST_CASE("io_uring reactor: a client bound to 127.0.0.2 is seen from 127.0.0.2"
 
 TEST_CASE("epoll reactor: a client bound to 127.0.0.2 is seen from 127.0.0.2", "[reactor]") {
   connect_from_chosen_source(BackendKind::kEpoll);
+}
+
+TEST_CASE("io_uring reactor: a port window narrows the kernel's choice of source port",
+          "[reactor]") {
+  connect_within_port_window(BackendKind::kIoUring);
+}
+
+TEST_CASE("epoll reactor: a port window narrows the kernel's choice of source port", "[reactor]") {
+  connect_within_port_window(BackendKind::kEpoll);
 }
 
 TEST_CASE("io_uring reactor: a source address not on this host fails with EADDRNOTAVAIL",

@@ -1,9 +1,10 @@
 // ClientPool over loopback against the engine's /echo (app::Node in this process): slots connect,
 // send and receive through the net client role, reconnect with a new generation, report connect
-// failures, close, and spread connections over source addresses (--source-addrs); plus
-// parse_ws_url, which turns --url into the server address.
+// failures, close, spread connections over source addresses (--source-addrs) and bound the kernel's
+// search for their source ports; plus parse_ws_url, which turns --url into the server address.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,7 @@
 #include "sim/client_pool.hpp"
 #include "sim/options.hpp"
 #include "sim/runner.hpp"
+#include "sim/source_ports.hpp"
 #include "sim/tools/embedded_engine.hpp"
 
 using namespace hexwire;
@@ -127,6 +129,43 @@ TEST_CASE("ClientPool: source addresses are used round-robin toward one server a
   CHECK(std::set<std::string>(peer_hosts.begin(), peer_hosts.end()) ==
         std::set<std::string>{"127.0.0.1", "127.0.0.2", "127.0.0.3"});
   CHECK(pool.open_count() == 0);
+  reactor.close_listeners();
+}
+
+TEST_CASE("ClientPool: each connection's source port comes from the next window of the range") {
+  // Not the kernel's search over the whole range, which turns into a walk over every port in use
+  // once a (source, server) pair holds half of it (sim/source_ports.hpp).
+  core::Reactor reactor(core::ReactorConfig{});
+  const int listener =
+      core::open_listener(core::SocketAddress::parse("127.0.0.1", 0), core::ListenOptions{});
+  std::vector<std::uint16_t> peer_ports;
+  reactor.add_listener(listener,
+                       [&](core::Connection& c) -> std::unique_ptr<core::ConnectionHandler> {
+                         peer_ports.push_back(c.peer().port());
+                         return nullptr;
+                       });
+  RecordingEvents events;
+  sim::ClientPoolConfig config;
+  config.servers.push_back(core::SocketAddress::parse("127.0.0.1", core::bound_port(listener)));
+  sim::ClientPool pool(reactor, config, events);
+  constexpr std::uint32_t kClients = 5;
+  for (std::uint32_t i = 0; i < kClients; ++i) {
+    REQUIRE(pool.connect(pool.add(sim::ClientKind::kChat, i, i), core::monotonic_ns()));
+  }
+  run_until(reactor,
+            [&] { return peer_ports.size() == kClients && pool.connecting_count() == 0; });
+  const core::PortRange range = sim::system_port_range();
+  std::sort(peer_ports.begin(), peer_ports.end());
+  CHECK(std::adjacent_find(peer_ports.begin(), peer_ports.end()) == peer_ports.end());
+  for (const std::uint16_t port : peer_ports) {
+    CHECK((port >= range.low && port <= range.high));
+  }
+  // Windows that start one port apart: all five fit in kClients + kWindow ports (unless the
+  // cursor wrapped from the top of the range to its bottom in between).
+  const bool wrapped = peer_ports.back() - peer_ports.front() > range.high - range.low - 200;
+  if (!wrapped) {
+    CHECK(peer_ports.back() - peer_ports.front() < kClients + sim::SourcePorts::kWindow);
+  }
   reactor.close_listeners();
 }
 

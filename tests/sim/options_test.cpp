@@ -1,5 +1,6 @@
 // hexwire-sim command line: defaults, scenario as positional or flag, per-scenario flags, value
-// checks with actionable messages, source address ranges and the connection-capacity check.
+// checks with actionable messages, source address ranges and the connection-capacity check; the
+// kernel's ephemeral range and the cursor of source-port windows (sim/source_ports.hpp).
 #include "sim/options.hpp"
 
 #include <catch2/catch.hpp>
@@ -7,6 +8,8 @@
 #include <initializer_list>
 #include <stdexcept>
 #include <vector>
+
+#include "sim/source_ports.hpp"
 
 using namespace hexwire::sim;
 
@@ -301,4 +304,55 @@ TEST_CASE("settings list what the run will use, per scenario") {
   CHECK(has("rate", "123"));
   CHECK(has("url", "in-process"));
   CHECK_FALSE(has("drivers", "1000"));
+}
+
+// SourcePorts: one port further on for each connection, wrapping inside the range.
+
+TEST_CASE("parse_port_range reads ip_local_port_range and refuses nonsense") {
+  const auto range = parse_port_range("32768\t60999\n");
+  REQUIRE(range);
+  CHECK(range->low == 32768);
+  CHECK(range->high == 60999);
+  CHECK(parse_port_range("1024 1024")->high == 1024);
+  CHECK_FALSE(parse_port_range(""));
+  CHECK_FALSE(parse_port_range("60999 32768"));
+  CHECK_FALSE(parse_port_range("0 100"));
+  CHECK_FALSE(parse_port_range("1000 70000"));
+  CHECK_FALSE(parse_port_range("abc def"));
+}
+
+TEST_CASE("SourcePorts gives windows of kWindow ports, one port further on each time") {
+  SourcePorts ports(hexwire::core::PortRange{1000, 1999}, 5);
+  const hexwire::core::PortRange first = ports.next();
+  CHECK(first.low == 1005);  // the seed picks the first window's start
+  CHECK(first.high == 1005 + SourcePorts::kWindow - 1);
+  const hexwire::core::PortRange second = ports.next();
+  CHECK(second.low == 1006);
+  CHECK(second.high == first.high + 1);
+}
+
+TEST_CASE("SourcePorts windows stay inside the range and wrap to its start") {
+  SourcePorts ports(hexwire::core::PortRange{1000, 1099}, 0);
+  hexwire::core::PortRange last{};
+  for (int i = 0; i < 100 - static_cast<int>(SourcePorts::kWindow) + 1; ++i) {
+    last = ports.next();
+    CHECK(last.high <= 1099);
+  }
+  CHECK(last.high == 1099);  // the last window ends at the top of the range
+  CHECK(ports.next().low == 1000);  // then it starts over
+}
+
+TEST_CASE("SourcePorts on a range smaller than a window gives the whole range") {
+  SourcePorts ports(hexwire::core::PortRange{2000, 2009}, 12345);
+  for (int i = 0; i < 3; ++i) {
+    const hexwire::core::PortRange window = ports.next();
+    CHECK(window.low == 2000);
+    CHECK(window.high == 2009);
+  }
+}
+
+TEST_CASE("system_port_range is the kernel's range or the default") {
+  const hexwire::core::PortRange range = system_port_range();
+  CHECK(range.low >= 1);
+  CHECK(range.low <= range.high);
 }
