@@ -4,6 +4,7 @@
 #include "app/dispatch_cluster.hpp"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "app/detail/cluster_codec.hpp"
@@ -24,6 +25,9 @@ struct DispatchCluster::Slice {
   scaleout::RegionOwners owners;
   std::unique_ptr<scaleout::RpcEndpoint> rpc;
   std::vector<std::string> refs;  // NodeRef r names refs[r - 1]
+  // Drivers of this shard's connections whose fixes go to another node: driver -> that node.
+  // One entry per such driver, removed when its connection closes or its fixes come back here.
+  std::map<std::string, geo::NodeRef, std::less<>> driver_nodes;
   std::atomic<std::size_t> live_known{1};
   core::Counter* forwarded = nullptr;
   core::Counter* forward_failures = nullptr;
@@ -240,6 +244,49 @@ void DispatchCluster::forward_trip_action(const std::string& node, std::string_v
     const auto error = static_cast<geo::DispatchError>(r.num<int>());
     done(status == RpcStatus::kOk && !r.ok() ? RpcStatus::kUnavailable : status, error);
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drivers whose fixes go to other nodes
+
+void DispatchCluster::route_driver(std::string_view driver, const std::string* node) {
+  Slice& s = here();
+  const auto it = s.driver_nodes.find(driver);
+  if (node == nullptr && it == s.driver_nodes.end()) {
+    return;  // the common case of a local driver: one lookup
+  }
+  const geo::NodeRef now = node == nullptr ? 0 : ref_of(*node);
+  if (it != s.driver_nodes.end() && it->second == now) {
+    return;
+  }
+  if (it != s.driver_nodes.end()) {
+    if (const std::string* before = node_of(it->second)) {
+      FieldWriter w("forget");
+      w.add(driver);
+      send(*before, w.take());
+    }
+    if (now == 0) {
+      s.driver_nodes.erase(it);
+    } else {
+      it->second = now;
+    }
+    return;
+  }
+  s.driver_nodes.emplace(std::string(driver), now);
+}
+
+void DispatchCluster::driver_offline(std::string_view driver) {
+  Slice& s = here();
+  const auto it = s.driver_nodes.find(driver);
+  if (it == s.driver_nodes.end()) {
+    return;
+  }
+  if (const std::string* holder = node_of(it->second)) {
+    FieldWriter w("off");
+    w.add(driver);
+    send(*holder, w.take());
+  }
+  s.driver_nodes.erase(it);
 }
 
 // ---------------------------------------------------------------------------------------------

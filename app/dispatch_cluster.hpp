@@ -86,6 +86,15 @@ class DispatchCluster final : public geo::DispatchPeers, public geo::DispatchEve
   void forward_trip_action(const std::string& node, std::string_view user, std::string_view trip,
                            geo::TripAction action, Done<geo::DispatchError> done);
 
+  // Drivers whose fixes this node forwards (per shard of their connection).
+  /// `driver`'s fixes from this shard go to `node` now (null: this node's engine). When they
+  /// went to another node before, that node forgets the driver (its searches must not see the
+  /// old position; a driver on a trip stays there for the trip's state updates).
+  void route_driver(std::string_view driver, const std::string* node);
+  /// The driver's connection on this shard closed: the node its fixes went to takes it offline at
+  /// once (one message, no reply). Does nothing when they stayed on this node.
+  void driver_offline(std::string_view driver);
+
   // geo::DispatchPeers
   geo::NodeRef region_node(geo::CellId coarse_cell) noexcept override;
   void search(geo::NodeRef node, geo::LatLng point, std::size_t wanted, double radius_km,

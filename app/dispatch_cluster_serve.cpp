@@ -112,6 +112,18 @@ void DispatchCluster::serve(std::string_view payload, const scaleout::RpcFrom& f
     }
     return;
   }
+  if (op == "off" || op == "forget") {
+    const std::string driver(r.str());
+    if (!r.ok() || driver.empty()) {
+      return;
+    }
+    if (op == "off") {
+      engine_->driver_offline(driver);
+    } else {
+      engine_->forget_driver(driver);
+    }
+    return;
+  }
   if (op == "ans") {
     const std::string driver(r.str());
     const std::string trip(r.str());

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/detail/dispatch_reply.hpp"
+#include "app/dispatch_cluster.hpp"
 #include "app/protocol_encode.hpp"
 #include "app/ws_app.hpp"
 #include "app/ws_app_state.hpp"
@@ -172,8 +173,11 @@ void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op)
   fix.heading_deg = op.heading.value_or(0.0);
   fix.speed_mps = op.speed_mps.value_or(0.0);
   fix.available = op.available.value_or(true);
-  if (cluster_ != nullptr && forward_loc(c, id, fix)) {
-    return;
+  if (cluster_ != nullptr) {
+    if (forward_loc(c, id, fix)) {
+      return;
+    }
+    cluster_->route_driver(c.identity()->user, nullptr);
   }
   if (id.empty()) {
     // The common case (a stream of fixes): only a rejection is answered, so the engine sends
@@ -194,6 +198,13 @@ void DispatchService::loc(WsConnection& c, std::string_view id, const LocOp& op)
       [reply = ReplyTo{&shards_, c.id(), std::string(id)}](geo::LocationReply r) {
         reply_location(reply, r);
       });
+}
+
+void DispatchService::driver_offline(const std::string& driver) {
+  engine_.driver_offline(driver);
+  if (cluster_ != nullptr) {
+    cluster_->driver_offline(driver);
+  }
 }
 
 void DispatchService::nearby(WsConnection& c, std::string_view id, const NearbyOp& op) {

@@ -51,6 +51,9 @@ class DispatchService {
   void accept(WsConnection& connection, std::string_view id, const AcceptOp& op);
   void decline(WsConnection& connection, std::string_view id, const DeclineOp& op);
   void trip(WsConnection& connection, std::string_view id, const TripOp& op);
+  /// A driver's connection closed (on the calling shard): no longer offered trips, at once, on
+  /// this node and on the node its fixes went to. Its current trip is untouched.
+  void driver_offline(const std::string& driver);
 
  private:
   void answer_offer(WsConnection& connection, std::string_view id, std::string_view trip,

@@ -2,8 +2,8 @@
 // or trip (accept, decline, trip: the home node in the trip id) belongs to another node is sent
 // there through the DispatchCluster, and its answer becomes the same reply a local engine would
 // have produced; an owner that does not answer in time gives `unavailable`. A driver whose fixes
-// move to another node's region is forgotten here, so that this node's searches never see a stale
-// position of it.
+// move to another node's region is forgotten here (and by the node that held it before), so that
+// no search sees a stale position of it.
 #include <utility>
 
 #include "app/detail/dispatch_reply.hpp"
@@ -22,6 +22,7 @@ bool DispatchService::forward_loc(WsConnection& c, std::string_view id, const ge
   }
   const std::string& driver = c.identity()->user;
   engine_.forget_driver(driver);
+  cluster_->route_driver(driver, &*owner);
   cluster_->forward_location(
       *owner, driver, fix, !id.empty(),
       [reply = ReplyTo{&shards_, c.id(), std::string(id)}](RpcStatus status,

@@ -175,7 +175,7 @@ void WsConnection::closed() noexcept {
     // A driver whose connection is gone must not be offered trips until it reports again (its
     // next `loc`, from this or another device, makes it available once more).
     if (identity_->role == "driver" && service_.dispatch() != nullptr) {
-      service_.dispatch()->engine().driver_offline(identity_->user);
+      service_.dispatch()->driver_offline(identity_->user);
     }
   }
 }

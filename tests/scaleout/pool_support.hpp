@@ -41,13 +41,19 @@ inline std::unique_ptr<app::Node> start_node(const std::string& redis_url, const
 /// A /ws client; every read waits at most 10 s (a hung server fails the test).
 class WsClient {
  public:
-  WsClient(std::uint16_t port, const std::string& user) {
+  /// Authenticates anonymously as `user`, with `role` ("rider", "driver") when not empty.
+  WsClient(std::uint16_t port, const std::string& user, const std::string& role = {}) {
     ws_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
     timeval tv{10, 0};
     ::setsockopt(ws_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     ws_.handshake("127.0.0.1", "/ws");
-    send(R"({"op":"auth","id":0,"user":")" + user + "\"}");
+    const std::string role_field = role.empty() ? "" : R"(,"role":")" + role + "\"";
+    send(R"({"op":"auth","id":0,"user":")" + user + "\"" + role_field + "}");
     next("auth");
+  }
+  /// Closes the connection (normal closure) and waits for the server's close.
+  void close() {
+    ws_.close(websocket::close_code::normal);
   }
   void send(const std::string& text) {
     ws_.text(true);

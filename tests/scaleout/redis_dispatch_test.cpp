@@ -19,6 +19,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -332,3 +333,117 @@ TEST_CASE("when a region's owner stops, its region moves and the drivers' next f
 
   stop_all(nodes);
 }
+
+namespace {
+
+/// Polls `nearby` (every 50 ms, at most `limit`) until `driver` is absent from the k=10 nearest
+/// of `p`; how long that took, or nullopt when it never left.
+std::optional<std::chrono::milliseconds> wait_until_gone(WsClient& asker, Point p,
+                                                         const std::string& driver,
+                                                         std::chrono::milliseconds limit) {
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < limit) {
+    const std::vector<std::string> ids = nearby(asker, p, 10);
+    if (std::find(ids.begin(), ids.end(), driver) == ids.end()) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return std::nullopt;
+}
+
+std::uint64_t forwarded_on_shard(app::Node& node, unsigned shard) {
+  const core::Counter* c = node.metrics().find_counter("dispatch_forwarded_total", shard);
+  return c == nullptr ? 0 : c->value();
+}
+
+}  // namespace
+
+TEST_CASE("a driver held by another node goes offline there as soon as its connection closes") {
+  testing::RedisServer server;
+  const Border border = find_border();
+  Pool nodes = start_pool(server);
+
+  // The driver is connected to the node owning neither region; its region's owner holds it.
+  const Point at = border.at_km(-1.0);
+  REQUIRE(region_of(at) == border.near_region);
+  Driver driver{"d-leaving", at, border.third, nullptr};
+  driver.ws = std::make_unique<WsClient>(nodes[driver.node]->port(), driver.id, "driver");
+  send_fix(driver);
+  WsClient asker(nodes[border.near_owner]->port(), "rider-3");
+  REQUIRE(nearby(asker, at, 10) == std::vector<std::string>{"d-leaving"});
+
+  driver.ws->close();
+  // The driver TTL is 30 s: gone within 5 s means the close was passed on to the holder.
+  const auto gone = wait_until_gone(asker, at, driver.id, std::chrono::seconds(5));
+  REQUIRE(gone.has_value());
+  INFO("offline at the holder after " << gone->count() << " ms");
+  CHECK(*gone < std::chrono::seconds(5));
+
+  stop_all(nodes);
+}
+
+TEST_CASE("a driver whose fixes move to another node's region leaves no copy on the old holder") {
+  testing::RedisServer server;
+  const Border border = find_border();
+  Pool nodes = start_pool(server);
+
+  // Connected to the third node: first in the far region (its owner holds the driver), then in
+  // the near region (another owner). A copy left at the far owner would be the nearest answer to
+  // a search at the old position.
+  Driver driver{"d-moving", border.at_km(0.5), border.third, nullptr};
+  REQUIRE(region_of(driver.at) == border.far_region);
+  REQUIRE(region_of(border.at_km(-1.5)) == border.near_region);
+  driver.ws = std::make_unique<WsClient>(nodes[driver.node]->port(), driver.id, "driver");
+  send_fix(driver);
+  const Point old_position = driver.at;
+  WsClient asker(nodes[border.far_owner]->port(), "rider-4");
+  REQUIRE(nearby(asker, old_position, 10) == std::vector<std::string>{"d-moving"});
+
+  driver.at = border.at_km(-1.5);
+  send_fix(driver);
+  const std::string reply = [&] {
+    asker.send(fmt::format(R"({{"op":"nearby","id":6,"lat":{},"lng":{},"k":10}})",
+                           old_position.lat, old_position.lng));
+    return asker.next("nearby");
+  }();
+  INFO(reply);
+  simdjson::dom::array found;
+  REQUIRE(asker.parse(reply)["drivers"].get(found) == simdjson::SUCCESS);
+  REQUIRE(found.size() == 1);
+  // Found once, at its new position (across the border, on the near owner).
+  CHECK(double(found.at(0)["lat"]) == Approx(driver.at.lat).margin(1e-4));
+  CHECK(double(found.at(0)["lng"]) == Approx(driver.at.lng).margin(1e-4));
+
+  stop_all(nodes);
+}
+
+TEST_CASE("forwarded ops are answered to every shard of the asking node") {
+  testing::RedisServer server;
+  const Border border = find_border();
+  Pool nodes = start_pool(server);
+  const Point pickup = border.at_km(-0.3);
+  std::vector<Driver> drivers = place_drivers(border, pickup);
+  for (Driver& d : drivers) {
+    d.ws = std::make_unique<WsClient>(nodes[d.node]->port(), d.id);
+    send_fix(d);
+  }
+  // Riders on the node owning neither region (every nearby is forwarded) until connections on both
+  // of its shards have forwarded (the kernel spreads connections over the shards' listeners).
+  app::Node& third = *nodes[border.third];
+  REQUIRE(third.metrics().shards() == 2);
+  const std::vector<std::string> expected = brute_force(drivers, pickup, 5);
+  std::vector<std::unique_ptr<WsClient>> riders;
+  while (riders.size() < 24 &&
+         (forwarded_on_shard(third, 0) == 0 || forwarded_on_shard(third, 1) == 0)) {
+    riders.push_back(
+        std::make_unique<WsClient>(third.port(), "rider-s" + std::to_string(riders.size())));
+    CHECK(nearby(*riders.back(), pickup, 5) == expected);
+  }
+  CHECK(forwarded_on_shard(third, 0) > 0);
+  CHECK(forwarded_on_shard(third, 1) > 0);
+
+  stop_all(nodes);
+}
+
