@@ -29,6 +29,7 @@ struct DispatchCluster::Slice {
   // One entry per such driver, removed when its connection closes or its fixes come back here.
   std::map<std::string, geo::NodeRef, std::less<>> driver_nodes;
   std::atomic<std::size_t> live_known{1};
+  bool stopped = false;  // after stop_shard: nothing goes out any more (connections closing)
   core::Counter* forwarded = nullptr;
   core::Counter* forward_failures = nullptr;
   core::Counter* peer_calls = nullptr;
@@ -58,7 +59,7 @@ DispatchCluster::Slice& DispatchCluster::here() noexcept {
 
 void DispatchCluster::start_shard() {
   Slice& s = here();
-  if (s.rpc) {
+  if (s.rpc || s.stopped) {
     return;
   }
   const unsigned shard = executor_.current_shard();
@@ -71,7 +72,9 @@ void DispatchCluster::start_shard() {
 }
 
 void DispatchCluster::stop_shard() {
-  here().rpc.reset();  // pending requests are dropped with it (their callbacks never run)
+  Slice& s = here();
+  s.stopped = true;  // connections closed by the shutdown send nothing (their driver_offline)
+  s.rpc.reset();     // pending requests are dropped with it (their callbacks never run)
 }
 
 void DispatchCluster::set_live(const std::vector<std::string>& live) {
@@ -138,10 +141,13 @@ const std::string* DispatchCluster::node_of(geo::NodeRef ref) {
 void DispatchCluster::request(const std::string& node, std::string payload,
                               scaleout::RpcEndpoint::ReplyCallback done) {
   Slice& s = here();
-  s.forwarded->add();
   if (!s.rpc) {
     start_shard();  // a shard not started yet starts on first use
   }
+  if (!s.rpc) {
+    return;  // stopped: dropped like the pending requests
+  }
+  s.forwarded->add();
   s.rpc->request(node, payload,
                  [&s, done = std::move(done)](RpcStatus status, std::string_view reply) mutable {
                    if (status != RpcStatus::kOk) {
@@ -153,10 +159,13 @@ void DispatchCluster::request(const std::string& node, std::string payload,
 
 void DispatchCluster::send(const std::string& node, std::string payload) {
   Slice& s = here();
-  s.forwarded->add();
   if (!s.rpc) {
     start_shard();
   }
+  if (!s.rpc) {
+    return;
+  }
+  s.forwarded->add();
   s.rpc->send(node, payload);
 }
 
