@@ -52,6 +52,7 @@ scaleout::RedisBrokerConfig redis_broker_config(pubsub::Config config, const Sca
   r.redis.target = redis::parse_target(so.redis_url);
   r.redis.connection.command_timeout_ns = static_cast<std::uint64_t>(so.redis_timeout_ms) * 1'000'000;
   r.redis.connection.connect_timeout_ns = r.redis.connection.command_timeout_ns;
+  r.join_timeout_ns = static_cast<std::uint64_t>(so.redis_join_timeout_ms) * 1'000'000;
   r.channels.prefix = so.redis_prefix;
   r.channels.history_max_messages = so.redis_history_messages;
   r.channels.channel_ttl_ms = static_cast<std::uint64_t>(so.redis_channel_ttl_s) * 1'000;

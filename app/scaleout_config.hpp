@@ -27,6 +27,8 @@ struct ScaleoutConfig {
   std::string node_id;
   /// Every Redis operation answers within this deadline (else `unavailable` to the client).
   std::uint32_t redis_timeout_ms = 1'000;
+  /// A subscribe waits this long for the node's Redis subscription to its channel to go live.
+  std::uint32_t redis_join_timeout_ms = 10'000;
   /// Key namespace in Redis: pools sharing one Redis use different prefixes.
   std::string redis_prefix = "hw";
   /// Messages each channel's stream keeps (XADD MAXLEN ~): history and resume reach this far.
@@ -39,7 +41,8 @@ struct ScaleoutConfig {
 
 [[nodiscard]] std::string_view to_string(BrokerKind kind) noexcept;
 
-/// Adds --broker, --redis (alias --redis-url), --node-id, --redis-timeout-ms, --redis-prefix,
+/// Adds --broker, --redis (alias --redis-url), --node-id, --redis-timeout-ms,
+/// --redis-join-timeout-ms, --redis-prefix,
 /// --redis-history-messages, --redis-channel-ttl-s and --node-ttl-ms to `cli`, bound to `config`.
 void add_scaleout_options(CLI::App& cli, ScaleoutConfig& config);
 

@@ -113,6 +113,18 @@ bool RedisClient::connected() const noexcept {
                      [](const auto& node) { return node->commands->ready(); });
 }
 
+std::uint64_t RedisClient::down_for_ns() const noexcept {
+  if (connected()) {
+    return 0;
+  }
+  std::uint64_t last = 0;
+  for (const auto& node : nodes_) {
+    last = std::max(last, node->commands->last_ready_ns());
+  }
+  const std::uint64_t now = core::monotonic_ns();
+  return now > last ? now - last : 0;
+}
+
 ClientStats RedisClient::stats() const {
   ClientStats out = stats_;
   for (const auto& node : nodes_) {

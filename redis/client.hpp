@@ -34,6 +34,11 @@ struct ClientConfig {
   std::uint8_t max_redirects = 16;
   std::uint64_t retry_delay_ns = 25'000'000;              // between retries of one command
   std::uint64_t slots_refresh_interval_ns = 100'000'000;  // at most one CLUSTER SLOTS per this
+  /// How long a (S)SUBSCRIBE or (S)UNSUBSCRIBE may wait for its confirmation before the pub/sub
+  /// connection is declared unresponsive (dropped, every subscription on it interrupted and sent
+  /// again). Longer than the command timeout: thousands of subscriptions taken at once queue
+  /// behind each other, and dropping them all for one slow confirmation only starts them over.
+  std::uint64_t subscribe_timeout_ns = 10'000'000'000;
 };
 
 /// Receives the pub/sub side of a client, on the client's shard.
@@ -100,6 +105,9 @@ class RedisClient final : private ConnectionOwner {
   [[nodiscard]] bool cluster() const noexcept { return config_.target.cluster; }
   /// True when at least one node's command connection is up.
   [[nodiscard]] bool connected() const noexcept;
+  /// How long no command connection has been up (0 while one is): a connection that times out
+  /// and reconnects at once is down for milliseconds, an unreachable server for ever longer.
+  [[nodiscard]] std::uint64_t down_for_ns() const noexcept;
   [[nodiscard]] std::size_t node_count() const noexcept { return nodes_.size(); }
   /// "host:port" of the node currently serving `slot` (cluster), or of the server.
   [[nodiscard]] std::string node_for_slot(std::uint16_t slot) const;
@@ -132,6 +140,9 @@ class RedisClient final : private ConnectionOwner {
 
   ConnectionOwner& as_owner() noexcept { return *this; }
   Request make_request(std::int32_t slot, core::SharedBuffer bytes, ReplyCallback callback) const;
+  /// A request for the pub/sub connection: (un)subscribe deadline, no callback.
+  Request make_pubsub_request(std::int32_t slot, core::SharedBuffer bytes, Request::Kind kind,
+                              std::string_view channel) const;
   void route(Request&& request);
   void complete(Request&& request, RedisStatus status, ReplyView reply);
   bool handle_redirect(RedisConnection& connection, Request& request, std::string_view error);

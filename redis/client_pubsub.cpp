@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/clock.hpp"
 #include "redis/client.hpp"
 
 namespace hexwire::redis {
@@ -16,10 +17,20 @@ RedisConnection& RedisClient::pubsub_connection(int node) {
   if (!target.pubsub) {
     ConnectionOptions options = config_.connection;
     options.subscriber = true;
+    options.scripts.clear();  // a subscriber connection runs no scripts
     target.pubsub =
         std::make_unique<RedisConnection>(reactor_, timers_, target.endpoint, options, as_owner());
   }
   return *target.pubsub;
+}
+
+Request RedisClient::make_pubsub_request(std::int32_t slot, core::SharedBuffer bytes,
+                                         Request::Kind kind, std::string_view channel) const {
+  Request request = make_request(slot, std::move(bytes), nullptr);
+  request.deadline_ns = core::monotonic_ns() + config_.subscribe_timeout_ns;
+  request.kind = kind;
+  request.channel = std::string(channel);
+  return request;
 }
 
 void RedisClient::subscribe(std::string_view channel) {
@@ -39,11 +50,10 @@ void RedisClient::unsubscribe(std::string_view channel) {
   if (subscription.state == Subscription::State::kWaiting || subscription.node < 0) {
     return;
   }
-  Request request =
-      make_request(-1, encode_command({sharded_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE", name}), nullptr);
-  request.kind = Request::Kind::kUnsubscribe;
-  request.channel = std::move(name);
-  pubsub_connection(subscription.node).send(std::move(request));
+  pubsub_connection(subscription.node)
+      .send(make_pubsub_request(
+          -1, encode_command({sharded_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE", name}),
+          Request::Kind::kUnsubscribe, name));
 }
 
 bool RedisClient::subscription_active(std::string_view channel) const {
@@ -57,9 +67,8 @@ void RedisClient::send_subscribe(std::string_view channel, Subscription& subscri
   const std::int32_t slot = config_.target.cluster ? key_slot(channel) : -1;
   subscription.node = node_serving(slot);
   Request request =
-      make_request(slot, encode_command({sharded_ ? "SSUBSCRIBE" : "SUBSCRIBE", channel}), nullptr);
-  request.kind = Request::Kind::kSubscribe;
-  request.channel = std::string(channel);
+      make_pubsub_request(slot, encode_command({sharded_ ? "SSUBSCRIBE" : "SUBSCRIBE", channel}),
+                          Request::Kind::kSubscribe, channel);
   request.token = subscription.token;
   pubsub_connection(subscription.node).send(std::move(request));
 }

@@ -79,7 +79,8 @@ RedisConnection::RedisConnection(core::Reactor& reactor, core::TimerWheel& timer
       endpoint_(std::move(endpoint)),
       options_(std::move(options)),
       owner_(owner),
-      jitter_state_(core::monotonic_ns() ^ reinterpret_cast<std::uintptr_t>(this)) {
+      jitter_state_(core::monotonic_ns() ^ reinterpret_cast<std::uintptr_t>(this)),
+      last_ready_ns_(core::monotonic_ns()) {
   connect();
 }
 
@@ -127,10 +128,20 @@ void RedisConnection::connect() {
     auth.deadline_ns = core::monotonic_ns() + options_.command_timeout_ns;
     send(std::move(auth));
   }
+  if (!options_.subscriber) {
+    for (const Script* script : options_.scripts) {
+      Request load;
+      load.kind = Request::Kind::kInternal;
+      load.bytes = encode_command({"SCRIPT", "LOAD", script->source()});
+      load.deadline_ns = core::monotonic_ns() + options_.command_timeout_ns;
+      send(std::move(load));
+    }
+  }
 }
 
 void RedisConnection::on_open() {
   state_ = State::kReady;
+  last_ready_ns_ = core::monotonic_ns();
   backoff_ns_ = 0;
   ++stats_.connects;
   if (connect_timer_ != 0) {
@@ -227,6 +238,9 @@ void RedisConnection::dispatch_reply(Reply&& reply) {
 
 void RedisConnection::on_link_closed(int error) {
   const bool was_ready = state_ == State::kReady;
+  if (was_ready) {
+    last_ready_ns_ = core::monotonic_ns();
+  }
   link_ = nullptr;
   socket_ = nullptr;
   if (connect_timer_ != 0) {

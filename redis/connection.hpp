@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <vector>
 
 #include "core/reactor.hpp"
 #include "core/timer_wheel.hpp"
 #include "redis/request.hpp"
 #include "redis/resp.hpp"
+#include "redis/script.hpp"
 #include "redis/target.hpp"
 
 namespace hexwire::redis {
@@ -28,6 +30,10 @@ struct ConnectionOptions {
   std::size_t max_in_flight = 65'536;              // more: RedisStatus::kOverloaded
   std::string password;                            // AUTH after connecting, when not empty
   bool subscriber = false;                         // pub/sub connection: pushes go to on_push
+  /// SCRIPT LOAD of each, sent first on every (re)connection of a command connection (after
+  /// AUTH): an EVALSHA pipelined behind them never meets NOSCRIPT on a cold or restarted server.
+  /// The scripts must outlive the connection.
+  std::vector<const Script*> scripts;
 };
 
 class RedisConnection;
@@ -79,6 +85,9 @@ class RedisConnection {
 
   [[nodiscard]] State state() const noexcept { return state_; }
   [[nodiscard]] bool ready() const noexcept { return state_ == State::kReady; }
+  /// Monotonic time the connection was last usable: while ready, when it became ready; after a
+  /// loss, when it was lost; before any, when it was created.
+  [[nodiscard]] std::uint64_t last_ready_ns() const noexcept { return last_ready_ns_; }
   [[nodiscard]] const Endpoint& endpoint() const noexcept { return endpoint_; }
   [[nodiscard]] std::size_t in_flight() const noexcept { return in_flight_.size(); }
   [[nodiscard]] const ConnectionStats& stats() const noexcept { return stats_; }
@@ -119,6 +128,7 @@ class RedisConnection {
   std::uint64_t backoff_ns_ = 0;
   std::uint64_t jitter_state_;
   bool timed_out_ = false;
+  std::uint64_t last_ready_ns_;
   ConnectionStats stats_;
 };
 

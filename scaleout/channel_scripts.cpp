@@ -344,4 +344,9 @@ return 0
   return script;
 }
 
+std::vector<const redis::Script*> all() {
+  return {&publish(),  &open(),     &range(),         &mark_read(),    &presence(),
+          &presence_page(), &node_gone(), &drain_offline(), &mark_notified()};
+}
+
 }  // namespace hexwire::scaleout::scripts

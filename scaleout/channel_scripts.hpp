@@ -4,6 +4,8 @@
 // channel_scripts.cpp. ChannelStore (channel_store.hpp) is the typed way to call them.
 #pragma once
 
+#include <vector>
+
 #include "redis/script.hpp"
 
 namespace hexwire::scaleout::scripts {
@@ -30,5 +32,8 @@ const redis::Script& node_gone();
 const redis::Script& drain_offline();
 /// Marks messages up to a seq as notified to an offline member (they were delivered live).
 const redis::Script& mark_notified();
+
+/// Every script above: a broker's Redis connections load them as they connect.
+std::vector<const redis::Script*> all();
 
 }  // namespace hexwire::scaleout::scripts

@@ -15,7 +15,7 @@ namespace {
 
 // KEYS: 1 live zset, 2 dead zset, 3 address hash. ARGV: 1 node id, 2 ttl ms, 3 address.
 // Moves nodes silent for longer than the TTL from live to dead. Reply: {live ids, dead ids}.
-const redis::Script& heartbeat_script() {
+const redis::Script& heartbeat_lua() {
   static const redis::Script script(R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -33,6 +33,8 @@ return {redis.call('ZRANGEBYSCORE', KEYS[1], limit, '+inf'), redis.call('ZRANGE'
 }
 
 }  // namespace
+
+const redis::Script& NodeRegistry::heartbeat_script() { return heartbeat_lua(); }
 
 std::string make_node_id() {
   std::random_device device;

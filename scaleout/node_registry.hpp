@@ -42,6 +42,9 @@ class NodeRegistry {
   NodeRegistry(const NodeRegistry&) = delete;
   NodeRegistry& operator=(const NodeRegistry&) = delete;
 
+  /// The heartbeat's Lua script (to load on connect: RedisConnection's options.scripts).
+  [[nodiscard]] static const redis::Script& heartbeat_script();
+
   /// Heartbeats now and every interval from then on.
   void start();
   /// Removes this node from the live set at once (graceful stop); heartbeats stop.

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "scaleout/channel_scripts.hpp"
 #include "scaleout/detail/redis_broker_core.hpp"
 
 namespace hexwire::scaleout {
@@ -41,6 +42,24 @@ BrokerMetrics::BrokerMetrics(core::MetricsRegistry& r, unsigned s)
                                 "Missed notifications drained to a connecting user", s)),
       read_syncs(r.counter("redis_broker_read_syncs_total",
                            "Read cursor moves synced to a user's other connections", s)),
+      channel_subscribes(r.counter(
+          "redis_broker_channel_subscribes_total",
+          "Channel subscriptions this node asked Redis for (first subscriber of a channel here)",
+          s)),
+      join_timeouts(r.counter("redis_broker_join_timeouts_total",
+                              "Subscribes answered unavailable because their channel's Redis "
+                              "subscription did not go live within the join timeout",
+                              s)),
+      joins_refused(r.counter("redis_broker_joins_refused_total",
+                              "Subscribes answered unavailable because max_waiting_joins "
+                              "subscribes already waited for their channels to go live",
+                              s)),
+      waiting_joins(r.gauge("redis_broker_waiting_joins",
+                            "Subscribes waiting for their channel's Redis subscription to go live",
+                            s)),
+      first_live(r.histogram("redis_broker_first_live_seconds",
+                             "Channel subscription asked for -> live (confirmed, position read)",
+                             s)),
       channels(r.gauge("redis_broker_channels", "Channels this shard owns on this node", s)),
       subscriptions(r.gauge("redis_broker_subscriptions", "Live subscriptions on this shard", s)) {}
 
@@ -59,9 +78,25 @@ pubsub::Status broker_status(StoreStatus status) noexcept {
   return pubsub::Status::kUnavailable;
 }
 
+namespace {
+
+/// The Redis client settings the broker relies on: its scripts loaded on every connection before
+/// the first EVALSHA, and a pub/sub confirmation deadline no shorter than the join timeout.
+RedisBrokerConfig with_client_settings(RedisBrokerConfig config) {
+  config.redis.connection.scripts = scripts::all();
+  config.redis.connection.scripts.push_back(&NodeRegistry::heartbeat_script());
+  config.redis.connection.scripts.push_back(&attach_script());
+  config.redis.subscribe_timeout_ns =
+      std::max({config.redis.subscribe_timeout_ns, config.join_timeout_ns,
+                config.redis.connection.command_timeout_ns});
+  return config;
+}
+
+}  // namespace
+
 RedisBrokerCore::RedisBrokerCore(core::Executor& exec, core::MetricsRegistry& metrics,
                                  pubsub::DeliverySink& delivery, RedisBrokerConfig cfg)
-    : executor(exec), sink(delivery), config(std::move(cfg)) {
+    : executor(exec), sink(delivery), config(with_client_settings(std::move(cfg))) {
   node_id_ = config.node.node_id.empty() ? make_node_id() : config.node.node_id;
   inbox_ = inbox_of(node_id_);
   std::random_device device;

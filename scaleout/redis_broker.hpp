@@ -44,6 +44,17 @@ struct RedisBrokerConfig {
   /// Messages a channel's owner keeps after forwarding, so that a subscribe answered while newer
   /// messages were already delivered completes without a second Redis read.
   std::size_t recent_per_channel = 256;
+  /// A subscribe to a channel this node is not yet subscribed to in Redis waits at most this long
+  /// for that subscription to go live (SSUBSCRIBE confirmed, the channel's position read), then
+  /// gets `unavailable`. The subscription is kept, and retried, while anyone asks for the channel
+  /// and until it is live, so the next subscribe finds it on its way. While Redis is unreachable
+  /// the waiting subscribes get `unavailable` within the command timeout instead. The pub/sub
+  /// connection's confirmation deadline (redis::ClientConfig::subscribe_timeout_ns) is at least
+  /// this long.
+  std::uint64_t join_timeout_ns = 10'000'000'000;
+  /// Subscribes waiting for their channels to go live, per shard; beyond it a subscribe is
+  /// answered `unavailable` at once.
+  std::size_t max_waiting_joins = 65'536;
 };
 
 class RedisBroker final : public pubsub::Broker {

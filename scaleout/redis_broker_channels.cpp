@@ -3,8 +3,12 @@
 // every subscribed shard), joins completed without a gap or a duplicate, and catching up from the
 // stream after an interruption. Runs on the channel's owner shard.
 #include <algorithm>
+#include <iterator>
+#include <utility>
 
 #include <spdlog/spdlog.h>
+
+#include "core/clock.hpp"
 
 #include "scaleout/detail/redis_broker_core.hpp"
 
@@ -14,18 +18,10 @@ NodeChannel& RedisBrokerCore::own(Slice& s, const std::string& channel) {
   auto [it, inserted] = s.owned.try_emplace(channel);
   if (inserted) {
     it->second.shard_subscriptions.assign(shard_count(), 0);
+    it->second.subscribed_ns = core::monotonic_ns();
     s.metrics.channels.add(1);
+    s.metrics.channel_subscribes.add();
     s.client->subscribe(s.store->shard_channel(channel));
-    // Subscribes waiting for the channel to go live get `unavailable` after the command timeout
-    // (the client keeps trying to subscribe for the requests that come later).
-    executor.timers().add_after(config.redis.connection.command_timeout_ns, [this, channel] {
-      Slice& again = slice();
-      auto found = again.owned.find(channel);
-      if (running(again) && found != again.owned.end() &&
-          found->second.state != NodeChannel::State::kLive) {
-        fail_waiting(again, channel, found->second, pubsub::Status::kUnavailable);
-      }
-    });
   }
   return it->second;
 }
@@ -35,20 +31,87 @@ void RedisBrokerCore::on_join(std::string channel, JoinRequest request) {
   if (!running(s)) {
     return;
   }
+  auto found = s.owned.find(channel);
+  if (found != s.owned.end() && found->second.state == NodeChannel::State::kLive) {
+    ++found->second.shard_subscriptions[request.shard];
+    run_join(s, channel, std::move(request));
+    return;
+  }
+  if (s.waiting_joins >= config.max_waiting_joins) {
+    s.metrics.joins_refused.add();
+    s.metrics.unavailable.add();
+    pubsub::SubscribeResult refused;
+    refused.status = pubsub::Status::kUnavailable;
+    reply_join(channel, request, refused, {});
+    return;
+  }
   NodeChannel& nc = own(s, channel);
   ++nc.shard_subscriptions[request.shard];
+  request.deadline_ns = core::monotonic_ns() + config.join_timeout_ns;
+  nc.waiting.push_back(std::move(request));
+  ++s.waiting_joins;
+  s.metrics.waiting_joins.add(1);
+  arm_join_timer(nc, channel);
+}
+
+// The timer runs at the oldest waiting join's deadline, and at least once per command timeout so
+// that an unreachable Redis fails the waiting joins within that (as it does every other op).
+void RedisBrokerCore::arm_join_timer(NodeChannel& nc, const std::string& channel) {
+  if (nc.join_timer != 0 || nc.waiting.empty()) {
+    return;
+  }
+  const std::uint64_t check =
+      core::monotonic_ns() + config.redis.connection.command_timeout_ns;
+  nc.join_timer = executor.timers().add_at(std::min(nc.waiting.front().deadline_ns, check),
+                                           [this, channel] { on_join_timer(channel); });
+}
+
+void RedisBrokerCore::on_join_timer(const std::string& channel) {
+  Slice& s = slice();
+  auto it = s.owned.find(channel);
+  if (!running(s) || it == s.owned.end()) {
+    return;
+  }
+  NodeChannel& nc = it->second;
+  nc.join_timer = 0;
   if (nc.state == NodeChannel::State::kLive) {
-    run_join(s, channel, std::move(request));
-  } else {
-    nc.waiting.push_back(std::move(request));
+    return;
+  }
+  const bool reachable = redis_reachable(s);
+  const std::uint64_t now = core::monotonic_ns();
+  std::size_t expired = 0;
+  while (expired < nc.waiting.size() &&
+         (!reachable || nc.waiting[expired].deadline_ns <= now)) {
+    ++expired;
+  }
+  if (reachable) {
+    s.metrics.join_timeouts.add(expired);
+  }
+  if (expired > 0) {
+    fail_waiting(s, channel, nc, expired, pubsub::Status::kUnavailable);
+  }
+  if (auto again = s.owned.find(channel); again != s.owned.end()) {
+    arm_join_timer(again->second, channel);
   }
 }
 
+// Unreachable: no connection to Redis for a whole command timeout (a connection dropped for a slow
+// answer reconnects within milliseconds and does not count). A join that came while Redis was
+// already down is failed at its first check, one command timeout after it came.
+bool RedisBrokerCore::redis_reachable(const Slice& s) const noexcept {
+  return s.client->down_for_ns() < config.redis.connection.command_timeout_ns;
+}
+
 void RedisBrokerCore::fail_waiting(Slice& s, const std::string& channel, NodeChannel& nc,
-                                   pubsub::Status status) {
-  std::vector<JoinRequest> waiting = std::move(nc.waiting);
-  nc.waiting.clear();
-  for (const JoinRequest& request : waiting) {
+                                   std::size_t count, pubsub::Status status) {
+  count = std::min(count, nc.waiting.size());
+  std::vector<JoinRequest> failed(std::make_move_iterator(nc.waiting.begin()),
+                                  std::make_move_iterator(nc.waiting.begin() +
+                                                          static_cast<std::ptrdiff_t>(count)));
+  nc.waiting.erase(nc.waiting.begin(), nc.waiting.begin() + static_cast<std::ptrdiff_t>(count));
+  s.waiting_joins -= count;
+  s.metrics.waiting_joins.add(-static_cast<std::int64_t>(count));
+  for (const JoinRequest& request : failed) {
     --nc.shard_subscriptions[request.shard];
     s.metrics.unavailable.add();
     pubsub::SubscribeResult result;
@@ -242,6 +305,14 @@ void RedisBrokerCore::drop_if_unused(Slice& s, const std::string& channel) {
       !nc.users.empty() || !nc.notify.empty()) {
     return;
   }
+  // A subscription on its way is kept while Redis answers: the next subscribe finds it there
+  // instead of starting over (position() drops it once live if still unused).
+  if (!nc.positioned && redis_reachable(s)) {
+    return;
+  }
+  if (nc.join_timer != 0) {
+    executor.timers().cancel(nc.join_timer);
+  }
   s.client->unsubscribe(s.store->shard_channel(channel));
   s.owned.erase(it);
   s.metrics.channels.add(-1);
@@ -266,25 +337,47 @@ void RedisBrokerCore::on_subscribed(std::string_view shard_channel) {
     return;
   }
   nc.state = NodeChannel::State::kSyncing;
-  // Frames from now on reach us; read where the channel stands, hold frames meanwhile.
+  sync_position(s, channel);
+}
+
+// Frames from now on reach us; read where the channel stands, hold frames meanwhile. Waiting joins
+// keep their own deadlines; the read is retried until Redis answers or nothing needs the channel.
+void RedisBrokerCore::sync_position(Slice& s, const std::string& channel) {
   s.store->range(channel, 0, 0, 0, std::nullopt, [this, channel](RangeResult&& r) {
     Slice& again = slice();
     auto found = again.owned.find(channel);
-    if (found == again.owned.end()) {
+    if (!running(again) || found == again.owned.end() ||
+        found->second.state != NodeChannel::State::kSyncing) {
       return;
     }
-    if (r.status != StoreStatus::kOk) {
-      found->second.state = NodeChannel::State::kSubscribing;
-      fail_waiting(again, channel, found->second, pubsub::Status::kUnavailable);
+    if (r.status == StoreStatus::kOk) {
+      position(again, channel, r.epoch, r.last_seq);
       return;
     }
-    position(again, channel, r.epoch, r.last_seq);
+    executor.timers().add_after(config.redis.retry_delay_ns, [this, channel] {
+      Slice& later = slice();
+      auto it = later.owned.find(channel);
+      if (!running(later) || it == later.owned.end() ||
+          it->second.state != NodeChannel::State::kSyncing) {
+        return;
+      }
+      drop_if_unused(later, channel);
+      if (later.owned.contains(channel)) {
+        sync_position(later, channel);
+      }
+    });
   });
 }
 
 void RedisBrokerCore::position(Slice& s, const std::string& channel, std::uint64_t epoch,
                                std::uint64_t seq) {
   NodeChannel& nc = s.owned.find(channel)->second;
+  if (!nc.positioned) {
+    s.metrics.first_live.record(core::monotonic_ns() - nc.subscribed_ns);
+  }
+  if (nc.join_timer != 0) {
+    executor.timers().cancel(std::exchange(nc.join_timer, 0));
+  }
   nc.epoch = epoch;
   nc.delivered = seq;
   nc.positioned = true;
@@ -304,8 +397,13 @@ void RedisBrokerCore::position(Slice& s, const std::string& channel, std::uint64
   }
   std::vector<JoinRequest> waiting = std::move(again->second.waiting);
   again->second.waiting.clear();
+  s.waiting_joins -= waiting.size();
+  s.metrics.waiting_joins.add(-static_cast<std::int64_t>(waiting.size()));
   for (JoinRequest& request : waiting) {
     run_join(s, channel, std::move(request));
+  }
+  if (waiting.empty()) {
+    drop_if_unused(s, channel);  // kept on its way after its joins gave up
   }
 }
 

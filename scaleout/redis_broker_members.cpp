@@ -12,8 +12,6 @@
 
 namespace hexwire::scaleout::detail {
 
-namespace {
-
 // KEYS: 1 the user's nodes hash, 2 the user's member-channel set. ARGV: 1 this node, 2 ttl ms,
 // 3 '1' when the live node list is known, 4... live nodes. Forgets nodes that are not live, adds
 // this one. Reply: {other live nodes holding the user, channels the user may be a member of...}.
@@ -39,6 +37,8 @@ return reply
 )lua");
   return script;
 }
+
+namespace {
 
 std::uint64_t now_ns(core::Executor& executor) {
   return executor.timers().now_ns();

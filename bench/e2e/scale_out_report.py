@@ -228,6 +228,38 @@ def engines_memory(path):
     return rows
 
 
+def engine_totals(path, names):
+    """Each named unlabelled metric summed over the engines' /metrics dumps in `path`."""
+    totals = dict.fromkeys(names, 0.0)
+    try:
+        for line in open(path):
+            parts = line.split()
+            if len(parts) == 2 and parts[0] in totals:
+                totals[parts[0]] += float(parts[1])
+    except OSError:
+        pass
+    return totals
+
+
+def join_figures(tag):
+    """The broker's join path over all engines: unavailable answers, join timeouts, channel
+    subscriptions asked of Redis and their time to go live; SSUBSCRIBE/SUNSUBSCRIBE in Redis."""
+    m = engine_totals(tag + ".metrics.txt", [
+        "hexwire_redis_broker_unavailable_total", "hexwire_redis_broker_join_timeouts_total",
+        "hexwire_redis_broker_joins_refused_total", "hexwire_redis_broker_channel_subscribes_total",
+        "hexwire_redis_broker_catch_ups_total", "hexwire_redis_broker_first_live_seconds_sum",
+        "hexwire_redis_broker_first_live_seconds_count"])
+    row = {k.removeprefix("hexwire_redis_broker_"): int(v) for k, v in m.items()
+           if not k.endswith("_seconds_sum") and not k.endswith("_seconds_count")}
+    count = m["hexwire_redis_broker_first_live_seconds_count"]
+    if count:
+        row["first_live_mean_ms"] = round(m["hexwire_redis_broker_first_live_seconds_sum"] / count * 1e3, 1)
+    ramp = command_stats(tag + ".redis-ramp-commandstats.txt")
+    for command in ("ssubscribe", "sunsubscribe"):
+        row[f"redis_ramp_{command}"] = int(ramp.get(command, {}).get("calls", 0))
+    return row
+
+
 def hold_row(tag, run, conns, nodes, processes, sim_rc):
     row = {"mode": "hold", "run": run, "connections": conns, "nodes": nodes,
            "sim_processes": processes, "sim_exit": sim_rc,
@@ -283,6 +315,7 @@ def hold_row(tag, run, conns, nodes, processes, sim_rc):
     for phase in ("ramp", "steady"):
         for key, value in cpu_window(f"{tag}.cpu-{phase}.txt").items():
             row[f"{phase}_{key}"] = value
+    row["joins"] = join_figures(tag)
     return row
 
 

@@ -21,6 +21,7 @@
 #include "core/metrics.hpp"
 #include "pubsub/broker.hpp"
 #include "redis/client.hpp"
+#include "redis/script.hpp"
 #include "scaleout/channel_store.hpp"
 #include "scaleout/detail/subscriber_list.hpp"
 #include "scaleout/node_registry.hpp"
@@ -74,6 +75,7 @@ struct JoinRequest {
   std::string user;
   std::optional<std::uint64_t> since;
   std::uint64_t since_epoch = 0;
+  std::uint64_t deadline_ns = 0;  // while waiting for the channel to go live
 };
 
 /// A subscribe Redis has answered, waiting until the node has delivered up to its seq.
@@ -111,7 +113,9 @@ struct NodeChannel {
   std::deque<MessageRef> recent;          // the newest forwarded messages, oldest first
   std::vector<ChannelFrame> held;         // frames that arrived while syncing / catching up
   std::vector<std::uint32_t> shard_subscriptions;  // subscriptions (live + pending) per shard
-  std::vector<JoinRequest> waiting;       // until the subscription is live
+  std::vector<JoinRequest> waiting;       // until the subscription is live, oldest first
+  core::TimerId join_timer = 0;           // the oldest waiting join's deadline
+  std::uint64_t subscribed_ns = 0;        // when the Redis subscription was first asked for
   std::vector<Joiner> joiners;            // until `delivered` reaches their seq
   StringMap<std::uint32_t> users;         // this node's subscribed connections per user
   StringMap<AnnouncedUser> presence;      // presence as announced to subscribers
@@ -157,6 +161,11 @@ struct BrokerMetrics {
   core::Counter& notifications;
   core::Counter& offline_drained;
   core::Counter& read_syncs;
+  core::Counter& channel_subscribes;
+  core::Counter& join_timeouts;
+  core::Counter& joins_refused;
+  core::Gauge& waiting_joins;
+  core::Histogram& first_live;
   core::Gauge& channels;
   core::Gauge& subscriptions;
 };
@@ -176,6 +185,7 @@ struct Slice {
   std::vector<std::function<void()>> after_sink;  // closes/unsubscribes made from the sink
   // owner side
   StringMap<NodeChannel> owned;
+  std::size_t waiting_joins = 0;  // over every owned channel (bounded by max_waiting_joins)
   std::vector<std::string> presence_channels;  // channels with dirty presence
   core::TimerId presence_timer = 0;
   // home side
@@ -283,7 +293,14 @@ class RedisBrokerCore final : public redis::SubscriptionHandler {
   void accept_frame(Slice& s, const std::string& channel, NodeChannel& nc, ChannelFrame frame);
   void forward(Slice& s, const std::string& channel, NodeChannel& nc, MessageRef message);
   void drop_if_unused(Slice& s, const std::string& channel);
-  void fail_waiting(Slice& s, const std::string& channel, NodeChannel& nc, pubsub::Status status);
+  /// Answers the oldest `count` waiting joins `status`; drops the channel if nothing needs it.
+  void fail_waiting(Slice& s, const std::string& channel, NodeChannel& nc, std::size_t count,
+                    pubsub::Status status);
+  void arm_join_timer(NodeChannel& nc, const std::string& channel);
+  [[nodiscard]] bool redis_reachable(const Slice& s) const noexcept;
+  void on_join_timer(const std::string& channel);
+  /// Re-reads a channel's position after its Redis subscription was confirmed (until Redis answers).
+  void sync_position(Slice& s, const std::string& channel);
   void reply_join(const std::string& channel, const JoinRequest& request,
                   pubsub::SubscribeResult result, std::vector<MessageRef> backlog);
   // Presence helpers (redis_broker_members.cpp).
@@ -301,6 +318,9 @@ class RedisBrokerCore final : public redis::SubscriptionHandler {
   std::string node_id_;
   std::string inbox_;
 };
+
+/// The script that registers a user's connection on this node (redis_broker_members.cpp).
+[[nodiscard]] const redis::Script& attach_script();
 
 /// Converts a store status into the broker's.
 [[nodiscard]] pubsub::Status broker_status(StoreStatus status) noexcept;

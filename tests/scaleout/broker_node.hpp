@@ -6,9 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -224,6 +226,44 @@ class BrokerNode {
     });
     REQUIRE(r.has_value());
     return *r;
+  }
+
+  /// Starts a subscribe on shard `shard` without waiting for it; its result lands in `statuses`
+  /// (any thread may read it under `mutex`).
+  struct Replies {
+    std::mutex mutex;
+    std::vector<pubsub::Status> statuses;
+    std::size_t size() {
+      std::lock_guard lock(mutex);
+      return statuses.size();
+    }
+    std::size_t count(pubsub::Status status) {
+      std::lock_guard lock(mutex);
+      return static_cast<std::size_t>(std::count(statuses.begin(), statuses.end(), status));
+    }
+  };
+  void subscribe_async(unsigned shard, pubsub::SubscriberId id, const std::string& channel,
+                       const std::shared_ptr<Replies>& replies) {
+    const pubsub::Status started = run_on(shard, [&] {
+      return broker_.subscribe(id, channel, pubsub::SubscribeOptions{},
+                               [replies](const pubsub::SubscribeResult& r) {
+                                 std::lock_guard lock(replies->mutex);
+                                 replies->statuses.push_back(r.status);
+                               });
+    });
+    REQUIRE(started == pubsub::Status::kOk);
+  }
+  /// A counter or gauge of this node's metrics, summed over shards.
+  std::int64_t metric(std::string_view name) {
+    std::int64_t total = 0;
+    for (unsigned s = 0; s < runtime_.shard_count(); ++s) {
+      if (const auto* c = runtime_.metrics().find_counter(name, s)) {
+        total += static_cast<std::int64_t>(c->value());
+      } else if (const auto* g = runtime_.metrics().find_gauge(name, s)) {
+        total += g->value();
+      }
+    }
+    return total;
   }
 
   [[nodiscard]] RedisBroker& broker() noexcept { return broker_; }

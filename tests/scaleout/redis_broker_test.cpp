@@ -38,6 +38,40 @@ std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last) {
   return out;
 }
 
+/// Calls of `command` since the server started (or CONFIG RESETSTAT), from INFO commandstats.
+long long command_calls(const hexwire::testing::RedisServer& redis, std::string_view command) {
+  const std::string info = redis.command({"INFO", "commandstats"}).str();
+  const std::string key = "cmdstat_" + std::string(command) + ":calls=";
+  const std::size_t at = info.find(key);
+  return at == std::string::npos ? 0 : std::stoll(info.substr(at + key.size()));
+}
+
+RedisBrokerConfig quick_deadlines(const std::string& url, std::uint64_t join_timeout_ns) {
+  RedisBrokerConfig config = broker_config(url, "node-a");
+  config.redis.connection.command_timeout_ns = 400'000'000;
+  config.join_timeout_ns = join_timeout_ns;
+  return config;
+}
+
+constexpr int kJoiners = 60;   // subscribes waiting at once ...
+constexpr int kChannels = 12;  // ... on this many channels
+
+/// Opens kJoiners connections and starts their subscribes, spread over both shards and
+/// kChannels channels, while Redis answers nothing (CLIENT PAUSE of `pause_ms`).
+std::shared_ptr<BrokerNode::Replies> subscribe_during_pause(hexwire::testing::RedisServer& redis,
+                                                            BrokerNode& node, int pause_ms,
+                                                            const std::string& prefix) {
+  for (int i = 0; i < kJoiners; ++i) {
+    node.open(i % 2, 100 + i, "user" + std::to_string(i));
+  }
+  REQUIRE(redis.command({"CLIENT", "PAUSE", std::to_string(pause_ms), "ALL"}).str() == "OK");
+  auto replies = std::make_shared<BrokerNode::Replies>();
+  for (int i = 0; i < kJoiners; ++i) {
+    node.subscribe_async(i % 2, 100 + i, prefix + std::to_string(i % kChannels), replies);
+  }
+  return replies;
+}
+
 }  // namespace
 
 TEST_CASE("messages reach subscribers on every node once and in order") {
@@ -354,4 +388,62 @@ TEST_CASE("Redis restarted with AOF loses no acknowledged message and seq contin
   // The subscriber that stayed connected got every message once, in order.
   REQUIRE(eventually([&] { return a.sink().received(1).size() >= 201; }));
   CHECK(seqs(a.sink().received(1)) == range(1, 201));
+}
+
+TEST_CASE("subscribes waiting while Redis stalls past the command deadline complete, each channel "
+          "subscribed once") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(quick_deadlines(redis.url(), 10'000'000'000));
+  REQUIRE(eventually([&] { return a.run_on(0, [&] { return a.broker().connected(); }); }));
+  // 1.5 s: several command deadlines (400 ms); within the join timeout (10 s).
+  auto replies = subscribe_during_pause(redis, a, 1'500, "stall");
+  REQUIRE(eventually([&] { return replies->size() == kJoiners; }));
+  CHECK(replies->count(Status::kOk) == kJoiners);
+  CHECK(a.metric("redis_broker_channel_subscribes_total") == kChannels);
+  CHECK(a.metric("redis_broker_join_timeouts_total") == 0);
+  CHECK(a.metric("redis_broker_waiting_joins") == 0);
+  // Redis saw one SSUBSCRIBE per channel (plus the node's inbox) and no SUNSUBSCRIBE.
+  CHECK(command_calls(redis, "ssubscribe") <= kChannels + 1);
+  CHECK(command_calls(redis, "sunsubscribe") == 0);
+  // And they are live: a message reaches every subscriber.
+  REQUIRE(a.publish(0, "pub", "stall0", "hello").status == Status::kOk);
+  CHECK(eventually([&] { return a.sink().received(100).size() == 1; }));
+}
+
+TEST_CASE("subscribes past the join timeout fail once; the channel stays subscribed for the next") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(quick_deadlines(redis.url(), 600'000'000));
+  REQUIRE(eventually([&] { return a.run_on(0, [&] { return a.broker().connected(); }); }));
+  auto replies = subscribe_during_pause(redis, a, 2'000, "late");
+  REQUIRE(eventually([&] { return replies->size() == kJoiners; }));
+  CHECK(replies->count(Status::kUnavailable) == kJoiners);
+  CHECK(a.metric("redis_broker_join_timeouts_total") == kJoiners);
+  CHECK(a.metric("redis_broker_waiting_joins") == 0);
+  // Redis answers again: the subscriptions asked for during the stall went live on their own, and
+  // the same connections subscribe again without a new Redis subscription.
+  REQUIRE(eventually([&] { return command_calls(redis, "ssubscribe") >= kChannels + 1; }));
+  auto again = std::make_shared<BrokerNode::Replies>();
+  for (int i = 0; i < kJoiners; ++i) {
+    a.subscribe_async(i % 2, 100 + i, "late" + std::to_string(i % kChannels), again);
+  }
+  REQUIRE(eventually([&] { return again->size() == kJoiners; }));
+  CHECK(again->count(Status::kOk) == kJoiners);
+  CHECK(a.metric("redis_broker_channel_subscribes_total") == kChannels);
+  CHECK(command_calls(redis, "ssubscribe") <= kChannels + 1);
+  CHECK(command_calls(redis, "sunsubscribe") == 0);
+}
+
+TEST_CASE("a cold Redis runs the scripts of many subscribes sent at once without NOSCRIPT") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(broker_config(redis.url(), "node-a"));
+  auto replies = std::make_shared<BrokerNode::Replies>();
+  for (int i = 0; i < 200; ++i) {
+    a.open(i % 2, 1'000 + i, "cold" + std::to_string(i));
+    a.subscribe_async(i % 2, 1'000 + i, "cold" + std::to_string(i % 50), replies);
+  }
+  REQUIRE(eventually([&] { return replies->size() == 200; }));
+  CHECK(replies->count(Status::kOk) == 200);
+  CHECK(command_calls(redis, "evalsha") >= 200);
+  // Loaded as each connection came up, before its first EVALSHA: none was refused.
+  CHECK(redis.command({"INFO", "errorstats"}).str().find("NOSCRIPT") == std::string::npos);
 }
