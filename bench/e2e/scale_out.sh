@@ -37,7 +37,7 @@
 # OUT_DIR and one JSON row to OUT_DIR/rows.jsonl; scale_out_report.py prints the medians.
 # Run it under `quiet` (the machine otherwise idle) when quoting figures.
 # Usage: bench/e2e/scale_out.sh MODE [BUILD_DIR=build/release] [OUT_DIR=bench/results/scale-out-<date>]
-# Knobs (environment): RUNS=3 ENGINE_ARGS="" (extra hexwire flags)
+# Knobs (environment): RUNS=3 RUN_FROM=1 ENGINE_ARGS="" (extra hexwire flags) PIN=0 (1: engines pin shards)
 #   publish-cost: PC_CONNS=100 PC_CHANNELS=100 PC_RATE=1000 PC_WINDOW=4 PC_BENCH_N=100000
 #                 PC_BENCH_CLIENTS=8 MESSAGE_SIZE=100
 #   nodes:        NODES_LIST="1 2 3" BROKERS="redis memory" NODES_RATES="500 2000" NODES_CONNS=2000
@@ -50,6 +50,7 @@ mode=${1:?"usage: scale_out.sh publish-cost|nodes|hold [BUILD_DIR] [OUT_DIR]"}
 build=${2:-build/release}
 out=${3:-$root/bench/results/scale-out-$(date -u +%Y-%m-%d)}
 runs=${RUNS:-3}
+first_run=${RUN_FROM:-1}  # the number of the first run (artifact names): RUNS=1 RUN_FROM=2 adds run 2
 message_size=${MESSAGE_SIZE:-100}
 engine=${ENGINE:-$root/$build/app/hexwire}
 sim=${SIM:-$root/$build/sim/tools/hexwire-sim}
@@ -61,27 +62,32 @@ for tool in redis-server redis-cli redis-benchmark curl python3; do
   command -v "$tool" >/dev/null || { echo "scale_out: $tool missing (scripts/setup.sh installs it)"; exit 1; }
 done
 mkdir -p "$out"
-# shellcheck source=engine_lib.sh
-source "$root/bench/e2e/engine_lib.sh"
-# shellcheck source=redis_lib.sh
-source "$root/bench/e2e/redis_lib.sh"
+# Redis and the engines on free loopback ports, killed at exit (also on failure): the library
+# the pool tests use too.
+# shellcheck disable=SC2034  # read by pool_lib.sh
+hexwire=$engine
+# shellcheck source=../../scripts/pool_lib.sh
+source "$root/scripts/pool_lib.sh"
 sim_pids=()
 cleanup() {
   local pid
   for pid in "${sim_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  kill_all_servers
+  pool_cleanup
 }
 trap cleanup EXIT
 
 # Engine flags of every run: no sys:stats publishing (it would publish through the broker too),
-# no per-connection rate limits (the simulator's rates are the load).
-engine_flags=(--shards 1 --stats-interval-ms 0 --ws-op-rate 0 --ws-expensive-op-rate 0
-  --ws-publish-rate 0)
+# no per-connection rate limits (the simulator's rates are the load), and --no-pin: every engine's
+# one shard would otherwise be pinned to CPU 0 (a shard's CPU is its index), all engines sharing
+# one core of two while the other stays free for Redis and the simulator. PIN=1 keeps the pinning
+# (the runs before 2026-12-05 session 5 had it).
+pool_engine_flags="--log-level warn"
+engine_flags=(--port 0 --anonymous --ws-idle-timeout-ms 0 --shards 1 --stats-interval-ms 0
+  --ws-op-rate 0 --ws-expensive-op-rate 0 --ws-publish-rate 0)
+[[ "${PIN:-0}" == 1 ]] || engine_flags+=(--no-pin)
 # shellcheck disable=SC2206
 engine_flags+=(${ENGINE_ARGS:-})
 redis_flags=(--appendonly yes --appendfsync everysec)
-
-metric() { curl -s "127.0.0.1:$1/metrics" | awk -v name="$2" '$1 == name {print $2}'; }
 
 # Waits (up to 15 s) until the engine on port $1 has had a publish acknowledged by Redis.
 wait_for_publishes() {
@@ -102,12 +108,12 @@ publish_cost_run() {
     --zipf-s 0 --publish-rate "$rate" --message-size "$message_size" --churn 0
     --read-sync-rate 0 --ramp-rate 0 --threads 1 --duration $((window + 4)))
   start_redis "${redis_flags[@]}"
-  start_engine "$engine" "${engine_flags[@]}" --broker redis \
+  start_engine pc "${engine_flags[@]}" --broker redis \
     --redis "redis://127.0.0.1:$redis_port" --node-id pc
-  "$sim" "${sim_args[@]}" --url "ws://127.0.0.1:$port" --report "$tag.redis.json" \
+  "$sim" "${sim_args[@]}" --url "ws://127.0.0.1:$engine_port" --report "$tag.redis.json" \
     >"$tag.redis.sim.txt" 2>&1 &
   sim_pids=($!)
-  wait_for_publishes "$port"
+  wait_for_publishes "$engine_port"
   sleep 1  # past the subscriptions: from here on the only scripts are publishes
   # Stats reset and CPU read in one round trip; at the end CPU and stats in one INFO.
   printf 'CONFIG RESETSTAT\nINFO cpu\n' | rcli >"$tag.window-start.txt"
@@ -117,12 +123,12 @@ publish_cost_run() {
   timeout 2 redis-cli -p "$redis_port" MONITOR 2>/dev/null | head -50 >"$tag.monitor.txt" || true
   wait "${sim_pids[0]}" || true
   sim_pids=()
-  stop_engine
+  stop_engines
   # The same clients on the in-process broker: what Redis adds to the ack.
-  start_engine "$engine" "${engine_flags[@]}" --broker memory
-  "$sim" "${sim_args[@]}" --url "ws://127.0.0.1:$port" --report "$tag.memory.json" \
+  start_engine pc-memory "${engine_flags[@]}" --broker memory
+  "$sim" "${sim_args[@]}" --url "ws://127.0.0.1:$engine_port" --report "$tag.memory.json" \
     >"$tag.memory.sim.txt" 2>&1 || true
-  stop_engine
+  stop_engines
   publish_script_benchmark "$tag"
   rcli INFO memory >"$tag.memory-info.txt"
   stop_redis
@@ -161,7 +167,7 @@ publish_script_benchmark() {
 # seconds used so far by the engines, Redis, the simulator with its --processes children (nan
 # before it starts or after it ended) and the whole machine (busy, total), in one quick read.
 cpu_snapshot() {
-  python3 "$report" snapshot "${engine_pids[*]:-}" "${redis_pid:-}" "${sim_pids[0]:-}"
+  python3 "$report" snapshot "$engine_pids" "$redis_pid" "${sim_pids[0]:-}"
 }
 # Several engines need a simulator whose --url takes a comma list.
 need_url_list() {
@@ -172,7 +178,7 @@ need_url_list() {
 }
 engine_urls() {
   local urls=() p
-  for p in "${engine_ports[@]}"; do urls+=("ws://127.0.0.1:$p"); done
+  for p in $engine_ports; do urls+=("ws://127.0.0.1:$p"); done
   (IFS=,; echo "${urls[*]}")
 }
 # Waits (up to $2 s) until the engines together have $1 open /ws connections.
@@ -181,7 +187,7 @@ wait_for_connections() {
   start=$(date +%s.%N)
   while :; do
     local total=0 p
-    for p in "${engine_ports[@]}"; do
+    for p in $engine_ports; do
       total=$((total + $(metric "$p" hexwire_ws_app_connections || echo 0)))
     done
     ((total >= want)) && { python3 -c "print(round($(date +%s.%N) - $start, 2))"; return 0; }
@@ -204,7 +210,7 @@ wait_for_publishing() {
 }
 broker_flags() {  # the engine flags of broker $1
   if [[ "$1" == redis ]]; then
-    echo "--broker redis --redis redis://127.0.0.1:$redis_port --node-id @NODE@"
+    echo "--broker redis --redis redis://127.0.0.1:$redis_port"
   else
     echo "--broker memory"
   fi
@@ -217,7 +223,7 @@ nodes_run() {
   [[ "$broker" == redis ]] && start_redis "${redis_flags[@]}"
   local flags
   read -ra flags <<<"$(broker_flags "$broker")"
-  start_engines "$nodes" "$engine" "${engine_flags[@]}" "${flags[@]}"
+  start_engines "$nodes" "${engine_flags[@]}" "${flags[@]}"
   "$sim" chat --url "$(engine_urls)" --connections "$conns" --channels "$channels" \
     --channels-per-user 1 --zipf-s 0 --publish-rate "$rate" --message-size "$message_size" \
     --churn 0 --read-sync-rate 0 --ramp-rate 5000 --threads 1 --duration "$seconds" \
@@ -235,7 +241,7 @@ nodes_run() {
   wait "${sim_pids[0]}" || sim_rc=$?
   sim_pids=()
   local p
-  for p in "${engine_ports[@]}"; do curl -s "127.0.0.1:$p/metrics" | grep -v '^#' | grep -v '{'; done >"$tag.metrics.txt"
+  for p in $engine_ports; do curl -s "127.0.0.1:$p/metrics" | grep -v '^#' | grep -v '{'; done >"$tag.metrics.txt"
   stop_engines
   stop_redis
   python3 "$report" nodes "$tag" "$broker" "$nodes" "$rate" "$run" "$conns" "$channels" "$sim_rc" \
@@ -244,11 +250,13 @@ nodes_run() {
 
 rss_kb() { awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status"; }
 engines_memory() {  # one line per engine: "port pid VmRSS_kB VmHWM_kB connections"
-  local i
-  for i in "${!engine_pids[@]}"; do
-    echo "${engine_ports[$i]} ${engine_pids[$i]} $(rss_kb "${engine_pids[$i]}")" \
-      "$(awk '$1 == "VmHWM:" {print $2}' "/proc/${engine_pids[$i]}/status")" \
-      "$(metric "${engine_ports[$i]}" hexwire_ws_app_connections)"
+  local pids port
+  read -ra pids <<<"$engine_pids"
+  for port in $engine_ports; do
+    echo "$port ${pids[0]} $(rss_kb "${pids[0]}")" \
+      "$(awk '$1 == "VmHWM:" {print $2}' "/proc/${pids[0]}/status")" \
+      "$(metric "$port" hexwire_ws_app_connections)"
+    pids=("${pids[@]:1}")
   done
 }
 
@@ -260,7 +268,7 @@ hold_run() {
   start_redis "${redis_flags[@]}"
   local flags
   read -ra flags <<<"$(broker_flags redis)"
-  start_engines "$nodes" "$engine" "${engine_flags[@]}" "${flags[@]}"
+  start_engines "$nodes" "${engine_flags[@]}" "${flags[@]}"
   sleep 1
   engines_memory >"$tag.engines-idle.txt"
   rcli INFO memory cpu >"$tag.redis-idle.txt"
@@ -290,7 +298,7 @@ hold_run() {
   python3 -c "print(round($(date +%s.%N) - $started, 2))" >"$tag.wall.txt"
   engines_memory >"$tag.engines-end.txt"
   local p
-  for p in "${engine_ports[@]}"; do curl -s "127.0.0.1:$p/metrics" | grep -v '^#' | grep -v '{'; done >"$tag.metrics.txt"
+  for p in $engine_ports; do curl -s "127.0.0.1:$p/metrics" | grep -v '^#' | grep -v '{'; done >"$tag.metrics.txt"
   stop_engines
   stop_redis
   python3 "$report" hold "$tag" "$run" "$conns" "$nodes" "$processes" "$sim_rc" | tee -a "$out/rows.jsonl"
@@ -298,12 +306,12 @@ hold_run() {
 
 case "$mode" in
   publish-cost)
-    for ((run = 1; run <= runs; run++)); do publish_cost_run "$run"; done
+    for ((run = first_run; run < first_run + runs; run++)); do publish_cost_run "$run"; done
     python3 "$report" medians "$out/rows.jsonl" publish-cost
     ;;
   nodes)
     for rate in ${NODES_RATES:-500 2000}; do
-      for ((run = 1; run <= runs; run++)); do
+      for ((run = first_run; run < first_run + runs; run++)); do
         for broker in ${BROKERS:-redis memory}; do
           for nodes in ${NODES_LIST:-1 2 3}; do nodes_run "$broker" "$nodes" "$rate" "$run"; done
         done
@@ -316,7 +324,7 @@ case "$mode" in
     if (($(ulimit -n) < need_fds)); then
       ulimit -n "$need_fds" 2>/dev/null || { echo "scale_out: ulimit -n $(ulimit -n) < $need_fds (raise HOLD_PROCESSES)"; exit 1; }
     fi
-    for ((run = 1; run <= runs; run++)); do hold_run "$run"; done
+    for ((run = first_run; run < first_run + runs; run++)); do hold_run "$run"; done
     python3 "$report" medians "$out/rows.jsonl" hold
     ;;
   *)

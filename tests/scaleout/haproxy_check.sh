@@ -11,7 +11,7 @@ set -u
 hexwire="$1"
 sim="$2"
 config_script="$3"
-. "$(dirname "$0")/pool_lib.sh"
+. "$(dirname "$0")/../../scripts/pool_lib.sh"
 command -v haproxy >/dev/null || skip "haproxy is not installed (scripts/setup.sh)"
 
 start_redis

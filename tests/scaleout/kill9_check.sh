@@ -12,7 +12,7 @@ set -u
 hexwire="$1"
 sim="$2"
 artifacts="${3:-}"
-. "$(dirname "$0")/pool_lib.sh"
+. "$(dirname "$0")/../../scripts/pool_lib.sh"
 
 start_redis
 redis="redis://127.0.0.1:$redis_port"

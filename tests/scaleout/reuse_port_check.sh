@@ -7,7 +7,7 @@
 set -u
 hexwire="$1"
 sim="$2"
-. "$(dirname "$0")/pool_lib.sh"
+. "$(dirname "$0")/../../scripts/pool_lib.sh"
 command -v ss >/dev/null || skip "ss (iproute2) is not installed"
 
 start_engine first --port 0 --reuse-port --echo
