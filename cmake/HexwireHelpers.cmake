@@ -106,6 +106,7 @@ function(hexwire_add_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE hexwire_catch_main ${ARG_DEPS})
   target_compile_options(${name} PRIVATE ${HEXWIRE_WARNINGS})
+  target_precompile_headers(${name} REUSE_FROM hexwire_test_pch)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
@@ -188,4 +189,20 @@ function(hexwire_add_header_check)
     target_include_directories(hexwire_header_check PRIVATE $<TARGET_PROPERTY:${lib},INTERFACE_INCLUDE_DIRECTORIES>)
     target_link_libraries(hexwire_header_check PRIVATE ${lib})
   endforeach()
+endfunction()
+
+# hexwire_use_lld(): every executable of this tree is linked by lld when HEXWIRE_LLD is on and
+# ld.lld is installed, else by the compiler's default linker (GNU ld), with a note. lld links the
+# ~130 test, tool and benchmark executables of a release build in a fraction of GNU ld's time
+# (docs/build.md has the figures).
+function(hexwire_use_lld)
+  if(NOT HEXWIRE_LLD)
+    return()
+  endif()
+  find_program(HEXWIRE_LLD_PROGRAM ld.lld)
+  if(HEXWIRE_LLD_PROGRAM)
+    add_link_options(-fuse-ld=lld)
+  else()
+    message(STATUS "ld.lld not found: linking with the default linker (scripts/setup.sh installs lld)")
+  endif()
 endfunction()
