@@ -33,6 +33,7 @@ struct DispatchCluster::Slice {
   core::Counter* forwarded = nullptr;
   core::Counter* forward_failures = nullptr;
   core::Counter* peer_calls = nullptr;
+  core::Counter* adopted = nullptr;
 };
 
 DispatchCluster::DispatchCluster(core::Executor& executor, core::MetricsRegistry& metrics,
@@ -47,6 +48,8 @@ DispatchCluster::DispatchCluster(core::Executor& executor, core::MetricsRegistry
                          "requests to another node without an answer in time", shard);
     slice->peer_calls = &metrics.counter("dispatch_peer_requests_total",
                                          "requests of other nodes served by this one", shard);
+    slice->adopted = &metrics.counter("dispatch_trips_adopted_total",
+                                      "trips of dead nodes taken over by this one", shard);
     slices_.push_back(std::move(slice));
   }
 }
@@ -79,8 +82,22 @@ void DispatchCluster::stop_shard() {
 
 void DispatchCluster::set_live(const std::vector<std::string>& live) {
   Slice& s = here();
+  const std::vector<std::string> before = s.owners.nodes();
   s.owners.set_live(live);
   s.live_known.store(s.owners.nodes().size(), std::memory_order_relaxed);
+  if (executor_.current_shard() != 0) {
+    return;
+  }
+  for (const std::string& node : before) {  // shard 0 adopts the trips of nodes that died
+    if (!std::binary_search(s.owners.nodes().begin(), s.owners.nodes().end(), node)) {
+      adopt_trips_of(node);
+    }
+  }
+}
+
+bool DispatchCluster::is_live(std::string_view node) {
+  const std::vector<std::string>& nodes = here().owners.nodes();
+  return std::binary_search(nodes.begin(), nodes.end(), node, std::less<>());
 }
 
 std::size_t DispatchCluster::live_nodes_known() const noexcept {
@@ -107,18 +124,38 @@ std::optional<std::string> DispatchCluster::remote_owner(double lat_deg, double 
   return s.owners.owner_of(region);
 }
 
-std::optional<std::string> DispatchCluster::remote_trip_home(std::string_view trip) const {
+DispatchCluster::TripRoute DispatchCluster::trip_route(std::string_view trip) {
   // "t<shard>-<seq>-<node>": the node is everything after the second '-'.
   const std::size_t first = trip.find('-');
   const std::size_t second = first == std::string_view::npos ? first : trip.find('-', first + 1);
   if (second == std::string_view::npos || second + 1 >= trip.size()) {
-    return std::nullopt;  // not a pool trip id: the local engine answers (not_found)
+    return {};  // not a pool trip id: the local engine answers (not_found)
   }
   const std::string_view node = trip.substr(second + 1);
   if (node == config_.rpc.node_id) {
-    return std::nullopt;
+    return {};
   }
-  return std::string(node);
+  if (is_live(node)) {
+    return {TripRoute::Kind::kNode, std::string(node)};
+  }
+  return {TripRoute::Kind::kLookup, {}};
+}
+
+void DispatchCluster::lookup_trip_home(std::string_view trip, Done<std::string> done) {
+  redis::RedisClient* redis = redis_here();
+  if (redis == nullptr) {
+    return;  // stopped: dropped like pending requests
+  }
+  const std::string key = trip_key(trip);
+  redis->command(key, {"HGET", key, "home"},
+                          [done = std::move(done)](redis::RedisStatus status, redis::ReplyView home) {
+                            if (status != redis::RedisStatus::kOk || home.is_error() ||
+                                home.is_nil() || home.str().empty()) {
+                              done(RpcStatus::kUnavailable, {});
+                              return;
+                            }
+                            done(RpcStatus::kOk, std::string(home.str()));
+                          });
 }
 
 geo::NodeRef DispatchCluster::ref_of(const std::string& node) {
@@ -314,6 +351,25 @@ geo::NodeRef DispatchCluster::region_node(geo::CellId coarse_cell) noexcept {
   }
 }
 
+redis::RedisClient* DispatchCluster::redis_here() {
+  Slice& s = here();
+  if (!s.rpc) {
+    start_shard();  // a shard not started yet starts on first use
+  }
+  return s.rpc ? &s.rpc->client() : nullptr;  // null once stopped
+}
+
+void DispatchCluster::count_adopted() noexcept {
+  here().adopted->add();
+}
+
+geo::NodeRef DispatchCluster::node_named(std::string_view node) {
+  if (node.empty() || node == config_.rpc.node_id) {
+    return 0;
+  }
+  return ref_of(std::string(node));
+}
+
 void DispatchCluster::search(geo::NodeRef node, geo::LatLng point, std::size_t wanted,
                              double radius_km,
                              std::function<void(std::vector<geo::NearbyDriver>)> done) {
@@ -373,7 +429,7 @@ void DispatchCluster::trip_event(const geo::TripEvent& event) {
   if (s.rpc) {
     // Written before the event goes out; not waited for (a Redis outage loses the record, never
     // the trip). Fields as geo::to_string and the wire print them.
-    const std::string key = config_.rpc.prefix + ":{trip:" + std::string(event.trip) + "}";
+    const std::string key = trip_key(event.trip);
     const std::string ttl = std::to_string(geo::is_terminal(event.status)
                                                ? config_.terminal_trip_ttl_s
                                                : config_.trip_ttl_s);
@@ -382,13 +438,23 @@ void DispatchCluster::trip_event(const geo::TripEvent& event) {
         fmt::format("{},{}", event.destination.lat, event.destination.lng);
     const std::string numbers =
         fmt::format("{} {} {} {}", event.eta_s, event.surge, event.fare_estimate, event.ts_us);
+    const std::string* holder =
+        event.driver_node == 0 ? &config_.rpc.node_id : node_of(event.driver_node);
+    const std::string driver_at =
+        fmt::format("{} {}", holder != nullptr ? *holder : std::string("-"), event.driver_shard);
     redis::RedisClient& client = s.rpc->client();
     client.command(key,
                    {"HSET", key, "status", geo::to_string(event.status), "rider", event.rider,
                     "driver", event.driver, "pickup", pickup, "destination", destination,
-                    "eta_surge_fare_ts", numbers, "home", config_.rpc.node_id},
+                    "eta_surge_fare_ts", numbers, "home", config_.rpc.node_id, "driver_at",
+                    driver_at},
                    nullptr);
     client.command(key, {"EXPIRE", key, ttl}, nullptr);
+    // The home's list of trips in progress: what a node adopting them reads when this one dies.
+    const std::string list = trips_key(config_.rpc.node_id);
+    client.command(list, {geo::is_terminal(event.status) ? "SREM" : "SADD", list, event.trip},
+                   nullptr);
+    client.command(list, {"EXPIRE", list, std::to_string(config_.trip_ttl_s)}, nullptr);
   }
   next_.trip_event(event);
 }

@@ -6,8 +6,9 @@
 // on other nodes, through a scaleout::RpcEndpoint per shard; this node's shard 0 serves such
 // requests on its engine. As geo::DispatchPeers it lets the engine search and reserve drivers held
 // by other nodes (exact nearest across borders), and as geo::DispatchEvents it writes every trip
-// status change to Redis (`<prefix>:{trip:ID}`, expiring) before handing the event on. See
-// docs/scale-out.md, "Dispatch across nodes".
+// status change to Redis (`<prefix>:{trip:ID}`, expiring; trips in progress listed per home node)
+// before handing the event on. When a node dies, the new owner of each of its trips' pickup
+// regions adopts the trip from its record. See docs/scale-out.md, "Dispatch across nodes".
 #pragma once
 
 #include <atomic>
@@ -68,8 +69,20 @@ class DispatchCluster final : public geo::DispatchPeers, public geo::DispatchEve
   /// The owner of the region of a point when it is another node; nullopt when this node owns it
   /// (or the coordinates are invalid: the local engine rejects them).
   [[nodiscard]] std::optional<std::string> remote_owner(double lat_deg, double lng_deg);
-  /// The home node of a trip id when it is another node; nullopt for this node's trips.
-  [[nodiscard]] std::optional<std::string> remote_trip_home(std::string_view trip) const;
+  /// Where the ops of a trip go: kHere for this node's trips, kNode for the live node named in the
+  /// id, kLookup when that node is not live (its trips are adopted by others: lookup_trip_home).
+  struct TripRoute {
+    enum class Kind : std::uint8_t { kHere, kNode, kLookup };
+    Kind kind = Kind::kHere;
+    std::string node;  ///< kNode: the trip's home
+  };
+  [[nodiscard]] TripRoute trip_route(std::string_view trip);
+  /// The node home to `trip` now, from its Redis record (the adopter of a dead node's trip, or
+  /// still the dead node before adoption): done(kOk, node), or kUnavailable when Redis did not
+  /// answer or the record is gone. `done` runs later on the calling shard.
+  void lookup_trip_home(std::string_view trip, Done<std::string> done);
+  /// True when `node` is in the live set the calling shard knows (this node always is).
+  [[nodiscard]] bool is_live(std::string_view node);
   /// The trip-id suffix of this node (geo::DispatchConfig::trip_suffix).
   [[nodiscard]] std::string trip_suffix() const { return "-" + config_.rpc.node_id; }
 
@@ -97,6 +110,7 @@ class DispatchCluster final : public geo::DispatchPeers, public geo::DispatchEve
 
   // geo::DispatchPeers
   geo::NodeRef region_node(geo::CellId coarse_cell) noexcept override;
+  geo::NodeRef node_named(std::string_view node) override;
   void search(geo::NodeRef node, geo::LatLng point, std::size_t wanted, double radius_km,
               std::function<void(std::vector<geo::NearbyDriver>)> done) override;
   void reserve(const geo::NearbyDriver& candidate, std::string_view trip,
@@ -120,10 +134,21 @@ class DispatchCluster final : public geo::DispatchPeers, public geo::DispatchEve
   geo::NodeRef ref_of(const std::string& node);
   [[nodiscard]] const std::string* node_of(geo::NodeRef ref);
   void request(const std::string& node, std::string payload, scaleout::RpcEndpoint::ReplyCallback done);
+  /// The calling shard's Redis connection (its endpoint's; started on first use); null once the
+  /// shard stopped.
+  redis::RedisClient* redis_here();
+  void count_adopted() noexcept;
   void send(const std::string& node, std::string payload);
-  // dispatch_cluster_serve.cpp: this node answering requests (on shard 0).
+  // dispatch_cluster_serve.cpp: this node answering requests (on shard 0), and adopting the trips
+  // of nodes that died (shard 0 reads their lists when the live set loses them).
   void serve(std::string_view payload, const scaleout::RpcFrom& from);
   void answer(const scaleout::RpcFrom& from, std::string payload);
+  void adopt_trips_of(const std::string& dead);
+  void adopt_trip(const std::string& dead, const std::string& trip);
+  void adopted(const std::string& dead, const std::string& trip);
+  [[nodiscard]] std::string trip_key(std::string_view trip) const;
+  /// The set of a node's trips in progress (`<prefix>:{node:ID}:trips`).
+  [[nodiscard]] std::string trips_key(std::string_view node) const;
 
   core::Executor& executor_;
   DispatchClusterConfig config_;

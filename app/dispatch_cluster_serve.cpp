@@ -2,6 +2,10 @@
 // on its engine as if a local client had sent them (the engine routes each to the owning shard and
 // answers back on shard 0), then answered to the asking shard. A request is served even when this
 // node no longer owns the region (ownership moved in flight): one forward per op, never a loop.
+// Also the adoption of a dead node's trips: shard 0 reads the node's list of trips in progress and
+// takes over each whose pickup region this node owns now, from the trip's Redis record.
+#include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "app/detail/cluster_codec.hpp"
@@ -22,7 +26,145 @@ std::string error_only(geo::DispatchError error) {
 bool valid_action(int action) noexcept {
   return action >= 0 && action <= static_cast<int>(geo::TripAction::kCancel);
 }
+
+std::optional<geo::TripStatus> status_named(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(geo::TripStatus::kUnmatched); ++i) {
+    const auto status = static_cast<geo::TripStatus>(i);
+    if (name == geo::to_string(status)) {
+      return status;
+    }
+  }
+  return std::nullopt;
+}
+
+/// "lat,lng" as DispatchCluster::trip_event writes it.
+bool read_point(std::string text, geo::LatLngDeg& point) {
+  std::replace(text.begin(), text.end(), ',', ' ');
+  FieldReader r(text);
+  point.lat = r.num<double>();
+  point.lng = r.num<double>();
+  return r.ok();
+}
+
+/// A trip's Redis record (HGETALL field/value pairs) as an AdoptedTrip, and its `home` node;
+/// nullopt when a field is missing or unreadable.
+std::optional<geo::AdoptedTrip> read_record(const std::string& trip, redis::ReplyView fields,
+                                            std::string& home) {
+  geo::AdoptedTrip record;
+  record.id = trip;
+  std::optional<geo::TripStatus> status;
+  bool pickup = false;
+  bool destination = false;
+  bool numbers = false;
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+    const std::string_view name = fields[i].str();
+    const std::string_view value = fields[i + 1].str();
+    if (name == "status") {
+      status = status_named(value);
+    } else if (name == "rider") {
+      record.rider = value;
+    } else if (name == "driver") {
+      record.driver = value;
+    } else if (name == "home") {
+      home = value;
+    } else if (name == "pickup") {
+      pickup = read_point(std::string(value), record.pickup);
+    } else if (name == "destination") {
+      destination = read_point(std::string(value), record.destination);
+    } else if (name == "eta_surge_fare_ts") {
+      FieldReader r(value);
+      record.eta_s = r.num<double>();
+      record.surge = r.num<double>();
+      record.fare_estimate = r.num<double>();
+      numbers = r.ok();
+    } else if (name == "driver_at") {
+      FieldReader r(value);
+      record.driver_node = r.str();
+      record.driver_shard = r.num<unsigned>();
+    }
+  }
+  if (!status || !pickup || !destination || !numbers || record.rider.empty() || home.empty()) {
+    return std::nullopt;
+  }
+  record.status = *status;
+  return record;
+}
 }  // namespace
+
+std::string DispatchCluster::trip_key(std::string_view trip) const {
+  return config_.rpc.prefix + ":{trip:" + std::string(trip) + "}";
+}
+
+std::string DispatchCluster::trips_key(std::string_view node) const {
+  return config_.rpc.prefix + ":{node:" + std::string(node) + "}:trips";
+}
+
+void DispatchCluster::adopt_trips_of(const std::string& dead) {
+  if (engine_ == nullptr) {
+    return;
+  }
+  redis::RedisClient* redis = redis_here();
+  if (redis == nullptr) {
+    return;
+  }
+  const std::string list = trips_key(dead);
+  redis->command(list, {"SMEMBERS", list},
+                          [this, dead](redis::RedisStatus status, redis::ReplyView trips) {
+                            if (status != redis::RedisStatus::kOk || !trips.is_array()) {
+                              return;  // Redis unreachable: these trips stay with their records
+                            }
+                            for (std::size_t i = 0; i < trips.size(); ++i) {
+                              adopt_trip(dead, std::string(trips[i].str()));
+                            }
+                          });
+}
+
+void DispatchCluster::adopt_trip(const std::string& dead, const std::string& trip) {
+  redis::RedisClient* redis = redis_here();
+  if (redis == nullptr) {
+    return;
+  }
+  const std::string key = trip_key(trip);
+  redis->command(
+      key, {"HGETALL", key}, [this, dead, trip](redis::RedisStatus status, redis::ReplyView fields) {
+        if (status != redis::RedisStatus::kOk || !fields.is_array()) {
+          return;
+        }
+        std::string home;
+        std::optional<geo::AdoptedTrip> record = read_record(trip, fields, home);
+        if (!record || geo::is_terminal(record->status)) {
+          const std::string list = trips_key(dead);  // expired, unreadable or over: nothing to do
+          if (redis::RedisClient* again = redis_here()) {
+            again->command(list, {"SREM", list, trip}, nullptr);
+          }
+          return;
+        }
+        if (home != dead || remote_owner(record->pickup.lat, record->pickup.lng)) {
+          return;  // adopted already, or the pickup region's new owner is another node
+        }
+        engine_->adopt_trip(std::move(*record), [this, dead, trip](bool taken) {
+          if (taken) {
+            adopted(dead, trip);
+          }
+        });
+      });
+}
+
+void DispatchCluster::adopted(const std::string& dead, const std::string& trip) {
+  count_adopted();
+  redis::RedisClient* redis = redis_here();
+  if (redis == nullptr) {
+    return;
+  }
+  redis::RedisClient& client = *redis;
+  const std::string key = trip_key(trip);
+  client.command(key, {"HSET", key, "home", config_.rpc.node_id}, nullptr);
+  const std::string mine = trips_key(config_.rpc.node_id);
+  client.command(mine, {"SADD", mine, trip}, nullptr);
+  client.command(mine, {"EXPIRE", mine, std::to_string(config_.trip_ttl_s)}, nullptr);
+  const std::string theirs = trips_key(dead);
+  client.command(theirs, {"SREM", theirs, trip}, nullptr);
+}
 
 void DispatchCluster::serve(std::string_view payload, const scaleout::RpcFrom& from) {
   if (engine_ == nullptr) {

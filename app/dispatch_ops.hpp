@@ -5,6 +5,7 @@
 // later), so the connection is looked up again by id there. See docs/dispatch-protocol.md.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,6 +22,9 @@ namespace hexwire::app {
 class DispatchCluster;
 class WsConnection;
 class WsShards;
+namespace detail {
+struct ReplyTo;
+}
 
 /// Adds --match, --batch-window-ms, --dispatch-res, --offer-expiry-ms, --live-map-interval-ms,
 /// --match-deadline-ms, --surge-window-s, --surge-cap, --surge-sensitivity bound to `config`.
@@ -65,6 +69,10 @@ class DispatchService {
   bool forward_offer_answer(WsConnection& connection, std::string_view id,
                             std::string_view trip, bool accepted);
   bool forward_trip_action(WsConnection& connection, std::string_view id, const TripOp& op);
+  /// Runs `run` with the node home to `trip` (nullptr: this one, which adopted it) unless the trip
+  /// is this node's own (false: the caller runs it locally); `unavailable` when nobody has it.
+  bool via_trip_home(std::string_view trip, const detail::ReplyTo& reply,
+                     std::function<void(const std::string* node)> run);
 
   WsShards& shards_;
   geo::DispatchEngine& engine_;

@@ -92,6 +92,22 @@ struct NearbyDriver {
   NodeRef node = 0;    ///< the node that held it (DispatchPeers); 0 = this node
 };
 
+/// The last known state of a trip whose home node died (app::DispatchCluster reads it from the
+/// trip's Redis record), for DispatchEngine::adopt_trip.
+struct AdoptedTrip {
+  std::string id;
+  std::string rider;
+  std::string driver;       ///< offered or matched driver; empty when none
+  std::string driver_node;  ///< the node holding the driver (a DispatchPeers node id)
+  unsigned driver_shard = 0;
+  TripStatus status = TripStatus::kRequested;
+  LatLngDeg pickup{};
+  LatLngDeg destination{};
+  double eta_s = 0;
+  double surge = 1.0;
+  double fare_estimate = 0;
+};
+
 struct RideReply {
   DispatchError error = DispatchError::kOk;
   std::string trip;
@@ -107,6 +123,8 @@ class DispatchPeers {
   virtual ~DispatchPeers() = default;
   /// The node owning a coarse region (a cell at DispatchConfig::coarse_res): 0 for this node.
   [[nodiscard]] virtual NodeRef region_node(CellId coarse_cell) noexcept = 0;
+  /// The NodeRef of the node named `node` on the calling shard (0 for this node or an empty name).
+  [[nodiscard]] virtual NodeRef node_named(std::string_view node) = 0;
   /// Up to `wanted` nearest available drivers held by `node` within `radius_km` of `point`, with
   /// `node` set; an empty list when the node did not answer.
   virtual void search(NodeRef node, LatLng point, std::size_t wanted, double radius_km,
@@ -155,6 +173,12 @@ class DispatchEngine {
                    ActionDone done);
   /// The driver went away (disconnect, logout): no longer available. Its current trip is untouched.
   void driver_offline(std::string_view driver);
+  /// Takes over a trip whose home node died (from its last record), under its id, on the shard
+  /// owning its pickup. A trip still waiting for a driver (requested, offered) is matched again:
+  /// an offer in flight is void (its driver is released; its accept answers conflict) and the
+  /// match deadline starts anew. A matched, arrived or on_trip trip goes on with its driver.
+  /// done(false) for a terminal or unusable record, or an id this node knows already.
+  void adopt_trip(AdoptedTrip trip, std::function<void(bool)> done);
 
   // The serving side of DispatchPeers (a node answering another node's requests).
   /// Nearest search over this node's shards only, within `radius_km`: up to `wanted` drivers.
@@ -218,6 +242,11 @@ class DispatchEngine {
   // engine_trips.cpp: trips, offers, batching
   void create_trip(std::string rider, LatLng pickup, LatLng destination, unsigned caller,
                    RideDone done);
+  void install_adopted(AdoptedTrip record, unsigned caller, std::function<void(bool)> done);
+  [[nodiscard]] CellId res7_of(LatLng point) const noexcept;
+  void arm_match_deadline(Trip& trip);
+  /// Runs `fn` on the shard holding `trip_id` with the trip (nullptr when unknown there).
+  void with_trip(std::string trip_id, std::function<void(Trip*)> fn);
   void start_matching(Trip& trip);
   void offer_next(const std::string& trip_id);
   void on_reserved(const std::string& trip_id, NearbyDriver candidate, bool reserved);

@@ -68,6 +68,7 @@ struct DispatchEngine::Shard {
   std::vector<NearestCandidate> scratch;
   SurgeBook surge;
   StringMap<std::unique_ptr<Trip>> trips;
+  StringMap<unsigned> trips_at;    // adopted trips whose id names this shard: id -> holding shard
   StringMap<unsigned> owner_hint;  // caller side: driver -> holding shard
   StringMap<unsigned> moved_to;    // holder side: driver handed over to
   std::vector<std::string> pool;   // batched trips waiting for a window

@@ -63,10 +63,7 @@ void DispatchEngine::create_trip(std::string rider, LatLng pickup, LatLng destin
   trip.rider = std::move(rider);
   trip.pickup = pickup;
   trip.destination = destination;
-  CellId pickup_cell = 0;  // the res-7 cell as the fleet derives it (fleet.hpp, kLiveMapRes)
-  (void)lat_lng_to_cell(pickup, config_.fleet.index_res, &pickup_cell);
-  (void)cell_to_parent(pickup_cell, std::min(kLiveMapRes, config_.fleet.index_res),
-                       &trip.pickup_res7);
+  trip.pickup_res7 = res7_of(pickup);
   s.surge.record_request(trip.pickup_res7, now_ns());
   trip.surge = s.surge.multiplier(trip.pickup_res7);
   trip.fare_estimate =
@@ -78,7 +75,20 @@ void DispatchEngine::create_trip(std::string rider, LatLng pickup, LatLng destin
   emit_trip(trip);
   reply<RideReply>(caller, std::move(done),
                    {DispatchError::kOk, id, trip.surge, trip.fare_estimate});
-  trip.deadline_timer = executor_.timers().add_after(config_.match_deadline_ns, [this, id] {
+  arm_match_deadline(trip);
+  start_matching(trip);
+}
+
+CellId DispatchEngine::res7_of(LatLng point) const noexcept {
+  CellId cell = 0;  // the res-7 cell as the fleet derives it (fleet.hpp, kLiveMapRes)
+  CellId res7 = 0;
+  (void)lat_lng_to_cell(point, config_.fleet.index_res, &cell);
+  (void)cell_to_parent(cell, std::min(kLiveMapRes, config_.fleet.index_res), &res7);
+  return res7;
+}
+
+void DispatchEngine::arm_match_deadline(Trip& trip) {
+  trip.deadline_timer = executor_.timers().add_after(config_.match_deadline_ns, [this, id = trip.id] {
     Trip* t = find_trip(here(), id);
     if (t == nullptr ||
         (t->status != TripStatus::kRequested && t->status != TripStatus::kOffered)) {
@@ -92,7 +102,70 @@ void DispatchEngine::create_trip(std::string rider, LatLng pickup, LatLng destin
     release_driver(*t);
     retire_if_terminal(*t);
   });
-  start_matching(trip);
+}
+
+void DispatchEngine::adopt_trip(AdoptedTrip record, std::function<void(bool)> done) {
+  const bool waiting =
+      record.status == TripStatus::kRequested || record.status == TripStatus::kOffered;
+  if (trip_shard(record.id) < 0 || record.rider.empty() || is_terminal(record.status) ||
+      (!waiting && record.driver.empty()) ||
+      !valid_coordinates(record.pickup.lat, record.pickup.lng) ||
+      !valid_coordinates(record.destination.lat, record.destination.lng)) {
+    done(false);
+    return;
+  }
+  const unsigned caller = executor_.current_shard();
+  const unsigned home =
+      owner_shard({degs_to_rads(record.pickup.lat), degs_to_rads(record.pickup.lng)});
+  run_on(home, [this, record = std::move(record), caller, done = std::move(done)]() mutable {
+    install_adopted(std::move(record), caller, std::move(done));
+  });
+}
+
+void DispatchEngine::install_adopted(AdoptedTrip record, unsigned caller,
+                                     std::function<void(bool)> done) {
+  Shard& s = here();
+  const unsigned route = static_cast<unsigned>(trip_shard(record.id)) % shards_.size();
+  if (find_trip(s, record.id) != nullptr || (route == s.id && s.trips_at.contains(record.id))) {
+    reply<bool>(caller, std::move(done), false);
+    return;
+  }
+  arm_periodic(s);
+  auto owned = std::make_unique<Trip>();
+  Trip& trip = *owned;
+  trip.id = record.id;
+  trip.rider = std::move(record.rider);
+  trip.pickup = {degs_to_rads(record.pickup.lat), degs_to_rads(record.pickup.lng)};
+  trip.destination = {degs_to_rads(record.destination.lat), degs_to_rads(record.destination.lng)};
+  trip.pickup_res7 = res7_of(trip.pickup);
+  trip.surge = record.surge;
+  trip.fare_estimate = record.fare_estimate;
+  const NodeRef holder = config_.peers != nullptr ? config_.peers->node_named(record.driver_node) : 0;
+  const bool waiting =
+      record.status == TripStatus::kRequested || record.status == TripStatus::kOffered;
+  if (!waiting) {
+    trip.status = record.status;
+    trip.driver = std::move(record.driver);
+    trip.driver_node = holder;
+    trip.driver_shard = record.driver_shard;
+    trip.eta_s = record.eta_s;
+  }
+  s.trips.emplace(trip.id, std::move(owned));
+  if (route != s.id) {
+    run_on(route, [this, id = trip.id, at = s.id] { here().trips_at[id] = at; });
+  }
+  if (waiting) {
+    if (record.status == TripStatus::kOffered && !record.driver.empty()) {
+      // The offer died with the old home: release its driver, and tell the rider it is searched
+      // again (offered -> requested, as when an offer expires).
+      driver_state(holder, record.driver_shard, record.driver, trip.id, DriverStatus::kAvailable,
+                   true);
+      emit_trip(trip);
+    }
+    arm_match_deadline(trip);
+    start_matching(trip);
+  }
+  reply<bool>(caller, std::move(done), true);
 }
 
 void DispatchEngine::start_matching(Trip& trip) {
@@ -259,7 +332,8 @@ void DispatchEngine::transition(Trip& trip, TripStatus next) {
 void DispatchEngine::emit_trip(const Trip& trip) {
   events_.trip_event({trip.id, trip.status, trip.rider, trip.driver, trip.eta_s, trip.surge,
                       trip.fare_estimate, wall_us(), degrees(trip.pickup),
-                      degrees(trip.destination), trip.pickup_res7});
+                      degrees(trip.destination), trip.pickup_res7, trip.driver_node,
+                      trip.driver_shard});
 }
 
 void DispatchEngine::retire_if_terminal(Trip& trip) {
@@ -268,8 +342,13 @@ void DispatchEngine::retire_if_terminal(Trip& trip) {
   }
   Shard& s = here();
   std::erase(s.pool, trip.id);
-  executor_.timers().add_after(config_.terminal_retention_ns,
-                               [this, id = trip.id] { here().trips.erase(id); });
+  const unsigned route = static_cast<unsigned>(trip_shard(trip.id)) % shards_.size();
+  executor_.timers().add_after(config_.terminal_retention_ns, [this, id = trip.id, route] {
+    here().trips.erase(id);
+    if (route != here().id) {
+      run_on(route, [this, id] { here().trips_at.erase(id); });
+    }
+  });
 }
 
 void DispatchEngine::accept(std::string_view driver, std::string_view trip, ActionDone done) {
@@ -282,17 +361,37 @@ void DispatchEngine::decline(std::string_view driver, std::string_view trip, Act
                std::move(done));
 }
 
-void DispatchEngine::answer_offer(std::string driver, std::string trip_id, bool accepted,
-                                  unsigned caller, ActionDone done) {
-  const int home = trip_shard(trip_id);
-  if (home < 0 || home >= static_cast<int>(shards_.size())) {
-    done(DispatchError::kNotFound);
+void DispatchEngine::with_trip(std::string trip_id, std::function<void(Trip*)> fn) {
+  // Trip ids are "t<shard>-...": this node's trips live on that shard; a trip adopted from another
+  // node is found through that shard's trips_at (its id may name any shard, even one beyond ours).
+  const int named = trip_shard(trip_id);
+  if (named < 0) {
+    fn(nullptr);
     return;
   }
-  run_on(static_cast<unsigned>(home),
-         [this, driver = std::move(driver), trip_id = std::move(trip_id), accepted, caller,
-          done = std::move(done)]() mutable {
-           Trip* t = find_trip(here(), trip_id);
+  const unsigned route = static_cast<unsigned>(named) % shards_.size();
+  run_on(route, [this, trip_id = std::move(trip_id), fn = std::move(fn)]() mutable {
+    Shard& s = here();
+    if (Trip* t = find_trip(s, trip_id)) {
+      fn(t);
+      return;
+    }
+    const auto at = s.trips_at.find(trip_id);
+    if (at == s.trips_at.end()) {
+      fn(nullptr);
+      return;
+    }
+    run_on(at->second, [this, trip_id = std::move(trip_id), fn = std::move(fn)]() mutable {
+      fn(find_trip(here(), trip_id));
+    });
+  });
+}
+
+void DispatchEngine::answer_offer(std::string driver, std::string trip_id, bool accepted,
+                                  unsigned caller, ActionDone done) {
+  with_trip(std::move(trip_id),
+         [this, driver = std::move(driver), accepted, caller,
+          done = std::move(done)](Trip* t) mutable {
            if (t == nullptr) {
              reply<DispatchError>(caller, std::move(done), DispatchError::kNotFound);
              return;
@@ -313,7 +412,7 @@ void DispatchEngine::answer_offer(std::string driver, std::string trip_id, bool 
            } else {
              transition(*t, TripStatus::kRequested);
              release_driver(*t);
-             offer_next(trip_id);
+             offer_next(std::string(t->id));
            }
            reply<DispatchError>(caller, std::move(done), DispatchError::kOk);
          });
@@ -321,21 +420,15 @@ void DispatchEngine::answer_offer(std::string driver, std::string trip_id, bool 
 
 void DispatchEngine::trip_action(std::string_view user, std::string_view trip, TripAction action,
                                  ActionDone done) {
-  const int home = trip_shard(trip);
   const bool wire_action = action == TripAction::kArrive || action == TripAction::kStart ||
                            action == TripAction::kComplete || action == TripAction::kCancel;
   if (!wire_action) {
     done(DispatchError::kBadRequest);
     return;
   }
-  if (home < 0 || home >= static_cast<int>(shards_.size())) {
-    done(DispatchError::kNotFound);
-    return;
-  }
   const unsigned caller = executor_.current_shard();
-  run_on(static_cast<unsigned>(home), [this, user = std::string(user), trip_id = std::string(trip),
-                                       action, caller, done = std::move(done)]() mutable {
-    Trip* t = find_trip(here(), trip_id);
+  with_trip(std::string(trip), [this, user = std::string(user), action, caller,
+                                done = std::move(done)](Trip* t) mutable {
     if (t == nullptr) {
       reply<DispatchError>(caller, std::move(done), DispatchError::kNotFound);
       return;

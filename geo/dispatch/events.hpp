@@ -31,6 +31,10 @@ struct TripEvent {
   LatLngDeg pickup{};        ///< where the rider is picked up
   LatLngDeg destination{};
   CellId pickup_res7 = 0;    ///< the res-7 cell of `pickup` (its live map, cell:<res7>)
+  /// Where `driver` is held: a DispatchPeers NodeRef of the emitting shard (0: this node) and the
+  /// shard there. A pool records it with the trip, so that a node adopting the trip reaches it.
+  std::uint32_t driver_node = 0;
+  unsigned driver_shard = 0;
 };
 
 class DispatchEvents {

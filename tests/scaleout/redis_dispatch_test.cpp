@@ -447,3 +447,161 @@ TEST_CASE("forwarded ops are answered to every shard of the asking node") {
   stop_all(nodes);
 }
 
+namespace {
+
+/// The statuses of the trip events `client` receives until `last` (each read bounded by 10 s).
+std::vector<std::string> statuses_until(WsClient& client, const std::string& trip,
+                                        std::string_view last) {
+  std::vector<std::string> seen;
+  while (seen.empty() || seen.back() != last) {
+    const std::string frame = client.next("trip");
+    simdjson::dom::element e = client.parse(frame);
+    std::string_view status;
+    if (std::string_view(e["op"]) == "trip" && e["status"].get(status) == simdjson::SUCCESS &&
+        std::string_view(e["trip"]) == trip) {
+      seen.emplace_back(status);
+    }
+  }
+  return seen;
+}
+
+/// Sends `frame` (an accept or trip action with id 21) until it is answered other than
+/// `unavailable` or `not_found`, as while the trip's home is dead and not yet adopted (at most
+/// 15 s); the answer.
+std::string until_answered(WsClient& client, const std::string& frame, std::string_view op) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  for (;;) {
+    client.send(frame);
+    std::string reply;
+    do {
+      reply = client.next(op);  // skips trip events (no id) of this client
+    } while (reply.find("\"id\":21") == std::string::npos);
+    const bool retry = reply.find("\"unavailable\"") != std::string::npos ||
+                       reply.find("\"not_found\"") != std::string::npos;
+    if (!retry || std::chrono::steady_clock::now() > give_up) {
+      return reply;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+std::string trip_frame(const std::string& trip, std::string_view action) {
+  return R"({"op":"trip","id":21,"trip":")" + trip + R"(","action":")" + std::string(action) +
+         "\"}";
+}
+
+/// Stops `leaving` and returns the node among the others that now owns `region`, once every
+/// remaining node knows the smaller pool.
+std::string stop_node(Pool& nodes, const std::string& leaving, geo::CellId region) {
+  nodes[leaving]->request_stop();
+  nodes[leaving]->join();
+  nodes.erase(leaving);
+  std::vector<app::Node*> rest;
+  std::vector<std::string> ids;
+  for (auto& [id, node] : nodes) {
+    rest.push_back(node.get());
+    ids.push_back(id);
+  }
+  wait_for_pool(rest, rest.size());
+  scaleout::RegionOwners owners(ids.front());
+  owners.set_live(ids);
+  return owners.owner_of(region);
+}
+
+std::string ride_frame(Point pickup) {
+  return fmt::format(R"({{"op":"ride","id":8,"lat":{},"lng":{},"dest_lat":{},"dest_lng":{}}})",
+                     pickup.lat, pickup.lng, pickup.lat + 0.01, pickup.lng);
+}
+
+}  // namespace
+
+TEST_CASE("a matched trip goes on to completion on another node when its home node stops") {
+  testing::RedisServer server;
+  const Border border = find_border();
+  Pool nodes = start_pool(server);
+  const std::string home = border.near_owner;  // owns the pickup's region: the trip's home
+
+  const Point pickup = border.at_km(-0.8);
+  REQUIRE(region_of(pickup) == border.near_region);
+  Driver driver{"d-trip", border.at_km(-1.2), border.third, nullptr};
+  driver.ws = std::make_unique<WsClient>(nodes[driver.node]->port(), driver.id, "driver");
+  send_fix(driver);
+  WsClient rider(nodes[border.far_owner]->port(), "rider-5", "rider");
+  rider.send(ride_frame(pickup));
+  const std::string trip(std::string_view(rider.parse(rider.next("ride"))["trip"]));
+  REQUIRE(trip.ends_with("-" + home));
+  const std::string offer = driver.ws->next("offer");
+  REQUIRE(std::string_view(driver.ws->parse(offer)["trip"]) == trip);
+  driver.ws->send(R"({"op":"accept","id":9,"trip":")" + trip + "\"}");
+  REQUIRE(driver.ws->next("accept").find("\"error\"") == std::string::npos);
+  // (the `requested` event may come before the ride's reply, which skipped it)
+  std::vector<std::string> seen = statuses_until(rider, trip, "matched");
+  std::erase(seen, "requested");
+  CHECK(server.command({"SISMEMBER", "hw:{node:" + home + "}:trips", trip}).integer() == 1);
+
+  // The home stops; the new owner of the pickup's region adopts the trip from its record.
+  const std::string adopter = stop_node(nodes, home, border.near_region);
+  for (const std::string_view action : {"arrive", "start", "complete"}) {
+    const std::string reply = until_answered(*driver.ws, trip_frame(trip, action), "trip");
+    INFO(action << ": " << reply);
+    REQUIRE(reply.find("\"action\"") != std::string::npos);
+  }
+  const std::vector<std::string> after = statuses_until(rider, trip, "completed");
+  seen.insert(seen.end(), after.begin(), after.end());
+  CHECK(seen == std::vector<std::string>{"offered", "matched", "arrived", "on_trip", "completed"});
+  const std::string key = "hw:{trip:" + trip + "}";
+  CHECK(server.command({"HGET", key, "status"}).str() == "completed");
+  CHECK(server.command({"HGET", key, "home"}).str() == adopter);
+  CHECK(server.command({"SISMEMBER", "hw:{node:" + home + "}:trips", trip}).integer() == 0);
+  CHECK(server.command({"SISMEMBER", "hw:{node:" + adopter + "}:trips", trip}).integer() == 0);
+  CHECK(nodes[adopter]->metrics().counter_total("dispatch_trips_adopted_total") == 1);
+
+  stop_all(nodes);
+}
+
+TEST_CASE("a trip waiting for a driver when its home node stops is matched by the adopting node") {
+  testing::RedisServer server;
+  const Border border = find_border();
+  Pool nodes = start_pool(server);
+  const std::string home = border.near_owner;
+
+  // No driver yet: the trip is requested and searched again every retry interval.
+  const Point pickup = border.at_km(-0.8);
+  WsClient rider(nodes[border.far_owner]->port(), "rider-6", "rider");
+  rider.send(ride_frame(pickup));
+  const std::string trip(std::string_view(rider.parse(rider.next("ride"))["trip"]));
+  REQUIRE(trip.ends_with("-" + home));
+
+  const std::string adopter = stop_node(nodes, home, border.near_region);
+  const std::string key = "hw:{trip:" + trip + "}";
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (server.command({"HGET", key, "home"}).str() != adopter &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(server.command({"HGET", key, "home"}).str() == adopter);
+
+  // A driver comes online near the pickup (connected to the rider's node): the adopter offers it
+  // the trip, and the accept reaches the adopter although the trip id names the dead node.
+  Driver driver{"d-late", border.at_km(-1.2), border.far_owner, nullptr};
+  driver.ws = std::make_unique<WsClient>(nodes[driver.node]->port(), driver.id, "driver");
+  send_fix(driver);
+  const std::string offer = driver.ws->next("offer");
+  INFO(offer);
+  REQUIRE(std::string_view(driver.ws->parse(offer)["trip"]) == trip);
+  const std::string accepted = until_answered(
+      *driver.ws, R"({"op":"accept","id":21,"trip":")" + trip + "\"}", "accept");
+  INFO(accepted);
+  CHECK(accepted.find("\"error\"") == std::string::npos);
+  std::vector<std::string> seen = statuses_until(rider, trip, "matched");
+  std::erase(seen, "requested");  // at creation (maybe skipped by the ride reply's wait)
+  CHECK(seen == std::vector<std::string>{"offered", "matched"});
+  CHECK(server.command({"HGET", key, "driver"}).str() == "d-late");
+
+  // The rider cancels through its own node; the adopter answers.
+  const std::string cancel = until_answered(rider, trip_frame(trip, "cancel"), "trip");
+  INFO(cancel);
+  CHECK(cancel.find("\"action\"") != std::string::npos);
+
+  stop_all(nodes);
+}
