@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "app/detail/cluster_codec.hpp"
+#include "core/clock.hpp"
 #include "scaleout/region_owners.hpp"
 
 namespace hexwire::app {
@@ -18,6 +19,31 @@ using scaleout::RpcStatus;
 
 namespace {
 constexpr std::size_t kMaxDriversPerAnswer = 200;
+
+std::string base36(std::int64_t value) {
+  std::string text;
+  auto rest = static_cast<std::uint64_t>(value);
+  do {
+    text.insert(text.begin(), "0123456789abcdefghijklmnopqrstuvwxyz"[rest % 36]);
+    rest /= 36;
+  } while (rest != 0);
+  return text;
+}
+
+/// The driver's state on a trip of this status; nullopt when the trip does not hold its driver.
+std::optional<geo::DriverStatus> driver_busy(geo::TripStatus status) noexcept {
+  switch (status) {
+    case geo::TripStatus::kOffered:
+      return geo::DriverStatus::kOffered;
+    case geo::TripStatus::kMatched:
+    case geo::TripStatus::kArrived:
+      return geo::DriverStatus::kEnRoute;
+    case geo::TripStatus::kOnTrip:
+      return geo::DriverStatus::kOnTrip;
+    default:
+      return std::nullopt;
+  }
+}
 }  // namespace
 
 struct DispatchCluster::Slice {
@@ -30,6 +56,7 @@ struct DispatchCluster::Slice {
   std::map<std::string, geo::NodeRef, std::less<>> driver_nodes;
   std::atomic<std::size_t> live_known{1};
   bool stopped = false;  // after stop_shard: nothing goes out any more (connections closing)
+  bool resumed = false;  // shard 0: this node's list of trips was read after its start
   core::Counter* forwarded = nullptr;
   core::Counter* forward_failures = nullptr;
   core::Counter* peer_calls = nullptr;
@@ -38,7 +65,7 @@ struct DispatchCluster::Slice {
 
 DispatchCluster::DispatchCluster(core::Executor& executor, core::MetricsRegistry& metrics,
                                  DispatchClusterConfig config, geo::DispatchEvents& next)
-    : executor_(executor), config_(std::move(config)), next_(next) {
+    : executor_(executor), config_(std::move(config)), run_(base36(core::wall_us())), next_(next) {
   for (unsigned shard = 0; shard < executor.shard_count(); ++shard) {
     auto slice = std::make_unique<Slice>(config_.rpc.node_id);
     slice->forwarded = &metrics.counter("dispatch_forwarded_total",
@@ -88,9 +115,13 @@ void DispatchCluster::set_live(const std::vector<std::string>& live) {
   if (executor_.current_shard() != 0) {
     return;
   }
+  if (!s.resumed && engine_ != nullptr) {  // trips of an earlier run of this node id
+    s.resumed = true;
+    adopt_trips_of(config_.rpc.node_id, true);
+  }
   for (const std::string& node : before) {  // shard 0 adopts the trips of nodes that died
     if (!std::binary_search(s.owners.nodes().begin(), s.owners.nodes().end(), node)) {
-      adopt_trips_of(node);
+      adopt_trips_of(node, false);
     }
   }
 }
@@ -416,6 +447,57 @@ void DispatchCluster::driver_state(geo::NodeRef node, unsigned shard, std::strin
   }
 }
 
+void DispatchCluster::driver_trip(std::string_view driver,
+                                  std::function<void(geo::DriverTripState)> done) {
+  redis::RedisClient* redis = redis_here();
+  if (redis == nullptr) {
+    return;  // stopped
+  }
+  const std::string pointer = driver_key(driver);
+  redis->command(pointer, {"GET", pointer},
+                 [this, driver = std::string(driver), done = std::move(done)](
+                     redis::RedisStatus status, redis::ReplyView trip) mutable {
+                   if (status != redis::RedisStatus::kOk || trip.is_error()) {
+                     done({});
+                     return;
+                   }
+                   if (trip.is_nil() || trip.str().empty()) {
+                     done({true, {}, geo::DriverStatus::kAvailable});
+                     return;
+                   }
+                   read_driver_trip(std::move(driver), std::string(trip.str()), std::move(done));
+                 });
+}
+
+void DispatchCluster::read_driver_trip(std::string driver, std::string trip,
+                                       std::function<void(geo::DriverTripState)> done) {
+  redis::RedisClient* redis = redis_here();
+  if (redis == nullptr) {
+    return;
+  }
+  const std::string key = trip_key(trip);
+  redis->command(key, {"HMGET", key, "status", "driver"},
+                 [driver = std::move(driver), trip = std::move(trip), done = std::move(done)](
+                     redis::RedisStatus status, redis::ReplyView fields) mutable {
+                   if (status != redis::RedisStatus::kOk || !fields.is_array() ||
+                       fields.size() != 2) {
+                     done({});
+                     return;
+                   }
+                   geo::DriverTripState state{true, {}, geo::DriverStatus::kAvailable};
+                   geo::TripStatus trip_status = geo::TripStatus::kRequested;
+                   const std::optional<geo::DriverStatus> busy =
+                       !fields[0].is_nil() && geo::parse_trip_status(fields[0].str(), &trip_status)
+                           ? driver_busy(trip_status)
+                           : std::nullopt;
+                   if (busy && !fields[1].is_nil() && fields[1].str() == driver) {
+                     state.trip = std::move(trip);
+                     state.status = *busy;
+                   }
+                   done(std::move(state));
+                 });
+}
+
 // ---------------------------------------------------------------------------------------------
 // geo::DispatchEvents
 
@@ -446,8 +528,8 @@ void DispatchCluster::trip_event(const geo::TripEvent& event) {
     client.command(key,
                    {"HSET", key, "status", geo::to_string(event.status), "rider", event.rider,
                     "driver", event.driver, "pickup", pickup, "destination", destination,
-                    "eta_surge_fare_ts", numbers, "home", config_.rpc.node_id, "driver_at",
-                    driver_at},
+                    "eta_surge_fare_ts", numbers, "home", config_.rpc.node_id, "run", run_,
+                    "driver_at", driver_at},
                    nullptr);
     client.command(key, {"EXPIRE", key, ttl}, nullptr);
     // The home's list of trips in progress: what a node adopting them reads when this one dies.
@@ -455,6 +537,12 @@ void DispatchCluster::trip_event(const geo::TripEvent& event) {
     client.command(list, {geo::is_terminal(event.status) ? "SREM" : "SADD", list, event.trip},
                    nullptr);
     client.command(list, {"EXPIRE", list, std::to_string(config_.trip_ttl_s)}, nullptr);
+    if (!event.driver.empty() && driver_busy(event.status)) {
+      // Where a node that gets this driver next (it moved, reconnected, or its holder restarted)
+      // looks up its trip (driver_trip). Never deleted: the trip's record says when it is over.
+      const std::string pointer = driver_key(event.driver);
+      client.command(pointer, {"SET", pointer, std::string(event.trip), "EX", ttl}, nullptr);
+    }
   }
   next_.trip_event(event);
 }

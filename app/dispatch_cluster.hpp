@@ -7,8 +7,10 @@
 // requests on its engine. As geo::DispatchPeers it lets the engine search and reserve drivers held
 // by other nodes (exact nearest across borders), and as geo::DispatchEvents it writes every trip
 // status change to Redis (`<prefix>:{trip:ID}`, expiring; trips in progress listed per home node)
-// before handing the event on. When a node dies, the new owner of each of its trips' pickup
-// regions adopts the trip from its record. See docs/scale-out.md, "Dispatch across nodes".
+// before handing the event on, with a per-driver pointer to its trip: a node that gets a driver new
+// to it asks there whether it is on a trip before it may be matched. When a node dies, the new owner of each of its trips' pickup
+// regions adopts the trip from its record; a node restarted under the same id takes back the trips
+// of its earlier run that nobody adopted. See docs/scale-out.md, "Dispatch across nodes".
 #pragma once
 
 #include <atomic>
@@ -83,8 +85,11 @@ class DispatchCluster final : public geo::DispatchPeers, public geo::DispatchEve
   void lookup_trip_home(std::string_view trip, Done<std::string> done);
   /// True when `node` is in the live set the calling shard knows (this node always is).
   [[nodiscard]] bool is_live(std::string_view node);
-  /// The trip-id suffix of this node (geo::DispatchConfig::trip_suffix).
-  [[nodiscard]] std::string trip_suffix() const { return "-" + config_.rpc.node_id; }
+  /// The trip-id suffix of this node (geo::DispatchConfig::trip_suffix): ".<run>-<node id>", so
+  /// that a node restarted under the same id never reuses an id of its earlier run.
+  [[nodiscard]] std::string trip_suffix() const { return "." + run_ + "-" + config_.rpc.node_id; }
+  /// This run of the node (base 36 of its start time in microseconds).
+  [[nodiscard]] const std::string& run() const noexcept { return run_; }
 
   // Forwarding (DispatchService). `done` runs later on the calling shard; status kUnavailable when
   // the owner did not answer within the deadline.
@@ -117,6 +122,11 @@ class DispatchCluster final : public geo::DispatchPeers, public geo::DispatchEve
                std::function<void(bool)> done) override;
   void driver_state(geo::NodeRef node, unsigned shard, std::string_view driver,
                     std::string_view trip, geo::DriverStatus status, bool only_if_trip) override;
+  /// From `<prefix>:{driver:ID}` (the trip the driver was last given, written with every trip
+  /// event that involves it) and that trip's record: on it while the record names the driver in
+  /// offered, matched, arrived or on_trip.
+  void driver_trip(std::string_view driver,
+                   std::function<void(geo::DriverTripState)> done) override;
 
   // geo::DispatchEvents: trip events are written to Redis, then everything goes on to `next`.
   void offer(std::string_view driver, std::string_view trip, geo::LatLngDeg pickup, double eta_s,
@@ -138,20 +148,30 @@ class DispatchCluster final : public geo::DispatchPeers, public geo::DispatchEve
   /// shard stopped.
   redis::RedisClient* redis_here();
   void count_adopted() noexcept;
+  /// driver_trip, second step: whether `trip`'s record still holds `driver`.
+  void read_driver_trip(std::string driver, std::string trip,
+                        std::function<void(geo::DriverTripState)> done);
   void send(const std::string& node, std::string payload);
   // dispatch_cluster_serve.cpp: this node answering requests (on shard 0), and adopting the trips
   // of nodes that died (shard 0 reads their lists when the live set loses them).
   void serve(std::string_view payload, const scaleout::RpcFrom& from);
   void answer(const scaleout::RpcFrom& from, std::string payload);
-  void adopt_trips_of(const std::string& dead);
-  void adopt_trip(const std::string& dead, const std::string& trip);
+  /// `own`: this node's list after a restart (trips of its earlier run nobody adopted).
+  void adopt_trips_of(const std::string& dead, bool own);
+  void adopt_trip(const std::string& dead, const std::string& trip, bool own);
+  /// Makes this node the record's home if it still is `home` in run `run` (atomic in Redis):
+  /// exactly one node takes a trip over, however many try.
+  void claim_trip(geo::AdoptedTrip record, const std::string& home, const std::string& run);
   void adopted(const std::string& dead, const std::string& trip);
   [[nodiscard]] std::string trip_key(std::string_view trip) const;
   /// The set of a node's trips in progress (`<prefix>:{node:ID}:trips`).
   [[nodiscard]] std::string trips_key(std::string_view node) const;
+  /// The trip a driver was last given (`<prefix>:{driver:ID}`).
+  [[nodiscard]] std::string driver_key(std::string_view driver) const;
 
   core::Executor& executor_;
   DispatchClusterConfig config_;
+  std::string run_;
   geo::DispatchEvents& next_;
   geo::DispatchEngine* engine_ = nullptr;
   std::vector<std::unique_ptr<Slice>> slices_;

@@ -27,16 +27,6 @@ bool valid_action(int action) noexcept {
   return action >= 0 && action <= static_cast<int>(geo::TripAction::kCancel);
 }
 
-std::optional<geo::TripStatus> status_named(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(geo::TripStatus::kUnmatched); ++i) {
-    const auto status = static_cast<geo::TripStatus>(i);
-    if (name == geo::to_string(status)) {
-      return status;
-    }
-  }
-  return std::nullopt;
-}
-
 /// "lat,lng" as DispatchCluster::trip_event writes it.
 bool read_point(std::string text, geo::LatLngDeg& point) {
   std::replace(text.begin(), text.end(), ',', ' ');
@@ -46,10 +36,16 @@ bool read_point(std::string text, geo::LatLngDeg& point) {
   return r.ok();
 }
 
-/// A trip's Redis record (HGETALL field/value pairs) as an AdoptedTrip, and its `home` node;
-/// nullopt when a field is missing or unreadable.
+/// Sets the record's home to ARGV[3] in run ARGV[4] if it still is ARGV[1] in run ARGV[2].
+constexpr const char* kClaimScript =
+    "if redis.call('HGET', KEYS[1], 'home') == ARGV[1] and "
+    "(redis.call('HGET', KEYS[1], 'run') or '') == ARGV[2] then "
+    "redis.call('HSET', KEYS[1], 'home', ARGV[3], 'run', ARGV[4]) return 1 end return 0";
+
+/// A trip's Redis record (HGETALL field/value pairs) as an AdoptedTrip, and its `home` node and
+/// the `run` of that node that wrote it; nullopt when a field is missing or unreadable.
 std::optional<geo::AdoptedTrip> read_record(const std::string& trip, redis::ReplyView fields,
-                                            std::string& home) {
+                                            std::string& home, std::string& run) {
   geo::AdoptedTrip record;
   record.id = trip;
   std::optional<geo::TripStatus> status;
@@ -60,13 +56,17 @@ std::optional<geo::AdoptedTrip> read_record(const std::string& trip, redis::Repl
     const std::string_view name = fields[i].str();
     const std::string_view value = fields[i + 1].str();
     if (name == "status") {
-      status = status_named(value);
+      if (geo::TripStatus named{}; geo::parse_trip_status(value, &named)) {
+        status = named;
+      }
     } else if (name == "rider") {
       record.rider = value;
     } else if (name == "driver") {
       record.driver = value;
     } else if (name == "home") {
       home = value;
+    } else if (name == "run") {
+      run = value;
     } else if (name == "pickup") {
       pickup = read_point(std::string(value), record.pickup);
     } else if (name == "destination") {
@@ -99,7 +99,11 @@ std::string DispatchCluster::trips_key(std::string_view node) const {
   return config_.rpc.prefix + ":{node:" + std::string(node) + "}:trips";
 }
 
-void DispatchCluster::adopt_trips_of(const std::string& dead) {
+std::string DispatchCluster::driver_key(std::string_view driver) const {
+  return config_.rpc.prefix + ":{driver:" + std::string(driver) + "}";
+}
+
+void DispatchCluster::adopt_trips_of(const std::string& dead, bool own) {
   if (engine_ == nullptr) {
     return;
   }
@@ -109,45 +113,70 @@ void DispatchCluster::adopt_trips_of(const std::string& dead) {
   }
   const std::string list = trips_key(dead);
   redis->command(list, {"SMEMBERS", list},
-                          [this, dead](redis::RedisStatus status, redis::ReplyView trips) {
+                          [this, dead, own](redis::RedisStatus status, redis::ReplyView trips) {
                             if (status != redis::RedisStatus::kOk || !trips.is_array()) {
                               return;  // Redis unreachable: these trips stay with their records
                             }
                             for (std::size_t i = 0; i < trips.size(); ++i) {
-                              adopt_trip(dead, std::string(trips[i].str()));
+                              adopt_trip(dead, std::string(trips[i].str()), own);
                             }
                           });
 }
 
-void DispatchCluster::adopt_trip(const std::string& dead, const std::string& trip) {
+void DispatchCluster::adopt_trip(const std::string& dead, const std::string& trip, bool own) {
   redis::RedisClient* redis = redis_here();
   if (redis == nullptr) {
     return;
   }
   const std::string key = trip_key(trip);
   redis->command(
-      key, {"HGETALL", key}, [this, dead, trip](redis::RedisStatus status, redis::ReplyView fields) {
+      key, {"HGETALL", key},
+      [this, dead, trip, own](redis::RedisStatus status, redis::ReplyView fields) {
         if (status != redis::RedisStatus::kOk || !fields.is_array()) {
           return;
         }
         std::string home;
-        std::optional<geo::AdoptedTrip> record = read_record(trip, fields, home);
-        if (!record || geo::is_terminal(record->status)) {
-          const std::string list = trips_key(dead);  // expired, unreadable or over: nothing to do
+        std::string run;
+        std::optional<geo::AdoptedTrip> record = read_record(trip, fields, home, run);
+        // Expired, unreadable or over, or (in this node's own list) adopted by another node while
+        // this one was down: not this list's any more.
+        if (!record || geo::is_terminal(record->status) || (own && home != dead)) {
+          const std::string list = trips_key(dead);
           if (redis::RedisClient* again = redis_here()) {
             again->command(list, {"SREM", list, trip}, nullptr);
           }
           return;
         }
-        if (home != dead || remote_owner(record->pickup.lat, record->pickup.lng)) {
-          return;  // adopted already, or the pickup region's new owner is another node
+        if (home != dead || (own && run == run_) ||
+            (!own && remote_owner(record->pickup.lat, record->pickup.lng))) {
+          return;  // adopted already, this run's own, or the pickup region is another node's
         }
-        engine_->adopt_trip(std::move(*record), [this, dead, trip](bool taken) {
-          if (taken) {
-            adopted(dead, trip);
-          }
-        });
+        claim_trip(std::move(*record), home, run);
       });
+}
+
+void DispatchCluster::claim_trip(geo::AdoptedTrip record, const std::string& home,
+                                 const std::string& run) {
+  redis::RedisClient* redis = redis_here();
+  if (redis == nullptr) {
+    return;
+  }
+  const std::string key = trip_key(record.id);
+  redis->command(key, {"EVAL", kClaimScript, "1", key, home, run, config_.rpc.node_id, run_},
+                 [this, home, record = std::move(record)](redis::RedisStatus status,
+                                                          redis::ReplyView claimed) mutable {
+                   if (status != redis::RedisStatus::kOk || claimed.is_error() ||
+                       claimed.integer() != 1) {
+                     return;  // another node (or this node's other run) took it first
+                   }
+                   std::string trip = record.id;
+                   engine_->adopt_trip(std::move(record),
+                                       [this, home, trip = std::move(trip)](bool taken) {
+                                         if (taken) {
+                                           adopted(home, trip);
+                                         }
+                                       });
+                 });
 }
 
 void DispatchCluster::adopted(const std::string& dead, const std::string& trip) {
@@ -156,14 +185,14 @@ void DispatchCluster::adopted(const std::string& dead, const std::string& trip) 
   if (redis == nullptr) {
     return;
   }
-  redis::RedisClient& client = *redis;
-  const std::string key = trip_key(trip);
-  client.command(key, {"HSET", key, "home", config_.rpc.node_id}, nullptr);
+  redis::RedisClient& client = *redis;  // the record's home was set by the claim
   const std::string mine = trips_key(config_.rpc.node_id);
   client.command(mine, {"SADD", mine, trip}, nullptr);
   client.command(mine, {"EXPIRE", mine, std::to_string(config_.trip_ttl_s)}, nullptr);
-  const std::string theirs = trips_key(dead);
-  client.command(theirs, {"SREM", theirs, trip}, nullptr);
+  if (dead != config_.rpc.node_id) {
+    const std::string theirs = trips_key(dead);
+    client.command(theirs, {"SREM", theirs, trip}, nullptr);
+  }
 }
 
 void DispatchCluster::serve(std::string_view payload, const scaleout::RpcFrom& from) {

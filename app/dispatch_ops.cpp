@@ -251,7 +251,8 @@ void DispatchService::answer_offer(WsConnection& c, std::string_view id, std::st
     send_error(shards_, c, id, ErrorCode::kForbidden, {"riders do not answer offers"});
     return;
   }
-  if (cluster_ != nullptr && forward_offer_answer(c, id, trip, accepted)) {
+  if (cluster_ != nullptr) {
+    forward_offer_answer(c, id, trip, accepted);
     return;
   }
   auto done = [reply = ReplyTo{&shards_, c.id(), std::string(id)}, trip = std::string(trip),
@@ -266,7 +267,8 @@ void DispatchService::answer_offer(WsConnection& c, std::string_view id, std::st
 }
 
 void DispatchService::trip(WsConnection& c, std::string_view id, const TripOp& op) {
-  if (cluster_ != nullptr && forward_trip_action(c, id, op)) {
+  if (cluster_ != nullptr) {
+    forward_trip_action(c, id, op);
     return;
   }
   engine_.trip_action(c.identity()->user, op.trip, geo_action(op.action),

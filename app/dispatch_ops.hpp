@@ -16,6 +16,9 @@
 namespace CLI {
 class App;
 }
+namespace hexwire::scaleout {
+enum class RpcStatus : std::uint8_t;
+}
 
 namespace hexwire::app {
 
@@ -66,13 +69,18 @@ class DispatchService {
   bool forward_loc(WsConnection& connection, std::string_view id, const geo::GpsFix& fix);
   bool forward_nearby(WsConnection& connection, std::string_view id, const NearbyOp& op);
   bool forward_ride(WsConnection& connection, std::string_view id, const RideOp& op);
-  bool forward_offer_answer(WsConnection& connection, std::string_view id,
-                            std::string_view trip, bool accepted);
-  bool forward_trip_action(WsConnection& connection, std::string_view id, const TripOp& op);
-  /// Runs `run` with the node home to `trip` (nullptr: this one, which adopted it) unless the trip
-  /// is this node's own (false: the caller runs it locally); `unavailable` when nobody has it.
-  bool via_trip_home(std::string_view trip, const detail::ReplyTo& reply,
-                     std::function<void(const std::string* node)> run);
+  // Trip ops in a pool: always at the trip's home, wherever that is now.
+  void forward_offer_answer(WsConnection& connection, std::string_view id, std::string_view trip,
+                            bool accepted);
+  void forward_trip_action(WsConnection& connection, std::string_view id, const TripOp& op);
+  /// A trip op run on `node` (nullptr: this node's engine); done(status, error) on this shard.
+  using TripOpDone = std::function<void(scaleout::RpcStatus, geo::DispatchError)>;
+  using TripOpAt = std::function<void(const std::string* node, TripOpDone done)>;
+  /// Runs `at` at the home of `trip` and gives its error to `answer`: the node named in the id, or
+  /// the home in the trip's record when that node is dead or answers not_found (the trip was
+  /// adopted while it was down); `unavailable` to `reply` when no home answered.
+  void at_trip_home(std::string trip, const detail::ReplyTo& reply, TripOpAt at,
+                    std::function<void(geo::DispatchError)> answer);
 
   WsShards& shards_;
   geo::DispatchEngine& engine_;

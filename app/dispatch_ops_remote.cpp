@@ -1,6 +1,7 @@
 // Dispatch ops of a pool of nodes: an op whose region (loc, nearby, ride: the region of its point)
 // or trip (accept, decline, trip: the home node in the trip id, or for a trip of a dead node the
-// node that adopted it, from the trip's Redis record) belongs to another node is sent there
+// node that adopted it, from the trip's Redis record; also when the node named in the id answers
+// not_found, as after it restarted while its trips were adopted) belongs to another node is sent there
 // through the DispatchCluster, and its answer becomes the same reply a local engine would
 // have produced; an owner that does not answer in time gives `unavailable`. A driver whose fixes
 // move to another node's region is forgotten here (and by the node that held it before), so that
@@ -16,6 +17,20 @@ namespace hexwire::app {
 
 using namespace detail;
 using scaleout::RpcStatus;
+
+namespace {
+/// The end of a trip op: `unavailable` when its node did not answer, else the engine's error.
+std::function<void(RpcStatus, geo::DispatchError)> answered_by(
+    const ReplyTo& reply, std::function<void(geo::DispatchError)> answer) {
+  return [reply, answer = std::move(answer)](RpcStatus status, geo::DispatchError error) {
+    if (status != RpcStatus::kOk) {
+      reply_unavailable(reply, "trip");
+      return;
+    }
+    answer(error);
+  };
+}
+}  // namespace
 
 bool DispatchService::forward_loc(WsConnection& c, std::string_view id, const geo::GpsFix& fix) {
   const std::optional<std::string> owner = cluster_->remote_owner(fix.lat_deg, fix.lng_deg);
@@ -73,81 +88,95 @@ bool DispatchService::forward_ride(WsConnection& c, std::string_view id, const R
   return true;
 }
 
-bool DispatchService::via_trip_home(std::string_view trip, const ReplyTo& reply,
-                                    std::function<void(const std::string* node)> run) {
+void DispatchService::at_trip_home(std::string trip, const ReplyTo& reply, TripOpAt at,
+                                   std::function<void(geo::DispatchError)> answer) {
   DispatchCluster::TripRoute route = cluster_->trip_route(trip);
-  switch (route.kind) {
-    case DispatchCluster::TripRoute::Kind::kHere:
-      return false;
-    case DispatchCluster::TripRoute::Kind::kNode:
-      run(&route.node);
-      return true;
-    case DispatchCluster::TripRoute::Kind::kLookup:
-      break;
-  }
-  // The node named in the id is gone: its trips are adopted by other nodes, which write
-  // themselves into the trip's record.
-  cluster_->lookup_trip_home(
-      trip, [this, reply, run = std::move(run)](RpcStatus status, std::string home) {
-        if (status != RpcStatus::kOk || !cluster_->is_live(home)) {
-          reply_unavailable(reply, "trip");  // not adopted yet (or Redis down)
-          return;
-        }
-        run(home == cluster_->node_id() ? nullptr : &home);
-      });
-  return true;
-}
-
-bool DispatchService::forward_offer_answer(WsConnection& c, std::string_view id,
-                                           std::string_view trip, bool accepted) {
-  const ReplyTo reply{&shards_, c.id(), std::string(id)};
-  return via_trip_home(trip, reply, [this, reply, user = c.identity()->user,
-                                     trip = std::string(trip), accepted](const std::string* node) {
-    if (node == nullptr) {  // adopted by this node
-      auto done = [reply, trip, accepted](geo::DispatchError error) {
-        reply_offer_answer(reply, trip, accepted, error);
-      };
-      if (accepted) {
-        engine_.accept(user, trip, std::move(done));
-      } else {
-        engine_.decline(user, trip, std::move(done));
-      }
-      return;
-    }
-    cluster_->forward_offer_answer(
-        *node, user, trip, accepted,
-        [reply, trip, accepted](RpcStatus status, geo::DispatchError error) {
-          if (status != RpcStatus::kOk) {
-            reply_unavailable(reply, "trip");
+  if (route.kind == DispatchCluster::TripRoute::Kind::kLookup) {
+    // The node named in the id is gone: its trips are adopted by other nodes, which write
+    // themselves into the trip's record.
+    cluster_->lookup_trip_home(
+        trip, [this, reply, at = std::move(at), answer = std::move(answer)](
+                  RpcStatus status, std::string home) mutable {
+          if (status != RpcStatus::kOk || !cluster_->is_live(home)) {
+            reply_unavailable(reply, "trip");  // not adopted yet (or Redis down)
             return;
           }
-          reply_offer_answer(reply, trip, accepted, error);
+          at(home == cluster_->node_id() ? nullptr : &home,
+             answered_by(reply, std::move(answer)));
         });
-  });
-}
-
-bool DispatchService::forward_trip_action(WsConnection& c, std::string_view id,
-                                          const TripOp& op) {
-  const ReplyTo reply{&shards_, c.id(), std::string(id)};
-  return via_trip_home(op.trip, reply, [this, reply, user = c.identity()->user,
-                                        trip = std::string(op.trip),
-                                        action = op.action](const std::string* node) {
-    const auto done = [reply, trip, action](geo::DispatchError error) {
-      reply_trip_action(reply, trip, action, error);
-    };
-    if (node == nullptr) {  // adopted by this node
-      engine_.trip_action(user, trip, geo_action(action), done);
+    return;
+  }
+  // The node named in the id (this one or another live one). It may not know the trip: adopted
+  // by another node while it was down, before it came back under the same id. Then the record
+  // names the trip's home, asked once more.
+  const std::string first =
+      route.kind == DispatchCluster::TripRoute::Kind::kNode ? route.node : cluster_->node_id();
+  auto again = [this, trip, first, reply, at, answer](RpcStatus status,
+                                                       geo::DispatchError error) mutable {
+    if (status != RpcStatus::kOk) {
+      reply_unavailable(reply, "trip");
       return;
     }
-    cluster_->forward_trip_action(*node, user, trip, geo_action(action),
-                                  [reply, done](RpcStatus status, geo::DispatchError error) {
-                                    if (status != RpcStatus::kOk) {
-                                      reply_unavailable(reply, "trip");
-                                      return;
-                                    }
-                                    done(error);
-                                  });
-  });
+    if (error != geo::DispatchError::kNotFound) {
+      answer(error);
+      return;
+    }
+    cluster_->lookup_trip_home(
+        trip, [this, first, reply, at = std::move(at), answer = std::move(answer)](
+                  RpcStatus found, std::string home) mutable {
+          if (found != RpcStatus::kOk || home == first || !cluster_->is_live(home)) {
+            answer(geo::DispatchError::kNotFound);
+            return;
+          }
+          at(home == cluster_->node_id() ? nullptr : &home,
+             answered_by(reply, std::move(answer)));
+        });
+  };
+  at(route.kind == DispatchCluster::TripRoute::Kind::kNode ? &route.node : nullptr,
+     std::move(again));
+}
+
+void DispatchService::forward_offer_answer(WsConnection& c, std::string_view id,
+                                           std::string_view trip, bool accepted) {
+  const ReplyTo reply{&shards_, c.id(), std::string(id)};
+  TripOpAt at = [this, user = c.identity()->user, trip = std::string(trip), accepted](
+                    const std::string* node, TripOpDone done) {
+    if (node != nullptr) {
+      cluster_->forward_offer_answer(*node, user, trip, accepted, std::move(done));
+      return;
+    }
+    auto local = [done = std::move(done)](geo::DispatchError error) {
+      done(RpcStatus::kOk, error);
+    };
+    if (accepted) {
+      engine_.accept(user, trip, std::move(local));
+    } else {
+      engine_.decline(user, trip, std::move(local));
+    }
+  };
+  at_trip_home(std::string(trip), reply, std::move(at),
+               [reply, trip = std::string(trip), accepted](geo::DispatchError error) {
+                 reply_offer_answer(reply, trip, accepted, error);
+               });
+}
+
+void DispatchService::forward_trip_action(WsConnection& c, std::string_view id,
+                                          const TripOp& op) {
+  const ReplyTo reply{&shards_, c.id(), std::string(id)};
+  TripOpAt at = [this, user = c.identity()->user, trip = std::string(op.trip),
+                 action = geo_action(op.action)](const std::string* node, TripOpDone done) {
+    if (node != nullptr) {
+      cluster_->forward_trip_action(*node, user, trip, action, std::move(done));
+      return;
+    }
+    engine_.trip_action(user, trip, action, [done = std::move(done)](geo::DispatchError error) {
+      done(RpcStatus::kOk, error);
+    });
+  };
+  at_trip_home(std::string(op.trip), reply, std::move(at),
+               [reply, trip = std::string(op.trip), action = op.action](geo::DispatchError error) {
+                 reply_trip_action(reply, trip, action, error);
+               });
 }
 
 }  // namespace hexwire::app

@@ -147,6 +147,9 @@ void DispatchEngine::periodic(unsigned shard_id) {
   Shard& s = *shards_[shard_id];
   const std::uint64_t now = now_ns();
   s.expired_drivers.add(s.fleet.expire_silent(now, nullptr));
+  if (!s.pool_checks.empty()) {
+    recheck_pool_trips(s);
+  }
   s.surge_changes.clear();
   s.surge.update(
       now, [&s](CellId cell) { return s.fleet.available_in_res7(cell); }, s.surge_changes);
@@ -214,6 +217,9 @@ void DispatchEngine::apply_location(std::string_view driver, const GpsFix& fix, 
       s.moved_to.erase(moved);
     }
     evict_elsewhere(std::string(driver));
+    if (config_.peers != nullptr) {
+      check_pool_trip(s, index);  // not matchable before the pool says it is on no trip
+    }
   }
   const std::uint64_t now = now_ns();
   const FixOutcome outcome =
@@ -234,6 +240,9 @@ void DispatchEngine::apply_location(std::string_view driver, const GpsFix& fix, 
         Shard& target = here();
         arm_periodic(target);
         target.moved_to.erase(record->id);
+        if (record->status == DriverStatus::kChecking || record->trip_from_pool) {
+          target.pool_checks.push_back(record->id);  // asked again from the new shard
+        }
         const DriverIndex adopted = target.fleet.adopt(std::move(*record));
         maybe_emit_position(target, adopted, now_ns());
       });
@@ -316,6 +325,7 @@ void DispatchEngine::set_driver_state(unsigned shard, std::string driver, std::s
              next = DriverStatus::kOffline;
            }
            d.trip = in_trip(next) ? trip : std::string();
+           d.trip_from_pool = d.trip_from_pool && in_trip(next);  // the trip's home speaks now
            s.fleet.set_status(index, next);
          });
 }
@@ -385,11 +395,76 @@ void DispatchEngine::forget_driver(std::string_view driver) {
       }
       return;
     }
-    if (!in_trip(h.fleet.driver(index).status)) {  // a trip's driver stays for its state updates
-      h.fleet.remove(index);
-    }
+    // Even on a trip: its new holder learns the trip from the pool (DispatchPeers::driver_trip)
+    // and keeps it from being matched; a copy here would go stale, and available after the trip.
+    h.fleet.remove(index);
   };
   run_on(holder, [name = std::string(driver), drop] { drop(name, 0, drop); });
+}
+
+void DispatchEngine::check_pool_trip(Shard& shard, DriverIndex index) {
+  shard.fleet.set_status(index, DriverStatus::kChecking);
+  shard.pool_checks.push_back(shard.fleet.driver(index).id);
+  ask_pool_trip(shard, index);
+}
+
+void DispatchEngine::ask_pool_trip(Shard& shard, DriverIndex index) {
+  Driver& d = shard.fleet.driver(index);
+  if (d.trip_asked) {
+    return;
+  }
+  d.trip_asked = true;
+  config_.peers->driver_trip(d.id, [this, driver = d.id](DriverTripState state) mutable {
+    settle_pool_trip(std::move(driver), std::move(state), 0);
+  });
+}
+
+void DispatchEngine::settle_pool_trip(std::string driver, DriverTripState state, int hops) {
+  Shard& s = here();
+  const DriverIndex index = s.fleet.find(driver);
+  if (index == kNoDriver) {  // handed over to another shard meanwhile: follow it
+    const auto moved = s.moved_to.find(driver);
+    if (moved != s.moved_to.end() && hops <= static_cast<int>(shards_.size()) + 2) {
+      run_on(moved->second, [this, driver = std::move(driver), state = std::move(state),
+                             hops]() mutable {
+        settle_pool_trip(std::move(driver), std::move(state), hops + 1);
+      });
+    }
+    return;
+  }
+  Driver& d = s.fleet.driver(index);
+  d.trip_asked = false;
+  if (!state.answered || (d.status != DriverStatus::kChecking && !d.trip_from_pool)) {
+    return;  // asked again at the next sweep, or the trip's home has set its state since
+  }
+  if (state.trip.empty()) {
+    d.trip.clear();
+    d.trip_from_pool = false;
+    s.fleet.set_status(index, d.wants_rides ? DriverStatus::kAvailable : DriverStatus::kOffline);
+    return;
+  }
+  d.trip = std::move(state.trip);
+  d.trip_from_pool = true;
+  s.fleet.set_status(index, state.status);
+}
+
+void DispatchEngine::recheck_pool_trips(Shard& shard) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < shard.pool_checks.size(); ++i) {
+    const DriverIndex index = shard.fleet.find(shard.pool_checks[i]);
+    if (index == kNoDriver || (shard.fleet.driver(index).status != DriverStatus::kChecking &&
+                               !shard.fleet.driver(index).trip_from_pool)) {
+      continue;  // gone, or settled on no trip
+    }
+    if (kept != i) {
+      shard.pool_checks[kept] = std::move(shard.pool_checks[i]);
+    }
+    ++kept;
+  }
+  shard.pool_checks.resize(kept);
+  for (std::size_t i = 0; i < kept; ++i) {
+    ask_pool_trip(shard, shard.fleet.find(shard.pool_checks[i]));
+  }
 }
 
 void DispatchEngine::maybe_emit_position(Shard& shard, DriverIndex index, std::uint64_t now) {

@@ -115,6 +115,13 @@ struct RideReply {
   double fare_estimate = 0;
 };
 
+/// What a pool knows of a driver's trip (DispatchPeers::driver_trip).
+struct DriverTripState {
+  bool answered = false;  ///< false: the pool's store did not answer (asked again later)
+  std::string trip;       ///< the trip the driver is on; empty when none
+  DriverStatus status = DriverStatus::kAvailable;  ///< kOffered / kEnRoute / kOnTrip on `trip`
+};
+
 /// The other nodes of a pool, as the engine sees them (app::DispatchCluster; null on one node).
 /// Every call is made on a shard thread; every callback runs later on that same shard. A NodeRef is
 /// meaningful on the shard that received it.
@@ -136,6 +143,10 @@ class DispatchPeers {
   /// Sets the state of a driver held by `node` on `shard` (no answer; see set_driver_state).
   virtual void driver_state(NodeRef node, unsigned shard, std::string_view driver,
                             std::string_view trip, DriverStatus status, bool only_if_trip) = 0;
+  /// Whether `driver` is on a trip anywhere in the pool (from the trip's record): asked for a
+  /// driver new to this node (it moved here, reconnected, or this node restarted) before it may be
+  /// matched, and every sweep while it is held busy on such an answer.
+  virtual void driver_trip(std::string_view driver, std::function<void(DriverTripState)> done) = 0;
 };
 
 class DispatchEngine {
@@ -191,7 +202,8 @@ class DispatchEngine {
   void set_driver_state(std::string_view driver, unsigned shard, std::string_view trip,
                         DriverStatus status, bool only_if_trip);
   /// The driver's fixes go to another node now: the record this node held through the calling
-  /// shard (if any, and not on a trip) is dropped so that searches never see its old position.
+  /// shard (if any) is dropped so that searches never see its old position. A driver on a trip is
+  /// dropped too: its new holder learns the trip from the pool (DispatchPeers::driver_trip).
   void forget_driver(std::string_view driver);
 
   /// The shard that owns a point (its coarse parent cell), as used for drivers and trips.
@@ -221,6 +233,13 @@ class DispatchEngine {
   void set_driver_state(unsigned shard, std::string driver, std::string trip, DriverStatus status,
                         bool only_if_trip, int hops);
   void maybe_emit_position(Shard& shard, DriverIndex index, std::uint64_t now_ns);
+  /// With peers: a driver new to this node is held kChecking until the pool says whether it is on
+  /// a trip; ask_pool_trip asks (once at a time), settle_pool_trip applies the answer on the
+  /// shard holding the driver then.
+  void check_pool_trip(Shard& shard, DriverIndex index);
+  void ask_pool_trip(Shard& shard, DriverIndex index);
+  void settle_pool_trip(std::string driver, DriverTripState state, int hops);
+  void recheck_pool_trips(Shard& shard);
   void search(LatLng point, std::size_t k, std::vector<std::string> exclude, NearbyDone done,
               double radius_km = 0, bool ask_peers = true);
   /// The holder's side of a reservation: true when the driver was available and is offered now.

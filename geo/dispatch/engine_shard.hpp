@@ -72,6 +72,8 @@ struct DispatchEngine::Shard {
   StringMap<unsigned> owner_hint;  // caller side: driver -> holding shard
   StringMap<unsigned> moved_to;    // holder side: driver handed over to
   std::vector<std::string> pool;   // batched trips waiting for a window
+  // With peers: drivers held kChecking or busy on the pool's answer (asked again every sweep).
+  std::vector<std::string> pool_checks;
   core::TimerId batch_timer = 0;
   bool periodic_armed = false;
   std::uint64_t next_trip = 1;

@@ -28,6 +28,8 @@ const char* to_string(DriverStatus status) noexcept {
       return "en_route";
     case DriverStatus::kOnTrip:
       return "on_trip";
+    case DriverStatus::kChecking:
+      return "checking";
   }
   return "?";
 }

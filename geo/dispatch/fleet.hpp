@@ -21,7 +21,9 @@ namespace hexwire::geo {
 using DriverIndex = std::uint32_t;
 inline constexpr DriverIndex kNoDriver = UINT32_MAX;
 
-enum class DriverStatus : std::uint8_t { kOffline, kAvailable, kOffered, kEnRoute, kOnTrip };
+/// kChecking: a node of a pool holds a driver new to it and has not yet learned from the pool
+/// whether it is on a trip (never searchable; a fix leaves it as it is).
+enum class DriverStatus : std::uint8_t { kOffline, kAvailable, kOffered, kEnRoute, kOnTrip, kChecking };
 const char* to_string(DriverStatus status) noexcept;
 
 /// One GPS report from a driver's phone (degrees, as on the wire).
@@ -60,6 +62,8 @@ struct Driver {
   DriverStatus status = DriverStatus::kOffline;
   bool has_position = false;
   bool wants_rides = false;         ///< last fix's `available` switch
+  bool trip_asked = false;          ///< a pool: the question of its trip is in flight
+  bool trip_from_pool = false;      ///< a pool: its trip state was learned from the trip's record
   std::uint64_t last_fix_ns = 0;    ///< time of the last accepted fix
   CellId cell = 0;                  ///< index_res cell of `position` (0 before the first fix)
   CellId cell_res7 = 0;             ///< live-map / surge cell of `position`

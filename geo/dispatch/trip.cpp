@@ -135,6 +135,16 @@ const char* to_string(TripAction action) noexcept {
   return "?";
 }
 
+bool parse_trip_status(std::string_view text, TripStatus* out) noexcept {
+  for (int i = 0; i <= static_cast<int>(TripStatus::kUnmatched); ++i) {
+    if (text == to_string(static_cast<TripStatus>(i))) {
+      *out = static_cast<TripStatus>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 bool parse_trip_action(std::string_view text, TripAction* out) noexcept {
   if (text == "arrive") {
     *out = TripAction::kArrive;

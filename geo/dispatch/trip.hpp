@@ -51,6 +51,8 @@ TripTransition next_trip_status(TripStatus from, TripAction action, TripActor ac
 bool is_terminal(TripStatus status) noexcept;
 const char* to_string(TripStatus status) noexcept;
 const char* to_string(TripAction action) noexcept;
+/// The status named `text` as to_string prints it; false for anything else.
+bool parse_trip_status(std::string_view text, TripStatus* out) noexcept;
 /// The wire's trip actions ("arrive", "start", "complete", "cancel"); false for anything else.
 bool parse_trip_action(std::string_view text, TripAction* out) noexcept;
 

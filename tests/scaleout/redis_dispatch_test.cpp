@@ -467,15 +467,23 @@ std::vector<std::string> statuses_until(WsClient& client, const std::string& tri
 
 /// Sends `frame` (an accept or trip action with id 21) until it is answered other than
 /// `unavailable` or `not_found`, as while the trip's home is dead and not yet adopted (at most
-/// 15 s); the answer.
-std::string until_answered(WsClient& client, const std::string& frame, std::string_view op) {
+/// 15 s); the answer. The statuses of trip events read meanwhile go to `events` (if given).
+std::string until_answered(WsClient& client, const std::string& frame, std::string_view op,
+                           std::vector<std::string>* events = nullptr) {
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   for (;;) {
     client.send(frame);
     std::string reply;
-    do {
-      reply = client.next(op);  // skips trip events (no id) of this client
-    } while (reply.find("\"id\":21") == std::string::npos);
+    for (;;) {
+      reply = client.next(op);  // trip events (no id) of this client come this way too
+      if (reply.find("\"id\":21") != std::string::npos) {
+        break;
+      }
+      std::string_view status;
+      if (events != nullptr && client.parse(reply)["status"].get(status) == simdjson::SUCCESS) {
+        events->emplace_back(status);
+      }
+    }
     const bool retry = reply.find("\"unavailable\"") != std::string::npos ||
                        reply.find("\"not_found\"") != std::string::npos;
     if (!retry || std::chrono::steady_clock::now() > give_up) {
@@ -506,6 +514,16 @@ std::string stop_node(Pool& nodes, const std::string& leaving, geo::CellId regio
   scaleout::RegionOwners owners(ids.front());
   owners.set_live(ids);
   return owners.owner_of(region);
+}
+
+/// Waits (at most 15 s) until the record `key` names `node` as the trip's home.
+void wait_for_home(testing::RedisServer& server, const std::string& key, const std::string& node) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (server.command({"HGET", key, "home"}).str() != node &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(server.command({"HGET", key, "home"}).str() == node);
 }
 
 std::string ride_frame(Point pickup) {
@@ -574,12 +592,7 @@ TEST_CASE("a trip waiting for a driver when its home node stops is matched by th
 
   const std::string adopter = stop_node(nodes, home, border.near_region);
   const std::string key = "hw:{trip:" + trip + "}";
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (server.command({"HGET", key, "home"}).str() != adopter &&
-         std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  REQUIRE(server.command({"HGET", key, "home"}).str() == adopter);
+  wait_for_home(server, key, adopter);
 
   // A driver comes online near the pickup (connected to the rider's node): the adopter offers it
   // the trip, and the accept reaches the adopter although the trip id names the dead node.
@@ -602,6 +615,199 @@ TEST_CASE("a trip waiting for a driver when its home node stops is matched by th
   const std::string cancel = until_answered(rider, trip_frame(trip, "cancel"), "trip");
   INFO(cancel);
   CHECK(cancel.find("\"action\"") != std::string::npos);
+
+  stop_all(nodes);
+}
+
+namespace {
+
+/// Polls `nearby` (every 50 ms) for `span`: true when `driver` was among the k=10 nearest of `p`
+/// at least once.
+bool seen_within(WsClient& asker, Point p, const std::string& driver,
+                 std::chrono::milliseconds span) {
+  const auto until = std::chrono::steady_clock::now() + span;
+  while (std::chrono::steady_clock::now() < until) {
+    const std::vector<std::string> ids = nearby(asker, p, 10);
+    if (std::find(ids.begin(), ids.end(), driver) != ids.end()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+/// A driver 1.2 km from the border on the near side (held by the near region's owner), connected
+/// to the third node, its first fix applied.
+Driver driver_near_border(Pool& nodes, const Border& border, const std::string& id) {
+  Driver driver{id, border.at_km(-1.2), border.third, nullptr};
+  driver.ws = std::make_unique<WsClient>(nodes[driver.node]->port(), driver.id, "driver");
+  send_fix(driver);
+  return driver;
+}
+
+/// A trip of `rider` at `pickup` offered to and accepted by `driver` (its only candidate); the
+/// trip id.
+std::string matched_trip(WsClient& rider, Driver& driver, Point pickup) {
+  rider.send(ride_frame(pickup));
+  const std::string trip(std::string_view(rider.parse(rider.next("ride"))["trip"]));
+  const std::string offer = driver.ws->next("offer");
+  REQUIRE(std::string_view(driver.ws->parse(offer)["trip"]) == trip);
+  driver.ws->send(R"({"op":"accept","id":9,"trip":")" + trip + "\"}");
+  REQUIRE(driver.ws->next("accept").find("\"error\"") == std::string::npos);
+  (void)statuses_until(rider, trip, "matched");
+  return trip;
+}
+
+/// Runs the trip of `driver` to completion from its current connection: every action answered,
+/// and the rider and the driver see on_trip and completed.
+void finish_trip(WsClient& rider, Driver& driver, const std::string& trip) {
+  std::vector<std::string> driver_saw;
+  for (const std::string_view action : {"arrive", "start", "complete"}) {
+    const std::string reply =
+        until_answered(*driver.ws, trip_frame(trip, action), "trip", &driver_saw);
+    INFO(action << ": " << reply);
+    REQUIRE(reply.find("\"action\"") != std::string::npos);
+  }
+  const std::vector<std::string> rider_saw = statuses_until(rider, trip, "completed");
+  CHECK(std::find(rider_saw.begin(), rider_saw.end(), "on_trip") != rider_saw.end());
+  if (std::find(driver_saw.begin(), driver_saw.end(), "completed") == driver_saw.end()) {
+    driver_saw = statuses_until(*driver.ws, trip, "completed");
+  }
+  CHECK(std::find(driver_saw.begin(), driver_saw.end(), "completed") != driver_saw.end());
+}
+
+}  // namespace
+
+TEST_CASE("a driver on a trip whose fixes move to another node's region keeps its trip there") {
+  testing::RedisServer server;
+  const Border border = find_border();
+  Pool nodes = start_pool(server);
+
+  // Matched while held by the near region's owner (connected to the third node).
+  const Point pickup = border.at_km(-0.8);
+  Driver driver = driver_near_border(nodes, border, "d-crossing");
+  WsClient rider(nodes[border.far_owner]->port(), "rider-7", "rider");
+  const std::string trip = matched_trip(rider, driver, pickup);
+
+  // It drives across the border: the far region's owner holds it now, and must not see it
+  // available (no nearby answer, no offer) while the trip lasts.
+  driver.at = border.at_km(1.5);
+  REQUIRE(region_of(driver.at) == border.far_region);
+  send_fix(driver);
+  WsClient asker(nodes[border.near_owner]->port(), "rider-8", "rider");
+  CHECK_FALSE(seen_within(asker, driver.at, driver.id, std::chrono::milliseconds(1500)));
+  WsClient other(nodes[border.far_owner]->port(), "rider-9", "rider");
+  other.send(ride_frame(driver.at));
+  const std::string second(std::string_view(other.parse(other.next("ride"))["trip"]));
+  send_fix(driver);  // a fix while the second trip searches: still not a candidate
+
+  finish_trip(rider, driver, trip);
+  // Free again: the next offer it gets is the second trip's.
+  const std::string offer = driver.ws->next("offer");
+  INFO(offer);
+  CHECK(std::string_view(driver.ws->parse(offer)["trip"]) == second);
+
+  stop_all(nodes);
+}
+
+TEST_CASE("a driver on a trip who reconnects to another node keeps its trip and stays busy") {
+  testing::RedisServer server;
+  const Border border = find_border();
+  Pool nodes = start_pool(server);
+
+  const Point pickup = border.at_km(-0.8);
+  Driver driver = driver_near_border(nodes, border, "d-roaming");
+  WsClient rider(nodes[border.near_owner]->port(), "rider-10", "rider");
+  const std::string trip = matched_trip(rider, driver, pickup);
+
+  // The phone reconnects to the far region's owner, already across the border (its fixes are
+  // that node's own now): it must not be matchable there during the trip.
+  driver.ws->close();
+  driver.node = border.far_owner;
+  driver.at = border.at_km(1.5);
+  driver.ws = std::make_unique<WsClient>(nodes[driver.node]->port(), driver.id, "driver");
+  send_fix(driver);
+  WsClient asker(nodes[border.third]->port(), "rider-11", "rider");
+  CHECK_FALSE(seen_within(asker, driver.at, driver.id, std::chrono::milliseconds(1500)));
+
+  // The trip's ops work from the new connection, events reach both, and then it is free again.
+  finish_trip(rider, driver, trip);
+  send_fix(driver);
+  CHECK(seen_within(asker, driver.at, driver.id, std::chrono::milliseconds(5000)));
+
+  stop_all(nodes);
+}
+
+TEST_CASE("trips adopted while their node was down stay with the adopter when it comes back") {
+  testing::RedisServer server;
+  const Border border = find_border();
+  Pool nodes = start_pool(server);
+  const std::string home = border.near_owner;
+
+  const Point pickup = border.at_km(-0.8);
+  Driver driver = driver_near_border(nodes, border, "d-loyal");
+  WsClient rider(nodes[border.far_owner]->port(), "rider-12", "rider");
+  const std::string trip = matched_trip(rider, driver, pickup);
+  const std::string key = "hw:{trip:" + trip + "}";
+
+  const std::string adopter = stop_node(nodes, home, border.near_region);
+  wait_for_home(server, key, adopter);
+  send_fix(driver);  // now held by the adopter, which learns its trip from the pool
+
+  // The node comes back under the same id and owns the pickup's region again.
+  nodes[home] = start_node(server.url(), home);
+  wait_for_pool({nodes["node-a"].get(), nodes["node-b"].get(), nodes["node-c"].get()}, 3);
+  send_fix(driver);  // held by the restarted node now: a driver new to it
+  CHECK(server.command({"HGET", key, "home"}).str() == adopter);
+  CHECK(server.command({"SISMEMBER", "hw:{node:" + home + "}:trips", trip}).integer() == 0);
+
+  // A new trip there gets an id of its own, and is not offered to the busy driver.
+  WsClient other(nodes[home]->port(), "rider-13", "rider");
+  other.send(ride_frame(driver.at));
+  const std::string second(std::string_view(other.parse(other.next("ride"))["trip"]));
+  CHECK(second != trip);
+  CHECK(second.ends_with("-" + home));
+  CHECK_FALSE(seen_within(other, driver.at, driver.id, std::chrono::milliseconds(1500)));
+
+  // The trip's ops reach the adopter although the id names the restarted node.
+  finish_trip(rider, driver, trip);
+  CHECK(server.command({"HGET", key, "status"}).str() == "completed");
+  const std::string offer = driver.ws->next("offer");
+  INFO(offer);
+  CHECK(std::string_view(driver.ws->parse(offer)["trip"]) == second);
+
+  stop_all(nodes);
+}
+
+TEST_CASE("a node restarted before anyone adopted its trips takes them back") {
+  testing::RedisServer server;
+  Pool nodes;
+  nodes["solo"] = start_node(server.url(), "solo");
+  wait_for_pool({nodes["solo"].get()}, 1);
+
+  const Point pickup{37.77, -122.42};
+  Driver driver{"d-patient", {37.775, -122.42}, "solo", nullptr};
+  driver.ws = std::make_unique<WsClient>(nodes["solo"]->port(), driver.id, "driver");
+  send_fix(driver);
+  auto rider = std::make_unique<WsClient>(nodes["solo"]->port(), "rider-14", "rider");
+  const std::string trip = matched_trip(*rider, driver, pickup);
+  const std::string key = "hw:{trip:" + trip + "}";
+  const std::string first_run(server.command({"HGET", key, "run"}).str());
+
+  nodes["solo"]->request_stop();
+  nodes["solo"]->join();
+  nodes["solo"] = start_node(server.url(), "solo");
+  wait_for_pool({nodes["solo"].get()}, 1);
+  driver.ws = std::make_unique<WsClient>(nodes["solo"]->port(), driver.id, "driver");
+  rider = std::make_unique<WsClient>(nodes["solo"]->port(), "rider-14", "rider");
+  send_fix(driver);
+  WsClient asker(nodes["solo"]->port(), "rider-15", "rider");
+  CHECK_FALSE(seen_within(asker, driver.at, driver.id, std::chrono::milliseconds(1000)));
+
+  finish_trip(*rider, driver, trip);
+  CHECK(server.command({"HGET", key, "home"}).str() == "solo");
+  CHECK(server.command({"HGET", key, "run"}).str() != first_run);
+  CHECK(nodes["solo"]->metrics().counter_total("dispatch_trips_adopted_total") == 1);
 
   stop_all(nodes);
 }
