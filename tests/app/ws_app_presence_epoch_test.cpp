@@ -106,7 +106,7 @@ TEST_CASE("the presence reply pages with limit and cursor") {
   CHECK(std::string_view(e["message"]) == "wrong type for field 'cursor'");
 }
 
-TEST_CASE("subbed, ack, msg and history carry the channel epoch; another epoch is not resumed") {
+TEST_CASE("subbed, ack, msg and history carry the channel epoch, another epoch is not resumed") {
   Fixture f;
   Client& p = f.login(0, "pub");
   f.send(p, R"({"op":"pub","id":1,"channel":"room","data":1})");

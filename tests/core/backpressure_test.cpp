@@ -212,7 +212,7 @@ TEST_CASE("input gate: holds a connection's bytes until it opens, and never resu
   REQUIRE(run_until(reactor, [&] { return closed; }));
 }
 
-TEST_CASE("connection cap: over the engine-wide limit a connection gets the refusal and EOF; a "
+TEST_CASE("connection cap: over the engine-wide limit a connection gets the refusal and EOF, a "
           "closed connection frees its slot",
           "[backpressure]") {
   const BackendKind kind = backend_under_test();

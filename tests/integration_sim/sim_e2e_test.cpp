@@ -244,7 +244,7 @@ long long fact(const std::string& output, const std::string& name) {
 
 TEST_CASE(
     "hexwire-sim chat --reconnect-storm: every client drops once, comes back and resumes with "
-    "nothing lost; presence is asked for by --presence-share") {
+    "nothing lost, presence is asked for by --presence-share") {
   hexwire::sim::EmbeddedEngine engine("127.0.0.1", 2);
   const SimRun run = run_sim("chat " + url(engine.port()) +
                              " --duration 3 --drain 1 --connections 200 --channels 10 "

@@ -249,7 +249,7 @@ TEST_CASE("subscribers that join or leave mid-run are judged on their own window
   CHECK(s.subscriptions == 2);
 }
 
-TEST_CASE("gaps below an unsubscribe are lost; a resume with since owes the missed messages") {
+TEST_CASE("gaps below an unsubscribe are lost, a resume with since owes the missed messages") {
   Verifier v;
   FakeChannel c;
   v.on_subscribed(1, 0, 0);

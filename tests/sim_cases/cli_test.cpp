@@ -63,7 +63,7 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("case help lists the experiments; experiment help lists its knobs and common flags") {
+TEST_CASE("case help lists the experiments, experiment help lists its knobs and common flags") {
   CHECK(cases::is_case_name("dynamo"));
   CHECK_FALSE(cases::is_case_name("chat"));
   const CommandResult c = run({"dynamo", "--help"});
@@ -159,7 +159,7 @@ TEST_CASE("a missed figure exits 4 with --check and 0 without it") {
   CHECK(run(checked).status == 4);
 }
 
-TEST_CASE("the same seed gives the same figures; another seed does not") {
+TEST_CASE("the same seed gives the same figures, another seed does not") {
   const std::vector<std::string> args{"dynamo", "ring", "--trials", "20", "--keys", "5000"};
   std::vector<std::string> seed2 = args;
   seed2.insert(seed2.end(), {"--seed", "2"});

@@ -60,7 +60,7 @@ TEST_CASE("a time in the past is treated as now, never as before events already 
   CHECK(times == std::vector<SimTime>{50});
 }
 
-TEST_CASE("cancel removes a pending event; cancelling twice or after it ran is a no-op") {
+TEST_CASE("cancel removes a pending event, cancelling twice or after it ran is a no-op") {
   EventLoop loop;
   int ran = 0;
   const EventId first = loop.at(10, [&] { ran += 1; });

@@ -62,7 +62,7 @@ TEST_CASE("below the error percentage it stays closed") {
   CHECK(b.admit(50 * kMillisecond) == Admission::kShortCircuit);  // 20 of 40: 50%
 }
 
-TEST_CASE("one half-open trial after the sleep window; failure reopens, success closes") {
+TEST_CASE("one half-open trial after the sleep window, failure reopens, success closes") {
   nf::BreakerSettings s;
   s.snapshot_interval = 0;
   s.volume_threshold = 1;

@@ -66,7 +66,7 @@ TEST_CASE("loss grows as MTTR^M, with serial and parallel repair") {
         Approx(6.0));
 }
 
-TEST_CASE("importance sampling recovers a 1e-15 loss rate; naive sampling sees nothing") {
+TEST_CASE("importance sampling recovers a 1e-15 loss rate, naive sampling sees nothing") {
   const s3::DurabilityModel m = model("rs:5+4", 0.02, 1);
   const double exact = 1 / s3::mean_time_to_loss_years(m);
   hexwire::sim::Rng rng = hexwire::sim::cases::RngStreams(3).stream("test");

@@ -209,7 +209,7 @@ TEST_CASE("http: a pipelining client that does not read is paused and then answe
   }
 }
 
-TEST_CASE("http: /echo is not served without --echo (404); with it, frames up to 1 MiB by default",
+TEST_CASE("http: /echo is not served without --echo (404), with it, frames up to 1 MiB by default",
           "[http][echo]") {
   auto config = hexwire::test::test_engine_config();
   config.echo = false;
@@ -240,7 +240,7 @@ TEST_CASE("http: /echo is not served without --echo (404); with it, frames up to
   CHECK(client.read_close_code() == 1009);
 }
 
-TEST_CASE("http: /echo sessions share one application; one closing leaves the others echoing",
+TEST_CASE("http: /echo sessions share one application, one closing leaves the others echoing",
           "[http][echo]") {
   auto engine = start();
   RawClient first(engine->port());
@@ -287,7 +287,7 @@ TEST_CASE("http: a request head trickled byte by byte gets 408 at the header dea
   CHECK(engine->metrics().counter_total("http_header_timeouts_total") == 1);
 }
 
-TEST_CASE("http: a connection that sends nothing is closed at the header deadline; keep-alive "
+TEST_CASE("http: a connection that sends nothing is closed at the header deadline, keep-alive "
           "waits between requests are not",
           "[http][slowloris]") {
   auto config = hexwire::test::test_engine_config();

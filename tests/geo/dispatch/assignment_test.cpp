@@ -82,7 +82,7 @@ TEST_CASE("Hungarian picks the total optimum where greedy does not", "[assignmen
   REQUIRE(r.total_cost == 5);
 }
 
-TEST_CASE("every pair above the cap leaves rows unmatched; empty inputs", "[assignment]") {
+TEST_CASE("every pair above the cap leaves rows unmatched, empty inputs", "[assignment]") {
   const std::vector<double> cost = {500, 600, 700, 800, 900, 1000};
   const AssignmentResult r = min_cost_assignment(cost, 2, 3, 400);
   REQUIRE(r.column_of_row == std::vector<int>{-1, -1});

@@ -143,7 +143,7 @@ TEST_CASE("a stream of unanswered fixes follows its driver across shards without
   REQUIRE(answered == 1);
 }
 
-TEST_CASE("bad coordinates answer bad_request; an implausible jump is held", "[engine]") {
+TEST_CASE("bad coordinates answer bad_request, an implausible jump is held", "[engine]") {
   Harness h(2);
   const LocationReply bad = h.locate("d", std::nan(""), 1);
   REQUIRE(bad.error == DispatchError::kBadRequest);
@@ -159,7 +159,7 @@ TEST_CASE("bad coordinates answer bad_request; an implausible jump is held", "[e
 }
 
 TEST_CASE(
-    "decline and timeout move to the next candidate; accept matches; the trip runs to completion",
+    "decline and timeout move to the next candidate, accept matches, the trip runs to completion",
     "[engine]") {
   Harness h(3, sharded_config());
   h.locate("d1", at(0.1).lat, at(0.1).lng, 0);
