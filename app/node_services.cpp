@@ -52,6 +52,8 @@ scaleout::RedisBrokerConfig redis_broker_config(pubsub::Config config, const Sca
   r.redis.target = redis::parse_target(so.redis_url);
   r.redis.connection.command_timeout_ns = static_cast<std::uint64_t>(so.redis_timeout_ms) * 1'000'000;
   r.redis.connection.connect_timeout_ns = r.redis.connection.command_timeout_ns;
+  r.redis.connection.liveness_timeout_ns =
+      static_cast<std::uint64_t>(so.redis_liveness_timeout_ms) * 1'000'000;
   r.join_timeout_ns = static_cast<std::uint64_t>(so.redis_join_timeout_ms) * 1'000'000;
   r.channels.prefix = so.redis_prefix;
   r.channels.history_max_messages = so.redis_history_messages;
@@ -108,6 +110,8 @@ DispatchClusterConfig cluster_config(const scaleout::RedisBroker& broker,
   c.rpc.redis.connection.command_timeout_ns =
       static_cast<std::uint64_t>(scaleout.redis_timeout_ms) * 1'000'000;
   c.rpc.redis.connection.connect_timeout_ns = c.rpc.redis.connection.command_timeout_ns;
+  c.rpc.redis.connection.liveness_timeout_ns =
+      static_cast<std::uint64_t>(scaleout.redis_liveness_timeout_ms) * 1'000'000;
   c.rpc.deadline_ns = c.rpc.redis.connection.command_timeout_ns;
   c.coarse_res = dispatch.coarse_res;
   c.index_res = dispatch.fleet.index_res;

@@ -40,6 +40,12 @@ void add_scaleout_options(CLI::App& cli, ScaleoutConfig& c) {
                  "Redis unreachable: within --redis-timeout-ms)")
       ->capture_default_str()
       ->check(CLI::Range(10u, 600'000u));
+  cli.add_option("--redis-liveness-timeout-ms", c.redis_liveness_timeout_ms,
+                 "A Redis connection owed replies that receives nothing for this long is dropped "
+                 "and reconnected (at least --redis-timeout-ms); a reply later than "
+                 "--redis-timeout-ms fails only its own operation")
+      ->capture_default_str()
+      ->check(CLI::Range(100u, 600'000u));
   cli.add_option("--redis-prefix", c.redis_prefix,
                  "Namespace of every Redis key (pools sharing one Redis need different ones)")
       ->capture_default_str();
@@ -69,11 +75,11 @@ std::string scaleout_config_toml(const ScaleoutConfig& c) {
   }
   return fmt::format(
       "broker = \"{}\"\nredis = \"{}\"\nnode-id = \"{}\"\nredis-timeout-ms = {}\n"
-      "redis-join-timeout-ms = {}\n"
+      "redis-join-timeout-ms = {}\nredis-liveness-timeout-ms = {}\n"
       "redis-prefix = \"{}\"\nredis-history-messages = {}\nredis-channel-ttl-s = {}\n"
       "node-ttl-ms = {}\n",
       to_string(c.broker), redis_url, c.node_id, c.redis_timeout_ms, c.redis_join_timeout_ms,
-      c.redis_prefix, c.redis_history_messages, c.redis_channel_ttl_s, c.node_ttl_ms);
+      c.redis_liveness_timeout_ms,      c.redis_prefix, c.redis_history_messages, c.redis_channel_ttl_s, c.node_ttl_ms);
 }
 
 void finalize_scaleout_config(const ScaleoutConfig& c) {

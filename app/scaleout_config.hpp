@@ -27,6 +27,9 @@ struct ScaleoutConfig {
   std::string node_id;
   /// Every Redis operation answers within this deadline (else `unavailable` to the client).
   std::uint32_t redis_timeout_ms = 1'000;
+  /// A Redis connection owed replies that receives nothing for this long is dropped (the server
+  /// is declared unresponsive); a late reply alone fails only its own operation.
+  std::uint32_t redis_liveness_timeout_ms = 5'000;
   /// A subscribe waits this long for the node's Redis subscription to its channel to go live.
   std::uint32_t redis_join_timeout_ms = 10'000;
   /// Key namespace in Redis: pools sharing one Redis use different prefixes.
@@ -42,7 +45,7 @@ struct ScaleoutConfig {
 [[nodiscard]] std::string_view to_string(BrokerKind kind) noexcept;
 
 /// Adds --broker, --redis (alias --redis-url), --node-id, --redis-timeout-ms,
-/// --redis-join-timeout-ms, --redis-prefix,
+/// --redis-join-timeout-ms, --redis-liveness-timeout-ms, --redis-prefix,
 /// --redis-history-messages, --redis-channel-ttl-s and --node-ttl-ms to `cli`, bound to `config`.
 void add_scaleout_options(CLI::App& cli, ScaleoutConfig& config);
 

@@ -130,8 +130,12 @@ ClientStats RedisClient::stats() const {
   for (const auto& node : nodes_) {
     for (const RedisConnection* c : {node->commands.get(), node->pubsub.get()}) {
       if (c != nullptr) {
-        out.connects += c->stats().connects;
-        out.timeouts += c->stats().timeouts;
+        const ConnectionStats& stats = c->stats();
+        out.connects += stats.connects;
+        out.timeouts += stats.timeouts;
+        out.commands_timed_out += stats.commands_timed_out;
+        out.late_replies += stats.late_replies;
+        out.refused += stats.refused;
       }
     }
   }

@@ -34,10 +34,10 @@ struct ClientConfig {
   std::uint8_t max_redirects = 16;
   std::uint64_t retry_delay_ns = 25'000'000;              // between retries of one command
   std::uint64_t slots_refresh_interval_ns = 100'000'000;  // at most one CLUSTER SLOTS per this
-  /// How long a (S)SUBSCRIBE or (S)UNSUBSCRIBE may wait for its confirmation before the pub/sub
-  /// connection is declared unresponsive (dropped, every subscription on it interrupted and sent
-  /// again). Longer than the command timeout: thousands of subscriptions taken at once queue
-  /// behind each other, and dropping them all for one slow confirmation only starts them over.
+  /// How long a (S)SUBSCRIBE or (S)UNSUBSCRIBE may wait for its confirmation; then that request
+  /// alone is given up (a subscription is asked for again, its late confirmation discarded). The
+  /// pub/sub connection itself is dropped only by the liveness rule (ConnectionOptions). Longer
+  /// than the command timeout: thousands of subscriptions taken at once queue behind each other.
   std::uint64_t subscribe_timeout_ns = 10'000'000'000;
 };
 
@@ -65,7 +65,10 @@ struct ClientStats {
   std::uint64_t slot_refreshes = 0;  // CLUSTER SLOTS answered
   std::uint64_t messages = 0;        // pub/sub messages received
   std::uint64_t connects = 0;        // successful connections, all nodes
-  std::uint64_t timeouts = 0;        // connections dropped for not answering
+  std::uint64_t timeouts = 0;        // connections dropped for sending nothing (liveness)
+  std::uint64_t commands_timed_out = 0;  // commands failed alone at their deadline
+  std::uint64_t late_replies = 0;        // their replies, discarded on arrival
+  std::uint64_t refused = 0;             // commands refused at max_in_flight (overloaded)
 };
 
 class RedisClient final : private ConnectionOwner {

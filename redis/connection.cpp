@@ -1,9 +1,11 @@
 // RedisConnection: connect, pipeline, match replies to requests (and pushes on subscriber
-// connections), drop an unresponsive server after the command timeout, reconnect with backoff.
+// connections), fail a late request alone and discard its reply, drop a server silent for the
+// liveness interval, reconnect with backoff.
 #include "redis/connection.hpp"
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -69,6 +71,17 @@ bool is_unsubscribe_confirmation(std::string_view kind) noexcept {
   return kind == "unsubscribe" || kind == "sunsubscribe";
 }
 
+void bump(core::Counter* counter) noexcept {
+  if (counter != nullptr) {
+    counter->add();
+  }
+}
+
+ConnectionOptions checked(ConnectionOptions options) {
+  options.liveness_timeout_ns = std::max(options.liveness_timeout_ns, options.command_timeout_ns);
+  return options;
+}
+
 }  // namespace
 
 RedisConnection::RedisConnection(core::Reactor& reactor, core::TimerWheel& timers,
@@ -77,7 +90,7 @@ RedisConnection::RedisConnection(core::Reactor& reactor, core::TimerWheel& timer
     : reactor_(reactor),
       timers_(timers),
       endpoint_(std::move(endpoint)),
-      options_(std::move(options)),
+      options_(checked(std::move(options))),
       owner_(owner),
       jitter_state_(core::monotonic_ns() ^ reinterpret_cast<std::uintptr_t>(this)),
       last_ready_ns_(core::monotonic_ns()) {
@@ -157,6 +170,8 @@ void RedisConnection::send(Request&& request) {
     return;
   }
   if (in_flight_.size() >= options_.max_in_flight) {
+    ++stats_.refused;
+    bump(options_.metrics.refused);
     defer_failure(std::move(request), RedisStatus::kOverloaded);
     return;
   }
@@ -164,13 +179,14 @@ void RedisConnection::send(Request&& request) {
     defer_failure(std::move(request), RedisStatus::kDisconnected);
     return;
   }
-  in_flight_.push_back(std::move(request));
+  in_flight_.push_back(InFlight{std::move(request), core::monotonic_ns(), false});
   if (watchdog_ == 0) {
     arm_watchdog();
   }
 }
 
 void RedisConnection::on_bytes(std::span<const std::byte> bytes) {
+  last_read_ns_ = core::monotonic_ns();
   if (!reader_.feed(bytes)) {
     spdlog::warn("redis {}: reply parser refused input: {}", endpoint_.to_string(),
                  reader_.error());
@@ -200,7 +216,7 @@ bool RedisConnection::answers_front(ReplyView reply) const noexcept {
   if (in_flight_.empty()) {
     return false;
   }
-  const Request& front = in_flight_.front();
+  const Request& front = in_flight_.front().request;
   const std::string_view kind = reply[0].str();
   const bool family =
       (front.kind == Request::Kind::kSubscribe && is_subscribe_confirmation(kind)) ||
@@ -224,9 +240,19 @@ void RedisConnection::dispatch_reply(Reply&& reply) {
     socket_->abort();
     return;
   }
-  Request request = std::move(in_flight_.front());
+  InFlight slot = std::move(in_flight_.front());
   in_flight_.pop_front();
   ++stats_.replies;
+  if (slot.abandoned) {
+    --abandoned_;
+    ++stats_.late_replies;
+    bump(options_.metrics.late_replies);
+    return;  // its request already failed at its deadline
+  }
+  if (options_.metrics.reply_wait != nullptr) {
+    options_.metrics.reply_wait->record(core::monotonic_ns() - slot.sent_ns);
+  }
+  Request& request = slot.request;
   if (request.kind == Request::Kind::kInternal) {
     if (view.is_error()) {
       spdlog::warn("redis {}: {}", endpoint_.to_string(), view.str());
@@ -248,8 +274,11 @@ void RedisConnection::on_link_closed(int error) {
   }
   if (was_ready || timed_out_) {
     spdlog::warn("redis {}: connection lost ({})", endpoint_.to_string(),
-                 timed_out_ ? "no answer within the command timeout"
+                 timed_out_ ? "nothing received within the liveness timeout"
                             : (error != 0 ? std::system_category().message(error) : "closed"));
+  }
+  if (was_ready) {
+    bump(options_.metrics.lost);
   }
   const RedisStatus status = timed_out_  ? RedisStatus::kTimeout
                              : was_ready ? RedisStatus::kDisconnected
@@ -263,12 +292,16 @@ void RedisConnection::on_link_closed(int error) {
 }
 
 void RedisConnection::fail_all(RedisStatus status) {
-  std::deque<Request> failed;
+  std::deque<InFlight> failed;
   failed.swap(in_flight_);
-  for (Request& request : failed) {
+  abandoned_ = 0;
+  for (InFlight& slot : failed) {
+    if (slot.abandoned) {
+      continue;  // failed at its deadline already
+    }
     ++stats_.failures;
-    if (request.kind != Request::Kind::kInternal) {
-      owner_.on_failed(*this, std::move(request), status);
+    if (slot.request.kind != Request::Kind::kInternal) {
+      owner_.on_failed(*this, std::move(slot.request), status);
     }
   }
 }
@@ -289,27 +322,66 @@ void RedisConnection::enter_backoff() {
   });
 }
 
+// One timer per connection: at the oldest live request's deadline or at the liveness deadline,
+// whichever comes first. A request resent behind newer ones (a redirect keeps its deadline) fails
+// at the latest when the requests before it do.
 void RedisConnection::arm_watchdog() {
   if (in_flight_.empty()) {
     return;
   }
-  watchdog_ = timers_.add_at(in_flight_.front().deadline_ns, [this] {
+  std::uint64_t due = liveness_deadline();
+  if (abandoned_ < in_flight_.size()) {
+    due = std::min(due, in_flight_[abandoned_].request.deadline_ns);
+  }
+  watchdog_ = timers_.add_at(due, [this] {
     watchdog_ = 0;
     on_watchdog();
   });
+}
+
+std::uint64_t RedisConnection::liveness_deadline() const noexcept {
+  return std::max(last_read_ns_, in_flight_.front().sent_ns) + options_.liveness_timeout_ns;
 }
 
 void RedisConnection::on_watchdog() {
   if (in_flight_.empty() || socket_ == nullptr) {
     return;
   }
-  if (in_flight_.front().deadline_ns <= core::monotonic_ns()) {
+  const std::uint64_t now = core::monotonic_ns();
+  if (liveness_deadline() <= now) {
     timed_out_ = true;
     ++stats_.timeouts;
+    bump(options_.metrics.unresponsive);
     socket_->abort();
     return;
   }
-  arm_watchdog();
+  expire_overdue(now);
+  if (watchdog_ == 0 && socket_ != nullptr) {
+    arm_watchdog();
+  }
+}
+
+void RedisConnection::expire_overdue(std::uint64_t now) {
+  std::vector<Request> expired;
+  while (abandoned_ < in_flight_.size() && in_flight_[abandoned_].request.deadline_ns <= now) {
+    InFlight& slot = in_flight_[abandoned_++];
+    slot.abandoned = true;
+    ++stats_.commands_timed_out;
+    bump(options_.metrics.commands_timed_out);
+    if (slot.request.kind == Request::Kind::kInternal) {
+      continue;
+    }
+    // The slot keeps what matches its reply (a subscriber's confirmation names kind and channel).
+    Request husk;
+    husk.kind = slot.request.kind;
+    husk.channel = slot.request.channel;
+    expired.push_back(std::exchange(slot.request, std::move(husk)));
+  }
+  // Told after the scan: an owner may send again from on_failed.
+  for (Request& request : expired) {
+    ++stats_.failures;
+    owner_.on_failed(*this, std::move(request), RedisStatus::kTimeout);
+  }
 }
 
 void RedisConnection::defer_failure(Request&& request, RedisStatus status) {

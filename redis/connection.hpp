@@ -1,8 +1,11 @@
 // One TCP connection to one Redis server, on a shard's core::Reactor: commands are pipelined
 // (queued in the reactor's batched sends, answered in order), replies parsed by ReplyReader, and
-// every request is answered exactly once through the owner, by a reply or by a failure. The
-// connection reconnects by itself with exponential backoff. It is mechanism only: routing,
-// redirects and subscriptions belong to RedisClient (redis/client.hpp).
+// every request is answered exactly once through the owner, by a reply or by a failure. A request
+// past its deadline fails alone and its slot stays in the pipeline, abandoned, until its late
+// reply arrives and is discarded; the connection is dropped only when the server sends nothing at
+// all for the liveness interval while replies are owed (or on a socket error). Requests in flight
+// are bounded. The connection reconnects by itself with exponential backoff. It is mechanism
+// only: routing, redirects and subscriptions belong to RedisClient (redis/client.hpp).
 #pragma once
 
 #include <cstddef>
@@ -11,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "core/histogram.hpp"
+#include "core/metrics.hpp"
 #include "core/reactor.hpp"
 #include "core/timer_wheel.hpp"
 #include "redis/request.hpp"
@@ -20,14 +25,38 @@
 
 namespace hexwire::redis {
 
+/// Counters and a histogram a connection records into besides its ConnectionStats (all optional,
+/// written only on the connection's shard): what an exporter shows as hexwire_redis_*.
+struct ConnectionMetrics {
+  core::Counter* commands_timed_out = nullptr;  // requests failed alone at their deadline
+  core::Counter* late_replies = nullptr;        // replies of such requests, discarded
+  core::Counter* refused = nullptr;             // requests refused at max_in_flight
+  core::Counter* unresponsive = nullptr;        // connections dropped for silence (liveness)
+  core::Counter* lost = nullptr;                // connections lost, for any reason
+  core::Histogram* reply_wait = nullptr;        // ns from a request's send to its reply
+};
+
+/// Registers (or finds) the hexwire_redis_* metrics of shard `shard` (redis/metrics.cpp).
+[[nodiscard]] ConnectionMetrics connection_metrics(core::MetricsRegistry& registry,
+                                                   unsigned shard);
+
 struct ConnectionOptions {
   std::uint64_t connect_timeout_ns = 1'000'000'000;
-  /// The oldest unanswered request may wait this long; then the server is declared unresponsive,
-  /// the connection is dropped and every request on it fails with RedisStatus::kTimeout.
+  /// A request waits this long for its reply; then it alone fails with RedisStatus::kTimeout
+  /// (it may still run: its reply, when it arrives, is discarded in order). The connection stays.
   std::uint64_t command_timeout_ns = 2'000'000'000;
+  /// While replies are owed, the server must send something at least this often: after this long
+  /// with nothing received it is declared unresponsive, the connection is dropped and every
+  /// request on it fails with RedisStatus::kTimeout. A busy server answering slowly keeps the
+  /// connection (its late commands fail one by one); a hung one loses it. At least
+  /// command_timeout_ns (a shorter value is raised to it).
+  std::uint64_t liveness_timeout_ns = 5'000'000'000;
   std::uint64_t reconnect_min_ns = 50'000'000;     // first backoff after a failure
   std::uint64_t reconnect_max_ns = 2'000'000'000;  // backoff doubles up to this
-  std::size_t max_in_flight = 65'536;              // more: RedisStatus::kOverloaded
+  /// Requests sent and not answered (abandoned ones whose late reply is still owed included);
+  /// beyond it a request fails at once with RedisStatus::kOverloaded.
+  std::size_t max_in_flight = 65'536;
+  ConnectionMetrics metrics;
   std::string password;                            // AUTH after connecting, when not empty
   bool subscriber = false;                         // pub/sub connection: pushes go to on_push
   /// SCRIPT LOAD of each, sent first on every (re)connection of a command connection (after
@@ -62,7 +91,10 @@ struct ConnectionStats {
   std::uint64_t replies = 0;
   std::uint64_t failures = 0;
   std::uint64_t connects = 0;  // successful connections (the first one included)
-  std::uint64_t timeouts = 0;  // connections dropped because the server stopped answering
+  std::uint64_t timeouts = 0;  // connections dropped because the server sent nothing (liveness)
+  std::uint64_t commands_timed_out = 0;  // requests failed alone at their deadline
+  std::uint64_t late_replies = 0;        // replies to those, discarded when they arrived
+  std::uint64_t refused = 0;             // requests refused at max_in_flight (kOverloaded)
 };
 
 class RedisConnection {
@@ -89,6 +121,7 @@ class RedisConnection {
   /// loss, when it was lost; before any, when it was created.
   [[nodiscard]] std::uint64_t last_ready_ns() const noexcept { return last_ready_ns_; }
   [[nodiscard]] const Endpoint& endpoint() const noexcept { return endpoint_; }
+  /// Requests whose reply is owed, abandoned ones included.
   [[nodiscard]] std::size_t in_flight() const noexcept { return in_flight_.size(); }
   [[nodiscard]] const ConnectionStats& stats() const noexcept { return stats_; }
   [[nodiscard]] bool subscriber() const noexcept { return options_.subscriber; }
@@ -96,6 +129,13 @@ class RedisConnection {
  private:
   class Link;
   friend class Link;
+  /// A pipeline slot. An abandoned one failed at its deadline: only its kind and channel remain
+  /// (to match its late reply), which is discarded.
+  struct InFlight {
+    Request request;
+    std::uint64_t sent_ns = 0;
+    bool abandoned = false;
+  };
 
   void connect();
   void on_open();
@@ -107,6 +147,10 @@ class RedisConnection {
   void enter_backoff();
   void arm_watchdog();
   void on_watchdog();
+  /// Fails, oldest first, the requests past their deadline (stops at the first still in time).
+  void expire_overdue(std::uint64_t now);
+  /// When the server is declared unresponsive unless something arrives (replies owed).
+  [[nodiscard]] std::uint64_t liveness_deadline() const noexcept;
   void defer_failure(Request&& request, RedisStatus status);
   void run_deferred();
 
@@ -119,7 +163,9 @@ class RedisConnection {
   Link* link_ = nullptr;  // the live socket's handler (owned by the reactor)
   core::Connection* socket_ = nullptr;
   ReplyReader reader_;
-  std::deque<Request> in_flight_;  // sent (or queued to send), oldest first
+  std::deque<InFlight> in_flight_;  // sent (or queued to send), oldest first
+  std::size_t abandoned_ = 0;       // the abandoned slots: always a prefix of in_flight_
+  std::uint64_t last_read_ns_ = 0;  // when bytes last arrived
   std::deque<std::pair<Request, RedisStatus>> deferred_;
   core::TimerId deferred_timer_ = 0;
   core::TimerId watchdog_ = 0;

@@ -61,7 +61,8 @@ BrokerMetrics::BrokerMetrics(core::MetricsRegistry& r, unsigned s)
                              "Channel subscription asked for -> live (confirmed, position read)",
                              s)),
       channels(r.gauge("redis_broker_channels", "Channels this shard owns on this node", s)),
-      subscriptions(r.gauge("redis_broker_subscriptions", "Live subscriptions on this shard", s)) {}
+      subscriptions(r.gauge("redis_broker_subscriptions", "Live subscriptions on this shard", s)),
+      client(redis::connection_metrics(r, s)) {}
 
 pubsub::Status broker_status(StoreStatus status) noexcept {
   switch (status) {
@@ -117,8 +118,10 @@ Slice& RedisBrokerCore::slice() {
 
 void RedisBrokerCore::start(Slice& s) {
   s.started = true;
+  redis::ClientConfig client_config = config.redis;
+  client_config.connection.metrics = s.metrics.client;
   s.client = std::make_unique<redis::RedisClient>(config.reactor(), executor.timers(),
-                                                  config.redis, this);
+                                                  std::move(client_config), this);
   s.store = std::make_unique<ChannelStore>(*s.client, config.channels);
   if (here() == 0) {
     NodeRegistryConfig node = config.node;

@@ -86,6 +86,7 @@ void RedisBrokerCore::on_join_timer(const std::string& channel) {
   }
   if (reachable) {
     s.metrics.join_timeouts.add(expired);
+    nc.joins_gave_up = nc.joins_gave_up || expired > 0;
   }
   if (expired > 0) {
     fail_waiting(s, channel, nc, expired, pubsub::Status::kUnavailable);
@@ -306,12 +307,27 @@ void RedisBrokerCore::drop_if_unused(Slice& s, const std::string& channel) {
     return;
   }
   // A subscription on its way is kept while Redis answers: the next subscribe finds it there
-  // instead of starting over (position() drops it once live if still unused).
+  // instead of starting over (position() drops it once live if still unused). One whose joins
+  // gave up lingers a join timeout, for the subscribes retried meanwhile.
   if (!nc.positioned && redis_reachable(s)) {
     return;
   }
-  if (nc.join_timer != 0) {
-    executor.timers().cancel(nc.join_timer);
+  if (nc.linger_until_ns > core::monotonic_ns() && redis_reachable(s)) {
+    if (nc.linger_timer == 0) {
+      it->second.linger_timer = executor.timers().add_at(nc.linger_until_ns, [this, channel] {
+        Slice& later = slice();
+        if (auto found = later.owned.find(channel); running(later) && found != later.owned.end()) {
+          found->second.linger_timer = 0;
+          drop_if_unused(later, channel);
+        }
+      });
+    }
+    return;
+  }
+  for (core::TimerId timer : {nc.join_timer, nc.linger_timer}) {
+    if (timer != 0) {
+      executor.timers().cancel(timer);
+    }
   }
   s.client->unsubscribe(s.store->shard_channel(channel));
   s.owned.erase(it);
@@ -403,6 +419,9 @@ void RedisBrokerCore::position(Slice& s, const std::string& channel, std::uint64
     run_join(s, channel, std::move(request));
   }
   if (waiting.empty()) {
+    if (std::exchange(again->second.joins_gave_up, false)) {
+      again->second.linger_until_ns = core::monotonic_ns() + config.join_timeout_ns;
+    }
     drop_if_unused(s, channel);  // kept on its way after its joins gave up
   }
 }

@@ -115,6 +115,11 @@ struct NodeChannel {
   std::vector<std::uint32_t> shard_subscriptions;  // subscriptions (live + pending) per shard
   std::vector<JoinRequest> waiting;       // until the subscription is live, oldest first
   core::TimerId join_timer = 0;           // the oldest waiting join's deadline
+  /// Joins gave up waiting for this channel: once live, its subscription is kept unused until
+  /// linger_until_ns (one join timeout later), so that subscribes retried meanwhile find it live.
+  bool joins_gave_up = false;
+  std::uint64_t linger_until_ns = 0;
+  core::TimerId linger_timer = 0;
   std::uint64_t subscribed_ns = 0;        // when the Redis subscription was first asked for
   std::vector<Joiner> joiners;            // until `delivered` reaches their seq
   StringMap<std::uint32_t> users;         // this node's subscribed connections per user
@@ -168,6 +173,7 @@ struct BrokerMetrics {
   core::Histogram& first_live;
   core::Gauge& channels;
   core::Gauge& subscriptions;
+  redis::ConnectionMetrics client;  // the shard's Redis connections (hexwire_redis_*)
 };
 
 struct Slice {

@@ -1,7 +1,9 @@
 // RedisClient against a real redis-server (started by the test on a free port): pipelined
 // commands answered in order and never inline, scripts loaded on NOSCRIPT, pub/sub with
 // re-subscription after a restart, and the failure paths: nothing listening (unavailable, then
-// recovery with backoff) and a server that stops answering (timeout within the deadline).
+// recovery with backoff), a server that stops answering (timeout within the deadline, the
+// connection dropped after the liveness interval), a late reply that fails only its own command
+// (discarded in order, the connection kept), and the bound on requests in flight.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -23,11 +25,13 @@ using testing::until_ok;
 
 namespace {
 
-ClientConfig config_for(const RedisServer& server, std::uint64_t timeout_ns = 2'000'000'000) {
+ClientConfig config_for(const RedisServer& server, std::uint64_t timeout_ns = 2'000'000'000,
+                        std::uint64_t liveness_ns = 5'000'000'000) {
   ClientConfig config;
   config.target = parse_target(server.url());
   config.connection.command_timeout_ns = timeout_ns;
   config.connection.connect_timeout_ns = timeout_ns;
+  config.connection.liveness_timeout_ns = liveness_ns;
   return config;
 }
 
@@ -148,7 +152,7 @@ TEST_CASE("a server that stops answering - commands time out within the deadline
   RedisServer server;
   const std::uint64_t timeout = 300'000'000;
   ReactorLoop loop;
-  RedisClient client(loop.reactor(), loop.timers(), config_for(server, timeout));
+  RedisClient client(loop.reactor(), loop.timers(), config_for(server, timeout, 2 * timeout));
   ReplyRecord warm;
   client.command("k", {"SET", "k", "1"}, record(warm));
   REQUIRE(loop.run_until([&] { return warm.done; }));
@@ -169,10 +173,70 @@ TEST_CASE("a server that stops answering - commands time out within the deadline
   }
   CHECK(waited >= timeout);
   CHECK(waited < 4 * timeout);
-  CHECK(client.stats().timeouts >= 1);
+  CHECK(client.stats().commands_timed_out == stuck.size());
+  // Nothing at all arrives: after the liveness interval the connection is declared dead.
+  REQUIRE(loop.run_until([&] { return client.stats().timeouts >= 1; }, 10 * timeout));
 
   server.resume();
   const ReplyRecord back = until_ok(loop, client, {"GET", "k"});
   // The paused server may still have run the INCRs it had read: their outcome was unknown.
   CHECK(back.integer >= 1);
+}
+
+TEST_CASE("a late reply fails only its own command - the ones behind it and the connection stay") {
+  RedisServer server;
+  const std::uint64_t timeout = 1'000'000'000;
+  ReactorLoop loop;
+  RedisClient client(loop.reactor(), loop.timers(), config_for(server, timeout));
+  REQUIRE(until_ok(loop, client, {"SET", "n", "0"}).text == "OK");
+  const std::uint64_t connects = client.stats().connects;
+
+  // Redis runs nothing for 1.3 s: the first INCR waits past its 1 s deadline, the second (sent
+  // 0.6 s later) is answered within its own.
+  REQUIRE(server.command({"CLIENT", "PAUSE", "1300", "ALL"}).str() == "OK");
+  ReplyRecord late;
+  ReplyRecord behind;
+  client.command("n", {"INCR", "n"}, record(late));
+  loop.run_for(600'000'000);
+  client.command("n", {"INCR", "n"}, record(behind));
+  REQUIRE(loop.run_until([&] { return late.done && behind.done; }));
+  CHECK(late.status == RedisStatus::kTimeout);
+  REQUIRE(behind.status == RedisStatus::kOk);
+  // The late INCR ran (its reply was discarded, not handed to the next command): 2, not 1.
+  CHECK(behind.integer == 2);
+  ReplyRecord after;
+  client.command("n", {"INCR", "n"}, record(after));
+  REQUIRE(loop.run_until([&] { return after.done; }));
+  CHECK(after.integer == 3);
+  const ClientStats stats = client.stats();
+  CHECK(stats.commands_timed_out == 1);
+  CHECK(stats.late_replies == 1);
+  CHECK(stats.timeouts == 0);  // the server kept talking: no liveness drop ...
+  CHECK(stats.connects == connects);  // ... and no reconnection
+}
+
+TEST_CASE("requests beyond max_in_flight fail overloaded at once - the others complete") {
+  RedisServer server;
+  ClientConfig config = config_for(server);
+  config.connection.max_in_flight = 10;
+  ReactorLoop loop;
+  RedisClient client(loop.reactor(), loop.timers(), config);
+  REQUIRE(until_ok(loop, client, {"SET", "n", "0"}).text == "OK");
+  REQUIRE(server.command({"CLIENT", "PAUSE", "300", "ALL"}).str() == "OK");
+  std::vector<ReplyRecord> out(15);
+  for (auto& o : out) {
+    client.command("n", {"INCR", "n"}, record(o));
+  }
+  // The refused ones are answered before Redis answers anything (it is paused).
+  REQUIRE(loop.run_until([&] { return out.back().done; }));
+  for (std::size_t i = 10; i < out.size(); ++i) {
+    CHECK(out[i].status == RedisStatus::kOverloaded);
+  }
+  CHECK_FALSE(out.front().done);
+  REQUIRE(loop.run_until([&] { return out[9].done; }));
+  for (std::size_t i = 0; i < 10; ++i) {
+    CHECK(out[i].status == RedisStatus::kOk);
+    CHECK(out[i].integer == static_cast<long long>(i + 1));
+  }
+  CHECK(client.stats().refused == 5);
 }

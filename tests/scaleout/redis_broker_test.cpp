@@ -1,11 +1,14 @@
 // RedisBroker with two nodes (two runtimes of two shards each) sharing one real redis-server:
 // delivery on every node in the same order and exactly once, one Redis subscription per node and
 // channel, resume across nodes while publishing, history and recovered:false from the stream,
-// presence and read sync across nodes, missed notifications drained on another node, and
-// `unavailable` within the deadline while Redis is down, with recovery after it returns.
+// presence and read sync across nodes, missed notifications drained on another node,
+// `unavailable` within the deadline while Redis is down, with recovery after it returns, and a
+// Redis stall that fails only the late operations (connection and subscriptions kept).
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -410,7 +413,7 @@ TEST_CASE("subscribes waiting while Redis stalls past the command deadline compl
   CHECK(eventually([&] { return a.sink().received(100).size() == 1; }));
 }
 
-TEST_CASE("subscribes past the join timeout fail once; the channel stays subscribed for the next") {
+TEST_CASE("subscribes past the join timeout fail once - the channel stays subscribed for the next") {
   hexwire::testing::RedisServer redis;
   BrokerNode a(quick_deadlines(redis.url(), 600'000'000));
   REQUIRE(eventually([&] { return a.run_on(0, [&] { return a.broker().connected(); }); }));
@@ -431,6 +434,47 @@ TEST_CASE("subscribes past the join timeout fail once; the channel stays subscri
   CHECK(a.metric("redis_broker_channel_subscribes_total") == kChannels);
   CHECK(command_calls(redis, "ssubscribe") <= kChannels + 1);
   CHECK(command_calls(redis, "sunsubscribe") == 0);
+}
+
+TEST_CASE("a Redis stall past the command deadline fails only the late operations - the "
+          "connection and every subscription stay") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(quick_deadlines(redis.url(), 10'000'000'000));  // 400 ms command deadline
+  for (int i = 0; i < 4; ++i) {
+    a.open(i % 2, 1 + i, "user" + std::to_string(i));
+    REQUIRE(a.subscribe(i % 2, 1 + i, "kept" + std::to_string(i)).status == Status::kOk);
+  }
+  const long long ssubscribes = command_calls(redis, "ssubscribe");
+  // Redis runs nothing for 0.9 s: a publish sent at once waits past its deadline, one sent 0.6 s
+  // later is answered within its own (before the fix the first one's deadline dropped the
+  // connection and failed the second with it).
+  REQUIRE(redis.command({"CLIENT", "PAUSE", "900", "ALL"}).str() == "OK");
+  auto late = std::async(std::launch::async, [&] {
+    return a.call<pubsub::PublishAck>(0, [&](auto done) {
+      return a.broker().publish("p", "kept0", core::SharedBuffer::copy_of("1"), std::move(done));
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  const pubsub::PublishAck behind = a.publish(0, "p", "kept0", "2");
+  const auto first = late.get();
+  REQUIRE(first.has_value());
+  CHECK(first->status == Status::kUnavailable);  // late: it may still have run (it did)
+  CHECK(behind.status == Status::kOk);
+  REQUIRE(a.publish(1, "p", "kept0", "3").status == Status::kOk);
+  // The subscriber got all three, once and in order: its subscription was never interrupted.
+  REQUIRE(eventually([&] { return a.sink().received(1).size() >= 3; }));
+  CHECK(seqs(a.sink().received(1)) == range(1, 3));
+  CHECK(a.metric("redis_commands_timed_out_total") >= 1);
+  CHECK(eventually([&] { return a.metric("redis_late_replies_total") >= 1; }));
+  CHECK(a.metric("redis_connections_unresponsive_total") == 0);
+  CHECK(a.metric("redis_connections_lost_total") == 0);
+  CHECK(a.metric("redis_broker_catch_ups_total") == 0);
+  CHECK(command_calls(redis, "ssubscribe") == ssubscribes);
+  CHECK(command_calls(redis, "sunsubscribe") == 0);
+  for (int i = 1; i < 4; ++i) {
+    REQUIRE(a.publish(0, "p", "kept" + std::to_string(i), "x").status == Status::kOk);
+    CHECK(eventually([&] { return a.sink().received(1 + i).size() == 1; }));
+  }
 }
 
 TEST_CASE("a cold Redis runs the scripts of many subscribes sent at once without NOSCRIPT") {
