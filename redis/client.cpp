@@ -134,6 +134,7 @@ ClientStats RedisClient::stats() const {
         out.connects += stats.connects;
         out.timeouts += stats.timeouts;
         out.commands_timed_out += stats.commands_timed_out;
+        out.expired_queued += stats.expired_queued;
         out.late_replies += stats.late_replies;
         out.refused += stats.refused;
       }

@@ -67,6 +67,7 @@ struct ClientStats {
   std::uint64_t connects = 0;        // successful connections, all nodes
   std::uint64_t timeouts = 0;        // connections dropped for sending nothing (liveness)
   std::uint64_t commands_timed_out = 0;  // commands failed alone at their deadline
+  std::uint64_t expired_queued = 0;      // ... of them never sent (queued behind max_sent)
   std::uint64_t late_replies = 0;        // their replies, discarded on arrival
   std::uint64_t refused = 0;             // commands refused at max_in_flight (overloaded)
 };

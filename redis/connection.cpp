@@ -4,6 +4,7 @@
 #include "redis/connection.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -169,19 +170,36 @@ void RedisConnection::send(Request&& request) {
     defer_failure(std::move(request), RedisStatus::kUnavailable);
     return;
   }
-  if (in_flight_.size() >= options_.max_in_flight) {
+  if (in_flight() >= options_.max_in_flight) {
     ++stats_.refused;
     bump(options_.metrics.refused);
     defer_failure(std::move(request), RedisStatus::kOverloaded);
     return;
   }
+  if (queued_.empty() && in_flight_.size() < options_.max_sent) {
+    write(std::move(request));
+  } else {
+    queued_.push_back(std::move(request));
+  }
+  if (watchdog_ == 0) {
+    arm_watchdog();
+  }
+}
+
+void RedisConnection::write(Request&& request) {
   if (!socket_->send(request.bytes)) {
     defer_failure(std::move(request), RedisStatus::kDisconnected);
     return;
   }
   in_flight_.push_back(InFlight{std::move(request), core::monotonic_ns(), false});
-  if (watchdog_ == 0) {
-    arm_watchdog();
+}
+
+void RedisConnection::pump() {
+  while (!queued_.empty() && in_flight_.size() < options_.max_sent && socket_ != nullptr &&
+         state_ != State::kBackoff) {
+    Request next = std::move(queued_.front());
+    queued_.pop_front();
+    write(std::move(next));
   }
 }
 
@@ -203,6 +221,7 @@ void RedisConnection::on_bytes(std::span<const std::byte> bytes) {
         }
         break;
       case ReplyReader::Next::kNeedMore:
+        pump();  // replies freed room on the wire
         return;
       case ReplyReader::Next::kError:
         spdlog::warn("redis {}: protocol error: {}", endpoint_.to_string(), reader_.error());
@@ -295,6 +314,8 @@ void RedisConnection::fail_all(RedisStatus status) {
   std::deque<InFlight> failed;
   failed.swap(in_flight_);
   abandoned_ = 0;
+  std::deque<Request> unsent;
+  unsent.swap(queued_);
   for (InFlight& slot : failed) {
     if (slot.abandoned) {
       continue;  // failed at its deadline already
@@ -302,6 +323,12 @@ void RedisConnection::fail_all(RedisStatus status) {
     ++stats_.failures;
     if (slot.request.kind != Request::Kind::kInternal) {
       owner_.on_failed(*this, std::move(slot.request), status);
+    }
+  }
+  for (Request& request : unsent) {  // never reached Redis
+    ++stats_.failures;
+    if (request.kind != Request::Kind::kInternal) {
+      owner_.on_failed(*this, std::move(request), RedisStatus::kUnavailable);
     }
   }
 }
@@ -326,12 +353,16 @@ void RedisConnection::enter_backoff() {
 // whichever comes first. A request resent behind newer ones (a redirect keeps its deadline) fails
 // at the latest when the requests before it do.
 void RedisConnection::arm_watchdog() {
-  if (in_flight_.empty()) {
+  if (in_flight_.empty() && queued_.empty()) {
     return;
   }
-  std::uint64_t due = liveness_deadline();
+  std::uint64_t due =
+      in_flight_.empty() ? std::numeric_limits<std::uint64_t>::max() : liveness_deadline();
   if (abandoned_ < in_flight_.size()) {
     due = std::min(due, in_flight_[abandoned_].request.deadline_ns);
+  }
+  if (!queued_.empty()) {
+    due = std::min(due, queued_.front().deadline_ns);
   }
   watchdog_ = timers_.add_at(due, [this] {
     watchdog_ = 0;
@@ -344,11 +375,11 @@ std::uint64_t RedisConnection::liveness_deadline() const noexcept {
 }
 
 void RedisConnection::on_watchdog() {
-  if (in_flight_.empty() || socket_ == nullptr) {
+  if ((in_flight_.empty() && queued_.empty()) || socket_ == nullptr) {
     return;
   }
   const std::uint64_t now = core::monotonic_ns();
-  if (liveness_deadline() <= now) {
+  if (!in_flight_.empty() && liveness_deadline() <= now) {
     timed_out_ = true;
     ++stats_.timeouts;
     bump(options_.metrics.unresponsive);
@@ -376,6 +407,16 @@ void RedisConnection::expire_overdue(std::uint64_t now) {
     husk.kind = slot.request.kind;
     husk.channel = slot.request.channel;
     expired.push_back(std::exchange(slot.request, std::move(husk)));
+  }
+  while (!queued_.empty() && queued_.front().deadline_ns <= now) {
+    ++stats_.commands_timed_out;
+    ++stats_.expired_queued;
+    bump(options_.metrics.commands_timed_out);
+    bump(options_.metrics.expired_queued);
+    if (queued_.front().kind != Request::Kind::kInternal) {
+      expired.push_back(std::move(queued_.front()));
+    }
+    queued_.pop_front();
   }
   // Told after the scan: an owner may send again from on_failed.
   for (Request& request : expired) {

@@ -3,8 +3,10 @@
 // every request is answered exactly once through the owner, by a reply or by a failure. A request
 // past its deadline fails alone and its slot stays in the pipeline, abandoned, until its late
 // reply arrives and is discarded; the connection is dropped only when the server sends nothing at
-// all for the liveness interval while replies are owed (or on a socket error). Requests in flight
-// are bounded. The connection reconnects by itself with exponential backoff. It is mechanism
+// all for the liveness interval while replies are owed (or on a socket error). At most max_sent
+// requests are on the wire; the rest wait in order in the connection's queue, and one that waits
+// past its deadline fails without ever reaching Redis. Requests in flight are bounded. The
+// connection reconnects by itself with exponential backoff. It is mechanism
 // only: routing, redirects and subscriptions belong to RedisClient (redis/client.hpp).
 #pragma once
 
@@ -29,6 +31,7 @@ namespace hexwire::redis {
 /// written only on the connection's shard): what an exporter shows as hexwire_redis_*.
 struct ConnectionMetrics {
   core::Counter* commands_timed_out = nullptr;  // requests failed alone at their deadline
+  core::Counter* expired_queued = nullptr;      // ... of them still queued: never sent
   core::Counter* late_replies = nullptr;        // replies of such requests, discarded
   core::Counter* refused = nullptr;             // requests refused at max_in_flight
   core::Counter* unresponsive = nullptr;        // connections dropped for silence (liveness)
@@ -53,8 +56,13 @@ struct ConnectionOptions {
   std::uint64_t liveness_timeout_ns = 5'000'000'000;
   std::uint64_t reconnect_min_ns = 50'000'000;     // first backoff after a failure
   std::uint64_t reconnect_max_ns = 2'000'000'000;  // backoff doubles up to this
-  /// Requests sent and not answered (abandoned ones whose late reply is still owed included);
-  /// beyond it a request fails at once with RedisStatus::kOverloaded.
+  /// Requests written to the socket and owed a reply (abandoned ones included): the depth of
+  /// Redis's queue for this connection. More wait in the connection's queue and are written as
+  /// replies come back; a queued request past its deadline fails (kTimeout) without reaching
+  /// Redis, so an overloaded server does not spend itself on commands nobody waits for.
+  std::size_t max_sent = 1'024;
+  /// Requests owed an answer, written or queued; beyond it a request fails at once with
+  /// RedisStatus::kOverloaded.
   std::size_t max_in_flight = 65'536;
   ConnectionMetrics metrics;
   std::string password;                            // AUTH after connecting, when not empty
@@ -93,6 +101,7 @@ struct ConnectionStats {
   std::uint64_t connects = 0;  // successful connections (the first one included)
   std::uint64_t timeouts = 0;  // connections dropped because the server sent nothing (liveness)
   std::uint64_t commands_timed_out = 0;  // requests failed alone at their deadline
+  std::uint64_t expired_queued = 0;      // ... of them still queued: never reached Redis
   std::uint64_t late_replies = 0;        // replies to those, discarded when they arrived
   std::uint64_t refused = 0;             // requests refused at max_in_flight (kOverloaded)
 };
@@ -121,8 +130,10 @@ class RedisConnection {
   /// loss, when it was lost; before any, when it was created.
   [[nodiscard]] std::uint64_t last_ready_ns() const noexcept { return last_ready_ns_; }
   [[nodiscard]] const Endpoint& endpoint() const noexcept { return endpoint_; }
-  /// Requests whose reply is owed, abandoned ones included.
-  [[nodiscard]] std::size_t in_flight() const noexcept { return in_flight_.size(); }
+  /// Requests owed an answer: written (abandoned ones included) or queued.
+  [[nodiscard]] std::size_t in_flight() const noexcept {
+    return in_flight_.size() + queued_.size();
+  }
   [[nodiscard]] const ConnectionStats& stats() const noexcept { return stats_; }
   [[nodiscard]] bool subscriber() const noexcept { return options_.subscriber; }
 
@@ -152,6 +163,10 @@ class RedisConnection {
   /// When the server is declared unresponsive unless something arrives (replies owed).
   [[nodiscard]] std::uint64_t liveness_deadline() const noexcept;
   void defer_failure(Request&& request, RedisStatus status);
+  /// Writes `request` to the socket (it joins in_flight_).
+  void write(Request&& request);
+  /// Writes queued requests while fewer than max_sent are on the wire.
+  void pump();
   void run_deferred();
 
   core::Reactor& reactor_;
@@ -165,6 +180,7 @@ class RedisConnection {
   ReplyReader reader_;
   std::deque<InFlight> in_flight_;  // sent (or queued to send), oldest first
   std::size_t abandoned_ = 0;       // the abandoned slots: always a prefix of in_flight_
+  std::deque<Request> queued_;      // not written yet (max_sent on the wire), oldest first
   std::uint64_t last_read_ns_ = 0;  // when bytes last arrived
   std::deque<std::pair<Request, RedisStatus>> deferred_;
   core::TimerId deferred_timer_ = 0;

@@ -8,6 +8,9 @@ ConnectionMetrics connection_metrics(core::MetricsRegistry& registry, unsigned s
   m.commands_timed_out = &registry.counter(
       "redis_commands_timed_out_total",
       "Redis commands failed alone at their deadline (the connection stayed)", shard);
+  m.expired_queued = &registry.counter(
+      "redis_commands_expired_queued_total",
+      "Redis commands that timed out still queued in the client (never sent to Redis)", shard);
   m.late_replies = &registry.counter(
       "redis_late_replies_total", "Replies to timed-out Redis commands, discarded on arrival",
       shard);

@@ -156,6 +156,9 @@ void RedisBrokerCore::run_join(Slice& s, const std::string& channel, JoinRequest
                     pubsub::SubscribeResult failed;
                     failed.status = broker_status(r.status);
                     reply_join(channel, request, failed, {});
+                    // Kept a join timeout for the subscribe retried after this one: dropping it
+                    // costs a SUNSUBSCRIBE now and a SSUBSCRIBE + position read then.
+                    nc.linger_until_ns = core::monotonic_ns() + config.join_timeout_ns;
                     drop_if_unused(slice_now, channel);
                     return;
                   }

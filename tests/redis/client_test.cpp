@@ -3,7 +3,8 @@
 // re-subscription after a restart, and the failure paths: nothing listening (unavailable, then
 // recovery with backoff), a server that stops answering (timeout within the deadline, the
 // connection dropped after the liveness interval), a late reply that fails only its own command
-// (discarded in order, the connection kept), and the bound on requests in flight.
+// (discarded in order, the connection kept), commands queued behind the send window that expire
+// unsent, and the bound on requests in flight.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -239,4 +240,32 @@ TEST_CASE("requests beyond max_in_flight fail overloaded at once - the others co
     CHECK(out[i].integer == static_cast<long long>(i + 1));
   }
   CHECK(client.stats().refused == 5);
+}
+
+TEST_CASE("commands queued behind max_sent that outlive their deadline never reach Redis") {
+  RedisServer server;
+  const std::uint64_t timeout = 300'000'000;
+  ClientConfig config = config_for(server, timeout);
+  config.connection.max_sent = 2;
+  ReactorLoop loop;
+  RedisClient client(loop.reactor(), loop.timers(), config);
+  REQUIRE(until_ok(loop, client, {"SET", "n", "0"}).text == "OK");
+  REQUIRE(server.command({"CLIENT", "PAUSE", "600", "ALL"}).str() == "OK");
+  std::vector<ReplyRecord> out(6);
+  for (auto& o : out) {
+    client.command("n", {"INCR", "n"}, record(o));
+  }
+  REQUIRE(loop.run_until([&] {
+    return std::all_of(out.begin(), out.end(), [](const ReplyRecord& o) { return o.done; });
+  }));
+  for (const auto& o : out) {
+    CHECK(o.status == RedisStatus::kTimeout);
+  }
+  // Only the two on the wire ran; the four still queued were dropped unsent.
+  CHECK(until_ok(loop, client, {"GET", "n"}).text == "2");
+  const ClientStats stats = client.stats();
+  CHECK(stats.commands_timed_out == 6);
+  CHECK(stats.expired_queued == 4);
+  CHECK(stats.late_replies == 2);
+  CHECK(stats.timeouts == 0);
 }
