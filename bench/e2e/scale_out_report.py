@@ -254,6 +254,19 @@ def join_figures(tag):
     count = m["hexwire_redis_broker_first_live_seconds_count"]
     if count:
         row["first_live_mean_ms"] = round(m["hexwire_redis_broker_first_live_seconds_sum"] / count * 1e3, 1)
+    # The Redis client of every engine (session 6): commands failed at their deadline (still queued
+    # = never sent), late replies discarded, refusals at the in-flight bound, connections dropped.
+    client = engine_totals(tag + ".metrics.txt", [
+        "hexwire_redis_commands_timed_out_total", "hexwire_redis_commands_expired_queued_total",
+        "hexwire_redis_late_replies_total", "hexwire_redis_commands_refused_total",
+        "hexwire_redis_connections_unresponsive_total", "hexwire_redis_connections_lost_total",
+        "hexwire_redis_reply_wait_seconds_sum", "hexwire_redis_reply_wait_seconds_count"])
+    if client["hexwire_redis_reply_wait_seconds_count"]:
+        row.update({k.removeprefix("hexwire_"): int(v) for k, v in client.items()
+                    if not k.startswith("hexwire_redis_reply_wait")})
+        row["redis_reply_wait_mean_ms"] = round(
+            client["hexwire_redis_reply_wait_seconds_sum"] /
+            client["hexwire_redis_reply_wait_seconds_count"] * 1e3, 1)
     ramp = command_stats(tag + ".redis-ramp-commandstats.txt")
     for command in ("ssubscribe", "sunsubscribe"):
         row[f"redis_ramp_{command}"] = int(ramp.get(command, {}).get("calls", 0))
