@@ -100,6 +100,10 @@ endfunction()
 # "SKIPPED: " (core/testing/loopback_support.hpp and the test engines do so before exiting). Not an
 # exit code: a Catch2 binary exits with its number of failed assertions, so any skip code could
 # turn exactly that many failures into a "skipped" test.
+# Each ctest test runs its binary with --warn NoTests, so a ctest entry that selects no TEST_CASE
+# fails instead of passing with "No tests ran": Catch's discovery splits a name at ';' (a CMake
+# list separator) into two entries that match nothing, and passes a '\' to Catch's test-spec
+# parser as an escape, so test names must contain neither ';' nor '\'.
 function(hexwire_add_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   hexwire_defer_source_check()
@@ -113,6 +117,7 @@ function(hexwire_add_test name)
   catch_discover_tests(${name}
     TEST_PREFIX "${name}: "
     DISCOVERY_TIMEOUT 30
+    EXTRA_ARGS --warn NoTests
     PROPERTIES TIMEOUT ${ARG_TIMEOUT} SKIP_REGULAR_EXPRESSION "SKIPPED: ")
   # Labels are set by a ctest include file read after the discovered tests (Catch's ${name}_TESTS
   # lists them): through PROPERTIES a list of labels would keep only its first entry.

@@ -19,7 +19,7 @@ TEST_CASE("quotes and backslashes are escaped") {
   CHECK(json_quoted(R"(say "hi" \o/)") == R"("say \"hi\" \\o/")");
 }
 
-TEST_CASE("control characters use short forms where JSON has them, else \\u00XX") {
+TEST_CASE("control characters use short forms where JSON has them, else the 6-byte escape u00XX") {
   CHECK(json_quoted("\b\f\n\r\t") == R"("\b\f\n\r\t")");
   CHECK(json_quoted(std::string("a\0b", 3)) == R"("a\u0000b")");
   CHECK(json_quoted("\x01\x1f") == R"("\u0001\u001f")");
