@@ -426,3 +426,85 @@ TEST_CASE("trips on different shards racing for one driver never share it", "[en
   }
   REQUIRE(races > 0);  // some interleavings really had both trips reserve the same driver
 }
+
+namespace {
+
+/// A pool where this node owns every region; driver_trip questions wait for the test to answer.
+struct AskedPool final : DispatchPeers {
+  struct Question {
+    std::string driver;
+    unsigned shard;
+    std::function<void(DriverTripState)> done;
+  };
+  FakeExecutor* exec = nullptr;
+  std::vector<Question> questions;
+
+  NodeRef region_node(CellId) noexcept override { return 0; }
+  NodeRef node_named(std::string_view) override { return 0; }
+  void search(NodeRef, LatLng, std::size_t, double,
+              std::function<void(std::vector<NearbyDriver>)> done) override {
+    done({});
+  }
+  void reserve(const NearbyDriver&, std::string_view, std::function<void(bool)> done) override {
+    done(false);
+  }
+  void driver_state(NodeRef, unsigned, std::string_view, std::string_view, DriverStatus,
+                    bool) override {}
+  void driver_trip(std::string_view driver,
+                   std::function<void(DriverTripState)> done) override {
+    questions.push_back({std::string(driver), exec->current_shard(), std::move(done)});
+  }
+  /// Answers the oldest open question (on the shard that asked).
+  void answer(DriverTripState state) {
+    REQUIRE(!questions.empty());
+    Question q = std::move(questions.front());
+    questions.erase(questions.begin());
+    exec->run_on(q.shard, [&] { q.done(std::move(state)); });
+    exec->run_until_idle();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("in a pool, a driver new to the node is matchable only once the pool says it is free",
+          "[engine]") {
+  AskedPool pool;
+  DispatchConfig config = sharded_config();
+  config.peers = &pool;
+  Harness h(2, config);
+  pool.exec = &h.exec;
+  const LatLngDeg p = at(0);
+
+  REQUIRE(h.locate("d1", p.lat, p.lng, 1).outcome == FixOutcome::kAccepted);
+  REQUIRE(pool.questions.size() == 1);
+  CHECK(pool.questions[0].driver == "d1");
+  CHECK(h.nearby(p.lat, p.lng, 5).empty());  // checking: not in any search
+
+  // No answer from the pool's store: still checking, asked again at the next sweep.
+  pool.answer({});
+  REQUIRE(h.locate("d1", p.lat, p.lng, 1).outcome == FixOutcome::kAccepted);
+  CHECK(h.nearby(p.lat, p.lng, 5).empty());
+  CHECK(pool.questions.empty());
+  h.exec.advance_time(kSecond + kSecond / 10);
+  h.exec.run_until_idle();
+  REQUIRE(pool.questions.size() == 1);
+
+  // On a trip of another node: busy; a rider next to it gets no offer; asked again every sweep.
+  pool.answer({true, "t0-7.run-elsewhere", DriverStatus::kEnRoute});
+  const RideReply ride = h.ride("r1", p, at(2));
+  REQUIRE(ride.error == DispatchError::kOk);
+  CHECK(h.events.offers.empty());
+  CHECK(h.nearby(p.lat, p.lng, 5).empty());
+  h.exec.advance_time(kSecond + kSecond / 10);
+  h.exec.run_until_idle();
+  REQUIRE(pool.questions.size() == 1);
+
+  // The trip is over: available again, and the waiting ride is offered to it.
+  pool.answer({true, {}, DriverStatus::kAvailable});
+  REQUIRE(h.nearby(p.lat, p.lng, 5).size() == 1);
+  h.exec.advance_time(3 * kSecond);  // the ride's retry interval
+  h.exec.run_until_idle();
+  REQUIRE(h.events.offers.size() == 1);
+  CHECK(h.events.offers[0].driver == "d1");
+  CHECK(h.events.offers[0].trip == ride.trip);
+}
