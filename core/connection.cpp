@@ -388,7 +388,7 @@ void Reactor::process_flush(Connection& c) noexcept {
         return;
       }
       c.state_ = Connection::State::kHalfClosed;
-      c.close_deadline_ns_ = monotonic_ns() + config_.close_linger_ns;
+      set_close_deadline(c, monotonic_ns() + config_.close_linger_ns);
       [[fallthrough]];
     case Connection::State::kHalfClosed:
       // Keep reading (and dropping) until the peer's FIN, so close() does not turn unread
@@ -437,7 +437,7 @@ void Reactor::begin_close(Connection& c, CloseReason reason, bool abortive, int 
     return;
   }
   c.state_ = Connection::State::kDraining;
-  c.close_deadline_ns_ = monotonic_ns() + config_.close_flush_timeout_ns;
+  set_close_deadline(c, monotonic_ns() + config_.close_flush_timeout_ns);
   if ((c.flags_ & Connection::kLingering) == 0) {
     c.flags_ |= Connection::kLingering;
     deadlines_.push_back(c.target());
@@ -450,8 +450,19 @@ void Reactor::go_closing(Connection& c) noexcept {
   mark_for_flush(c);
 }
 
+void Reactor::set_close_deadline(Connection& c, std::uint64_t at_ns) noexcept {
+  c.close_deadline_ns_ = at_ns;
+  next_deadline_ns_ = std::min(next_deadline_ns_, at_ns);
+}
+
 void Reactor::check_deadlines() noexcept {
   const std::uint64_t now = monotonic_ns();
+  // Also scan once the list has doubled: entries of connections that closed in time are dropped
+  // then, so the list stays within twice the connections still waiting (amortised O(1) each).
+  if (now < next_deadline_ns_ && deadlines_.size() < 2 * deadlines_kept_ + 1024) {
+    return;
+  }
+  std::uint64_t next = UINT64_MAX;
   std::size_t kept = 0;
   for (const OpTarget target : deadlines_) {
     Connection* c = lookup(target);
@@ -462,6 +473,7 @@ void Reactor::check_deadlines() noexcept {
         c->state_ == Connection::State::kDraining || c->state_ == Connection::State::kHalfClosed;
     if (waiting && now < c->close_deadline_ns_) {
       deadlines_[kept++] = target;
+      next = std::min(next, c->close_deadline_ns_);
       continue;
     }
     c->flags_ &= static_cast<std::uint16_t>(~Connection::kLingering);
@@ -474,6 +486,8 @@ void Reactor::check_deadlines() noexcept {
     }
   }
   deadlines_.resize(kept);
+  deadlines_kept_ = kept;
+  next_deadline_ns_ = next;
 }
 
 void Reactor::finish(Connection& c) noexcept {

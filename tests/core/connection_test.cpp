@@ -423,7 +423,56 @@ void linger_ends_without_peer_fin(BackendKind kind) {
   ::close(fd);
 }
 
+/// A connection stuck draining toward a peer that never reads (long flush timeout) does not hold
+/// up a later connection's shorter linger: the deadline check follows the earliest deadline, not
+/// the first one registered.
+void short_linger_behind_a_long_drain(BackendKind kind) {
+  skip_unless_supported(kind);
+  ReactorConfig config = config_for(kind);
+  config.close_flush_timeout_ns = 60'000'000'000;
+  config.close_linger_ns = 50'000'000;
+  Reactor reactor(config);
+  const SharedBuffer block = pattern(1 << 20, 2);
+  int opened = 0;
+  const Connection* first = nullptr;
+  bool stalled_closed = false;
+  bool lingering_closed = false;
+  const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
+    h.open = [&](Connection& c) {
+      if (opened++ == 0) {
+        first = &c;
+        for (int i = 0; i < 32; ++i) {
+          c.send(block);  // 32 MiB toward a peer that never reads: drains until the timeout
+        }
+      } else {
+        c.send(SharedBuffer::copy_of("bye"));  // read, but the peer never sends its FIN
+      }
+      c.close();
+    };
+    h.close = [&](Connection& c, CloseReason) { (&c == first ? stalled_closed : lingering_closed) = true; };
+  });
+  const int stalled = connect_plain(port);
+  REQUIRE(stalled >= 0);
+  REQUIRE(run_until(reactor, [&] { return opened == 1; }));
+  const int lingering = connect_plain(port);
+  REQUIRE(lingering >= 0);
+  const std::uint64_t start = monotonic_ns();
+  REQUIRE(run_until(reactor, [&] { return lingering_closed; }));
+  CHECK(monotonic_ns() - start < 5'000'000'000ull);  // the 50 ms linger, not the 60 s drain
+  CHECK_FALSE(stalled_closed);
+  CHECK(reactor.connection_count() == 1);
+  ::close(lingering);
+  ::close(stalled);
+}
+
 }  // namespace
+
+TEST_CASE("io_uring connection: a short linger is not held up by a long drain", "[connection]") {
+  short_linger_behind_a_long_drain(BackendKind::kIoUring);
+}
+TEST_CASE("epoll connection: a short linger is not held up by a long drain", "[connection]") {
+  short_linger_behind_a_long_drain(BackendKind::kEpoll);
+}
 
 TEST_CASE("io_uring connection: orderly close sends everything queued first", "[connection]") {
   orderly_close_flushes(BackendKind::kIoUring);
