@@ -146,7 +146,13 @@ void Shard::turn(std::uint64_t max_sleep_ns) noexcept {
   now_ns_ = monotonic_ns();
   run_inbox();
   MailboxMesh& mailboxes = runtime_->mailboxes_;
-  const std::size_t ran = mailboxes.drain(id_, runtime_->config().mailbox_batch);
+  // Everything queued by now runs in this turn, not only mailbox_batch per sender: the tasks one
+  // turn's I/O produced (a reap takes up to 4x the ring size of completions) must not trickle
+  // out over hundreds of turns while new reads keep queueing more, until backpressure stops the
+  // reading (a reconnect storm's subscribes waited ~0.5 s here). The backlog is bounded by
+  // mailbox_high_water, so is the turn.
+  const std::size_t ran =
+      mailboxes.drain(id_, std::max(runtime_->config().mailbox_batch, mailboxes.depth(id_)));
   counters_->mailbox_tasks->add(ran);
   check_outgoing();
   timers_->advance(now_ns_);

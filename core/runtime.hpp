@@ -29,7 +29,7 @@ struct RuntimeConfig {
   unsigned first_cpu = 0;               // shard i is pinned to CPU (first_cpu + i) % online CPUs
   ReactorConfig reactor;                // buffer ring size/count, send limits, linger
   std::size_t mailbox_capacity = 4096;  // initial tasks per ordered shard pair
-  std::size_t mailbox_batch = 256;      // tasks run per sender per loop turn
+  std::size_t mailbox_batch = 256;  // tasks run per sender per loop turn, or all queued if more
   /// Backpressure: when the tasks a shard queued for another (or itself) and that have not run
   /// reach this, the shard stops reading its connections (they feed the mailboxes) until every
   /// one of its outgoing queues is back to half of it. 0 = unbounded (no backpressure).
