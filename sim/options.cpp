@@ -164,6 +164,10 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
                  "are acked) and comes back within 1 s, resuming every channel with since and "
                  "epoch (default: no storm)")
       ->check(number_at_least(0.0, true));
+  app.add_flag("--pipeline-subs", o.pipeline_subs,
+               "chat: send a connection's subs right behind its auth instead of after the auth "
+               "reply: one round trip less per connect and reconnect, as a client resuming its "
+               "channels would (default: wait for the auth reply)");
 
   app.add_option("--drivers", o.drivers,
                  "rides: simulated drivers, one connection each "
@@ -294,6 +298,9 @@ std::vector<std::pair<std::string, std::string>> SimOptions::settings() const {
     s.emplace_back("presence-share", fmt::format("{}", presence_share));
     if (reconnect_storm_s >= 0.0) {
       s.emplace_back("reconnect-storm", fmt::format("{}", reconnect_storm_s));
+    }
+    if (pipeline_subs) {
+      s.emplace_back("pipeline-subs", "yes");
     }
   }
   if (uses_rides(scenario)) {
@@ -465,6 +472,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, std::uint32_t port
       {"--history-keep-messages", uses_chat},
       {"--presence-share", uses_chat},
       {"--reconnect-storm", uses_chat},
+      {"--pipeline-subs", uses_chat},
       {"--drivers", uses_rides},
       {"--riders", uses_rides},
       {"--loc-rate", uses_rides},

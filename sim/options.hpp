@@ -61,6 +61,7 @@ struct SimOptions {
   std::uint64_t history_keep_messages = 1000;  // --verify: resumes within this must recover
   double presence_share = 0.0;     // share of users whose subs ask for presence ("presence":true)
   double reconnect_storm_s = -1.0;  // seconds into the load when every connection drops; <0 = none
+  bool pipeline_subs = false;  // send the subs right behind auth, not after its reply
 
   // rides
   std::uint32_t drivers = 1000;

@@ -5,7 +5,7 @@
 // by default) and resume every channel with `since` and `epoch`, so replay after reconnect is
 // exercised and, with --verify, checked. --reconnect-storm S drops every connection at once, S
 // seconds into the load; each comes back within 1 s. --presence-share F of the users subscribe
-// with "presence":true.
+// with "presence":true. --pipeline-subs sends the subs right behind auth (one round trip less).
 #include <algorithm>
 
 #include "sim/detail/chat_part.hpp"
@@ -86,6 +86,9 @@ void ChatPart::on_open(WorkerContext& ctx, ClientSlot& slot) noexcept {
   ctx.out.clear();
   encode_auth(ctx.out, kAuthId, name_);
   ctx.send_out(slot.local);
+  if (ctx.options.pipeline_subs) {
+    subscribe_all(ctx, c);  // the engine handles a connection's ops in order: auth comes first
+  }
 }
 
 void ChatPart::on_text(WorkerContext& ctx, ClientSlot& slot, std::string_view text) noexcept {
@@ -98,7 +101,9 @@ void ChatPart::on_text(WorkerContext& ctx, ClientSlot& slot, std::string_view te
   switch (e.op) {
     case ServerOp::kAuth:
       ctx.recorder.record(LatencyKind::kConnect, slot.connect_intended_ns, ctx.now_ns);
-      subscribe_all(ctx, c);
+      if (!ctx.options.pipeline_subs) {
+        subscribe_all(ctx, c);
+      }
       break;
     case ServerOp::kSubbed:
       on_subbed(ctx, slot, c);

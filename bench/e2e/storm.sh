@@ -20,7 +20,8 @@
 # OUT_DIR. Run it under `quiet` (the machine otherwise idle) when quoting figures.
 # Usage: bench/e2e/storm.sh [BUILD_DIR=build/release] [OUT_DIR=bench/results/storm-<date>]
 # Knobs (environment): RUNS=3 CONNS=16000 CHANNELS=100 PER_USER=4 PRESENCE_SHARE=0 STORM_AT=3
-#   DURATION=4 (join) STORM_DURATION=7 PHASES="join storm" ENGINE_ARGS="" ENGINE=<hexwire binary>
+#   DURATION=4 (join) STORM_DURATION=7 PHASES="join storm" ENGINE_ARGS="" SIM_ARGS=""
+#   (e.g. --pipeline-subs: each connection's subs go right behind its auth) ENGINE=<hexwire binary>
 #   SIM=<hexwire-sim binary> (defaults: those of BUILD_DIR)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -89,9 +90,10 @@ run_phase() {
   start_engine "$engine" --shards 1 ${ENGINE_ARGS:-}
   tcp_listen_counters >"$tag.kernel-before.txt"
   local sim_rc=0
+  # shellcheck disable=SC2086
   "$sim" chat --url "ws://127.0.0.1:$port" --connections "$conns" --channels "$channels" \
     --channels-per-user "$per_user" --publish-rate 10 --churn 0 --read-sync-rate 0 \
-    --ramp-rate 8000 --threads 1 --verify "${presence_args[@]}" "${args[@]}" \
+    --ramp-rate 8000 --threads 1 --verify "${presence_args[@]}" "${args[@]}" ${SIM_ARGS:-} \
     --report "$tag.json" >"$tag.sim.txt" 2>&1 || sim_rc=$?
   tcp_listen_counters >"$tag.kernel-after.txt"
   grep -E '^VmHWM' "/proc/$engine_pid/status" >"$tag.engine.txt"

@@ -244,12 +244,13 @@ long long fact(const std::string& output, const std::string& name) {
 
 TEST_CASE(
     "hexwire-sim chat --reconnect-storm: every client drops once, comes back and resumes with "
-    "nothing lost, presence is asked for by --presence-share") {
+    "nothing lost, presence is asked for by --presence-share, --pipeline-subs subscribes right "
+    "behind auth") {
   hexwire::sim::EmbeddedEngine engine("127.0.0.1", 2);
   const SimRun run = run_sim("chat " + url(engine.port()) +
                              " --duration 3 --drain 1 --connections 200 --channels 10 "
                              "--publish-rate 300 --churn 0 --read-sync-rate 0 "
-                             "--reconnect-storm 1 --presence-share 1 --verify");
+                             "--reconnect-storm 1 --presence-share 1 --pipeline-subs --verify");
   INFO(run.output);
   REQUIRE(run.exit_code == 0);
   simdjson::dom::parser parser;
@@ -265,6 +266,7 @@ TEST_CASE(
   CHECK(uint64_t(doc["counters"]["connects_opened"]) == 400);
   CHECK(uint64_t(doc["latency_us"]["subscribe"]["count"]) == 400);
   CHECK(std::string_view(doc["settings"]["reconnect-storm"]) == "1");
+  CHECK(std::string_view(doc["settings"]["pipeline-subs"]) == "yes");
   CHECK(fact(run.output, "chat storm: connections dropped") == 200);
   CHECK(fact(run.output, "chat storm: clients not connected at the storm") == 0);
   CHECK(fact(run.output, "chat channels resumed with recovered:true") > 0);

@@ -38,6 +38,7 @@ TEST_CASE("defaults run the mixed scenario in-process") {
   CHECK(o.threads >= 1);  // 0 resolved to the core count
   CHECK(o.total_connections() == 1000 + 1000 + 1000);
   CHECK_FALSE(o.verify);
+  CHECK_FALSE(o.pipeline_subs);
 }
 
 TEST_CASE("the scenario is accepted as a positional or with --scenario") {
@@ -94,6 +95,7 @@ TEST_CASE("every flag parses into its field") {
                         "0.25",
                         "--reconnect-storm",
                         "4.5",
+                        "--pipeline-subs",
                         "--verify",
                         "--report",
                         "r.json",
@@ -122,6 +124,7 @@ TEST_CASE("every flag parses into its field") {
   CHECK(o.history_keep_messages == 250);
   CHECK(o.presence_share == 0.25);
   CHECK(o.reconnect_storm_s == 4.5);
+  CHECK(o.pipeline_subs);
   CHECK(o.verify);
   CHECK(o.report_file == "r.json");
   CHECK(o.csv_file == "r.csv");
@@ -194,6 +197,8 @@ TEST_CASE("bad values get clear errors") {
                  "--presence-share has no effect in the echo scenario"));
   CHECK(mentions(parse({"rides", "--reconnect-storm", "1"}),
                  "--reconnect-storm has no effect in the rides scenario"));
+  CHECK(mentions(parse({"echo", "--pipeline-subs"}),
+                 "--pipeline-subs has no effect in the echo scenario"));
   CHECK(mentions(parse({"--arrival", "bursty"}), "--arrival"));
   CHECK(mentions(parse({"chat", "--churn", "1.5"}), "--churn"));  // a share per second, at most 1
   CHECK(mentions(parse({"chat", "--read-sync-rate", "-1"}), "--read-sync-rate"));
