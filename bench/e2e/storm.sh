@@ -20,7 +20,8 @@
 # OUT_DIR. Run it under `quiet` (the machine otherwise idle) when quoting figures.
 # Usage: bench/e2e/storm.sh [BUILD_DIR=build/release] [OUT_DIR=bench/results/storm-<date>]
 # Knobs (environment): RUNS=3 CONNS=16000 CHANNELS=100 PER_USER=4 PRESENCE_SHARE=0 STORM_AT=3
-#   DURATION=4 (join) STORM_DURATION=7 PHASES="join storm" ENGINE_ARGS="" SIM_ARGS=""
+#   DURATION=4 (join) STORM_DURATION=7 PHASES="join storm" SHARDS=1 (the configuration)
+#   ENGINE_ARGS="" SIM_ARGS=""
 #   (e.g. --pipeline-subs: each connection's subs go right behind its auth) ENGINE=<hexwire binary>
 #   SIM=<hexwire-sim binary> (defaults: those of BUILD_DIR)
 set -euo pipefail
@@ -87,7 +88,7 @@ run_phase() {
     args=(--duration "$storm_duration" --reconnect-storm "$storm_at" --source-addrs 127.0.0.1-127.0.0.4)
   fi
   # shellcheck disable=SC2086
-  start_engine "$engine" --shards 1 ${ENGINE_ARGS:-}
+  start_engine "$engine" --shards "${SHARDS:-1}" ${ENGINE_ARGS:-}
   tcp_listen_counters >"$tag.kernel-before.txt"
   local sim_rc=0
   # shellcheck disable=SC2086
