@@ -431,12 +431,14 @@ void short_linger_behind_a_long_drain(BackendKind kind) {
   ReactorConfig config = config_for(kind);
   config.close_flush_timeout_ns = 60'000'000'000;
   config.close_linger_ns = 50'000'000;
-  Reactor reactor(config);
+  // Declared before the reactor: the stalled connection is still draining when the reactor is
+  // destroyed, and its close hook runs then.
   const SharedBuffer block = pattern(1 << 20, 2);
   int opened = 0;
   const Connection* first = nullptr;
   bool stalled_closed = false;
   bool lingering_closed = false;
+  Reactor reactor(config);
   const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
     h.open = [&](Connection& c) {
       if (opened++ == 0) {
