@@ -10,10 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -262,6 +264,14 @@ void read_available(int fd, std::string& received) {
   }
 }
 
+/// The harness itself could not run an input (not a finding about the session): says why, then
+/// aborts so that the run fails with the reason in its log.
+[[noreturn]] void harness_failure(const char* call, int error) {
+  std::fprintf(stderr, "ws_session_fuzz harness: %s failed: %s (errno %d)\n", call,
+               std::strerror(error), error);
+  std::abort();
+}
+
 void check_bounds(const Run& run) {
   if (run.session != nullptr && run.session->buffered_bytes() >
                                     kHard + kReserve + 2 * kMaxAppFrame + 2 * 131) {
@@ -281,11 +291,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   h.run = &run;
 
   const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (client < 0) {
+    harness_failure("socket", errno);
+  }
   int small = 4096;
   ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
   const auto address = core::SocketAddress::parse("127.0.0.1", h.port);
   if (::connect(client, address.data(), address.size()) != 0) {
-    std::abort();
+    harness_failure("connect", errno);
   }
   for (int i = 0; i < 1000 && run.session == nullptr; ++i) {
     h.reactor.run_once(1'000'000);
