@@ -78,6 +78,15 @@ void bump(core::Counter* counter) noexcept {
   }
 }
 
+// Admission: once the oldest queued command has used half its deadline, the queue holds more work
+// than finishes in time and a new command would only expire in it (or be sent too late to be
+// answered in time: deadline collapse, every command failing). It is refused at once instead,
+// costing nothing, so that the ones admitted complete.
+bool queue_too_old(const std::deque<Request>& queued, std::uint64_t command_timeout_ns) noexcept {
+  return !queued.empty() &&
+         queued.front().deadline_ns < core::monotonic_ns() + command_timeout_ns / 2;
+}
+
 ConnectionOptions checked(ConnectionOptions options) {
   options.liveness_timeout_ns = std::max(options.liveness_timeout_ns, options.command_timeout_ns);
   return options;
@@ -170,7 +179,8 @@ void RedisConnection::send(Request&& request) {
     defer_failure(std::move(request), RedisStatus::kUnavailable);
     return;
   }
-  if (in_flight() >= options_.max_in_flight) {
+  if (in_flight() >= options_.max_in_flight ||
+      queue_too_old(queued_, options_.command_timeout_ns)) {
     ++stats_.refused;
     bump(options_.metrics.refused);
     defer_failure(std::move(request), RedisStatus::kOverloaded);

@@ -16,7 +16,9 @@ ConnectionMetrics connection_metrics(core::MetricsRegistry& registry, unsigned s
       shard);
   m.refused = &registry.counter(
       "redis_commands_refused_total",
-      "Redis commands refused because max_in_flight were already owed replies", shard);
+      "Redis commands refused at once: max_in_flight already owed replies, or the oldest queued "
+      "command had used half its deadline (admission)",
+      shard);
   m.unresponsive = &registry.counter(
       "redis_connections_unresponsive_total",
       "Redis connections dropped because nothing arrived within the liveness timeout", shard);

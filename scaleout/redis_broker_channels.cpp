@@ -14,6 +14,18 @@
 
 namespace hexwire::scaleout::detail {
 
+namespace {
+
+// A channel's position or catch-up read that Redis did not answer in time is read again after a
+// quarter of the command deadline (at least retry_delay_ns), not at once: under overload the
+// retries of thousands of channels would otherwise keep the command queue full of reads that
+// expire too.
+std::uint64_t reread_delay(const RedisBrokerConfig& config) noexcept {
+  return std::max(config.redis.retry_delay_ns, config.redis.connection.command_timeout_ns / 4);
+}
+
+}  // namespace
+
 NodeChannel& RedisBrokerCore::own(Slice& s, const std::string& channel) {
   auto [it, inserted] = s.owned.try_emplace(channel);
   if (inserted) {
@@ -373,7 +385,7 @@ void RedisBrokerCore::sync_position(Slice& s, const std::string& channel) {
       position(again, channel, r.epoch, r.last_seq);
       return;
     }
-    executor.timers().add_after(config.redis.retry_delay_ns, [this, channel] {
+    executor.timers().add_after(reread_delay(config), [this, channel] {
       Slice& later = slice();
       auto it = later.owned.find(channel);
       if (!running(later) || it == later.owned.end() ||
@@ -455,7 +467,7 @@ void RedisBrokerCore::catch_up(Slice& s, const std::string& channel) {
         NodeChannel& nc = it->second;
         if (r.status != StoreStatus::kOk) {
           // Redis did not answer: try again (the subscription itself is up).
-          executor.timers().add_after(config.redis.retry_delay_ns, [this, channel] {
+          executor.timers().add_after(reread_delay(config), [this, channel] {
             Slice& later = slice();
             if (auto found = later.owned.find(channel);
                 found != later.owned.end() &&

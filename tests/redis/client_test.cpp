@@ -4,7 +4,8 @@
 // recovery with backoff), a server that stops answering (timeout within the deadline, the
 // connection dropped after the liveness interval), a late reply that fails only its own command
 // (discarded in order, the connection kept), commands queued behind the send window that expire
-// unsent, and the bound on requests in flight.
+// unsent, the bound on requests in flight, and admission (a command refused at once while the
+// queue's oldest has used half its deadline).
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -268,4 +269,33 @@ TEST_CASE("commands queued behind max_sent that outlive their deadline never rea
   CHECK(stats.expired_queued == 4);
   CHECK(stats.late_replies == 2);
   CHECK(stats.timeouts == 0);
+}
+
+TEST_CASE("a command is refused at once while the queue's oldest has used half its deadline") {
+  RedisServer server;
+  const std::uint64_t timeout = 4'000'000'000;
+  ClientConfig config = config_for(server, timeout);
+  config.connection.max_sent = 1;
+  ReactorLoop loop;
+  RedisClient client(loop.reactor(), loop.timers(), config);
+  REQUIRE(until_ok(loop, client, {"SET", "n", "0"}).text == "OK");
+  // A stopped server answers nothing: one INCR waits on the wire, the next in the queue.
+  server.pause();
+  ReplyRecord on_wire;
+  ReplyRecord queued;
+  client.command("n", {"INCR", "n"}, record(on_wire));
+  client.command("n", {"INCR", "n"}, record(queued));
+  loop.run_for(timeout * 6 / 10);  // the queued one has used more than half of its deadline
+  ReplyRecord refused;
+  client.command("n", {"INCR", "n"}, record(refused));
+  REQUIRE(loop.run_until([&] { return refused.done; }));
+  CHECK(refused.status == RedisStatus::kOverloaded);
+  CHECK_FALSE(queued.done);  // refused while Redis had answered nothing
+  server.resume();
+  // The admitted ones complete within their deadline, in order.
+  REQUIRE(loop.run_until([&] { return on_wire.done && queued.done; }));
+  CHECK(on_wire.status == RedisStatus::kOk);
+  CHECK(queued.status == RedisStatus::kOk);
+  CHECK(queued.integer == 2);
+  CHECK(client.stats().refused == 1);
 }
