@@ -151,8 +151,15 @@ void Shard::turn(std::uint64_t max_sleep_ns) noexcept {
   // out over hundreds of turns while new reads keep queueing more, until backpressure stops the
   // reading (a reconnect storm's subscribes waited ~0.5 s here). The backlog is bounded by
   // mailbox_high_water, so is the turn.
-  const std::size_t ran =
+  std::size_t ran =
       mailboxes.drain(id_, std::max(runtime_->config().mailbox_batch, mailboxes.depth(id_)));
+  // One more pass over what that drain queued: mostly answers to this shard's own requests (a
+  // `sub` is a task to the channel's owner, its `subbed` a task back), which would otherwise wait
+  // behind the whole next reap (up to 4x the ring size of completions) before they are flushed.
+  // Still bounded: at most what was queued when the pass starts.
+  if (ran != 0) {
+    ran += mailboxes.drain(id_, mailboxes.depth(id_));
+  }
   counters_->mailbox_tasks->add(ran);
   check_outgoing();
   timers_->advance(now_ns_);

@@ -183,6 +183,39 @@ void backlog_runs_in_the_next_turn(BackendKind kind) {
   runtime.join();
 }
 
+/// A task that answers another task of the same shard (as a `sub` does: a task to the channel's
+/// owner, whose reply is a task back) gets its answer run in the same turn, so the answer is
+/// flushed with that turn's sends instead of waiting behind the next reap.
+void answers_run_in_the_turn_of_their_request(BackendKind kind) {
+  RuntimeConfig config = small_config(kind, 1);
+  config.mailbox_batch = 4;
+  Runtime runtime(config);
+  runtime.start();
+  constexpr int kRequests = 1000;
+  const auto turns = [&] { return runtime.metrics().counter_total("loop_turns_total"); };
+  int answered = 0;
+  int answered_later = 0;
+  std::promise<void> done;
+  runtime.post(0, [&] {
+    for (int i = 0; i < kRequests; ++i) {
+      runtime.submit_to(0, [&] {
+        const std::uint64_t request_turn = turns();
+        runtime.submit_to(0, [&, request_turn] {
+          answered_later += turns() != request_turn ? 1 : 0;
+          if (++answered == kRequests) {
+            done.set_value();
+          }
+        });
+      });
+    }
+  });
+  auto finished = done.get_future();
+  wait_for(finished);
+  CHECK(answered_later == 0);
+  runtime.request_stop();
+  runtime.join();
+}
+
 Runtime* signal_target = nullptr;
 
 extern "C" void stop_on_signal(int) {
@@ -219,6 +252,12 @@ TEST_CASE("io_uring runtime: a backlog beyond mailbox_batch runs in the next tur
 }
 TEST_CASE("epoll runtime: a backlog beyond mailbox_batch runs in the next turn", "[runtime]") {
   backlog_runs_in_the_next_turn(BackendKind::kEpoll);
+}
+TEST_CASE("io_uring runtime: answers to a shard's own tasks run in the same turn", "[runtime]") {
+  answers_run_in_the_turn_of_their_request(BackendKind::kIoUring);
+}
+TEST_CASE("epoll runtime: answers to a shard's own tasks run in the same turn", "[runtime]") {
+  answers_run_in_the_turn_of_their_request(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring runtime: a sleeping shard is woken by submit_to", "[runtime]") {
   wake_sleeping_shard(BackendKind::kIoUring);
