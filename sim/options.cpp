@@ -168,6 +168,26 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
                "chat: send a connection's subs right behind its auth instead of after the auth "
                "reply: one round trip less per connect and reconnect, as a client resuming its "
                "channels would (default: wait for the auth reply)");
+  app.add_option("--sub-retries", o.sub_retries,
+                 "chat: times a sub answered `unavailable` (the engine could not get it through "
+                 "its broker in time, e.g. Redis refused the work) is sent again, as a real client "
+                 "would; each retry waits a backoff (below) and none starts later than "
+                 "--sub-retry-window after the first attempt. Counted apart in the report: subs "
+                 "subscribed at the first attempt, after a retry, and failed. 0 = never retry "
+                 "(default 5)")
+      ->check(CLI::Range(0u, 100u));
+  app.add_option("--sub-retry-backoff-ms", o.sub_retry_backoff_ms,
+                 "chat: wait before the first retry of a sub; it doubles per retry up to "
+                 "--sub-retry-max-backoff-ms, and each wait is drawn between half and all of it "
+                 "(jitter, so refused clients do not come back together) (default 200)")
+      ->check(CLI::Range(1u, 600'000u));
+  app.add_option("--sub-retry-max-backoff-ms", o.sub_retry_max_backoff_ms,
+                 "chat: the longest wait between two attempts of a sub (default 5000)")
+      ->check(CLI::Range(1u, 600'000u));
+  app.add_option("--sub-retry-window", o.sub_retry_window_s,
+                 "chat: seconds after a sub's first attempt within which a retry may start; a "
+                 "sub still refused then has failed (default 30)")
+      ->check(number_at_least(0.0, false));
 
   app.add_option("--drivers", o.drivers,
                  "rides: simulated drivers, one connection each "
@@ -302,6 +322,12 @@ std::vector<std::pair<std::string, std::string>> SimOptions::settings() const {
     if (pipeline_subs) {
       s.emplace_back("pipeline-subs", "yes");
     }
+    s.emplace_back("sub-retries", fmt::format("{}", sub_retries));
+    if (sub_retries > 0) {
+      s.emplace_back("sub-retry-backoff-ms", fmt::format("{}", sub_retry_backoff_ms));
+      s.emplace_back("sub-retry-max-backoff-ms", fmt::format("{}", sub_retry_max_backoff_ms));
+      s.emplace_back("sub-retry-window", fmt::format("{}", sub_retry_window_s));
+    }
   }
   if (uses_rides(scenario)) {
     s.emplace_back("drivers", fmt::format("{}", drivers));
@@ -376,6 +402,12 @@ std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_s
     errors.push_back(fmt::format("--reconnect-storm {} s is not within the load: it must be "
                                  "less than --duration {} s",
                                  o.reconnect_storm_s, o.duration_s));
+  }
+  if (chat && o.sub_retry_max_backoff_ms < o.sub_retry_backoff_ms) {
+    errors.push_back(fmt::format("--sub-retry-max-backoff-ms {} is less than "
+                                 "--sub-retry-backoff-ms {}: the cap must be at least the first "
+                                 "backoff",
+                                 o.sub_retry_max_backoff_ms, o.sub_retry_backoff_ms));
   }
   if (chat && o.channels_per_user > o.channels) {
     errors.push_back(fmt::format("--channels-per-user {} is more than --channels {}",
@@ -473,6 +505,10 @@ ParseOutcome parse_options(int argc, const char* const* argv, std::uint32_t port
       {"--presence-share", uses_chat},
       {"--reconnect-storm", uses_chat},
       {"--pipeline-subs", uses_chat},
+      {"--sub-retries", uses_chat},
+      {"--sub-retry-backoff-ms", uses_chat},
+      {"--sub-retry-max-backoff-ms", uses_chat},
+      {"--sub-retry-window", uses_chat},
       {"--drivers", uses_rides},
       {"--riders", uses_rides},
       {"--loc-rate", uses_rides},

@@ -62,6 +62,11 @@ struct SimOptions {
   double presence_share = 0.0;     // share of users whose subs ask for presence ("presence":true)
   double reconnect_storm_s = -1.0;  // seconds into the load when every connection drops; <0 = none
   bool pipeline_subs = false;  // send the subs right behind auth, not after its reply
+  // A sub answered `unavailable` is sent again after capped exponential backoff with jitter.
+  std::uint32_t sub_retries = 5;              // retries per sub; 0 = never retry
+  std::uint32_t sub_retry_backoff_ms = 200;   // first backoff; doubles per retry
+  std::uint32_t sub_retry_max_backoff_ms = 5'000;  // cap of one backoff
+  double sub_retry_window_s = 30.0;           // no retry later than this after the first attempt
 
   // rides
   std::uint32_t drivers = 1000;

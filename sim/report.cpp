@@ -313,6 +313,12 @@ std::string format_json_report(const RunReport& report) {
     out += fmt::format("\n    \"{}\": {},", to_string(static_cast<ErrorKind>(i)), t.errors[i]);
   }
   out += fmt::format("\n    \"total\": {}\n  }},\n", t.error_total());
+  out += "  \"facts\": {";
+  for (std::size_t i = 0; i < report.facts.size(); ++i) {
+    out += fmt::format("{}\n    {}: {}", i == 0 ? "" : ",", json_quote(report.facts[i].first),
+                       report.facts[i].second);
+  }
+  out += report.facts.empty() ? "},\n" : "\n  },\n";
 
   out += "  \"verification\": ";
   if (report.verification || report.rides_verification) {

@@ -79,6 +79,9 @@ struct RunReport {
   std::vector<IntervalRow> intervals;
   std::optional<VerificationSummary> verification;             // chat or echo, with --verify
   std::optional<RidesVerificationSummary> rides_verification;  // rides or mixed, with --verify
+  /// The scenarios' counts printed under the final table ("chat subs subscribed after a retry"),
+  /// by name.
+  std::vector<std::pair<std::string, std::uint64_t>> facts;
 
   /// Exit status of a run that got this far: 0, or kVerifyFailedExitCode when a verification
   /// found an anomaly.

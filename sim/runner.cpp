@@ -172,8 +172,9 @@ int write_outputs(const SimOptions& options, const RunOutcome& outcome, std::FIL
   report.intervals = outcome.rows;
   report.verification = outcome.verification;
   report.rides_verification = outcome.rides_verification;
+  report.facts.assign(outcome.facts.begin(), outcome.facts.end());
   std::fputs(format_final_table(report).c_str(), out);
-  for (const auto& [name, count] : outcome.facts) {
+  for (const auto& [name, count] : report.facts) {
     std::fprintf(out, "%-48s %llu\n", name.c_str(), static_cast<unsigned long long>(count));
   }
   std::fprintf(out, "process peak memory (VmHWM): %s\n", outcome.peak_memory.c_str());

@@ -6,6 +6,7 @@
 // exercised and, with --verify, checked. --reconnect-storm S drops every connection at once, S
 // seconds into the load; each comes back within 1 s. --presence-share F of the users subscribe
 // with "presence":true. --pipeline-subs sends the subs right behind auth (one round trip less).
+// A sub answered `unavailable` is retried with backoff (scenario_chat_subs.cpp).
 #include <algorithm>
 
 #include "sim/detail/chat_part.hpp"
@@ -35,6 +36,8 @@ void ChatPart::populate(WorkerContext& ctx) {
     c.membership_offset = static_cast<std::uint32_t>(last_seen_.size());
     last_seen_.resize(last_seen_.size() + workload_.channels_of(c.user).size(), 0);
     epoch_.resize(last_seen_.size(), 0);
+    sub_attempt_.resize(last_seen_.size(), 0);
+    sub_first_ns_.resize(last_seen_.size(), 0);
     if (c.local >= client_of_local_.size()) {
       client_of_local_.resize(c.local + 1, UINT32_MAX);
     }
@@ -68,17 +71,19 @@ void ChatPart::tick(WorkerContext& ctx) noexcept {
     start_storm(ctx);
   }
   reconnects_.start_due(*ctx.pool, ctx.now_ns);
+  send_due_retries(ctx);
 }
 
 std::uint64_t ChatPart::next_due_ns() noexcept {
   return std::min({publishes_->next_ns(), churn_->next_ns(), reads_->next_ns(), storm_at_ns_,
-                   reconnects_.next_due_ns()});
+                   reconnects_.next_due_ns(), sub_retries_.next_due_ns()});
 }
 
 void ChatPart::on_open(WorkerContext& ctx, ClientSlot& slot) noexcept {
   ChatClient& c = client(slot);
   c.ready = false;
   c.storm_due = false;
+  ++c.connection;  // sub retries queued for an earlier connection are dropped
   c.pending.clear();
   ctx.out.clear();
   append_user_name(ctx.out, c.user);
@@ -136,6 +141,7 @@ void ChatPart::on_closed(WorkerContext& ctx, ClientSlot& slot, bool was_open) no
   ChatClient& c = client(slot);
   c.ready = false;
   c.storm_due = false;
+  ++c.connection;
   if (ctx.closing) {
     return;
   }
@@ -161,6 +167,10 @@ void ChatPart::finish(WorkerContext& ctx, VerificationSummary* /*echo*/) noexcep
   if (unacked > 0) {
     ctx.recorder.error(ErrorKind::kTimeout, unacked);
   }
+  // Subs still waiting for their next attempt: neither subscribed nor failed.
+  sub_retries_.send_due(UINT64_MAX, [&](const SubRetry& retry) {
+    subs_retrying_at_end_ += clients_[retry.client].connection == retry.connection ? 1 : 0;
+  });
 }
 
 void ChatPart::add_facts(std::map<std::string, std::uint64_t>& facts) const {
@@ -181,23 +191,20 @@ void ChatPart::add_facts(std::map<std::string, std::uint64_t>& facts) const {
   facts["chat read updates with nothing read yet (not sent)"] += reads_nothing_to_sync_;
   facts["chat read updates acknowledged"] += reads_acknowledged_;
   facts["chat read syncs received by other devices"] += reads_synced_;
+  facts["chat subs subscribed at the first attempt"] += subs_first_try_;
+  facts["chat subs subscribed after a retry"] += subs_after_retry_;
+  facts["chat subs failed (error after the last attempt)"] += subs_failed_;
+  facts["chat sub retries sent (unavailable answers retried)"] += sub_retries_sent_;
+  facts["chat subs still waiting for a retry at the end"] += subs_retrying_at_end_;
 }
 
 void ChatPart::subscribe_all(WorkerContext& ctx, ChatClient& c) noexcept {
   const auto channels = workload_.channels_of(c.user);
   c.subs_pending = static_cast<std::uint16_t>(channels.size());
   for (std::size_t k = 0; k < channels.size(); ++k) {
-    std::string channel;
-    append_channel_name(channel, channels[k]);
-    ctx.out.clear();
-    SubOptions sub;
-    sub.presence = c.presence;
-    if (c.resuming) {
-      sub.since = last_seen_[c.membership_offset + k];
-      sub.epoch = epoch_[c.membership_offset + k];
-    }
-    encode_sub(ctx.out, kFirstSubId + k, channel, sub);
-    ctx.send_out(c.local);
+    sub_attempt_[c.membership_offset + k] = 0;
+    sub_first_ns_[c.membership_offset + k] = ctx.now_ns;
+    send_sub(ctx, c, k);
   }
   if (channels.empty()) {
     become_ready(ctx, ctx.pool->slot(c.local), c);
@@ -218,6 +225,7 @@ void ChatPart::on_subbed(WorkerContext& ctx, const ClientSlot& slot, ChatClient&
     return;
   }
   const std::size_t k = e.id - kFirstSubId;
+  (sub_attempt_[c.membership_offset + k] == 0 ? subs_first_try_ : subs_after_retry_) += 1;
   std::uint64_t& seen = last_seen_[c.membership_offset + k];
   std::uint64_t& epoch = epoch_[c.membership_offset + k];
   // The resume named an epoch and the engine answers with another one: a new incarnation.
@@ -306,6 +314,12 @@ void ChatPart::on_msg(WorkerContext& ctx, ClientSlot& slot, ChatClient& c) noexc
 
 void ChatPart::on_error(WorkerContext& ctx, ChatClient& c) noexcept {
   const ServerEvent& e = ctx.event;
+  const std::size_t subs = workload_.channels_of(c.user).size();
+  if (e.has_id && e.id >= kFirstSubId && e.id - kFirstSubId < subs) {
+    on_sub_error(ctx, c, e.id - kFirstSubId);
+    drop_if_storm_due(ctx, c);
+    return;
+  }
   ctx.recorder.error(ErrorKind::kServerError);
   if (e.has_id) {
     const auto it = std::find_if(c.pending.begin(), c.pending.end(),

@@ -163,4 +163,14 @@ std::uint64_t RampSchedule::due_count(std::uint64_t now_ns) const noexcept {
   return n;
 }
 
+std::uint64_t jittered_backoff_ns(std::uint32_t retry, std::uint64_t first_ns,
+                                  std::uint64_t max_ns, double draw) noexcept {
+  std::uint64_t backoff = std::min(first_ns, max_ns);
+  for (std::uint32_t i = 1; i < retry && backoff < max_ns; ++i) {
+    backoff = std::min(backoff * 2, max_ns);
+  }
+  const std::uint64_t half = backoff / 2;
+  return backoff - half + static_cast<std::uint64_t>(draw * static_cast<double>(half));
+}
+
 }  // namespace hexwire::sim

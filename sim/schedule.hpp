@@ -179,4 +179,11 @@ class RampSchedule {
   std::uint64_t opened_ = 0;
 };
 
+/// Wait before retry number `retry` (1-based) of a refused request: `first_ns` doubled per earlier
+/// retry, capped at `max_ns`, then drawn between half and all of it by `draw` (0 <= draw < 1):
+/// "equal jitter", so a burst of clients refused together does not come back at one instant, and
+/// each still waits at least half the backoff.
+[[nodiscard]] std::uint64_t jittered_backoff_ns(std::uint32_t retry, std::uint64_t first_ns,
+                                                std::uint64_t max_ns, double draw) noexcept;
+
 }  // namespace hexwire::sim

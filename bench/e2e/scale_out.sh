@@ -44,6 +44,8 @@
 #                 NODES_CHANNELS=20 NODES_SECONDS=8 (the CPU window needs >= 7)
 #   hold:         HOLD_CONNS=100000 HOLD_NODES=6 HOLD_PROCESSES=8 HOLD_CHANNELS=10000
 #                 HOLD_PER_USER=2 HOLD_RATE=200 HOLD_RAMP=5000 HOLD_SECONDS=10
+#                 HOLD_SIM_ARGS="" (extra hexwire-sim flags, e.g. "--sub-retries 0": the simulator
+#                 retries a sub answered unavailable by default)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mode=${1:?"usage: scale_out.sh publish-cost|nodes|hold [BUILD_DIR] [OUT_DIR]"}
@@ -279,7 +281,7 @@ hold_run() {
     --channels "${HOLD_CHANNELS:-10000}" --channels-per-user "${HOLD_PER_USER:-2}" --zipf-s 0 \
     --publish-rate "${HOLD_RATE:-200}" --message-size "$message_size" --churn 0 \
     --read-sync-rate 0 --ramp-rate "${HOLD_RAMP:-5000}" --source-addrs 127.0.0.1-127.0.0.8 \
-    --duration "$seconds" --report "$tag.json" >"$tag.sim.txt" 2>&1 &
+    --duration "$seconds" --report "$tag.json" ${HOLD_SIM_ARGS:-} >"$tag.sim.txt" 2>&1 &
   sim_pids=($!)
   wait_for_connections "$conns" 120 >"$tag.ramp.txt"
   # The simulator publishes once every client has subscribed (its progress shows acks).

@@ -291,6 +291,15 @@ def hold_row(tag, run, conns, nodes, processes, sim_rc):
         row["connects_opened"] = r["counters"].get("connects_opened")
         row["unsent"] = r.get("errors", {}).get("unsent")
         row["error_kinds"] = {k: v for k, v in r.get("errors", {}).items() if v and k != "total"}
+        # hexwire-sim's count of each sub once (a retry of a refused sub is not a new one).
+        facts = r.get("facts", {})
+        for key, name in (("first_try", "chat subs subscribed at the first attempt"),
+                          ("after_retry", "chat subs subscribed after a retry"),
+                          ("failed", "chat subs failed (error after the last attempt)"),
+                          ("retries_sent", "chat sub retries sent (unavailable answers retried)"),
+                          ("retrying_at_end", "chat subs still waiting for a retry at the end")):
+            if name in facts:
+                row.setdefault("subs", {})[key] = facts[name]
     except (OSError, ValueError, KeyError) as e:
         row["sim_error"] = str(e)
     idle = engines_memory(tag + ".engines-idle.txt")

@@ -13,6 +13,7 @@
 
 #include "sim/chat_workload.hpp"
 #include "sim/detail/reconnect_queue.hpp"
+#include "sim/detail/sub_retry_queue.hpp"
 #include "sim/scenario.hpp"
 #include "sim/schedule.hpp"
 
@@ -40,6 +41,7 @@ struct ChatClient {
   bool storm_due = false;  // the storm has begun: drop as soon as no publish awaits its ack
   bool dropping = false;   // we closed it (churn, storm): its comeback is already queued
   std::uint8_t failed_attempts = 0;  // reconnects in a row that did not open
+  std::uint32_t connection = 0;      // bumped per open and close: a sub retry names its connection
   std::uint64_t publish_number = 0;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> pending;  // (request id, publish number)
 };
@@ -90,6 +92,13 @@ class ChatPart final : public ScenarioPart {
   void on_ack(WorkerContext& ctx, ChatClient& c) noexcept;
   void on_msg(WorkerContext& ctx, ClientSlot& slot, ChatClient& c) noexcept;
   void on_error(WorkerContext& ctx, ChatClient& c) noexcept;
+  /// Sends the sub of the client's k-th channel (with since and epoch when resuming).
+  void send_sub(WorkerContext& ctx, ChatClient& c, std::size_t k) noexcept;
+  /// A sub answered with an error: retried after a backoff when it was `unavailable` and the
+  /// retry budget allows, otherwise it has failed for good.
+  void on_sub_error(WorkerContext& ctx, ChatClient& c, std::size_t k) noexcept;
+  /// Sends the retries that are due on connections still open.
+  void send_due_retries(WorkerContext& ctx) noexcept;
 
   // Offered load (scenario_chat_load.cpp).
   void publish(WorkerContext& ctx, std::uint64_t intended) noexcept;
@@ -122,6 +131,9 @@ class ChatPart final : public ScenarioPart {
   std::optional<ArrivalSchedule> churn_;
   std::optional<ArrivalSchedule> reads_;
   ReconnectQueue reconnects_;
+  SubRetryQueue sub_retries_;
+  std::vector<std::uint8_t> sub_attempt_;   // per membership: retries sent for the current sub
+  std::vector<std::uint64_t> sub_first_ns_; // per membership: when the current sub first went out
   std::uint64_t storm_at_ns_ = UINT64_MAX;  // UINT64_MAX: no storm (or it has begun)
   std::string name_;
   std::uint64_t reconnects_done_ = 0;
@@ -140,6 +152,11 @@ class ChatPart final : public ScenarioPart {
   std::uint64_t reads_nothing_to_sync_ = 0;
   std::uint64_t reads_acknowledged_ = 0;
   std::uint64_t reads_synced_ = 0;
+  std::uint64_t subs_first_try_ = 0;    // subbed at the first attempt
+  std::uint64_t subs_after_retry_ = 0;  // subbed after one or more retries
+  std::uint64_t subs_failed_ = 0;       // an error after the last attempt (or not retryable)
+  std::uint64_t sub_retries_sent_ = 0;  // retries (never counted as new subscriptions)
+  std::uint64_t subs_retrying_at_end_ = 0;  // a retry still queued when the run ended
 };
 
 }  // namespace hexwire::sim::detail

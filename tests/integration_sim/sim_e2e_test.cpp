@@ -1,12 +1,14 @@
 // hexwire-sim end to end over loopback: the real program (a child process) against the engine
 // (app::Node with /echo and /ws, in this process) for every scenario with --verify, checking the
 // JSON report; and against a test-only /echo server that can stall its shard for a known time
-// (the open-loop latency must show the stall) or drop one reply (--verify must fail with status 3).
+// (the open-loop latency must show the stall) or drop one reply (--verify must fail with status 3);
+// and against a Redis-broker engine whose Redis is down, then back (subs retried with backoff).
 #include <simdjson.h>
 #include <sys/wait.h>
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -22,7 +24,9 @@
 #include "net/http_session.hpp"
 #include "net/ws_session.hpp"
 #include "app/node.hpp"
+#include "redis_server.hpp"
 #include "sim/tools/embedded_engine.hpp"
+#include "tests/scaleout/pool_node.hpp"
 
 namespace {
 
@@ -481,4 +485,88 @@ TEST_CASE("hexwire-sim --verify exits with status 3 when a reply is lost") {
   const simdjson::dom::element doc = parser.parse(run.report_json);
   CHECK_FALSE(bool(doc["verification"]["clean"]));
   CHECK(uint64_t(doc["verification"]["lost"]) == 1);
+}
+
+/// A count of the report's "facts" (the lines under the final table), or -1 when absent.
+long long report_fact(const simdjson::dom::element& doc, const char* name) {
+  std::uint64_t value = 0;
+  return doc["facts"][name].get(value) == simdjson::SUCCESS ? static_cast<long long>(value) : -1;
+}
+
+/// The joins the node's Redis broker holds waiting for their channel to go live (all shards).
+std::int64_t waiting_joins(hexwire::app::Node& node) {
+  std::int64_t total = 0;
+  for (unsigned shard = 0; shard < node.metrics().shards(); ++shard) {
+    if (const auto* gauge = node.metrics().find_gauge("redis_broker_waiting_joins", shard)) {
+      total += gauge->value();
+    }
+  }
+  return total;
+}
+
+/// Waits (up to 30 s) until `done` holds.
+template <typename Done>
+bool eventually(Done done) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+TEST_CASE(
+    "hexwire-sim chat retries a sub answered unavailable while Redis is down - first tries, "
+    "retried successes and failures counted apart") {
+  hexwire::testing::RedisServer redis;
+  const auto node = hexwire::scaleout::testing::start_node(redis.url(), "sim-retry");
+  redis.kill();  // every join now waits one command timeout (1 s) and is answered unavailable
+  const std::string load = "chat " + url(node->port()) +
+                           " --connections 10 --channels 4 --channels-per-user 2 --zipf-s 0 "
+                           "--churn 0 --read-sync-rate 0 --ramp-rate 0 --drain 1";
+  simdjson::dom::parser parser;
+  {
+    // Retries off: each of the 20 subs fails at its only attempt.
+    const SimRun run = run_sim(load + " --duration 2 --publish-rate 0 --sub-retries 0");
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    const simdjson::dom::element doc = parser.parse(run.report_json);
+    CHECK(report_fact(doc, "chat subs failed (error after the last attempt)") == 20);
+    CHECK(report_fact(doc, "chat subs subscribed at the first attempt") == 0);
+    CHECK(report_fact(doc, "chat sub retries sent (unavailable answers retried)") == 0);
+    CHECK(uint64_t(doc["errors"]["server_error"]) == 20);
+    CHECK(std::string_view(doc["settings"]["sub-retries"]) == "0");
+  }
+  // Retries on: Redis comes back once the node has refused the first attempts.
+  SimRun run;
+  std::thread sim([&] {
+    run = run_sim(load + " --duration 10 --publish-rate 20 --sub-retries 100 "
+                         "--sub-retry-backoff-ms 100 --sub-retry-max-backoff-ms 400 "
+                         "--sub-retry-window 60");
+  });
+  const bool joins_came = eventually([&] { return waiting_joins(*node) > 0; });
+  const bool joins_refused = joins_came && eventually([&] { return waiting_joins(*node) == 0; });
+  redis.start();
+  sim.join();
+  REQUIRE(joins_came);
+  REQUIRE(joins_refused);
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  const simdjson::dom::element doc = parser.parse(run.report_json);
+  const long long first = report_fact(doc, "chat subs subscribed at the first attempt");
+  const long long retried = report_fact(doc, "chat subs subscribed after a retry");
+  // Every sub got through in the end; the refused ones were retried, not counted again.
+  CHECK(retried >= 1);
+  CHECK(first + retried == 20);
+  CHECK(report_fact(doc, "chat subs failed (error after the last attempt)") == 0);
+  CHECK(report_fact(doc, "chat sub retries sent (unavailable answers retried)") >= retried);
+  CHECK(uint64_t(doc["errors"]["server_error"]) == 0);
+  // Each client is subscribed once; its subscribe time runs from its first attempt, so it covers
+  // at least the shortest first backoff (half of 100 ms) of a client that had to retry.
+  const simdjson::dom::element subscribe = doc["latency_us"]["subscribe"];
+  CHECK(uint64_t(subscribe["count"]) == 10);
+  CHECK(double(subscribe["max"]) >= 50'000.0);
+  CHECK(uint64_t(doc["counters"]["deliveries"]) > 0);
 }

@@ -1,5 +1,5 @@
 // Test support for the scale-out tests that drive app::Node engines: a node of a pool on a test's
-// redis-server (anonymous auth, no publish limit, 1 s node TTL), and a blocking /ws client (Boost
+// redis-server (start_node, pool_node.hpp), and a blocking /ws client (Boost
 // Beast) that authenticates anonymously and reads frames by op, every read bounded by 10 s.
 #pragma once
 
@@ -16,27 +16,12 @@
 #include <string>
 #include <string_view>
 
-#include "app/node.hpp"
-#include "tests/app/test_engine_config.hpp"
+#include "pool_node.hpp"
 
 namespace hexwire::scaleout::testing {
 
 namespace websocket = boost::beast::websocket;
 namespace asio = boost::asio;
-
-/// An engine of a pool on `redis_url` (--broker redis) with dispatch, started (or the test skipped).
-inline std::unique_ptr<app::Node> start_node(const std::string& redis_url, const std::string& node_id) {
-  app::EngineConfig config = app::testing::loopback_engine_config();
-  config.ws_app.auth.anonymous = true;
-  config.ws_app.publish_rate_per_s = 0;
-  config.scaleout.broker = app::BrokerKind::kRedis;
-  config.scaleout.redis_url = redis_url;
-  config.scaleout.node_id = node_id;
-  config.scaleout.node_ttl_ms = 1'000;
-  auto node = std::make_unique<app::Node>(std::move(config));
-  app::testing::start_or_skip(*node);
-  return node;
-}
 
 /// A /ws client; every read waits at most 10 s (a hung server fails the test).
 class WsClient {

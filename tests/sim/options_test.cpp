@@ -39,6 +39,7 @@ TEST_CASE("defaults run the mixed scenario in-process") {
   CHECK(o.total_connections() == 1000 + 1000 + 1000);
   CHECK_FALSE(o.verify);
   CHECK_FALSE(o.pipeline_subs);
+  CHECK(o.sub_retries == 5);  // a refused sub is retried unless --sub-retries 0
 }
 
 TEST_CASE("the scenario is accepted as a positional or with --scenario") {
@@ -96,6 +97,14 @@ TEST_CASE("every flag parses into its field") {
                         "--reconnect-storm",
                         "4.5",
                         "--pipeline-subs",
+                        "--sub-retries",
+                        "0",
+                        "--sub-retry-backoff-ms",
+                        "50",
+                        "--sub-retry-max-backoff-ms",
+                        "800",
+                        "--sub-retry-window",
+                        "12",
                         "--verify",
                         "--report",
                         "r.json",
@@ -125,6 +134,10 @@ TEST_CASE("every flag parses into its field") {
   CHECK(o.presence_share == 0.25);
   CHECK(o.reconnect_storm_s == 4.5);
   CHECK(o.pipeline_subs);
+  CHECK(o.sub_retries == 0);
+  CHECK(o.sub_retry_backoff_ms == 50);
+  CHECK(o.sub_retry_max_backoff_ms == 800);
+  CHECK(o.sub_retry_window_s == 12.0);
   CHECK(o.verify);
   CHECK(o.report_file == "r.json");
   CHECK(o.csv_file == "r.csv");
@@ -199,6 +212,13 @@ TEST_CASE("bad values get clear errors") {
                  "--reconnect-storm has no effect in the rides scenario"));
   CHECK(mentions(parse({"echo", "--pipeline-subs"}),
                  "--pipeline-subs has no effect in the echo scenario"));
+  CHECK(mentions(parse({"echo", "--sub-retries", "3"}),
+                 "--sub-retries has no effect in the echo scenario"));
+  CHECK(mentions(parse({"chat", "--sub-retry-backoff-ms", "500", "--sub-retry-max-backoff-ms",
+                        "100"}),
+                 "--sub-retry-max-backoff-ms 100 is less than --sub-retry-backoff-ms 500"));
+  CHECK(mentions(parse({"chat", "--sub-retry-window", "0"}), "--sub-retry-window"));
+  CHECK(mentions(parse({"chat", "--sub-retries", "101"}), "--sub-retries"));
   CHECK(mentions(parse({"--arrival", "bursty"}), "--arrival"));
   CHECK(mentions(parse({"chat", "--churn", "1.5"}), "--churn"));  // a share per second, at most 1
   CHECK(mentions(parse({"chat", "--read-sync-rate", "-1"}), "--read-sync-rate"));
@@ -269,6 +289,10 @@ TEST_CASE("--help explains every scenario and every flag and exits 0") {
                            "--history-keep-messages",
                            "--presence-share",
                            "--reconnect-storm",
+                           "--sub-retries",
+                           "--sub-retry-backoff-ms",
+                           "--sub-retry-max-backoff-ms",
+                           "--sub-retry-window",
                            "--drivers",
                            "--riders",
                            "--loc-rate",

@@ -217,3 +217,18 @@ TEST_CASE("ramp schedule opens connections at the ramp rate, late opens keep int
   CHECK(all_at_once.due_count(7) == 1000);
   CHECK(all_at_once.intended_ns(999) == 7);
 }
+
+TEST_CASE("jittered backoff doubles per retry up to its cap and waits between half and all of it") {
+  constexpr std::uint64_t kMs = 1'000'000;
+  CHECK(jittered_backoff_ns(1, 200 * kMs, 5'000 * kMs, 0.0) == 100 * kMs);  // half of 200 ms
+  CHECK(jittered_backoff_ns(1, 200 * kMs, 5'000 * kMs, 0.999999) <= 200 * kMs);
+  CHECK(jittered_backoff_ns(1, 200 * kMs, 5'000 * kMs, 0.999999) > 199 * kMs);
+  CHECK(jittered_backoff_ns(2, 200 * kMs, 5'000 * kMs, 0.0) == 200 * kMs);  // of 400 ms
+  CHECK(jittered_backoff_ns(5, 200 * kMs, 5'000 * kMs, 0.0) == 1'600 * kMs);  // of 3.2 s
+  // From the sixth retry on the backoff is the 5 s cap, however many retries came before.
+  CHECK(jittered_backoff_ns(6, 200 * kMs, 5'000 * kMs, 0.0) == 2'500 * kMs);
+  CHECK(jittered_backoff_ns(100, 200 * kMs, 5'000 * kMs, 0.0) == 2'500 * kMs);
+  CHECK(jittered_backoff_ns(100, 200 * kMs, 5'000 * kMs, 0.5) == 3'750 * kMs);
+  // A first backoff above the cap is capped too.
+  CHECK(jittered_backoff_ns(1, 900 * kMs, 300 * kMs, 0.0) == 150 * kMs);
+}
