@@ -306,17 +306,24 @@ return removed
   return script;
 }
 
-// ARGV: 1 user, 2 limit, 3 scan (how many of the newest missed messages are read, >= limit).
-// Reply: {seq, epoch, missed (messages after the notified seq, not counting the user's own among
-// the scanned), quintuples of the newest `limit` of the others, newest first...}; {0, ''} when
-// the user is not an offline member of a live channel.
+// ARGV: 1 user, 2 limit, 3 scan (how many of the newest missed messages are read, >= limit),
+// 4 '1' to drain ('0': only say whether the user is a member), 5 the last seq to drain ('': the
+// channel's; later ones are left to the caller's live notifications).
+// Reply: {seq (drained: the last seq drained), epoch, missed (messages after the notified seq up
+// to it, not counting the user's own among the scanned), drained (0/1), quintuples of the newest `limit` of the others, newest first...};
+// {0, ''} when the user is not a member of a live channel. A member who is not an offline member
+// (still online on some node: its transition not written yet) is answered drained 0 and keeps
+// their membership: their offline queue starts when that node writes the transition.
 const redis::Script& drain_offline() {
   static const redis::Script script(with_prelude(R"lua(
 local meta = redis.call('HMGET', KEYS[1], 'seq', 'epoch')
-local seen = redis.call('HGET', KEYS[6], ARGV[1])
-if not meta[2] or not seen then return {0, ''} end
+if not meta[2] or redis.call('HEXISTS', KEYS[4], ARGV[1]) == 0 then return {0, ''} end
 local seq = tonumber(meta[1])
-local reply = {seq, meta[2], seq - tonumber(seen)}
+local seen = redis.call('HGET', KEYS[6], ARGV[1])
+if not seen or ARGV[4] ~= '1' then return {seq, meta[2], 0, 0} end
+if ARGV[5] ~= '' then seq = math.min(seq, tonumber(ARGV[5])) end
+if seq < tonumber(seen) then seq = tonumber(seen) end
+local reply = {seq, meta[2], seq - tonumber(seen), 1}
 if seq > tonumber(seen) then
   local scanned = {}
   local own = append_entries(scanned, redis.call('XREVRANGE', KEYS[2], seq .. '-0',

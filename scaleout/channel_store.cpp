@@ -100,8 +100,10 @@ OfflineDrain parse_drain(redis::ReplyView r) {
   OfflineDrain out;
   out.epoch = parse_epoch_text(r[1].str());
   if (out.epoch != 0) {
+    out.seq = static_cast<std::uint64_t>(r[0].integer());
     out.missed = static_cast<std::uint64_t>(r[2].integer());
-    out.newest = read_messages(r, 3);
+    out.drained = r[3].integer() == 1;
+    out.newest = read_messages(r, 4);
   }
   return out;
 }
@@ -289,9 +291,11 @@ void ChannelStore::node_gone(std::string_view channel, std::string_view node,
 }
 
 void ChannelStore::drain_offline(std::string_view channel, std::string_view user, std::size_t limit,
+                                 DrainMode mode, std::optional<std::uint64_t> until,
                                  Callback<OfflineDrain> done) {
   run(scripts::drain_offline(), channel,
-      {user, decimal(limit), decimal(std::max<std::size_t>(limit, 1000))},
+      {user, decimal(limit), decimal(std::max<std::size_t>(limit, 1000)),
+       mode == DrainMode::kDrain ? "1" : "0", until ? decimal(*until) : std::string()},
       adapt("drain_offline", std::move(done), &parse_drain));
 }
 

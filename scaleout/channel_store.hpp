@@ -105,7 +105,10 @@ struct PresencePage {
 
 struct OfflineDrain {
   StoreStatus status = StoreStatus::kOk;
-  std::uint64_t epoch = 0;   // 0: not an offline member of a live channel
+  std::uint64_t epoch = 0;   // 0: not a member of a live channel
+  std::uint64_t seq = 0;     // the channel's seq when read (drained: the notified seq now)
+  bool drained = false;      // false: a member, but no offline queue yet (online on some node) or
+                             // DrainMode::kCheck; `missed` and `newest` are then empty
   std::uint64_t missed = 0;  // messages by others since the user was last notified (exact up to
                              // 1,000 missed per channel; beyond, the user's own older ones count)
   std::vector<StoredMessage> newest;  // newest first, without the user's own
@@ -148,7 +151,12 @@ class ChannelStore {
   void presence_page(std::string_view channel, std::string_view after, std::size_t limit,
                      Callback<PresencePage> done);
   void node_gone(std::string_view channel, std::string_view node, Callback<StoreStatus> done);
+  /// kDrain reads the newest `limit` messages an offline member missed up to `until` (nullopt: the
+  /// channel's last seq) and moves their notified seq there; kCheck only says whether the user is
+  /// still a member.
+  enum class DrainMode : std::uint8_t { kDrain, kCheck };
   void drain_offline(std::string_view channel, std::string_view user, std::size_t limit,
+                     DrainMode mode, std::optional<std::uint64_t> until,
                      Callback<OfflineDrain> done);
   /// Records that an offline member was notified live of everything up to `seq`.
   void mark_notified(std::string_view channel, std::string_view user, std::uint64_t seq,

@@ -76,8 +76,9 @@ void RedisBrokerCore::presence_transition(Slice& s, const std::string& channel, 
     const std::string key = config.channels.prefix + ":{node:" + node_id_ + "}:ch";
     s.client->command(key, {"SADD", key, channel}, nullptr);
   }
-  auto on_written = [this, channel, user, seen](PresenceUpdate&& r) {
+  auto on_written = [this, channel, user, kind, seen](PresenceUpdate&& r) {
     if (r.status == StoreStatus::kOk) {
+      nudge_if_queued(user, kind, r);
       return;
     }
     // Redis missed it: write the state this node has then, later (the scripts are idempotent).
@@ -94,12 +95,26 @@ void RedisBrokerCore::presence_transition(Slice& s, const std::string& channel, 
         presence_transition(again, channel, it->second, user,
                             online ? PresenceKind::kOnline : PresenceKind::kOffline, seen);
       } else {
-        again.store->presence(channel, user, node_id_, PresenceKind::kOffline, [](auto&&) {},
+        again.store->presence(channel, user, node_id_, PresenceKind::kOffline,
+                              [this, user](PresenceUpdate&& r) {
+                                if (r.status == StoreStatus::kOk) {
+                                  nudge_if_queued(user, PresenceKind::kOffline, r);
+                                }
+                              },
                               seen);
       }
     });
   };
   s.store->presence(channel, user, node_id_, kind, std::move(on_written), seen);
+}
+
+// The user's offline queue in a channel starts when their last node's offline transition is
+// written: a node that took them in meanwhile may have drained before it existed.
+void RedisBrokerCore::nudge_if_queued(const std::string& user, PresenceKind kind,
+                                      const PresenceUpdate& written) {
+  if (kind == PresenceKind::kOffline && written.changed) {
+    nudge_user_nodes(slice(), user);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,7 +256,14 @@ void RedisBrokerCore::on_user_attached(const std::string& user, unsigned shard,
   if (home.attached || home.attaching) {
     return;  // only the user's first connection on this node drains and registers
   }
+  attach(s, user, home);
+}
+
+// Puts this node in the user's nodes and reads the channels they may be a member of, then drains
+// what they missed (alone) or registers for live notification (another node holds them too).
+void RedisBrokerCore::attach(Slice& s, const std::string& user, UserHome& home) {
   home.attaching = true;
+  home.attach_again = false;
   home.attach_id = ++s.next_attach_id;
   const std::string nodes = user_key(user, "n");
   const std::string members = user_key(user, "m");
@@ -285,7 +307,26 @@ void RedisBrokerCore::on_user_attached(const std::string& user, unsigned shard,
           const auto [first_shard, first_id] = home.connections.front();
           drain_offline(user, alone ? first_shard : ~0u, first_id, std::move(channels));
         }
+        if (home.attach_again && running(again)) {
+          attach(again, user, home);  // nudged while this one was in flight: its reply is stale
+        }
       });
+}
+
+// Another node changed what Redis says about one of this node's users (it wrote their offline
+// transition, or their last connection there closed): the user's drain is read again, since the
+// one made when they arrived here may have come before that write.
+void RedisBrokerCore::on_user_nudged(const std::string& user) {
+  Slice& s = slice();
+  auto it = s.users.find(user);
+  if (it == s.users.end() || !running(s)) {
+    return;
+  }
+  if (it->second.attaching) {
+    it->second.attach_again = true;
+    return;
+  }
+  attach(s, user, it->second);
 }
 
 namespace {
@@ -294,30 +335,45 @@ struct DrainState {
   std::size_t outstanding = 0;
   std::uint64_t missed = 0;
   std::vector<MessageRef> messages;
-  std::vector<std::string> member_channels;
+  struct Member {
+    std::string channel;
+    std::uint64_t seq = 0;  // the channel's seq as read (drained: the seq drained to)
+    bool drained = false;
+  };
+  std::vector<Member> member_channels;
 };
 
 }  // namespace
 
 // Reads what the user missed in each channel they are an offline member of; the newest
-// pending_notifications_per_user of them go to `connection` (when `shard` is ~0u, another node
-// holds the user too and notified them live: nothing is delivered, the channels still register
-// for live notification here).
+// pending_notifications_per_user of them go to `connection`. When `shard` is ~0u another node
+// holds the user too and notifies them live: nothing is drained (their notified seq stays where it
+// is, for the drain made here once that node lets them go) and the channels where they are still
+// a member register for live notification here.
 void RedisBrokerCore::drain_offline(const std::string& user, unsigned shard,
                                     SubscriberId connection, std::vector<std::string> channels) {
   Slice& s = slice();
   auto state = std::make_shared<DrainState>();
   state->outstanding = channels.size();
   const std::size_t limit = config.pubsub.pending_notifications_per_user;
+  const auto mode = shard == ~0u ? ChannelStore::DrainMode::kCheck : ChannelStore::DrainMode::kDrain;
+  static const std::vector<std::pair<std::string, std::uint64_t>> kNone;
+  const auto home = s.users.find(user);
+  const auto& registered = home == s.users.end() ? kNone : home->second.notify_channels;
   for (const std::string& channel : channels) {
-    s.store->drain_offline(channel, user, limit, [this, state, user, channel, shard, connection,
-                                                  limit](OfflineDrain&& d) {
+    // A channel registered here already is notified live after the seq it was read at.
+    const auto known = std::find_if(registered.begin(), registered.end(),
+                                    [&](const auto& r) { return r.first == channel; });
+    const std::optional<std::uint64_t> until =
+        known == registered.end() ? std::nullopt : std::optional<std::uint64_t>(known->second);
+    s.store->drain_offline(channel, user, limit, mode, until, [this, state, user, channel, shard,
+                                                               connection, limit](OfflineDrain&& d) {
       Slice& again = slice();
       if (d.status == StoreStatus::kOk && d.epoch == 0) {
         const std::string key = user_key(user, "m");  // no longer a member: forget it
         again.client->command(key, {"SREM", key, channel}, nullptr);
       } else if (d.status == StoreStatus::kOk) {
-        state->member_channels.push_back(channel);
+        state->member_channels.push_back({channel, d.seq, d.drained});
         state->missed += d.missed;
         for (const StoredMessage& m : d.newest) {
           state->messages.push_back(make_message(channel, d.epoch, m));
@@ -330,10 +386,22 @@ void RedisBrokerCore::drain_offline(const std::string& user, unsigned shard,
       if (home == again.users.end()) {
         return;
       }
-      for (const std::string& member : state->member_channels) {
-        home->second.notify_channels.push_back(member);
-        executor.submit_to(owner_of(member), [this, member, user] {
-          on_notify_register(member, user, true);
+      auto& registered = home->second.notify_channels;
+      for (const DrainState::Member& m : state->member_channels) {
+        const std::string member = m.channel;
+        const std::uint64_t drained_to = m.drained ? m.seq : 0;
+        if (std::find_if(registered.begin(), registered.end(), [&](const auto& r) {
+              return r.first == member;
+            }) != registered.end()) {
+          // Registered by an earlier drain (before a nudge): only what this one read is news.
+          executor.submit_to(owner_of(member), [this, member, user, drained_to] {
+            on_notify_drained(member, user, drained_to);
+          });
+          continue;
+        }
+        registered.emplace_back(member, m.seq);
+        executor.submit_to(owner_of(member), [this, member, user, drained_to] {
+          on_notify_register(member, user, true, drained_to);
         });
       }
       if (shard == ~0u || state->messages.empty()) {
@@ -374,25 +442,32 @@ void RedisBrokerCore::on_user_detached(const std::string& user, unsigned shard,
   if (!home.connections.empty()) {
     return;
   }
-  for (const std::string& channel : home.notify_channels) {
+  for (const auto& registered : home.notify_channels) {
+    const std::string& channel = registered.first;
     executor.submit_to(owner_of(channel),
                        [this, channel, user] { on_notify_register(channel, user, false); });
   }
   if (home.attached && running(s)) {
     const std::string key = user_key(user, "n");
     s.client->command(key, {"HDEL", key, node_id_}, nullptr);
+    nudge_user_nodes(s, user);  // a node that took the user in meanwhile counted this one
   }
   s.users.erase(it);
 }
 
 void RedisBrokerCore::on_notify_register(const std::string& channel, const std::string& user,
-                                         bool add) {
+                                         bool add, std::uint64_t drained_to) {
   Slice& s = slice();
   if (!running(s)) {
     return;
   }
   if (add) {
-    ++own(s, channel).notify[user].registrations;
+    NodeChannel& nc = own(s, channel);
+    NotifyEntry& entry = nc.notify[user];
+    if (entry.registrations++ == 0) {
+      entry.live_from = nc.positioned ? nc.delivered : NotifyEntry::kUnknown;
+    }
+    entry.drained_to = std::max(entry.drained_to, drained_to);
     return;
   }
   auto it = s.owned.find(channel);
@@ -403,15 +478,34 @@ void RedisBrokerCore::on_notify_register(const std::string& channel, const std::
   if (entry == it->second.notify.end() || --entry->second.registrations != 0) {
     return;
   }
-  if (entry->second.notified != 0) {
-    s.store->mark_notified(channel, user, entry->second.notified, [](StoreStatus) {});
+  // The notified seq moves to the last one notified here only when nothing lies between the drain
+  // and the first message seen here (sequenced after the drain's read but before this node's
+  // position): such a message was neither drained nor notified and stays queued for the next drain.
+  const NotifyEntry& e = entry->second;
+  if (e.notified != 0 && e.live_from != NotifyEntry::kUnknown && e.drained_to >= e.live_from) {
+    s.store->mark_notified(channel, user, e.notified, [](StoreStatus) {});
   }
   it->second.notify.erase(entry);
   drop_if_unused(s, channel);
 }
 
+void RedisBrokerCore::on_notify_drained(const std::string& channel, const std::string& user,
+                                        std::uint64_t drained_to) {
+  Slice& s = slice();
+  auto it = s.owned.find(channel);
+  if (it == s.owned.end()) {
+    return;
+  }
+  if (auto entry = it->second.notify.find(user); entry != it->second.notify.end()) {
+    entry->second.drained_to = std::max(entry->second.drained_to, drained_to);
+  }
+}
+
 void RedisBrokerCore::notify_members(Slice& s, NodeChannel& nc, const MessageRef& message) {
   for (auto& [user, entry] : nc.notify) {
+    if (entry.live_from == NotifyEntry::kUnknown) {
+      entry.live_from = message->seq - 1;  // the first message since the channel was positioned
+    }
     auto presence = nc.presence.find(user);
     if (user == message->from || (presence != nc.presence.end() && presence->second.online)) {
       continue;  // never one's own message; and an online member gets the message itself
@@ -464,18 +558,26 @@ void RedisBrokerCore::on_read_moved(const std::string& user, const std::string& 
   if (from_other_node || !running(s)) {
     return;
   }
-  // The user's other nodes hear it through their inboxes. Every node in the user's hash is told,
-  // not only those this node already saw heartbeat: the live list lags a node that just joined,
-  // and a frame to a dead node's inbox reaches nobody (the attach script prunes dead entries).
+  // The user's other nodes hear it through their inboxes.
+  tell_user_nodes(s, user, "R " + std::to_string(seq) + " " + user + " " + channel);
+}
+
+// Every node in the user's hash is told, not only those this node already saw heartbeat: the live
+// list lags a node that just joined, and a frame to a dead node's inbox reaches nobody (the attach
+// script prunes dead entries). The hash is read after this shard's earlier writes (one connection,
+// in order), so a node that registered the user before them is told.
+void RedisBrokerCore::tell_user_nodes(Slice& s, const std::string& user, std::string frame) {
+  if (!running(s)) {
+    return;
+  }
   const std::string key = user_key(user, "n");
   s.client->command(key, {"HKEYS", key},
-                    [this, user, channel, seq](redis::RedisStatus status, redis::ReplyView nodes) {
-                      if (status != redis::RedisStatus::kOk) {
+                    [this, frame = std::move(frame)](redis::RedisStatus status,
+                                                     redis::ReplyView nodes) {
+                      if (status != redis::RedisStatus::kOk || nodes.is_error()) {
                         return;
                       }
                       Slice& again = slice();
-                      const std::string frame =
-                          "R " + std::to_string(seq) + " " + user + " " + channel;
                       for (std::size_t i = 0; i < nodes.size(); ++i) {
                         const std::string_view node = nodes[i].str();
                         if (node == node_id_) {
@@ -488,7 +590,20 @@ void RedisBrokerCore::on_read_moved(const std::string& user, const std::string& 
                     });
 }
 
+// A user's drain on a node reads Redis when they arrive there; what another node writes for that
+// user afterwards (their offline transition in a channel, its leaving their nodes) would otherwise
+// never reach that drain: those writes are followed by this nudge.
+void RedisBrokerCore::nudge_user_nodes(Slice& s, const std::string& user) {
+  tell_user_nodes(s, user, "D " + user);
+}
+
 void RedisBrokerCore::on_inbox(std::string_view payload) {
+  // "D <user>": another node wrote something the user's drain reads (nudge_user_nodes).
+  if (payload.starts_with("D ")) {
+    std::string user(payload.substr(2));
+    executor.submit_to(home_of(user), [this, user = std::move(user)] { on_user_nudged(user); });
+    return;
+  }
   // "R <seq> <user> <channel>": a read cursor moved on another node.
   if (!payload.starts_with("R ")) {
     return;

@@ -94,8 +94,12 @@ struct AnnouncedUser {
 
 /// A user of this node who is an offline member of a channel: notified of its messages live.
 struct NotifyEntry {
+  static constexpr std::uint64_t kUnknown = ~std::uint64_t{0};
   std::uint32_t registrations = 0;  // home registrations (one per attach)
   std::uint64_t notified = 0;       // last seq notified (written to Redis when they leave)
+  std::uint64_t drained_to = 0;     // the user's drains here read up to this seq
+  std::uint64_t live_from = kUnknown;  // every message after it is seen here (kUnknown: the
+                                       // channel was not positioned yet when registered)
 };
 
 /// A channel as seen by its owner shard inside this node.
@@ -146,8 +150,11 @@ struct UserHome {
   std::vector<std::pair<unsigned, SubscriberId>> connections;  // (shard, id) on this node
   bool attached = false;          // Redis counts this node among the user's nodes
   bool attaching = false;         // the attach is in flight
+  bool attach_again = false;      // nudged while attaching: attach again once it answers
   std::uint64_t attach_id = 0;    // which attach: a reply for an earlier incarnation is stale
-  std::vector<std::string> notify_channels;  // registered at their owners for notify
+  /// Registered at their owners for notify, each with the channel's seq when it was read for
+  /// that: a later drain reads only up to it (the owner notifies what comes after).
+  std::vector<std::pair<std::string, std::uint64_t>> notify_channels;
 };
 
 struct BrokerMetrics {
@@ -279,9 +286,15 @@ class RedisBrokerCore final : public redis::SubscriptionHandler {
                          const ChannelFrame& frame);
   void on_user_attached(const std::string& user, unsigned shard, SubscriberId connection);
   void on_user_detached(const std::string& user, unsigned shard, SubscriberId connection);
+  void on_user_nudged(const std::string& user);
   void on_read_moved(const std::string& user, const std::string& channel, std::uint64_t seq,
                      unsigned origin_shard, SubscriberId origin, bool from_other_node);
-  void on_notify_register(const std::string& channel, const std::string& user, bool add);
+  /// `drained_to`: when adding, the seq the user's drain read up to (0: nothing drained).
+  void on_notify_register(const std::string& channel, const std::string& user, bool add,
+                          std::uint64_t drained_to = 0);
+  /// A later drain of an already registered user read up to `drained_to`.
+  void on_notify_drained(const std::string& channel, const std::string& user,
+                         std::uint64_t drained_to);
   void notify_members(Slice& s, NodeChannel& nc, const MessageRef& message);
   void on_notify(const std::string& user, const MessageRef& message);
   void on_inbox(std::string_view payload);
@@ -315,8 +328,13 @@ class RedisBrokerCore final : public redis::SubscriptionHandler {
   /// Channels above presence_max_members: the online count instead of per-user events, at most
   /// once per presence_count_interval_ns. False when the count is still due (keep it dirty).
   bool flush_presence_count(NodeChannel& nc, const std::string& channel, std::uint64_t now);
+  void attach(Slice& s, const std::string& user, UserHome& home);
   void drain_offline(const std::string& user, unsigned shard, SubscriberId connection,
                      std::vector<std::string> channels);
+  /// Publishes `frame` to the inbox of every other node in the user's nodes hash.
+  void tell_user_nodes(Slice& s, const std::string& user, std::string frame);
+  void nudge_user_nodes(Slice& s, const std::string& user);
+  void nudge_if_queued(const std::string& user, PresenceKind kind, const PresenceUpdate& written);
   std::string inbox_of(std::string_view node) const;
   std::string user_key(std::string_view user, std::string_view suffix) const;
 

@@ -69,9 +69,13 @@ struct Fixture {
     return wait<ReadCursorResult>(
         loop, [&](auto done) { store.mark_read(channel, user, seq, std::move(done)); });
   }
-  OfflineDrain drain(std::string_view channel, std::string_view user, std::size_t limit = 100) {
+  OfflineDrain drain(std::string_view channel, std::string_view user, std::size_t limit = 100,
+                     std::optional<std::uint64_t> until = std::nullopt,
+                     ChannelStore::DrainMode mode = ChannelStore::DrainMode::kDrain) {
     return wait<OfflineDrain>(
-        loop, [&](auto done) { store.drain_offline(channel, user, limit, std::move(done)); });
+        loop, [&](auto done) {
+          store.drain_offline(channel, user, limit, mode, until, std::move(done));
+        });
   }
   // Frames received on `channel`'s shard channel, parsed.
   std::vector<ChannelFrame> frames_of(std::string_view channel) {
@@ -262,12 +266,30 @@ TEST_CASE("offline members - missed notifications - the cap and the TTL") {
   f.publish("c", "u3", "b");
   OfflineDrain drained = f.drain("c", "u1");
   CHECK(drained.epoch == kEpochA);
+  CHECK(drained.drained);
   CHECK(drained.missed == 2);  // the user's own message is not counted
   REQUIRE(drained.newest.size() == 2);
   CHECK(drained.newest[0].data == "b");  // newest first
   CHECK(drained.newest[1].data == "a");
   CHECK(f.drain("c", "u1").newest.empty());  // drained
-  CHECK(f.drain("c", "u2").epoch == 0);      // online: nothing to drain
+  OfflineDrain online = f.drain("c", "u2");  // online: nothing to drain, still a member
+  CHECK(online.epoch == kEpochA);
+  CHECK_FALSE(online.drained);
+  CHECK(online.newest.empty());
+  CHECK(f.drain("c", "nobody").epoch == 0);   // not a member
+  // A check only, or a drain up to a seq, leaves the rest queued.
+  f.publish("c", "u2", "c1");
+  f.publish("c", "u2", "c2");
+  OfflineDrain checked = f.drain("c", "u1", 100, std::nullopt, ChannelStore::DrainMode::kCheck);
+  CHECK(checked.epoch == kEpochA);
+  CHECK_FALSE(checked.drained);
+  OfflineDrain first = f.drain("c", "u1", 100, checked.seq - 1);
+  REQUIRE(first.newest.size() == 1);
+  CHECK(first.newest[0].data == "c1");
+  CHECK(first.seq == checked.seq - 1);
+  OfflineDrain rest = f.drain("c", "u1");
+  REQUIRE(rest.newest.size() == 1);
+  CHECK(rest.newest[0].data == "c2");
 
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   f.presence("c", "u2", "n", PresenceKind::kOffline);

@@ -41,6 +41,33 @@ std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last) {
   return out;
 }
 
+std::vector<std::string> payloads(const std::vector<scaleout::testing::Received>& received) {
+  std::vector<std::string> out;
+  for (const auto& r : received) {
+    out.push_back(r.data);
+  }
+  return out;
+}
+
+/// Holds a shard still (a task that waits) until open(); opens by itself when the test ends early.
+class Gate {
+ public:
+  Gate() : opened_(promise_.get_future().share()) {}
+  ~Gate() { open(); }
+  void wait() const { opened_.wait(); }
+  void open() {
+    if (!open_) {
+      open_ = true;
+      promise_.set_value();
+    }
+  }
+
+ private:
+  std::promise<void> promise_;
+  std::shared_future<void> opened_;
+  bool open_ = false;
+};
+
 /// Calls of `command` since the server started (or CONFIG RESETSTAT), from INFO commandstats.
 long long command_calls(const hexwire::testing::RedisServer& redis, std::string_view command) {
   const std::string info = redis.command({"INFO", "commandstats"}).str();
@@ -327,6 +354,47 @@ TEST_CASE("what an offline member missed is drained on the node they come back t
   b.publish(1, "pat", "team", "n4");
   REQUIRE(eventually([&] { return !b.sink().notified(9).empty(); }));
   CHECK(b.sink().notified(9).front().data == "n4");
+}
+
+TEST_CASE("a user back on another node before their old node wrote them offline gets the drain") {
+  hexwire::testing::RedisServer redis;
+  // Node a is held still below: with the usual 1 s TTL node b could declare it dead meanwhile.
+  RedisBrokerConfig config_a = broker_config(redis.url(), "node-a");
+  config_a.node.node_ttl_ms = 60'000;
+  RedisBrokerConfig config_b = broker_config(redis.url(), "node-b");
+  config_b.node.node_ttl_ms = 60'000;
+  BrokerNode a(config_a, /*shards=*/1);  // sam's connection, the channel and sam's home: one shard
+  BrokerNode b(config_b);
+  a.open(0, 1, "sam");
+  REQUIRE(a.subscribe(0, 1, "team").status == Status::kOk);
+  // sam's connection closes on node a and its shard is held at once: sam's offline transition in
+  // "team" and node a leaving sam's nodes are queued behind the hold, not yet written to Redis.
+  Gate gate;
+  std::promise<void> closed;
+  a.runtime().post(0, [&] {
+    a.broker().connection_closed(1);
+    closed.set_value();
+    gate.wait();
+  });
+  closed.get_future().wait();
+  b.open(1, 5, "pat");
+  for (int i = 1; i <= 3; ++i) {
+    REQUIRE(b.publish(1, "pat", "team", "n" + std::to_string(i)).status == Status::kOk);
+  }
+  b.open(0, 9, "sam");  // node b reads Redis now: sam is still online on node a there
+  // Node b's drain on arrival is done once it either dropped "team" from sam's channels or
+  // registered sam for live notification there (node b then owns the channel).
+  REQUIRE(eventually([&] {
+    return b.metric("redis_broker_channels") == 1 ||
+           redis.command({"SISMEMBER", "hw:{u:sam}:m", "team"}).integer() == 0;
+  }));
+  gate.open();  // node a writes sam offline (from the seq it last handed them) and lets sam go
+  REQUIRE(eventually([&] { return b.sink().drained(9).size() >= 3; }));
+  CHECK(payloads(b.sink().drained(9)) == std::vector<std::string>{"n1", "n2", "n3"});
+  b.publish(1, "pat", "team", "n4");
+  REQUIRE(eventually([&] { return !b.sink().notified(9).empty(); }));
+  CHECK(payloads(b.sink().notified(9)) == std::vector<std::string>{"n4"});
+  CHECK(b.sink().drained(9).size() == 3);  // n4 came live, not drained again
 }
 
 TEST_CASE("while Redis is down operations answer unavailable within the deadline") {
