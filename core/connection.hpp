@@ -133,6 +133,7 @@ class Connection {
   static constexpr std::uint16_t kWriteHeld = 2048;      // queued data waits for write_delay_ns
   static constexpr std::uint16_t kCapped = 4096;         // holds a ConnectionCap slot
   static constexpr std::uint16_t kGated = 8192;          // reading stopped by the input gate
+  static constexpr std::uint16_t kPortWindow = 16384;    // connecting within a source-port window
   static constexpr std::uint16_t kReadStopped = kPaused | kGated;
 
   Connection() noexcept = default;

@@ -32,6 +32,7 @@ struct Reactor::OwnMetrics {
   Gauge loop_busy_permille;
   Counter connections_refused;
   Counter gated_reads;
+  Counter connect_port_fallbacks;
 };
 
 namespace {
@@ -69,6 +70,7 @@ Reactor::Reactor(const ReactorConfig& config, ReactorMetrics metrics)
   default_to(metrics_.loop_busy_permille, own.loop_busy_permille);
   default_to(metrics_.connections_refused, own.connections_refused);
   default_to(metrics_.gated_reads, own.gated_reads);
+  default_to(metrics_.connect_port_fallbacks, own.connect_port_fallbacks);
   if (config_.write_batching == WriteBatching::kFixed) {
     write_delay_ns_ = config_.write_delay_ns;
     metrics_.write_delay_us->set(static_cast<std::int64_t>(write_delay_ns_ / 1000));
@@ -225,10 +227,12 @@ Connection* Reactor::connect(const SocketAddress& peer, std::unique_ptr<Connecti
       return nullptr;
     }
   }
-  if (local_ports.low != 0) {
-    (void)set_local_port_range(fd, local_ports);  // a hint: without it the whole range is searched
-  }
+  // A hint: a kernel without it searches the whole range.
+  const bool narrowed = local_ports.low != 0 && set_local_port_range(fd, local_ports) == 0;
   Connection& c = allocate_connection(fd, peer);
+  if (narrowed) {
+    c.flags_ |= Connection::kPortWindow;
+  }
   c.state_ = Connection::State::kConnecting;
   c.handler_ = std::move(handler);
   c.flags_ |= Connection::kConnectPending;
@@ -350,6 +354,18 @@ void Reactor::on_connected(OpTarget target, int result) noexcept {
   if (c->state_ != Connection::State::kConnecting) {
     mark_for_flush(*c);  // closed while connecting: finish the close
     return;
+  }
+  if (result == -EADDRNOTAVAIL && (c->flags_ & Connection::kPortWindow) != 0) {
+    // Every port of the window is taken toward this peer (or in TIME_WAIT too recent to reuse):
+    // the kernel could still pick one elsewhere in the range. A TCP socket whose connect failed
+    // may connect again; the window is cleared on it first.
+    c->flags_ &= static_cast<std::uint16_t>(~Connection::kPortWindow);
+    if (set_local_port_range(c->fd_, PortRange{}) == 0) {
+      metrics_.connect_port_fallbacks->add();
+      c->flags_ |= Connection::kConnectPending;
+      backend_->start_connect(c->target(), c->fd_, c->peer_.data(), c->peer_.size());
+      return;
+    }
   }
   if (result < 0) {
     c->close_reason_ = CloseReason::kConnectFailed;

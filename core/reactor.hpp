@@ -80,6 +80,8 @@ struct ReactorMetrics {
   Gauge* loop_busy_permille = nullptr;  // adaptive: smoothed share of time the thread was on CPU
   Counter* connections_refused = nullptr;    // accepted sockets refused: the ConnectionCap was full
   Counter* gated_reads = nullptr;            // connections whose reading the input gate stopped
+  Counter* connect_port_fallbacks = nullptr;  // connects whose port window was full, retried
+                                              // with the whole ephemeral range
 };
 
 using ListenerId = std::uint32_t;
@@ -112,7 +114,9 @@ class Reactor final : private BackendEvents {
   /// time, so sources such as 127.0.0.2..n each get their own ~28k ports toward one server).
   /// `local_ports`, when given, narrows that choice (set_local_port_range; ignored by kernels
   /// without it): a client opening tens of thousands of connections to one server bounds the
-  /// kernel's search for a free port (see sim/source_ports.hpp).
+  /// kernel's search for a free port (see sim/source_ports.hpp). The window is only a hint: when
+  /// every port of it is taken toward `peer` (EADDRNOTAVAIL), the connect is retried once on the
+  /// same socket with the whole ephemeral range (counted in connect_port_fallbacks).
   Connection* connect(const SocketAddress& peer, std::unique_ptr<ConnectionHandler> handler,
                       int* error = nullptr, const SocketAddress* local = nullptr,
                       PortRange local_ports = {});

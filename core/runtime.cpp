@@ -103,6 +103,9 @@ void Shard::setup() {
   metrics.gated_reads = &registry.counter(
       "mailbox_backpressure_paused_total",
       "Connections whose reading mailbox backpressure stopped (they sent while it held)", id_);
+  metrics.connect_port_fallbacks = &registry.counter(
+      "connect_port_fallbacks_total",
+      "Outbound connects whose source-port window was full, retried with the whole range", id_);
   counters_->loop_turns = &registry.counter("loop_turns_total", "Event loop turns", id_);
   counters_->mailbox_tasks = &registry.counter("mailbox_tasks_total", "Cross-shard tasks run", id_);
   counters_->mailbox_depth =

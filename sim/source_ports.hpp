@@ -7,7 +7,8 @@
 // SourcePorts cursor gives each connection a small window of the range instead (a socket option,
 // core::set_local_port_range), one port further on each time: the kernel still picks the port
 // and keeps its own rules (ports shared between destinations, TIME_WAIT reuse, reserved ports),
-// but never searches more than the window.
+// and searches only the window: when all of it is taken toward the server, the reactor retries the
+// connect with the whole range (core::Reactor::connect), so a full window never fails a connect.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
 // Reactor tests over loopback sockets, one reactor driven by the test thread, both backends:
 // a client connection and the server connection it reaches on the same reactor echo bytes intact;
 // connect failures are reported; a client can choose its source address and narrow the kernel's
-// choice of source port; the send iovec state is pooled, not per connection.
+// choice of source port (a full window falls back to the whole range); the send iovec state is
+// pooled, not per connection.
 #include <catch2/catch.hpp>
 
 #include <sys/resource.h>
@@ -153,21 +154,27 @@ void connect_from_chosen_source(BackendKind kind) {
   CHECK(server_saw_peer.rfind("127.0.0.2:", 0) == 0);
 }
 
-/// A port window narrows the kernel's choice of source port: the server sees the connection come
-/// from a port inside it (the simulator gives each connection such a window; see
-/// sim/source_ports.hpp).
-void connect_within_port_window(BackendKind kind) {
-  skip_unless_supported(kind);
+/// An ephemeral port of `source` free a moment ago; skips the test (exit 4) on a kernel without
+/// port windows (IP_LOCAL_PORT_RANGE).
+std::uint16_t free_port_for_windows(const SocketAddress& source) {
   const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const bool supported = set_local_port_range(probe, PortRange{40000, 40003}) == 0;
-  const SocketAddress any_port = SocketAddress::parse("127.0.0.4", 0);
-  REQUIRE(::bind(probe, any_port.data(), any_port.size()) == 0);
-  const std::uint16_t free_port = bound_port(probe);  // an ephemeral port free a moment ago
+  REQUIRE(::bind(probe, source.data(), source.size()) == 0);
+  const std::uint16_t free_port = bound_port(probe);
   ::close(probe);
   if (!supported) {
     std::puts("SKIPPED: this kernel has no IP_LOCAL_PORT_RANGE (Linux >= 6.3)");
     std::exit(4);
   }
+  return free_port;
+}
+
+/// A port window narrows the kernel's choice of source port: the server sees the connection come
+/// from a port inside it (the simulator gives each connection such a window; see
+/// sim/source_ports.hpp).
+void connect_within_port_window(BackendKind kind) {
+  skip_unless_supported(kind);
+  const std::uint16_t free_port = free_port_for_windows(SocketAddress::parse("127.0.0.4", 0));
   Reactor reactor(config_for(kind));
   int server_closed = 0;
   std::uint16_t server_saw_port = 0;
@@ -190,6 +197,52 @@ void connect_within_port_window(BackendKind kind) {
   CHECK(client.opened);
   CHECK(server_saw_port >= window.low);
   CHECK(server_saw_port <= window.high);
+}
+
+/// A port window is a hint, never a reason to fail: a second connection to the same server given
+/// the same one-port window (its port held by the first connection) falls back to the whole
+/// ephemeral range and connects, from another port.
+void connect_past_a_full_port_window(BackendKind kind) {
+  skip_unless_supported(kind);
+  const SocketAddress source = SocketAddress::parse("127.0.0.5", 0);
+  const std::uint16_t free_port = free_port_for_windows(source);
+  Counter fallbacks;
+  ReactorMetrics metrics;
+  metrics.connect_port_fallbacks = &fallbacks;
+  Reactor reactor(config_for(kind), metrics);
+  int server_closed = 0;
+  std::vector<std::uint16_t> server_saw_ports;
+  const LoopbackListener listener = open_loopback_listener(kind);
+  reactor.add_listener(listener.fd, [&](Connection& c) {
+    server_saw_ports.push_back(c.peer().port());
+    return std::make_unique<EchoServer>(&server_closed);
+  });
+  const SocketAddress server = SocketAddress::parse("127.0.0.1", listener.port);
+  const PortRange window{free_port, free_port};
+  ClientLog first;  // stays open (expects bytes it never asks for), holding the window's port
+  first.expected = {std::byte{'x'}};
+  int error = 0;
+  Connection* holder =
+      reactor.connect(server, std::make_unique<Client>(&first), &error, &source, window);
+  REQUIRE(holder != nullptr);
+  REQUIRE(run_until(reactor, [&] { return first.opened && server_saw_ports.size() == 1; }));
+  REQUIRE(server_saw_ports[0] == free_port);
+
+  ClientLog second;
+  second.expected = {std::byte{'o'}, std::byte{'k'}};
+  Connection* connection =
+      reactor.connect(server, std::make_unique<Client>(&second), &error, &source, window);
+  REQUIRE(connection != nullptr);
+  REQUIRE(connection->send(SharedBuffer::copy_of(std::string_view("ok"))));
+  REQUIRE(run_until(reactor, [&] { return second.closed && server_closed == 1; }));
+  CHECK(second.opened);
+  CHECK(second.reason == CloseReason::kLocalClose);
+  CHECK_FALSE(second.mismatch);
+  REQUIRE(server_saw_ports.size() == 2);
+  CHECK(server_saw_ports[1] != free_port);
+  CHECK(fallbacks.value() == 1);
+  holder->close();
+  REQUIRE(run_until(reactor, [&] { return first.closed && server_closed == 2; }));
 }
 
 /// A source address not on this host (192.0.2.1, TEST-NET-1) cannot be bound: connect returns
@@ -294,6 +347,16 @@ TEST_CASE("io_uring reactor: a port window narrows the kernel's choice of source
 
 TEST_CASE("epoll reactor: a port window narrows the kernel's choice of source port", "[reactor]") {
   connect_within_port_window(BackendKind::kEpoll);
+}
+
+TEST_CASE("io_uring reactor: a connect whose port window is taken falls back to the whole range",
+          "[reactor]") {
+  connect_past_a_full_port_window(BackendKind::kIoUring);
+}
+
+TEST_CASE("epoll reactor: a connect whose port window is taken falls back to the whole range",
+          "[reactor]") {
+  connect_past_a_full_port_window(BackendKind::kEpoll);
 }
 
 TEST_CASE("io_uring reactor: a source address not on this host fails with EADDRNOTAVAIL",
