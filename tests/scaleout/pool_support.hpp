@@ -1,6 +1,7 @@
 // Test support for the scale-out tests that drive app::Node engines: a node of a pool on a test's
-// redis-server (start_node, pool_node.hpp), and a blocking /ws client (Boost
-// Beast) that authenticates anonymously and reads frames by op, every read bounded by 10 s.
+// redis-server (start_node, pool_node.hpp), and a blocking /ws client (Boost Beast) that
+// authenticates anonymously and reads frames by op: the wait for one op is bounded by 10 s in all,
+// however many frames of other ops arrive meanwhile.
 #pragma once
 
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -23,7 +25,8 @@ namespace hexwire::scaleout::testing {
 namespace websocket = boost::beast::websocket;
 namespace asio = boost::asio;
 
-/// A /ws client; every read waits at most 10 s (a hung server fails the test).
+/// A /ws client; a wait for a frame (or a write, or the close) lasts at most 10 s (a hung server,
+/// or one that keeps sending other frames, fails the test instead of hanging it).
 class WsClient {
  public:
   /// Authenticates anonymously as `user`, with `role` ("rider", "driver") when not empty.
@@ -31,6 +34,7 @@ class WsClient {
     ws_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
     timeval tv{10, 0};
     ::setsockopt(ws_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ::setsockopt(ws_.next_layer().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     ws_.handshake("127.0.0.1", "/ws");
     const std::string role_field = role.empty() ? "" : R"(,"role":")" + role + "\"";
     send(R"({"op":"auth","id":0,"user":")" + user + "\"" + role_field + "}");
@@ -44,9 +48,16 @@ class WsClient {
     ws_.text(true);
     ws_.write(asio::buffer(text));
   }
-  /// The next frame whose op is `op` (others are skipped); its text.
+  /// The next frame whose op is `op` (others are skipped) or an error; its text. Throws when none
+  /// came within 10 s, naming the last frame skipped.
   std::string next(std::string_view op) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::string skipped;
     for (;;) {
+      if (std::chrono::steady_clock::now() > give_up) {
+        throw std::runtime_error("no '" + std::string(op) + "' frame within 10 s; last frame: " +
+                                 skipped);
+      }
       boost::beast::flat_buffer buffer;
       ws_.read(buffer);
       std::string text = boost::beast::buffers_to_string(buffer.data());
@@ -57,6 +68,7 @@ class WsClient {
       if (std::string_view(e["op"]) == op || std::string_view(e["op"]) == "error") {
         return text;
       }
+      skipped = std::move(text);
     }
   }
   simdjson::dom::element parse(const std::string& text) { return parser_.parse(text); }

@@ -236,20 +236,39 @@ std::vector<Driver> place_drivers(const Border& border, Point pickup) {
   return drivers;
 }
 
+/// What most cases start from: a redis-server, the three nodes of kNodes once each knows the other
+/// two, and two neighbouring regions owned by different nodes. The nodes still running are stopped
+/// when the case ends, also when it fails.
+class PoolCase {
+ public:
+  PoolCase() : border(find_border()), nodes(start_pool(server)) {}
+  ~PoolCase() { stop_all(nodes); }
+  PoolCase(const PoolCase&) = delete;
+  PoolCase& operator=(const PoolCase&) = delete;
+
+ protected:
+  /// Connects each of `drivers` to its node and applies its first fix.
+  void connect(std::vector<Driver>& drivers) {
+    for (Driver& d : drivers) {
+      d.ws = std::make_unique<WsClient>(nodes[d.node]->port(), d.id);
+      send_fix(d);
+    }
+  }
+
+  testing::RedisServer server;
+  const Border border;
+  Pool nodes;
+};
+
 }  // namespace
 
-TEST_CASE("a rider on one node is matched with the truly nearest driver, across a region border") {
-  testing::RedisServer server;
-  const Border border = find_border();
-  Pool nodes = start_pool(server);
-
+TEST_CASE_METHOD(PoolCase,
+                 "a rider on one node is matched with the truly nearest driver, across a region "
+                 "border") {
   const Point pickup = border.at_km(-0.3);
   REQUIRE(region_of(pickup) == border.near_region);
   std::vector<Driver> drivers = place_drivers(border, pickup);
-  for (Driver& d : drivers) {
-    d.ws = std::make_unique<WsClient>(nodes[d.node]->port(), d.id);
-    send_fix(d);
-  }
+  connect(drivers);
   // The rider is on the node that owns neither region: every op of it is forwarded.
   WsClient rider(nodes[border.third]->port(), "rider-1");
 
@@ -291,15 +310,11 @@ TEST_CASE("a rider on one node is matched with the truly nearest driver, across 
   // A trip action of the rider (connected elsewhere) reaches the trip's home node.
   rider.send(R"({"op":"trip","id":10,"trip":")" + trip + R"(","action":"cancel"})");
   CHECK(rider.next("trip").find("\"error\"") == std::string::npos);
-
-  stop_all(nodes);
 }
 
-TEST_CASE("when a region's owner stops, its region moves and the drivers' next fixes rebuild it") {
-  testing::RedisServer server;
-  const Border border = find_border();
-  Pool nodes = start_pool(server);
-
+TEST_CASE_METHOD(PoolCase,
+                 "when a region's owner stops, its region moves and the drivers' next fixes "
+                 "rebuild it") {
   // Every client on the two nodes that stay; the far region's owner goes away.
   const std::string leaving = border.far_owner;
   std::vector<std::string> staying;
@@ -330,8 +345,6 @@ TEST_CASE("when a region's owner stops, its region moves and the drivers' next f
   }
   CHECK(nearby(asker, far_side, 4) == brute_force(drivers, far_side, 4));
   CHECK(nearby(asker, pickup, 4) == brute_force(drivers, pickup, 4));
-
-  stop_all(nodes);
 }
 
 namespace {
@@ -360,11 +373,9 @@ std::uint64_t forwarded_on_shard(app::Node& node, unsigned shard) {
 
 }  // namespace
 
-TEST_CASE("a driver held by another node goes offline there as soon as its connection closes") {
-  testing::RedisServer server;
-  const Border border = find_border();
-  Pool nodes = start_pool(server);
-
+TEST_CASE_METHOD(PoolCase,
+                 "a driver held by another node goes offline there as soon as its connection "
+                 "closes") {
   // The driver is connected to the node owning neither region; its region's owner holds it.
   const Point at = border.at_km(-1.0);
   REQUIRE(region_of(at) == border.near_region);
@@ -380,15 +391,11 @@ TEST_CASE("a driver held by another node goes offline there as soon as its conne
   REQUIRE(gone.has_value());
   INFO("offline at the holder after " << gone->count() << " ms");
   CHECK(*gone < std::chrono::seconds(5));
-
-  stop_all(nodes);
 }
 
-TEST_CASE("a driver whose fixes move to another node's region leaves no copy on the old holder") {
-  testing::RedisServer server;
-  const Border border = find_border();
-  Pool nodes = start_pool(server);
-
+TEST_CASE_METHOD(PoolCase,
+                 "a driver whose fixes move to another node's region leaves no copy on the old "
+                 "holder") {
   // Connected to the third node: first in the far region (its owner holds the driver), then in
   // the near region (another owner). A copy left at the far owner would be the nearest answer to
   // a search at the old position.
@@ -415,20 +422,12 @@ TEST_CASE("a driver whose fixes move to another node's region leaves no copy on 
   // Found once, at its new position (across the border, on the near owner).
   CHECK(double(found.at(0)["lat"]) == Approx(driver.at.lat).margin(1e-4));
   CHECK(double(found.at(0)["lng"]) == Approx(driver.at.lng).margin(1e-4));
-
-  stop_all(nodes);
 }
 
-TEST_CASE("forwarded ops are answered to every shard of the asking node") {
-  testing::RedisServer server;
-  const Border border = find_border();
-  Pool nodes = start_pool(server);
+TEST_CASE_METHOD(PoolCase, "forwarded ops are answered to every shard of the asking node") {
   const Point pickup = border.at_km(-0.3);
   std::vector<Driver> drivers = place_drivers(border, pickup);
-  for (Driver& d : drivers) {
-    d.ws = std::make_unique<WsClient>(nodes[d.node]->port(), d.id);
-    send_fix(d);
-  }
+  connect(drivers);
   // Riders on the node owning neither region (every nearby is forwarded) until connections on both
   // of its shards have forwarded (the kernel spreads connections over the shards' listeners).
   app::Node& third = *nodes[border.third];
@@ -443,17 +442,20 @@ TEST_CASE("forwarded ops are answered to every shard of the asking node") {
   }
   CHECK(forwarded_on_shard(third, 0) > 0);
   CHECK(forwarded_on_shard(third, 1) > 0);
-
-  stop_all(nodes);
 }
 
 namespace {
 
-/// The statuses of the trip events `client` receives until `last` (each read bounded by 10 s).
+/// The statuses of the trip events `client` receives until `last` (at most 30 s, whatever else
+/// arrives meanwhile).
 std::vector<std::string> statuses_until(WsClient& client, const std::string& trip,
                                         std::string_view last) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   std::vector<std::string> seen;
   while (seen.empty() || seen.back() != last) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      FAIL("no '" << last << "' event of " << trip << " within 30 s; seen: " << seen.size());
+    }
     const std::string frame = client.next("trip");
     simdjson::dom::element e = client.parse(frame);
     std::string_view status;
@@ -475,6 +477,9 @@ std::string until_answered(WsClient& client, const std::string& frame, std::stri
     client.send(frame);
     std::string reply;
     for (;;) {
+      if (std::chrono::steady_clock::now() > give_up + std::chrono::seconds(10)) {
+        FAIL("no reply to " << frame << " within 25 s");
+      }
       reply = client.next(op);  // trip events (no id) of this client come this way too
       if (reply.find("\"id\":21") != std::string::npos) {
         break;
@@ -533,10 +538,8 @@ std::string ride_frame(Point pickup) {
 
 }  // namespace
 
-TEST_CASE("a matched trip goes on to completion on another node when its home node stops") {
-  testing::RedisServer server;
-  const Border border = find_border();
-  Pool nodes = start_pool(server);
+TEST_CASE_METHOD(PoolCase,
+                 "a matched trip goes on to completion on another node when its home node stops") {
   const std::string home = border.near_owner;  // owns the pickup's region: the trip's home
 
   const Point pickup = border.at_km(-0.8);
@@ -573,14 +576,11 @@ TEST_CASE("a matched trip goes on to completion on another node when its home no
   CHECK(server.command({"SISMEMBER", "hw:{node:" + home + "}:trips", trip}).integer() == 0);
   CHECK(server.command({"SISMEMBER", "hw:{node:" + adopter + "}:trips", trip}).integer() == 0);
   CHECK(nodes[adopter]->metrics().counter_total("dispatch_trips_adopted_total") == 1);
-
-  stop_all(nodes);
 }
 
-TEST_CASE("a trip waiting for a driver when its home node stops is matched by the adopting node") {
-  testing::RedisServer server;
-  const Border border = find_border();
-  Pool nodes = start_pool(server);
+TEST_CASE_METHOD(PoolCase,
+                 "a trip waiting for a driver when its home node stops is matched by the adopting "
+                 "node") {
   const std::string home = border.near_owner;
 
   // No driver yet: the trip is requested and searched again every retry interval.
@@ -615,8 +615,6 @@ TEST_CASE("a trip waiting for a driver when its home node stops is matched by th
   const std::string cancel = until_answered(rider, trip_frame(trip, "cancel"), "trip");
   INFO(cancel);
   CHECK(cancel.find("\"action\"") != std::string::npos);
-
-  stop_all(nodes);
 }
 
 namespace {
@@ -678,11 +676,9 @@ void finish_trip(WsClient& rider, Driver& driver, const std::string& trip) {
 
 }  // namespace
 
-TEST_CASE("a driver on a trip whose fixes move to another node's region keeps its trip there") {
-  testing::RedisServer server;
-  const Border border = find_border();
-  Pool nodes = start_pool(server);
-
+TEST_CASE_METHOD(PoolCase,
+                 "a driver on a trip whose fixes move to another node's region keeps its trip "
+                 "there") {
   // Matched while held by the near region's owner (connected to the third node).
   const Point pickup = border.at_km(-0.8);
   Driver driver = driver_near_border(nodes, border, "d-crossing");
@@ -706,15 +702,11 @@ TEST_CASE("a driver on a trip whose fixes move to another node's region keeps it
   const std::string offer = driver.ws->next("offer");
   INFO(offer);
   CHECK(std::string_view(driver.ws->parse(offer)["trip"]) == second);
-
-  stop_all(nodes);
 }
 
-TEST_CASE("a driver on a trip who reconnects to another node keeps its trip and stays busy") {
-  testing::RedisServer server;
-  const Border border = find_border();
-  Pool nodes = start_pool(server);
-
+TEST_CASE_METHOD(PoolCase,
+                 "a driver on a trip who reconnects to another node keeps its trip and stays "
+                 "busy") {
   const Point pickup = border.at_km(-0.8);
   Driver driver = driver_near_border(nodes, border, "d-roaming");
   WsClient rider(nodes[border.near_owner]->port(), "rider-10", "rider");
@@ -734,14 +726,11 @@ TEST_CASE("a driver on a trip who reconnects to another node keeps its trip and 
   finish_trip(rider, driver, trip);
   send_fix(driver);
   CHECK(seen_within(asker, driver.at, driver.id, std::chrono::milliseconds(5000)));
-
-  stop_all(nodes);
 }
 
-TEST_CASE("trips adopted while their node was down stay with the adopter when it comes back") {
-  testing::RedisServer server;
-  const Border border = find_border();
-  Pool nodes = start_pool(server);
+TEST_CASE_METHOD(PoolCase,
+                 "trips adopted while their node was down stay with the adopter when it comes "
+                 "back") {
   const std::string home = border.near_owner;
 
   const Point pickup = border.at_km(-0.8);
@@ -775,8 +764,6 @@ TEST_CASE("trips adopted while their node was down stay with the adopter when it
   const std::string offer = driver.ws->next("offer");
   INFO(offer);
   CHECK(std::string_view(driver.ws->parse(offer)["trip"]) == second);
-
-  stop_all(nodes);
 }
 
 TEST_CASE("a node restarted before anyone adopted its trips takes them back") {
