@@ -44,11 +44,14 @@ local function touch(ttl, now)
     redis.call('HSET', KEYS[1], 'x', now + math.floor(ttl / 2))
   end
 end
-local function shard_publish(frame)
-  local ok = redis.pcall('SPUBLISH', KEYS[3], frame)
+local function publish_to(channel, frame)
+  local ok = redis.pcall('SPUBLISH', channel, frame)
   if type(ok) == 'table' and ok.err then
-    redis.call('PUBLISH', KEYS[3], frame)  -- a server without sharded pub/sub (Redis < 7)
+    redis.call('PUBLISH', channel, frame)  -- a server without sharded pub/sub (Redis < 7)
   end
+end
+local function shard_publish(frame)
+  publish_to(KEYS[3], frame)
 end
 -- Flattens XRANGE/XREVRANGE entries into seq, ts, from, kind, data quintuples appended to
 -- `out`, leaving out those from `skip_from`; returns how many were left out.
@@ -127,11 +130,9 @@ std::string with_prelude(const char* body) {
 
 }  // namespace
 
-// ARGV: 1 from, 2 data, 3 maxlen (~), 4 epoch for a new channel, 5 ttl ms, 6 offline TTL ms,
-// 7 kind (the publisher's label, a small integer).
-// Reply: {seq, epoch, ts µs (text)}.
-const redis::Script& publish() {
-  static const redis::Script script(with_prelude(R"lua(
+// The publish step shared by publish() and publish_personal(): leaves `seq`, `epoch`, `ts`, `now`
+// and the message's `frame` (as sent on the shard channel) in locals.
+constexpr const char* kPublishStep = R"lua(
 local seq, epoch = channel_state(ARGV[4])
 seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local ts = now_us_text()
@@ -143,10 +144,51 @@ for _, user in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now - tonumbe
   end_offline_membership(user)
 end
 touch(tonumber(ARGV[5]), now)
-shard_publish('M ' .. epoch .. ' ' .. seq .. ' ' .. ts .. ' ' .. ARGV[7] .. ' ' .. #ARGV[1] .. ' ' ..
-              ARGV[1] .. ARGV[2])
-return {seq, epoch, ts}
-)lua"));
+local frame = 'M ' .. epoch .. ' ' .. seq .. ' ' .. ts .. ' ' .. ARGV[7] .. ' ' .. #ARGV[1] .. ' ' ..
+              ARGV[1] .. ARGV[2]
+shard_publish(frame)
+)lua";
+
+// A personal channel's message to the inbox of every node in its user's node hash (KEYS[10]),
+// in the order of the seqs. When none of those nodes is live (KEYS[11], the heartbeat zset), the
+// user is offline: the first such message opens an offline episode (offline zset + the queue's
+// seq before it), which the attach script closes and the drain reads. The user is always a
+// member (their read cursor exists from the first message).
+constexpr const char* kPersonalStep = R"lua(
+local user = ARGV[8]
+local inbox_frame = 'U ' .. ARGV[10] .. ' ' .. frame
+local online = false
+for _, node in ipairs(redis.call('HKEYS', KEYS[10])) do
+  publish_to(ARGV[9] .. node .. '}:in', inbox_frame)
+  if not online and redis.call('ZSCORE', KEYS[11], node) then online = true end
+end
+if redis.call('HEXISTS', KEYS[4], user) == 0 then
+  redis.call('HSET', KEYS[4], user, seq - 1)
+  redis.call('PEXPIRE', KEYS[4], ARGV[5])
+end
+if not online and not redis.call('ZSCORE', KEYS[5], user) then
+  redis.call('ZADD', KEYS[5], now, user)
+  redis.call('HSET', KEYS[6], user, seq - 1)
+  redis.call('PEXPIRE', KEYS[5], ARGV[5])
+  redis.call('PEXPIRE', KEYS[6], ARGV[5])
+end
+)lua";
+
+// ARGV: 1 from, 2 data, 3 maxlen (~), 4 epoch for a new channel, 5 ttl ms, 6 offline TTL ms,
+// 7 kind (the publisher's label, a small integer).
+// Reply: {seq, epoch, ts µs (text)}.
+const redis::Script& publish() {
+  static const redis::Script script(
+      with_prelude((std::string(kPublishStep) + "return {seq, epoch, ts}\n").c_str()));
+  return script;
+}
+
+// KEYS: the channel's, then 10 the user's node hash, 11 the live node zset. ARGV: as publish(),
+// then 8 the user, 9 the inbox name up to the node id ("<prefix>:{node:"), 10 the channel.
+// Reply: as publish().
+const redis::Script& publish_personal() {
+  static const redis::Script script(with_prelude(
+      (std::string(kPublishStep) + kPersonalStep + "return {seq, epoch, ts}\n").c_str()));
   return script;
 }
 
@@ -228,11 +270,13 @@ return reply
   return script;
 }
 
-// ARGV: 1 user, 2 seq. Reply: {status (0 ok, 1 not a member), cursor, unread, moved (0/1)}.
+// ARGV: 1 user, 2 seq, 3 '1' when the channel is the user's personal one (always a member).
+// Reply: {status (0 ok, 1 not a member), cursor, unread, moved (0/1)}.
 const redis::Script& mark_read() {
   static const redis::Script script(with_prelude(R"lua(
 local old = redis.call('HGET', KEYS[4], ARGV[1])
-if not old then return {1, 0, 0} end
+if not old and ARGV[3] ~= '1' then return {1, 0, 0} end
+old = old or '0'
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 local cursor = math.max(tonumber(old), math.min(tonumber(ARGV[2]), seq))
 local moved = 0
@@ -352,8 +396,9 @@ return 0
 }
 
 std::vector<const redis::Script*> all() {
-  return {&publish(),  &open(),     &range(),         &mark_read(),    &presence(),
-          &presence_page(), &node_gone(), &drain_offline(), &mark_notified()};
+  return {&publish(),       &publish_personal(), &open(),          &range(),
+          &mark_read(),     &presence(),         &presence_page(), &node_gone(),
+          &drain_offline(), &mark_notified()};
 }
 
 }  // namespace hexwire::scaleout::scripts

@@ -13,12 +13,16 @@ namespace hexwire::scaleout::scripts {
 /// Next seq (creating the channel with a new epoch if needed), XADD with the seq as entry id and
 /// MAXLEN ~, expire offline members past their TTL, SPUBLISH the frame to the nodes.
 const redis::Script& publish();
+/// publish() for a personal channel: the frame also goes to the inbox of every node holding the
+/// channel's user (no node subscribes to a personal channel), and while no live node holds them
+/// the user is an offline member who misses it (drained at their next attach).
+const redis::Script& publish_personal();
 /// Subscribe-time read: last seq and epoch (creating the channel), the backlog after `since`
 /// when the stream still holds it, membership join (capped) and the unread count.
 const redis::Script& open();
 /// Messages after `since` (history, catch-up after an interruption), bounded by count and seq.
 const redis::Script& range();
-/// Moves a member's read cursor forward.
+/// Moves a member's read cursor forward (a personal channel's user is always a member).
 const redis::Script& mark_read();
 /// A user's subscribed connections on one node went from none to some ("on"), or from some to
 /// none because they closed ("off": the user stays a member, offline) or unsubscribed ("leave").

@@ -198,13 +198,21 @@ std::string ChannelStore::shard_channel(std::string_view channel) const {
 
 template <typename Parse>
 void ChannelStore::run(const redis::Script& script, std::string_view channel,
-                       std::initializer_list<std::string_view> args, Parse parse) {
+                       std::initializer_list<std::string_view> args, Parse parse,
+                       std::initializer_list<std::string_view> extra_keys) {
   const ChannelKeys keys = channel_keys(limits_.prefix, channel);
-  std::array<std::string_view, kChannelKeyCount> key_views;
+  constexpr std::size_t kMaxExtraKeys = 2;
+  std::array<std::string_view, kChannelKeyCount + kMaxExtraKeys> key_views;
   for (std::size_t i = 0; i < kChannelKeyCount; ++i) {
     key_views[i] = keys.keys[i];
   }
-  client_.run_script(script, key_views,
+  std::size_t count = kChannelKeyCount;
+  for (std::string_view key : extra_keys) {
+    if (count < key_views.size()) {
+      key_views[count++] = key;
+    }
+  }
+  client_.run_script(script, std::span<const std::string_view>(key_views.data(), count),
                      std::span<const std::string_view>(args.begin(), args.size()),
                      std::move(parse));
 }
@@ -240,6 +248,17 @@ void ChannelStore::publish(std::string_view channel, std::string_view from, std:
       adapt("publish", std::move(done), &parse_publish));
 }
 
+void ChannelStore::publish_personal(std::string_view channel, const PersonalRoute& route,
+                                    std::string_view from, std::string_view data,
+                                    std::uint8_t kind, std::uint64_t new_epoch,
+                                    Callback<PublishResult> done) {
+  run(scripts::publish_personal(), channel,
+      {from, data, decimal(limits_.history_max_messages), epoch_text(new_epoch),
+       decimal(limits_.channel_ttl_ms), decimal(limits_.offline_member_ttl_ms), decimal(kind),
+       route.user, route.inbox_prefix, channel},
+      adapt("publish", std::move(done), &parse_publish), {route.nodes_key, route.live_key});
+}
+
 void ChannelStore::open(std::string_view channel, const OpenRequest& request,
                         std::uint64_t new_epoch, Callback<OpenResult> done) {
   const std::string since = request.since ? decimal(*request.since) : std::string();
@@ -261,8 +280,8 @@ void ChannelStore::range(std::string_view channel, std::uint64_t since, std::uin
 }
 
 void ChannelStore::mark_read(std::string_view channel, std::string_view user, std::uint64_t seq,
-                             Callback<ReadCursorResult> done) {
-  run(scripts::mark_read(), channel, {user, decimal(seq)},
+                             Callback<ReadCursorResult> done, bool personal) {
+  run(scripts::mark_read(), channel, {user, decimal(seq), personal ? "1" : ""},
       adapt("mark_read", std::move(done), &parse_mark_read));
 }
 

@@ -125,6 +125,15 @@ struct ChannelFrame {
 /// False for a frame this version does not understand (counted and dropped by the caller).
 [[nodiscard]] bool parse_channel_frame(std::string_view payload, ChannelFrame* out);
 
+/// Where publish_personal() sends a personal channel's message: the inbox of every node in the
+/// user's node hash (`nodes_key`); the user is offline while none of them is in `live_key`.
+struct PersonalRoute {
+  std::string_view user;
+  std::string_view nodes_key;     // hash: node id -> 1 for every node holding the user
+  std::string_view live_key;      // zset of live node ids (NodeRegistry)
+  std::string_view inbox_prefix;  // a node's inbox is inbox_prefix + node id + "}:in"
+};
+
 class ChannelStore {
  public:
   template <typename Result>
@@ -136,13 +145,19 @@ class ChannelStore {
   /// when the channel does not exist in Redis yet.
   void publish(std::string_view channel, std::string_view from, std::string_view data,
                std::uint8_t kind, std::uint64_t new_epoch, Callback<PublishResult> done);
+  /// publish() of a personal channel, also sent to its user's nodes (scripts::publish_personal).
+  /// Needs a single Redis server: the route's keys are in other slots than the channel's.
+  void publish_personal(std::string_view channel, const PersonalRoute& route,
+                        std::string_view from, std::string_view data, std::uint8_t kind,
+                        std::uint64_t new_epoch, Callback<PublishResult> done);
   void open(std::string_view channel, const OpenRequest& request, std::uint64_t new_epoch,
             Callback<OpenResult> done);
   /// Up to `limit` messages with seq > since (and <= until when given), oldest first.
   void range(std::string_view channel, std::uint64_t since, std::uint64_t since_epoch,
              std::size_t limit, std::optional<std::uint64_t> until, Callback<RangeResult> done);
+  /// `personal`: the channel is `user`'s personal channel, where they are always a member.
   void mark_read(std::string_view channel, std::string_view user, std::uint64_t seq,
-                 Callback<ReadCursorResult> done);
+                 Callback<ReadCursorResult> done, bool personal = false);
   /// `seen` (kOffline): the last seq this node handed the user in the channel's current epoch;
   /// the offline queue starts after it (nullopt: after the channel's last seq).
   void presence(std::string_view channel, std::string_view user, std::string_view node,
@@ -170,7 +185,8 @@ class ChannelStore {
  private:
   template <typename Parse>
   void run(const redis::Script& script, std::string_view channel,
-           std::initializer_list<std::string_view> args, Parse parse);
+           std::initializer_list<std::string_view> args, Parse parse,
+           std::initializer_list<std::string_view> extra_keys = {});
 
   redis::RedisClient& client_;
   ChannelLimits limits_;

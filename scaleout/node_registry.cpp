@@ -36,6 +36,10 @@ return {redis.call('ZRANGEBYSCORE', KEYS[1], limit, '+inf'), redis.call('ZRANGE'
 
 const redis::Script& NodeRegistry::heartbeat_script() { return heartbeat_lua(); }
 
+std::string NodeRegistry::live_key(std::string_view prefix) {
+  return std::string(prefix) + ":{nodes}:live";
+}
+
 std::string make_node_id() {
   std::random_device device;
   std::uint64_t value = 0;
@@ -53,7 +57,7 @@ NodeRegistry::NodeRegistry(redis::RedisClient& client, core::TimerWheel& timers,
       config_(std::move(config)),
       on_live_(std::move(on_live)),
       cleanup_(std::move(cleanup)),
-      live_key_(config_.prefix + ":{nodes}:live"),
+      live_key_(live_key(config_.prefix)),
       dead_key_(config_.prefix + ":{nodes}:dead"),
       address_key_(config_.prefix + ":{nodes}:addr") {
   if (config_.node_id.empty()) {

@@ -44,6 +44,8 @@ class NodeRegistry {
 
   /// The heartbeat's Lua script (to load on connect: RedisConnection's options.scripts).
   [[nodiscard]] static const redis::Script& heartbeat_script();
+  /// The zset of live node ids (score: last heartbeat, ms) under key namespace `prefix`.
+  [[nodiscard]] static std::string live_key(std::string_view prefix);
 
   /// Heartbeats now and every interval from then on.
   void start();

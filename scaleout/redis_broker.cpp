@@ -42,6 +42,9 @@ BrokerMetrics::BrokerMetrics(core::MetricsRegistry& r, unsigned s)
                                 "Missed notifications drained to a connecting user", s)),
       read_syncs(r.counter("redis_broker_read_syncs_total",
                            "Read cursor moves synced to a user's other connections", s)),
+      personal_deliveries(r.counter(
+          "redis_broker_personal_deliveries_total",
+          "Personal-channel messages from the node inbox handed to a user's connections", s)),
       channel_subscribes(r.counter(
           "redis_broker_channel_subscribes_total",
           "Channel subscriptions this node asked Redis for (first subscriber of a channel here)",
@@ -511,20 +514,29 @@ Status RedisBroker::publish(std::string_view from_user, std::string_view channel
   }
   // Straight from this shard: one connection per Redis master keeps this shard's publishes to a
   // channel in call order, and their acks in that order.
-  s.store->publish(channel, from_user, payload.view(), kind, detail::RedisBrokerCore::new_epoch(s),
-                   [&s, on_ack = std::move(on_ack)](PublishResult&& r) mutable {
-                     pubsub::PublishAck ack;
-                     ack.status = detail::broker_status(r.status);
-                     ack.seq = r.seq;
-                     ack.epoch = r.epoch;
-                     ack.ts_us = r.ts_us;
-                     (ack.status == Status::kOk ? s.metrics.publishes : s.metrics.publish_failures)
-                         .add();
-                     if (on_ack) {
-                       on_ack(ack);
-                     }
-                   });
+  auto on_stored = [&s, on_ack = std::move(on_ack)](PublishResult&& r) mutable {
+    pubsub::PublishAck ack;
+    ack.status = detail::broker_status(r.status);
+    ack.seq = r.seq;
+    ack.epoch = r.epoch;
+    ack.ts_us = r.ts_us;
+    (ack.status == Status::kOk ? s.metrics.publishes : s.metrics.publish_failures).add();
+    if (on_ack) {
+      on_ack(ack);
+    }
+  };
+  if (const std::optional<std::string_view> user = core_->personal_user(channel)) {
+    core_->publish_personal(s, channel, *user, from_user, payload.view(), kind,
+                            std::move(on_stored));
+  } else {
+    s.store->publish(channel, from_user, payload.view(), kind,
+                     detail::RedisBrokerCore::new_epoch(s), std::move(on_stored));
+  }
   return Status::kOk;
+}
+
+bool RedisBroker::delivers_personal_channels() const noexcept {
+  return core_->personal_inbox();
 }
 
 Status RedisBroker::history(std::string_view channel, pubsub::HistoryQuery query,
@@ -609,7 +621,8 @@ Status RedisBroker::mark_read(pubsub::SubscriberId connection, std::string_view 
         if (on_done) {
           on_done(result);
         }
-      });
+      },
+      core_->personal_user(channel) == std::string_view(it->second.user));
   return Status::kOk;
 }
 

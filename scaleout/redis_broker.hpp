@@ -81,6 +81,11 @@ class RedisBroker final : public pubsub::Broker {
                           PresenceCallback on_done) override;
   pubsub::Status mark_read(pubsub::SubscriberId connection, std::string_view channel,
                            std::uint64_t seq, ReadCallback on_done = nullptr) override;
+  /// True with config.pubsub.personal_channel_prefix set and a single Redis server: a personal
+  /// channel's message goes to the inbox of each node holding its user, which hands it to the
+  /// user's connections there (no Redis subscription, join or presence per connection). In a
+  /// Redis Cluster (false) the caller subscribes each connection to its user's channel.
+  [[nodiscard]] bool delivers_personal_channels() const noexcept override;
 
   /// Opens the calling shard's Redis connections (shard 0 also starts the node's heartbeat). Call
   /// on every shard when the runtime starts; a shard not started starts on its first operation.

@@ -355,6 +355,9 @@ void RedisBrokerCore::drop_if_unused(Slice& s, const std::string& channel) {
 void RedisBrokerCore::on_subscribed(std::string_view shard_channel) {
   Slice& s = slice();
   if (shard_channel == inbox_) {
+    for (unsigned shard = 0; shard < shard_count(); ++shard) {
+      executor.submit_to(shard, [this] { set_inbox_live(true); });
+    }
     return;
   }
   const std::string channel(channel_of_key(shard_channel));
@@ -443,6 +446,12 @@ void RedisBrokerCore::position(Slice& s, const std::string& channel, std::uint64
 
 void RedisBrokerCore::on_interrupted(std::string_view shard_channel) {
   Slice& s = slice();
+  if (shard_channel == inbox_) {
+    for (unsigned shard = 0; shard < shard_count(); ++shard) {
+      executor.submit_to(shard, [this] { set_inbox_live(false); });
+    }
+    return;
+  }
   auto it = s.owned.find(std::string(channel_of_key(shard_channel)));
   if (it != s.owned.end() && it->second.positioned) {
     it->second.state = NodeChannel::State::kCatchingUp;  // frames held until caught up

@@ -12,15 +12,18 @@
 
 namespace hexwire::scaleout::detail {
 
-// KEYS: 1 the user's nodes hash, 2 the user's member-channel set. ARGV: 1 this node, 2 ttl ms,
-// 3 '1' when the live node list is known, 4... live nodes. Forgets nodes that are not live, adds
-// this one. Reply: {other live nodes holding the user, channels the user may be a member of...}.
+// KEYS: 1 the user's nodes hash, 2 the user's member-channel set, 3 (personal channels through
+// the inboxes only) the offline zset of the user's personal channel. ARGV: 1 this node, 2 ttl ms,
+// 3 the user, 4 '1' when the live node list is known, 5... live nodes. Forgets nodes that are not
+// live, adds this one, and ends the user's offline episode in their personal channel.
+// Reply: {other live nodes holding the user, 1 when the personal channel has messages the user
+// missed offline (else 0), channels the user may be a member of...}.
 const redis::Script& attach_script() {
   static const redis::Script script(R"lua(
 local others = 0
 for _, node in ipairs(redis.call('HKEYS', KEYS[1])) do
-  local alive = ARGV[3] ~= '1'
-  for i = 4, #ARGV do
+  local alive = ARGV[4] ~= '1'
+  for i = 5, #ARGV do
     if ARGV[i] == node then alive = true end
   end
   if not alive then
@@ -31,7 +34,9 @@ for _, node in ipairs(redis.call('HKEYS', KEYS[1])) do
 end
 redis.call('HSET', KEYS[1], ARGV[1], 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-local reply = {others}
+local personal = 0
+if #KEYS >= 3 then personal = redis.call('ZREM', KEYS[3], ARGV[3]) end
+local reply = {others, personal}
 for _, channel in ipairs(redis.call('SMEMBERS', KEYS[2])) do reply[#reply + 1] = channel end
 return reply
 )lua");
@@ -55,9 +60,12 @@ std::string RedisBrokerCore::user_key(std::string_view user, std::string_view su
 }
 
 void RedisBrokerCore::set_live_nodes(std::shared_ptr<const std::vector<std::string>> live) {
-  slice().live_nodes = std::move(live);
+  Slice& s = slice();
+  s.live_nodes = std::move(live);
+  s.registered = std::binary_search(s.live_nodes->begin(), s.live_nodes->end(), node_id_);
+  run_waiting_attaches(s);
   if (live_observer) {
-    live_observer(*slice().live_nodes);
+    live_observer(*s.live_nodes);
   }
 }
 
@@ -265,52 +273,77 @@ void RedisBrokerCore::attach(Slice& s, const std::string& user, UserHome& home) 
   home.attaching = true;
   home.attach_again = false;
   home.attach_id = ++s.next_attach_id;
+  attach_when_ready(s, user);
+}
+
+void RedisBrokerCore::run_attach(Slice& s, const std::string& user) {
   const std::string nodes = user_key(user, "n");
   const std::string members = user_key(user, "m");
   const std::string ttl = std::to_string(config.channels.channel_ttl_ms);
-  std::vector<std::string_view> args = {node_id_, ttl, s.live_nodes->empty() ? "0" : "1"};
+  std::vector<std::string_view> args = {node_id_, ttl, user, s.live_nodes->empty() ? "0" : "1"};
   for (const std::string& node : *s.live_nodes) {
     args.push_back(node);
   }
-  const std::string_view keys[] = {nodes, members};
+  std::string personal_offline;
+  if (personal_inbox()) {
+    personal_offline = channel_keys(config.channels.prefix,
+                                    config.pubsub.personal_channel_prefix + user)[kOffline];
+  }
+  const std::string_view keys[] = {nodes, members, personal_offline};
   s.client->run_script(
-      attach_script(), keys, args,
-      [this, user, attach_id = home.attach_id](redis::RedisStatus status, redis::ReplyView reply) {
-        Slice& again = slice();
-        auto it = again.users.find(user);
-        if (it == again.users.end()) {
-          // Every connection closed while the attach was in flight: the detach could not take
-          // this node out of the user's nodes (it was not in yet), so do it now, or the node
-          // would count as holding the user and their next node would not drain what they missed.
-          if (status == redis::RedisStatus::kOk && running(again)) {
-            const std::string key = user_key(user, "n");
-            again.client->command(key, {"HDEL", key, node_id_}, nullptr);
-          }
-          return;
-        }
-        if (it->second.attach_id != attach_id) {
-          return;  // closed and reopened meanwhile: the newer attach answers for the user
-        }
-        UserHome& home = it->second;
-        home.attaching = false;
-        if (status != redis::RedisStatus::kOk || reply.is_error()) {
-          again.metrics.unavailable.add();
-          return;  // no drain this time; the next first connection tries again
-        }
-        home.attached = true;
-        const bool alone = reply[0].integer() == 0;
-        std::vector<std::string> channels;
-        for (std::size_t i = 1; i < reply.size(); ++i) {
-          channels.emplace_back(reply[i].str());
-        }
-        if (!channels.empty() && config.pubsub.offline_notifications) {
-          const auto [first_shard, first_id] = home.connections.front();
-          drain_offline(user, alone ? first_shard : ~0u, first_id, std::move(channels));
-        }
-        if (home.attach_again && running(again)) {
-          attach(again, user, home);  // nudged while this one was in flight: its reply is stale
-        }
+      attach_script(), std::span<const std::string_view>(keys, personal_offline.empty() ? 2 : 3),
+      args,
+      [this, user, attach_id = s.users[user].attach_id](redis::RedisStatus status,
+                                                        redis::ReplyView reply) {
+        on_attached(user, attach_id, status, reply);
       });
+}
+
+void RedisBrokerCore::on_attached(const std::string& user, std::uint64_t attach_id,
+                                  redis::RedisStatus status, redis::ReplyView reply) {
+  Slice& again = slice();
+  auto it = again.users.find(user);
+  if (it == again.users.end()) {
+    // Every connection closed while the attach was in flight: the detach could not take this
+    // node out of the user's nodes (it was not in yet), so do it now, or the node would count as
+    // holding the user and their next node would not drain what they missed.
+    if (status == redis::RedisStatus::kOk && running(again)) {
+      const std::string key = user_key(user, "n");
+      again.client->command(key, {"HDEL", key, node_id_}, nullptr);
+    }
+    return;
+  }
+  if (it->second.attach_id != attach_id) {
+    return;  // closed and reopened meanwhile: the newer attach answers for the user
+  }
+  UserHome& home = it->second;
+  home.attaching = false;
+  if (status != redis::RedisStatus::kOk || reply.is_error()) {
+    again.metrics.unavailable.add();
+    finish_personal_drain(again, user);  // nothing drained: what was held goes on
+    return;  // no drain this time; the next first connection tries again
+  }
+  home.attached = true;
+  const bool alone = reply[0].integer() == 0;
+  std::vector<std::string> channels;
+  if (reply[1].integer() == 1) {
+    channels.push_back(config.pubsub.personal_channel_prefix + user);
+    home.draining = true;
+  }
+  for (std::size_t i = 2; i < reply.size(); ++i) {
+    channels.emplace_back(reply[i].str());
+  }
+  if (!channels.empty() && config.pubsub.offline_notifications) {
+    const auto [first_shard, first_id] = home.connections.front();
+    drain_offline(user, alone ? first_shard : ~0u, first_id, std::move(channels));
+  } else {
+    finish_personal_drain(again, user);
+  }
+  // drain_offline may have run its callbacks already: look the user up again.
+  auto after = again.users.find(user);
+  if (after != again.users.end() && after->second.attach_again && running(again)) {
+    attach(again, user, after->second);  // nudged while this one was in flight: its reply is stale
+  }
 }
 
 // Another node changed what Redis says about one of this node's users (it wrote their offline
@@ -369,11 +402,27 @@ void RedisBrokerCore::drain_offline(const std::string& user, unsigned shard,
     s.store->drain_offline(channel, user, limit, mode, until, [this, state, user, channel, shard,
                                                                connection, limit](OfflineDrain&& d) {
       Slice& again = slice();
+      const bool personal = personal_user(channel) == std::string_view(user);
+      if (personal && d.status == StoreStatus::kOk && d.drained) {
+        // The drain covers the personal channel up to d.seq: the inbox's copies are skipped.
+        if (auto home = again.users.find(user); home != again.users.end()) {
+          UserHome& h = home->second;
+          if (h.personal_epoch != d.epoch) {
+            h.personal_epoch = d.epoch;
+            h.personal_seq = 0;
+          }
+          h.personal_seq = std::max(h.personal_seq, d.seq);
+        }
+      }
       if (d.status == StoreStatus::kOk && d.epoch == 0) {
-        const std::string key = user_key(user, "m");  // no longer a member: forget it
-        again.client->command(key, {"SREM", key, channel}, nullptr);
+        if (!personal) {
+          const std::string key = user_key(user, "m");  // no longer a member: forget it
+          again.client->command(key, {"SREM", key, channel}, nullptr);
+        }
       } else if (d.status == StoreStatus::kOk) {
-        state->member_channels.push_back({channel, d.seq, d.drained});
+        if (!personal) {  // its owner notifies them from now on
+          state->member_channels.push_back({channel, d.seq, d.drained});
+        }
         state->missed += d.missed;
         for (const StoredMessage& m : d.newest) {
           state->messages.push_back(make_message(channel, d.epoch, m));
@@ -386,6 +435,13 @@ void RedisBrokerCore::drain_offline(const std::string& user, unsigned shard,
       if (home == again.users.end()) {
         return;
       }
+      // Runs after the drained messages are queued to the connection's shard (below), so that
+      // the personal messages held meanwhile follow them.
+      struct Finish {
+        RedisBrokerCore* core;
+        std::string user;
+        ~Finish() { core->finish_personal_drain(core->slice(), user); }
+      } finish{this, user};
       auto& registered = home->second.notify_channels;
       for (const DrainState::Member& m : state->member_channels) {
         const std::string member = m.channel;
@@ -598,6 +654,25 @@ void RedisBrokerCore::nudge_user_nodes(Slice& s, const std::string& user) {
 }
 
 void RedisBrokerCore::on_inbox(std::string_view payload) {
+  // "U <channel> <message frame>": a message of a personal channel (publish_personal).
+  if (payload.starts_with("U ")) {
+    payload.remove_prefix(2);
+    const std::size_t space = payload.find(' ');
+    ChannelFrame frame;
+    const std::string_view channel = payload.substr(0, space);
+    const std::optional<std::string_view> user = personal_user(channel);
+    if (space == std::string_view::npos || !user ||
+        !parse_channel_frame(payload.substr(space + 1), &frame) ||
+        frame.kind != ChannelFrame::Kind::kMessage) {
+      return;
+    }
+    MessageRef message = make_message(channel, frame.epoch, frame.message);
+    executor.submit_to(home_of(*user), [this, u = std::string(*user), epoch = frame.epoch,
+                                        message = std::move(message)] {
+      on_personal(u, epoch, message);
+    });
+    return;
+  }
   // "D <user>": another node wrote something the user's drain reads (nudge_user_nodes).
   if (payload.starts_with("D ")) {
     std::string user(payload.substr(2));

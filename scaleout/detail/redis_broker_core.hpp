@@ -146,15 +146,27 @@ struct NodeChannel {
 
 // ---- home side ----------------------------------------------------------------------------------
 
+/// A personal-channel message from the inbox, held while the user's attach or drain runs.
+struct HeldPersonal {
+  std::uint64_t epoch = 0;
+  MessageRef message;
+};
+
 struct UserHome {
   std::vector<std::pair<unsigned, SubscriberId>> connections;  // (shard, id) on this node
   bool attached = false;          // Redis counts this node among the user's nodes
-  bool attaching = false;         // the attach is in flight
+  bool attaching = false;         // the attach is in flight (or waits for the inbox)
   bool attach_again = false;      // nudged while attaching: attach again once it answers
+  bool draining = false;          // the personal channel's offline drain is in flight
   std::uint64_t attach_id = 0;    // which attach: a reply for an earlier incarnation is stale
   /// Registered at their owners for notify, each with the channel's seq when it was read for
   /// that: a later drain reads only up to it (the owner notifies what comes after).
   std::vector<std::pair<std::string, std::uint64_t>> notify_channels;
+  // Personal channel through the inbox: the last message handed to the user's connections here
+  // (never one twice, whether it came live or from the drain), and those arriving meanwhile.
+  std::uint64_t personal_epoch = 0;
+  std::uint64_t personal_seq = 0;
+  std::deque<HeldPersonal> held;  // at most pubsub::Config::pending_notifications_per_user
 };
 
 struct BrokerMetrics {
@@ -173,6 +185,7 @@ struct BrokerMetrics {
   core::Counter& notifications;
   core::Counter& offline_drained;
   core::Counter& read_syncs;
+  core::Counter& personal_deliveries;
   core::Counter& channel_subscribes;
   core::Counter& join_timeouts;
   core::Counter& joins_refused;
@@ -203,6 +216,11 @@ struct Slice {
   core::TimerId presence_timer = 0;
   // home side
   StringMap<UserHome> users;
+  /// Personal channels through the inbox: attaches wait until the node's inbox subscription is
+  /// live and the node is in the live set (a message published after the attach then reaches it).
+  bool inbox_live = false;
+  bool registered = false;  // this node is in the live set
+  std::vector<std::string> attach_waiting;  // users whose attach waits for that
   std::uint64_t next_attach_id = 0;
   std::shared_ptr<const std::vector<std::string>> live_nodes =
       std::make_shared<const std::vector<std::string>>();
@@ -233,6 +251,15 @@ class RedisBrokerCore final : public redis::SubscriptionHandler {
   [[nodiscard]] unsigned owner_of(std::string_view channel) const noexcept;
   [[nodiscard]] unsigned home_of(std::string_view user) const noexcept;
   [[nodiscard]] bool valid_channel(std::string_view channel) const noexcept;
+  /// Personal channels go through the node inboxes (pubsub::Config::personal_channel_prefix set,
+  /// one Redis server: a cluster keeps a subscription per connection, see docs/scale-out.md).
+  [[nodiscard]] bool personal_inbox() const noexcept;
+  /// The user a personal channel belongs to; nullopt for any other channel or without inboxes.
+  [[nodiscard]] std::optional<std::string_view> personal_user(std::string_view channel) const;
+  /// Publishes to a personal channel through the inboxes of its user's nodes.
+  void publish_personal(Slice& s, std::string_view channel, std::string_view user,
+                        std::string_view from, std::string_view data, std::uint8_t kind,
+                        ChannelStore::Callback<PublishResult> done);
   [[nodiscard]] const std::string& node_id() const noexcept { return node_id_; }
   [[nodiscard]] static std::uint64_t new_epoch(Slice& s) noexcept;
   [[nodiscard]] MessageRef make_message(std::string_view channel, std::uint64_t epoch,
@@ -298,6 +325,15 @@ class RedisBrokerCore final : public redis::SubscriptionHandler {
   void notify_members(Slice& s, NodeChannel& nc, const MessageRef& message);
   void on_notify(const std::string& user, const MessageRef& message);
   void on_inbox(std::string_view payload);
+  // Personal channels through the inbox (redis_broker_personal.cpp).
+  /// A personal message for `user` reached this node's inbox (on the user's home shard).
+  void on_personal(const std::string& user, std::uint64_t epoch, const MessageRef& message);
+  /// The personal drain of `user` finished: hands the messages held meanwhile on.
+  void finish_personal_drain(Slice& s, const std::string& user);
+  /// The inbox subscription went live / was interrupted (shard 0 tells every shard).
+  void set_inbox_live(bool live);
+  /// Runs the attach script of `user` now, or once the node is ready for it.
+  void attach_when_ready(Slice& s, const std::string& user);
   void clean_dead_node(const std::string& node, core::UniqueFunction<void()> done);
   void set_live_nodes(std::shared_ptr<const std::vector<std::string>> live);
 
@@ -329,6 +365,12 @@ class RedisBrokerCore final : public redis::SubscriptionHandler {
   /// once per presence_count_interval_ns. False when the count is still due (keep it dirty).
   bool flush_presence_count(NodeChannel& nc, const std::string& channel, std::uint64_t now);
   void attach(Slice& s, const std::string& user, UserHome& home);
+  /// Runs the attach script (attach() decides when).
+  void run_attach(Slice& s, const std::string& user);
+  void on_attached(const std::string& user, std::uint64_t attach_id, redis::RedisStatus status,
+                   redis::ReplyView reply);
+  void deliver_personal(Slice& s, UserHome& home, std::uint64_t epoch, const MessageRef& message);
+  void run_waiting_attaches(Slice& s);
   void drain_offline(const std::string& user, unsigned shard, SubscriberId connection,
                      std::vector<std::string> channels);
   /// Publishes `frame` to the inbox of every other node in the user's nodes hash.

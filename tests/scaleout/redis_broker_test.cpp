@@ -559,3 +559,118 @@ TEST_CASE("a cold Redis runs the scripts of many subscribes sent at once without
   // Loaded as each connection came up, before its first EVALSHA: none was refused.
   CHECK(redis.command({"INFO", "errorstats"}).str().find("NOSCRIPT") == std::string::npos);
 }
+
+// ---- personal channels through the node inboxes ----------------------------------------------
+
+namespace {
+
+RedisBrokerConfig personal_config(const std::string& url, const std::string& node) {
+  RedisBrokerConfig config = broker_config(url, node);
+  config.pubsub.personal_channel_prefix = "user:";
+  return config;
+}
+
+/// True once `node` is in `user`'s node hash: its attach ran in Redis.
+bool attached(const hexwire::testing::RedisServer& redis, const std::string& user,
+              const std::string& node) {
+  return redis.command({"HEXISTS", "hw:{u:" + user + "}:n", node}).integer() == 1;
+}
+
+}  // namespace
+
+TEST_CASE("a personal message reaches the user's connections on two nodes in order with no "
+          "Redis subscription or join per connection") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(personal_config(redis.url(), "node-a"));
+  BrokerNode b(personal_config(redis.url(), "node-b"));
+  CHECK(a.broker().delivers_personal_channels());
+  a.open(0, 1, "sam");
+  a.open(1, 2, "sam");
+  b.open(1, 3, "sam");
+  REQUIRE(eventually([&] { return attached(redis, "sam", "node-a") && attached(redis, "sam", "node-b"); }));
+  for (int i = 1; i <= 40; ++i) {
+    const auto ack = (i % 2 ? a : b).publish(i % 2, "engine", "user:sam", "p" + std::to_string(i));
+    REQUIRE(ack.status == Status::kOk);
+    CHECK(ack.seq == static_cast<std::uint64_t>(i));
+  }
+  for (const auto& [node, id] : {std::pair{&a, 1}, {&a, 2}, {&b, 3}}) {
+    BrokerNode* n = node;
+    const auto conn = static_cast<pubsub::SubscriberId>(id);
+    REQUIRE(eventually([&] { return n->sink().received(conn).size() >= 40; }));
+    const auto got = n->sink().received(conn);
+    CHECK(seqs(got) == range(1, 40));
+    CHECK(got[6].data == "p7");
+    CHECK(got[6].channel == "user:sam");
+  }
+  // Nothing per connection in Redis: no node subscribed to the personal channel (the only
+  // subscriptions are the two node inboxes), no join or presence entry.
+  CHECK(redis.command({"PUBSUB", "SHARDNUMSUB", "hw:{user:sam}:p"}).values.at(1) == "0");
+  CHECK(command_calls(redis, "ssubscribe") == 2);
+  CHECK(redis.command({"EXISTS", "hw:{user:sam}:n", "hw:{user:sam}:z", "hw:{u:sam}:m"}).integer() == 0);
+  // The user is a member of their channel without joining: reads work and sync across nodes.
+  auto read = a.call<pubsub::ReadResult>(0, [&](auto done) {
+    return a.broker().mark_read(1, "user:sam", 30, std::move(done));
+  });
+  CHECK(pubsub::to_string(read->status) == "ok");
+  CHECK(read->seq == 30);
+  CHECK(read->unread == 10);
+  REQUIRE(eventually([&] { return !b.sink().reads(3).empty(); }));
+  CHECK(b.sink().reads(3) == std::vector<std::string>{"user:sam@30"});
+  // History of the personal channel still reads the stream.
+  auto history = b.call<pubsub::HistoryResult>(0, [&](auto done) {
+    return b.broker().history("user:sam", pubsub::HistoryQuery{35, 10, std::nullopt},
+                              std::move(done));
+  });
+  REQUIRE(history->messages.size() == 5);
+  CHECK(history->messages.front()->seq == 36);
+}
+
+TEST_CASE("a user connecting on a node that just started gets the personal messages published "
+          "after its connection is registered") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(personal_config(redis.url(), "node-a"));
+  a.open(0, 1, "kai");
+  REQUIRE(eventually([&] { return attached(redis, "kai", "node-a"); }));
+  a.publish(0, "engine", "user:kai", "before");
+  BrokerNode c(personal_config(redis.url(), "node-c"));  // joins now
+  c.open(1, 7, "kai");  // at once: the attach waits for node c's inbox and heartbeat
+  REQUIRE(eventually([&] { return attached(redis, "kai", "node-c"); }));
+  for (int i = 2; i <= 6; ++i) {
+    a.publish(i % 2, "engine", "user:kai", "m" + std::to_string(i));
+  }
+  REQUIRE(eventually([&] { return c.sink().received(7).size() >= 5; }));
+  CHECK(seqs(c.sink().received(7)) == range(2, 6));  // not the one before, nothing twice
+  CHECK(c.sink().drained(7).empty());  // kai was online on node a: nothing missed
+  REQUIRE(eventually([&] { return a.sink().received(1).size() >= 6; }));
+  CHECK(seqs(a.sink().received(1)) == range(1, 6));
+}
+
+TEST_CASE("personal messages published while the user is offline are drained at their next "
+          "connection then delivered live without a duplicate") {
+  hexwire::testing::RedisServer redis;
+  BrokerNode a(personal_config(redis.url(), "node-a"));
+  BrokerNode b(personal_config(redis.url(), "node-b"));
+  a.open(0, 1, "lee");
+  REQUIRE(eventually([&] { return attached(redis, "lee", "node-a"); }));
+  a.publish(0, "engine", "user:lee", "live");
+  REQUIRE(eventually([&] { return a.sink().received(1).size() == 1; }));
+  a.close(0, 1);
+  REQUIRE(eventually([&] { return !attached(redis, "lee", "node-a"); }));
+  for (int i = 2; i <= 4; ++i) {
+    b.publish(1, "engine", "user:lee", "off" + std::to_string(i));
+  }
+  b.open(0, 9, "lee");  // back, on the other node
+  REQUIRE(eventually([&] { return b.sink().drained(9).size() == 3; }));
+  const auto drained = b.sink().drained(9);
+  CHECK(seqs(drained) == range(2, 4));  // oldest first, not the one delivered live before
+  b.publish(1, "engine", "user:lee", "again");
+  REQUIRE(eventually([&] { return b.sink().received(9).size() == 1; }));
+  CHECK(b.sink().received(9).front().seq == 5);
+  // A second connection on the same node later drains nothing: the offline episode ended.
+  b.open(1, 10, "lee");
+  b.publish(0, "engine", "user:lee", "both");
+  REQUIRE(eventually([&] { return b.sink().received(10).size() == 1; }));
+  CHECK(b.sink().drained(10).empty());
+  REQUIRE(eventually([&] { return b.sink().received(9).size() == 2; }));
+  CHECK(seqs(b.sink().received(9)) == std::vector<std::uint64_t>{5, 6});
+}
