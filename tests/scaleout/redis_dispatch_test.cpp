@@ -215,6 +215,30 @@ std::vector<std::string> nearby(WsClient& client, Point p, std::size_t k) {
   return ids;
 }
 
+/// Polls `nearby` (every 50 ms) for `span`: true when `driver` was among the k=10 nearest of `p`
+/// at least once.
+bool seen_within(WsClient& asker, Point p, const std::string& driver,
+                 std::chrono::milliseconds span) {
+  const auto until = std::chrono::steady_clock::now() + span;
+  while (std::chrono::steady_clock::now() < until) {
+    const std::vector<std::string> ids = nearby(asker, p, 10);
+    if (std::find(ids.begin(), ids.end(), driver) != ids.end()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+/// Waits (at most 5 s) until `driver` shows in `nearby` at its position, asked through `asker`.
+/// A driver new to the node holding it stays out of searches until the pool's trip check
+/// (hw:{driver:ID}, one Redis round trip after its first fix) says it is on no trip: a search or
+/// a ride sent right after the fix may rightly not find it yet.
+void await_searchable(WsClient& asker, const Driver& driver) {
+  INFO("driver " << driver.id << " searchable");
+  REQUIRE(seen_within(asker, driver.at, driver.id, std::chrono::milliseconds(5000)));
+}
+
 /// Drivers around the border: the nearest to `pickup` just across it (connected to the near
 /// region's owner, so its fixes are forwarded), a decoy on the pickup's side farther away
 /// (connected to the far owner), and others at least 2 km from the pickup on every node.
@@ -252,6 +276,9 @@ class PoolCase {
     for (Driver& d : drivers) {
       d.ws = std::make_unique<WsClient>(nodes[d.node]->port(), d.id);
       send_fix(d);
+    }
+    for (Driver& d : drivers) {
+      await_searchable(*d.ws, d);
     }
   }
 
@@ -383,6 +410,7 @@ TEST_CASE_METHOD(PoolCase,
   driver.ws = std::make_unique<WsClient>(nodes[driver.node]->port(), driver.id, "driver");
   send_fix(driver);
   WsClient asker(nodes[border.near_owner]->port(), "rider-3");
+  await_searchable(asker, driver);
   REQUIRE(nearby(asker, at, 10) == std::vector<std::string>{"d-leaving"});
 
   driver.ws->close();
@@ -406,6 +434,7 @@ TEST_CASE_METHOD(PoolCase,
   send_fix(driver);
   const Point old_position = driver.at;
   WsClient asker(nodes[border.far_owner]->port(), "rider-4");
+  await_searchable(asker, driver);
   REQUIRE(nearby(asker, old_position, 10) == std::vector<std::string>{"d-moving"});
 
   driver.at = border.at_km(-1.5);
@@ -633,21 +662,6 @@ TEST_CASE_METHOD(PoolCase,
 
 namespace {
 
-/// Polls `nearby` (every 50 ms) for `span`: true when `driver` was among the k=10 nearest of `p`
-/// at least once.
-bool seen_within(WsClient& asker, Point p, const std::string& driver,
-                 std::chrono::milliseconds span) {
-  const auto until = std::chrono::steady_clock::now() + span;
-  while (std::chrono::steady_clock::now() < until) {
-    const std::vector<std::string> ids = nearby(asker, p, 10);
-    if (std::find(ids.begin(), ids.end(), driver) != ids.end()) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
 /// A driver 1.2 km from the border on the near side (held by the near region's owner), connected
 /// to the third node, its first fix applied.
 Driver driver_near_border(Pool& nodes, const Border& border, const std::string& id) {
@@ -660,6 +674,7 @@ Driver driver_near_border(Pool& nodes, const Border& border, const std::string& 
 /// A trip of `rider` at `pickup` offered to and accepted by `driver` (its only candidate); the
 /// trip id.
 std::string matched_trip(WsClient& rider, Driver& driver, Point pickup) {
+  await_searchable(rider, driver);
   rider.send(ride_frame(pickup));
   const std::string trip(std::string_view(rider.parse(rider.next("ride"))["trip"]));
   const std::string offer = driver.ws->next("offer");
