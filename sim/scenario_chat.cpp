@@ -181,6 +181,7 @@ void ChatPart::add_facts(std::map<std::string, std::uint64_t>& facts) const {
   facts["chat connections lost (closed by the server or the network; reconnected)"] +=
       lost_connections_;
   facts["chat publishes in doubt (connection lost before the ack)"] += publishes_in_doubt_;
+  facts["chat publishes refused (answered with an error)"] += publishes_refused_;
   facts["chat reconnects not started (no idle client)"] += churn_skipped_;
   facts["chat storm: connections dropped"] += storm_dropped_;
   facts["chat storm: clients not connected at the storm (left alone)"] += storm_absent_;
@@ -325,6 +326,7 @@ void ChatPart::on_error(WorkerContext& ctx, ChatClient& c) noexcept {
     const auto it = std::find_if(c.pending.begin(), c.pending.end(),
                                  [&](const auto& p) { return p.first == e.id; });
     if (it != c.pending.end()) {
+      ++publishes_refused_;
       c.pending.erase(it);  // refused: never acked (the verifier counts it unacked)
     }
   }

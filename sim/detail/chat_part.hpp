@@ -142,6 +142,7 @@ class ChatPart final : public ScenarioPart {
   std::uint64_t reconnect_failures_ = 0;
   std::uint64_t lost_connections_ = 0;
   std::uint64_t publishes_in_doubt_ = 0;
+  std::uint64_t publishes_refused_ = 0;  // a publish answered with an error (never acked)
   std::uint64_t churn_skipped_ = 0;
   std::uint64_t storm_dropped_ = 0;
   std::uint64_t storm_absent_ = 0;

@@ -537,6 +537,7 @@ TEST_CASE(
     CHECK(report_fact(doc, "chat subs subscribed at the first attempt") == 0);
     CHECK(report_fact(doc, "chat sub retries sent (unavailable answers retried)") == 0);
     CHECK(uint64_t(doc["errors"]["server_error"]) == 20);
+    CHECK(report_fact(doc, "chat publishes refused (answered with an error)") == 0);
     CHECK(std::string_view(doc["settings"]["sub-retries"]) == "0");
   }
   // Retries on: Redis comes back once the node has refused the first attempts.
@@ -562,7 +563,13 @@ TEST_CASE(
   CHECK(first + retried == 20);
   CHECK(report_fact(doc, "chat subs failed (error after the last attempt)") == 0);
   CHECK(report_fact(doc, "chat sub retries sent (unavailable answers retried)") >= retried);
-  CHECK(uint64_t(doc["errors"]["server_error"]) == 0);
+  // No sub answer is an error. Publishes may be: a ready client publishes at once, and while the
+  // node's Redis links recover a publish can still be refused (never acked; seen under CPU load,
+  // 9 and 22 of ~200) - a server_error that the report counts as a refused publish, not a sub.
+  const long long publishes_refused =
+      report_fact(doc, "chat publishes refused (answered with an error)");
+  REQUIRE(publishes_refused >= 0);
+  CHECK(uint64_t(doc["errors"]["server_error"]) == uint64_t(publishes_refused));
   // Each client is subscribed once; its subscribe time runs from its first attempt, so it covers
   // at least the shortest first backoff (half of 100 ms) of a client that had to retry.
   const simdjson::dom::element subscribe = doc["latency_us"]["subscribe"];
