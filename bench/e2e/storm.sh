@@ -24,6 +24,8 @@
 #   ENGINE_ARGS="" SIM_ARGS=""
 #   (e.g. --pipeline-subs: each connection's subs go right behind its auth) ENGINE=<hexwire binary>
 #   SIM=<hexwire-sim binary> (defaults: those of BUILD_DIR)
+#   ENGINE_CPUS="" SIM_CPUS="" (taskset -c lists, e.g. ENGINE_CPUS=0 SIM_CPUS=1 gives the load
+#   generator a core of its own; empty: the scheduler places both, as in the issue's rows)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build/release}
@@ -39,16 +41,33 @@ storm_duration=${STORM_DURATION:-7}
 phases=${PHASES:-"join storm"}
 engine=${ENGINE:-$root/$build/app/hexwire}
 sim=${SIM:-$root/$build/sim/tools/hexwire-sim}
+engine_cpus=${ENGINE_CPUS:-}
+sim_cpus=${SIM_CPUS:-}
 for bin in "$engine" "$sim"; do
   [[ -x "$bin" ]] || { echo "storm: $bin missing (cmake --build $build --target hexwire hexwire-sim)"; exit 1; }
 done
+# CPU pinning (opt-in): the simulator runs under `taskset -c SIM_CPUS`; the engine through a
+# wrapper that execs `taskset -c ENGINE_CPUS` (start_engine puts its own flags right after the
+# binary; exec keeps the pid whose VmHWM is read).
+sim_cmd=("$sim")
+if [[ -n "$sim_cpus" ]]; then
+  taskset -c "$sim_cpus" true || { echo "storm: SIM_CPUS='$sim_cpus' is not a CPU list taskset accepts"; exit 1; }
+  sim_cmd=(taskset -c "$sim_cpus" "$sim")
+fi
+engine_cmd=$engine
+if [[ -n "$engine_cpus" ]]; then
+  taskset -c "$engine_cpus" true || { echo "storm: ENGINE_CPUS='$engine_cpus' is not a CPU list taskset accepts"; exit 1; }
+  engine_cmd=$(mktemp)
+  printf '#!/bin/sh\nexec taskset -c %q %q "$@"\n' "$engine_cpus" "$engine" >"$engine_cmd"
+  chmod +x "$engine_cmd"
+fi
 need_fds=$((conns + 1000))  # the simulator and the engine each hold one socket per connection
 if (($(ulimit -n) < need_fds)); then
   ulimit -n "$need_fds" 2>/dev/null || { echo "storm: ulimit -n $(ulimit -n) < $need_fds"; exit 1; }
 fi
 mkdir -p "$out"
 : >"$out/rows.jsonl"
-trap '[[ -n "${engine_pid:-}" ]] && kill "$engine_pid" 2>/dev/null || true' EXIT
+trap '[[ -n "${engine_pid:-}" ]] && kill "$engine_pid" 2>/dev/null; [[ "$engine_cmd" != "$engine" ]] && rm -f "$engine_cmd"; true' EXIT
 # shellcheck source=engine_lib.sh
 source "$root/bench/e2e/engine_lib.sh"
 
@@ -88,11 +107,11 @@ run_phase() {
     args=(--duration "$storm_duration" --reconnect-storm "$storm_at" --source-addrs 127.0.0.1-127.0.0.4)
   fi
   # shellcheck disable=SC2086
-  start_engine "$engine" --shards "${SHARDS:-1}" ${ENGINE_ARGS:-}
+  start_engine "$engine_cmd" --shards "${SHARDS:-1}" ${ENGINE_ARGS:-}
   tcp_listen_counters >"$tag.kernel-before.txt"
   local sim_rc=0
   # shellcheck disable=SC2086
-  "$sim" chat --url "ws://127.0.0.1:$port" --connections "$conns" --channels "$channels" \
+  "${sim_cmd[@]}" chat --url "ws://127.0.0.1:$port" --connections "$conns" --channels "$channels" \
     --channels-per-user "$per_user" --publish-rate 10 --churn 0 --read-sync-rate 0 \
     --ramp-rate 8000 --threads 1 --verify "${presence_args[@]}" "${args[@]}" ${SIM_ARGS:-} \
     --report "$tag.json" >"$tag.sim.txt" 2>&1 || sim_rc=$?
@@ -100,9 +119,10 @@ run_phase() {
   grep -E '^VmHWM' "/proc/$engine_pid/status" >"$tag.engine.txt"
   curl -s "127.0.0.1:$port/metrics" | grep -v '{' >>"$tag.engine.txt"
   stop_engine
-  python3 - "$phase" "$run" "$tag" "$sim_rc" "$conns" "$per_user" <<'PY' | tee -a "$out/rows.jsonl"
+  python3 - "$phase" "$run" "$tag" "$sim_rc" "$conns" "$per_user" "$engine_cpus" "$sim_cpus" <<'PY' | tee -a "$out/rows.jsonl"
 import json, os, sys
 phase, run, tag, sim_rc, conns, per_user = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+engine_cpus, sim_cpus = sys.argv[7], sys.argv[8]
 engine = {}
 for line in open(tag + ".engine.txt"):
     parts = line.split()
@@ -114,6 +134,8 @@ row = {"phase": phase, "run": run, "sim_exit": sim_rc, "engine_peak_rss_mb": rou
        "engine_sent_mb": round(engine.get("hexwire_bytes_sent_total", 0) / 2**20, 1),
        "presence_events": int(engine.get("hexwire_pubsub_presence_events_total", 0)),
        "presence_counts": int(engine.get("hexwire_pubsub_presence_counts_total", 0))}
+if engine_cpus or sim_cpus:
+    row["engine_cpus"], row["sim_cpus"] = engine_cpus or "any", sim_cpus or "any"
 if os.path.exists(tag + ".json"):
     r = json.load(open(tag + ".json"))
     lat = r.get("latency_us", {})
