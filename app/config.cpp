@@ -180,13 +180,8 @@ ParseOutcome parse_engine_config(int argc, char** argv) {
   if (cli.count("--write-delay-us") > 0 && cli.count("--write-batching") == 0) {
     c.write_batching = "fixed";
   }
-  if (print_config) {
-    std::cout << to_toml(c);
-    return outcome;
-  }
-  if (c.shards == 0) {
-    c.shards = std::max(1u, std::thread::hardware_concurrency());
-  }
+  // Settings the engine would refuse to start with (--anonymous beside a secret, a short secret,
+  // --broker redis without --redis...) are refused by --print-config too: a printed file starts.
   try {
     finalize_ws_app_config(c.ws_app);
     finalize_scaleout_config(c.scaleout);
@@ -194,6 +189,13 @@ ParseOutcome parse_engine_config(int argc, char** argv) {
     std::cerr << "hexwire: " << e.what() << "\n";
     outcome.exit_code = 2;
     return outcome;
+  }
+  if (print_config) {
+    std::cout << to_toml(c);
+    return outcome;
+  }
+  if (c.shards == 0) {
+    c.shards = std::max(1u, std::thread::hardware_concurrency());
   }
   outcome.should_run = true;
   return outcome;
