@@ -122,6 +122,33 @@ TEST_CASE("audience and issuer, when configured, must match") {
         JwtStatus::kMalformed);
 }
 
+TEST_CASE("the authenticator checks the configured audience and issuer, from the URL and the op") {
+  // --jwt-audience / --jwt-issuer reach the verifier the /ws connections use.
+  AuthConfig config{kSecret, 30, false, "hexwire", "https://auth.example.com"};
+  const Authenticator scoped(config);
+  const std::string good =
+      token_for(claims_exp(kNow + 100, R"(,"aud":"hexwire","iss":"https://auth.example.com")"));
+  const std::string other_aud =
+      token_for(claims_exp(kNow + 100, R"(,"aud":"billing","iss":"https://auth.example.com")"));
+  const std::string other_iss =
+      token_for(claims_exp(kNow + 100, R"(,"aud":"hexwire","iss":"https://evil.example.com")"));
+  CHECK(scoped.with_token(good, kNow).ok);
+  CHECK(scoped.with_op(AuthOp{good, {}, {}}, kNow).ok);
+  for (const std::string& bad : {other_aud, other_iss, token_for(claims_exp(kNow + 100))}) {
+    const AuthOutcome url = scoped.with_token(bad, kNow);
+    CHECK_FALSE(url.ok);
+    CHECK(url.code == ErrorCode::kUnauthorized);
+    CHECK_FALSE(scoped.with_op(AuthOp{bad, {}, {}}, kNow).ok);
+  }
+  CHECK(scoped.with_token(other_aud, kNow).reason == to_string(JwtStatus::kBadAudience));
+  CHECK(scoped.with_token(other_iss, kNow).reason == to_string(JwtStatus::kBadIssuer));
+  // A huge configured skew is clamped like the claims: no overflow at any exp.
+  const Authenticator lenient(
+      AuthConfig{kSecret, std::numeric_limits<std::int64_t>::max(), false, {}, {}});
+  CHECK(lenient.clock_skew_s() == kMaxClaimSeconds);
+  CHECK(lenient.with_token(token_for(R"({"sub":"u1","exp":1e300})"), kNow).ok);
+}
+
 TEST_CASE("bad signatures, other algorithms and malformed tokens are refused") {
   JwtVerifier verifier(kSecret, 30);
   const std::string good = token_for(claims_exp(kNow + 100));

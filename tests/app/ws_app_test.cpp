@@ -5,7 +5,9 @@
 
 #include <simdjson.h>
 
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "app/jwt.hpp"
 #include "tests/app/ws_app_fixture.hpp"
@@ -481,6 +483,31 @@ TEST_CASE("refresh keeps the identity: other users, roles and bad tokens are ref
   Client& fresh = f.connect(1);
   f.send(fresh, R"({"op":"refresh","id":6,"token":")" + expiring_token("u4", 600) + "\"}");
   CHECK(std::string_view(f.next(fresh)["code"]) == "unauthorized");
+}
+
+TEST_CASE("extreme exp values and a huge clock skew arm no overflowing expiry timer") {
+  // Claims and skew are clamped (app/jwt.hpp); the connection's expiry deadline saturates instead
+  // of overflowing (UBSan in the asan build would stop here), and such a connection stays open.
+  WsAppConfig config = Fixture::default_config();
+  config.auth.jwt_clock_skew_s = std::numeric_limits<std::int64_t>::max();
+  Fixture f(config);
+  std::vector<Client*> clients;
+  for (const char* exp : {"1e300", "9223372036854775807", "18446744073709551616", "0"}) {
+    INFO(exp);
+    Client& c = f.connect(0, token(std::string(R"({"sub":"u1","exp":)") + exp + "}"));
+    CHECK(Fixture::op_of(f.next(c)) == "auth");
+    clients.push_back(&c);
+  }
+  f.send(*clients[0], R"({"op":"refresh","id":1,"token":")" + token(R"({"sub":"u1","exp":1e19})") +
+                          "\"}");
+  auto e = f.next(*clients[0]);
+  CHECK(Fixture::op_of(e) == "refresh");
+  CHECK(std::int64_t(e["exp"]) == kMaxClaimSeconds);
+  f.executor.advance_time(3'600'000'000'000);  // an hour later: nobody expired
+  for (Client* c : clients) {
+    CHECK(c->link.close_code == 0);
+  }
+  CHECK(f.metrics.counter("ws_app_token_expiries_total", "", 0).value() == 0);
 }
 
 TEST_CASE("replies are sent as replies: a link refusing data still gets acks, subbed and errors") {
