@@ -50,7 +50,11 @@ TEST_CASE("unsub, presence, read, history") {
   OpParser parser;
   CHECK(expect_op<UnsubOp>(parser.parse(R"({"op":"unsub","id":2,"channel":"general"})")).channel ==
         "general");
-  CHECK(expect_op<PresenceOp>(parser.parse(R"({"op":"presence","channel":"g"})")).channel == "g");
+  const PresenceOp presence =
+      expect_op<PresenceOp>(parser.parse(R"({"op":"presence","channel":"g"})"));
+  CHECK(presence.channel == "g");
+  CHECK(presence.limit == 1000);  // the default page is also the largest (docs/protocol.md)
+  CHECK(presence.cursor.empty());
   auto r = parser.parse(R"({"op":"read","id":6,"channel":"general","seq":58})");
   CHECK(expect_op<ReadOp>(r).seq == 58);
   r = parser.parse(R"({"op":"history","id":4,"channel":"general","since":10,"limit":100})");

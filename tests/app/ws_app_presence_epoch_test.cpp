@@ -70,9 +70,16 @@ TEST_CASE("a channel above --presence-max-members sends only the member count") 
     Client& c = f.login(static_cast<unsigned>(i % 2), "m" + std::to_string(i));
     f.send(c, R"({"op":"sub","id":1,"channel":"big","presence":true})");
   }
+  Client& quiet = f.login(1, "quiet");  // a member that did not ask for presence: counted, not told
+  f.send(quiet, R"({"op":"sub","id":1,"channel":"big"})");
+  REQUIRE(Fixture::op_of(f.next(quiet)) == "subbed");
   f.executor.advance_time(1'100'000'000);  // the count window (1 s) of a large channel
   f.executor.run_until_idle();
+  CHECK(quiet.link.frames.empty());
   for (auto& client : f.clients) {
+    if (client.get() == &quiet) {
+      continue;
+    }
     std::size_t joins = 0;
     std::vector<std::string> counts;
     while (!client->link.frames.empty()) {
@@ -84,7 +91,7 @@ TEST_CASE("a channel above --presence-max-members sends only the member count") 
     }
     CHECK(joins == 0);  // 6 x 6 join frames in a small channel; none here
     REQUIRE(counts.size() == 1);
-    CHECK(counts[0] == R"({"op":"presence","channel":"big","count":6})");
+    CHECK(counts[0] == R"({"op":"presence","channel":"big","count":7})");
   }
 }
 
