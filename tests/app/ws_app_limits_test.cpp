@@ -1,6 +1,7 @@
 // Outbound limits of /ws against hostile and slow clients, end to end over loopback (Beast
 // clients): a resume whose backlog is ten times the outbound hard limit is streamed as the
-// socket drains (never closed, never dropped, under both slow-consumer policies); under the drop
+// socket drains (never closed, never dropped, under both slow-consumer policies), and so is an
+// offline queue of large notifications (its overflow announced first); under the drop
 // policy replies are never dropped and the client is told how many events it lost, where the gap
 // is; a client that floods pings without reading is closed 1008, authenticated or not.
 #include <catch2/catch.hpp>
@@ -17,6 +18,7 @@ using app::testing::publish_many;
 using app::testing::Server;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
+namespace asio = boost::asio;
 
 namespace {
 
@@ -31,6 +33,15 @@ std::uint64_t timed_fanout(app::Node& node) {
     count += node.metrics().find_histogram("ws_stage_fanout_seconds", shard)->count();
   }
   return count;
+}
+
+/// Offline members of the engine's channels, all shards together.
+std::int64_t offline_members(app::Node& node) {
+  std::int64_t members = 0;
+  for (unsigned shard = 0; shard < node.metrics().shards(); ++shard) {
+    members += node.metrics().find_gauge("pubsub_offline_members", shard)->value();
+  }
+  return members;
 }
 
 }  // namespace
@@ -67,6 +78,63 @@ TEST_CASE("resume: 10,000 missed 1 KiB messages stream as the socket drains, non
   CHECK(server.engine->metrics().counter_total("ws_messages_dropped_total") == 0);
   CHECK(server.engine->metrics().counter_total("ws_closes_1008_total") == 0);
   CHECK(server.engine->metrics().counter_total("ws_streamed_frames_total") == kMissed);
+}
+
+TEST_CASE("offline drain: a queue of 5 MB of notifications streams as the socket drains, the "
+          "overflow announced first",
+          "[ws_app][limits]") {
+  const std::string policy = GENERATE("close", "drop");
+  CAPTURE(policy);
+  app::EngineConfig engine = app::testing::loopback_engine_config();
+  engine.ws_slow_policy = policy;  // default limits: 100 x 50 KB is ~5x the 1 MiB hard limit
+  Server server(Server::default_ws_config(), engine);
+  {
+    Client member(server.port);
+    member.login("carol");
+    member.subscribe("inbox");
+    member.ws.close(websocket::close_code::normal);
+  }
+  // Carol stays a member while away: what is published now goes to her offline queue.
+  for (int i = 0; i < 500 && offline_members(*server.engine) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(offline_members(*server.engine) == 1);
+  constexpr int kPublished = 120;  // the queue keeps the newest 100
+  {
+    Client writer(server.port);
+    writer.ws.next_layer().set_option(asio::ip::tcp::no_delay(true));  // no Nagle wait per 50 KB
+    writer.login("writer");
+    const std::string pad(50'000, 'p');
+    for (int i = 0; i < kPublished; ++i) {
+      writer.send(R"({"op":"pub","id":)" + std::to_string(i) +
+                  R"(,"channel":"inbox","data":{"m":"writer-)" + std::to_string(i) + R"(","pad":")" +
+                  pad + "\"}}");
+    }
+    for (int i = 0; i < kPublished; ++i) {
+      REQUIRE(std::int64_t(writer.receive_op("ack")["id"]) == i);
+    }
+  }
+
+  Client back(server.port, "/ws", 16 * 1024);  // a small receive buffer: the server must wait
+  back.login("carol");
+  auto e = back.receive();
+  REQUIRE(op_of(e) == "pending");
+  CHECK(std::uint64_t(e["dropped"]) == kPublished - 100);
+  for (int i = kPublished - 100; i < kPublished; ++i) {
+    e = back.receive();
+    REQUIRE(op_of(e) == "notify");
+    REQUIRE(std::uint64_t(e["seq"]) == static_cast<std::uint64_t>(i + 1));
+    REQUIRE(std::string_view(e["data"]["m"]) == "writer-" + std::to_string(i));
+    if (i % 25 == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a slow reader, now and then
+    }
+  }
+  // The connection stayed open and answers.
+  back.send(R"({"op":"pub","id":"alive","channel":"elsewhere","data":1})");
+  CHECK(std::string_view(back.receive_op("ack")["id"]) == "alive");
+  CHECK(server.engine->metrics().counter_total("ws_messages_dropped_total") == 0);
+  CHECK(server.engine->metrics().counter_total("ws_closes_1008_total") == 0);
+  CHECK(server.engine->metrics().counter_total("ws_streamed_frames_total") == 100);
 }
 
 TEST_CASE("drop policy: replies are never dropped and drops are announced where the gap is",
