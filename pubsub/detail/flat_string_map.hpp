@@ -1,8 +1,8 @@
 // FlatStringMap: a map from string keys to values kept in one vector, for the many small maps of
 // the broker (a channel's members: one entry for a user channel, a handful for most rooms). It
 // costs the entries and nothing else: no node per entry, no bucket array. Up to kIndexFrom
-// entries a lookup compares keys in order; from there on an open-addressing index of 4-byte
-// slots (linear probing, at most half full) keeps lookups O(1) for channels with many members.
+// entries a lookup compares keys in order; from there on a PositionIndex (4-byte slots, linear
+// probing, at most half full) keeps lookups O(1) for channels with many members.
 // Erase moves the last entry into the hole, so it invalidates iterators to the last entry and
 // changes the iteration order; references to other entries stay valid until the next emplace.
 #pragma once
@@ -10,11 +10,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "pubsub/detail/position_index.hpp"
 
 namespace hexwire::pubsub::detail {
 
@@ -47,15 +48,15 @@ class FlatStringMap {
     if (existing != kNone) {
       return {entries_.begin() + existing, false};
     }
-    if (slots_ != nullptr && (entries_.size() + 1) * 2 > slot_count()) {
-      build_index(slot_count() * 2);
+    if (index_.built() && index_.full_for(entries_.size())) {
+      build_index(index_.slot_count() * 2);
     }
     entries_.emplace_back(std::string(key), std::move(value));
     const auto pos = static_cast<std::uint32_t>(entries_.size() - 1);
-    if (slots_ != nullptr) {
-      insert_slot(pos);
+    if (index_.built()) {
+      index_.insert(pos, hash(entries_[pos].first));
     } else if (entries_.size() > kIndexFrom) {
-      build_index(slot_count_for(entries_.size()));
+      build_index(PositionIndex::slot_count_for(entries_.size()));
     }
     return {entries_.begin() + pos, true};
   }
@@ -64,10 +65,10 @@ class FlatStringMap {
   void erase(iterator it) noexcept {
     const auto pos = static_cast<std::uint32_t>(it - entries_.begin());
     const auto last = static_cast<std::uint32_t>(entries_.size() - 1);
-    if (slots_ != nullptr) {
-      remove_slot(pos);
+    if (index_.built()) {
+      index_.erase(pos, hash(entries_[pos].first), hash_at());
       if (pos != last) {
-        slots_[slot_holding(last)] = pos + 1;
+        index_.moved(last, pos, hash(entries_[last].first));
       }
     }
     if (pos != last) {
@@ -77,31 +78,26 @@ class FlatStringMap {
     if (entries_.empty()) {
       std::vector<value_type>().swap(entries_);  // an emptied map holds no memory
     }
-    if (slots_ != nullptr && entries_.size() <= kIndexFrom / 2) {
-      slots_.reset();  // small again: scanning is cheaper than the index
-      slot_mask_ = 0;
+    if (index_.built() && entries_.size() <= kIndexFrom / 2) {
+      index_.clear();  // small again: scanning is cheaper than the index
     }
   }
 
  private:
-  static constexpr std::uint32_t kNone = UINT32_MAX;
+  static constexpr std::uint32_t kNone = PositionIndex::kNone;
 
   static std::size_t hash(std::string_view key) noexcept {
     return std::hash<std::string_view>{}(key);
   }
-  [[nodiscard]] std::size_t slot_count() const noexcept {
-    return slots_ == nullptr ? 0 : std::size_t{slot_mask_} + 1;
-  }
-  static std::size_t slot_count_for(std::size_t entries) noexcept {
-    std::size_t count = 64;
-    while (count < entries * 2) {
-      count *= 2;
-    }
-    return count;
-  }
+  /// Hashes the key at a position (what PositionIndex asks for).
+  struct HashAt {
+    const std::vector<value_type>* entries;
+    std::size_t operator()(std::uint32_t pos) const noexcept { return hash((*entries)[pos].first); }
+  };
+  [[nodiscard]] HashAt hash_at() const noexcept { return HashAt{&entries_}; }
 
   [[nodiscard]] std::uint32_t position_of(std::string_view key) const noexcept {
-    if (slots_ == nullptr) {
+    if (!index_.built()) {
       for (std::size_t i = 0; i < entries_.size(); ++i) {
         if (entries_[i].first == key) {
           return static_cast<std::uint32_t>(i);
@@ -109,62 +105,13 @@ class FlatStringMap {
       }
       return kNone;
     }
-    for (std::size_t slot = hash(key) & slot_mask_;; slot = (slot + 1) & slot_mask_) {
-      const std::uint32_t held = slots_[slot];
-      if (held == 0) {
-        return kNone;
-      }
-      if (entries_[held - 1].first == key) {
-        return held - 1;
-      }
-    }
+    return index_.find(hash(key), [&](std::uint32_t pos) { return entries_[pos].first == key; });
   }
 
-  /// The slot that holds entry `pos` (which is in the index).
-  [[nodiscard]] std::size_t slot_holding(std::uint32_t pos) const noexcept {
-    std::size_t slot = hash(entries_[pos].first) & slot_mask_;
-    while (slots_[slot] != pos + 1) {
-      slot = (slot + 1) & slot_mask_;
-    }
-    return slot;
-  }
-
-  void insert_slot(std::uint32_t pos) noexcept {
-    std::size_t slot = hash(entries_[pos].first) & slot_mask_;
-    while (slots_[slot] != 0) {
-      slot = (slot + 1) & slot_mask_;
-    }
-    slots_[slot] = pos + 1;
-  }
-
-  /// Backward-shift deletion: later entries of the probe run move up so no lookup stops early.
-  void remove_slot(std::uint32_t pos) noexcept {
-    std::size_t hole = slot_holding(pos);
-    for (std::size_t next = (hole + 1) & slot_mask_; slots_[next] != 0;
-         next = (next + 1) & slot_mask_) {
-      const std::size_t home = hash(entries_[slots_[next] - 1].first) & slot_mask_;
-      // Move the entry at `next` into the hole unless its home lies cyclically in (hole, next].
-      const bool stays =
-          hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
-      if (!stays) {
-        slots_[hole] = slots_[next];
-        hole = next;
-      }
-    }
-    slots_[hole] = 0;
-  }
-
-  void build_index(std::size_t count) {
-    slots_ = std::make_unique<std::uint32_t[]>(count);  // zeroed: every slot empty
-    slot_mask_ = static_cast<std::uint32_t>(count - 1);
-    for (std::uint32_t pos = 0; pos < entries_.size(); ++pos) {
-      insert_slot(pos);
-    }
-  }
+  void build_index(std::size_t count) { index_.build(count, entries_.size(), hash_at()); }
 
   std::vector<value_type> entries_;
-  std::unique_ptr<std::uint32_t[]> slots_;  // entry index + 1; 0 = empty; null below kIndexFrom
-  std::uint32_t slot_mask_ = 0;
+  PositionIndex index_;  // built above kIndexFrom entries
 };
 
 }  // namespace hexwire::pubsub::detail
