@@ -79,9 +79,7 @@ WsShards::WsShards(core::Executor& executor, core::MetricsRegistry& metrics,
 WsShards::~WsShards() = default;
 
 WsConnection* WsShards::find(pubsub::SubscriberId id) noexcept {
-  auto& table = here().connections;
-  auto it = table.find(id);
-  return it == table.end() ? nullptr : it->second;
+  return here().connections.find(id);
 }
 
 WsService::WsService(WsShards& shards, pubsub::Broker& broker, DispatchService* dispatch,
@@ -116,13 +114,11 @@ WsConnection::WsConnection(WsService& service, ClientLink& link, std::string url
     : service_(service),
       link_(link),
       shard_(service.shard()),
-      id_(shard_.next_id++),
+      id_(shard_.connections.add(this)),
       url_token_(std::move(url_token)),
       publish_bucket_(service.rates().publish, core::monotonic_ns()),
       op_bucket_(service.rates().cheap, core::monotonic_ns()),
-      expensive_bucket_(service.rates().expensive, core::monotonic_ns()) {
-  shard_.connections.emplace(id_, this);
-}
+      expensive_bucket_(service.rates().expensive, core::monotonic_ns()) {}
 
 WsConnection::~WsConnection() {
   closed();
@@ -168,7 +164,7 @@ void WsConnection::closed() noexcept {
       *timer = 0;
     }
   }
-  shard_.connections.erase(id_);
+  shard_.connections.remove(id_);
   if (identity_) {
     shard_.metrics.connections->add(-1);
     service_.broker().connection_closed(id_);

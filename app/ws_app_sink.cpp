@@ -159,8 +159,8 @@ class WsDeliverySink final : public pubsub::DeliverySink {
     std::size_t refused = 0;
     for (pubsub::SubscriberId id : targets) {
       // Looked up per send: a send may close a connection (backpressure policy) and end it.
-      auto it = shard.connections.find(id);
-      if (it == shard.connections.end()) {
+      WsConnection* connection = shard.connections.find(id);
+      if (connection == nullptr) {
         ++refused;
         continue;
       }
@@ -171,7 +171,7 @@ class WsDeliverySink final : public pubsub::DeliverySink {
           return targets.size();  // out of memory: nobody got it
         }
       }
-      if (!it->second->deliver(frame)) {
+      if (!connection->deliver(frame)) {
         ++refused;
       }
     }

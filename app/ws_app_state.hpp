@@ -7,9 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
+#include "app/connection_table.hpp"
 #include "app/json_writer.hpp"
 #include "app/protocol.hpp"
 #include "core/executor.hpp"
@@ -52,8 +52,7 @@ struct WsShardState {
 
   OpParser parser;
   FrameWriter writer;
-  std::unordered_map<pubsub::SubscriberId, WsConnection*> connections;
-  pubsub::SubscriberId next_id = 1;
+  ConnectionTable<WsConnection> connections;  // by subscriber id (hands the ids out)
   WsAppMetrics metrics;
 };
 

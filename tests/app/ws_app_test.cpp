@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "app/connection_table.hpp"
 #include "app/jwt.hpp"
 #include "tests/app/ws_app_fixture.hpp"
 
@@ -522,4 +523,32 @@ TEST_CASE("replies are sent as replies: a link refusing data still gets acks, su
   CHECK(Fixture::op_of(f.next(slow)) == "error");
   CHECK(slow.link.frames.empty());
   CHECK(f.metrics.counter("ws_app_drops_total", "", slow.shard).value() == 1);
+}
+
+TEST_CASE("connection table ids are never reused and a closed connection is not found") {
+  ConnectionTable<int> table;
+  int a = 1;
+  int b = 2;
+  int c = 3;
+  const pubsub::SubscriberId id_a = table.add(&a);
+  const pubsub::SubscriberId id_b = table.add(&b);
+  REQUIRE(id_a == 1);  // the first ids of a shard count up from 1, as before the table
+  REQUIRE(id_b == 2);
+  REQUIRE(table.find(id_a) == &a);
+  table.remove(id_a);
+  REQUIRE(table.find(id_a) == nullptr);
+  // The freed slot goes to the next connection under a new generation: a task still holding the
+  // old id (a late subscribe reply, a timer) must not reach the new connection.
+  const pubsub::SubscriberId id_c = table.add(&c);
+  REQUIRE(id_c != id_a);
+  REQUIRE(table.find(id_c) == &c);
+  REQUIRE(table.find(id_a) == nullptr);
+  table.remove(id_a);  // a second close of a gone id changes nothing
+  REQUIRE(table.find(id_c) == &c);
+  REQUIRE(table.size() == 2);
+  REQUIRE(table.find(0) == nullptr);
+  REQUIRE(table.find(id_c + 1000) == nullptr);
+  table.remove(id_b);
+  table.remove(id_c);
+  REQUIRE(table.size() == 0);
 }
