@@ -42,6 +42,7 @@ pubsub::Config broker_config(const WsAppConfig& c) {
   b.channel_idle_ttl_ns = static_cast<std::uint64_t>(c.channel_idle_ttl_s) * 1'000'000'000;
   b.offline_member_ttl_ns = static_cast<std::uint64_t>(c.offline_member_ttl_s) * 1'000'000'000;
   b.max_offline_members_per_channel = c.max_offline_members_per_channel;
+  b.pending_notifications_per_user = c.offline_queue_max_messages;
   return b;
 }
 

@@ -130,6 +130,11 @@ void add_ws_app_options(CLI::App& cli, WsAppConfig& c) {
                  "Offline members kept per channel; beyond it the one offline longest stops being "
                  "a member")
       ->capture_default_str();
+  cli.add_option("--offline-queue-max-messages", c.offline_queue_max_messages,
+                 "Notifications kept per user while none of the user's connections is open; "
+                 "beyond it the oldest are dropped, counted and announced at the next connection")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}));
   cli.add_option("--auth-timeout-ms,--ws-auth-timeout-ms", c.auth_timeout_ms,
                  "Close (1008) /ws connections that have not authenticated after this long "
                  "(0 = never)")
@@ -220,9 +225,10 @@ std::string ws_app_config_toml(const WsAppConfig& c) {
   out += fmt::format(
       "history-max-bytes-per-shard = {}\nengine-history-max-messages = {}\n"
       "engine-history-max-age-s = {}\nchannel-idle-ttl-s = {}\noffline-member-ttl-s = {}\n"
-      "max-offline-members-per-channel = {}\n",
+      "max-offline-members-per-channel = {}\noffline-queue-max-messages = {}\n",
       c.history_max_bytes_per_shard, c.engine_history_max_messages, c.engine_history_max_age_s,
-      c.channel_idle_ttl_s, c.offline_member_ttl_s, c.max_offline_members_per_channel);
+      c.channel_idle_ttl_s, c.offline_member_ttl_s, c.max_offline_members_per_channel,
+      c.offline_queue_max_messages);
   return out;
 }
 

@@ -61,6 +61,7 @@ struct WsAppConfig {
   std::uint32_t channel_idle_ttl_s = 600;
   std::uint32_t offline_member_ttl_s = 3'600;
   std::size_t max_offline_members_per_channel = 10'000;
+  std::size_t offline_queue_max_messages = 100;  // per user; the oldest go first (counted, announced)
 };
 
 /// Adds the /ws flags (names in docs/protocol.md "Limits") to `cli`, bound to `config`.

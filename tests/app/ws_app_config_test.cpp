@@ -69,6 +69,7 @@ TEST_CASE("documented defaults") {
   CHECK(c.presence_window_per_subscriber_us == 500);
   CHECK(c.presence_max_window_ms == 2000);
   CHECK(c.presence_leave_grace_ms == 1000);
+  CHECK(c.offline_queue_max_messages == 100);
 }
 
 TEST_CASE("flags set every field") {
@@ -81,7 +82,7 @@ TEST_CASE("flags set every field") {
              "11", "--max-channels-per-shard", "12", "--history-keep-messages", "13",
              "--history-keep-age-s", "14", "--history-max-messages", "15", "--presence-window-ms",
              "16", "--presence-window-per-subscriber-us", "17", "--presence-max-window-ms", "18",
-             "--presence-leave-grace-ms", "19"});
+             "--presence-leave-grace-ms", "19", "--offline-queue-max-messages", "25"});
   CHECK_FALSE(c.auth.anonymous);
   CHECK(c.auth.jwt_secret == kLongSecret);
   CHECK(c.auth.jwt_clock_skew_s == 5);
@@ -105,6 +106,8 @@ TEST_CASE("flags set every field") {
   CHECK(c.presence_window_per_subscriber_us == 17);
   CHECK(c.presence_max_window_ms == 18);
   CHECK(c.presence_leave_grace_ms == 19);
+  CHECK(c.offline_queue_max_messages == 25);
+  CHECK_THROWS(parse({"--offline-queue-max-messages", "0"}));
 }
 
 TEST_CASE("the old auth timeout flag name still works") {

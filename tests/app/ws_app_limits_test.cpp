@@ -135,6 +135,7 @@ TEST_CASE("offline drain: a queue of 5 MB of notifications streams as the socket
   CHECK(server.engine->metrics().counter_total("ws_messages_dropped_total") == 0);
   CHECK(server.engine->metrics().counter_total("ws_closes_1008_total") == 0);
   CHECK(server.engine->metrics().counter_total("ws_streamed_frames_total") == 100);
+  CHECK(server.engine->metrics().counter_total("pubsub_offline_dropped_total") == kPublished - 100);
 }
 
 TEST_CASE("drop policy: replies are never dropped and drops are announced where the gap is",

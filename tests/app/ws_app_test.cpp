@@ -321,6 +321,33 @@ TEST_CASE("offline messages arrive as notify on reconnect and resume shows each 
   CHECK(seqs == std::vector<std::uint64_t>{1, 2, 3});
 }
 
+TEST_CASE("--offline-queue-max-messages bounds the offline queue: the oldest go, counted and announced") {
+  WsAppConfig config = Fixture::default_config();
+  config.offline_queue_max_messages = 2;
+  Fixture f(config);
+  Client& first = f.login(0, "carol");
+  f.send(first, R"({"op":"sub","id":1,"channel":"news"})");
+  f.next(first);
+  f.close(first);
+  Client& p = f.login(1, "dave");
+  for (int i = 0; i < 3; ++i) {
+    f.send(p, R"({"op":"pub","channel":"news","data":)" + std::to_string(i) + "}");
+  }
+  Client& back = f.login(1, "carol");
+  auto e = f.next(back);
+  REQUIRE(Fixture::op_of(e) == "pending");
+  CHECK(std::uint64_t(e["dropped"]) == 1);
+  for (const std::uint64_t seq : {2, 3}) {
+    e = f.next(back);
+    CHECK(Fixture::op_of(e) == "notify");
+    CHECK(std::uint64_t(e["seq"]) == seq);
+  }
+  CHECK(back.link.frames.empty());
+  CHECK(f.metrics.counter("pubsub_offline_dropped_total", "", 0).value() +
+            f.metrics.counter("pubsub_offline_dropped_total", "", 1).value() ==
+        1);
+}
+
 TEST_CASE("a connection that does not authenticate in time is closed with 1008") {
   WsAppConfig config = Fixture::default_config();
   config.auth_timeout_ms = 500;

@@ -66,7 +66,7 @@ for line in 'echo = false' 'echo-max-message-bytes = 1048576' 'auth-timeout-ms =
             'presence-by-default = false' 'presence-max-members = 1000' \
             'presence-count-interval-ms = 1000' 'history-max-bytes-per-shard = 134217728' \
             'channel-idle-ttl-s = 600' 'offline-member-ttl-s = 3600' \
-            'max-offline-members-per-channel = 10000'; do
+            'max-offline-members-per-channel = 10000' 'offline-queue-max-messages = 100'; do
   echo "$config" | grep -qxF "$line" || fail "default is not '$line'"
 done
 echo "ok   --print-config shows the hostile-client limits' safe defaults"
