@@ -321,7 +321,7 @@ TEST_CASE("offline messages arrive as notify on reconnect and resume shows each 
   CHECK(seqs == std::vector<std::uint64_t>{1, 2, 3});
 }
 
-TEST_CASE("--offline-queue-max-messages bounds the offline queue: the oldest go, counted and announced") {
+TEST_CASE("the offline queue keeps --offline-queue-max-messages: the oldest go, counted and announced") {
   WsAppConfig config = Fixture::default_config();
   config.offline_queue_max_messages = 2;
   Fixture f(config);
