@@ -215,19 +215,6 @@ void Reactor::start_send(Connection& c) noexcept {
 }
 
 void Reactor::complete_send(Connection& c, std::size_t written) noexcept {
-  take_sent(c, written);
-  if (c.out_head_ != nullptr || c.state_ != Connection::State::kOpen) {
-    mark_for_flush(c);  // more to send, or a close step waits for the queue to empty
-  }
-  if ((c.flags_ & Connection::kOverSoftLimit) != 0 && c.buffered_bytes_ <= config_.send_low_water) {
-    c.flags_ &= static_cast<std::uint16_t>(~Connection::kOverSoftLimit);
-    if (c.state_ == Connection::State::kOpen) {
-      c.handler_->on_drained(c);
-    }
-  }
-}
-
-void Reactor::take_sent(Connection& c, std::size_t written) noexcept {
   metrics_.bytes_sent->add(written);
   metrics_.send_queue_bytes->add(-static_cast<std::int64_t>(written));
   c.buffered_bytes_ -= written;
@@ -245,46 +232,15 @@ void Reactor::take_sent(Connection& c, std::size_t written) noexcept {
     }
     pool_->give_back(chunk);
   }
-}
-
-// An orderly close with its last bytes queued and nothing in flight (e.g. a WebSocket close frame
-// echoed to the peer): they are written here with MSG_MORE, which keeps the final partial segment
-// in the kernel until the shutdown(SHUT_WR) that follows puts the FIN on it. The bytes and the FIN
-// leave in one segment instead of two, and the send is one system call instead of an operation
-// through the backend and its completion a turn later. Returns false when bytes remain (the
-// socket's buffer was full, more chunks than kInlineIovecs, or an error began an abortive close):
-// the rest goes through the backend, whose plain send pushes the held segment out.
-bool Reactor::send_last_inline(Connection& c) noexcept {
-  constexpr unsigned kInlineIovecs = 8;
-  iovec iov[kInlineIovecs];
-  unsigned count = 0;
-  for (detail::OutboundChunk* chunk = c.out_head_; chunk != nullptr; chunk = chunk->next) {
-    if (count == kInlineIovecs) {
-      return false;
+  if (c.out_head_ != nullptr || c.state_ != Connection::State::kOpen) {
+    mark_for_flush(c);  // more to send, or a close step waits for the queue to empty
+  }
+  if ((c.flags_ & Connection::kOverSoftLimit) != 0 && c.buffered_bytes_ <= config_.send_low_water) {
+    c.flags_ &= static_cast<std::uint16_t>(~Connection::kOverSoftLimit);
+    if (c.state_ == Connection::State::kOpen) {
+      c.handler_->on_drained(c);
     }
-    iov[count].iov_base = const_cast<std::byte*>(chunk->buffer.data() + chunk->offset);
-    iov[count].iov_len = chunk->length;
-    ++count;
   }
-  msghdr message{};
-  message.msg_iov = iov;
-  message.msg_iovlen = count;
-  const ssize_t written = ::sendmsg(c.fd_, &message, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE);
-  if (written < 0) {
-    const int error = errno;
-    if (error != EAGAIN && error != EWOULDBLOCK && error != EINTR) {
-      const bool reset = error == ECONNRESET || error == EPIPE;
-      begin_close(c, reset ? CloseReason::kPeerClosed : CloseReason::kError, true, error);
-    }
-    return false;
-  }
-  metrics_.sends_started->add();
-  take_sent(c, static_cast<std::size_t>(written));
-  if (c.out_head_ != nullptr) {
-    return false;
-  }
-  metrics_.fins_with_data->add();
-  return true;
 }
 
 void Reactor::drop_queue(Connection& c) noexcept {
@@ -422,19 +378,15 @@ void Reactor::process_flush(Connection& c) noexcept {
       if ((c.flags_ & Connection::kSendInFlight) != 0) {
         return;
       }
-      if (c.out_head_ != nullptr && !send_last_inline(c)) {
-        if (c.state_ == Connection::State::kDraining) {
-          start_send(c);
-        }
-        return;  // else the inline send failed and began an abortive close
-      }
-      if ((c.flags_ & Connection::kPeerFin) != 0) {
-        // The peer's FIN is read, so nothing unread is left to turn close() into a RST: close()
-        // itself sends our FIN after the queued bytes, no shutdown(SHUT_WR) needed.
-        go_closing(c);
+      if (c.out_head_ != nullptr) {
+        start_send(c);
         return;
       }
       ::shutdown(c.fd_, SHUT_WR);  // everything queued is in the kernel: FIN after it
+      if ((c.flags_ & Connection::kPeerFin) != 0) {
+        go_closing(c);
+        return;
+      }
       c.state_ = Connection::State::kHalfClosed;
       set_close_deadline(c, monotonic_ns() + config_.close_linger_ns);
       [[fallthrough]];

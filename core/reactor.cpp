@@ -33,7 +33,6 @@ struct Reactor::OwnMetrics {
   Counter connections_refused;
   Counter gated_reads;
   Counter connect_port_fallbacks;
-  Counter fins_with_data;
 };
 
 namespace {
@@ -72,7 +71,6 @@ Reactor::Reactor(const ReactorConfig& config, ReactorMetrics metrics)
   default_to(metrics_.connections_refused, own.connections_refused);
   default_to(metrics_.gated_reads, own.gated_reads);
   default_to(metrics_.connect_port_fallbacks, own.connect_port_fallbacks);
-  default_to(metrics_.fins_with_data, own.fins_with_data);
   if (config_.write_batching == WriteBatching::kFixed) {
     write_delay_ns_ = config_.write_delay_ns;
     metrics_.write_delay_us->set(static_cast<std::int64_t>(write_delay_ns_ / 1000));

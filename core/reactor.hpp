@@ -82,7 +82,6 @@ struct ReactorMetrics {
   Counter* gated_reads = nullptr;            // connections whose reading the input gate stopped
   Counter* connect_port_fallbacks = nullptr;  // connects whose port window was full, retried
                                               // with the whole ephemeral range
-  Counter* fins_with_data = nullptr;  // orderly closes whose FIN left with their last bytes
 };
 
 using ListenerId = std::uint32_t;
@@ -189,9 +188,6 @@ class Reactor final : private BackendEvents {
   void queue_rearm(Connection& c) noexcept;
   void start_send(Connection& c) noexcept;
   void complete_send(Connection& c, std::size_t written) noexcept;
-  /// Releases `written` bytes from the head of the queue (partial chunks keep their rest).
-  void take_sent(Connection& c, std::size_t written) noexcept;
-  bool send_last_inline(Connection& c) noexcept;
   void begin_close(Connection& c, CloseReason reason, bool abortive, int error) noexcept;
   void advance_close(Connection& c) noexcept;
   void finish(Connection& c) noexcept;

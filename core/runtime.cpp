@@ -106,9 +106,6 @@ void Shard::setup() {
   metrics.connect_port_fallbacks = &registry.counter(
       "connect_port_fallbacks_total",
       "Outbound connects whose source-port window was full, retried with the whole range", id_);
-  metrics.fins_with_data = &registry.counter(
-      "close_fins_with_data_total",
-      "Orderly closes whose last bytes (e.g. a close frame) and FIN left in one TCP segment", id_);
   counters_->loop_turns = &registry.counter("loop_turns_total", "Event loop turns", id_);
   counters_->mailbox_tasks = &registry.counter("mailbox_tasks_total", "Cross-shard tasks run", id_);
   counters_->mailbox_depth =

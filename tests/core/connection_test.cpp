@@ -3,8 +3,6 @@
 // on_drained follows the soft limit, and one SharedBuffer fans out to many connections uncopied.
 #include <catch2/catch.hpp>
 
-#include <linux/tcp.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -469,63 +467,6 @@ void short_linger_behind_a_long_drain(BackendKind kind) {
   ::close(stalled);
 }
 
-
-/// Segments `fd` has received so far (TCP_INFO), or -1.
-long segments_received(int fd) {
-  tcp_info info{};
-  socklen_t size = sizeof(info);
-  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0 ||
-      size < offsetof(tcp_info, tcpi_segs_in) + sizeof(info.tcpi_segs_in)) {
-    return -1;
-  }
-  return static_cast<long>(info.tcpi_segs_in);
-}
-
-// A close() right behind a small last message (a WebSocket close frame echoed, an HTTP error
-// reply) puts the bytes and the FIN in one segment: the peer receives the SYN-ACK and then one
-// segment carrying both (three segments when the FIN leaves on its own).
-void last_bytes_and_fin_share_a_segment(BackendKind kind) {
-  skip_unless_supported(kind);
-  Counter fins_with_data;
-  ReactorMetrics metrics;
-  metrics.fins_with_data = &fins_with_data;
-  Reactor reactor(config_for(kind), metrics);
-  bool server_closed = false;
-  CloseReason server_reason{};
-  const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
-    h.open = [&](Connection& c) {
-      c.send(SharedBuffer::copy_of("bye"));
-      c.send(SharedBuffer::copy_of("!"));
-      c.close();
-    };
-    h.close = [&](Connection&, CloseReason r) {
-      server_closed = true;
-      server_reason = r;
-    };
-  });
-  const int client = connect_plain(port);
-  REQUIRE(client >= 0);
-  std::string received;
-  bool eof = false;
-  REQUIRE(run_until(reactor, [&] {
-    char buffer[64];
-    const ssize_t n = ::recv(client, buffer, sizeof(buffer), MSG_DONTWAIT);
-    if (n > 0) {
-      received.append(buffer, static_cast<std::size_t>(n));
-    }
-    eof = n == 0;
-    return eof;
-  }));
-  CHECK(received == "bye!");
-  const long segments = segments_received(client);
-  if (segments >= 0) {
-    CHECK(segments == 2);  // SYN-ACK, then "bye!" with the FIN
-  }
-  CHECK(fins_with_data.value() == 1);
-  ::close(client);
-  REQUIRE(run_until(reactor, [&] { return server_closed; }));
-  CHECK(server_reason == CloseReason::kLocalClose);
-}
 }  // namespace
 
 TEST_CASE("io_uring connection: a short linger is not held up by a long drain", "[connection]") {
@@ -596,12 +537,4 @@ TEST_CASE("io_uring connection: close() ends after the linger time without the p
 TEST_CASE("epoll connection: close() ends after the linger time without the peer's FIN",
           "[connection]") {
   linger_ends_without_peer_fin(BackendKind::kEpoll);
-}
-TEST_CASE("io_uring connection: the last bytes and the FIN of a close share one segment",
-          "[connection]") {
-  last_bytes_and_fin_share_a_segment(BackendKind::kIoUring);
-}
-TEST_CASE("epoll connection: the last bytes and the FIN of a close share one segment",
-          "[connection]") {
-  last_bytes_and_fin_share_a_segment(BackendKind::kEpoll);
 }
