@@ -291,17 +291,27 @@ TEST_CASE("a refusing (slow) subscriber is counted as a drop and does not affect
   CHECK(f.metrics.counter("ws_app_drops_total", "", fast.shard).value() == 0);
 }
 
-TEST_CASE("offline messages arrive as notify on reconnect and resume shows each msg once") {
-  Fixture f;
+namespace {
+
+/// carol subscribes to "news" and leaves; dave publishes 0, 1, 2 there; carol logs in again
+/// (on shard 1) and is returned.
+Client& back_after_missing_three(Fixture& f) {
   Client& first = f.login(0, "carol");
   f.send(first, R"({"op":"sub","id":1,"channel":"news"})");
   f.next(first);
   f.close(first);
-  Client& p = f.login(1, "dave");
+  Client& publisher = f.login(1, "dave");
   for (int i = 0; i < 3; ++i) {
-    f.send(p, R"({"op":"pub","channel":"news","data":)" + std::to_string(i) + "}");
+    f.send(publisher, R"({"op":"pub","channel":"news","data":)" + std::to_string(i) + "}");
   }
-  Client& back = f.login(1, "carol");
+  return f.login(1, "carol");
+}
+
+}  // namespace
+
+TEST_CASE("offline messages arrive as notify on reconnect and resume shows each msg once") {
+  Fixture f;
+  Client& back = back_after_missing_three(f);
   int notified = 0;
   while (!back.link.frames.empty()) {
     auto e = f.next(back);
@@ -325,15 +335,7 @@ TEST_CASE("the offline queue keeps --offline-queue-max-messages: the oldest go, 
   WsAppConfig config = Fixture::default_config();
   config.offline_queue_max_messages = 2;
   Fixture f(config);
-  Client& first = f.login(0, "carol");
-  f.send(first, R"({"op":"sub","id":1,"channel":"news"})");
-  f.next(first);
-  f.close(first);
-  Client& p = f.login(1, "dave");
-  for (int i = 0; i < 3; ++i) {
-    f.send(p, R"({"op":"pub","channel":"news","data":)" + std::to_string(i) + "}");
-  }
-  Client& back = f.login(1, "carol");
+  Client& back = back_after_missing_three(f);
   auto e = f.next(back);
   REQUIRE(Fixture::op_of(e) == "pending");
   CHECK(std::uint64_t(e["dropped"]) == 1);
