@@ -141,6 +141,46 @@ void abort_resets(BackendKind kind) {
   CHECK(client_error == ECONNRESET);
 }
 
+/// Aborts `kConnections` server connections in one go while every one of them (and its client
+/// peer, on the same reactor) has a receive armed: each abort cancels that connection's own
+/// operations (io_uring: by user_data, not by fd), every connection closes and every peer sees
+/// the reset. 2,000 cancels also overflow the 256-entry submission queue several times over.
+void mass_abort(BackendKind kind) {
+  skip_unless_supported(kind);
+  constexpr std::size_t kConnections = 1000;
+  Reactor reactor(config_for(kind));
+  std::vector<Connection*> servers;
+  std::size_t servers_closed = 0;
+  std::size_t aborted_reason = 0;
+  const std::uint16_t port = add_listener(reactor, kind, [&](Hooks& h) {
+    h.data = [&](Connection& c, std::span<const std::byte>) { servers.push_back(&c); };
+    h.close = [&](Connection&, CloseReason r) {
+      ++servers_closed;
+      aborted_reason += r == CloseReason::kLocalAbort ? 1 : 0;
+    };
+  });
+  std::size_t clients_reset = 0;
+  std::size_t clients_closed = 0;
+  for (std::size_t i = 0; i < kConnections; ++i) {
+    auto client = std::make_unique<Hooks>();
+    client->open = [](Connection& c) { c.send(SharedBuffer::copy_of("x")); };
+    client->close = [&](Connection& c, CloseReason r) {
+      ++clients_closed;
+      clients_reset += r == CloseReason::kPeerClosed && c.last_error() == ECONNRESET ? 1 : 0;
+    };
+    REQUIRE(connect(reactor, port, std::move(client)) != nullptr);
+  }
+  REQUIRE(run_until(reactor, [&] { return servers.size() == kConnections; }));
+  for (Connection* server : servers) {
+    server->abort();  // all in one turn of the reactor
+  }
+  REQUIRE(run_until(reactor, [&] { return reactor.connection_count() == 0; }));
+  CHECK(servers_closed == kConnections);
+  CHECK(aborted_reason == kConnections);
+  CHECK(clients_closed == kConnections);
+  CHECK(clients_reset == kConnections);
+}
+
 void pause_and_resume(BackendKind kind) {
   skip_unless_supported(kind);
   Reactor reactor(config_for(kind));
@@ -487,6 +527,16 @@ TEST_CASE("io_uring connection: abort resets the peer", "[connection]") {
 }
 TEST_CASE("epoll connection: abort resets the peer", "[connection]") {
   abort_resets(BackendKind::kEpoll);
+}
+TEST_CASE("io_uring connection: a thousand aborts in one turn close every connection and reset "
+          "every peer",
+          "[connection]") {
+  mass_abort(BackendKind::kIoUring);
+}
+TEST_CASE("epoll connection: a thousand aborts in one turn close every connection and reset every "
+          "peer",
+          "[connection]") {
+  mass_abort(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring connection: pause_reading holds bytes back, resume delivers them in order",
           "[connection]") {
