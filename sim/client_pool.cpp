@@ -143,6 +143,14 @@ void ClientPool::close(std::uint32_t local) noexcept {
   }
 }
 
+void ClientPool::reset(std::uint32_t local) noexcept {
+  ClientSlot& s = slots_[local];
+  if (s.state == SlotState::kOpen && s.session != nullptr && s.session->connection() != nullptr) {
+    s.state = SlotState::kClosing;
+    s.session->connection()->abort();
+  }
+}
+
 void ClientPool::close_all() noexcept {
   for (std::uint32_t i = 0; i < slots_.size(); ++i) {
     close(i);

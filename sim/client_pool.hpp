@@ -100,6 +100,9 @@ class ClientPool {
   bool send(std::uint32_t local, std::string_view text) noexcept;
   /// Starts the WebSocket closing handshake (code 1000) of an open slot.
   void close(std::uint32_t local) noexcept;
+  /// Aborts an open slot's TCP connection (SO_LINGER 0: the server sees a RST, no closing
+  /// handshake), as a client whose process or network died; on_closed follows with by_us true.
+  void reset(std::uint32_t local) noexcept;
   /// Closes every open slot (end of run).
   void close_all() noexcept;
 

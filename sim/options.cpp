@@ -164,6 +164,13 @@ void define_flags(CLI::App& app, SimOptions& o, RawFlags& raw) {
                  "are acked) and comes back within 1 s, resuming every channel with since and "
                  "epoch (default: no storm)")
       ->check(number_at_least(0.0, true));
+  app.add_option("--storm-drop", o.storm_drop,
+                 "chat: how the storm's connections drop: `close` sends a WebSocket close frame "
+                 "and waits for the engine's closing handshake (a client that leaves politely); "
+                 "`reset` aborts the TCP connection with a RST, as the engine sees a client whose "
+                 "process or network died (default close)")
+      ->check(CLI::IsMember({"close", "reset"}))
+      ->option_text("close|reset");
   app.add_flag("--pipeline-subs", o.pipeline_subs,
                "chat: send a connection's subs right behind its auth instead of after the auth "
                "reply: one round trip less per connect and reconnect, as a client resuming its "
@@ -318,6 +325,7 @@ std::vector<std::pair<std::string, std::string>> SimOptions::settings() const {
     s.emplace_back("presence-share", fmt::format("{}", presence_share));
     if (reconnect_storm_s >= 0.0) {
       s.emplace_back("reconnect-storm", fmt::format("{}", reconnect_storm_s));
+      s.emplace_back("storm-drop", storm_drop);
     }
     if (pipeline_subs) {
       s.emplace_back("pipeline-subs", "yes");
@@ -402,6 +410,10 @@ std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_s
     errors.push_back(fmt::format("--reconnect-storm {} s is not within the load: it must be "
                                  "less than --duration {} s",
                                  o.reconnect_storm_s, o.duration_s));
+  }
+  if (chat && o.storm_drop != "close" && o.reconnect_storm_s < 0.0) {
+    errors.push_back("--storm-drop reset says how the storm's connections drop, but there is no "
+                     "storm: add --reconnect-storm S");
   }
   if (chat && o.sub_retry_max_backoff_ms < o.sub_retry_backoff_ms) {
     errors.push_back(fmt::format("--sub-retry-max-backoff-ms {} is less than "
@@ -504,6 +516,7 @@ ParseOutcome parse_options(int argc, const char* const* argv, std::uint32_t port
       {"--history-keep-messages", uses_chat},
       {"--presence-share", uses_chat},
       {"--reconnect-storm", uses_chat},
+      {"--storm-drop", uses_chat},
       {"--pipeline-subs", uses_chat},
       {"--sub-retries", uses_chat},
       {"--sub-retry-backoff-ms", uses_chat},

@@ -61,6 +61,8 @@ struct SimOptions {
   std::uint64_t history_keep_messages = 1000;  // --verify: resumes within this must recover
   double presence_share = 0.0;     // share of users whose subs ask for presence ("presence":true)
   double reconnect_storm_s = -1.0;  // seconds into the load when every connection drops; <0 = none
+  std::string storm_drop = "close";  // how the storm drops: "close" (WebSocket closing handshake)
+                                     // or "reset" (TCP RST)
   bool pipeline_subs = false;  // send the subs right behind auth, not after its reply
   // A sub answered `unavailable` is sent again after capped exponential backoff with jitter.
   std::uint32_t sub_retries = 5;              // retries per sub; 0 = never retry

@@ -57,6 +57,7 @@ void ChatPart::populate(WorkerContext& ctx) {
                  start, derive_seed(o.seed, 4000 + ctx.worker), end);
   if (o.reconnect_storm_s >= 0.0) {
     storm_at_ns_ = start + static_cast<std::uint64_t>(o.reconnect_storm_s * 1e9);
+    storm_reset_ = o.storm_drop == "reset";
   }
 }
 

@@ -66,13 +66,18 @@ void ChatPart::churn_one(WorkerContext& ctx) noexcept {
   ++churn_skipped_;
 }
 
-void ChatPart::drop(WorkerContext& ctx, ChatClient& c, std::uint64_t back_ns) noexcept {
+void ChatPart::drop(WorkerContext& ctx, ChatClient& c, std::uint64_t back_ns,
+                    bool reset) noexcept {
   end_windows(ctx, c);  // the windows end at what was received; resume replays the rest
   c.ready = false;
   c.storm_due = false;
   c.resuming = true;
   c.dropping = true;
-  ctx.pool->close(c.local);
+  if (reset) {
+    ctx.pool->reset(c.local);
+  } else {
+    ctx.pool->close(c.local);
+  }
   reconnects_.push(c.local, back_ns);
 }
 
@@ -110,7 +115,7 @@ void ChatPart::start_storm(WorkerContext& ctx) noexcept {
 
 void ChatPart::drop_if_storm_due(WorkerContext& ctx, ChatClient& c) noexcept {
   if (c.storm_due && c.pending.empty()) {
-    drop(ctx, c, ctx.now_ns + rng_.below(kStormComebackNs));
+    drop(ctx, c, ctx.now_ns + rng_.below(kStormComebackNs), storm_reset_);
     ++storm_dropped_;
   }
 }

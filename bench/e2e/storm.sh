@@ -5,7 +5,10 @@
 #          PER_USER (4) of CHANNELS (100) channels (about 640 members per channel), 10 publishes/s;
 #   storm: the same, then STORM_AT seconds into the load every connection drops and comes back
 #          within 1 s, resuming every channel with `since` (and `epoch`) (hexwire-sim
-#          --reconnect-storm; skipped when the simulator has no such flag);
+#          --reconnect-storm; skipped when the simulator has no such flag); each drop is a
+#          WebSocket closing handshake (a client that leaves politely);
+#   storm-reset: the storm with every connection dropped by a TCP reset instead (hexwire-sim
+#          --storm-drop reset: what the engine sees of a client whose process or network died);
 #   join4: (opt-in, PHASES="join join4 storm") the join with the simulator's connections spread
 #          over 4 source addresses (--source-addrs 127.0.0.1-127.0.0.4): the same load on the
 #          engine, but the simulator's kernel no longer searches for a source port on each
@@ -20,7 +23,7 @@
 # OUT_DIR. Run it under `quiet` (the machine otherwise idle) when quoting figures.
 # Usage: bench/e2e/storm.sh [BUILD_DIR=build/release] [OUT_DIR=bench/results/storm-<date>]
 # Knobs (environment): RUNS=3 CONNS=16000 CHANNELS=100 PER_USER=4 PRESENCE_SHARE=0 STORM_AT=3
-#   DURATION=4 (join) STORM_DURATION=7 PHASES="join storm" SHARDS=1 (the configuration)
+#   DURATION=4 (join) STORM_DURATION=7 PHASES="join storm storm-reset" SHARDS=1 (the configuration)
 #   ENGINE_ARGS="" SIM_ARGS=""
 #   (e.g. --pipeline-subs: each connection's subs go right behind its auth) ENGINE=<hexwire binary>
 #   SIM=<hexwire-sim binary> (defaults: those of BUILD_DIR)
@@ -38,7 +41,7 @@ presence_share=${PRESENCE_SHARE:-0}
 storm_at=${STORM_AT:-3}
 duration=${DURATION:-4}
 storm_duration=${STORM_DURATION:-7}
-phases=${PHASES:-"join storm"}
+phases=${PHASES:-"join storm storm-reset"}
 engine=${ENGINE:-$root/$build/app/hexwire}
 sim=${SIM:-$root/$build/sim/tools/hexwire-sim}
 engine_cpus=${ENGINE_CPUS:-}
@@ -97,14 +100,21 @@ run_phase() {
   local args=(--duration "$duration")
   if [[ "$phase" == join4 ]]; then
     args=(--duration "$duration" --source-addrs 127.0.0.1-127.0.0.4)
-  elif [[ "$phase" == storm ]]; then
+  elif [[ "$phase" == storm || "$phase" == storm-reset ]]; then
     if ! has_flag --reconnect-storm; then
-      echo "storm: this hexwire-sim has no --reconnect-storm; phase 'storm' skipped"
+      echo "storm: this hexwire-sim has no --reconnect-storm; phase '$phase' skipped"
       return 0
     fi
     # The comeback opens a second set of connections while the first set's ports sit in
     # TIME_WAIT: more source addresses than the ~28k ephemeral ports of one.
     args=(--duration "$storm_duration" --reconnect-storm "$storm_at" --source-addrs 127.0.0.1-127.0.0.4)
+    if [[ "$phase" == storm-reset ]]; then
+      if ! has_flag --storm-drop; then
+        echo "storm: this hexwire-sim has no --storm-drop; phase 'storm-reset' skipped"
+        return 0
+      fi
+      args+=(--storm-drop reset)
+    fi
   fi
   # shellcheck disable=SC2086
   start_engine "$engine_cmd" --shards "${SHARDS:-1}" ${ENGINE_ARGS:-}
@@ -144,7 +154,7 @@ if os.path.exists(tag + ".json"):
     v = r.get("verification") or {}
     # A connection is "subscribed" once every one of its `sub`s was answered `subbed` (one sample
     # of the subscribe latency); each connects once, and in the storm once more on its way back.
-    row["subscribed_expected"] = conns * (2 if phase == "storm" else 1)
+    row["subscribed_expected"] = conns * (2 if phase.startswith("storm") else 1)
     row["subscribed"] = lat.get("subscribe", {}).get("count")
     row["subscription_windows"] = v.get("subscriptions")
     row["connect_p99_ms"] = p99_ms("connect")

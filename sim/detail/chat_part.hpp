@@ -106,8 +106,9 @@ class ChatPart final : public ScenarioPart {
   void churn_one(WorkerContext& ctx) noexcept;
   /// Ends the client's verification windows at what it has received (it is going away).
   void end_windows(WorkerContext& ctx, ChatClient& c) noexcept;
-  /// Closes the client's connection and schedules its comeback at `back_ns`, resuming with since.
-  void drop(WorkerContext& ctx, ChatClient& c, std::uint64_t back_ns) noexcept;
+  /// Closes the client's connection (`reset`: aborts it with a RST instead of the closing
+  /// handshake) and schedules its comeback at `back_ns`, resuming with since.
+  void drop(WorkerContext& ctx, ChatClient& c, std::uint64_t back_ns, bool reset = false) noexcept;
   /// The storm: every ready client drops, each once its publishes are acked (cutting one off would
   /// leave it unacked for good), and comes back within 1 s.
   void start_storm(WorkerContext& ctx) noexcept;
@@ -135,6 +136,7 @@ class ChatPart final : public ScenarioPart {
   std::vector<std::uint8_t> sub_attempt_;   // per membership: retries sent for the current sub
   std::vector<std::uint64_t> sub_first_ns_; // per membership: when the current sub first went out
   std::uint64_t storm_at_ns_ = UINT64_MAX;  // UINT64_MAX: no storm (or it has begun)
+  bool storm_reset_ = false;                 // --storm-drop reset
   std::string name_;
   std::uint64_t reconnects_done_ = 0;
   std::uint64_t resumed_ = 0;

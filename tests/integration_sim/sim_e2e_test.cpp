@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -278,6 +279,69 @@ TEST_CASE(
   CHECK(uint64_t(doc["verification"]["unrecovered"]) == 0);
 }
 
+namespace {
+/// The engine as the embedded one (one shard, anonymous), as an app::Node whose metrics a test can
+/// read; `adjust` changes its configuration before it starts.
+struct NodeEngine {
+  std::unique_ptr<hexwire::app::Node> node;
+  explicit NodeEngine(const std::function<void(hexwire::app::EngineConfig&)>& adjust = {}) {
+    hexwire::app::EngineConfig config;
+    config.host = "127.0.0.1";
+    config.port = 0;
+    config.shards = 1;
+    config.pin_threads = false;
+    config.log_level = "warn";
+    config.ws_app.auth.anonymous = true;
+    if (adjust) {
+      adjust(config);
+    }
+    node = std::make_unique<hexwire::app::Node>(std::move(config));
+    node->start();
+  }
+  ~NodeEngine() {
+    node->request_stop();
+    node->join();
+  }
+  NodeEngine(const NodeEngine&) = delete;
+  NodeEngine& operator=(const NodeEngine&) = delete;
+};
+}  // namespace
+
+TEST_CASE(
+    "hexwire-sim chat --storm-drop reset: the storm's connections end with a TCP reset, no closing "
+    "handshake, and every client still comes back and resumes with nothing lost") {
+  NodeEngine engine;
+  hexwire::app::Node& node = *engine.node;
+  const SimRun run = run_sim("chat " + url(node.port()) +
+                             " --duration 3 --drain 1 --connections 200 --channels 10 "
+                             "--publish-rate 300 --churn 0 --read-sync-rate 0 "
+                             "--reconnect-storm 1 --storm-drop reset --verify");
+  // The simulator's last closes may still be ending in the engine: wait (at most 10 s) for them.
+  const auto open_sessions = [&] { return node.metrics().find_gauge("ws_sessions_open", 0)->value(); };
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (open_sessions() > 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::uint64_t closed_in_handshake = node.metrics().counter_total("ws_closes_1000_total");
+  const std::uint64_t ended_without_close = node.metrics().counter_total("ws_closes_1006_total");
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  simdjson::dom::parser parser;
+  const simdjson::dom::element doc = parser.parse(run.report_json);
+  check_clean(doc);
+  CHECK(uint64_t(doc["verification"]["unrecovered"]) == 0);
+  CHECK(std::string_view(doc["settings"]["storm-drop"]) == "reset");
+  CHECK(uint64_t(doc["counters"]["connects_opened"]) == 400);
+  CHECK(uint64_t(doc["latency_us"]["subscribe"]["count"]) == 400);
+  CHECK(fact(run.output, "chat storm: connections dropped") == 200);
+  CHECK(fact(run.output, "chat channels resumed with recovered:true") > 0);
+  // The engine saw the 200 storm sessions end without a close frame (the resets); the other 200
+  // ended at the end of the run, with the closing handshake. With the default `close` drop
+  // (tested above) the storm's sessions end in closing handshakes too.
+  CHECK(ended_without_close >= 200);
+  CHECK(closed_in_handshake + ended_without_close == 400);
+}
+
 /// The count of each latency kind's full histogram in the report ("latency_histograms_us").
 std::uint64_t histogram_count(const simdjson::dom::element& doc, const char* kind) {
   std::uint64_t total = 0;
@@ -398,33 +462,13 @@ TEST_CASE("hexwire-sim rides --verify: every request ends once, no driver on two
   CHECK(uint64_t(doc["errors"]["total"]) == 0);
 }
 
-namespace {
-/// The engine as the embedded one, but keeping only `keep` messages of history per channel.
-struct ShortHistoryEngine {
-  std::unique_ptr<hexwire::app::Node> node;
-  explicit ShortHistoryEngine(std::size_t keep) {
-    hexwire::app::EngineConfig config;
-    config.host = "127.0.0.1";
-    config.port = 0;
-    config.shards = 1;
-    config.pin_threads = false;
-    config.log_level = "warn";
-    config.ws_app.auth.anonymous = true;
-    config.ws_app.history_keep_messages = keep;
-    config.ws_app.history_max_messages = keep;
-    config.ws_app.history_keep_age_s = 0;
-    node = std::make_unique<hexwire::app::Node>(std::move(config));
-    node->start();
-  }
-  ~ShortHistoryEngine() {
-    node->request_stop();
-    node->join();
-  }
-};
-}  // namespace
-
 TEST_CASE("hexwire-sim chat --verify fails on recovered:false within the history kept") {
-  ShortHistoryEngine engine(5);
+  // The engine keeps only 5 messages of history per channel.
+  NodeEngine engine([](hexwire::app::EngineConfig& config) {
+    config.ws_app.history_keep_messages = 5;
+    config.ws_app.history_max_messages = 5;
+    config.ws_app.history_keep_age_s = 0;
+  });
   // 10 publishes per channel and second, 20% of clients reconnect per second after 100 ms away:
   // resumes miss more than the 5 messages kept.
   const std::string load = "chat " + url(engine.node->port()) +

@@ -96,6 +96,8 @@ TEST_CASE("every flag parses into its field") {
                         "0.25",
                         "--reconnect-storm",
                         "4.5",
+                        "--storm-drop",
+                        "reset",
                         "--pipeline-subs",
                         "--sub-retries",
                         "0",
@@ -133,6 +135,7 @@ TEST_CASE("every flag parses into its field") {
   CHECK(o.history_keep_messages == 250);
   CHECK(o.presence_share == 0.25);
   CHECK(o.reconnect_storm_s == 4.5);
+  CHECK(o.storm_drop == "reset");
   CHECK(o.pipeline_subs);
   CHECK(o.sub_retries == 0);
   CHECK(o.sub_retry_backoff_ms == 50);
@@ -205,6 +208,16 @@ TEST_CASE("bad values get clear errors") {
                  "--reconnect-storm 5 s is not within the load"));
   CHECK(parse({"chat", "--duration", "5", "--reconnect-storm", "0"}).options);
   CHECK(mentions(parse({"chat", "--reconnect-storm", "-1"}), "--reconnect-storm"));
+  CHECK(parse({"chat", "--duration", "5", "--reconnect-storm", "1"}).options->storm_drop ==
+        "close");  // the default: the closing handshake
+  CHECK(mentions(parse({"chat", "--duration", "5", "--reconnect-storm", "1", "--storm-drop",
+                        "rst"}),
+                 "--storm-drop"));
+  CHECK(mentions(parse({"chat", "--storm-drop", "reset"}),
+                 "--storm-drop reset says how the storm's connections drop, but there is no "
+                 "storm"));
+  CHECK(mentions(parse({"rides", "--storm-drop", "reset"}),
+                 "--storm-drop has no effect in the rides scenario"));
   CHECK(mentions(parse({"chat", "--presence-share", "1.5"}), "--presence-share"));
   CHECK(mentions(parse({"echo", "--presence-share", "0.5"}),
                  "--presence-share has no effect in the echo scenario"));
