@@ -4,7 +4,8 @@
 // During the load, clients drop their connection and come back (--churn, 1% of clients per second
 // by default) and resume every channel with `since` and `epoch`, so replay after reconnect is
 // exercised and, with --verify, checked. --reconnect-storm S drops every connection at once, S
-// seconds into the load; each comes back within 1 s. --presence-share F of the users subscribe
+// seconds into the load; each comes back within 1 s (--storm-drop reset: the drops are TCP resets
+// instead of closing handshakes). --presence-share F of the users subscribe
 // with "presence":true. --pipeline-subs sends the subs right behind auth (one round trip less).
 // A sub answered `unavailable` is retried with backoff (scenario_chat_subs.cpp).
 #include <algorithm>
