@@ -412,8 +412,9 @@ std::vector<std::string> validate(const SimOptions& o, std::uint32_t ports_per_s
                                  o.reconnect_storm_s, o.duration_s));
   }
   if (chat && o.storm_drop != "close" && o.reconnect_storm_s < 0.0) {
-    errors.push_back("--storm-drop reset says how the storm's connections drop, but there is no "
-                     "storm: add --reconnect-storm S");
+    errors.push_back(
+        "--storm-drop reset says how the storm's connections drop, but there is no "
+        "storm: add --reconnect-storm S");
   }
   if (chat && o.sub_retry_max_backoff_ms < o.sub_retry_backoff_ms) {
     errors.push_back(fmt::format("--sub-retry-max-backoff-ms {} is less than "

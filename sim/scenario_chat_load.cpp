@@ -66,8 +66,7 @@ void ChatPart::churn_one(WorkerContext& ctx) noexcept {
   ++churn_skipped_;
 }
 
-void ChatPart::drop(WorkerContext& ctx, ChatClient& c, std::uint64_t back_ns,
-                    bool reset) noexcept {
+void ChatPart::drop(WorkerContext& ctx, ChatClient& c, std::uint64_t back_ns, bool reset) noexcept {
   end_windows(ctx, c);  // the windows end at what was received; resume replays the rest
   c.ready = false;
   c.storm_due = false;

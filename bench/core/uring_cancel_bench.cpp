@@ -75,7 +75,9 @@ class ArmedSockets {
       io_uring_cqe* cqe = nullptr;
       unsigned head = 0;
       unsigned seen = 0;
-      io_uring_for_each_cqe(&ring_, head, cqe) { ++seen; }
+      io_uring_for_each_cqe(&ring_, head, cqe) {
+        ++seen;
+      }
       io_uring_cq_advance(&ring_, seen);
       left -= seen;
     }
@@ -133,6 +135,16 @@ void BM_CancelBatch(benchmark::State& state, CancelBy by) {
 }  // namespace
 
 BENCHMARK_CAPTURE(BM_CancelBatch, by_fd, CancelBy::kFd)
-    ->Arg(1000)->Arg(2000)->Arg(4000)->Arg(8000)->UseManualTime()->Unit(benchmark::kMillisecond);
+    ->Arg(1000)
+    ->Arg(2000)
+    ->Arg(4000)
+    ->Arg(8000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_CancelBatch, by_user_data, CancelBy::kUserData)
-    ->Arg(1000)->Arg(2000)->Arg(4000)->Arg(8000)->UseManualTime()->Unit(benchmark::kMillisecond);
+    ->Arg(1000)
+    ->Arg(2000)
+    ->Arg(4000)
+    ->Arg(8000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);

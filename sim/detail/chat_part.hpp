@@ -136,7 +136,7 @@ class ChatPart final : public ScenarioPart {
   std::vector<std::uint8_t> sub_attempt_;   // per membership: retries sent for the current sub
   std::vector<std::uint64_t> sub_first_ns_; // per membership: when the current sub first went out
   std::uint64_t storm_at_ns_ = UINT64_MAX;  // UINT64_MAX: no storm (or it has begun)
-  bool storm_reset_ = false;                 // --storm-drop reset
+  bool storm_reset_ = false;                // --storm-drop reset
   std::string name_;
   std::uint64_t reconnects_done_ = 0;
   std::uint64_t resumed_ = 0;

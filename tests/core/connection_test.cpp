@@ -144,7 +144,8 @@ void abort_resets(BackendKind kind) {
 /// Aborts `kConnections` server connections in one go while every one of them (and its client
 /// peer, on the same reactor) has a receive armed: each abort cancels that connection's own
 /// operations (io_uring: by user_data, not by fd), every connection closes and every peer sees
-/// the reset. 2,000 cancels also overflow the 256-entry submission queue several times over.
+/// the reset. Their 3,000 cancel requests (one per kind of operation) overflow the 256-entry
+/// submission queue several times over.
 void mass_abort(BackendKind kind) {
   skip_unless_supported(kind);
   constexpr std::size_t kConnections = 1000;
@@ -528,14 +529,16 @@ TEST_CASE("io_uring connection: abort resets the peer", "[connection]") {
 TEST_CASE("epoll connection: abort resets the peer", "[connection]") {
   abort_resets(BackendKind::kEpoll);
 }
-TEST_CASE("io_uring connection: a thousand aborts in one turn close every connection and reset "
-          "every peer",
-          "[connection]") {
+TEST_CASE(
+    "io_uring connection: a thousand aborts in one turn close every connection and reset "
+    "every peer",
+    "[connection]") {
   mass_abort(BackendKind::kIoUring);
 }
-TEST_CASE("epoll connection: a thousand aborts in one turn close every connection and reset every "
-          "peer",
-          "[connection]") {
+TEST_CASE(
+    "epoll connection: a thousand aborts in one turn close every connection and reset every "
+    "peer",
+    "[connection]") {
   mass_abort(BackendKind::kEpoll);
 }
 TEST_CASE("io_uring connection: pause_reading holds bytes back, resume delivers them in order",

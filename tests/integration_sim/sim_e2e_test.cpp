@@ -317,7 +317,9 @@ TEST_CASE(
                              "--publish-rate 300 --churn 0 --read-sync-rate 0 "
                              "--reconnect-storm 1 --storm-drop reset --verify");
   // The simulator's last closes may still be ending in the engine: wait (at most 10 s) for them.
-  const auto open_sessions = [&] { return node.metrics().find_gauge("ws_sessions_open", 0)->value(); };
+  const auto open_sessions = [&] {
+    return node.metrics().find_gauge("ws_sessions_open", 0)->value();
+  };
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (open_sessions() > 0 && std::chrono::steady_clock::now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -210,9 +210,9 @@ TEST_CASE("bad values get clear errors") {
   CHECK(mentions(parse({"chat", "--reconnect-storm", "-1"}), "--reconnect-storm"));
   CHECK(parse({"chat", "--duration", "5", "--reconnect-storm", "1"}).options->storm_drop ==
         "close");  // the default: the closing handshake
-  CHECK(mentions(parse({"chat", "--duration", "5", "--reconnect-storm", "1", "--storm-drop",
-                        "rst"}),
-                 "--storm-drop"));
+  CHECK(
+      mentions(parse({"chat", "--duration", "5", "--reconnect-storm", "1", "--storm-drop", "rst"}),
+               "--storm-drop"));
   CHECK(mentions(parse({"chat", "--storm-drop", "reset"}),
                  "--storm-drop reset says how the storm's connections drop, but there is no "
                  "storm"));
