@@ -231,11 +231,12 @@ void append_counts_json(std::string& out, const VerificationSummary& v) {
       "    \"deliveries_expected\": {},\n    \"deliveries_received\": {},\n    \"lost\": {},\n"
       "    \"duplicated\": {},\n    \"reordered\": {},\n    \"unmatched\": {},\n    \"late\": {},\n"
       "    \"ignored\": {},\n    \"unrecovered\": {},\n    \"reloads\": {},\n"
-      "    \"new_epochs\": {},\n    \"publishes_in_doubt\": {}",
+      "    \"new_epochs\": {},\n    \"publishes_in_doubt\": {},\n"
+      "    \"publishes_registered_twice\": {}",
       v.publishes_sent, v.publishes_acked, v.publishes_unacked, v.subscriptions, v.receipts,
-      v.deliveries_expected, v.deliveries_received, v.lost, v.duplicated, v.reordered,
-      v.unmatched, v.late, v.ignored, v.unrecovered, v.reloads, v.new_epochs,
-      v.publishes_in_doubt);
+      v.deliveries_expected, v.deliveries_received, v.lost, v.duplicated, v.reordered, v.unmatched,
+      v.late, v.ignored, v.unrecovered, v.reloads, v.new_epochs, v.publishes_in_doubt,
+      v.publishes_registered_twice);
 }
 
 /// The "verification" object: the chat/echo counts when checked, a "rides" object when rides were

@@ -12,8 +12,9 @@ std::string VerificationSummary::describe() const {
   std::snprintf(
       line, sizeof line,
       "verify: %s  publishes %llu sent / %llu acked / %llu unacked, deliveries %llu/%llu, "
-      "lost %llu, duplicated %llu, reordered %llu, unmatched %llu, unrecovered resumes %llu "
-      "(late %llu, ignored %llu, reloads %llu, new epochs %llu, in doubt %llu)",
+      "lost %llu, duplicated %llu, reordered %llu, unmatched %llu, unrecovered resumes %llu, "
+      "registered twice %llu (late %llu, ignored %llu, reloads %llu, new epochs %llu, in doubt "
+      "%llu)",
       clean() ? "OK" : "FAILED", static_cast<unsigned long long>(publishes_sent),
       static_cast<unsigned long long>(publishes_acked),
       static_cast<unsigned long long>(publishes_unacked),
@@ -21,6 +22,7 @@ std::string VerificationSummary::describe() const {
       static_cast<unsigned long long>(deliveries_expected), static_cast<unsigned long long>(lost),
       static_cast<unsigned long long>(duplicated), static_cast<unsigned long long>(reordered),
       static_cast<unsigned long long>(unmatched), static_cast<unsigned long long>(unrecovered),
+      static_cast<unsigned long long>(publishes_registered_twice),
       static_cast<unsigned long long>(late), static_cast<unsigned long long>(ignored),
       static_cast<unsigned long long>(reloads), static_cast<unsigned long long>(new_epochs),
       static_cast<unsigned long long>(publishes_in_doubt));
@@ -305,6 +307,11 @@ VerificationSummary Verifier::finish() {
     }
   }
   summary_.publishes_unacked = pending_.size() - in_doubt_.size();
+  // Every registration ends acked (erased from pending_) or still pending; more registrations
+  // than that were registrations of a key already registered.
+  const std::uint64_t accounted = summary_.publishes_acked + pending_.size();
+  summary_.publishes_registered_twice =
+      summary_.publishes_sent > accounted ? summary_.publishes_sent - accounted : 0;
   return summary_;
 }
 
@@ -373,6 +380,7 @@ void merge_into(VerificationSummary& into, const VerificationSummary& from) noex
   into.unrecovered += from.unrecovered;
   into.reloads += from.reloads;
   into.new_epochs += from.new_epochs;
+  into.publishes_registered_twice += from.publishes_registered_twice;
 }
 
 }  // namespace hexwire::sim

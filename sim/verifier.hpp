@@ -68,12 +68,17 @@ struct VerificationSummary {
   // it). The engine may or may not have taken it; either way is correct, so it is not unacked,
   // and if it was taken every subscriber must still receive it.
   std::uint64_t publishes_in_doubt = 0;
+  // Must be 0: registrations of a publish key that was already registered, i.e. publishes_sent
+  // minus every publish that ended acked or is still pending. A publish is registered once its
+  // send was issued and its key (publisher, number) is used once; a second registration means the
+  // simulator counted a send that did not go out (and then sent the same number again).
+  std::uint64_t publishes_registered_twice = 0;
 
-  /// True when nothing was lost, duplicated, reordered, unmatched, left unacked or refused a
-  /// resume the engine promised to serve.
+  /// True when nothing was lost, duplicated, reordered, unmatched, left unacked, registered twice
+  /// or refused a resume the engine promised to serve.
   [[nodiscard]] bool clean() const noexcept {
     return lost == 0 && duplicated == 0 && reordered == 0 && unmatched == 0 &&
-           publishes_unacked == 0 && unrecovered == 0;
+           publishes_unacked == 0 && unrecovered == 0 && publishes_registered_twice == 0;
   }
   /// One line for humans, e.g. "verify: OK 1200 publishes, 48000/48000 deliveries".
   [[nodiscard]] std::string describe() const;

@@ -32,6 +32,14 @@ Publication publish(Verifier& v, FakeChannel& channel, std::uint32_t channel_id,
   return {key, seq};
 }
 
+/// `s` merged twice into an empty summary, as two workers reporting the same counts.
+VerificationSummary merged_twice(const VerificationSummary& s) {
+  VerificationSummary merged;
+  merge_into(merged, s);
+  merge_into(merged, s);
+  return merged;
+}
+
 }  // namespace
 
 TEST_CASE("a clean run passes with every delivery accounted for") {
@@ -52,6 +60,7 @@ TEST_CASE("a clean run passes with every delivery accounted for") {
   CHECK(verification_exit_code(s) == 0);
   CHECK(s.publishes_sent == 100);
   CHECK(s.publishes_acked == 100);
+  CHECK(s.publishes_registered_twice == 0);
   CHECK(s.deliveries_expected == 300);
   CHECK(s.deliveries_received == 300);
   CHECK(s.receipts == 300);
@@ -184,6 +193,24 @@ TEST_CASE("a publish that is never acked fails the run") {
   const VerificationSummary s = v.finish();
   CHECK(s.publishes_unacked == 1);
   CHECK_FALSE(s.clean());
+}
+
+TEST_CASE("a publish key registered twice (a send counted that did not go out) fails the run") {
+  Verifier v;
+  v.on_subscribed(1, 0, 0);
+  const PublishKey key{7, 1};
+  v.on_publish_sent(key, 0);  // registered, but the send was refused...
+  v.on_publish_sent(key, 0);  // ...and the same publish number went out later
+  v.on_ack(key, 0, 1);
+  CHECK(v.on_receive(1, 0, 1, key) == ReceiptVerdict::kInOrder);
+  const VerificationSummary s = v.finish();
+  CHECK(s.publishes_sent == 2);
+  CHECK(s.publishes_acked == 1);
+  CHECK(s.publishes_unacked == 0);
+  CHECK(s.publishes_registered_twice == 1);
+  CHECK_FALSE(s.clean());
+  CHECK(s.describe().find("registered twice 1") != std::string::npos);
+  CHECK(merged_twice(s).publishes_registered_twice == 2);
 }
 
 TEST_CASE("a publish whose connection died before its ack is in doubt: taken or not, not a failure") {
@@ -387,9 +414,7 @@ TEST_CASE("recovered:false fails verification only within the history the engine
   CHECK(s.reloads == 2);
   CHECK_FALSE(s.clean());
   CHECK(s.describe().find("unrecovered resumes 2") != std::string::npos);
-  VerificationSummary merged;
-  merge_into(merged, s);
-  merge_into(merged, s);
+  const VerificationSummary merged = merged_twice(s);
   CHECK(merged.unrecovered == 4);
   CHECK(merged.reloads == 4);
 }
